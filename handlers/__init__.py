@@ -1,0 +1,14 @@
+"""One module per GitHub concern, each with its own gidgethub Router, composed here in order.
+
+Order matters: handlers are called router by router, so record-keeping (installations) runs
+before features that read what it recorded.
+"""
+
+from __future__ import annotations
+
+from handlers import installations
+
+ROUTERS = [installations.router]
+
+# Scheduled job kinds and the function that runs each.
+JOBS: dict = {}

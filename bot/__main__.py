@@ -1,0 +1,149 @@
+"""The `secbot` command. Nothing runs at import; `main()` parses and dispatches."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from bot import logs
+from bot.settings import Settings, SettingsError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="secbot", description="Secbot: security reports, handled.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("serve", help="run the webhook server and the workers")
+    s.add_argument("--host", help="address to listen on (default 0.0.0.0, or HOST)")
+    s.add_argument("--port", type=int, help="port to listen on (default 3000, or PORT)")
+
+    sub.add_parser("migrate", help="create or upgrade the database schema")
+
+    j = sub.add_parser("jobs", help="list jobs in the durable queue")
+    j.add_argument("--json", action="store_true", help="one JSON object per line")
+    j.add_argument("--state", choices=["queued", "running", "done", "dead"])
+    j.add_argument("--limit", type=int, default=1000)
+
+    r = sub.add_parser("retry", help="re-queue a dead job")
+    r.add_argument("job_id", type=int, metavar="JOB_ID")
+
+    c = sub.add_parser("check-config", help="validate a .github/secbot.yml file")
+    c.add_argument("path", metavar="PATH")
+
+    k = sub.add_parser("classify", help="classify issues read as JSON Lines {title, body}")
+    k.add_argument("file", nargs="?", metavar="FILE", help="JSON Lines file (default: standard input)")
+    k.add_argument("--threshold", type=float, help="score from which an issue counts as a vulnerability report")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "check-config":
+            return check_config(args.path)
+        if args.command == "classify":
+            return classify(args.file, args.threshold)
+        settings = Settings.from_env(host=getattr(args, "host", None), port=getattr(args, "port", None))
+        logs.setup(settings.log_level, settings.log_format)
+        if args.command == "serve":
+            return serve(settings)
+        return asyncio.run(_db_command(args, settings))
+    except SettingsError as exc:
+        print(f"secbot: {exc}", file=sys.stderr)
+        return 2
+
+
+def serve(settings: Settings) -> int:
+    from aiohttp import web
+
+    from bot.app import create_app
+
+    settings.check_serve()
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None,
+                access_log=None, shutdown_timeout=15)
+    return 0
+
+
+async def _db_command(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.clock import SystemClock
+    from bot.queue import Queue
+    from bot.store import Store
+    from bot.store.migrate import upgrade
+
+    store = Store.open(settings.database_url, pool_size=1)
+    try:
+        await upgrade(store)
+        if args.command == "migrate":
+            print("secbot: database is up to date")
+            return 0
+        queue = Queue(store, SystemClock(), max_attempts=settings.max_attempts)
+        if args.command == "jobs":
+            for job in await queue.list(state=args.state, limit=args.limit):
+                _print_job(job.summary(), args.json)
+            return 0
+        if args.command == "retry":
+            if await queue.retry(args.job_id):
+                print(f"secbot: job {args.job_id} is queued again")
+                return 0
+            job = await queue.get(args.job_id)
+            why = "no such job" if job is None else f"it is {job.state}, not dead"
+            print(f"secbot: cannot retry job {args.job_id}: {why}", file=sys.stderr)
+            return 1
+    finally:
+        await store.close()
+    raise AssertionError(args.command)
+
+
+def _print_job(summary: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(orjson.dumps(summary).decode() + "\n")
+        return
+    print(
+        f"{summary['id']:>7}  {summary['state']:<8} {summary['kind']:<14} {summary['event'] or '':<32}"
+        f" attempts={summary['attempts']} run_at={summary['run_at']}"
+        + (f"  error={summary['last_error']}" if summary["last_error"] else "")
+    )
+
+
+def check_config(path: str) -> int:
+    from bot.config import parse
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except OSError as exc:
+        print(f"secbot: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    _, problems = parse(text)
+    for problem in sorted(problems, key=lambda p: (p.line or 0, p.path)):
+        line = f"{path}:{problem.line}" if problem.line else path
+        print(f"{line}: {problem.path or '(file)'}: {problem.message}")
+    if problems:
+        print(f"secbot: {len(problems)} problem(s) in {path}", file=sys.stderr)
+        return 1
+    print(f"secbot: {path} is valid")
+    return 0
+
+
+def classify(path: str | None, threshold: float | None) -> int:
+    from bot.detect import Thresholds, classify_stream
+
+    thresholds = Thresholds(vulnerability=threshold) if threshold is not None else None
+    if path is None:
+        bad = classify_stream(sys.stdin, sys.stdout, thresholds)
+    else:
+        with open(path, encoding="utf-8") as fh:
+            bad = classify_stream(fh, sys.stdout, thresholds)
+    sys.stdout.flush()
+    if bad:
+        print(f"secbot: {bad} line(s) could not be classified (see their error)", file=sys.stderr)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

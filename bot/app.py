@@ -1,0 +1,126 @@
+"""create_app(settings): the aiohttp application, its resources in cleanup contexts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping, Sequence
+
+import aiohttp
+from aiohttp import web
+from gidgethub import routing
+
+from bot import logs, webhook
+from bot.clock import Clock, SystemClock
+from bot.context import ConfigCache, Services
+from bot.dispatch import Dispatcher, JobHandler
+from bot.errors import describe_error
+from bot.github import GitHubApp
+from bot.intake import Intake
+from bot.queue import Queue
+from bot.settings import Settings
+from bot.store import Store
+from bot.store.migrate import upgrade
+from bot.worker import Workers
+
+SETTINGS = web.AppKey("settings", Settings)
+CLOCK = web.AppKey("clock", Clock)  # type: ignore[type-abstract]
+STORE = web.AppKey("store", Store)
+SESSION = web.AppKey("session", aiohttp.ClientSession)
+GITHUB = web.AppKey("github", GitHubApp)
+SERVICES = web.AppKey("services", Services)
+INTAKE = web.AppKey("intake", Intake)
+WORKERS = web.AppKey("workers", Workers)
+
+log = logs.get("secbot.app")
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    routers: Sequence[routing.Router] | None = None,
+    jobs: Mapping[str, JobHandler] | None = None,
+    workers: bool = True,
+) -> web.Application:
+    """Build the app. Nothing connects until the app starts (see the cleanup contexts)."""
+    if routers is None or jobs is None:
+        import handlers
+
+        routers = handlers.ROUTERS if routers is None else routers
+        jobs = handlers.JOBS if jobs is None else jobs
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    app[SETTINGS] = settings
+    app[CLOCK] = clock or SystemClock()
+    app.router.add_post("/webhook", webhook.receive)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/", index)
+    app.cleanup_ctx.append(_store)
+    app.cleanup_ctx.append(_github)
+    app.cleanup_ctx.append(_engine(list(routers), dict(jobs), workers))
+    return app
+
+
+async def _store(app: web.Application) -> AsyncIterator[None]:
+    store = Store.open(app[SETTINGS].database_url)
+    await upgrade(store)
+    app[STORE] = store
+    yield
+    await store.close()
+
+
+async def _github(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30, connect=10))
+    app[SESSION] = session
+    if settings.app_id and settings.private_key:
+        app[GITHUB] = GitHubApp(
+            session, app_id=settings.app_id, private_key_pem=settings.private_key.get(),
+            base_url=settings.api_url, clock=app[CLOCK], dry_run=settings.dry_run,
+        )
+    yield
+    await session.close()
+
+
+async def _bot_login(github: GitHubApp) -> str | None:
+    """The app's own bot account, so the app can ignore events it caused."""
+    try:
+        data = await asyncio.wait_for(github.app_client().getitem("/app"), timeout=10)
+        return f"{data['slug']}[bot]"
+    except Exception as exc:  # noqa: BLE001 - not fatal: comments made through the app are still recognised
+        log.warning("could not read the app's own identity", extra={"error": describe_error(exc)})
+        return None
+
+
+def _engine(routers: list[routing.Router], jobs: dict[str, JobHandler], start_workers: bool):  # type: ignore[no-untyped-def]
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS]
+        github = app.get(GITHUB)
+        queue = Queue(app[STORE], app[CLOCK], max_attempts=settings.max_attempts, lease_seconds=settings.lease_seconds)
+        services = Services(
+            settings=settings, store=app[STORE], queue=queue, clock=app[CLOCK], github=github,
+            configs=ConfigCache(app[CLOCK]),
+        )
+        if github is not None:
+            services.bot_login = await _bot_login(github)
+        app[SERVICES] = services
+        dispatcher = Dispatcher(services, routers, jobs)
+        pool = Workers(queue, dispatcher.run, concurrency=settings.workers, poll_interval=settings.poll_interval)
+        app[WORKERS] = pool
+        app[INTAKE] = Intake(queue, on_stored=pool.wake)
+        if start_workers:
+            await pool.start()
+        yield
+        if start_workers:
+            await pool.stop()
+        await app[INTAKE].drain()
+
+    return ctx
+
+
+async def healthz(request: web.Request) -> web.Response:
+    ok = await request.app[STORE].ping()
+    return web.json_response({"ok": ok, "store": "up" if ok else "down"}, status=200 if ok else 503)
+
+
+async def index(request: web.Request) -> web.Response:
+    return web.Response(text="Secbot is running. Webhooks go to POST /webhook.\n")

@@ -1,0 +1,312 @@
+"""Repository configuration: `.github/secbot.yml`, one schema, documented defaults.
+
+The file is read from the repository's default branch, falling back to the same path in the
+owner's `.github` repository (as Probot does). Every key has a default and a description in
+`SCHEMA`; the README's configuration reference is generated from it. Unknown keys and bad
+values are reported as `Problem`s and replaced by their defaults: a broken config never stops
+the bot, and `secbot check-config` shows the same problems with their line numbers.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import re
+import zoneinfo
+from collections.abc import Mapping
+from typing import Any
+
+import jsonschema
+import yaml
+
+CONFIG_PATH = ".github/secbot.yml"
+
+_DURATION = re.compile(
+    r"^\s*(?P<n>\d+(?:\.\d+)?)\s*(?:(?P<unit>s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?|d|days?|w|weeks?)"
+    r"|(?P<wd>working\s+days?|business\s+days?))\s*$",
+    re.IGNORECASE,
+)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclasses.dataclass(frozen=True)
+class Duration:
+    """A span of time: plain seconds, or a number of working days."""
+
+    seconds: float = 0.0
+    working_days: float = 0.0
+
+    @classmethod
+    def parse(cls, text: str | int | float) -> "Duration":
+        if isinstance(text, (int, float)) and not isinstance(text, bool):
+            return cls(seconds=float(text))
+        m = _DURATION.match(str(text))
+        if not m:
+            raise ValueError(f"{text!r} is not a duration (write e.g. 45s, 30m, 36h, 2d or 3 working days)")
+        n = float(m["n"])
+        if m["wd"]:
+            return cls(working_days=n)
+        unit = m["unit"].lower()
+        key = "m" if unit.startswith("mi") or unit == "m" else unit[0]
+        return cls(seconds=n * _UNIT_SECONDS[key])
+
+
+def _is_duration(value: object) -> bool:
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        return False
+    try:
+        Duration.parse(value)  # type: ignore[arg-type]
+    except ValueError:
+        return False
+    return True
+
+
+def _is_timezone(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+FORMATS = jsonschema.FormatChecker()
+FORMATS.checks("duration")(_is_duration)
+FORMATS.checks("timezone")(_is_timezone)
+
+
+def _dur(default: str, description: str) -> dict[str, Any]:
+    return {"type": ["string", "number"], "format": "duration", "default": default, "description": description}
+
+
+def _obj(description: str, properties: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "description": description, "properties": properties, "additionalProperties": False}
+
+
+_LOGINS = {"type": "array", "items": {"type": "string", "pattern": r"^@?[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$"}}
+_TEAMS = {"type": "array", "items": {"type": "string", "pattern": r"^[A-Za-z0-9_.-]+$"}}
+
+SCHEMA: dict[str, Any] = _obj(
+    "Secbot's settings for one repository.",
+    {
+        "enabled": {"type": "boolean", "default": True, "description": "Set to false to make Secbot ignore this repository."},
+        "dry_run": {
+            "type": "boolean",
+            "default": False,
+            "description": "Log every write Secbot would make in this repository and make none.",
+        },
+        "security_team": _obj(
+            "Who handles security reports: assigned to reports, mentioned on escalation, and allowed to give `/sec` commands.",
+            {
+                "users": {**_LOGINS, "default": [], "description": "GitHub logins of the security team."},
+                "teams": {**_TEAMS, "default": [], "description": "Team slugs (of the repository's organisation) of the security team."},
+            },
+        ),
+        "labels": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1, "maxLength": 50},
+            "default": ["security", "needs-triage"],
+            "description": "Labels put on a public issue that Secbot recognises as a security report.",
+        },
+        "detection": _obj(
+            "Recognising security reports filed in public issues and comments.",
+            {
+                "enabled": {"type": "boolean", "default": True, "description": "Look for security reports in public issues and comments."},
+                "comments": {"type": "boolean", "default": True, "description": "Also look at comments, not only at issues."},
+                "vulnerability_threshold": {
+                    "type": "number", "minimum": 0, "maximum": 1, "default": 0.5,
+                    "description": "Score (0 to 1) from which an issue counts as a vulnerability report. Higher means fewer false alarms.",
+                },
+                "beg_bounty_threshold": {
+                    "type": "number", "minimum": 0, "maximum": 1, "default": 0.5,
+                    "description": "Score (0 to 1) from which an issue counts as a likely beg-bounty report.",
+                },
+                "exempt_labels": {
+                    "type": "array", "items": {"type": "string"}, "default": [],
+                    "description": "Issues carrying any of these labels are never treated as reports.",
+                },
+            },
+        ),
+        "public_reports": _obj(
+            "What to do with a security report filed in public.",
+            {
+                "action": {
+                    "enum": ["redirect", "hide"], "default": "redirect",
+                    "description": "`redirect`: comment, label and assign. `hide`: also move the text into a private draft advisory and remove it from public view.",
+                },
+                "lock": {"type": "boolean", "default": False, "description": "Lock the issue's conversation after redirecting."},
+                "private_repo": {
+                    "type": ["string", "null"], "pattern": r"^[A-Za-z0-9_.-]+$", "default": None,
+                    "description": "Name of a private repository of the same owner to transfer hidden issues to; without it, a hidden issue's text is replaced and the issue closed and locked.",
+                },
+            },
+        ),
+        "beg_bounty": _obj(
+            "Replies to likely beg-bounty reports.",
+            {
+                "bounty_policy": {
+                    "type": "string", "maxLength": 2000,
+                    "default": "This project does not pay bug bounties.",
+                    "description": "One or two sentences on the project's bounty policy, quoted in the reply.",
+                },
+            },
+        ),
+        "tracker": _obj(
+            "An optional private repository where Secbot keeps one tracking issue per report.",
+            {
+                "repo": {
+                    "type": ["string", "null"], "pattern": r"^[A-Za-z0-9_.-]+$", "default": None,
+                    "description": "Name of a private repository of the same owner; report text is written there only while it is private.",
+                },
+            },
+        ),
+        "policy": _obj(
+            "Response targets, update cadence and disclosure deadline.",
+            {
+                "acknowledge_within": _dur("2 working days", "A human should acknowledge a report (`/sec ack`) within this."),
+                "triage_within": _dur("5 working days", "A report should be accepted or rejected within this."),
+                "update_every": _obj(
+                    "How often the reporter hears about progress, by stage.",
+                    {
+                        "untriaged": _dur("3 working days", "Before the report is accepted."),
+                        "critical": _dur("2d", "Accepted with critical severity."),
+                        "high": _dur("7d", "Accepted with high severity."),
+                        "medium": _dur("14d", "Accepted with medium severity."),
+                        "low": _dur("30d", "Accepted with low severity."),
+                    },
+                ),
+                "disclosure_after": _dur("90d", "Disclosure deadline, counted from the report."),
+                "working_days": {
+                    "type": "array", "items": {"enum": list(WEEKDAYS)}, "minItems": 1, "uniqueItems": True,
+                    "default": ["mon", "tue", "wed", "thu", "fri"],
+                    "description": "The days that count as working days.",
+                },
+                "timezone": {"type": "string", "format": "timezone", "default": "UTC", "description": "Time zone for working days (IANA name, e.g. Europe/Berlin)."},
+            },
+        ),
+        "announcements": _obj(
+            "Announcing a published advisory to the project's users.",
+            {
+                "enabled": {"type": "boolean", "default": False, "description": "Open an announcement issue when an advisory is published."},
+                "labels": {"type": "array", "items": {"type": "string"}, "default": ["security", "announcement"], "description": "Labels of the announcement issue."},
+            },
+        ),
+        "channel_check": _obj(
+            "Checking that the repository's private reporting channel works.",
+            {
+                "enabled": {"type": "boolean", "default": True, "description": "Open an onboarding issue when private reporting is off or SECURITY.md disagrees with it."},
+            },
+        ),
+    },
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    path: str  # dotted key path, "" for the whole file
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"line {self.line}: " if self.line else ""
+        return f"{where}{self.path or '(file)'}: {self.message}"
+
+
+def defaults(schema: Mapping[str, Any] = SCHEMA) -> Any:
+    if schema.get("type") == "object" and "properties" in schema:
+        return {k: defaults(v) for k, v in schema["properties"].items()}
+    return copy.deepcopy(schema.get("default"))
+
+
+def _clean(schema: Mapping[str, Any], value: Any, path: str, problems: list[Problem]) -> Any:
+    if schema.get("type") == "object" and "properties" in schema:
+        if value is None:
+            return defaults(schema)
+        if not isinstance(value, dict):
+            problems.append(Problem(path, f"must be a mapping of keys, not {type(value).__name__}"))
+            return defaults(schema)
+        props = schema["properties"]
+        for key in value:
+            if key not in props:
+                hint = _closest(str(key), props)
+                problems.append(Problem(_join(path, str(key)), "unknown key" + (f" (did you mean {hint!r}?)" if hint else "")))
+        return {k: _clean(sub, value[k], _join(path, k), problems) if k in value else defaults(sub) for k, sub in props.items()}
+    errors = sorted(jsonschema.Draft202012Validator(schema, format_checker=FORMATS).iter_errors(value), key=lambda e: list(e.path))
+    if errors:
+        err = errors[0]
+        if err.validator == "format" and schema.get("format") == "duration":
+            msg = f"{value!r} is not a duration (write e.g. 45s, 30m, 36h, 2d or 3 working days)"
+        elif err.validator == "format" and schema.get("format") == "timezone":
+            msg = f"{value!r} is not a time zone name (e.g. UTC, Europe/Berlin)"
+        else:
+            msg = err.message
+        problems.append(Problem(path, f"{msg}; using the default {schema.get('default')!r}"))
+        return copy.deepcopy(schema.get("default"))
+    if schema.get("items", {}).get("pattern", "").startswith("^@?"):
+        value = [v.lstrip("@") for v in value]
+    return value
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _closest(key: str, options: Mapping[str, Any]) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(key, list(options), n=1, cutoff=0.75)
+    return found[0] if found else None
+
+
+def _lines(text: str) -> dict[str, int]:
+    """Map dotted key paths to 1-based line numbers, from YAML's node tree."""
+    out: dict[str, int] = {}
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                p = _join(path, str(k.value))
+                out[p] = k.start_mark.line + 1
+                walk(v, p)
+
+    try:
+        walk(yaml.compose(text, Loader=yaml.SafeLoader), "")
+    except yaml.YAMLError:
+        pass
+    return out
+
+
+def parse(text: str | None) -> tuple[dict[str, Any], list[Problem]]:
+    """Validate a config file's text; returns the effective config and the problems found."""
+    if text is None or not text.strip():
+        return defaults(), []
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(exc, "problem", None) or "invalid YAML"
+        return defaults(), [Problem("", f"not valid YAML ({reason}); using all defaults", line)]
+    problems: list[Problem] = []
+    config = _clean(SCHEMA, data, "", problems)
+    lines = _lines(text)
+    problems = [dataclasses.replace(p, line=lines.get(p.path)) for p in problems]
+    return config, problems
+
+
+def reference_markdown() -> str:
+    """The configuration reference for the README, generated from SCHEMA."""
+    rows = ["| key | default | meaning |", "|---|---|---|"]
+
+    def walk(schema: Mapping[str, Any], path: str) -> None:
+        if schema.get("type") == "object" and "properties" in schema:
+            for k, sub in schema["properties"].items():
+                walk(sub, _join(path, k))
+            return
+        default = yaml.safe_dump(schema.get("default"), default_flow_style=True).strip().removesuffix("...").strip()
+        rows.append(f"| `{path}` | `{default}` | {schema['description']} |")
+
+    walk(SCHEMA, "")
+    return "\n".join(rows)

@@ -1,0 +1,134 @@
+"""What every handler receives: the event, an installation client, the store, config, a logger."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+import cachetools
+import gidgethub
+from gidgethub import sansio
+
+from bot import config as repo_config
+from bot import logs
+from bot.clock import Clock
+
+if TYPE_CHECKING:
+    from bot.github import GitHubApp, InstallationClient
+    from bot.queue import Queue
+    from bot.settings import Settings
+    from bot.store import Store
+
+CONFIG_TTL = 300.0  # seconds a repository's parsed config is reused without asking GitHub
+
+
+@dataclasses.dataclass
+class Services:
+    """The long-lived parts of a running Secbot, built once by create_app."""
+
+    settings: "Settings"
+    store: "Store"
+    queue: "Queue"
+    clock: Clock
+    github: "GitHubApp | None"
+    configs: "ConfigCache"
+    bot_login: str | None = None  # "<app-slug>[bot]", learnt from GET /app at start
+
+
+class ConfigCache:
+    """Parsed repository configs, per repository, for CONFIG_TTL; then revalidated by ETag."""
+
+    def __init__(self, clock: Clock, ttl: float = CONFIG_TTL) -> None:
+        self._cache: cachetools.TTLCache[str, tuple[dict[str, Any], list[repo_config.Problem]]] = cachetools.TTLCache(
+            maxsize=10_000, ttl=ttl, timer=clock.now
+        )
+
+    def clear(self) -> None:
+        self._cache.clear()
+
+    async def get(self, gh: "InstallationClient", owner: str, repo: str) -> tuple[dict[str, Any], list[repo_config.Problem]]:
+        key = f"{owner}/{repo}".lower()
+        found = self._cache.get(key)
+        if found is None:
+            text = await read_file(gh, owner, repo, repo_config.CONFIG_PATH)
+            if text is None and repo != ".github":
+                text = await read_file(gh, owner, ".github", repo_config.CONFIG_PATH)
+            found = repo_config.parse(text)
+            self._cache[key] = found
+        return found
+
+
+async def read_file(gh: "InstallationClient", owner: str, repo: str, path: str) -> str | None:
+    """A text file from the default branch, or None when it (or the repository) is missing."""
+    try:
+        data = await gh.getitem(
+            "/repos/{owner}/{repo}/contents/{+path}", {"owner": owner, "repo": repo, "path": path}
+        )
+    except gidgethub.BadRequest as exc:
+        if exc.status_code in (404, 403, 451):
+            return None
+        raise
+    if not isinstance(data, dict) or data.get("type", "file") != "file" or data.get("encoding") != "base64":
+        return None
+    return base64.b64decode(data.get("content") or "").decode("utf-8", errors="replace")
+
+
+@dataclasses.dataclass
+class Context:
+    event: sansio.Event
+    services: Services
+    gh: "InstallationClient | None"
+    log: logs.Bound
+    job_id: int | None = None
+    _config: dict[str, Any] | None = None
+
+    @property
+    def clock(self) -> Clock:
+        return self.services.clock
+
+    @property
+    def store(self) -> "Store":
+        return self.services.store
+
+    @property
+    def queue(self) -> "Queue":
+        return self.services.queue
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.event.data
+
+    @property
+    def installation_id(self) -> int | None:
+        inst = self.event.data.get("installation") or {}
+        return inst.get("id")
+
+    @property
+    def full_name(self) -> str | None:
+        repo = self.event.data.get("repository") or {}
+        return repo.get("full_name")
+
+    def repo(self, **extra: Any) -> dict[str, Any]:
+        """URL variables for the event's repository, plus `extra`."""
+        owner, _, name = (self.full_name or "/").partition("/")
+        return {"owner": owner, "repo": name, **extra}
+
+    @property
+    def dry_run(self) -> bool:
+        return bool(self.gh.dry_run) if self.gh is not None else self.services.settings.dry_run
+
+    async def config(self) -> dict[str, Any]:
+        """The repository's effective config (defaults where the file says nothing or is wrong)."""
+        if self._config is None:
+            if self.gh is None or self.full_name is None:
+                self._config = repo_config.defaults()
+            else:
+                owner, name = self.full_name.split("/", 1)
+                cfg, problems = await self.services.configs.get(self.gh, owner, name)
+                for p in problems:
+                    self.log.warning("repository config problem", extra={"config_problem": str(p)})
+                self._config = cfg
+                if cfg.get("dry_run"):
+                    self.gh.dry_run = True
+        return self._config

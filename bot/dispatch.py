@@ -1,0 +1,105 @@
+"""Turns a claimed job into handler calls.
+
+Webhook jobs go through the gidgethub routers of `handlers/`, each matching handler called on
+its own in a fixed order (router order, then source order), so one failure does not stop the
+others; the job fails (and is retried) if any handler failed, and handlers are idempotent.
+Scheduled jobs go to the function registered for their kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+import orjson
+from gidgethub import routing, sansio
+
+from bot import logs
+from bot.context import Context, Services
+from bot.errors import RateLimited, ReportableError, describe_error
+from bot.queue import WEBHOOK, Job
+
+Handler = Callable[[sansio.Event, Context], Awaitable[None]]
+JobHandler = Callable[[Any, Context], Awaitable[None]]
+
+log = logs.get("secbot.dispatch")
+
+
+class HandlerErrors(ReportableError):
+    """One or more handlers failed; `str()` holds only safe descriptions."""
+
+
+def caused_by_app(data: Mapping[str, Any], app_id: str | None, bot_login: str | None) -> bool:
+    """Events our own writes caused: made through this app, or sent by its bot account."""
+    via = (data.get("comment") or data.get("issue") or {}).get("performed_via_github_app") or {}
+    if app_id is not None and str(via.get("id")) == str(app_id):
+        return True
+    sender = data.get("sender") or {}
+    return bot_login is not None and sender.get("type") == "Bot" and sender.get("login") == bot_login
+
+
+class Dispatcher:
+    def __init__(self, services: Services, routers: Sequence[routing.Router], jobs: Mapping[str, JobHandler]) -> None:
+        self.services = services
+        self.routers = list(routers)
+        self.jobs = dict(jobs)
+
+    def handlers_for(self, event: sansio.Event) -> list[Handler]:
+        ordered: list[Handler] = []
+        for router in self.routers:
+            found = sorted(router.fetch(event), key=lambda f: (f.__module__, f.__code__.co_firstlineno))
+            ordered.extend(f for f in found if f not in ordered)
+        return ordered
+
+    def _client(self, installation_id: int | None) -> Any:
+        gh = self.services.github
+        return gh.client(installation_id) if gh is not None and installation_id else None
+
+    async def run(self, job: Job) -> None:
+        if job.kind == WEBHOOK:
+            await self.run_delivery(job)
+            return
+        handler = self.jobs.get(job.kind)
+        if handler is None:
+            raise HandlerErrors(f"no handler for job kind {job.kind!r}")
+        payload = job.data()
+        event = sansio.Event(payload.get("event_data", {}), event=job.kind, delivery_id=f"job-{job.id}")
+        ctx = Context(
+            event=event, services=self.services, gh=self._client(job.installation_id),
+            log=logs.get("secbot.job", job=job.id, kind=job.kind, installation=job.installation_id), job_id=job.id,
+        )
+        await handler(payload, ctx)
+
+    async def run_delivery(self, job: Job) -> None:
+        data = orjson.loads(job.payload)
+        name = (job.event or "").split(".", 1)[0]
+        event = sansio.Event(data, event=name, delivery_id=job.delivery_id or "")
+        repo = (data.get("repository") or {}).get("full_name")
+        installation_id = (data.get("installation") or {}).get("id")
+        bound = logs.get("secbot.handler", delivery=job.delivery_id, event=job.event, installation=installation_id,
+                         repo=repo, job=job.id)
+        settings = self.services.settings
+        if caused_by_app(data, settings.app_id, self.services.bot_login):
+            bound.debug("ignored: caused by this app")
+            return
+        handlers = self.handlers_for(event)
+        if not handlers:
+            bound.debug("no handler for this event")
+            return
+        ctx = Context(event=event, services=self.services, gh=self._client(installation_id), log=bound, job_id=job.id)
+        failures: list[str] = []
+        rate_limited: RateLimited | None = None
+        for handler in handlers:
+            name = f"{handler.__module__}.{handler.__name__}"
+            try:
+                await handler(event, ctx)
+            except RateLimited as exc:
+                rate_limited = exc
+                bound.warning("handler deferred by a rate limit", extra={"handler": name})
+            except Exception as exc:  # noqa: BLE001 - every handler gets its turn
+                failures.append(f"{name}: {describe_error(exc)}")
+                bound.error("handler failed", extra={"handler": name, "error": describe_error(exc)})
+        if failures:
+            raise HandlerErrors("; ".join(failures))
+        if rate_limited is not None:
+            raise rate_limited

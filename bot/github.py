@@ -1,0 +1,225 @@
+"""GitHub access: the App's JWT, cached installation tokens, and API clients that behave.
+
+- The private key is parsed once; JWTs (RS256, `iat` 60 s in the past, `exp` 9 minutes ahead)
+  are reused for a few minutes.
+- Installation tokens are cached per installation until five minutes before `expires_at`,
+  with one refresh at a time per installation.
+- Every request carries `X-GitHub-Api-Version: 2022-11-28`, goes through one shared aiohttp
+  session, and (for GETs) through an ETag cache kept per installation, because gidgethub's
+  cache is keyed by URL alone.
+- 5xx answers are retried with back-off; secondary rate limits and 429s are waited out when
+  the wait is short, otherwise `RateLimited` puts the job back in the queue until the reset.
+- In dry-run mode nothing but GETs reaches GitHub: each write is logged and answered locally.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+import cachetools
+import gidgethub
+import gidgethub.aiohttp
+import jwt as pyjwt
+from cryptography.hazmat.primitives import serialization
+
+from bot import logs
+from bot.clock import Clock, parse_iso
+from bot.errors import RateLimited
+
+API_VERSION = "2022-11-28"
+USER_AGENT = "secbot (+https://github.com/apps/secbot)"
+TOKEN_MARGIN = 300.0  # refresh installation tokens this long before they expire
+JWT_REUSE = 300.0  # mint a new JWT after this long (each lives 10 minutes)
+SHORT_WAIT = 20.0  # rate-limit waits up to this long happen in place; longer ones defer the job
+MAX_TRIES = 4
+WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
+
+log = logs.get("secbot.github")
+
+
+class GitHubApp:
+    """Everything that authenticates as the App; hands out per-installation clients."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        app_id: str,
+        private_key_pem: str,
+        base_url: str,
+        clock: Clock,
+        dry_run: bool = False,
+    ) -> None:
+        self.session = session
+        self.app_id = app_id
+        self.base_url = base_url.rstrip("/")
+        self.clock = clock
+        self.dry_run = dry_run
+        try:
+            self._key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+        except (ValueError, TypeError):
+            # Never echo the key or the library's message about it.
+            raise ValueError("the GitHub App private key could not be parsed as an unencrypted PEM key") from None
+        self._jwt: tuple[str, float] | None = None
+        self._tokens: dict[int, tuple[str, float]] = {}
+        self._token_locks: collections.defaultdict[int, asyncio.Lock] = collections.defaultdict(asyncio.Lock)
+        self._etags: cachetools.LRUCache[int, cachetools.LRUCache[str, Any]] = cachetools.LRUCache(maxsize=2000)
+        self.rate_limits: dict[int | None, gidgethub.sansio.RateLimit] = {}
+        self.calls: collections.Counter[tuple[str, int]] = collections.Counter()
+        self.token_requests: collections.Counter[int] = collections.Counter()
+        self.dry_run_writes: list[tuple[str, str]] = []
+
+    # -- credentials -------------------------------------------------------------------------
+
+    def jwt(self) -> str:
+        now = self.clock.now()
+        if self._jwt is None or now - self._jwt[1] >= JWT_REUSE:
+            issued = int(now) - 60
+            token = pyjwt.encode({"iat": issued, "exp": issued + 600, "iss": self.app_id}, self._key, algorithm="RS256")
+            self._jwt = (token, now)
+        return self._jwt[0]
+
+    async def installation_token(self, installation_id: int) -> str:
+        cached = self._tokens.get(installation_id)
+        if cached and cached[1] - TOKEN_MARGIN > self.clock.now():
+            return cached[0]
+        async with self._token_locks[installation_id]:
+            cached = self._tokens.get(installation_id)
+            if cached and cached[1] - TOKEN_MARGIN > self.clock.now():
+                return cached[0]
+            data = await self.app_client().post(
+                "/app/installations/{installation_id}/access_tokens",
+                {"installation_id": installation_id},
+                data=b"",
+            )
+            self.token_requests[installation_id] += 1
+            self._tokens[installation_id] = (data["token"], parse_iso(data["expires_at"]))
+            return data["token"]
+
+    def forget_token(self, installation_id: int) -> None:
+        self._tokens.pop(installation_id, None)
+
+    # -- clients -----------------------------------------------------------------------------
+
+    def app_client(self) -> "AppClient":
+        return AppClient(self)
+
+    def client(self, installation_id: int) -> "InstallationClient":
+        cache = self._etags.get(installation_id)
+        if cache is None:
+            cache = self._etags[installation_id] = cachetools.LRUCache(maxsize=500)
+        return InstallationClient(self, installation_id, cache)
+
+
+class _Client(gidgethub.aiohttp.GitHubAPI):
+    """The request path shared by App and installation clients."""
+
+    installation_id: int | None = None
+
+    def __init__(self, app: GitHubApp, cache: Any = None) -> None:
+        super().__init__(app.session, USER_AGENT, cache=cache, base_url=app.base_url)
+        self.app = app
+        self.dry_run = app.dry_run  # a repository's config can switch it on for its own client
+
+    async def _authorization(self) -> str:
+        raise NotImplementedError
+
+    async def sleep(self, seconds: float) -> None:
+        await self.app.clock.sleep(seconds)
+
+    async def _request(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes = b""
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        headers = dict(headers)
+        headers["x-github-api-version"] = API_VERSION
+        if self.dry_run and method in WRITE_METHODS and not url.endswith("/access_tokens"):
+            path = url[len(self.app.base_url):] if url.startswith(self.app.base_url) else url
+            self.app.dry_run_writes.append((method, path))
+            log.info("dry run: would call GitHub", extra={"method": method, "path": path,
+                                                          "installation": self.installation_id})
+            return 200, {"content-type": "application/json; charset=utf-8"}, b"{}"
+        tried_new_token = False
+        for attempt in range(1, MAX_TRIES + 1):
+            headers["authorization"] = await self._authorization()
+            async with self.app.session.request(method, url, headers=headers, data=body) as resp:
+                status, rheaders, rbody = resp.status, resp.headers, await resp.read()
+            self.app.calls[(method, status)] += 1
+            rl = gidgethub.sansio.RateLimit.from_http(rheaders)
+            if rl is not None:
+                self.app.rate_limits[self.installation_id] = rl
+            if status == 401 and self.installation_id is not None and not tried_new_token:
+                # The token was revoked or expired early: fetch a new one once.
+                self.app.forget_token(self.installation_id)
+                tried_new_token = True
+                continue
+            wait = _rate_limit_wait(status, rheaders, self.app.clock.now())
+            if wait is None and status >= 500 and attempt < MAX_TRIES:
+                wait = min(8.0, 0.5 * 2 ** attempt)
+            if wait is None or attempt == MAX_TRIES:
+                if wait is not None and _is_rate_limit(status, rheaders):
+                    raise RateLimited(self.app.clock.now() + max(wait, 60.0), f"GitHub rate limit ({status})")
+                return status, rheaders, rbody
+            if wait > SHORT_WAIT:
+                raise RateLimited(self.app.clock.now() + wait, f"GitHub rate limit ({status}), waiting {wait:.0f}s")
+            log.warning("GitHub asked us to wait", extra={"status": status, "wait": round(wait, 1),
+                                                           "installation": self.installation_id})
+            await self.sleep(wait)
+        raise AssertionError("unreachable")
+
+
+def _is_rate_limit(status: int, headers: Mapping[str, str]) -> bool:
+    if status == 429:
+        return True
+    if status != 403:
+        return False
+    return "retry-after" in headers or headers.get("x-ratelimit-remaining") == "0"
+
+
+def _rate_limit_wait(status: int, headers: Mapping[str, str], now: float) -> float | None:
+    """Seconds to wait before retrying, per GitHub's rules; None when this is no rate limit."""
+    if not _is_rate_limit(status, headers):
+        return None
+    retry_after = headers.get("retry-after")
+    if retry_after is not None:
+        try:
+            return max(1.0, float(retry_after))
+        except ValueError:
+            pass
+    if headers.get("x-ratelimit-remaining") == "0" and headers.get("x-ratelimit-reset"):
+        try:
+            return max(1.0, float(headers["x-ratelimit-reset"]) - now + 1.0)
+        except ValueError:
+            pass
+    return 60.0
+
+
+class AppClient(_Client):
+    """Authenticates as the App itself (JWT): installation tokens, app metadata."""
+
+    async def _authorization(self) -> str:
+        return f"Bearer {self.app.jwt()}"
+
+
+class InstallationClient(_Client):
+    """Authenticates as one installation with its cached token."""
+
+    def __init__(self, app: GitHubApp, installation_id: int, cache: Any) -> None:
+        super().__init__(app, cache=cache)
+        self.installation_id = installation_id
+
+    async def _authorization(self) -> str:
+        return f"token {await self.app.installation_token(self.installation_id)}"
+
+    async def graphql(self, query: str, *, endpoint: str | None = None, **variables: Any) -> Any:
+        return await super().graphql(query, endpoint=endpoint or graphql_url(self.app.base_url), **variables)
+
+
+def graphql_url(base_url: str) -> str:
+    """GitHub.com serves GraphQL at /graphql; GitHub Enterprise Server at /api/graphql."""
+    if base_url.endswith("/api/v3"):
+        return base_url[: -len("/v3")] + "/graphql"
+    return base_url + "/graphql"

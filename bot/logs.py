@@ -1,0 +1,81 @@
+"""Structured logs: one JSON object per line, carrying the delivery, installation and repository.
+
+Callers log identifiers and decisions, never text from a report. As a second line of defence
+the formatters render exceptions with `safe_traceback` (no messages, no source lines).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+import orjson
+
+from bot.errors import safe_traceback
+
+# Attributes every LogRecord has; anything else was passed with `extra=` or bound by an adapter.
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "ts": round(record.created, 3),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD and not key.startswith("_"):
+                out[key] = value
+        if record.exc_info and record.exc_info[1] is not None:
+            out["error"] = safe_traceback(record.exc_info[1])
+        return orjson.dumps(out, default=str).decode()
+
+
+class TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        extra = " ".join(
+            f"{k}={v}" for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")
+        )
+        line = f"{record.levelname:<7} {record.name}: {record.getMessage()}"
+        if extra:
+            line += f"  [{extra}]"
+        if record.exc_info and record.exc_info[1] is not None:
+            line += "\n" + safe_traceback(record.exc_info[1])
+        return line
+
+
+def setup(level: str = "INFO", fmt: str = "json", stream: Any = None) -> None:
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+class Bound(logging.LoggerAdapter):
+    """A logger with fields (delivery, installation, repo, job) added to every line."""
+
+    def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:
+        extra = dict(self.extra or {})
+        extra.update(kwargs.get("extra") or {})
+        kwargs["extra"] = extra
+        return msg, kwargs
+
+    def bind(self, **fields: Any) -> "Bound":
+        merged: dict[str, Any] = dict(self.extra or {})
+        merged.update({k: v for k, v in fields.items() if v is not None})
+        return Bound(self.logger, merged)
+
+
+def get(name: str, **fields: Any) -> Bound:
+    return Bound(logging.getLogger(name), {k: v for k, v in fields.items() if v is not None})
+
+
+def fields(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in mapping.items() if v is not None}

@@ -1,0 +1,302 @@
+"""The durable job queue: webhook deliveries and scheduled work live in one table until done.
+
+A job is claimed under a lease (owner + expiry). A worker that dies leaves its lease to expire,
+and another worker takes the job over. Every state change after a claim is fenced on the lease
+owner, so a worker that lost its lease cannot complete or fail a job someone else now holds.
+
+Claiming: on PostgreSQL the due rows are picked with ``FOR UPDATE SKIP LOCKED`` so replicas do
+not wait on each other; on SQLite (one process; SKIP LOCKED locks nothing there) the claim is
+one conditional UPDATE inside a ``BEGIN IMMEDIATE`` transaction, and the returned rows are the
+ones this worker won.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from bot.clock import Clock, iso
+from bot.store import Store
+from bot.store.tables import jobs
+
+QUEUED, RUNNING, DONE, DEAD = "queued", "running", "done", "dead"
+STATES = (QUEUED, RUNNING, DONE, DEAD)
+WEBHOOK = "webhook"
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    id: int
+    kind: str
+    state: str
+    attempts: int
+    run_at: float
+    payload: bytes
+    delivery_id: str | None = None
+    singleton_key: str | None = None
+    event: str | None = None
+    installation_id: int | None = None
+    lease_owner: str | None = None
+    lease_until: float | None = None
+    last_error: str | None = None
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    finished_at: float | None = None
+
+    @classmethod
+    def from_row(cls, row: Any) -> "Job":
+        m = row._mapping
+        return cls(**{f.name: m[f.name] for f in dataclasses.fields(cls)})
+
+    def data(self) -> Any:
+        return orjson.loads(self.payload)
+
+    def summary(self) -> dict[str, Any]:
+        """What `secbot jobs --json` prints: never the payload."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "state": self.state,
+            "attempts": self.attempts,
+            "run_at": iso(self.run_at),
+            "delivery_id": self.delivery_id,
+            "event": self.event,
+            "installation_id": self.installation_id,
+            "singleton_key": self.singleton_key,
+            "last_error": self.last_error,
+            "created_at": iso(self.created_at),
+            "finished_at": iso(self.finished_at),
+        }
+
+
+class Queue:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        max_attempts: int = 8,
+        lease_seconds: float = 120.0,
+        backoff_base: float = 5.0,
+        backoff_cap: float = 3600.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.max_attempts = max_attempts
+        self.lease_seconds = lease_seconds
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self._rng = rng or random.Random()
+
+    # -- adding work -------------------------------------------------------------------------
+
+    def delivery_row(self, delivery_id: str, event: str, installation_id: int | None, body: bytes) -> dict[str, Any]:
+        now = self.clock.now()
+        return {
+            "kind": WEBHOOK,
+            "delivery_id": delivery_id,
+            "event": event,
+            "installation_id": installation_id,
+            "payload": body,
+            "state": QUEUED,
+            "attempts": 0,
+            "run_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+
+    async def add_deliveries(self, rows: Sequence[dict[str, Any]]) -> set[str]:
+        """Insert webhook deliveries in one transaction; returns the delivery ids that were new."""
+        if not rows:
+            return set()
+        stmt = self.store.insert_ignore(jobs, ["delivery_id"]).returning(jobs.c.delivery_id)
+        async with self.store.engine.begin() as conn:
+            result = await conn.execute(stmt, list(rows))
+            return {r[0] for r in result}
+
+    async def schedule(
+        self,
+        kind: str,
+        payload: Any,
+        *,
+        run_at: float | None = None,
+        singleton_key: str | None = None,
+        installation_id: int | None = None,
+        event: str | None = None,
+        conn: Any = None,
+    ) -> None:
+        """Add a job. With `singleton_key`, a queued job of that key is moved to the new time
+        and payload instead of adding a second one (a running one is left alone)."""
+        now = self.clock.now()
+        row = {
+            "kind": kind,
+            "singleton_key": singleton_key,
+            "event": event,
+            "installation_id": installation_id,
+            "payload": payload if isinstance(payload, bytes) else orjson.dumps(payload),
+            "state": QUEUED,
+            "attempts": 0,
+            "run_at": now if run_at is None else run_at,
+            "created_at": now,
+            "updated_at": now,
+        }
+        if singleton_key is None:
+            stmt: Any = sa.insert(jobs).values(**row)
+        else:
+            stmt = self.store.upsert(
+                jobs, ["singleton_key"], ["payload", "run_at", "updated_at", "event"], where=jobs.c.state == QUEUED
+            ).values(**row)
+        await self._write(stmt, conn)
+
+    async def cancel(self, singleton_key: str, *, conn: Any = None) -> None:
+        """Drop the queued job of a key (a running one finishes)."""
+        stmt = sa.delete(jobs).where(jobs.c.singleton_key == singleton_key, jobs.c.state == QUEUED)
+        await self._write(stmt, conn)
+
+    # -- working -----------------------------------------------------------------------------
+
+    async def claim(self, owner: str, limit: int) -> list[Job]:
+        """Lease up to `limit` due jobs (queued and due, or running with an expired lease)."""
+        if limit <= 0:
+            return []
+        now = self.clock.now()
+        due = sa.or_(
+            sa.and_(jobs.c.state == QUEUED, jobs.c.run_at <= now),
+            sa.and_(jobs.c.state == RUNNING, jobs.c.lease_until < now),
+        )
+        pick = sa.select(jobs.c.id).where(due).order_by(jobs.c.run_at, jobs.c.id).limit(limit)
+        if self.store.dialect == "postgresql":
+            # A materialised CTE runs the locking pick exactly once (an IN-subquery may be re-run
+            # by the planner and lock more rows than asked for).
+            picked = pick.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
+            where: Any = jobs.c.id == picked.c.id
+        else:
+            where = sa.and_(jobs.c.id.in_(pick.scalar_subquery()), due)
+        stmt = (
+            sa.update(jobs)
+            .where(where)
+            .values(
+                state=RUNNING,
+                lease_owner=owner,
+                lease_until=now + self.lease_seconds,
+                attempts=jobs.c.attempts + 1,
+                updated_at=now,
+            )
+            .returning(*jobs.c)
+        )
+        async with self.store.engine.begin() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return sorted((Job.from_row(r) for r in rows), key=lambda j: (j.run_at, j.id))
+
+    def _fenced(self, job: Job) -> Any:
+        return sa.update(jobs).where(
+            jobs.c.id == job.id, jobs.c.state == RUNNING, jobs.c.lease_owner == job.lease_owner
+        )
+
+    async def complete(self, job: Job, *, conn: Any = None) -> bool:
+        """Mark done; False when this worker no longer holds the lease."""
+        now = self.clock.now()
+        stmt = self._fenced(job).values(
+            state=DONE, finished_at=now, updated_at=now, lease_owner=None, lease_until=None,
+            singleton_key=None, last_error=None,
+        )
+        return await self._write(stmt, conn) == 1
+
+    def backoff(self, attempts: int) -> float:
+        """Exponential back-off with jitter: half fixed, half random."""
+        delay = min(self.backoff_cap, self.backoff_base * 2 ** max(0, attempts - 1))
+        return delay / 2 + self._rng.uniform(0, delay / 2)
+
+    async def fail(self, job: Job, error: str) -> str:
+        """Record a failed attempt: back to the queue with back-off, or dead after the last one."""
+        now = self.clock.now()
+        if job.attempts >= self.max_attempts:
+            values: dict[str, Any] = dict(state=DEAD, finished_at=now, singleton_key=None)
+        else:
+            values = dict(state=QUEUED, run_at=now + self.backoff(job.attempts))
+        stmt = self._fenced(job).values(
+            **values, last_error=error[:2000], lease_owner=None, lease_until=None, updated_at=now
+        )
+        await self._write(stmt)
+        return values["state"]
+
+    async def defer(self, job: Job, until: float, reason: str) -> None:
+        """Put a job back until `until` without counting the attempt (rate limits)."""
+        stmt = self._fenced(job).values(
+            state=QUEUED, run_at=until, attempts=jobs.c.attempts - 1, last_error=reason[:2000],
+            lease_owner=None, lease_until=None, updated_at=self.clock.now(),
+        )
+        await self._write(stmt)
+
+    async def release(self, job: Job) -> None:
+        """Give a job back untouched (shutdown): it runs again at once, the attempt not counted."""
+        stmt = self._fenced(job).values(
+            state=QUEUED, attempts=jobs.c.attempts - 1, lease_owner=None, lease_until=None,
+            updated_at=self.clock.now(),
+        )
+        await self._write(stmt)
+
+    async def extend(self, owner: str, job_ids: Iterable[int]) -> None:
+        """Renew the leases a live worker holds."""
+        ids = list(job_ids)
+        if not ids:
+            return
+        now = self.clock.now()
+        stmt = (
+            sa.update(jobs)
+            .where(jobs.c.id.in_(ids), jobs.c.state == RUNNING, jobs.c.lease_owner == owner)
+            .values(lease_until=now + self.lease_seconds, updated_at=now)
+        )
+        await self._write(stmt)
+
+    # -- operating ---------------------------------------------------------------------------
+
+    async def retry(self, job_id: int) -> bool:
+        """Re-queue a dead job with a fresh count of attempts."""
+        now = self.clock.now()
+        stmt = (
+            sa.update(jobs)
+            .where(jobs.c.id == job_id, jobs.c.state == DEAD)
+            .values(state=QUEUED, attempts=0, run_at=now, finished_at=None, updated_at=now)
+        )
+        return await self._write(stmt) == 1
+
+    async def get(self, job_id: int) -> Job | None:
+        async with self.store.engine.connect() as conn:
+            row = (await conn.execute(sa.select(jobs).where(jobs.c.id == job_id))).first()
+        return Job.from_row(row) if row else None
+
+    async def list(self, state: str | None = None, limit: int = 1000, kind: str | None = None) -> list[Job]:
+        stmt = sa.select(jobs).order_by(jobs.c.id).limit(limit)
+        if state is not None:
+            stmt = stmt.where(jobs.c.state == state)
+        if kind is not None:
+            stmt = stmt.where(jobs.c.kind == kind)
+        async with self.store.engine.connect() as conn:
+            return [Job.from_row(r) for r in await conn.execute(stmt)]
+
+    async def counts(self) -> dict[str, int]:
+        stmt = sa.select(jobs.c.state, sa.func.count()).group_by(jobs.c.state)
+        async with self.store.engine.connect() as conn:
+            found = dict((await conn.execute(stmt)).all())
+        return {s: int(found.get(s, 0)) for s in STATES}
+
+    async def oldest_due_age(self) -> float:
+        """Seconds the oldest due, unclaimed job has waited (0 when none)."""
+        now = self.clock.now()
+        stmt = sa.select(sa.func.min(jobs.c.run_at)).where(jobs.c.state == QUEUED, jobs.c.run_at <= now)
+        async with self.store.engine.connect() as conn:
+            oldest = (await conn.execute(stmt)).scalar()
+        return max(0.0, now - oldest) if oldest is not None else 0.0
+
+    async def _write(self, stmt: Any, conn: Any = None) -> int:
+        if conn is not None:
+            return (await conn.execute(stmt)).rowcount
+        async with self.store.engine.begin() as own:
+            return (await own.execute(stmt)).rowcount

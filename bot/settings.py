@@ -1,0 +1,184 @@
+"""Process settings, read once from the environment and validated at start.
+
+`Settings.from_env(os.environ)` is called by the CLI, never at import. Problems raise
+`SettingsError` whose message names the variable; secret values never appear in a message,
+a repr or a log line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+DEFAULT_API_URL = "https://api.github.com"
+DEFAULT_DATABASE_URL = "sqlite:///secbot.db"
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+class Secret:
+    """A string that will not print itself."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def async_database_url(url: str) -> str:
+    """Map a plain SQLite or PostgreSQL URL to the async driver SQLAlchemy needs."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise SettingsError("DATABASE_URL must look like sqlite:///PATH or postgresql://USER@HOST/DB")
+    base = scheme.split("+", 1)[0].lower()
+    if base == "sqlite":
+        return f"sqlite+aiosqlite://{rest}"
+    if base in ("postgresql", "postgres"):
+        return f"postgresql+asyncpg://{rest}"
+    raise SettingsError(f"DATABASE_URL: unsupported database {base!r} (use sqlite or postgresql)")
+
+
+def redact_url(url: str) -> str:
+    """Hide the password of a database URL."""
+    scheme, sep, rest = url.partition("://")
+    creds, at, host = rest.rpartition("@")
+    if not at or ":" not in creds:
+        return url
+    user = creds.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:***@{host}"
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise SettingsError(f"{name} must be 1 or 0 (true/false), not {raw!r}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, not {value}")
+    return value
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    webhook_secret: Secret | None = None
+    app_id: str | None = None
+    private_key: Secret | None = None
+    database_url: str = async_database_url(DEFAULT_DATABASE_URL)
+    api_url: str = DEFAULT_API_URL
+    host: str = "0.0.0.0"
+    port: int = 3000
+    log_level: str = "INFO"
+    log_format: str = "json"
+    dry_run: bool = False
+    workers: int = 4
+    max_attempts: int = 8
+    lease_seconds: float = 120.0
+    poll_interval: float = 1.0
+    max_body_bytes: int = 25 * 1024 * 1024
+
+    def __repr__(self) -> str:
+        fields = []
+        for f in dataclasses.fields(self):
+            value: Any = getattr(self, f.name)
+            if f.name == "database_url":
+                value = redact_url(value)
+            fields.append(f"{f.name}={value!r}")
+        return f"Settings({', '.join(fields)})"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        env = os.environ if env is None else env
+        secret = env.get("GITHUB_WEBHOOK_SECRET") or None
+        key_text = env.get("GITHUB_PRIVATE_KEY") or None
+        key_path = env.get("GITHUB_PRIVATE_KEY_PATH") or None
+        if key_text and key_path:
+            raise SettingsError("set GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH, not both")
+        if key_path:
+            try:
+                key_text = Path(key_path).read_text()
+            except OSError as exc:
+                raise SettingsError(f"GITHUB_PRIVATE_KEY_PATH: cannot read the file ({exc.strerror})") from None
+        if key_text is not None:
+            # Environments often carry the PEM with literal "\n" sequences.
+            key_text = key_text.replace("\\n", "\n").strip() + "\n"
+            if "PRIVATE KEY-----" not in key_text:
+                source = "GITHUB_PRIVATE_KEY_PATH" if key_path else "GITHUB_PRIVATE_KEY"
+                raise SettingsError(f"{source} does not hold a PEM private key")
+        app_id = (env.get("GITHUB_APP_ID") or "").strip() or None
+        if app_id is not None and not app_id.isdigit() and not app_id.startswith("Iv"):
+            raise SettingsError("GITHUB_APP_ID must be the App's numeric id (or its client id)")
+        api_url = (env.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/")
+        if not api_url.startswith(("http://", "https://")):
+            raise SettingsError(f"GITHUB_API_URL must be an http(s) URL, not {api_url!r}")
+        log_level = (env.get("LOG_LEVEL") or "INFO").upper()
+        if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise SettingsError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {log_level!r}")
+        log_format = (env.get("LOG_FORMAT") or "json").lower()
+        if log_format not in ("json", "text"):
+            raise SettingsError("LOG_FORMAT must be json or text")
+        values: dict[str, Any] = dict(
+            webhook_secret=Secret(secret) if secret else None,
+            app_id=app_id,
+            private_key=Secret(key_text) if key_text else None,
+            database_url=async_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
+            api_url=api_url,
+            host=env.get("HOST") or "0.0.0.0",
+            port=_int(env, "PORT", 3000, 0, 65535),
+            log_level=log_level,
+            log_format=log_format,
+            dry_run=_flag(env, "SECBOT_DRY_RUN", False),
+            workers=_int(env, "SECBOT_WORKERS", 4, 1, 256),
+            max_attempts=_int(env, "SECBOT_MAX_ATTEMPTS", 8, 1, 100),
+        )
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def check_serve(self) -> None:
+        """What `secbot serve` cannot run without."""
+        if self.webhook_secret is None:
+            raise SettingsError(
+                "GITHUB_WEBHOOK_SECRET is not set: Secbot refuses to accept unsigned webhooks. "
+                "Set it to the webhook secret of your GitHub App."
+            )
+        if self.app_id is None:
+            raise SettingsError("GITHUB_APP_ID is not set: it is the numeric id of your GitHub App")
+        if self.private_key is None:
+            raise SettingsError(
+                "GITHUB_PRIVATE_KEY (the PEM text) or GITHUB_PRIVATE_KEY_PATH (its file) is not set"
+            )

@@ -1,0 +1,84 @@
+"""The durable store: an async SQLAlchemy engine on SQLite (the default) or PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from bot.store import tables
+from bot.store.tables import metadata
+
+__all__ = ["Store", "tables", "metadata"]
+
+
+class Store:
+    """One engine per process, shared by the webhook view, the workers and the CLI."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name  # "sqlite" or "postgresql"
+
+    @classmethod
+    def open(cls, url: str, *, pool_size: int = 5, connect_args: dict[str, Any] | None = None) -> "Store":
+        """Create the engine; `url` is an async SQLAlchemy URL (see settings.async_database_url)."""
+        args = connect_args or {}
+        if url.startswith("sqlite"):
+            engine = create_async_engine(url, pool_size=pool_size, max_overflow=0, connect_args=args)
+            _tune_sqlite(engine)
+        else:
+            engine = create_async_engine(
+                url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, connect_args=args
+            )
+        return cls(engine)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    def insert(self, table: sa.Table) -> Any:
+        """The dialect's INSERT, which knows ON CONFLICT."""
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        return insert(table)
+
+    def insert_ignore(self, table: sa.Table, conflict: Sequence[str]) -> Any:
+        """INSERT ... ON CONFLICT (conflict) DO NOTHING."""
+        return self.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
+
+    def upsert(self, table: sa.Table, conflict: Sequence[str], update: Sequence[str], where: Any = None) -> Any:
+        """INSERT ... ON CONFLICT (conflict) DO UPDATE SET the `update` columns from the new row."""
+        stmt = self.insert(table)
+        return stmt.on_conflict_do_update(
+            index_elements=list(conflict), set_={c: stmt.excluded[c] for c in update}, where=where
+        )
+
+    async def ping(self) -> bool:
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+            return True
+        except Exception:  # noqa: BLE001 - health check reports, never raises
+            return False
+
+
+def _tune_sqlite(engine: AsyncEngine) -> None:
+    """WAL, a busy timeout, and BEGIN IMMEDIATE so writers queue instead of failing."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

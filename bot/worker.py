@@ -1,0 +1,137 @@
+"""Workers inside `secbot serve`: claim due jobs under a lease, run them, record the outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+
+from bot import logs
+from bot.errors import RateLimited, describe_error
+from bot.queue import Job, Queue
+
+log = logs.get("secbot.worker")
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Workers:
+    """A pool of at most `concurrency` jobs in flight, fed by one claiming loop."""
+
+    def __init__(
+        self,
+        queue: Queue,
+        run: Callable[[Job], Awaitable[None]],
+        *,
+        concurrency: int = 4,
+        poll_interval: float = 1.0,
+        owner: str | None = None,
+    ) -> None:
+        self.queue = queue
+        self.run = run
+        self.concurrency = concurrency
+        self.poll_interval = poll_interval
+        self.owner = owner or worker_name()
+        self._inflight: dict[int, tuple[Job, asyncio.Task[None]]] = {}
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._loop_task: asyncio.Task[None] | None = None
+        self._heartbeat_task: asyncio.Task[None] | None = None
+        self.completed = 0
+
+    def wake(self) -> None:
+        """New work was stored: look now instead of at the next poll."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._loop_task = asyncio.create_task(self._loop(), name="secbot-claim-loop")
+        self._heartbeat_task = asyncio.create_task(self._heartbeat(), name="secbot-heartbeat")
+        log.info("workers started", extra={"owner": self.owner, "concurrency": self.concurrency})
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop claiming, let jobs in flight finish for `grace` seconds, give the rest back."""
+        self._stopping = True
+        self._wake.set()
+        if self._loop_task:
+            await self._loop_task
+        tasks = [t for _, t in self._inflight.values()]
+        if tasks:
+            await asyncio.wait(tasks, timeout=grace)
+        for job, task in list(self._inflight.values()):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            with contextlib.suppress(Exception):
+                await self.queue.release(job)
+        if self._heartbeat_task:
+            self._heartbeat_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat_task
+        log.info("workers stopped", extra={"owner": self.owner})
+
+    async def _loop(self) -> None:
+        while not self._stopping:
+            free = self.concurrency - len(self._inflight)
+            claimed: list[Job] = []
+            if free > 0:
+                try:
+                    claimed = await self.queue.claim(self.owner, free)
+                except Exception as exc:  # noqa: BLE001 - the store may be briefly away; keep going
+                    log.error("claiming jobs failed", extra={"error": describe_error(exc)})
+            for job in claimed:
+                task = asyncio.create_task(self._run_one(job), name=f"secbot-job-{job.id}")
+                self._inflight[job.id] = (job, task)
+            if claimed and len(claimed) == free:
+                await asyncio.sleep(0)
+                continue
+            self._wake.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+
+    async def _run_one(self, job: Job) -> None:
+        bound = log.bind(job=job.id, kind=job.kind, delivery=job.delivery_id, event=job.event, attempt=job.attempts)
+        try:
+            await self.run(job)
+        except asyncio.CancelledError:
+            raise
+        except RateLimited as exc:
+            bound.warning("job deferred by a rate limit", extra={"until": round(exc.until)})
+            await self._record(lambda: self.queue.defer(job, exc.until, describe_error(exc)))
+        except Exception as exc:  # noqa: BLE001 - recorded on the job, retried with back-off
+            error = describe_error(exc)
+            state = await self._record(lambda: self.queue.fail(job, error))
+            bound.warning("job failed", extra={"error": error, "next": state})
+        else:
+            if await self._record(lambda: self.queue.complete(job)):
+                self.completed += 1
+            else:
+                bound.warning("job finished after its lease was lost; another worker owns it now")
+        finally:
+            self._inflight.pop(job.id, None)
+            self._wake.set()
+
+    async def _record(self, op: Callable[[], Awaitable[object]]) -> object:
+        """Store a job's outcome, retrying briefly if the store hiccups."""
+        for delay in (0.1, 0.5, 2.0, None):
+            try:
+                return await op()
+            except Exception as exc:  # noqa: BLE001
+                if delay is None:
+                    log.error("could not record a job's outcome; its lease will expire", extra={"error": describe_error(exc)})
+                    return None
+                await asyncio.sleep(delay)
+        return None
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(max(1.0, self.queue.lease_seconds / 3))
+            if self._inflight:
+                try:
+                    await self.queue.extend(self.owner, list(self._inflight))
+                except Exception as exc:  # noqa: BLE001
+                    log.error("renewing leases failed", extra={"error": describe_error(exc)})

@@ -1,0 +1,123 @@
+"""Shared fixtures: a frozen clock, stores on SQLite and PostgreSQL, signed deliveries."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from bot.clock import FrozenClock
+from bot.settings import Secret, Settings
+from bot.store import Store
+from bot.store.migrate import upgrade
+
+FIXTURES = Path(__file__).parent / "fixtures"
+WEBHOOK_SECRET = "test-webhook-secret"
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def pg_async_url() -> str:
+    from bot.settings import async_database_url
+
+    assert PG_URL
+    return async_database_url(PG_URL)
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    if os.environ.get("CI") and not PG_URL:
+        raise pytest.UsageError("CI must set TEST_DATABASE_URL: PostgreSQL tests may not be skipped there")
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+class Databases:
+    """Open a store on a fresh database: a file in tmp_path, or a fresh PostgreSQL schema."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self._schemas: list[str] = []
+        self._stores: list[Store] = []
+
+    async def open(self, kind: str, pool_size: int = 5) -> tuple[Store, str, dict[str, Any]]:
+        if kind == "sqlite":
+            url = f"sqlite+aiosqlite:///{self.tmp_path / 'secbot.db'}"
+            args: dict[str, Any] = {}
+        else:
+            if not PG_URL:
+                pytest.skip("TEST_DATABASE_URL is not set")
+            schema = f"t_{uuid.uuid4().hex[:12]}"
+            admin = Store.open(pg_async_url(), pool_size=1)
+            async with admin.engine.begin() as conn:
+                await conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+            await admin.close()
+            self._schemas.append(schema)
+            url = pg_async_url()
+            args = {"server_settings": {"search_path": schema}}
+        store = Store.open(url, pool_size=pool_size, connect_args=args)
+        await upgrade(store)
+        self._stores.append(store)
+        return store, url, args
+
+    async def close(self) -> None:
+        for store in self._stores:
+            await store.close()
+        if self._schemas:
+            admin = Store.open(pg_async_url(), pool_size=1)
+            async with admin.engine.begin() as conn:
+                for schema in self._schemas:
+                    await conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            await admin.close()
+
+
+@pytest.fixture
+async def databases(tmp_path: Path) -> AsyncIterator[Databases]:
+    dbs = Databases(tmp_path)
+    yield dbs
+    await dbs.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def store(request: Any, databases: Databases) -> Store:
+    s, _, _ = await databases.open(request.param)
+    return s
+
+
+def make_settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = dict(
+        webhook_secret=Secret(WEBHOOK_SECRET),
+        database_url="sqlite+aiosqlite:///:memory:",
+        log_format="text",
+        poll_interval=0.05,
+    )
+    values.update(overrides)
+    return Settings(**values)
+
+
+def sign(body: bytes, secret: str = WEBHOOK_SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def delivery_headers(event: str, body: bytes, delivery: str | None = None, secret: str = WEBHOOK_SECRET) -> dict[str, str]:
+    return {
+        "X-GitHub-Event": event,
+        "X-GitHub-Delivery": delivery or str(uuid.uuid4()),
+        "X-Hub-Signature-256": sign(body, secret),
+        "Content-Type": "application/json",
+        "User-Agent": "GitHub-Hookshot/test",
+    }
+
+
+def fixture(name: str) -> dict[str, Any]:
+    """A webhook payload from tests/fixtures/webhooks (real examples; see its README)."""
+    return json.loads((FIXTURES / "webhooks" / f"{name}.json").read_text())

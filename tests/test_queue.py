@@ -1,0 +1,113 @@
+"""The durable queue, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+from bot.clock import FrozenClock
+from bot.queue import DEAD, DONE, QUEUED, RUNNING, Queue
+from bot.store import Store
+
+
+def make_queue(store: Store, clock: FrozenClock, **kw: object) -> Queue:
+    return Queue(store, clock, rng=random.Random(7), **kw)  # type: ignore[arg-type]
+
+
+async def test_a_redelivered_delivery_id_is_stored_once(store: Store, clock: FrozenClock) -> None:
+    q = make_queue(store, clock)
+    row = q.delivery_row("d-1", "issues.opened", 1, b"{}")
+    assert await q.add_deliveries([row]) == {"d-1"}
+    assert await q.add_deliveries([q.delivery_row("d-1", "issues.opened", 1, b"{}")]) == set()
+    assert len(await q.list()) == 1
+
+
+async def test_claim_leases_due_jobs_in_order_and_not_twice(store: Store, clock: FrozenClock) -> None:
+    q = make_queue(store, clock)
+    await q.add_deliveries([q.delivery_row(f"d-{i}", "issues.opened", 1, b"{}") for i in range(5)])
+    first = await q.claim("w1", 3)
+    second = await q.claim("w2", 10)
+    assert [j.delivery_id for j in first] == ["d-0", "d-1", "d-2"]
+    assert [j.delivery_id for j in second] == ["d-3", "d-4"]
+    assert all(j.state == RUNNING and j.attempts == 1 for j in first + second)
+    assert await q.claim("w3", 10) == []
+
+
+async def test_future_jobs_wait_for_their_time(store: Store, clock: FrozenClock) -> None:
+    q = make_queue(store, clock)
+    await q.schedule("reminder", {"x": 1}, run_at=clock.now() + 60)
+    assert await q.claim("w", 5) == []
+    clock.advance(61)
+    assert [j.kind for j in await q.claim("w", 5)] == ["reminder"]
+
+
+async def test_complete_is_fenced_on_the_lease_owner(store: Store, clock: FrozenClock) -> None:
+    q = make_queue(store, clock, lease_seconds=30)
+    await q.schedule("k", {})
+    [job] = await q.claim("w1", 1)
+    clock.advance(31)  # w1 stalls; its lease expires and w2 takes the job over
+    [again] = await q.claim("w2", 1)
+    assert again.id == job.id and again.attempts == 2
+    assert not await q.complete(job)  # the stale worker cannot finish it
+    assert await q.complete(again)
+    assert (await q.get(job.id)).state == DONE  # type: ignore[union-attr]
+
+
+async def test_failures_back_off_then_die_and_retry_revives(store: Store, clock: FrozenClock) -> None:
+    q = make_queue(store, clock, max_attempts=3, backoff_base=10)
+    await q.schedule("k", {})
+    delays = []
+    for _ in range(2):
+        [job] = await q.claim("w", 1)
+        assert await q.fail(job, "BadRequest: GitHub answered 502") == QUEUED
+        after = await q.get(job.id)
+        assert after is not None and after.last_error == "BadRequest: GitHub answered 502"
+        delays.append(after.run_at - clock.now())
+        assert await q.claim("w", 1) == []  # not before its back-off
+        clock.advance(delays[-1])
+    assert 5 <= delays[0] <= 10 and 10 <= delays[1] <= 20  # exponential, jittered
+    [job] = await q.claim("w", 1)
+    assert await q.fail(job, "boom") == DEAD
+    assert await q.claim("w", 1) == []
+    assert [j.id for j in await q.list(state=DEAD)] == [job.id]
+    assert await q.retry(job.id)
+    assert not await q.retry(job.id)  # only dead jobs
+    [revived] = await q.claim("w", 1)
+    assert revived.attempts == 1
+
+
+async def test_defer_and_release_do_not_count_an_attempt(store: Store, clock: FrozenClock) -> None:
+    q = make_queue(store, clock)
+    await q.schedule("k", {})
+    [job] = await q.claim("w", 1)
+    await q.defer(job, clock.now() + 600, "rate limited")
+    assert await q.claim("w", 1) == []
+    clock.advance(600)
+    [job] = await q.claim("w", 1)
+    assert job.attempts == 1
+    await q.release(job)
+    [job] = await q.claim("w", 1)
+    assert job.attempts == 1
+
+
+async def test_a_singleton_key_keeps_one_pending_job(store: Store, clock: FrozenClock) -> None:
+    q = make_queue(store, clock)
+    await q.schedule("update", {"n": 1}, run_at=clock.now() + 100, singleton_key="update:7")
+    await q.schedule("update", {"n": 2}, run_at=clock.now() + 50, singleton_key="update:7")
+    [job] = await q.list()
+    assert job.data() == {"n": 2} and job.run_at == clock.now() + 50
+    clock.advance(50)
+    [running] = await q.claim("w", 1)
+    await q.complete(running)
+    await q.schedule("update", {"n": 3}, run_at=clock.now() + 10, singleton_key="update:7")
+    assert [j.state for j in await q.list()] == [DONE, QUEUED]
+    await q.cancel("update:7")
+    assert [j.state for j in await q.list()] == [DONE]
+
+
+async def test_concurrent_claims_never_hand_out_a_job_twice(store: Store, clock: FrozenClock) -> None:
+    q = make_queue(store, clock)
+    await q.add_deliveries([q.delivery_row(f"d-{i}", "e", None, b"{}") for i in range(200)])
+    claimed = await asyncio.gather(*(q.claim(f"w{i}", 7) for i in range(40)))
+    ids = [j.id for batch in claimed for j in batch]
+    assert len(ids) == len(set(ids)) == 200
