@@ -1,0 +1,158 @@
+"""Workers and dispatch: retries, dead letters, handler isolation, shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+from gidgethub import routing, sansio
+
+from bot.clock import SystemClock
+from bot.context import ConfigCache, Context, Services
+from bot.dispatch import Dispatcher, caused_by_app
+from bot.queue import DEAD, DONE, Queue
+from bot.store import Store
+from bot.worker import Workers
+from tests.conftest import make_settings
+
+
+def services_for(store: Store, queue: Queue) -> Services:
+    clock = SystemClock()
+    return Services(settings=make_settings(), store=store, queue=queue, clock=clock, github=None, configs=ConfigCache(clock))
+
+
+async def run_until(predicate: Any, timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await predicate():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+async def deliver(queue: Queue, event: str, data: dict[str, Any], delivery: str = "d-1") -> None:
+    await queue.add_deliveries([queue.delivery_row(delivery, event, None, orjson.dumps(data))])
+
+
+async def test_a_handler_that_fails_three_times_then_succeeds_completes(store: Store) -> None:
+    queue = Queue(store, SystemClock(), max_attempts=5, backoff_base=0.01)
+    router = routing.Router()
+    calls = []
+
+    @router.register("issues", action="opened")
+    async def flaky(event: sansio.Event, ctx: Context) -> None:
+        calls.append(ctx.job_id)
+        if len(calls) <= 3:
+            raise RuntimeError("GitHub hiccup")
+
+    pool = Workers(queue, Dispatcher(services_for(store, queue), [router], {}).run, poll_interval=0.01)
+    await deliver(queue, "issues.opened", {"action": "opened"})
+    await pool.start()
+    try:
+        await run_until(lambda: _state_is(queue, DONE))
+    finally:
+        await pool.stop()
+    [job] = await queue.list()
+    assert len(calls) == 4 and job.attempts == 4 and job.last_error is None
+
+
+async def test_a_handler_that_always_fails_ends_dead_and_secbot_retry_revives_it(databases: Any) -> None:
+    store, url, _ = await databases.open("sqlite")
+    queue = Queue(store, SystemClock(), max_attempts=3, backoff_base=0.01)
+    router = routing.Router()
+    fail = [True]
+
+    @router.register("issues", action="opened")
+    async def broken(event: sansio.Event, ctx: Context) -> None:
+        if fail[0]:
+            raise KeyError("the secret report text must not be stored")
+
+    pool = Workers(queue, Dispatcher(services_for(store, queue), [router], {}).run, poll_interval=0.01)
+    await deliver(queue, "issues.opened", {"action": "opened"})
+    await pool.start()
+    try:
+        await run_until(lambda: _state_is(queue, DEAD))
+        [job] = await queue.list()
+        assert job.attempts == 3
+        assert "KeyError" in job.last_error and "secret report text" not in job.last_error
+        listed = subprocess.run(
+            [sys.executable, "-m", "bot", "jobs", "--json", "--state", "dead"],
+            env={"DATABASE_URL": url.replace("+aiosqlite", ""), "PATH": "/usr/bin:/bin"},
+            capture_output=True, text=True, cwd=Path(__file__).parent.parent, check=True,
+        )
+        [line] = listed.stdout.splitlines()
+        shown = orjson.loads(line)
+        assert {k: shown[k] for k in ("id", "kind", "state", "attempts", "delivery_id")} == {
+            "id": job.id, "kind": "webhook", "state": "dead", "attempts": 3, "delivery_id": "d-1"
+        }
+        assert shown["run_at"].endswith("Z") and "KeyError" in shown["last_error"]
+        fail[0] = False
+        revived = subprocess.run(
+            [sys.executable, "-m", "bot", "retry", str(job.id)],
+            env={"DATABASE_URL": url.replace("+aiosqlite", ""), "PATH": "/usr/bin:/bin"},
+            capture_output=True, text=True, cwd=Path(__file__).parent.parent,
+        )
+        assert revived.returncode == 0, revived.stderr
+        pool.wake()
+        await run_until(lambda: _state_is(queue, DONE))
+    finally:
+        await pool.stop()
+
+
+async def test_one_failing_handler_does_not_stop_the_others(store: Store) -> None:
+    queue = Queue(store, SystemClock(), max_attempts=1)
+    first, second = routing.Router(), routing.Router()
+    ran = []
+
+    @first.register("issues")
+    async def explodes(event: sansio.Event, ctx: Context) -> None:
+        ran.append("explodes")
+        raise ValueError("nope")
+
+    @second.register("issues")
+    async def records(event: sansio.Event, ctx: Context) -> None:
+        ran.append("records")
+
+    dispatcher = Dispatcher(services_for(store, queue), [first, second], {})
+    await deliver(queue, "issues.opened", {"action": "opened"})
+    [job] = await queue.claim("w", 1)
+    try:
+        await dispatcher.run(job)
+    except Exception as exc:  # noqa: BLE001
+        assert "explodes" in str(exc) and "ValueError" in str(exc)
+    else:
+        raise AssertionError("the failure must fail the job")
+    assert ran == ["explodes", "records"]
+
+
+async def test_shutdown_gives_unfinished_jobs_back(store: Store) -> None:
+    queue = Queue(store, SystemClock())
+    router = routing.Router()
+    started = asyncio.Event()
+
+    @router.register("issues")
+    async def slow(event: sansio.Event, ctx: Context) -> None:
+        started.set()
+        await asyncio.sleep(60)
+
+    pool = Workers(queue, Dispatcher(services_for(store, queue), [router], {}).run, poll_interval=0.01)
+    await deliver(queue, "issues.opened", {"action": "opened"})
+    await pool.start()
+    await asyncio.wait_for(started.wait(), 5)
+    await pool.stop(grace=0.1)
+    [job] = await queue.list()
+    assert job.state == "queued" and job.attempts == 0 and job.lease_owner is None
+
+
+def test_events_caused_by_the_app_itself_are_recognised() -> None:
+    own_comment = {"comment": {"performed_via_github_app": {"id": 99}}, "sender": {"type": "Bot", "login": "x[bot]"}}
+    assert caused_by_app(own_comment, "99", None)
+    assert caused_by_app({"sender": {"type": "Bot", "login": "secbot[bot]"}}, "99", "secbot[bot]")
+    assert not caused_by_app({"sender": {"type": "Bot", "login": "dependabot[bot]"}}, "99", "secbot[bot]")
+    assert not caused_by_app({"sender": {"type": "User", "login": "alice"}}, "99", "secbot[bot]")
+
+
+async def _state_is(queue: Queue, state: str) -> bool:
+    return [j.state for j in await queue.list()] == [state]
