@@ -1,0 +1,135 @@
+"""The two GraphQL shapes the app needs, parsed with regular expressions; anything else fails closed.
+
+* ``query { repository(owner: "o", name: "r") { id } }`` (literals or ``$variables``)
+* ``mutation { transferIssue(input: {issueId: ..., repositoryId: ...[, createLabelsIfMissing: ...]})
+  { issue { number url [id] } } }`` (or ``input: $input`` with a variables object)
+
+Answers look like GitHub's: HTTP 200, ``{"data": ...}``, and ``errors`` with a
+``type`` (``NOT_FOUND``, ``FORBIDDEN``, ``UNPROCESSABLE``) for refusals.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from .state import NotFound, Unprocessable
+
+if TYPE_CHECKING:
+    from .server import Ctx, Reply
+
+_VALUE = r'(\$\w+|"(?:[^"\\]|\\.)*"|true|false)'
+_REPOSITORY = re.compile(
+    r"^\s*(?:query\b[^{]*)?\{\s*repository\s*\(\s*owner\s*:\s*" + _VALUE + r"\s*,\s*name\s*:\s*" + _VALUE
+    + r"\s*\)\s*\{\s*id\s*\}\s*\}\s*$", re.S)
+_TRANSFER = re.compile(
+    r"^\s*mutation\b[^{]*\{\s*transferIssue\s*\(\s*input\s*:\s*(?P<input>\$\w+|\{[^}]*\})\s*\)\s*"
+    r"\{\s*issue\s*\{(?P<fields>[\w\s]*)\}\s*\}\s*\}\s*$", re.S)
+_INPUT_PAIR = re.compile(r"(\w+)\s*:\s*" + _VALUE)
+_ISSUE_FIELDS = {"number", "url", "id"}
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _value(token: str, variables: dict[str, Any]) -> Any:
+    if token.startswith("$"):
+        if token[1:] not in variables:
+            raise _Unsupported(f"variable {token} is used but not given")
+        return variables[token[1:]]
+    if token in ("true", "false"):
+        return token == "true"
+    return token[1:-1].replace('\\"', '"')
+
+
+def _node(ctx: Ctx, node_id: str) -> tuple[str, Any]:
+    """Find an issue or repository by node id: ("issue", (repo, number)) or ("repo", repo)."""
+    for repo in ctx.state.repos.values():
+        if repo.data["node_id"] == node_id:
+            return "repo", repo
+        for number, issue in repo.issues.items():
+            if issue["node_id"] == node_id:
+                return "issue", (repo, number)
+    raise NotFound(node_id)
+
+
+def _error(path: str, kind: str, message: str) -> dict[str, Any]:
+    return {"data": {path: None}, "errors": [{"type": kind, "path": [path], "message": message,
+                                              "locations": [{"line": 1, "column": 1}]}]}
+
+
+def _covered(ctx: Ctx, repo: Any) -> bool:
+    return repo.installation_id == ctx.installation_id
+
+
+def graphql_reply(ctx: Ctx) -> Reply:
+    from .server import Reply
+    query = ctx.body["query"]
+    variables = ctx.body.get("variables") or {}
+    try:
+        if m := _REPOSITORY.match(query):
+            owner, name = _value(m.group(1), variables), _value(m.group(2), variables)
+            try:
+                repo = ctx.state.repo(f"{owner}/{name}")
+            except NotFound:
+                repo = None
+            if repo is None or not _covered(ctx, repo):
+                return Reply(200, _error("repository", "NOT_FOUND",
+                                         f"Could not resolve to a Repository with the name '{owner}/{name}'."))
+            return Reply(200, {"data": {"repository": {"id": repo.data["node_id"]}}})
+        if m := _TRANSFER.match(query):
+            return Reply(200, _transfer(ctx, m, variables))
+    except _Unsupported as exc:
+        return _violation(ctx, str(exc))
+    return _violation(ctx, "GraphQL document not understood: the emulator supports only "
+                           "repository(owner:, name:) { id } and transferIssue(input:) { issue { number url id } }")
+
+
+def _violation(ctx: Ctx, reason: str) -> Reply:
+    from .server import Reply
+    from .state import Violation
+    ctx.state.violations.append(Violation("POST", "/graphql", reason))
+    return Reply(400, {"message": f"emulator: {reason}"})
+
+
+def _transfer(ctx: Ctx, m: re.Match[str], variables: dict[str, Any]) -> dict[str, Any]:
+    fields = set(m.group("fields").split())
+    if not fields or fields - _ISSUE_FIELDS:
+        raise _Unsupported(f"transferIssue selection {sorted(fields)} not supported (only {sorted(_ISSUE_FIELDS)})")
+    raw = m.group("input")
+    if raw.startswith("$"):
+        given = _value(raw, variables)
+        if not isinstance(given, dict):
+            raise _Unsupported(f"{raw} must be an object")
+    else:
+        given = {k: _value(v, variables) for k, v in _INPUT_PAIR.findall(raw)}
+    unknown = set(given) - {"issueId", "repositoryId", "createLabelsIfMissing", "clientMutationId"}
+    if unknown or "issueId" not in given or "repositoryId" not in given:
+        raise _Unsupported(f"TransferIssueInput needs issueId and repositoryId (unknown: {sorted(unknown)})")
+    try:
+        kind, found = _node(ctx, given["issueId"])
+        if kind != "issue":
+            raise NotFound(given["issueId"])
+    except NotFound:
+        return _error("transferIssue", "NOT_FOUND", f"Could not resolve to a node with the global id of '{given['issueId']}'")
+    try:
+        kind, target = _node(ctx, given["repositoryId"])
+        if kind != "repo":
+            raise NotFound(given["repositoryId"])
+    except NotFound:
+        return _error("transferIssue", "NOT_FOUND", f"Could not resolve to a node with the global id of '{given['repositoryId']}'")
+    source, number = found
+    if not _covered(ctx, source) or not _covered(ctx, target):
+        return _error("transferIssue", "FORBIDDEN", "Resource not accessible by integration")
+    if "pull_request" in source.issues[number]:
+        return _error("transferIssue", "UNPROCESSABLE", "Pull requests cannot be transferred")
+    if given.get("createLabelsIfMissing"):
+        for label in source.issues[number]["labels"]:
+            ctx.state.ensure_label(target.full_name, label["name"], label["color"], label["description"])
+    try:
+        issue = ctx.state.transfer_issue(source.full_name, number, target.full_name)
+    except Unprocessable as exc:
+        return _error("transferIssue", "UNPROCESSABLE", str(exc))
+    out = {"number": issue["number"], "url": issue["html_url"], "id": issue["node_id"]}
+    return {"data": {"transferIssue": {"issue": {k: v for k, v in out.items() if k in fields}}}}

@@ -1,0 +1,844 @@
+"""In-memory model of the slice of GitHub the emulator serves.
+
+Tests seed it with the helpers below, run the emulator over it, then read
+``requests``, ``violations``, ``token_requests`` and the objects themselves.
+Every timestamp comes from ``now()``, which tests can set and advance.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import itertools
+import re
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+WEB = "https://github.com"
+API = "https://api.github.com"
+
+ROLES = ("admin", "maintain", "write", "triage", "read", "none")
+# Legacy base permission reported by the permission endpoint for each role.
+_BASE_PERMISSION = {"admin": "admin", "maintain": "write", "write": "write",
+                    "triage": "read", "read": "read", "none": "none"}
+_PUSH_ROLES = {"admin", "maintain", "write"}
+ADVISORY_TRANSITIONS = {("triage", "draft"), ("triage", "closed"),
+                        ("draft", "closed"), ("draft", "published")}
+APP_PERMISSIONS = {"issues": "write", "metadata": "read", "contents": "read",
+                   "repository_advisories": "write", "pull_requests": "write"}
+APP_EVENTS = ["issues", "issue_comment", "repository_advisory", "repository"]
+TOKEN_LIFETIME = dt.timedelta(hours=1)
+
+
+class NotFound(Exception):
+    """The object does not exist (the server answers 404)."""
+
+
+class Unprocessable(Exception):
+    """GitHub would answer 422 Validation Failed."""
+
+    def __init__(self, message: str, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or []
+
+
+class Forbidden(Exception):
+    """GitHub would answer 403."""
+
+
+@dataclass
+class Violation:
+    method: str
+    path: str
+    reason: str
+    kind: str = "spec"  # "spec" or "auth"
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}: {self.reason}"
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    json: Any
+    status: int
+    installation_id: int | None
+    operation_id: str | None = None
+
+
+@dataclass
+class InjectedFailure:
+    method: str
+    path_regex: re.Pattern[str]
+    status: int
+    headers: dict[str, str]
+    times: int
+    body: Any
+
+
+@dataclass
+class Token:
+    token: str
+    installation_id: int
+    expires_at: dt.datetime
+    repositories: list[str] | None  # full names it is narrowed to, None = all of the installation
+
+
+@dataclass
+class Repo:
+    data: dict[str, Any]
+    installation_id: int | None
+    pvr_enabled: bool
+    files: dict[tuple[str, str], str] = field(default_factory=dict)  # (branch, path) -> text
+    refs: dict[str, str] = field(default_factory=dict)  # "heads/main" -> sha
+    roles: dict[str, str] = field(default_factory=dict)  # login -> role
+    labels: dict[str, dict[str, Any]] = field(default_factory=dict)  # lower name -> label
+    issues: dict[int, dict[str, Any]] = field(default_factory=dict)
+    pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    advisories: dict[str, dict[str, Any]] = field(default_factory=dict)
+    advisory_comments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    next_number: int = 1
+
+    @property
+    def full_name(self) -> str:
+        return self.data["full_name"]
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def node_id(kind: str, ident: int | str) -> str:
+    """Legacy-format node id (``base64("0<len>:<Type><id>")``), as GitHub still accepts."""
+    return base64.b64encode(f"0{len(kind)}:{kind}{ident}".encode()).decode().rstrip("=")
+
+
+def _sha(*parts: str) -> str:
+    return hashlib.sha1("\0".join(parts).encode()).hexdigest()
+
+
+class GitHubState:
+    """Everything the emulator knows; all methods are synchronous and deterministic."""
+
+    def __init__(self, *, app_id: int = 424242, app_slug: str = "secbot",
+                 now: dt.datetime | None = None) -> None:
+        # Frozen at construction (wall clock, whole seconds) unless given; only tests move it.
+        self._now = now or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        self._ids = itertools.count(1000)
+        self.app_id = app_id
+        self.app_slug = app_slug
+        self.client_id = f"Iv23li{secrets.token_hex(5)}"
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.private_key_pem: str = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption()).decode()
+        self.public_key = key.public_key()
+        self.webhook_url: str | None = None
+        self.webhook_secret: str = secrets.token_hex(16)
+        self.check_responses = True  # validate our own responses against the description
+
+        self.users: dict[str, dict[str, Any]] = {}
+        self.installations: dict[int, dict[str, Any]] = {}
+        self.repos: dict[str, Repo] = {}
+        self.teams: dict[tuple[str, str], dict[str, Any]] = {}
+        self.tokens: dict[str, Token] = {}
+        self.manifest_codes: set[str] = set()
+        self.deliveries: list[dict[str, Any]] = []
+        self.reactions: list[dict[str, Any]] = []
+        # (full_name, number) -> (full_name, number) after transferIssue
+        self.moved_issues: dict[tuple[str, int], tuple[str, int]] = {}
+
+        self.requests: list[RecordedRequest] = []
+        self.violations: list[Violation] = []
+        self.response_errors: list[str] = []  # the emulator's own non-conformant answers
+        self.token_requests: dict[int, int] = {}
+        self.failures: list[InjectedFailure] = []
+        self.rate_used: dict[str, tuple[int, int]] = {}  # key -> (window reset epoch, used)
+
+        self.owner_user = self.add_user("secbot-developer")
+        self.bot_user = self.add_user(f"{app_slug}[bot]", type="Bot")
+        self.app = {
+            "id": app_id, "slug": app_slug, "node_id": node_id("Integration", app_id),
+            "client_id": self.client_id, "owner": self.owner_user, "name": "Secbot",
+            "description": "Security report triage (emulated)",
+            "external_url": "https://example.org/secbot",
+            "html_url": f"{WEB}/apps/{app_slug}", "created_at": _iso(self._now),
+            "updated_at": _iso(self._now), "permissions": dict(APP_PERMISSIONS),
+            "events": list(APP_EVENTS), "installations_count": 0,
+        }
+
+    # -- clock ------------------------------------------------------------------------------
+
+    def now(self) -> dt.datetime:
+        return self._now
+
+    def set_now(self, moment: dt.datetime) -> None:
+        if moment.tzinfo is None:
+            raise ValueError("use an aware datetime")
+        self._now = moment
+
+    def advance(self, delta: dt.timedelta | float) -> None:
+        """Move the clock forward (seconds or a timedelta)."""
+        if not isinstance(delta, dt.timedelta):
+            delta = dt.timedelta(seconds=delta)
+        self._now += delta
+
+    def iso_now(self) -> str:
+        return _iso(self._now)
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    # -- users, installations, repositories ---------------------------------------------------
+
+    def add_user(self, login: str, type: str = "User") -> dict[str, Any]:
+        if login in self.users:
+            return self.users[login]
+        uid = self.next_id()
+        api = f"{API}/users/{login}"
+        user = {
+            "login": login, "id": uid, "node_id": node_id("User" if type != "Bot" else "Bot", uid),
+            "avatar_url": f"https://avatars.githubusercontent.com/u/{uid}?v=4", "gravatar_id": "",
+            "url": api, "html_url": f"{WEB}/{login}" if type != "Bot" else f"{WEB}/apps/{login.removesuffix('[bot]')}",
+            "followers_url": f"{api}/followers", "following_url": f"{api}/following{{/other_user}}",
+            "gists_url": f"{api}/gists{{/gist_id}}", "starred_url": f"{api}/starred{{/owner}}{{/repo}}",
+            "subscriptions_url": f"{api}/subscriptions", "organizations_url": f"{api}/orgs",
+            "repos_url": f"{api}/repos", "events_url": f"{api}/events{{/privacy}}",
+            "received_events_url": f"{api}/received_events", "type": type, "site_admin": False,
+            "user_view_type": "public",
+        }
+        self.users[login] = user
+        return user
+
+    def user(self, login: str) -> dict[str, Any]:
+        return dict(self.users[login]) if login in self.users else dict(self.add_user(login))
+
+    def add_installation(self, installation_id: int, account_login: str,
+                         account_type: str = "Organization") -> dict[str, Any]:
+        account = self.add_user(account_login, type=account_type)
+        inst = {
+            "id": installation_id, "account": account, "repository_selection": "selected",
+            "access_tokens_url": f"{API}/app/installations/{installation_id}/access_tokens",
+            "repositories_url": f"{API}/installation/repositories",
+            "html_url": (f"{WEB}/organizations/{account_login}/settings/installations/{installation_id}"
+                         if account_type == "Organization" else f"{WEB}/settings/installations/{installation_id}"),
+            "app_id": self.app_id, "app_slug": self.app_slug, "client_id": self.client_id,
+            "target_id": account["id"], "target_type": account_type,
+            "permissions": dict(APP_PERMISSIONS), "events": list(APP_EVENTS),
+            "created_at": self.iso_now(), "updated_at": self.iso_now(),
+            "single_file_name": None, "has_multiple_single_files": False, "single_file_paths": [],
+            "suspended_by": None, "suspended_at": None,
+        }
+        self.installations[installation_id] = inst
+        self.app["installations_count"] = len(self.installations)
+        self.token_requests.setdefault(installation_id, 0)
+        return inst
+
+    def suspend_installation(self, installation_id: int) -> None:
+        inst = self.installations[installation_id]
+        inst["suspended_at"] = self.iso_now()
+        inst["suspended_by"] = self.owner_user
+
+    def add_repo(self, full_name: str, *, installation_id: int | None, private: bool = False,
+                 pvr_enabled: bool = True, default_branch: str = "main") -> Repo:
+        owner_login, name = full_name.split("/")
+        if installation_id is not None and installation_id not in self.installations:
+            raise KeyError(f"add_installation({installation_id}, ...) first")
+        owner_type = "Organization" if installation_id is None else \
+            self.installations[installation_id]["account"]["type"]
+        owner = self.add_user(owner_login, type=owner_type) if owner_login not in self.users \
+            else self.users[owner_login]
+        rid = self.next_id()
+        api = f"{API}/repos/{full_name}"
+        t = self.iso_now()
+        data: dict[str, Any] = {
+            "id": rid, "node_id": node_id("Repository", rid), "name": name, "full_name": full_name,
+            "owner": owner, "private": private, "html_url": f"{WEB}/{full_name}",
+            "description": None, "fork": False, "url": api,
+            "archive_url": f"{api}/{{archive_format}}{{/ref}}", "assignees_url": f"{api}/assignees{{/user}}",
+            "blobs_url": f"{api}/git/blobs{{/sha}}", "branches_url": f"{api}/branches{{/branch}}",
+            "collaborators_url": f"{api}/collaborators{{/collaborator}}",
+            "comments_url": f"{api}/comments{{/number}}", "commits_url": f"{api}/commits{{/sha}}",
+            "compare_url": f"{api}/compare/{{base}}...{{head}}", "contents_url": f"{api}/contents/{{+path}}",
+            "contributors_url": f"{api}/contributors", "deployments_url": f"{api}/deployments",
+            "downloads_url": f"{api}/downloads", "events_url": f"{api}/events",
+            "forks_url": f"{api}/forks", "git_commits_url": f"{api}/git/commits{{/sha}}",
+            "git_refs_url": f"{api}/git/refs{{/sha}}", "git_tags_url": f"{api}/git/tags{{/sha}}",
+            "git_url": f"git://github.com/{full_name}.git", "issue_comment_url": f"{api}/issues/comments{{/number}}",
+            "issue_events_url": f"{api}/issues/events{{/number}}", "issues_url": f"{api}/issues{{/number}}",
+            "keys_url": f"{api}/keys{{/key_id}}", "labels_url": f"{api}/labels{{/name}}",
+            "languages_url": f"{api}/languages", "merges_url": f"{api}/merges",
+            "milestones_url": f"{api}/milestones{{/number}}",
+            "notifications_url": f"{api}/notifications{{?since,all,participating}}",
+            "pulls_url": f"{api}/pulls{{/number}}", "releases_url": f"{api}/releases{{/id}}",
+            "ssh_url": f"git@github.com:{full_name}.git", "stargazers_url": f"{api}/stargazers",
+            "statuses_url": f"{api}/statuses/{{sha}}", "subscribers_url": f"{api}/subscribers",
+            "subscription_url": f"{api}/subscription", "tags_url": f"{api}/tags",
+            "teams_url": f"{api}/teams", "trees_url": f"{api}/git/trees{{/sha}}",
+            "clone_url": f"{WEB}/{full_name}.git", "mirror_url": None, "hooks_url": f"{api}/hooks",
+            "svn_url": f"{WEB}/{full_name}", "homepage": None, "language": "Python",
+            "forks_count": 0, "forks": 0, "stargazers_count": 0, "watchers_count": 0, "watchers": 0,
+            "size": 1, "default_branch": default_branch, "open_issues_count": 0, "open_issues": 0,
+            "is_template": False, "topics": [], "has_issues": True, "has_projects": True,
+            "has_wiki": True, "has_pages": False, "has_downloads": True, "has_discussions": False,
+            "archived": False, "disabled": False, "visibility": "private" if private else "public",
+            "pushed_at": t, "created_at": t, "updated_at": t, "license": None,
+            "allow_forking": True, "web_commit_signoff_required": False,
+            "network_count": 0, "subscribers_count": 0,
+            "permissions": {"admin": False, "maintain": False, "push": True, "triage": True, "pull": True},
+        }
+        if owner_type == "Organization":
+            data["organization"] = owner
+        repo = Repo(data=data, installation_id=installation_id, pvr_enabled=pvr_enabled)
+        repo.refs[f"heads/{default_branch}"] = _sha(full_name, "initial")
+        self.repos[full_name] = repo
+        if owner_type == "User":
+            repo.roles[owner_login] = "admin"
+        return repo
+
+    def repo(self, full_name: str) -> Repo:
+        for name, repo in self.repos.items():
+            if name.lower() == full_name.lower():
+                return repo
+        raise NotFound(full_name)
+
+    def put_file(self, full_name: str, path: str, text: str, *, ref: str | None = None) -> None:
+        repo = self.repo(full_name)
+        branch = ref or repo.data["default_branch"]
+        repo.files[(branch, path.strip("/"))] = text
+        head = f"heads/{branch}"
+        repo.refs[head] = _sha(full_name, head, path, text, repo.refs.get(head, ""))
+
+    def set_permission(self, full_name: str, login: str, role: str) -> None:
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {ROLES}")
+        self.add_user(login)
+        self.repo(full_name).roles[login] = role
+
+    def role(self, full_name: str, login: str) -> str:
+        repo = self.repo(full_name)
+        if login in repo.roles:
+            return repo.roles[login]
+        if login == self.bot_user["login"]:
+            return "write"
+        return "none"
+
+    def permission_level(self, full_name: str, login: str) -> dict[str, Any]:
+        """Answer of GET …/collaborators/{username}/permission.
+
+        A user the repository does not know gets ``permission: "none"`` (GitHub's
+        answer for an existing non-collaborator; it answers 404 only for
+        unknown accounts, which the emulator does not model).
+        """
+        role = self.role(full_name, login)
+        user = self.user(login)
+        collaborator = {**user, "role_name": role,
+                        "permissions": {"admin": role == "admin", "maintain": role in ("admin", "maintain"),
+                                        "push": role in _PUSH_ROLES,
+                                        "triage": role in _PUSH_ROLES | {"triage"},
+                                        "pull": role != "none"}}
+        return {"permission": _BASE_PERMISSION[role], "role_name": role, "user": collaborator}
+
+    def has_push(self, full_name: str, login: str) -> bool:
+        return self.role(full_name, login) in _PUSH_ROLES
+
+    def add_team(self, org: str, slug: str, members: list[str] | tuple[str, ...],
+                 *, maintainers: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+        tid = self.next_id()
+        api = f"{API}/organizations/{self.add_user(org, type='Organization')['id']}/team/{tid}"
+        team = {
+            "id": tid, "node_id": node_id("Team", tid), "url": api, "html_url": f"{WEB}/orgs/{org}/teams/{slug}",
+            "name": slug, "slug": slug, "description": None, "privacy": "closed",
+            "notification_setting": "notifications_enabled", "permission": "pull",
+            "members_url": f"{api}/members{{/member}}", "repositories_url": f"{api}/repos",
+            "parent": None, "type": "organization",
+        }
+        members = list(members)
+        for login in [*members, *maintainers]:
+            self.add_user(login)
+        self.teams[(org.lower(), slug)] = {"team": team, "members": members, "maintainers": list(maintainers)}
+        return team
+
+    def team_membership(self, org: str, slug: str, login: str) -> dict[str, Any]:
+        entry = self.teams.get((org.lower(), slug))
+        if entry is None or (login not in entry["members"] and login not in entry["maintainers"]):
+            raise NotFound(f"{org}/{slug}/{login}")
+        return {"url": f"{entry['team']['url']}/memberships/{login}",
+                "role": "maintainer" if login in entry["maintainers"] else "member", "state": "active"}
+
+    def author_association(self, full_name: str, login: str) -> str:
+        repo = self.repo(full_name)
+        if login == repo.data["owner"]["login"]:
+            return "OWNER"
+        if repo.data["owner"]["type"] == "Organization" and any(
+                org == repo.data["owner"]["login"].lower() and (login in t["members"] or login in t["maintainers"])
+                for (org, _), t in self.teams.items()):
+            return "MEMBER"
+        if self.role(full_name, login) != "none" and login != self.bot_user["login"]:
+            return "COLLABORATOR"
+        return "NONE"
+
+    # -- tokens -------------------------------------------------------------------------------
+
+    def issue_token(self, installation_id: int, repositories: list[str] | None = None) -> Token:
+        token = Token(token=f"ghs_{secrets.token_urlsafe(27)}", installation_id=installation_id,
+                      expires_at=self._now + TOKEN_LIFETIME, repositories=repositories)
+        self.tokens[token.token] = token
+        self.token_requests[installation_id] = self.token_requests.get(installation_id, 0) + 1
+        return token
+
+    def installation_repos(self, installation_id: int) -> list[Repo]:
+        return [r for r in self.repos.values() if r.installation_id == installation_id]
+
+    def new_manifest_code(self) -> str:
+        code = secrets.token_hex(10)
+        self.manifest_codes.add(code)
+        return code
+
+    # -- failure injection --------------------------------------------------------------------
+
+    def fail_next(self, method: str, path_regex: str, status: int, headers: dict[str, str] | None = None,
+                  times: int = 1, body: Any = None) -> None:
+        """Answer the next ``times`` matching requests with ``status`` (after validation and auth).
+
+        ``path_regex`` is searched in the request path (``re.search``).
+        """
+        self.failures.append(InjectedFailure(method.upper(), re.compile(path_regex), status,
+                                             dict(headers or {}), times, body))
+
+    def take_failure(self, method: str, path: str) -> InjectedFailure | None:
+        for failure in self.failures:
+            if failure.method in (method.upper(), "*") and failure.path_regex.search(path):
+                failure.times -= 1
+                if failure.times <= 0:
+                    self.failures.remove(failure)
+                return failure
+        return None
+
+    # -- labels -------------------------------------------------------------------------------
+
+    def ensure_label(self, full_name: str, name: str, color: str = "ededed",
+                     description: str | None = None, *, create: bool = True) -> dict[str, Any]:
+        repo = self.repo(full_name)
+        key = name.lower()
+        if key not in repo.labels:
+            if not create:
+                raise NotFound(name)
+            lid = self.next_id()
+            repo.labels[key] = {
+                "id": lid, "node_id": node_id("Label", lid),
+                "url": f"{API}/repos/{full_name}/labels/{name.replace(' ', '%20')}",
+                "name": name, "color": color, "default": False, "description": description,
+            }
+        return repo.labels[key]
+
+    def create_label(self, full_name: str, name: str, color: str = "ededed",
+                     description: str | None = None) -> dict[str, Any]:
+        if name.lower() in self.repo(full_name).labels:
+            raise Unprocessable("Validation Failed",
+                                [{"resource": "Label", "code": "already_exists", "field": "name"}])
+        return self.ensure_label(full_name, name, color.lstrip("#"), description)
+
+    # -- issues and comments ------------------------------------------------------------------
+
+    def _performed_via(self, actor: str) -> dict[str, Any] | None:
+        return dict(self.app) if actor == self.bot_user["login"] else None
+
+    def open_issue(self, full_name: str, *, title: str, body: str | None, user: str,
+                   labels: list[str] | None = None, assignees: list[str] | None = None) -> dict[str, Any]:
+        repo = self.repo(full_name)
+        self.add_user(user)
+        number = repo.next_number
+        repo.next_number += 1
+        iid = self.next_id()
+        api = f"{API}/repos/{full_name}/issues/{number}"
+        t = self.iso_now()
+        issue = {
+            "url": api, "repository_url": f"{API}/repos/{full_name}",
+            "labels_url": f"{api}/labels{{/name}}", "comments_url": f"{api}/comments",
+            "events_url": f"{api}/events", "html_url": f"{WEB}/{full_name}/issues/{number}",
+            "timeline_url": f"{api}/timeline",
+            "id": iid, "node_id": node_id("Issue", iid), "number": number, "title": title,
+            "user": self.user(user), "labels": [], "state": "open", "locked": False,
+            "assignee": None, "assignees": [], "milestone": None, "comments": 0,
+            "created_at": t, "updated_at": t, "closed_at": None, "closed_by": None,
+            "author_association": self.author_association(full_name, user),
+            "active_lock_reason": None, "body": body, "state_reason": None,
+            "performed_via_github_app": self._performed_via(user),
+            "reactions": self._reaction_rollup(f"{api}/reactions"),
+        }
+        repo.issues[number] = issue
+        self._count_open(repo)
+        if labels:
+            self.add_labels(full_name, number, labels)
+        if assignees:
+            self.set_assignees(full_name, number, assignees)
+        return issue
+
+    def _count_open(self, repo: Repo) -> None:
+        count = sum(1 for i in repo.issues.values() if i["state"] == "open")
+        repo.data["open_issues_count"] = repo.data["open_issues"] = count
+
+    @staticmethod
+    def _reaction_rollup(url: str) -> dict[str, Any]:
+        return {"url": url, "total_count": 0, "+1": 0, "-1": 0, "laugh": 0, "hooray": 0,
+                "confused": 0, "heart": 0, "rocket": 0, "eyes": 0}
+
+    def issue(self, full_name: str, number: int) -> dict[str, Any]:
+        try:
+            return self.repo(full_name).issues[number]
+        except KeyError:
+            raise NotFound(f"{full_name}#{number}") from None
+
+    def _touch(self, obj: dict[str, Any]) -> None:
+        obj["updated_at"] = self.iso_now()
+
+    def update_issue(self, full_name: str, number: int, changes: dict[str, Any], *, actor: str) -> dict[str, Any]:
+        issue = self.issue(full_name, number)
+        for key in ("title", "body"):
+            if key in changes:
+                issue[key] = changes[key]
+        if "state" in changes and changes["state"] != issue["state"]:
+            if changes["state"] == "closed":
+                issue.update(state="closed", closed_at=self.iso_now(), closed_by=self.user(actor),
+                             state_reason=changes.get("state_reason") or "completed")
+            else:
+                issue.update(state="open", closed_at=None, closed_by=None, state_reason="reopened")
+        elif "state_reason" in changes and changes["state_reason"] is not None:
+            issue["state_reason"] = changes["state_reason"]
+        if "labels" in changes and changes["labels"] is not None:
+            issue["labels"] = []
+            self.add_labels(full_name, number, changes["labels"])
+        if "assignees" in changes and changes["assignees"] is not None:
+            self.set_assignees(full_name, number, changes["assignees"], replace=True)
+        elif "assignee" in changes:
+            self.set_assignees(full_name, number, [changes["assignee"]] if changes["assignee"] else [],
+                               replace=True)
+        self._count_open(self.repo(full_name))
+        self._touch(issue)
+        return issue
+
+    def add_labels(self, full_name: str, number: int, labels: list[Any]) -> list[dict[str, Any]]:
+        issue = self.issue(full_name, number)
+        for item in labels:
+            name = item["name"] if isinstance(item, dict) else str(item)
+            label = self.ensure_label(full_name, name)
+            if all(existing["name"].lower() != name.lower() for existing in issue["labels"]):
+                issue["labels"].append(dict(label))
+        self._touch(issue)
+        return issue["labels"]
+
+    def remove_label(self, full_name: str, number: int, name: str) -> list[dict[str, Any]]:
+        issue = self.issue(full_name, number)
+        kept = [lab for lab in issue["labels"] if lab["name"].lower() != name.lower()]
+        if len(kept) == len(issue["labels"]):
+            raise NotFound(f"Label does not exist: {name}")
+        issue["labels"] = kept
+        self._touch(issue)
+        return kept
+
+    def set_assignees(self, full_name: str, number: int, logins: list[str], *,
+                      replace: bool = False, remove: bool = False) -> dict[str, Any]:
+        """Add (or replace/remove) assignees; users without push access are silently dropped."""
+        issue = self.issue(full_name, number)
+        current = [] if replace else [a["login"] for a in issue["assignees"]]
+        if remove:
+            current = [c for c in current if c not in logins]
+        else:
+            for login in logins:
+                if self.has_push(full_name, login) and login not in current and len(current) < 10:
+                    current.append(login)
+        issue["assignees"] = [self.user(login) for login in current]
+        issue["assignee"] = issue["assignees"][0] if issue["assignees"] else None
+        self._touch(issue)
+        return issue
+
+    def lock_issue(self, full_name: str, number: int, reason: str | None) -> None:
+        issue = self.issue(full_name, number)
+        issue.update(locked=True, active_lock_reason=reason)
+        self._touch(issue)
+
+    def unlock_issue(self, full_name: str, number: int) -> None:
+        issue = self.issue(full_name, number)
+        issue.update(locked=False, active_lock_reason=None)
+        self._touch(issue)
+
+    def add_comment(self, full_name: str, number: int, *, body: str, user: str) -> dict[str, Any]:
+        issue = self.issue(full_name, number)
+        self.add_user(user)
+        cid = self.next_id()
+        t = self.iso_now()
+        api = f"{API}/repos/{full_name}/issues/comments/{cid}"
+        comment = {
+            "id": cid, "node_id": node_id("IssueComment", cid), "url": api,
+            "html_url": f"{issue['html_url']}#issuecomment-{cid}", "body": body,
+            "user": self.user(user), "created_at": t, "updated_at": t,
+            "issue_url": issue["url"], "author_association": self.author_association(full_name, user),
+            "performed_via_github_app": self._performed_via(user),
+            "reactions": self._reaction_rollup(f"{api}/reactions"),
+        }
+        issue.setdefault("_comments", []).append(comment)
+        issue["comments"] = len(issue["_comments"])
+        self._touch(issue)
+        return comment
+
+    def find_comment(self, full_name: str, comment_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Return (issue, comment) for a comment id in this repository."""
+        for issue in self.repo(full_name).issues.values():
+            for comment in issue.get("_comments", []):
+                if comment["id"] == comment_id:
+                    return issue, comment
+        raise NotFound(f"comment {comment_id}")
+
+    def edit_comment(self, full_name: str, comment_id: int, body: str) -> dict[str, Any]:
+        _, comment = self.find_comment(full_name, comment_id)
+        comment["body"] = body
+        self._touch(comment)
+        return comment
+
+    def delete_comment(self, full_name: str, comment_id: int) -> None:
+        issue, comment = self.find_comment(full_name, comment_id)
+        issue["_comments"].remove(comment)
+        issue["comments"] = len(issue["_comments"])
+
+    def comments(self, full_name: str, number: int) -> list[dict[str, Any]]:
+        return list(self.issue(full_name, number).get("_comments", []))
+
+    def add_reaction(self, subject: dict[str, Any], content: str, user: str) -> tuple[dict[str, Any], bool]:
+        """Return (reaction, created)."""
+        for reaction in self.reactions:
+            if reaction["_subject"] == subject["node_id"] and reaction["content"] == content \
+                    and reaction["user"]["login"] == user:
+                return reaction, False
+        rid = self.next_id()
+        reaction = {"id": rid, "node_id": node_id("Reaction", rid), "user": self.user(user),
+                    "content": content, "created_at": self.iso_now(), "_subject": subject["node_id"]}
+        self.reactions.append(reaction)
+        rollup = subject.get("reactions")
+        if rollup:
+            rollup["total_count"] += 1
+            rollup[content] += 1
+        return reaction, True
+
+    def transfer_issue(self, full_name: str, number: int, target: str) -> dict[str, Any]:
+        """Move an issue to another repository of the same owner (like GraphQL transferIssue)."""
+        source, dest = self.repo(full_name), self.repo(target)
+        issue = self.issue(full_name, number)
+        if source.data["owner"]["login"].lower() != dest.data["owner"]["login"].lower():
+            raise Unprocessable("Issues can only be transferred between repositories of the same owner")
+        if source.data["private"] and not dest.data["private"]:
+            raise Unprocessable("Issues cannot be transferred from a private to a public repository")
+        del source.issues[number]
+        new_number = dest.next_number
+        dest.next_number += 1
+        api = f"{API}/repos/{dest.full_name}/issues/{new_number}"
+        issue.update(
+            number=new_number, url=api, repository_url=f"{API}/repos/{dest.full_name}",
+            labels_url=f"{api}/labels{{/name}}", comments_url=f"{api}/comments", events_url=f"{api}/events",
+            timeline_url=f"{api}/timeline", html_url=f"{WEB}/{dest.full_name}/issues/{new_number}",
+            labels=[lab for lab in issue["labels"] if lab["name"].lower() in dest.labels],
+        )
+        for comment in issue.get("_comments", []):
+            comment["url"] = f"{API}/repos/{dest.full_name}/issues/comments/{comment['id']}"
+            comment["html_url"] = f"{issue['html_url']}#issuecomment-{comment['id']}"
+            comment["issue_url"] = api
+        dest.issues[new_number] = issue
+        self.moved_issues[(source.full_name, number)] = (dest.full_name, new_number)
+        self._count_open(source)
+        self._count_open(dest)
+        self._touch(issue)
+        return issue
+
+    def moved_to(self, full_name: str, number: int) -> tuple[str, int] | None:
+        """Follow transfers (possibly several) from an old issue address."""
+        key = (self.repo(full_name).full_name, number)
+        if key not in self.moved_issues:
+            return None
+        while key in self.moved_issues:
+            key = self.moved_issues[key]
+        return key
+
+    # -- repository security advisories -------------------------------------------------------
+
+    def _new_ghsa(self) -> str:
+        alphabet = "23456789cfghjmpqrvwx"
+        return "GHSA-" + "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(3))
+
+    def _advisory(self, full_name: str, *, summary: str, description: str | None, author: str,
+                  state: str, severity: str | None, vulnerabilities: list[dict[str, Any]] | None,
+                  cwe_ids: list[str] | None, credits: list[dict[str, str]] | None,
+                  submission: dict[str, Any] | None, cve_id: str | None = None) -> dict[str, Any]:
+        repo = self.repo(full_name)
+        ghsa = self._new_ghsa()
+        t = self.iso_now()
+        adv = {
+            "ghsa_id": ghsa, "cve_id": cve_id,
+            "url": f"{API}/repos/{full_name}/security-advisories/{ghsa}",
+            "html_url": f"{WEB}/{full_name}/security/advisories/{ghsa}",
+            "summary": summary, "description": description, "severity": severity,
+            "author": self.user(author), "publisher": None,
+            "identifiers": [{"value": ghsa, "type": "GHSA"}] + ([{"value": cve_id, "type": "CVE"}] if cve_id else []),
+            "state": state, "created_at": t, "updated_at": t, "published_at": None,
+            "closed_at": None, "withdrawn_at": None, "submission": submission,
+            "vulnerabilities": [self._vulnerability(v) for v in (vulnerabilities or [])],
+            "cvss": {"vector_string": None, "score": None},
+            "cvss_severities": {"cvss_v3": {"vector_string": None, "score": None},
+                                "cvss_v4": {"vector_string": None, "score": None}},
+            "cwes": [{"cwe_id": c, "name": f"{c} (emulated)"} for c in (cwe_ids or [])],
+            "cwe_ids": list(cwe_ids or []),
+            "credits": [], "credits_detailed": [], "collaborating_users": [], "collaborating_teams": [],
+            "private_fork": None,
+        }
+        self._set_credits(adv, credits or [])
+        repo.advisories[ghsa] = adv
+        repo.advisory_comments[ghsa] = []
+        return adv
+
+    @staticmethod
+    def _vulnerability(v: dict[str, Any]) -> dict[str, Any]:
+        pkg = v.get("package") or {}
+        return {"package": {"ecosystem": pkg.get("ecosystem", "other"), "name": pkg.get("name")},
+                "vulnerable_version_range": v.get("vulnerable_version_range"),
+                "patched_versions": v.get("patched_versions"),
+                "vulnerable_functions": v.get("vulnerable_functions") or []}
+
+    def _set_credits(self, adv: dict[str, Any], credits: list[dict[str, str]]) -> None:
+        previous = {(c["user"]["login"], c["type"]): c["state"] for c in adv["credits_detailed"]}
+        adv["credits"] = [{"login": c["login"], "type": c["type"]} for c in credits]
+        adv["credits_detailed"] = [
+            {"user": self.user(c["login"]), "type": c["type"],
+             "state": previous.get((c["login"], c["type"]), "pending")} for c in credits]
+
+    def report_vulnerability(self, full_name: str, *, summary: str, description: str, user: str,
+                             severity: str | None = None,
+                             vulnerabilities: list[dict[str, Any]] | None = None,
+                             cwe_ids: list[str] | None = None) -> dict[str, Any]:
+        """A private vulnerability report: triage advisory; reporter is collaborator and credited."""
+        repo = self.repo(full_name)
+        if repo.data["private"] or not repo.pvr_enabled:
+            raise Forbidden("Private vulnerability reporting is not enabled for this repository")
+        self.add_user(user)
+        adv = self._advisory(full_name, summary=summary, description=description, author=user,
+                             state="triage", severity=severity, vulnerabilities=vulnerabilities,
+                             cwe_ids=cwe_ids, credits=[{"login": user, "type": "reporter"}],
+                             submission={"accepted": False})
+        adv["collaborating_users"] = [self.user(user)]
+        return adv
+
+    def create_advisory(self, full_name: str, *, summary: str, description: str, author: str,
+                        vulnerabilities: list[dict[str, Any]], severity: str | None = None,
+                        cwe_ids: list[str] | None = None, credits: list[dict[str, str]] | None = None,
+                        cve_id: str | None = None) -> dict[str, Any]:
+        """A maintainer-created draft advisory."""
+        return self._advisory(full_name, summary=summary, description=description, author=author,
+                              state="draft", severity=severity, vulnerabilities=vulnerabilities,
+                              cwe_ids=cwe_ids, credits=credits, submission=None, cve_id=cve_id)
+
+    def advisory(self, full_name: str, ghsa_id: str) -> dict[str, Any]:
+        for ghsa, adv in self.repo(full_name).advisories.items():
+            if ghsa.lower() == ghsa_id.lower():
+                return adv
+        raise NotFound(ghsa_id)
+
+    def update_advisory(self, full_name: str, ghsa_id: str, changes: dict[str, Any], *, actor: str) -> dict[str, Any]:
+        adv = self.advisory(full_name, ghsa_id)
+        new_state = changes.get("state")
+        if new_state and new_state != adv["state"] and (adv["state"], new_state) not in ADVISORY_TRANSITIONS:
+            raise Unprocessable(f"Invalid state transition from {adv['state']} to {new_state}.",
+                                [{"resource": "RepositoryAdvisory", "field": "state", "code": "invalid"}])
+        if changes.get("severity") and changes.get("cvss_vector_string"):
+            raise Unprocessable("Cannot set both severity and cvss_vector_string.")
+        users = changes.get("collaborating_users")
+        if users is not None:
+            unknown = [u for u in users if u not in self.users]
+            if unknown:
+                raise Unprocessable(f"Unknown users: {', '.join(unknown)}",
+                                    [{"resource": "RepositoryAdvisory", "field": "collaborating_users",
+                                      "code": "invalid"}])
+        teams = changes.get("collaborating_teams")
+        owner = self.repo(full_name).data["owner"]["login"].lower()
+        if teams is not None:
+            unknown = [t for t in teams if (owner, t) not in self.teams]
+            if unknown:
+                raise Unprocessable(f"Unknown teams: {', '.join(unknown)}",
+                                    [{"resource": "RepositoryAdvisory", "field": "collaborating_teams",
+                                      "code": "invalid"}])
+        for key in ("summary", "description", "severity", "cve_id"):
+            if key in changes:
+                adv[key] = changes[key]
+        if changes.get("cvss_vector_string"):
+            adv["cvss"] = {"vector_string": changes["cvss_vector_string"], "score": None}
+            adv["severity"] = adv["severity"] or "medium"
+        if "vulnerabilities" in changes:
+            adv["vulnerabilities"] = [self._vulnerability(v) for v in changes["vulnerabilities"] or []]
+        if "cwe_ids" in changes:
+            adv["cwe_ids"] = list(changes["cwe_ids"] or [])
+            adv["cwes"] = [{"cwe_id": c, "name": f"{c} (emulated)"} for c in adv["cwe_ids"]]
+        if "credits" in changes:
+            self._set_credits(adv, changes["credits"] or [])
+        if users is not None:  # replaced wholesale, like GitHub
+            adv["collaborating_users"] = [self.user(u) for u in users]
+        if teams is not None:
+            adv["collaborating_teams"] = [dict(self.teams[(owner, t)]["team"]) for t in teams]
+        if new_state and new_state != adv["state"]:
+            if adv["state"] == "triage" and new_state == "draft" and adv["submission"] is not None:
+                adv["submission"] = {"accepted": True}
+            adv["state"] = new_state
+            if new_state == "closed":
+                adv["closed_at"] = self.iso_now()
+            if new_state == "published":
+                adv["published_at"] = self.iso_now()
+                adv["publisher"] = self.user(actor)
+        self._touch(adv)
+        return adv
+
+    def add_advisory_comment(self, full_name: str, ghsa_id: str, *, body: str, user: str) -> dict[str, Any]:
+        adv = self.advisory(full_name, ghsa_id)
+        cid = self.next_id()
+        t = self.iso_now()
+        comment = {
+            "id": cid, "node_id": node_id("RepositoryAdvisoryComment", cid),
+            "url": f"{adv['url']}/comments/{cid}", "html_url": f"{adv['html_url']}#advisory-comment-{cid}",
+            "body": body, "user": self.user(user), "created_at": t, "updated_at": t,
+        }
+        self.repo(full_name).advisory_comments[adv["ghsa_id"]].append(comment)
+        return comment
+
+    def advisory_comments(self, full_name: str, ghsa_id: str) -> list[dict[str, Any]]:
+        adv = self.advisory(full_name, ghsa_id)
+        return self.repo(full_name).advisory_comments[adv["ghsa_id"]]
+
+    def edit_advisory_comment(self, full_name: str, ghsa_id: str, comment_id: int, body: str) -> dict[str, Any]:
+        for comment in self.advisory_comments(full_name, ghsa_id):
+            if comment["id"] == comment_id:
+                comment["body"] = body
+                self._touch(comment)
+                return comment
+        raise NotFound(f"advisory comment {comment_id}")
+
+    # -- assertions ---------------------------------------------------------------------------
+
+    def assert_no_violations(self) -> None:
+        """Raise AssertionError listing every violation and non-conformant emulator answer."""
+        problems = [str(v) for v in self.violations] + [f"emulator answer: {e}" for e in self.response_errors]
+        if problems:
+            raise AssertionError("GitHub emulator saw problems:\n  " + "\n  ".join(problems))
+
+
+_PRIVATE_KEYS = frozenset({"_comments", "_subject", "_event", "_payload"})
+
+
+def public(obj: Any) -> Any:
+    """Copy without the emulator's private bookkeeping keys (GitHub's own ``_links`` stays)."""
+    if isinstance(obj, dict):
+        return {k: public(v) for k, v in obj.items() if k not in _PRIVATE_KEYS}
+    if isinstance(obj, list):
+        return [public(v) for v in obj]
+    return obj

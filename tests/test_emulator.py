@@ -1,0 +1,453 @@
+"""The GitHub emulator: fails closed against the description, behaves like GitHub where the app relies on it."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import pathlib
+import time
+
+import aiohttp
+import jwt
+import pytest
+from aiohttp import web
+from gidgethub import BadRequest, apps, sansio
+from gidgethub.aiohttp import GitHubAPI
+
+from bot.emulator import GitHubState, run_emulator
+from bot.emulator.server import HANDLERS
+from bot.emulator.spec import load_spec
+
+REPO = "acme/widget"
+PRIVATE = "acme/widget-security"
+INSTALLATION = 7
+
+
+@pytest.fixture
+def state() -> GitHubState:
+    s = GitHubState()
+    s.add_installation(INSTALLATION, "acme")
+    s.add_repo(REPO, installation_id=INSTALLATION)
+    s.add_repo(PRIVATE, installation_id=INSTALLATION, private=True, pvr_enabled=False)
+    s.set_permission(REPO, "maintainer", "maintain")
+    s.set_permission(REPO, "helper", "triage")
+    s.add_user("reporter")
+    s.put_file(REPO, ".github/secbot.yml", "labels: [security]\n")
+    return s
+
+
+@pytest.fixture
+async def emu(state: GitHubState):
+    async with run_emulator(state) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+async def session():
+    async with aiohttp.ClientSession() as s:
+        yield s
+
+
+def app_jwt(state: GitHubState, *, lifetime: int = 540, iss: str | None = None) -> str:
+    now = int(state.now().timestamp())
+    return jwt.encode({"iat": now - 60, "exp": now - 60 + lifetime, "iss": iss or str(state.app_id)},
+                      state.private_key_pem, algorithm="RS256")
+
+
+async def token_for(emu, session: aiohttp.ClientSession, installation_id: int = INSTALLATION) -> str:
+    async with session.post(f"{emu.base_url}/app/installations/{installation_id}/access_tokens",
+                            headers={"Authorization": f"Bearer {app_jwt(emu.state)}"}) as resp:
+        assert resp.status == 201, await resp.text()
+        return (await resp.json())["token"]
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"token {token}", "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": "2022-11-28"}
+
+
+# -- the description and the emulator cannot drift -------------------------------------------
+
+
+def test_every_served_operation_is_in_the_description_or_the_extensions():
+    spec = load_spec()
+    described = {(op.method, op.template) for op in spec.operations}
+    assert set(HANDLERS) <= described, set(HANDLERS) - described
+    assert described <= set(HANDLERS), f"described but not served: {described - set(HANDLERS)}"
+
+
+def test_extensions_are_documented_and_not_in_the_vendored_subset():
+    here = pathlib.Path(__file__).resolve().parent.parent / "bot" / "emulator"
+    subset = json.loads((here / "openapi-subset.json").read_text())
+    extensions = json.loads((here / "extensions.json").read_text())
+    assert subset["x-secbot-source"].startswith("@octokit/openapi")
+    for path, item in extensions["paths"].items():
+        for method, op in item.items():
+            assert op["x-secbot-note"], (method, path)
+            assert method not in subset["paths"].get(path, {}), (method, path)
+    assert any("repository_advisories" in gap["what"] for gap in extensions["known-gaps"])
+
+
+# -- auth -----------------------------------------------------------------------------------------
+
+
+async def test_issues_an_installation_token_for_a_valid_app_jwt(emu, session, state):
+    async with session.post(f"{emu.base_url}/app/installations/{INSTALLATION}/access_tokens",
+                            headers={"Authorization": f"Bearer {app_jwt(state)}"}) as resp:
+        assert resp.status == 201
+        body = await resp.json()
+    assert body["token"].startswith("ghs_")
+    assert body["expires_at"] == (state.now() + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert state.token_requests[INSTALLATION] == 1
+    assert resp.headers["x-ratelimit-limit"] == "5000"
+    state.assert_no_violations()
+
+
+async def test_gidgethub_get_installation_access_token_works_against_the_emulator(emu, session, state):
+    gh = GitHubAPI(session, "secbot-tests", base_url=emu.base_url)
+    data = await apps.get_installation_access_token(
+        gh, installation_id=str(INSTALLATION), app_id=str(state.app_id), private_key=state.private_key_pem)
+    assert data["token"] in state.tokens
+    state.assert_no_violations()
+
+
+@pytest.mark.parametrize("headers, why", [
+    ({}, "Bearer"),
+    ({"Authorization": "Bearer not-a-jwt"}, "could not be decoded"),
+])
+async def test_refuses_token_issuance_without_a_valid_jwt(emu, session, state, headers, why):
+    async with session.post(f"{emu.base_url}/app/installations/{INSTALLATION}/access_tokens", headers=headers) as resp:
+        assert resp.status == 401
+    assert state.token_requests[INSTALLATION] == 0
+    assert [v.kind for v in state.violations] == ["auth"]
+    assert why in state.violations[0].reason
+
+
+async def test_refuses_a_jwt_that_lives_longer_than_ten_minutes(emu, session, state):
+    token = app_jwt(state, lifetime=660)
+    async with session.get(f"{emu.base_url}/app", headers={"Authorization": f"Bearer {token}"}) as resp:
+        assert resp.status == 401
+    assert "10 minutes" in state.violations[0].reason
+
+
+async def test_refuses_an_expired_installation_token(emu, session, state):
+    token = await token_for(emu, session)
+    state.advance(dt.timedelta(minutes=61))
+    async with session.get(f"{emu.base_url}/repos/{REPO}", headers=auth(token)) as resp:
+        assert resp.status == 401
+    assert state.violations[-1].kind == "auth"
+
+
+async def test_refuses_a_token_for_a_repository_outside_its_installation(emu, session, state):
+    state.add_installation(8, "other")
+    state.add_repo("other/thing", installation_id=8)
+    token = await token_for(emu, session)
+    async with session.get(f"{emu.base_url}/repos/other/thing", headers=auth(token)) as resp:
+        assert resp.status == 401
+    assert "does not cover other/thing" in state.violations[-1].reason
+
+
+# -- fail closed against the description ----------------------------------------------------------
+
+
+async def test_creating_a_comment_passes_and_looks_like_github(emu, session, state):
+    issue = state.open_issue(REPO, title="crash", body="it crashes", user="reporter")
+    token = await token_for(emu, session)
+    async with session.post(f"{emu.base_url}/repos/{REPO}/issues/{issue['number']}/comments",
+                            json={"body": "Thanks! <!-- secbot:ack -->"}, headers=auth(token)) as resp:
+        assert resp.status == 201
+        comment = await resp.json()
+    assert comment["user"]["login"] == "secbot[bot]" and comment["user"]["type"] == "Bot"
+    assert comment["performed_via_github_app"]["id"] == state.app_id
+    assert comment["url"].startswith(emu.base_url + "/repos/acme/widget/issues/comments/")
+    assert comment["html_url"].startswith("https://github.com/acme/widget/issues/1#issuecomment-")
+    assert state.issue(REPO, 1)["comments"] == 1
+    recorded = state.requests[-1]
+    assert (recorded.method, recorded.status, recorded.installation_id) == ("POST", 201, INSTALLATION)
+    assert recorded.json == {"body": "Thanks! <!-- secbot:ack -->"}
+    state.assert_no_violations()
+
+
+async def test_refuses_an_unknown_path(emu, session, state):
+    token = await token_for(emu, session)
+    async with session.get(f"{emu.base_url}/repos/{REPO}/issues/1/timeline-ish", headers=auth(token)) as resp:
+        assert resp.status == 400
+        assert (await resp.json())["message"].startswith("emulator: no operation in the description")
+    assert [(v.method, v.path) for v in state.violations] == [("GET", "/repos/acme/widget/issues/1/timeline-ish")]
+
+
+async def test_refuses_an_unknown_query_parameter(emu, session, state):
+    state.open_issue(REPO, title="t", body="b", user="reporter")
+    token = await token_for(emu, session)
+    async with session.get(f"{emu.base_url}/repos/{REPO}/issues/1/comments?sort=created",
+                           headers=auth(token)) as resp:
+        assert resp.status == 400
+    assert "unknown query parameter 'sort'" in state.violations[0].reason
+
+
+async def test_refuses_a_body_missing_a_required_field(emu, session, state):
+    state.open_issue(REPO, title="t", body="b", user="reporter")
+    token = await token_for(emu, session)
+    async with session.post(f"{emu.base_url}/repos/{REPO}/issues/1/comments",
+                            json={"text": "hi"}, headers=auth(token)) as resp:
+        assert resp.status == 400
+    assert "'body' is a required property" in state.violations[0].reason
+    assert state.comments(REPO, 1) == []
+
+
+async def test_refuses_a_body_that_fails_its_schema(emu, session, state):
+    state.open_issue(REPO, title="t", body="b", user="reporter")
+    token = await token_for(emu, session)
+    async with session.put(f"{emu.base_url}/repos/{REPO}/issues/1/lock",
+                           json={"lock_reason": "because"}, headers=auth(token)) as resp:
+        assert resp.status == 400
+    assert "lock_reason" in state.violations[0].reason
+    assert state.issue(REPO, 1)["locked"] is False
+
+
+async def test_refuses_an_unsupported_api_version(emu, session, state):
+    token = await token_for(emu, session)
+    async with session.get(f"{emu.base_url}/repos/{REPO}",
+                           headers={**auth(token), "X-GitHub-Api-Version": "2021-01-01"}) as resp:
+        assert resp.status == 400
+    assert "X-GitHub-Api-Version" in state.violations[0].reason
+
+
+# -- behaviour ----------------------------------------------------------------------------------------
+
+
+async def test_conditional_get_answers_304_for_a_matching_etag(emu, session, state):
+    token = await token_for(emu, session)
+    url = f"{emu.base_url}/repos/{REPO}/contents/.github/secbot.yml"
+    async with session.get(url, headers=auth(token)) as resp:
+        assert resp.status == 200
+        etag = resp.headers["ETag"]
+        body = await resp.json()
+    assert base64.b64decode(body["content"]).decode() == "labels: [security]\n"
+    assert body["encoding"] == "base64" and body["sha"]
+    async with session.get(url, headers={**auth(token), "If-None-Match": etag}) as resp:
+        assert resp.status == 304
+        assert await resp.read() == b""
+        assert "x-ratelimit-remaining" in resp.headers
+    async with session.get(f"{emu.base_url}/repos/{REPO}/contents/.github/missing.yml", headers=auth(token)) as resp:
+        assert resp.status == 404
+    state.assert_no_violations()
+
+
+async def test_gidgethub_reads_a_config_file_with_its_cache(emu, session, state):
+    token = await token_for(emu, session)
+    cache: dict = {}
+    gh = GitHubAPI(session, "secbot-tests", oauth_token=token, base_url=emu.base_url, cache=cache)
+    url = "/repos/{owner}/{repo}/contents/{+path}"
+    first = await gh.getitem(url, {"owner": "acme", "repo": "widget", "path": ".github/secbot.yml"})
+    second = await gh.getitem(url, {"owner": "acme", "repo": "widget", "path": ".github/secbot.yml"})
+    assert first == second
+    assert [r.status for r in state.requests[-2:]] == [200, 304]
+    state.assert_no_violations()
+
+
+async def test_assignees_without_push_access_are_silently_dropped(emu, session, state):
+    state.open_issue(REPO, title="t", body="b", user="reporter")
+    token = await token_for(emu, session)
+    async with session.post(f"{emu.base_url}/repos/{REPO}/issues/1/assignees",
+                            json={"assignees": ["maintainer", "helper", "reporter"]}, headers=auth(token)) as resp:
+        assert resp.status == 201
+        issue = await resp.json()
+    assert [a["login"] for a in issue["assignees"]] == ["maintainer"]
+    assert issue["assignee"]["login"] == "maintainer"
+    state.assert_no_violations()
+
+
+async def test_labels_are_added_and_created_on_the_fly(emu, session, state):
+    state.open_issue(REPO, title="t", body="b", user="reporter")
+    token = await token_for(emu, session)
+    async with session.post(f"{emu.base_url}/repos/{REPO}/issues/1/labels",
+                            json={"labels": ["security"]}, headers=auth(token)) as resp:
+        assert resp.status == 200
+        assert [lab["name"] for lab in await resp.json()] == ["security"]
+    async with session.get(f"{emu.base_url}/repos/{REPO}/labels/security", headers=auth(token)) as resp:
+        assert resp.status == 200
+    async with session.delete(f"{emu.base_url}/repos/{REPO}/issues/1/labels/security", headers=auth(token)) as resp:
+        assert resp.status == 200 and await resp.json() == []
+    state.assert_no_violations()
+
+
+async def test_permission_endpoint_maps_roles_to_legacy_permissions(emu, session, state):
+    token = await token_for(emu, session)
+    seen = {}
+    for login in ("maintainer", "helper", "stranger"):
+        async with session.get(f"{emu.base_url}/repos/{REPO}/collaborators/{login}/permission",
+                               headers=auth(token)) as resp:
+            body = await resp.json()
+            seen[login] = (body["permission"], body["role_name"])
+    assert seen == {"maintainer": ("write", "maintain"), "helper": ("read", "triage"), "stranger": ("none", "none")}
+    state.assert_no_violations()
+
+
+async def test_advisory_collaborators_are_replaced_wholesale(emu, session, state):
+    adv = state.report_vulnerability(REPO, summary="RCE", description="details", user="reporter")
+    assert adv["state"] == "triage" and adv["submission"] == {"accepted": False}
+    assert [u["login"] for u in adv["collaborating_users"]] == ["reporter"]
+    assert adv["credits_detailed"][0]["state"] == "pending"
+    state.add_team("acme", "security", ["maintainer"])
+    token = await token_for(emu, session)
+    url = f"{emu.base_url}/repos/{REPO}/security-advisories/{adv['ghsa_id']}"
+    async with session.patch(url, json={"collaborating_users": ["maintainer"], "collaborating_teams": ["security"]},
+                             headers=auth(token)) as resp:
+        assert resp.status == 200
+        body = await resp.json()
+    assert [u["login"] for u in body["collaborating_users"]] == ["maintainer"]
+    assert [t["slug"] for t in body["collaborating_teams"]] == ["security"]
+    async with session.patch(url, json={"state": "draft"}, headers=auth(token)) as resp:
+        assert resp.status == 200
+        body = await resp.json()
+    assert body["state"] == "draft" and body["submission"] == {"accepted": True}
+    state.assert_no_violations()
+
+
+async def test_invalid_advisory_transition_is_refused_with_422(emu, session, state):
+    adv = state.report_vulnerability(REPO, summary="RCE", description="details", user="reporter")
+    token = await token_for(emu, session)
+    url = f"{emu.base_url}/repos/{REPO}/security-advisories/{adv['ghsa_id']}"
+    async with session.patch(url, json={"state": "published"}, headers=auth(token)) as resp:
+        assert resp.status == 422
+        assert "triage to published" in (await resp.json())["message"]
+    assert state.advisory(REPO, adv["ghsa_id"])["state"] == "triage"
+    state.assert_no_violations()
+
+
+async def test_advisory_comments_extension_filters_by_update_time(emu, session, state):
+    adv = state.report_vulnerability(REPO, summary="RCE", description="details", user="reporter")
+    state.add_advisory_comment(REPO, adv["ghsa_id"], body="first", user="reporter")
+    state.advance(60)
+    since = state.iso_now()
+    state.add_advisory_comment(REPO, adv["ghsa_id"], body="second", user="reporter")
+    token = await token_for(emu, session)
+    url = f"{emu.base_url}/repos/{REPO}/security-advisories/{adv['ghsa_id']}/comments"
+    async with session.get(url, params={"since": since}, headers=auth(token)) as resp:
+        assert [c["body"] for c in await resp.json()] == ["second"]
+    async with session.post(url, json={"body": "We are on it."}, headers=auth(token)) as resp:
+        assert resp.status == 201
+    async with session.post(url, json={}, headers=auth(token)) as resp:
+        assert resp.status == 400
+    assert len(state.violations) == 1 and not state.response_errors
+
+
+async def test_transfer_issue_moves_it_and_the_old_address_redirects(emu, session, state):
+    issue = state.open_issue(REPO, title="vuln", body="secret details", user="reporter")
+    state.add_comment(REPO, 1, body="more details", user="reporter")
+    token = await token_for(emu, session)
+    gh = GitHubAPI(session, "secbot-tests", oauth_token=token, base_url=emu.base_url)
+    repo = await gh.graphql("query($owner: String!, $name: String!) { repository(owner: $owner, name: $name) { id } }",
+                            endpoint=emu.graphql_url, owner="acme", name="widget-security")
+    result = await gh.graphql(
+        "mutation($issue: ID!, $repo: ID!) { transferIssue(input: {issueId: $issue, repositoryId: $repo}) "
+        "{ issue { number url } } }", endpoint=emu.graphql_url, issue=issue["node_id"], repo=repo["repository"]["id"])
+    assert result == {"transferIssue": {"issue": {"number": 1, "url": "https://github.com/acme/widget-security/issues/1"}}}
+    assert state.repo(REPO).issues == {}
+    assert state.comments(PRIVATE, 1)[0]["body"] == "more details"
+    async with session.get(f"{emu.base_url}/repos/{REPO}/issues/1", headers=auth(token), allow_redirects=False) as resp:
+        assert resp.status == 301
+        assert resp.headers["Location"] == f"{emu.base_url}/repos/{PRIVATE}/issues/1"
+    state.assert_no_violations()
+
+
+async def test_unsupported_graphql_is_a_violation(emu, session, state):
+    token = await token_for(emu, session)
+    async with session.post(f"{emu.base_url}/graphql", json={"query": "{ viewer { login } }"},
+                            headers=auth(token)) as resp:
+        assert resp.status == 400
+    assert state.violations[0].path == "/graphql"
+
+
+async def test_injected_failures_answer_then_clear(emu, session, state):
+    state.fail_next("POST", r"/issues/\d+/comments$", 403, headers={"retry-after": "30"})
+    state.open_issue(REPO, title="t", body="b", user="reporter")
+    token = await token_for(emu, session)
+    gh = GitHubAPI(session, "secbot-tests", oauth_token=token, base_url=emu.base_url)
+    with pytest.raises(BadRequest) as info:
+        await gh.post("/repos/acme/widget/issues/1/comments", data={"body": "hi"})
+    assert info.value.status_code == 403 and info.value.headers["retry-after"] == "30"
+    await gh.post("/repos/acme/widget/issues/1/comments", data={"body": "hi"})
+    assert len(state.comments(REPO, 1)) == 1
+    state.assert_no_violations()
+
+
+async def test_list_comments_paginates_with_link_headers(emu, session, state):
+    state.open_issue(REPO, title="t", body="b", user="reporter")
+    for i in range(5):
+        state.add_comment(REPO, 1, body=f"c{i}", user="reporter")
+    token = await token_for(emu, session)
+    gh = GitHubAPI(session, "secbot-tests", oauth_token=token, base_url=emu.base_url)
+    bodies = [c["body"] async for c in gh.getiter("/repos/acme/widget/issues/1/comments?per_page=2")]
+    assert bodies == [f"c{i}" for i in range(5)]
+    state.assert_no_violations()
+
+
+# -- webhooks -----------------------------------------------------------------------------------------
+
+
+async def test_webhook_delivery_is_signed_so_gidgethub_verifies_it(emu, state, aiohttp_server):
+    received = []
+
+    async def hook(request: web.Request) -> web.Response:
+        event = sansio.Event.from_http(request.headers, await request.read(), secret=state.webhook_secret)
+        received.append((event, request.headers["User-Agent"]))
+        return web.Response(status=202)
+    app = web.Application()
+    app.router.add_post("/webhook", hook)
+    server = await aiohttp_server(app)
+    state.webhook_url = str(server.make_url("/webhook"))
+    state.open_issue(REPO, title="crash", body="b", user="reporter")
+    status = await emu.deliver("issues", emu.payloads.issues("opened", REPO, 1, "reporter"), delivery_id="d-1")
+    assert status == 202
+    event, agent = received[0]
+    assert (event.event, event.delivery_id, event.data["action"]) == ("issues", "d-1", "opened")
+    assert event.data["installation"]["id"] == INSTALLATION
+    assert event.data["issue"]["url"].startswith(emu.base_url)
+    assert agent == "GitHub-Hookshot/emulator"
+    assert state.deliveries[0]["status"] == "OK"
+
+
+async def test_webhook_payloads_have_the_keys_handlers_read(emu, state):
+    state.open_issue(REPO, title="t", body="b", user="reporter")
+    comment = state.add_comment(REPO, 1, body="x", user="maintainer")
+    adv = state.report_vulnerability(REPO, summary="s", description="d", user="reporter")
+    p = emu.payloads
+    assert p.issue_comment("created", REPO, 1, comment["id"])["comment"]["author_association"] == "COLLABORATOR"
+    reported = p.repository_advisory("reported", REPO, adv["ghsa_id"])
+    assert reported["sender"]["login"] == "reporter" and reported["repository_advisory"]["state"] == "triage"
+    assert p.installation("created", INSTALLATION)["repositories"][0]["full_name"] == REPO
+    added = p.installation_repositories("added", INSTALLATION, added=[PRIVATE])
+    assert added["repositories_added"][0]["private"] is True
+
+
+async def test_redelivery_reuses_the_delivery_guid(emu, session, state, aiohttp_server):
+    guids = []
+
+    async def hook(request: web.Request) -> web.Response:
+        guids.append(request.headers["X-GitHub-Delivery"])
+        return web.Response(status=500 if len(guids) == 1 else 202)
+    app = web.Application()
+    app.router.add_post("/webhook", hook)
+    server = await aiohttp_server(app)
+    state.webhook_url = str(server.make_url("/webhook"))
+    assert await emu.deliver("installation", emu.payloads.installation("created", INSTALLATION)) == 500
+    headers = {"Authorization": f"Bearer {app_jwt(state)}"}
+    async with session.get(f"{emu.base_url}/app/hook/deliveries", params={"status": "failure"}, headers=headers) as resp:
+        failed = await resp.json()
+    assert len(failed) == 1
+    async with session.post(f"{emu.base_url}/app/hook/deliveries/{failed[0]['id']}/attempts", headers=headers) as resp:
+        assert resp.status == 202
+    assert guids[0] == guids[1]
+    state.assert_no_violations()
+
+
+def test_state_clock_drives_timestamps():
+    s = GitHubState(now=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
+    s.add_installation(1, "acme")
+    s.add_repo("acme/x", installation_id=1)
+    s.advance(90)
+    assert s.open_issue("acme/x", title="t", body=None, user="u")["created_at"] == "2026-01-01T00:01:30Z"
+    assert time.time() > 0  # the wall clock is not what the state uses
