@@ -451,3 +451,17 @@ def test_state_clock_drives_timestamps():
     s.advance(90)
     assert s.open_issue("acme/x", title="t", body=None, user="u")["created_at"] == "2026-01-01T00:01:30Z"
     assert time.time() > 0  # the wall clock is not what the state uses
+
+
+def test_webhook_fixtures_are_named_after_their_action():
+    folder = pathlib.Path(__file__).resolve().parent / "fixtures" / "webhooks"
+    names = sorted(p.name for p in folder.glob("*.json"))
+    assert "issues.opened.json" in names and "repository_advisory.reported.json" in names
+    for name in names:
+        payload = json.loads((folder / name).read_text())
+        event, *rest = name.removesuffix(".json").split(".")
+        if event == "ping":
+            assert "zen" in payload and "hook" in payload
+        else:
+            assert payload["action"] == rest[0], name
+    assert json.loads((folder / "ping.app.json").read_text())["hook"]["app_id"]
