@@ -58,13 +58,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-def serve(settings: Settings) -> int:
+def serve(settings: Settings, **app_options: Any) -> int:
     from aiohttp import web
 
     from bot.app import create_app
 
     settings.check_serve()
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None,
+    web.run_app(create_app(settings, **app_options), host=settings.host, port=settings.port, print=None,
                 access_log=None, shutdown_timeout=15)
     return 0
 

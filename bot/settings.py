@@ -94,6 +94,19 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     return value
 
 
+def _float(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low:g} and {high:g}, not {value:g}")
+    return value
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
     webhook_secret: Secret | None = None
@@ -165,6 +178,8 @@ class Settings:
             dry_run=_flag(env, "SECBOT_DRY_RUN", False),
             workers=_int(env, "SECBOT_WORKERS", 4, 1, 256),
             max_attempts=_int(env, "SECBOT_MAX_ATTEMPTS", 8, 1, 100),
+            lease_seconds=_float(env, "SECBOT_LEASE_SECONDS", 120.0, 1.0, 3600.0),
+            poll_interval=_float(env, "SECBOT_POLL_SECONDS", 1.0, 0.01, 60.0),
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -1,0 +1,42 @@
+"""`secbot serve` with one extra router whose handler records each run in the database.
+
+Process-level tests (kill -9, several replicas) start this instead of the console script so
+they can count how often each delivery's handler ran; everything else is the real server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+import sqlalchemy as sa
+from gidgethub import routing, sansio
+
+import handlers
+from bot import logs
+from bot.__main__ import serve
+from bot.context import Context
+from bot.settings import Settings
+
+probe = routing.Router()
+RUN_SECONDS = float(os.environ.get("PROBE_RUN_SECONDS", "0"))
+
+
+@probe.register("probe")
+async def on_probe(event: sansio.Event, ctx: Context) -> None:
+    """Log the start, take a while, then record the effect once per delivery."""
+    async with ctx.store.engine.begin() as conn:
+        await conn.execute(sa.text("INSERT INTO probe_starts (delivery_id, pid) VALUES (:d, :p)"),
+                           {"d": event.delivery_id, "p": os.getpid()})
+    if RUN_SECONDS:
+        await asyncio.sleep(RUN_SECONDS)
+    async with ctx.store.engine.begin() as conn:
+        await conn.execute(sa.text("INSERT INTO probe_effects (delivery_id, pid) VALUES (:d, :p)"),
+                           {"d": event.delivery_id, "p": os.getpid()})
+
+
+if __name__ == "__main__":
+    settings = Settings.from_env()
+    logs.setup(settings.log_level, settings.log_format)
+    sys.exit(serve(settings, routers=[*handlers.ROUTERS, probe], jobs=handlers.JOBS))

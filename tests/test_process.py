@@ -1,0 +1,205 @@
+"""Real `secbot serve` processes: kill -9 and restart, and two replicas on one PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+import pytest
+import sqlalchemy as sa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from bot.clock import SystemClock
+from bot.queue import Queue
+from bot.store import Store
+from bot.store.migrate import upgrade
+from tests.conftest import PG_URL, WEBHOOK_SECRET, delivery_headers
+
+ROOT = Path(__file__).parent.parent
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pem() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+class Server:
+    def __init__(self, database_url: str, log: Path, **env: str) -> None:
+        self.port = free_port()
+        self.log = log
+        self.env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "PYTHONPATH": str(ROOT),
+            "DATABASE_URL": database_url,
+            "GITHUB_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "GITHUB_APP_ID": "1",
+            "GITHUB_PRIVATE_KEY": pem(),
+            "GITHUB_API_URL": "http://127.0.0.1:9",  # nothing listens: the probe makes no GitHub calls
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "LOG_LEVEL": "INFO",
+            **env,
+        }
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> "Server":
+        out = self.log.open("ab")
+        self.proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "serve_with_probe.py")], env=self.env,
+                                     cwd=ROOT, stdout=out, stderr=out)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, self.log.read_text()[-3000:]
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("server did not start")
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+@pytest.fixture
+def servers() -> Iterator[list[Server]]:
+    started: list[Server] = []
+    yield started
+    for s in started:
+        s.stop()
+
+
+PROBE_TABLES = [
+    "CREATE TABLE probe_starts (delivery_id VARCHAR(80) NOT NULL, pid INTEGER NOT NULL)",
+    "CREATE TABLE probe_effects (delivery_id VARCHAR(80) NOT NULL UNIQUE, pid INTEGER NOT NULL)",
+]
+
+
+async def prepare(url: str, **kw: Any) -> Store:
+    store = Store.open(url, **kw)
+    await upgrade(store)
+    async with store.engine.begin() as conn:
+        for ddl in PROBE_TABLES:
+            await conn.execute(sa.text(ddl))
+    return store
+
+
+async def rows(store: Store, sql: str) -> list[Any]:
+    async with store.engine.connect() as conn:
+        return list((await conn.execute(sa.text(sql))).all())
+
+
+async def wait_for(predicate: Any, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not await predicate():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.1)
+
+
+async def test_kill_9_while_jobs_are_leased_then_restart_completes_every_job_once(tmp_path: Path, servers: list[Server]) -> None:
+    db = tmp_path / "secbot.db"
+    store = await prepare(f"sqlite+aiosqlite:///{db}")
+    env = {"PROBE_RUN_SECONDS": "0.4", "SECBOT_LEASE_SECONDS": "2", "SECBOT_WORKERS": "4", "SECBOT_POLL_SECONDS": "0.1"}
+    first = Server(f"sqlite:///{db}", tmp_path / "serve.log", **env).start()
+    servers.append(first)
+    deliveries = [str(uuid.uuid4()) for _ in range(40)]
+    async with aiohttp.ClientSession() as http:
+        for d in deliveries:
+            body = orjson.dumps({"action": "run", "n": d})
+            async with http.post(f"http://127.0.0.1:{first.port}/webhook", data=body,
+                                 headers=delivery_headers("probe", body, delivery=d)) as resp:
+                assert resp.status == 202
+    await wait_for(lambda: _count(store, "SELECT count(*) FROM probe_effects", lambda n: n >= 6), 30)
+    first.kill9()
+    leased = await rows(store, "SELECT delivery_id FROM jobs WHERE state = 'running'")
+    assert leased, "the kill should catch jobs in flight"
+    in_flight = {r[0] for r in leased}
+    done_before = {r[0] for r in await rows(store, "SELECT delivery_id FROM jobs WHERE state = 'done'")}
+
+    second = Server(f"sqlite:///{db}", tmp_path / "serve.log", **env).start()
+    servers.append(second)
+    await wait_for(lambda: _count(store, "SELECT count(*) FROM jobs WHERE state = 'done'", lambda n: n == 40), 60)
+
+    starts: dict[str, list[int]] = {}
+    for delivery_id, pid in await rows(store, "SELECT delivery_id, pid FROM probe_starts"):
+        starts.setdefault(delivery_id, []).append(pid)
+    effects = await rows(store, "SELECT delivery_id FROM probe_effects")
+    assert sorted(r[0] for r in effects) == sorted(deliveries)  # every job's effect, once
+    for d in deliveries:
+        if d in in_flight:
+            # Interrupted mid-run: run again, once, by the new process after the lease expired.
+            assert len(starts[d]) == 2 and starts[d][1] == second.proc.pid  # type: ignore[union-attr]
+        else:
+            assert len(starts[d]) == 1, d  # finished or not yet started at the kill: never run twice
+    assert done_before.isdisjoint(in_flight)
+    await store.close()
+
+
+async def test_two_replicas_on_postgresql_run_each_of_1000_jobs_exactly_once(tmp_path: Path, servers: list[Server]) -> None:
+    if not PG_URL:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    from tests.conftest import pg_async_url
+
+    name = f"secbot_{uuid.uuid4().hex[:10]}"
+    admin = Store.open(pg_async_url(), pool_size=1)
+    async with admin.engine.connect() as conn:
+        await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(sa.text(f'CREATE DATABASE "{name}"'))
+    base = PG_URL.rsplit("/", 1)[0]
+    try:
+        store = await prepare(pg_async_url().rsplit("/", 1)[0] + f"/{name}")
+        queue = Queue(store, SystemClock())
+        await queue.add_deliveries(
+            [queue.delivery_row(f"d-{i:04}", "probe", None, b'{"action": "run"}') for i in range(1000)]
+        )
+        env = {"SECBOT_WORKERS": "8", "SECBOT_POLL_SECONDS": "0.05"}
+        for i in range(2):
+            servers.append(Server(f"{base}/{name}", tmp_path / f"replica{i}.log", **env).start())
+        await wait_for(lambda: _count(store, "SELECT count(*) FROM jobs WHERE state = 'done'", lambda n: n == 1000), 120)
+        starts = await rows(store, "SELECT delivery_id, count(*) FROM probe_starts GROUP BY delivery_id")
+        assert len(starts) == 1000 and all(n == 1 for _, n in starts)
+        [(effects,)] = await rows(store, "SELECT count(*) FROM probe_effects")
+        assert effects == 1000
+        by_pid = dict(await rows(store, "SELECT pid, count(*) FROM probe_starts GROUP BY pid"))
+        assert len(by_pid) == 2, by_pid  # both replicas took a share
+        await store.close()
+    finally:
+        for s in servers:
+            s.stop()
+        async with admin.engine.connect() as conn:
+            await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(
+                sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.close()
+
+
+async def _count(store: Store, sql: str, ok: Any) -> bool:
+    [(n,)] = await rows(store, sql)
+    return bool(ok(n))
