@@ -465,3 +465,101 @@ def test_webhook_fixtures_are_named_after_their_action():
         else:
             assert payload["action"] == rest[0], name
     assert json.loads((folder / "ping.app.json").read_text())["hook"]["app_id"]
+
+
+async def test_every_served_operation_answers_conformant_to_the_description(emu, session, state):
+    """One call per operation; the emulator checks its own answers against the response schemas."""
+    state.add_team("acme", "security", ["maintainer"])
+    state.open_issue(REPO, title="t", body="b", user="reporter")
+    comment = state.add_comment(REPO, 1, body="c", user="reporter")
+    adv = state.report_vulnerability(REPO, summary="s", description="d", user="reporter")
+    token = await token_for(emu, session)
+    app_auth = {"Authorization": f"Bearer {app_jwt(state)}"}
+    b, r, g = emu.base_url, f"{emu.base_url}/repos/{REPO}", adv["ghsa_id"]
+    code = state.new_manifest_code()
+    state.webhook_url = "http://127.0.0.1:9/hook"  # nothing listens: the delivery fails, redelivery still answers 202
+    await emu.deliver("ping", {"zen": "Keep it logically awesome.", "hook_id": 1})
+    delivery_id = state.deliveries[0]["id"]
+    calls = [
+        ("GET", f"{b}/app", app_auth, None, 200),
+        ("GET", f"{b}/app/installations", app_auth, None, 200),
+        ("GET", f"{r}/installation", app_auth, None, 200),
+        ("GET", f"{b}/app/hook/deliveries", app_auth, None, 200),
+        ("POST", f"{b}/app/hook/deliveries/{delivery_id}/attempts", app_auth, None, 202),
+        ("POST", f"{b}/app-manifests/{code}/conversions", {}, None, 201),
+        ("GET", r, auth(token), None, 200),
+        ("GET", f"{b}/installation/repositories", auth(token), None, 200),
+        ("PUT", f"{r}/contents/SECURITY.md", auth(token),
+         {"message": "Add policy", "content": base64.b64encode(b"# Policy\n").decode()}, 201),
+        ("GET", f"{r}/contents/SECURITY.md?ref=main", auth(token), None, 200),
+        ("GET", f"{r}/private-vulnerability-reporting", auth(token), None, 200),
+        ("GET", f"{r}/collaborators/maintainer/permission", auth(token), None, 200),
+        ("GET", f"{r}/git/ref/heads/main", auth(token), None, 200),
+        ("POST", f"{r}/git/refs", auth(token), {"ref": "refs/heads/secbot/policy", "sha": state.repo(REPO).refs["heads/main"]}, 201),
+        ("POST", f"{r}/pulls", auth(token), {"title": "Add policy", "head": "secbot/policy", "base": "main"}, 201),
+        ("POST", f"{r}/issues", auth(token), {"title": "Tracking", "labels": ["security"], "assignees": ["maintainer"]}, 201),
+        ("GET", f"{r}/issues/1", auth(token), None, 200),
+        ("PATCH", f"{r}/issues/1", auth(token), {"state": "closed", "state_reason": "not_planned"}, 200),
+        ("GET", f"{r}/issues/1/comments?since=2000-01-01T00:00:00Z&per_page=10&page=1", auth(token), None, 200),
+        ("POST", f"{r}/issues/1/comments", auth(token), {"body": "hi"}, 201),
+        ("GET", f"{r}/issues/comments/{comment['id']}", auth(token), None, 200),
+        ("PATCH", f"{r}/issues/comments/{comment['id']}", auth(token), {"body": "[redacted]"}, 200),
+        ("POST", f"{r}/issues/comments/{comment['id']}/reactions", auth(token), {"content": "eyes"}, 201),
+        ("DELETE", f"{r}/issues/comments/{comment['id']}", auth(token), None, 204),
+        ("POST", f"{r}/issues/1/labels", auth(token), {"labels": ["security", "needs-triage"]}, 200),
+        ("PUT", f"{r}/issues/1/labels", auth(token), {"labels": ["security"]}, 200),
+        ("DELETE", f"{r}/issues/1/labels/security", auth(token), None, 200),
+        ("DELETE", f"{r}/issues/1/labels", auth(token), None, 204),
+        ("POST", f"{r}/issues/1/assignees", auth(token), {"assignees": ["maintainer"]}, 201),
+        ("DELETE", f"{r}/issues/1/assignees", auth(token), {"assignees": ["maintainer"]}, 200),
+        ("PUT", f"{r}/issues/1/lock", auth(token), {"lock_reason": "resolved"}, 204),
+        ("DELETE", f"{r}/issues/1/lock", auth(token), None, 204),
+        ("POST", f"{r}/issues/1/reactions", auth(token), {"content": "+1"}, 201),
+        ("POST", f"{r}/labels", auth(token), {"name": "pvr-redirected", "color": "d73a4a"}, 201),
+        ("GET", f"{r}/labels/pvr-redirected", auth(token), None, 200),
+        ("GET", f"{r}/security-advisories?state=triage&per_page=5", auth(token), None, 200),
+        ("POST", f"{r}/security-advisories", auth(token), {"summary": "s", "description": "d", "severity": "high",
+                                                            "vulnerabilities": [{"package": {"ecosystem": "pip", "name": "widget"}}]}, 201),
+        ("GET", f"{r}/security-advisories/{g}", auth(token), None, 200),
+        ("PATCH", f"{r}/security-advisories/{g}", auth(token), {"state": "closed"}, 200),
+        ("POST", f"{r}/security-advisories/reports", auth(token), {"summary": "s", "description": "d"}, 201),
+        ("POST", f"{r}/security-advisories/{g}/comments", auth(token), {"body": "hello"}, 201),
+        ("GET", f"{r}/security-advisories/{g}/comments?per_page=5&page=1", auth(token), None, 200),
+        ("GET", f"{b}/orgs/acme/teams/security/memberships/maintainer", auth(token), None, 200),
+    ]
+    seen = set()
+    for method, url, headers, body, expected in calls:
+        async with session.request(method, url, headers=headers, json=body) as resp:
+            assert resp.status == expected, (method, url, await resp.text())
+        seen.add((state.requests[-1].method, state.requests[-1].operation_id))
+    advisory_comment = state.advisory_comments(REPO, g)[0]["id"]
+    for method, body in (("GET", None), ("PATCH", {"body": "edited"})):
+        async with session.request(method, f"{r}/security-advisories/{g}/comments/{advisory_comment}",
+                                   headers=auth(token), json=body) as resp:
+            assert resp.status == 200
+        seen.add((state.requests[-1].method, state.requests[-1].operation_id))
+    state.assert_no_violations()
+    spec = load_spec()
+    untested = {(op.method, op.operation_id) for op in spec.operations} - seen - {
+        ("POST", "apps/create-installation-access-token"), ("POST", "x-secbot/graphql")}  # tested above
+    assert not untested, untested
+
+
+async def test_gidgethub_app_credentials_mint_acceptable_jwts(emu, session, state):
+    gh = GitHubAPI(session, "secbot-tests", app_id=str(state.app_id), private_key=state.private_key_pem,
+                   base_url=emu.base_url)
+    assert (await gh.getitem("/app"))["slug"] == "secbot"
+    installation = await gh.getitem("/repos/acme/widget/installation")
+    assert installation["id"] == INSTALLATION
+    state.assert_no_violations()
+
+
+async def test_secondary_rate_limit_can_be_injected_as_429(emu, session, state):
+    state.fail_next("GET", r"^/repos/acme/widget$", 429, headers={"retry-after": "2"}, times=2)
+    token = await token_for(emu, session)
+    statuses = []
+    for _ in range(3):
+        async with session.get(f"{emu.base_url}/repos/{REPO}", headers=auth(token)) as resp:
+            statuses.append((resp.status, resp.headers.get("retry-after")))
+    assert statuses == [(429, "2"), (429, "2"), (200, None)]
+    assert int(resp.headers["x-ratelimit-used"]) == 3

@@ -191,6 +191,9 @@ class Spec:
         return body, None
 
     def response_schema(self, op: Operation, status: int) -> dict[str, Any] | None:
+        override = self.extensions.get("response-schema-overrides", {}).get(f"{op.method} {op.template}", {})
+        if str(status) in override:
+            return override[str(status)]
         response = op.responses.get(str(status))
         if response is None:
             return None
