@@ -554,6 +554,15 @@ async def test_gidgethub_app_credentials_mint_acceptable_jwts(emu, session, stat
     state.assert_no_violations()
 
 
+async def test_wall_clock_jwts_survive_a_moved_state_clock(emu, session, state):
+    state.advance(dt.timedelta(hours=2))  # e.g. to expire installation tokens
+    state.jwt_wall_clock = True
+    gh = GitHubAPI(session, "secbot-tests", app_id=str(state.app_id), private_key=state.private_key_pem,
+                   base_url=emu.base_url)
+    assert (await gh.getitem("/app"))["id"] == state.app_id
+    state.assert_no_violations()
+
+
 async def test_secondary_rate_limit_can_be_injected_as_429(emu, session, state):
     state.fail_next("GET", r"^/repos/acme/widget$", 429, headers={"retry-after": "2"}, times=2)
     token = await token_for(emu, session)

@@ -681,7 +681,7 @@ def _check_jwt(state: GitHubState, header: str) -> None:
         raise AuthError(f"A JSON web token could not be decoded ({exc})") from None
     if str(claims["iss"]) not in (str(state.app_id), state.client_id):
         raise AuthError(f"'Issuer' claim ('iss') must be the App id {state.app_id} or client id")
-    now = state.now().timestamp()
+    now = time.time() if state.jwt_wall_clock else state.now().timestamp()
     iat, exp = claims["iat"], claims["exp"]
     if not isinstance(iat, (int, float)) or not isinstance(exp, (int, float)):
         raise AuthError("'iat' and 'exp' must be numeric")

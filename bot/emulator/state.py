@@ -143,6 +143,9 @@ class GitHubState:
         self.webhook_url: str | None = None
         self.webhook_secret: str = secrets.token_hex(16)
         self.check_responses = True  # validate our own responses against the description
+        # JWT iat/exp are checked against now(). A bot that signs with the wall clock
+        # (gidgethub.apps.get_jwt) while a test moves now() should set this to True.
+        self.jwt_wall_clock = False
 
         self.users: dict[str, dict[str, Any]] = {}
         self.installations: dict[int, dict[str, Any]] = {}
