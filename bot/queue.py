@@ -116,7 +116,7 @@ class Queue:
         if not rows:
             return set()
         stmt = self.store.insert_ignore(jobs, ["delivery_id"]).returning(jobs.c.delivery_id)
-        async with self.store.engine.begin() as conn:
+        async with self.store.write() as conn:
             result = await conn.execute(stmt, list(rows))
             return {r[0] for r in result}
 
@@ -190,7 +190,7 @@ class Queue:
             )
             .returning(*jobs.c)
         )
-        async with self.store.engine.begin() as conn:
+        async with self.store.write() as conn:
             rows = (await conn.execute(stmt)).all()
         return sorted((Job.from_row(r) for r in rows), key=lambda j: (j.run_at, j.id))
 
@@ -298,5 +298,5 @@ class Queue:
     async def _write(self, stmt: Any, conn: Any = None) -> int:
         if conn is not None:
             return (await conn.execute(stmt)).rowcount
-        async with self.store.engine.begin() as own:
+        async with self.store.write() as own:
             return (await own.execute(stmt)).rowcount

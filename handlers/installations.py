@@ -28,7 +28,7 @@ async def _save_installation(ctx: Context, inst: dict[str, Any], **changes: Any)
         **changes,
     }
     update = ["account_login", "account_type", "repository_selection", "updated_at", *changes]
-    async with ctx.store.engine.begin() as conn:
+    async with ctx.store.write() as conn:
         await conn.execute(ctx.store.upsert(installations, ["id"], sorted(set(update))).values(**row))
 
 
@@ -48,7 +48,7 @@ async def _save_repos(ctx: Context, installation_id: int, repos: list[dict[str, 
         for r in repos
     ]
     stmt = ctx.store.upsert(installation_repos, ["installation_id", "repo_id"], ["full_name", "private", "removed_at", "updated_at"])
-    async with ctx.store.engine.begin() as conn:
+    async with ctx.store.write() as conn:
         await conn.execute(stmt, rows)
 
 

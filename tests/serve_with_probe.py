@@ -26,12 +26,12 @@ RUN_SECONDS = float(os.environ.get("PROBE_RUN_SECONDS", "0"))
 @probe.register("probe")
 async def on_probe(event: sansio.Event, ctx: Context) -> None:
     """Log the start, take a while, then record the effect once per delivery."""
-    async with ctx.store.engine.begin() as conn:
+    async with ctx.store.write() as conn:
         await conn.execute(sa.text("INSERT INTO probe_starts (delivery_id, pid) VALUES (:d, :p)"),
                            {"d": event.delivery_id, "p": os.getpid()})
     if RUN_SECONDS:
         await asyncio.sleep(RUN_SECONDS)
-    async with ctx.store.engine.begin() as conn:
+    async with ctx.store.write() as conn:
         await conn.execute(sa.text("INSERT INTO probe_effects (delivery_id, pid) VALUES (:d, :p)"),
                            {"d": event.delivery_id, "p": os.getpid()})
 

@@ -23,7 +23,7 @@ def _config(connection: sa.Connection) -> Config:
 
 async def upgrade(store: Store, revision: str = "head") -> None:
     """Bring the schema to `revision`; safe to run from several processes at once."""
-    async with store.engine.begin() as conn:
+    async with store.write() as conn:
         if store.dialect == "postgresql":
             await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
         await conn.run_sync(lambda sync_conn: command.upgrade(_config(sync_conn), revision))
