@@ -81,6 +81,7 @@ class Context:
     gh: "InstallationClient | None"
     log: logs.Bound
     job_id: int | None = None
+    job_attempt: int = 1
     _config: dict[str, Any] | None = None
 
     @property

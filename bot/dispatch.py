@@ -67,6 +67,7 @@ class Dispatcher:
         ctx = Context(
             event=event, services=self.services, gh=self._client(job.installation_id),
             log=logs.get("secbot.job", job=job.id, kind=job.kind, installation=job.installation_id), job_id=job.id,
+            job_attempt=job.attempts,
         )
         await handler(payload, ctx)
 
@@ -86,7 +87,8 @@ class Dispatcher:
         if not handlers:
             bound.debug("no handler for this event")
             return
-        ctx = Context(event=event, services=self.services, gh=self._client(installation_id), log=bound, job_id=job.id)
+        ctx = Context(event=event, services=self.services, gh=self._client(installation_id), log=bound, job_id=job.id,
+                      job_attempt=job.attempts)
         failures: list[str] = []
         rate_limited: RateLimited | None = None
         for handler in handlers:

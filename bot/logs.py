@@ -54,8 +54,13 @@ def setup(level: str = "INFO", fmt: str = "json", stream: Any = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    quiet_libraries()
+
+
+def quiet_libraries() -> None:
+    """Libraries whose debug output would carry SQL parameters or request bodies (report text)."""
+    for name in ("aiosqlite", "sqlalchemy", "asyncpg", "aiohttp.access", "aiohttp.client", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 class Bound(logging.LoggerAdapter):

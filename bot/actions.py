@@ -1,0 +1,109 @@
+"""Every write Secbot makes to GitHub for a report, each done once.
+
+A write that must not repeat is named by a key and recorded in the store (`actions`) with what
+it created. A retry finds the record and skips the write. If a crash fell between the write and
+the record, the retry finds the bot's comment by its hidden marker before posting again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gidgethub
+
+from bot.context import Context
+from bot.render import find_marker, marker
+from bot.reports import Reports
+
+
+async def comment_once(ctx: Context, *, key: str, kind: str, report_id: int, number: int, body: str) -> dict[str, Any]:
+    """Post a marked comment on an issue unless it was posted before; returns {"comment_id"}."""
+    reports = Reports(ctx.store)
+    done = await reports.action_result(key)
+    if done is not None:
+        return done
+    assert ctx.gh is not None
+    url_vars = ctx.repo(issue_number=number)
+    if ctx.job_attempt > 1:  # a previous attempt may have posted before it could record
+        async for existing in ctx.gh.getiter("/repos/{owner}/{repo}/issues/{issue_number}/comments", url_vars):
+            attrs = find_marker(existing.get("body"), kind)
+            if attrs and attrs.get("report") == str(report_id):
+                result = {"comment_id": existing["id"]}
+                await reports.record_action(key, report_id, result, ctx.clock.now())
+                return result
+    text = f"{body.rstrip()}\n\n{marker(kind, report=report_id)}\n"
+    made = await ctx.gh.post("/repos/{owner}/{repo}/issues/{issue_number}/comments", url_vars, data={"body": text})
+    result = {"comment_id": (made or {}).get("id")}
+    await reports.record_action(key, report_id, result, ctx.clock.now())
+    return result
+
+
+async def add_labels(ctx: Context, number: int, labels: list[str]) -> None:
+    if labels:
+        assert ctx.gh is not None
+        await ctx.gh.post("/repos/{owner}/{repo}/issues/{issue_number}/labels", ctx.repo(issue_number=number),
+                          data={"labels": labels})
+
+
+async def remove_labels(ctx: Context, number: int, labels: list[str]) -> None:
+    assert ctx.gh is not None
+    for label in labels:
+        try:
+            await ctx.gh.delete("/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}",
+                                ctx.repo(issue_number=number, name=label))
+        except gidgethub.BadRequest as exc:
+            if exc.status_code != 404:  # already gone
+                raise
+
+
+async def add_assignees(ctx: Context, number: int, users: list[str]) -> None:
+    """Assign; GitHub silently drops users without push access, so say who was dropped."""
+    if not users:
+        return
+    assert ctx.gh is not None
+    issue = await ctx.gh.post("/repos/{owner}/{repo}/issues/{issue_number}/assignees", ctx.repo(issue_number=number),
+                              data={"assignees": users[:10]})
+    if ctx.dry_run or not isinstance(issue, dict) or "assignees" not in issue:
+        return
+    assigned = {a["login"].lower() for a in issue.get("assignees") or []}
+    dropped = [u for u in users[:10] if u.lower() not in assigned]
+    if dropped:
+        ctx.log.warning("GitHub did not assign these security-team members (no push access to the repository)",
+                        extra={"dropped_assignees": dropped})
+
+
+async def lock(ctx: Context, number: int) -> None:
+    assert ctx.gh is not None
+    await ctx.gh.put("/repos/{owner}/{repo}/issues/{issue_number}/lock", ctx.repo(issue_number=number),
+                     data={"lock_reason": "resolved"})
+
+
+async def unlock(ctx: Context, number: int) -> None:
+    assert ctx.gh is not None
+    await ctx.gh.delete("/repos/{owner}/{repo}/issues/{issue_number}/lock", ctx.repo(issue_number=number))
+
+
+async def delete_comment(ctx: Context, comment_id: int) -> None:
+    assert ctx.gh is not None
+    try:
+        await ctx.gh.delete("/repos/{owner}/{repo}/issues/comments/{comment_id}", ctx.repo(comment_id=comment_id))
+    except gidgethub.BadRequest as exc:
+        if exc.status_code != 404:
+            raise
+
+
+async def update_issue(ctx: Context, number: int, **fields: Any) -> dict[str, Any]:
+    assert ctx.gh is not None
+    return await ctx.gh.patch("/repos/{owner}/{repo}/issues/{issue_number}", ctx.repo(issue_number=number), data=fields)
+
+
+async def react(ctx: Context, *, comment_id: int | None = None, issue_number: int | None = None, content: str = "+1") -> None:
+    """Acknowledge a command with a reaction (👍 done, 👎 refused, 😕 not understood)."""
+    assert ctx.gh is not None
+    if comment_id is not None:
+        await ctx.gh.post("/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
+                          ctx.repo(comment_id=comment_id), data={"content": content})
+    elif issue_number is not None:
+        await ctx.gh.post("/repos/{owner}/{repo}/issues/{issue_number}/reactions",
+                          ctx.repo(issue_number=issue_number), data={"content": content})
+

@@ -1,0 +1,87 @@
+"""Where a reporter should go privately: the private-reporting form, or SECURITY.md's contact.
+
+Answers are kept in the store's facts table (private-reporting status for an hour, SECURITY.md
+for a day), so a report costs no extra GitHub calls once they are known.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+import gidgethub
+
+from bot.context import Context, read_file
+from bot.reports import Reports
+
+PVR_TTL = 3600.0
+SECURITY_MD_TTL = 86400.0
+SECURITY_MD_PATHS = ("SECURITY.md", ".github/SECURITY.md", "docs/SECURITY.md")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Channel:
+    kind: str  # "pvr" | "security_md" | "none"
+    url: str | None = None
+    contact: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+async def pvr_enabled(ctx: Context, owner: str, repo: str) -> bool:
+    reports = Reports(ctx.store)
+    key = f"pvr:{owner}/{repo}".lower()
+    known = await reports.fact(key, ctx.clock.now())
+    if known is not None:
+        return bool(known)
+    assert ctx.gh is not None
+    try:
+        data = await ctx.gh.getitem("/repos/{owner}/{repo}/private-vulnerability-reporting", {"owner": owner, "repo": repo})
+        enabled = bool((data or {}).get("enabled"))
+    except gidgethub.BadRequest as exc:
+        if exc.status_code not in (403, 404, 422):
+            raise
+        enabled = False
+    await reports.remember(key, enabled, ctx.clock.now(), PVR_TTL)
+    return enabled
+
+
+async def security_md(ctx: Context, owner: str, repo: str) -> dict[str, str] | None:
+    """The first SECURITY.md found (repository, then the owner's .github repository)."""
+    reports = Reports(ctx.store)
+    key = f"security-md:{owner}/{repo}".lower()
+    known = await reports.fact(key, ctx.clock.now())
+    if known is not None:
+        return known or None
+    assert ctx.gh is not None
+    found: dict[str, str] = {}
+    for where in (repo, ".github"):
+        for path in SECURITY_MD_PATHS:
+            text = await read_file(ctx.gh, owner, where, path)
+            if text is not None:
+                found = {"repo": where, "path": path, "text": text[:20000]}
+                break
+        if found or where == ".github":
+            break
+    await reports.remember(key, found, ctx.clock.now(), SECURITY_MD_TTL)
+    return found or None
+
+
+def contact_from(text: str) -> str | None:
+    """An e-mail address the policy gives for private reports, if any."""
+    m = _EMAIL.search(text)
+    return m.group(0) if m else None
+
+
+async def private_channel(ctx: Context, owner: str, repo: str, html_url: str) -> Channel:
+    if await pvr_enabled(ctx, owner, repo):
+        return Channel("pvr", f"{html_url}/security/advisories/new")
+    policy = await security_md(ctx, owner, repo)
+    if policy:
+        base = html_url.rsplit("/", 1)[0]
+        url = f"{base}/{policy['repo']}/blob/HEAD/{policy['path']}"
+        return Channel("security_md", url, contact_from(policy["text"]))
+    return Channel("none")

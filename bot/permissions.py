@@ -1,0 +1,47 @@
+"""Who may do what: collaborator permission levels, cached in the store for a few minutes."""
+
+from __future__ import annotations
+
+import gidgethub
+
+from bot.context import Context
+from bot.reports import Reports
+
+PERMISSION_TTL = 600.0
+MAINTAINER_ASSOCIATIONS = {"OWNER", "COLLABORATOR"}
+
+
+async def permission(ctx: Context, login: str) -> str:
+    """GitHub's permission for `login` on the event's repository: admin, write, read or none."""
+    reports = Reports(ctx.store)
+    key = f"perm:{ctx.full_name}:{login}".lower()
+    known = await reports.fact(key, ctx.clock.now())
+    if known is not None:
+        return str(known)
+    assert ctx.gh is not None
+    try:
+        data = await ctx.gh.getitem("/repos/{owner}/{repo}/collaborators/{username}/permission", ctx.repo(username=login))
+        level = str((data or {}).get("permission") or "none")
+    except gidgethub.BadRequest as exc:
+        if exc.status_code not in (403, 404):
+            raise
+        level = "none"
+    await reports.remember(key, level, ctx.clock.now(), PERMISSION_TTL)
+    return level
+
+
+def has_write(level: str | None) -> bool:
+    return level in ("admin", "maintain", "write")
+
+
+async def is_maintainer(ctx: Context, login: str, association: str | None) -> bool:
+    """Whether the author of an issue or comment can push to the repository.
+
+    OWNER and COLLABORATOR associations imply it; an organisation MEMBER may or may not have
+    write access, so only then is GitHub asked.
+    """
+    if association in MAINTAINER_ASSOCIATIONS:
+        return True
+    if association == "MEMBER":
+        return has_write(await permission(ctx, login))
+    return False

@@ -1,0 +1,179 @@
+"""Report records in the store: create once per source, follow their state, keep a timeline.
+
+Nothing here talks to GitHub. Report text is stored only in `original_title`/`original_body`
+(for `hide` and its undo); everything else is identifiers, verdicts and signal names.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from bot.store import Store
+from bot.store.tables import actions, facts, report_events, reports
+
+# Lifecycle states (issue: follow every report through its life).
+NEW, ACKNOWLEDGED, ACCEPTED, FIXED, PUBLISHED, REJECTED = "new", "acknowledged", "accepted", "fixed", "published", "rejected"
+OPEN_STATES = (NEW, ACKNOWLEDGED, ACCEPTED, FIXED)
+
+
+@dataclasses.dataclass(frozen=True)
+class Report:
+    id: int
+    source_key: str
+    source: str
+    installation_id: int | None
+    repo: str
+    issue_number: int | None
+    comment_id: int | None
+    ghsa_id: str | None
+    reporter: str
+    verdict: str
+    score: float
+    reasons: tuple[str, ...]
+    state: str
+    severity: str | None
+    reject_reason: str | None
+    original_title: str | None
+    original_body: str | None
+    draft_ghsa_id: str | None
+    hidden: bool
+    linked_report_id: int | None
+    created_at: float
+    updated_at: float
+
+    @classmethod
+    def from_row(cls, row: Any) -> "Report":
+        m = dict(row._mapping)
+        m["reasons"] = tuple(orjson.loads(m["reasons"] or "[]"))
+        m["hidden"] = bool(m["hidden"])
+        return cls(**{f.name: m[f.name] for f in dataclasses.fields(cls)})
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    def summary(self) -> dict[str, Any]:
+        """What `secbot reports --json` prints: identifiers and state, never report text."""
+        return {
+            "id": self.id, "repo": self.repo, "source": self.source, "number": self.issue_number,
+            "comment_id": self.comment_id, "ghsa_id": self.ghsa_id or self.draft_ghsa_id,
+            "reporter": self.reporter, "verdict": self.verdict, "state": self.state,
+            "severity": self.severity, "hidden": self.hidden,
+        }
+
+
+def issue_key(repo: str, number: int) -> str:
+    return f"issue:{repo.lower()}#{number}"
+
+
+def comment_key(repo: str, comment_id: int) -> str:
+    return f"comment:{repo.lower()}:{comment_id}"
+
+
+def advisory_key(repo: str, ghsa_id: str) -> str:
+    return f"advisory:{repo.lower()}:{ghsa_id}"
+
+
+class Reports:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def get(self, report_id: int) -> Report | None:
+        return await self._one(reports.c.id == report_id)
+
+    async def by_key(self, source_key: str) -> Report | None:
+        return await self._one(reports.c.source_key == source_key)
+
+    async def for_issue(self, repo: str, number: int) -> list[Report]:
+        """Reports that came from an issue or from comments on it."""
+        stmt = sa.select(reports).where(sa.func.lower(reports.c.repo) == repo.lower(), reports.c.issue_number == number)
+        async with self.store.engine.connect() as conn:
+            return [Report.from_row(r) for r in await conn.execute(stmt.order_by(reports.c.id))]
+
+    async def list(self, repo: str | None = None, state: str | None = None, limit: int = 10_000) -> list[Report]:
+        stmt = sa.select(reports).order_by(reports.c.id).limit(limit)
+        if repo:
+            stmt = stmt.where(sa.func.lower(reports.c.repo) == repo.lower())
+        if state:
+            stmt = stmt.where(reports.c.state == state)
+        async with self.store.engine.connect() as conn:
+            return [Report.from_row(r) for r in await conn.execute(stmt)]
+
+    async def _one(self, where: Any) -> Report | None:
+        async with self.store.engine.connect() as conn:
+            row = (await conn.execute(sa.select(reports).where(where))).first()
+        return Report.from_row(row) if row else None
+
+    async def create(self, *, now: float, **fields: Any) -> tuple[Report, bool]:
+        """Insert a report unless its source already has one; returns (report, created)."""
+        row = {
+            "state": NEW, "hidden": False, "created_at": now, "updated_at": now, **fields,
+            "reasons": orjson.dumps(list(fields.get("reasons", ()))).decode(),
+        }
+        async with self.store.write() as conn:
+            result = await conn.execute(self.store.insert_ignore(reports, ["source_key"]).values(**row))
+            created = result.rowcount == 1
+            found = (await conn.execute(sa.select(reports).where(reports.c.source_key == row["source_key"]))).one()
+            report = Report.from_row(found)
+            if created:
+                await conn.execute(sa.insert(report_events).values(
+                    report_id=report.id, at=now, actor=row["reporter"], kind="reported",
+                    detail=orjson.dumps({"source": row["source"], "verdict": row["verdict"]}).decode()))
+        return report, created
+
+    async def update(self, report_id: int, *, now: float, event: str | None = None, actor: str | None = None,
+                     detail: dict[str, Any] | None = None, **fields: Any) -> Report:
+        async with self.store.write() as conn:
+            if fields:
+                await conn.execute(sa.update(reports).where(reports.c.id == report_id).values(updated_at=now, **fields))
+            if event:
+                await conn.execute(sa.insert(report_events).values(
+                    report_id=report_id, at=now, actor=actor, kind=event,
+                    detail=orjson.dumps(detail).decode() if detail else None))
+            row = (await conn.execute(sa.select(reports).where(reports.c.id == report_id))).one()
+        return Report.from_row(row)
+
+    async def timeline(self, report_id: int) -> list[dict[str, Any]]:
+        stmt = sa.select(report_events).where(report_events.c.report_id == report_id).order_by(report_events.c.at, report_events.c.id)
+        async with self.store.engine.connect() as conn:
+            return [
+                {**dict(r._mapping), "detail": orjson.loads(r.detail) if r.detail else None}
+                for r in await conn.execute(stmt)
+            ]
+
+    # -- once-only writes ---------------------------------------------------------------------
+
+    async def action_result(self, key: str) -> dict[str, Any] | None:
+        async with self.store.engine.connect() as conn:
+            row = (await conn.execute(sa.select(actions.c.result).where(actions.c.key == key))).first()
+        if row is None:
+            return None
+        return orjson.loads(row[0]) if row[0] else {}
+
+    async def record_action(self, key: str, report_id: int | None, result: dict[str, Any], now: float) -> None:
+        async with self.store.write() as conn:
+            await conn.execute(self.store.insert_ignore(actions, ["key"]).values(
+                key=key, report_id=report_id, result=orjson.dumps(result).decode(), at=now))
+
+    async def forget_action(self, key: str) -> None:
+        async with self.store.write() as conn:
+            await conn.execute(sa.delete(actions).where(actions.c.key == key))
+
+    # -- cached facts ---------------------------------------------------------------------------
+
+    async def fact(self, key: str, now: float) -> Any:
+        async with self.store.engine.connect() as conn:
+            row = (await conn.execute(sa.select(facts.c.value, facts.c.expires_at).where(facts.c.key == key))).first()
+        if row is None or row[1] <= now:
+            return None
+        return orjson.loads(row[0])
+
+    async def remember(self, key: str, value: Any, now: float, ttl: float) -> None:
+        stmt = self.store.upsert(facts, ["key"], ["value", "expires_at"]).values(
+            key=key, value=orjson.dumps(value).decode(), expires_at=now + ttl)
+        async with self.store.write() as conn:
+            await conn.execute(stmt)

@@ -1,0 +1,113 @@
+"""End-to-end harness: the real Secbot server on a real port, talking HTTP to the GitHub emulator.
+
+    async with Harness(tmp_path) as h:
+        h.state.open_issue(...)
+        await h.deliver("issues", h.payloads.issues("opened", REPO, 1, "reporter"))
+        await h.settle()
+        ... assert on h.state (what GitHub now holds) and h.writes() (what the bot wrote)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+from aiohttp.test_utils import TestServer
+
+from bot import logs
+from bot.app import SERVICES, create_app
+from bot.emulator import GitHubState, run_emulator
+from bot.settings import Secret
+from tests.conftest import make_settings
+
+REPO = "octo-org/hello-world"
+INSTALLATION = 987654
+MAINTAINER = "maint"
+REPORTER = "reporter-jane"
+
+
+class LogCapture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logs.JsonFormatter())
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def seeded_state() -> GitHubState:
+    state = GitHubState()
+    state.add_installation(INSTALLATION, "octo-org")
+    state.add_repo(REPO, installation_id=INSTALLATION, pvr_enabled=True)
+    state.add_repo("octo-org/security-inbox", installation_id=INSTALLATION, private=True, pvr_enabled=False)
+    state.set_permission(REPO, MAINTAINER, "maintain")
+    state.set_permission(REPO, "sec-lead", "admin")
+    state.add_user(REPORTER)
+    state.add_user("bystander")
+    return state
+
+
+class Harness:
+    def __init__(self, tmp_path: Path, state: GitHubState | None = None, **settings: Any) -> None:
+        self.tmp_path = tmp_path
+        self.state = state or seeded_state()
+        self.settings_overrides = settings
+        self.logs = LogCapture()
+
+    async def __aenter__(self) -> "Harness":
+        root = logging.getLogger()
+        root.addHandler(self.logs)
+        self._level = root.level
+        root.setLevel(logging.DEBUG)
+        self._emu_cm = run_emulator(self.state)
+        self.emu = await self._emu_cm.__aenter__()
+        self.payloads = self.emu.payloads
+        settings = make_settings(
+            app_id=str(self.state.app_id), private_key=Secret(self.state.private_key_pem),
+            webhook_secret=Secret(self.state.webhook_secret), api_url=self.emu.base_url,
+            database_url=f"sqlite+aiosqlite:///{self.tmp_path / 'e2e.db'}", poll_interval=0.02,
+            **self.settings_overrides,
+        )
+        self.app = create_app(settings)
+        self.server = TestServer(self.app, host="127.0.0.1")
+        await self.server.start_server()
+        self.state.webhook_url = str(self.server.make_url("/webhook"))
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.server.close()
+        await self._emu_cm.__aexit__(*exc)
+        logging.getLogger().removeHandler(self.logs)
+        logging.getLogger().setLevel(self._level)
+
+    @property
+    def services(self) -> Any:
+        return self.app[SERVICES]
+
+    async def deliver(self, event: str, payload: dict[str, Any], delivery_id: str | None = None) -> int:
+        return await self.emu.deliver(event, payload, delivery_id=delivery_id)
+
+    async def settle(self, timeout: float = 15.0) -> None:
+        """Wait until every stored job has finished (done or dead)."""
+        queue = self.services.queue
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            counts = await queue.counts()
+            if counts["queued"] == 0 and counts["running"] == 0:
+                return
+            assert asyncio.get_running_loop().time() < deadline, f"jobs did not settle: {counts}"
+            await asyncio.sleep(0.02)
+
+    def writes(self) -> list[Any]:
+        """Requests the bot made that change something at GitHub (not token requests)."""
+        return [r for r in self.state.requests
+                if r.method in ("POST", "PATCH", "PUT", "DELETE") and not r.path.endswith("/access_tokens")]
+
+    def calls_since(self, mark: int) -> list[Any]:
+        return [r for r in self.state.requests[mark:] if not r.path.endswith("/access_tokens")]
