@@ -1,0 +1,111 @@
+"""The GitHub client against the emulator: token cache, ETags, back-off, API version, dry run."""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+
+from bot.clock import FrozenClock
+from bot.emulator import GitHubState, run_emulator
+from bot.errors import RateLimited
+from bot.github import API_VERSION, GitHubApp, graphql_url
+
+REPO_A, REPO_B = "org-a/app", "org-b/lib"
+
+
+@pytest.fixture
+def state() -> GitHubState:
+    s = GitHubState()
+    s.add_installation(1, "org-a")
+    s.add_installation(2, "org-b")
+    s.add_repo(REPO_A, installation_id=1)
+    s.add_repo(REPO_B, installation_id=2)
+    return s
+
+
+@pytest.fixture
+async def env(state: GitHubState):
+    clock = FrozenClock(state.now().timestamp())
+    async with run_emulator(state) as emu, aiohttp.ClientSession() as session:
+        app = GitHubApp(session, app_id=str(state.app_id), private_key_pem=state.private_key_pem,
+                        base_url=emu.base_url, clock=clock)
+        yield app, clock, emu
+    state.assert_no_violations()
+
+
+async def test_an_installation_token_is_requested_once_per_installation_per_hour(env, state: GitHubState) -> None:
+    app, clock, _ = env
+    for _ in range(30):
+        await app.client(1).getitem("/repos/{owner}/{repo}", {"owner": "org-a", "repo": "app"})
+    for _ in range(10):
+        await app.client(2).getitem("/repos/{owner}/{repo}", {"owner": "org-b", "repo": "lib"})
+    assert dict(state.token_requests) == {1: 1, 2: 1}
+    clock.advance(50 * 60)
+    state.advance(50 * 60)
+    await app.client(1).getitem("/repos/{owner}/{repo}", {"owner": "org-a", "repo": "app"})
+    assert state.token_requests[1] == 1  # still valid for 10 more minutes
+    clock.advance(6 * 60)
+    state.advance(6 * 60)
+    await app.client(1).getitem("/repos/{owner}/{repo}", {"owner": "org-a", "repo": "app"})
+    assert state.token_requests[1] == 2  # refreshed shortly before expiry, not after
+
+
+async def test_repeated_reads_are_conditional_and_answered_304(env, state: GitHubState) -> None:
+    app, _, _ = env
+    for _ in range(3):
+        data = await app.client(1).getitem("/repos/{owner}/{repo}", {"owner": "org-a", "repo": "app"})
+        assert data["full_name"] == REPO_A
+    statuses = [r.status for r in state.requests if r.path == f"/repos/{REPO_A}"]
+    assert statuses == [200, 304, 304]
+
+
+async def test_etag_caches_are_kept_per_installation(env, state: GitHubState) -> None:
+    app, _, _ = env
+    await app.client(1).getitem("/repos/{owner}/{repo}", {"owner": "org-a", "repo": "app"})
+    assert app.client(2)._cache is not app.client(1)._cache
+    assert app.client(1)._cache is app.client(1)._cache
+
+
+async def test_server_errors_are_retried_with_back_off(env, state: GitHubState) -> None:
+    app, clock, _ = env
+    state.fail_next("GET", f"^/repos/{REPO_A}$", 502, times=2)
+    before = clock.now()
+    data = await app.client(1).getitem("/repos/{owner}/{repo}", {"owner": "org-a", "repo": "app"})
+    assert data["full_name"] == REPO_A
+    assert clock.now() - before >= 1.0  # it waited (instantly, on the frozen clock)
+
+
+async def test_a_short_secondary_rate_limit_is_waited_out(env, state: GitHubState) -> None:
+    app, clock, _ = env
+    state.fail_next("GET", f"^/repos/{REPO_A}$", 403, headers={"retry-after": "5"},
+                    body={"message": "You have exceeded a secondary rate limit."})
+    before = clock.now()
+    await app.client(1).getitem("/repos/{owner}/{repo}", {"owner": "org-a", "repo": "app"})
+    assert clock.now() - before >= 5
+
+
+async def test_a_long_rate_limit_defers_the_job_instead_of_blocking(env, state: GitHubState) -> None:
+    app, clock, _ = env
+    state.fail_next("GET", f"^/repos/{REPO_A}$", 429, headers={"retry-after": "900"})
+    with pytest.raises(RateLimited) as caught:
+        await app.client(1).getitem("/repos/{owner}/{repo}", {"owner": "org-a", "repo": "app"})
+    assert caught.value.until >= clock.now() + 900
+
+
+async def test_dry_run_makes_no_writes(env, state: GitHubState) -> None:
+    app, _, _ = env
+    app.dry_run = True
+    issue = state.open_issue(REPO_A, title="t", body="b", user="someone")
+    await app.client(1).post("/repos/{owner}/{repo}/issues/{issue_number}/comments",
+                             {"owner": "org-a", "repo": "app", "issue_number": issue["number"]}, data={"body": "x"})
+    assert state.comments(REPO_A, issue["number"]) == []
+    assert app.dry_run_writes == [("POST", f"/repos/{REPO_A}/issues/{issue['number']}/comments")]
+
+
+def test_graphql_endpoint_follows_the_api_url() -> None:
+    assert graphql_url("https://api.github.com") == "https://api.github.com/graphql"
+    assert graphql_url("https://ghe.example.com/api/v3") == "https://ghe.example.com/api/graphql"
+
+
+def test_the_pinned_api_version() -> None:
+    assert API_VERSION == "2022-11-28"
