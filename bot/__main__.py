@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check-config", help="validate a .github/secbot.yml file")
     c.add_argument("path", metavar="PATH")
 
+    sub.add_parser("demo", help="play Secbot's scenarios against a built-in GitHub emulator (no account needed)")
+
     k = sub.add_parser("classify", help="classify issues read as JSON Lines {title, body}")
     k.add_argument("file", nargs="?", metavar="FILE", help="JSON Lines file (default: standard input)")
     k.add_argument("--threshold", type=float, help="score from which an issue counts as a vulnerability report")
@@ -48,6 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return check_config(args.path)
         if args.command == "classify":
             return classify(args.file, args.threshold)
+        if args.command == "demo":
+            from bot.demo import run_demo
+
+            return asyncio.run(run_demo())
         settings = Settings.from_env(host=getattr(args, "host", None), port=getattr(args, "port", None))
         logs.setup(settings.log_level, settings.log_format)
         if args.command == "serve":
