@@ -1,0 +1,788 @@
+"""Pure classifier: is this issue a security report, a beg-bounty scanner finding, or neither?
+
+Text in, ``Verdict(kind, score, reasons)`` out. Standard library only, no I/O, nothing runs at
+import apart from compiling the regular expressions below.
+
+How it works
+============
+
+It is a weighted-signal scorer, not a trained model:
+
+1. **Zones.** The body is capped (``MAX_BODY_CHARS``) and split along Markdown lines into *prose*,
+   *code* (fenced ```` ``` ````/``~~~`` blocks and indented blocks) and *quote* (``>`` lines).
+   HTML comments (issue-template instructions such as "do not report security issues here") and
+   unticked template checkboxes are dropped. URLs are pulled out of the prose and classified on
+   their own (an advisory/CVE database link, a bounty platform link), then removed so that words
+   inside a URL do not count as words.
+2. **Signals.** Each signal is a precompiled regular expression with a fixed, explainable name
+   (``vuln-term:xss``, ``payment-ask``, ``negative:dependency-bump`` ...) and two weights: one
+   towards *vulnerability*, one towards *beg bounty*. A signal counts once, at the strongest zone
+   it fires in: title x1.25, prose x1.0, quote x0.35 (someone else's words weigh less). Words are
+   not looked for in code blocks at all, so a stack trace with ``StackOverflowError`` or
+   ``SecurityException`` is not a report; code blocks are searched only for *payload* shapes
+   (``<script>``, ``' OR 1=1``, ``../../etc/passwd``, ``{{7*7}}``, ``__proto__``, cloud metadata
+   IPs, sanitizer output ...), which count when vulnerability words are also present.
+3. **Families.**
+   - ``vuln-term:*``: weakness classes (XSS, SQL/command/template injection, RCE, path traversal,
+     SSRF, XXE, unsafe deserialization, prototype pollution, ReDoS, auth bypass, privilege
+     escalation, IDOR, memory corruption, secrets exposure, sandbox escape, ...), in English,
+     Spanish, Portuguese, French, German, Chinese, Russian and Japanese.
+   - ``report:*`` and ``attacker-framing``: "vulnerability", "security issue", "exploit",
+     "an attacker can", "crafted", proof of concept, CVSS, "request a CVE", disclosure wording.
+   - ``security-topic:*``: weak words that are merely about security (password, permission,
+     authentication, certificate, sandbox, origin ...). Their sum is capped so that they cannot
+     by themselves pass the default threshold; they matter for bug trackers at a low threshold.
+   - ``scanner-finding:*`` and ``payment-ask``, ``beg-framing``: the beg-bounty family (missing
+     headers, SPF/DMARC/DKIM, clickjacking, version disclosure, self-XSS, cookie flags, ...).
+   - ``negative:*``: dependency bumps citing someone else's CVE, bot authors, scanner false
+     positives, requests for security *features*, questions about the security policy or about
+     how to use something safely, ordinary crashes without attacker framing, and vocabulary from
+     games, medicine, chemistry, dependency injection, API payloads, chess engines.
+4. **Squash.** ``p = 1 / (1 + exp(-(bias + sum)))`` separately for the vulnerability and the
+   beg-bounty sums. ``vulnerability`` wins when its probability reaches its threshold and it is
+   at least the beg-bounty probability (or a concrete weakness class was named that no scanner
+   finding explains). ``beg_bounty`` needs its own threshold. A real vulnerability that also asks
+   about a bounty stays ``vulnerability``: asking for money only feeds the beg-bounty sum.
+
+Reasons are the names of the signals that fired, from the fixed vocabulary ``REASON_NAMES``
+plus ``lang:<code>``; they never contain any text of the report, so they are safe to store
+and to log.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Iterable, TextIO
+
+__all__ = ["Verdict", "Thresholds", "classify", "classify_stream", "REASON_NAMES", "MAX_BODY_CHARS"]
+
+MAX_BODY_CHARS = 20_000
+MAX_TITLE_CHARS = 1_000
+
+_BIAS = -3.0
+_TOPIC_CAP = 1.6  # security-topic words alone never reach the default threshold
+_ZONE_WEIGHT = {"title": 1.25, "prose": 1.0, "quote": 0.35}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    kind: str  # "vulnerability" | "beg_bounty" | "none"
+    score: float  # 0..1
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    vulnerability: float = 0.5
+    beg_bounty: float = 0.5
+
+
+@dataclass(frozen=True)
+class _Signal:
+    name: str
+    pattern: re.Pattern[str]
+    vuln: float
+    beg: float
+    family: str  # "class" | "report" | "topic" | "beg" | "neg" | "payload"
+    parts: tuple[tuple[str, re.Pattern[str]], ...]  # (literal every match must contain, branch)
+
+    def search(self, text: str) -> bool:
+        """Same answer as ``pattern.search``, faster: a branch is only run when its literal occurs."""
+        for literal, branch in self.parts:
+            if literal in text and branch.search(text) is not None:
+                return True
+        return False
+
+
+def _skip_group(p: str, i: int) -> int:
+    """Index just past the group or class that starts at p[i]."""
+    depth, in_class = 0, False
+    while i < len(p):
+        c = p[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return i
+
+
+def _branches(pattern: str) -> list[tuple[str, str]]:
+    """Split a pattern at its top-level ``|`` into (required literal, branch) pairs.
+
+    A speed-up only: ``str.__contains__`` is far cheaper than a regex scan, and a branch whose
+    required literal is absent cannot match. A branch with no usable literal gets "" (always run).
+    """
+    branches, start, i = [], 0, 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c in "([":
+            i = _skip_group(pattern, i) if c == "(" else _skip_class(pattern, i)
+            continue
+        if c == "|":
+            branches.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    branches.append(pattern[start:])
+    anchors: list[tuple[str, str]] = []
+    for br in branches:
+        runs, cur, i = [], "", 0
+        while i < len(br):
+            c = br[i]
+            if c == "\\" and i + 1 < len(br):
+                n = br[i + 1]
+                if n.isalnum():
+                    runs.append(cur)
+                    cur = ""
+                else:
+                    cur += n
+                i += 2
+                continue
+            if c == "(":
+                runs.append(cur)
+                cur = ""
+                i = _skip_group(br, i)
+            elif c == "[":
+                runs.append(cur)
+                cur = ""
+                i = _skip_class(br, i)
+            elif c in "?*":
+                runs.append(cur[:-1])
+                cur = ""
+                i += 1
+                continue
+            elif c == "{":
+                j = br.index("}", i)
+                if br[i + 1:j].split(",")[0] in ("", "0"):
+                    cur = cur[:-1]
+                runs.append(cur)
+                cur = ""
+                i = j + 1
+                continue
+            elif c in ".^$+":
+                if c == "+":
+                    runs.append(cur)
+                else:
+                    runs.append(cur)
+                cur = ""
+                i += 1
+                continue
+            else:
+                cur += c
+                i += 1
+                continue
+            # after a group or class: a following quantifier belongs to it
+            if i < len(br) and br[i] in "?*+":
+                i += 1
+            elif i < len(br) and br[i] == "{":
+                i = br.index("}", i) + 1
+        runs.append(cur)
+        best = max(runs, key=len)
+        anchors.append((best if len(best) >= 2 else "", br))
+    return anchors
+
+
+def _skip_class(p: str, i: int) -> int:
+    i += 1
+    if i < len(p) and p[i] == "^":
+        i += 1
+    if i < len(p) and p[i] == "]":
+        i += 1
+    while i < len(p) and p[i] != "]":
+        i += 2 if p[i] == "\\" else 1
+    return i + 1
+
+
+def _s(name: str, pattern: str, vuln: float, beg: float = 0.0, family: str = "report") -> _Signal:
+    parts = tuple((lit, re.compile(br)) for lit, br in _branches(pattern))
+    return _Signal(name, re.compile(pattern), vuln, beg, family, parts)
+
+
+# Patterns run on lower-cased text. \b is Unicode-aware for str patterns; CJK terms use no \b.
+_B = r"\b"
+
+_CLASS_SIGNALS: tuple[_Signal, ...] = tuple(
+    _s(name, pat, w, b, "class")
+    for name, pat, w, b in (
+        ("vuln-term:xss",
+         r"(?<!self[- ])(?<!self)\bxss\b|cross[- ]?site[- ]scripting|stored xss|reflected xss|dom[- ]based xss"
+         r"|secuencias de comandos en sitios cruzados|scripts? entre sites|script intersite"
+         r"|跨站脚本|межсайтов\w* скриптинг|クロスサイトスクリプティング",
+         3.0, 0.5),
+        ("vuln-term:sql-injection",
+         r"\bsql[- ]?injection|\bsqli\b|inyecci[oó]n (?:de )?sql|inje[cç][aã]o (?:de )?sql|injection sql"
+         r"|sql-injektion|sql注入|sql[- ]?инъекц|sqlインジェクション|union[- ]based|blind sql",
+         3.0, 0.3),
+        ("vuln-term:command-injection",
+         r"(?:os |shell |command |cmd )injection|inyecci[oó]n de comandos|inje[cç][aã]o de comandos"
+         r"|injection de commandes?|befehls?-?injektion|kommandoinjektion|命令注入|命令执行漏洞"
+         r"|(?:внедрение|инъекци\w*) (?:команд|кода)|コマンドインジェクション|os command",
+         3.0, 0.0),
+        ("vuln-term:code-injection",
+         r"(?:code|template|expression|ognl|el|ldap|xpath|nosql|header|crlf|log) injection|\bssti\b"
+         r"|inyecci[oó]n de c[oó]digo|inje[cç][aã]o de c[oó]digo|injection de code|code-injektion"
+         r"|代码注入|模板注入|テンプレートインジェクション",
+         3.0, 0.0),
+        ("vuln-term:rce",
+         r"\brce\b|remote code execution|(?:arbitrary|remote) (?:code|command)s? (?:execution|exec)"
+         r"|execute arbitrary (?:code|commands?|javascript|python|shell)|run arbitrary (?:code|commands?)"
+         r"|code execution|\bruns? (?:arbitrary |attacker'?s? |malicious )?code (?:on|as|in)\b|(?:code|commands?) (?:is |are )?(?:executed|run) (?:by|on) the server|is executed by the server"
+         r"|ejecuci[oó]n (?:remota )?de c[oó]digo|execu[cç][aã]o (?:remota )?de c[oó]digo"
+         r"|ex[ée]cution (?:de code )?(?:arbitraire|[àa] distance)|ex[ée]cution de code"
+         r"|codeausf[üu]hrung|ausf[üu]hrung (?:von )?beliebige\w* (?:code|befehl)"
+         r"|执行任意代码|任意代码执行|远程代码执行|代码执行|远程命令执行"
+         r"|(?:удал[её]нное )?выполнени\w* (?:произвольного )?кода|исполнени\w* произвольного кода"
+         r"|任意のコード(?:を)?実行|リモートコード実行|コード実行",
+         3.0, 0.0),
+        ("vuln-term:path-traversal",
+         r"(?:path|directory|dir) traversal|escapes? (?:the )?(?:workspace|project directory|chroot|upload dir\w*|base dir\w*)|outside (?:the )?(?:project|upload|static|base|target|workspace|attachments?|templates?) (?:dir\w*|folder|root)|\bzip[- ]?slip\b|\blfi\b|local file inclusion"
+         r"|arbitrary file (?:read|write|overwrite|deletion|delete|access|download|upload)"
+         r"|recorrido de directorios|salto de directorio|travessia de diret[oó]rio|travers[ée]e de r[ée]pertoire"
+         r"|(?:pfad|verzeichnis)[- ]?traversal|verzeichnistraversierung|目录遍历|路径穿越|路径遍历|任意文件读取"
+         r"|обход (?:каталог|пут|директори)\w*|path[- ]?traversal|ディレクトリトラバーサル|パストラバーサル",
+         3.0, 0.0),
+        ("vuln-term:ssrf",
+         r"\bssrf\b|server[- ]side request forgery|服务端请求伪造|服务器端请求伪造|подделк\w* серверн\w* запрос",
+         3.0, 0.0),
+        ("vuln-term:xxe",
+         r"\bxxe\b|xml external entit|billion laughs|xml bomb|entity expansion",
+         3.0, 0.0),
+        ("vuln-term:deserialization",
+         r"(?:unsafe|insecure|untrusted|arbitrary) (?:de)?serializ|deserialization (?:of untrusted|vuln|attack|gadget)"
+         r"|pickle\.loads? (?:on|of) (?:untrusted|user)|yaml\.load\b.{0,40}(?:untrusted|unsafe)|gadget chain"
+         r"|deserializaci[oó]n insegura|desserializa[cç][aã]o insegura|d[ée]s[ée]rialisation non s[ée]curis[ée]e"
+         r"|unsichere deserialisierung|反序列化漏洞|不安全的反序列化|небезопасн\w* десериализац|安全でないデシリアライズ",
+         3.0, 0.0),
+        ("vuln-term:prototype-pollution",
+         r"prototype pollution|原型链污染|загрязнени\w* прототип|プロトタイプ汚染",
+         3.0, 0.0),
+        ("vuln-term:redos",
+         r"\bredos\b|regular expression denial of service|catastrophic backtracking|regex denial of service",
+         2.8, 0.0),
+        ("vuln-term:open-redirect",
+         r"open[- ]redirect|unvalidated redirect|redirecci[oó]n abierta|redirecionamento aberto|开放重定向|任意url跳转"
+         r"|открыт\w* редирект|オープンリダイレクト",
+         2.4, 0.8),
+        ("vuln-term:auth-bypass",
+         r"(?:authentication|auth|authori[sz]ation|login|2fa|mfa|signature|access control|acl|permission) (?:check )?bypass"
+         r"|bypass(?:es|ed|ing)? (?:the )?(?:authentication|authori[sz]ation|auth|login|2fa|mfa|access control|permission checks?|signature verification)"
+         r"|(?:2fa|mfa|otp|totp|authentication|login|password check|auth check) (?:step )?(?:can be|is) (?:skipped|bypassed|circumvented)|provides? no protection against"
+         r"|broken access control|missing authori[sz]ation|unauthenticated access to|without (?:any )?authentication"
+         r"|omisi[oó]n de (?:la )?autenticaci[oó]n|bypass de autentica[cç][aã]o|contorno d[ae] autentica[cç][aã]o"
+         r"|contournement de l'authentification|umgehung der (?:authentifizierung|authentisierung|zugriffskontrolle)"
+         r"|认证绕过|绕过认证|绕过身份验证|未授权访问|越权|обход (?:аутентификац|авторизац)\w*|認証(?:回避|バイパス)",
+         3.0, 0.0),
+        ("vuln-term:privilege-escalation",
+         r"privilege escalation|escalat\w* (?:of )?privileges?|elevation of privilege|gain (?:root|admin)"
+         r"|escalada de privilegios|escalonamento de privil[eé]gios|[ée]l[ée]vation de privil[eè]ges"
+         r"|rechteausweitung|privilegienerweiterung|权限提升|提权|повышени\w* привилеги\w*|権限昇格",
+         3.0, 0.0),
+        ("vuln-term:idor",
+         r"\bidor\b|insecure direct object reference|(?:access|delete|modify|edit|read|view|download|change) (?:any|other|another) users?'? (?:\w+ )?(?:data|files?|records?|accounts?|comments?|posts?|invoices?|messages?|emails?|passwords?|profiles?)"
+         r"|checks? authentication but not (?:authori[sz]ation|ownership|authorship)|(?:does not|doesn't|without) check(?:ing)? (?:that )?(?:the )?\w+ belongs to|not scoped to the (?:user|account|tenant)",
+         3.0, 0.0),
+        ("vuln-term:csrf",
+         r"\bcsrf\b|\bxsrf\b|\bget request changes state|state[- ]changing get|cross[- ]site request forgery|falsificaci[oó]n de petici[oó]n|跨站请求伪造",
+         2.6, 0.6),
+        ("vuln-term:request-smuggling",
+         r"request smuggling|response splitting|cache poisoning|http desync",
+         3.0, 0.0),
+        ("vuln-term:memory-corruption",
+         r"heap[- ]?(?:based )?(?:buffer )?overflow|stack[- ]based (?:buffer )?overflow|buffer overflow|buffer overrun"
+         r"|use[- ]after[- ]free|double[- ]free|out[- ]of[- ]bounds (?:write|read)|memory corruption|format string vuln"
+         r"|arbitrary (?:memory )?write|desbordamiento de b[uú]fer|estouro de buffer|d[ée]passement de tampon"
+         r"|puffer[üu]berlauf|缓冲区溢出|堆溢出|释放后使用|переполнени\w* буфера|バッファオーバーフロー|ヒープオーバーフロー",
+         2.6, 0.0),
+        ("vuln-term:secrets-exposure",
+         r"(?:leaks?|leaking|leaked|expos\w+|logs?|logged|logging|printed|writes?|stored) (?:the |a |an |all |my |user |users' )?"
+         r"(?:plain[- ]?text |cleartext |clear[- ]text )?(?:passwords?|credentials|api[- ]?keys?|access tokens?|secret keys?|private keys?|session tokens?|tokens|secrets)"
+         r"(?! manager)|(?:passwords?|credentials|api[- ]?keys?|tokens?|secrets?) (?:are |is )?(?:logged|leaked|exposed|written to (?:the )?logs?|in (?:the )?logs|in plain ?text|in clear ?text|visible in)"
+         r"|hard[- ]?coded (?:credentials|passwords?|secret|keys?)|information disclosure|sensitive (?:data|information) (?:exposure|disclosure|leak)"
+         r"|fuga de (?:credenciales|informaci[oó]n|datos)|vazamento de (?:credenciais|dados|informa[cç][oõ]es)"
+         r"|fuite (?:de |des )?(?:donn[ée]es|identifiants|informations)|(?:datenleck|informationsleck|offenlegung von (?:zugangsdaten|passw[öo]rtern))"
+         r"|expos\w* (?:\w+ ){0,3}(?:secret_key|environment variables|env vars)"
+         r"|(?:contrase[ñn]as?|credenciales) (?:\w+ ){0,4}(?:en texto plano|en (?:los )?logs)|(?:senhas?|credenciais) (?:\w+ ){0,4}(?:em texto (?:puro|claro)|nos logs)"
+         r"|mots? de passe (?:\w+ ){0,4}en clair|(?:passw[öo]rt\w*|zugangsdaten|kennw[öo]rt\w*) (?:\w+ ){0,4}(?:im klartext|protokolliert|ins log)"
+         r"|明文(?:密码|存储|记录)|密码明文|пароли? (?:\w+ ){0,4}в открытом виде|パスワード(?:が|を)?平文"
+         r"|信息泄露|敏感信息泄露|凭据泄露|утечк\w* (?:данных|учетных|паролей|токен\w*|информации)|情報漏え?洩|資格情報の漏洩",
+         2.6, 0.3),
+        ("vuln-term:sandbox-escape",
+         r"sandbox (?:escape|bypass|breakout)|\bescape\b.{0,60}\bsandbox\b|\bsandbox\b.{0,60}\bescape\b|escape (?:the |from the )?sandbox|container escape|jail ?break out of",
+         3.0, 0.0),
+        ("vuln-term:verification-bypass",
+         r"signature (?:verification|check) (?:is )?(?:bypass\w*|broken|skipped|ineffective)|verif\w* against the (?:public )?key (?:embedded|included|shipped) in"
+         r"|accepts? any (?:key|signature|certificate)|(?:certificate|hostname|tls) (?:verification|validation) (?:is )?(?:disabled|skipped) by default|ship a malicious update",
+         2.8, 0.0),
+        ("vuln-term:denial-of-service",
+         r"denial[- ]of[- ]service|hash (?:collision|flooding) (?:dos|attack)|take (?:down|out) the (?:server|service)|takes? the (?:server|service|worker|process) down|hang the (?:server|renderer|worker)|\bdos (?:attack|vulnerab)|zip bomb|decompression bomb|resource exhaustion|algorithmic complexity"
+         r"|denegaci[oó]n de servicio|nega[cç][aã]o de servi[cç]o|d[ée]ni de service|dienstverweigerung|拒绝服务|отказ\w* в обслуживании|サービス拒否",
+         1.8, 0.2),
+        ("vuln-term:origin-bypass",
+         r"same[- ]origin (?:policy )?(?:bypass|violation)|bypass(?:es)? (?:the )?same[- ]origin|cross[- ]origin (?:leak|read|access)"
+         r"|origin bypass|without (?:checking|validating|verifying) (?:the )?\W?(?:event\.)?origin|universal xss|\buxss\b|address bar spoof|url spoof|origin spoof",
+         3.0, 0.0),
+        ("vuln-term:session",
+         r"session fixation|session hijack|account takeover|timing attack|signature forgery|jwt (?:none|alg)|alg(?:orithm)? ?none"
+         r"|insecure (?:randomness|random number)|predictable (?:tokens?|session)|toctou|symlink attack",
+         2.6, 0.3),
+    )
+)
+
+_REPORT_SIGNALS: tuple[_Signal, ...] = (
+    _s("report:vulnerability",
+       r"vulnerabilit|\bvulnerable\b|security (?:vulnerabilit|issue|flaw|bug|hole|problem|weakness|defect|concern|risk|breach)"
+       r"|vulnerabilidad|vulnerabilidade|vuln[ée]rabilit[ée]|faille de s[ée]curit[ée]|sicherheitsl[üu]cke|schwachstelle"
+       r"|sicherheitsproblem|fallo de seguridad|falla de seguridad|problema de seguridad|falha de seguran[cç]a"
+       r"|brecha de seguran[cç]a|problema de seguran[cç]a|漏洞|安全问题|安全隐患|уязвим\w*|брешь в безопасности"
+       r"|проблем\w* безопасности|脆弱性|セキュリティ(?:上の)?(?:問題|ホール)",
+       1.6, 1.0),
+    _s("report:exploit", r"\bexploit(?:s|ed|able|ation|ing)?\b|\bweaponi[sz]|explotar|explorar a falha|explorável|ausnutzbar|利用此漏洞|эксплуатац|エクスプロイト",
+       1.0, 0.3),
+    _s("attacker-framing",
+       r"\battackers?\b|\bmalicious\b|\badversar(?:y|ies)\b|\battacker[- ]controlled|\buntrusted (?:input|user|data|content|source)"
+       r"|\b(?:specially )?crafted\b|\bvictim'?s?\b|\bhijack|\bunauthenticated\b|\bremote(?:ly)?,? (?:exploitable|attacker)"
+       r"|\bany (?:visitor|anonymous user|logged-in user|registered user|user who can)|\bany (?:anonymous|unauthenticated|remote) (?:user|client|visitor|attacker|peer)|\bany (?:website|web ?page|site|page) (?:the user visits|can)|\bwithout (?:a )?(?:login|session)\b"
+       r"|atacante|malicios[oa]|attaquant|malveillant|angreifer|b[öo]sartig|攻击者|恶意|злоумышленни|атакующ|вредоносн|攻撃者|悪意",
+       1.5, 0.3),
+    _s("report:proof-of-concept",
+       r"proof[- ]of[- ]concept|\bpoc\b|prueba de concepto|prova de conceito|preuve de concept|概念验证|доказательств\w* концепции",
+       1.0, 0.3),
+    _s("report:severity",
+       r"\bcvss\b|\bcwe-\d+|severity:? ?(?:critical|high)|cvss:3|av:n/ac:l|(?:critical|high)[- ]severity|\bcve request|request(?:ing)? a cve|assign (?:a )?cve",
+       1.4, 0.5),
+    _s("report:disclosure",
+       r"responsible(?:ly)? disclos|coordinated disclosure|disclose (?:this )?(?:privately|responsibly)|report(?:ing)? (?:this )?privately"
+       r"|private (?:security )?advisory|security advisory for|embargo|\bghsa\b request|divulgaci[oó]n responsable|divulga[cç][aã]o respons[aá]vel",
+       1.0, 0.8),
+    _s("cve-id", r"\bcve-\d{4}-\d{3,}", 0.8, 0.2),
+)
+
+_TOPIC_SIGNALS: tuple[_Signal, ...] = tuple(
+    _s(name, pat, w, 0.0, "topic")
+    for name, pat, w in (
+        ("security-topic:security", r"\bsecurity\b|\bseguridad\b|\bseguran[cç]a\b|s[ée]curit[ée]|sicherheit|安全|безопасност|セキュリティ", 0.8),
+        ("security-topic:credentials", r"\bpasswords?\b|\bcredentials?\b|\bpasswd\b|\bapi[- ]?keys?\b|\bsecret\b|\btokens?\b", 0.5),
+        ("security-topic:access-control", r"\bprivileg\w*|\bunauthori[sz]ed\b|\bauthori[sz]ation\b|\baccess control|\bpermissions?\b|\bgrant(?:ed)?\b|\brevok\w*|\bsecure (?:cluster|mode|connection)|\bkeystore|\btruststore|\bssh\b", 0.6),
+        ("security-topic:authentication", r"\bauthenticat\w*|\bkerberos\b|\bldap\b|\bkeytab|\bsso\b|\bsaml\b|\boauth", 0.4),
+        ("security-topic:crypto", r"\bencrypt\w*|\bdecrypt\w*|\bssl\b|\btls\b|\bcertificates?\b|\bhttps\b|\bcipher|\bmd5\b|\bsha-?1\b", 0.4),
+        ("security-topic:security-manager", r"security ?manager|securityexception|accesscontrolexception|doprivileged|\bjava\.security|policy file", 0.9),
+        ("security-topic:web-boundary", r"cross[- ]origin|same[- ]origin|\bcors\b|mixed content|\bspoof\w*|\bphishing|\bmalware|\bsandbox|\bsanitiz\w*|\binsecure\b|\bunsafe\b|\bbypass\w*|\bescape ?html|\bescaping\b|\bleaks?\b|\bpopup blocker|\bclickjack", 0.8),
+        ("security-topic:memory", r"\binteger overflow|\boverflow|\bunderflow|\bout of bounds|\bwild pointer|\bdangling|\bheap\b|\bmemory exhaustion", 0.5),
+        ("security-topic:title-prefix", r"^\s*\[?security\]?\s*[:\-\]]|^\s*\[sec\]", 0.9),
+    )
+)
+
+_BEG_SIGNALS: tuple[_Signal, ...] = tuple(
+    _s(name, pat, w, b, "beg")
+    for name, pat, w, b in (
+        ("scanner-finding:missing-header",
+         r"(?:missing|absent|not set|lack of|no|without)\W+(?:\w+\W+){0,3}(?:security headers?|x-frame-options|content[- ]security[- ]policy|\bcsp\b header|hsts|strict-transport-security|x-content-type-options|x-xss-protection|referrer-policy|permissions-policy)"
+         r"|(?:x-frame-options|strict-transport-security|x-content-type-options|x-xss-protection|referrer-policy|permissions-policy|security) headers? (?:is |are )?(?:missing|not (?:set|present|implemented|configured))"
+         r"|cabeceras? de seguridad|cabe[cç]alhos? de seguran[cç]a|en-t[êe]tes? de s[ée]curit[ée]|sicherheitsheader|安全响应头|安全头",
+         -1.0, 3.0),
+        ("scanner-finding:email-auth",
+         r"\bspf\b|\bdmarc\b|\bdkim\b|email spoofing|mail spoofing|spoof (?:emails?|mails?) (?:from|as)",
+         -1.5, 3.0),
+        ("scanner-finding:clickjacking", r"click-?jacking|ui redress|frame(?:d|able)? in an? iframe|can be (?:loaded|embedded) in an? iframe", -1.5, 3.0),
+        ("scanner-finding:version-disclosure",
+         r"version (?:disclosure|leak|exposed|number (?:is )?(?:disclosed|exposed|visible))|(?:server|x-powered-by) (?:header|banner)|banner grabbing|discloses? (?:the )?(?:server|nginx|apache|php) version",
+         -1.0, 2.8),
+        ("scanner-finding:self-xss", r"self[- ]?xss", -3.5, 3.0),
+        ("scanner-finding:rate-limit",
+         r"(?:no|missing|lack of|without)\W+(?:\w+\W+){0,2}rate[- ]?limit|rate[- ]?limit(?:ing)? (?:is )?(?:missing|not (?:implemented|enforced|present))|(?:unlimited|no) (?:otp|login|password reset|contact form|newsletter) (?:attempts|requests|submissions)|\bno captcha\b|missing captcha",
+         -1.0, 2.6),
+        ("scanner-finding:cookie-flags",
+         r"cookies? (?:\w+ ){0,6}(?:without|missing|lacks?|lack|with no) (?:the )?(?:secure|httponly|samesite)|(?:secure|httponly|samesite) (?:flag|attribute) (?:is )?(?:not set|missing|absent)|missing (?:secure|httponly|samesite) (?:flag|attribute)",
+         -1.0, 2.8),
+        ("scanner-finding:directory-listing", r"directory listing|index of /|directory browsing|directory indexing", -1.0, 2.6),
+        ("scanner-finding:tabnabbing", r"tab-?nabbing|target=.?_blank.{0,40}noopener|rel=.?noopener", -1.5, 2.8),
+        ("scanner-finding:weak-tls", r"tls ?1\.0|tls ?1\.1|weak (?:ssl|tls )?cipher|sslv3|ssl labs|\bbeast\b|\bpoodle\b", -0.6, 2.0),
+        ("scanner-finding:autocomplete", r"autocomplete(?:=\"?on\"?| (?:is )?enabled| not disabled) (?:on|for) (?:the )?password", -1.5, 2.8),
+        ("scanner-finding:logout-csrf", r"(?:logout|log out|sign[- ]?out) csrf|csrf (?:on|in) (?:the )?(?:logout|log out|sign[- ]?out)", -3.0, 3.0),
+        ("scanner-finding:content-spoofing", r"content spoofing|text injection|html injection in (?:the )?(?:404|error)|broken link hijack", -1.5, 2.6),
+        ("scanner-finding:weak-password-policy", r"weak password policy|no password (?:complexity|policy)|password policy (?:is )?weak", -1.0, 2.6),
+        ("payment-ask",
+         r"bug ?bount|\bbounty\b|\breward|\bcompensat\w*|\bpaid\b|\bpay(?:ment|out)?\b|\bpaypal\b|\bhonorarium|\bswag\b|\bappreciation\b|monetary"
+         r"|recompensa|r[ée]compense|belohnung|prämie|赏金|奖励|вознагражден|報奨金|バウンティ",
+         0.0, 2.2),
+        ("beg-framing",
+         r"\byour (?:website|web ?site|domain|site|web application|organi[sz]ation)\b|\b(?:i am|i'm) an? (?:independent |ethical |certified )?(?:security researcher|ethical hacker|bug hunter|white ?hat|pentester|penetration tester)"
+         r"|\bethical hack|\bwhite ?hat|\bbefore (?:i|we) (?:share|disclose|send|provide) (?:the )?(?:details|full report|poc)|\bwill share (?:the )?details (?:after|once|if)",
+         -0.4, 1.4),
+        ("scanner-output", r"\bnikto\b|\bburp(?: suite)?\b|\bzap scan|\bowasp zap\b|\bacunetix\b|\bnessus\b|\bqualys\b|securityheaders\.com|\bmxtoolbox\b", -0.3, 1.0),
+    )
+)
+
+_NEG_SIGNALS: tuple[_Signal, ...] = tuple(
+    _s(name, pat, w, b, "neg")
+    for name, pat, w, b in (
+        ("negative:dependency-bump",
+         r"\bbump(?:s|ed|ing)?\b|\bupgrade (?:\S+ ){0,2}(?:to|from) v?\d|\bupdate (?:\S+ ){0,2}(?:to|from) v?\d|\bupgrad\w* (?:the )?(?:dependenc|package|transitive|library)"
+         r"|\b(?:from|to) v?\d+\.\d+(?:\.\d+)? to v?\d+\.\d+|\btransitive(?:ly)? dependenc|\bdependabot|\brenovate(?:bot)?\b|\bsnyk (?:has|bot)|\bnpm audit|\byarn audit"
+         r"|\bvendored (?:copy|version|library)|\b(?:bundled|vendored) \S+ is (?:outdated|old)|\bis outdated\b|\b(?:fixed|released) upstream|\bupstream (?:fixed|released)|\bpip-audit|\bcargo audit|\bbundle audit|\bosv-scanner|\bpinned? (?:version|to)|\brelease notes|\bchangelog|\bcommits?\b.{0,20}\bcompare\b"
+         r"|actualizar (?:la )?dependencia|atualizar (?:a )?depend[eê]ncia|mettre [àa] jour (?:la )?d[ée]pendance|abh[äa]ngigkeit (?:aktualisieren|auf)|升级依赖|更新依赖|обновить зависимост|依存関係(?:を)?更新",
+         -3.0, -2.5),
+        ("negative:bot-author", r"dependabot\[bot\]|renovate\[bot\]|snyk-bot|github-actions\[bot\]|this pr was (?:automatically )?(?:created|generated)|automated pull request", -2.5, -2.5),
+        ("negative:scanner-false-positive",
+         r"false[- ]positive|false alarm|not (?:actually )?exploitable|\b(?:we|i|you|users?|it|this|the project|our \w+) (?:are|is|am|'re|'m)(?:n't| not) (?:actually |really )?(?:affected|vulnerable)\b|does(?:n't| not) (?:affect|apply to) (?:us|this|our)|not applicable"
+         r"|\btrivy\b|\bgrype\b|\bclair\b|\bdependency[- ]check\b|(?:scanner|scan) (?:flags?|reports?|complains?)|code path is (?:never|not) (?:reached|used)|unreachable"
+         r"|falso positivo|faux positif|fehlalarm|falsch[- ]positiv|误报|ложн\w* срабатывани|誤検知",
+         -3.2, -2.0),
+        ("negative:feature-request",
+         r"feature request|\bwould (?:be )?(?:nice|great|useful|helpful|awesome)|\bplease (?:add|support|consider|implement)|\badd(?:ing)? (?:support|an option|a setting|a way|optional)"
+         r"|\bsupport for\b|\bcould you (?:add|support)|\bis it possible to (?:add|support|configure)|\benhancement\b|\bproposal\b|\bnice to have|\bfeature\]"
+         r"|ser[ií]a (?:genial|bueno|[uú]til)|soporte para|suporte (?:a|para)|seria (?:[óo]timo|bom|legal)|ajouter (?:le )?support|serait (?:bien|utile|g[ée]nial)"
+         r"|unterst[üu]tzung f[üu]r|w[äa]re (?:sch[öo]n|toll|gut)|希望(?:能)?支持|建议(?:增加|添加)|добавить поддержку|было бы (?:здорово|удобно|неплохо)|サポートして(?:ほしい|欲しい)|対応してほしい",
+         -2.0, -1.5),
+        ("negative:policy-question",
+         r"how (?:do|can|should) (?:i|we|one) (?:report|disclose|contact)|where (?:do|should|can) (?:i|we) (?:report|send|disclose)|security\.md|security policy"
+         r"|security contact|private vulnerability reporting|security\.txt|(?:enable|turn on) (?:private )?(?:vulnerability )?reporting|who (?:do|should) i contact"
+         r"|c[oó]mo (?:reporto|reportar|informo)|como (?:reportar|relatar)|comment signaler|wie melde ich|如何报告|如何提交漏洞|как сообщить|どこに報告",
+         -2.6, -1.0),
+        ("negative:how-to-question",
+         r"\bdoes\b[^.?\n]{0,40}\b(?:protect|prevent|guard|defend)\w* against|\bis (?:it|this) safe (?:to|against)|\bhow (?:do|can|should) (?:i|we|you) (?:prevent|protect|avoid|sanitize|escape|mitigate|secure|harden|store)"
+         r"|\bbest practices?\b|\bis there a way to (?:prevent|protect|secure)|\bdocs? (?:should|could) (?:mention|explain|warn)|\bquestion\]|\bhardening guide",
+         -2.0, -1.0),
+        ("negative:not-security",
+         r"\b(?:not|isn't|is not|don't think (?:it|this) is|don't think it's) (?:a |really )?security[- ]?(?:relevant|issue|problem|bug|related|sensitive|thing)|\bnot a (?:security )?vulnerability"
+         r"|\bno security impact|\bnever (?:on|from) (?:user|untrusted|external) (?:input|data)|\bfil(?:e|ing) (?:it |this )?as a (?:normal|regular) bug|\bnot security[- ]relevant",
+         -3.0, -2.0),
+        ("negative:defensive-context",
+         r"\b(?:to )?(?:avoid|prevent|preventing|protect(?:s|ing)? (?:users )?(?:against|from)|guard against|defen[cs]e[- ]in[- ]depth|defeats the purpose)\b",
+         -1.0, -0.5),
+        ("negative:hearsay",
+         r"\bis (?:this|that|it) (?:accurate|true|real|correct|legit)\b|\b(?:blog|post|forum|article|tweet|someone|a user) (?:\w+ ){0,3}(?:claims?|wrote|says|alleges?)\b",
+         -3.0, -1.5),
+        ("negative:question-title", r"^(?:how|does|do|is|are|can|could|should|what|which|where|why|when)\b[^\n]*\?\s*$", -1.2, -0.8),
+        ("negative:crash-framing",
+         r"\bsegfault|segmentation fault|\bpanic(?:ked|s)?\b|\bcrash(?:es|ed|ing)?\b|\btraceback\b|\bstack ?trace\b|\bnullpointerexception|\bnull pointer dereference|\bregression\b|\bhangs?\b|\bfreez\w+|\boom[- ]?kill",
+         -1.0, -0.8),
+        ("negative:domain-vocabulary",
+         r"dependency[- ]injection|\bdi container|\binject(?:ed|s|ing)? (?:the |a |an )?(?:service|dependency|dependencies|bean|provider|repository|logger|config)|\binjectable\b|@inject\b"
+         r"|insulin|\bsyringe|\bdosage|\bvaccine|fuel injection|injection mou?ld|\bspeed ?run|\bglitch|\bcheat code|\bboss fight|\bplayers?\b|\bgameplay|\bnpc\b|\blevel \d|\bchess\b|\bengine's? attack|\bpawns?\b|\bbishop|\brocket|\bsatellite"
+         r"|\borbit|\bchemical|\breagent|\bmolecul|\btitration|\bbuffer (?:solution|capacity)|\bph buffer|\bjson payload|\brequest payload|\bwebhook payload|\bresponse payload|\bpayload (?:size|schema|format|field)"
+         r"|\bmedication|\bpatients?\b|\bclinical",
+         -2.4, -2.0),
+        ("negative:test-or-docs",
+         r"\btypo\b|\bbroken link in (?:the )?docs|\bflaky test|\b(?:unit )?tests?(?: suite)? (?:fails?|failing)|only a test problem|\bci (?:is )?(?:failing|red|broken)|\bdocumentation (?:is )?(?:wrong|outdated|unclear)",
+         -1.5, -0.8),
+    )
+)
+
+# Payload shapes, looked for in code blocks and inline code as well as prose.
+_PAYLOAD_SIGNALS: tuple[_Signal, ...] = tuple(
+    _s(name, pat, w, 0.0, "payload")
+    for name, pat, w in (
+        ("payload:script", r"<script\b|onerror\s*=|onload\s*=|javascript:alert|alert\(\s*(?:1|document\.(?:domain|cookie)|origin)\s*\)|<svg[^>]{0,40}onload|<img[^>]{0,60}onerror", 1.2),
+        ("payload:sql", r"'\s*or\s*'?1'?\s*=\s*'?1|\bunion\s+(?:all\s+)?select\b|;\s*drop\s+table|sleep\(\s*\d+\s*\)--|' ?--\s|waitfor delay", 1.2),
+        ("payload:traversal", r"(?:\.\./){2,}|(?:\.\.\\){2,}|%2e%2e%2f|/etc/passwd|/etc/shadow|c:\\windows\\win\.ini", 1.2),
+        ("payload:command", r"\$\((?:id|whoami|curl|wget|touch|cat)\b|`(?:id|whoami|touch [^`]*)`|;\s*(?:id|whoami|cat /etc)\b|\|\s*(?:sh|bash)\b|&&\s*(?:id|whoami)\b|/bin/sh\s+-c|os\.system\(|subprocess\.\w+\([^)]{0,80}shell\s*=\s*true|__import__\(['\"]os", 1.0),
+        ("payload:template", r"\{\{\s*7\s*\*\s*7\s*\}\}|\$\{\s*7\s*\*\s*7\s*\}|\{\{\s*(?:config|self|request)\.|__class__\.__mro__|\$\{(?:jndi|script|env|sys|ctx):|#\{7\*7\}", 1.3),
+        ("payload:prototype", r"__proto__|constructor\.prototype|constructor\[.prototype", 1.0),
+        ("payload:ssrf", r"169\.254\.169\.254|metadata\.google\.internal|file:///|gopher://|dict://|localhost:\d+/admin|127\.0\.0\.1:\d+", 1.0),
+        ("payload:xxe", r"<!entity|<!doctype [^>]{0,60}\[|system \"file:", 1.2),
+        ("payload:deserialization", r"!!python/object|pickle\.loads|marshal\.loads|objectinputstream|readobject\(|yaml\.load\(|unserialize\(|binaryformatter|ysoserial|rO0AB", 1.0),
+        ("payload:crlf", r"%0d%0a|\\r\\n(?:set-cookie|location|content-length)", 1.0),
+        ("payload:sanitizer-report", r"addresssanitizer|heap-buffer-overflow|stack-buffer-overflow|heap-use-after-free|global-buffer-overflow|\bubsan\b|memorysanitizer|valgrind.{0,40}invalid (?:write|read)", 1.6),
+    )
+)
+
+_ALL_SIGNALS = _CLASS_SIGNALS + _REPORT_SIGNALS + _TOPIC_SIGNALS + _BEG_SIGNALS + _NEG_SIGNALS + _PAYLOAD_SIGNALS
+
+# Derived signals, not tied to one regex.
+_DERIVED = (
+    "poc-steps",              # steps to reproduce + a payload shape + report wording
+    "link:advisory",          # a link to a CVE / advisory database
+    "link:bounty-platform",   # a link to a disclosure platform report
+    "negative:third-party-advisory",  # advisory link or CVE id together with bump/upgrade wording
+    "stacktrace-in-code",     # a stack trace inside a code block, with no attacker framing
+    "quoted-only",            # the report words occur only inside quotes
+    "truncated",              # body longer than MAX_BODY_CHARS; the rest was not read
+)
+_WEAK_NEGATIVES = (
+    "negative:crash-framing", "negative:test-or-docs", "negative:defensive-context", "negative:question-title",
+    "negative:feature-request", "negative:how-to-question", "stacktrace-in-code",
+)
+_LANGS = ("es", "pt", "fr", "de", "zh", "ru", "ja")
+REASON_NAMES: frozenset[str] = frozenset(
+    [s.name for s in _ALL_SIGNALS] + list(_DERIVED) + [f"lang:{c}" for c in _LANGS]
+)
+
+# ---------------------------------------------------------------------------------------------
+# Markdown zoning
+
+_FENCE = re.compile(r"^\s{0,3}(```+|~~~+)")
+_HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
+_UNTICKED = re.compile(r"^\s*[-*]\s*\[ \]\s.*$", re.M)
+_URL = re.compile(r"https?://[^\s)\]>\"'`]+|www\.[^\s)\]>\"'`]+")
+_ADVISORY_URL = re.compile(
+    r"nvd\.nist\.gov|cve\.mitre\.org|cve\.org|github\.com/advisories|/security/advisories/ghsa|osv\.dev|snyk\.io/vuln|security\.snyk\.io"
+    r"|security-tracker\.debian|ubuntu\.com/security|access\.redhat\.com/security|rustsec\.org|pyup\.io|vuldb"
+)
+_BOUNTY_URL = re.compile(r"huntr\.(?:dev|com)|hackerone\.com/reports|bugcrowd\.com|intigriti|openbugbounty|yeswehack")
+_STEPS = re.compile(r"steps to reproduce|to reproduce|reproduction|\brepro\b|pasos para reproducir|passos para reproduzir|[ée]tapes pour reproduire|schritte zur reproduktion|复现步骤|重现步骤|шаги воспроизведения|再現手順|^\s*1[.)]\s", re.M)
+_STACKTRACE = re.compile(
+    r"traceback \(most recent call last\)|^\s+at [\w$.<>]+\(|\bexception in thread\b|goroutine \d+ \[|thread '[^']*' panicked|^#\d+\s+0x[0-9a-f]+|\bsegmentation fault\b|\bcore dumped\b|\w+error: ",
+    re.M,
+)
+
+
+def _zones(body: str) -> tuple[str, str, str]:
+    """Split Markdown into (prose, code, quote) texts, line by line."""
+    prose: list[str] = []
+    code: list[str] = []
+    quote: list[str] = []
+    fence: str | None = None
+    prev_blank = True
+    in_indented = False
+    for line in body.split("\n"):
+        m = _FENCE.match(line)
+        if fence is not None:
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+                fence = None
+            else:
+                code.append(line)
+            prev_blank = False
+            continue
+        if m:
+            fence = m.group(1)
+            in_indented = False
+            continue
+        stripped = line.lstrip()
+        if not stripped:
+            prev_blank = True
+            in_indented = False
+            continue
+        indent = len(line) - len(stripped)
+        if (line.startswith("\t") or indent >= 4) and (prev_blank or in_indented):
+            code.append(line)
+            in_indented = True
+        elif stripped.startswith(">"):
+            quote.append(stripped.lstrip("> "))
+            in_indented = False
+        else:
+            prose.append(line)
+            in_indented = False
+        prev_blank = False
+    return "\n".join(prose), "\n".join(code), "\n".join(quote)
+
+
+# ---------------------------------------------------------------------------------------------
+# Language (for the reason only; all vocabularies are always searched)
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_STOP = {
+    "es": re.compile(r"\b(?:el|los|las|que|una|por|para|con|del|es|est[aá]|pero|cuando|puede|c[oó]mo|tambi[eé]n)\b"),
+    "pt": re.compile(r"\b(?:o|os|as|que|uma|para|com|do|da|n[aã]o|[ée]|est[aá]|quando|pode|tamb[eé]m|voc[eê])\b"),
+    "fr": re.compile(r"\b(?:le|les|des|est|une|dans|pour|que|pas|sur|avec|cette|peut|nous|vous|aussi)\b"),
+    "de": re.compile(r"\b(?:der|die|das|und|ist|nicht|mit|ein|eine|auf|wird|kann|wenn|auch|beim|dass|im|f[üu]r|k[öo]nnen|werden|sind)\b"),
+    "en": re.compile(r"\b(?:the|and|is|are|with|this|that|when|can|not|for|from|have|it)\b"),
+}
+
+
+_LETTERS = (
+    ("de", re.compile(r"[äöüß]")),
+    ("pt", re.compile(r"[ãõ]|ção")),
+    ("es", re.compile(r"[ñ¿¡]|ción")),
+    ("fr", re.compile(r"[èêëàâîôûœ]|é[a-z]* (?:de|du|la|le)\b")),
+)
+
+
+def _language(text: str) -> str:
+    sample = text[:3000]
+    if _KANA.search(sample):
+        return "ja"
+    if len(_CJK.findall(sample)) >= 4:
+        return "zh"
+    if len(_CYRILLIC.findall(sample)) >= 8:
+        return "ru"
+    counts = {lang: len(rx.findall(sample)) for lang, rx in _STOP.items()}
+    best = max(counts, key=counts.__getitem__)
+    if counts[best] < 3 and counts["en"] < 2:
+        # Short texts: fall back on letters each language uses and English does not.
+        for lang, rx in _LETTERS:
+            if rx.search(sample):
+                return lang
+        return "en"
+    if best == "en" or counts[best] <= counts["en"]:
+        return "en"
+    if best in ("es", "pt"):  # close cousins: decide on letters only one of them uses
+        if re.search(r"[ãõç]|\bn[aã]o\b|\bvoc[eê]\b", sample):
+            return "pt"
+        if re.search(r"[ñ¿¡]|\bel\b|\blos\b", sample):
+            return "es"
+    return best
+
+
+# ---------------------------------------------------------------------------------------------
+# Scoring
+
+
+def _squash(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def _normalise(text: str) -> str:
+    # NFKC folds full-width forms (ＸＳＳ, ＳＱＬ) used in CJK text; lower-casing makes patterns simple.
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return text.lower()
+
+
+def classify(title: str, body: str | None, thresholds: Thresholds | None = None) -> Verdict:
+    """Classify one issue (title and Markdown body) as vulnerability, beg_bounty or none."""
+    th = thresholds or Thresholds()
+    title = _normalise((title or "")[:MAX_TITLE_CHARS])
+    raw_body = body or ""
+    truncated = len(raw_body) > MAX_BODY_CHARS
+    text = _normalise(raw_body[:MAX_BODY_CHARS])
+    text = _HTML_COMMENT.sub(" ", text)
+    text = _UNTICKED.sub(" ", text)
+
+    prose, code, quote = _zones(text)
+    urls = _URL.findall(prose) + _URL.findall(quote)
+    prose = _URL.sub(" ", prose)
+    quote = _URL.sub(" ", quote)
+
+    fired: dict[str, tuple[float, float]] = {}
+    zones_for_words = (("title", title), ("prose", prose), ("quote", quote))
+    code_and_inline = code + "\n" + prose + "\n" + title
+    all_words = title + "\n\n" + prose + "\n\n" + quote
+
+    quoted_only_hits = 0
+    word_hits = 0
+    for sig in _ALL_SIGNALS:
+        if sig.family == "payload":
+            if sig.search(code_and_inline):
+                fired[sig.name] = (sig.vuln, sig.beg)
+            continue
+        if not sig.search(all_words):  # one scan decides for most signals; zones only on a hit
+            continue
+        best = 0.0
+        for zone, zt in zones_for_words:
+            if zt and _ZONE_WEIGHT[zone] > best and sig.search(zt):
+                best = _ZONE_WEIGHT[zone]
+                if zone == "title":
+                    break
+        if best:
+            fired[sig.name] = (sig.vuln * best, sig.beg * best)
+            if sig.family in ("class", "report") and best == _ZONE_WEIGHT["quote"]:
+                quoted_only_hits += 1
+            if sig.family in ("class", "report"):
+                word_hits += 1
+
+    names = set(fired)
+    has_class = any(n.startswith("vuln-term:") for n in names)
+    has_report = "report:vulnerability" in names or "attacker-framing" in names or has_class
+    bumpish = "negative:dependency-bump" in names or "negative:bot-author" in names
+
+    advisory_links = sum(1 for u in urls if _ADVISORY_URL.search(u))
+    if advisory_links:
+        fired["link:advisory"] = (0.3, 0.0)
+    if any(_BOUNTY_URL.search(u) for u in urls):
+        fired["link:bounty-platform"] = (1.0, 0.5)
+    if bumpish and (advisory_links or "cve-id" in names):
+        fired["negative:third-party-advisory"] = (-2.0, -1.0)
+    elif advisory_links and not has_class and "attacker-framing" not in names:
+        # A link to someone else's advisory with no weakness described here: a pointer, not a report.
+        fired["negative:third-party-advisory"] = (-1.2, -0.5)
+
+    if "negative:crash-framing" in fired and (has_class or "attacker-framing" in names):
+        # Memory-safety and DoS reports talk about crashes too; only crashes *without* attacker framing are ordinary.
+        fired["negative:crash-framing"] = (-0.3, -0.3)
+
+    payloads = [n for n in names if n.startswith("payload:")]
+    if payloads and has_report and _STEPS.search(text):
+        fired["poc-steps"] = (1.0, 0.0)
+    if not has_report:
+        # A payload shape with no words around it is a test fixture or an example, not a report.
+        for n in payloads:
+            v, b = fired[n]
+            fired[n] = (v * 0.4, b)
+    if code and _STACKTRACE.search(code) and "attacker-framing" not in names and not payloads:
+        fired["stacktrace-in-code"] = (-0.6, -0.3)
+    if word_hits and quoted_only_hits == word_hits:
+        fired["quoted-only"] = (-0.8, -0.5)
+    if truncated:
+        fired["truncated"] = (0.0, 0.0)
+
+    # Security-topic words are capped: they hint, they never decide on their own.
+    topic_v = sum(v for n, (v, _) in fired.items() if n.startswith("security-topic:"))
+    over = max(0.0, topic_v - _TOPIC_CAP)
+
+    # Weak negatives offset claims; they do not erase topic words on their own (a bug tracker's
+    # "test fails under the security manager" is still about security, it just is no report).
+    claims = sum(v for n, (v, _) in fired.items() if v > 0 and not n.startswith("security-topic:"))
+    weak = sum(fired[n][0] for n in _WEAK_NEGATIVES if n in fired)
+    v_sum = sum(v for v, _ in fired.values()) - over - weak + max(weak, -claims)
+    b_sum = sum(b for _, b in fired.values())
+    # Begging needs a scanner finding or a payment ask; generic words alone are not beg bounty.
+    if not any(n.startswith("scanner-finding:") or n == "payment-ask" for n in fired):
+        b_sum = min(b_sum, 1.0)
+    pv = _squash(_BIAS + v_sum)
+    pb = _squash(_BIAS + b_sum)
+
+    scanner_explains = any(n.startswith("scanner-finding:") for n in fired)
+    if pv >= th.vulnerability and (pv >= pb or (has_class and not scanner_explains)):
+        kind, score = "vulnerability", pv
+    elif pb >= th.beg_bounty:
+        kind, score = "beg_bounty", pb
+    elif pv >= th.vulnerability:
+        kind, score = "vulnerability", pv
+    else:
+        kind, score = "none", max(pv, pb)
+
+    reasons = sorted(n for n in fired if n in REASON_NAMES)
+    lang = _language(title + "\n" + prose)
+    if lang != "en":
+        reasons.append(f"lang:{lang}")
+    return Verdict(kind, round(score, 4), tuple(reasons))
+
+
+def classify_stream(lines: Iterable[str], out: TextIO, thresholds: Thresholds | None = None) -> int:
+    """Classify JSON Lines ``{"title", "body"}``; write one result line per input line, in order.
+
+    A line that is not a JSON object with a string ``title`` and a string-or-null ``body`` gets
+    ``{"error": ...}`` on its line (the message never repeats the input) and the stream goes on.
+    Returns the number of such bad lines.
+    """
+    bad = 0
+    for lineno, line in enumerate(lines, 1):
+        err = None
+        try:
+            obj = json.loads(line)
+        except (ValueError, TypeError):
+            obj, err = None, f"line {lineno}: not valid JSON"
+        if err is None:
+            if not isinstance(obj, dict):
+                err = f"line {lineno}: expected a JSON object with \"title\" and \"body\""
+            elif "title" not in obj or "body" not in obj:
+                missing = [k for k in ("title", "body") if k not in obj]
+                err = f"line {lineno}: missing field(s): {', '.join(missing)}"
+            elif not isinstance(obj["title"], str) or not (obj["body"] is None or isinstance(obj["body"], str)):
+                err = f"line {lineno}: \"title\" must be a string and \"body\" a string or null"
+        if err is not None:
+            bad += 1
+            out.write(json.dumps({"error": err}) + "\n")
+            continue
+        v = classify(obj["title"], obj["body"], thresholds)
+        out.write(json.dumps({"verdict": v.kind, "score": v.score, "reasons": list(v.reasons)}) + "\n")
+    return bad

@@ -1,0 +1,252 @@
+"""Behaviour of the pure report classifier (bot/detect.py)."""
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.detect import MAX_BODY_CHARS, REASON_NAMES, Thresholds, Verdict, classify, classify_stream
+
+CORPUS = Path(__file__).parent / "corpus" / "issues.jsonl"
+
+
+def _rows():
+    return [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+# --- positives, per class and language ------------------------------------------------------
+
+@pytest.mark.parametrize("title, body", [
+    ("Stored XSS in wiki page titles", "Titles are rendered unescaped; `<img src=x onerror=alert(1)>` runs for every visitor."),
+    ("SQL injection in ?order= parameter", "The value is concatenated into ORDER BY. An unauthenticated attacker can dump the users table."),
+    ("Path traversal in /files endpoint", "`GET /files?name=../../../../etc/passwd` returns the system file."),
+    ("SSRF through avatar URL import", "The server fetches any URL, including http://169.254.169.254/latest/meta-data/."),
+    ("Unsafe deserialization of job payloads", "Jobs are loaded with pickle.loads from a queue any tenant can write to: remote code execution."),
+    ("ReDoS in the slug validator", "Catastrophic backtracking: 50 characters block a worker for minutes."),
+    ("Auth bypass: admin API accepts requests without a session", "Routes under /Admin skip the check, so anyone can list users."),
+    ("Heap buffer overflow in TIFF decoder", "A crafted file from an attacker overflows the tile buffer (ASan heap-buffer-overflow)."),
+    ("API tokens are logged in plain text", "With debug logging the Authorization header is logged, so anyone with log access gets tokens."),
+])
+def test_reports_of_security_weaknesses_in_this_project_are_vulnerabilities(title, body):
+    assert classify(title, body).kind == "vulnerability"
+
+
+@pytest.mark.parametrize("lang, title, body", [
+    ("es", "Vulnerabilidad: inyección SQL en el filtro de fechas", "Un atacante puede leer toda la base de datos con `' OR '1'='1`."),
+    ("pt", "Vulnerabilidade de XSS armazenado no perfil", "Um atacante salva `<script>` no nome e o código executa para quem abrir o perfil."),
+    ("fr", "Faille de sécurité : exécution de code à distance via les modèles", "Un attaquant peut exécuter du code arbitraire sur le serveur."),
+    ("de", "Sicherheitslücke: Pfad-Traversal im Download", "Angreifer können mit `../../etc/passwd` beliebige Dateien lesen."),
+    ("zh", "安全漏洞：导入功能可执行任意代码", "攻击者上传构造的文件即可在服务器上执行任意代码。"),
+    ("ru", "Уязвимость: удалённое выполнение кода через импорт", "Злоумышленник может выполнить произвольный код на сервере."),
+    ("ja", "脆弱性: 検索機能のSQLインジェクション", "攻撃者は認証なしで全ユーザーのデータを取得できます。"),
+])
+def test_vulnerability_reports_are_recognised_in_seven_languages(lang, title, body):
+    verdict = classify(title, body)
+    assert verdict.kind == "vulnerability"
+    assert f"lang:{lang}" in verdict.reasons
+
+
+def test_real_vulnerability_that_asks_about_a_bounty_stays_a_vulnerability():
+    v = classify("RCE in the import endpoint - do you pay bounties?",
+                 "The archive's hook script is executed with shell=True: an attacker gets remote code execution. Is there a reward?")
+    assert v.kind == "vulnerability"
+    assert "payment-ask" in v.reasons
+
+
+# --- beg bounty ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("title, body", [
+    ("Missing security headers on your website", "X-Frame-Options and HSTS are missing. Do you offer a bug bounty?"),
+    ("No DMARC record", "Your domain has no DMARC record so emails can be spoofed. Waiting for my reward."),
+    ("Clickjacking on the landing page", "The homepage can be loaded in an iframe. Is this eligible for a bounty?"),
+    ("Self-XSS in search box", "Pasting a script into my own search box runs it in my browser."),
+    ("Server version disclosure", "The Server header shows nginx/1.18.0. Please tell me about the reward."),
+])
+def test_generic_scanner_findings_with_payment_asks_are_beg_bounty(title, body):
+    assert classify(title, body).kind == "beg_bounty"
+
+
+# --- hard negatives ------------------------------------------------------------------------
+
+def test_dependency_bump_citing_third_party_cve_is_not_a_report():
+    v = classify("Bump lodash from 4.17.20 to 4.17.21",
+                 "Fixes CVE-2021-23337 (command injection in lodash `template`). "
+                 "See https://nvd.nist.gov/vuln/detail/CVE-2021-23337\n\nSigned-off-by: dependabot[bot]")
+    assert v.kind == "none"
+    assert "negative:dependency-bump" in v.reasons
+
+
+def test_ordinary_segfault_with_stack_trace_in_code_block_is_not_a_report():
+    body = "Opening an empty file crashes.\n\n```\nSegmentation fault (core dumped)\n#0 0x0000 in parse (buf=0x0) at src/parse.c:12\n```"
+    assert classify("Segfault on empty input", body).kind == "none"
+
+
+def test_stack_overflow_error_in_a_trace_is_not_a_memory_corruption_report():
+    body = "```\nException in thread \"main\" java.lang.StackOverflowError\n\tat a.B.render(B.java:10)\n```"
+    assert classify("Recursive template kills the renderer", body).kind == "none"
+
+
+@pytest.mark.parametrize("title, body", [
+    ("Add 2FA support", "It would be great to support TOTP two-factor authentication for admins."),
+    ("Please support CSP nonces", "We use a strict Content-Security-Policy against XSS and the inline <script> is blocked."),
+])
+def test_requests_for_security_features_are_not_reports(title, body):
+    assert classify(title, body).kind == "none"
+
+
+@pytest.mark.parametrize("title, body", [
+    ("How do I report a vulnerability?", "I may have found a security problem; is there a SECURITY.md or a private contact?"),
+    ("Is there a security policy?", "Our review needs to know where vulnerabilities should be reported."),
+])
+def test_questions_about_the_security_policy_are_not_reports(title, body):
+    assert classify(title, body).kind == "none"
+
+
+def test_scanner_false_positive_reports_are_not_reports():
+    v = classify("Trivy flags CVE-2023-44487 in the image",
+                 "We don't use HTTP/2 so it's not exploitable here; a false positive for this image.")
+    assert v.kind == "none"
+
+
+@pytest.mark.parametrize("title, body", [
+    ("Speedrun exploit lets players skip the boss fight", "Players exploit a clipping glitch in level 3."),
+    ("Dependency injection fails for scoped services", "Injecting the repository service into a hosted worker throws."),
+    ("Insulin injection reminder fires twice", "After DST the injection reminder repeats; patients may double the dosage."),
+    ("Webhook payload missing installation field", "The JSON payload for ping events has no installation key."),
+    ("Engine ignores bishop attack on long diagonal", "The chess engine's king safety eval misses the attack."),
+])
+def test_game_medical_and_engineering_vocabulary_is_not_a_report(title, body):
+    assert classify(title, body).kind == "none"
+
+
+def test_quoted_text_weighs_less_than_the_authors_own_words():
+    quoted = classify("Question about the 3.2 changelog", "> Fixed a stored XSS that allowed an attacker to run JavaScript.\n\nDo we need to change config?")
+    direct = classify("Stored XSS in comments", "An attacker can run JavaScript in other users' browsers.")
+    assert quoted.kind == "none" and direct.kind == "vulnerability"
+    assert quoted.score < direct.score
+
+
+def test_template_comments_telling_people_not_to_report_here_are_ignored():
+    body = "<!-- Please do NOT report security vulnerabilities here; see SECURITY.md -->\nThe sidebar collapses on resize."
+    v = classify("Sidebar collapses", body)
+    assert v.kind == "none"
+    assert not any(r.startswith(("report:", "negative:policy")) for r in v.reasons)
+
+
+# --- thresholds, reasons, limits -----------------------------------------------------------
+
+def test_thresholds_are_per_repository_and_move_the_decision():
+    title, body = "Datanode fails to start under the security manager", "Kerberos principal permissions are wrong in secure mode."
+    assert classify(title, body).kind == "none"
+    assert classify(title, body, Thresholds(vulnerability=0.06)).kind == "vulnerability"
+
+
+def test_reasons_never_contain_input_text():
+    canary = "zqxjcanary"
+    title = f"XSS {canary} in {canary} page"
+    body = (f"An attacker {canary} can inject <script>{canary}</script>; see https://{canary}.example/x. "
+            f"Do you pay a bounty? {canary} ... [x](javascript:{canary})")
+    for v in (classify(title, body), classify(canary, canary), *[classify(r["title"], r["body"]) for r in _rows()]):
+        assert set(v.reasons) <= REASON_NAMES | {f"lang:{c}" for c in ("es", "pt", "fr", "de", "zh", "ru", "ja")}
+        assert not any(canary in r for r in v.reasons)
+
+
+def test_reason_vocabulary_is_fixed_names_only():
+    for name in REASON_NAMES:
+        assert name.replace(":", "").replace("-", "").isalnum()
+
+
+def test_verdict_is_frozen_and_score_is_a_probability():
+    v = classify("Path traversal in downloads", "`../../etc/passwd` is returned to any visitor.")
+    assert isinstance(v, Verdict) and 0.0 <= v.score <= 1.0
+    with pytest.raises(AttributeError):
+        v.kind = "none"  # type: ignore[misc]
+
+
+def test_empty_and_missing_body_are_handled():
+    assert classify("", None).kind == "none"
+    assert classify("Typo in README", "").kind == "none"
+
+
+def test_huge_bodies_are_capped():
+    body = "lorem ipsum " * (MAX_BODY_CHARS // 4) + "\nAn attacker can get remote code execution."
+    v = classify("Slow rendering", body)
+    assert "truncated" in v.reasons
+    assert v.kind == "none"  # the words past the cap are not read
+
+
+# --- the corpus gate -----------------------------------------------------------------------
+
+def _rates(rows, kind):
+    verdicts = [classify(r["title"], r["body"]).kind for r in rows]
+    pos = [v for r, v in zip(rows, verdicts) if r["label"] == kind]
+    none = [v for r, v in zip(rows, verdicts) if r["label"] == "none"]
+    recall = sum(v == kind for v in pos) / len(pos)
+    fpr_none = sum(v == kind for v in none) / len(none)
+    predicted = [r["label"] for r, v in zip(rows, verdicts) if v == kind]
+    precision = sum(lab == kind for lab in predicted) / max(1, len(predicted))
+    return recall, fpr_none, precision
+
+
+def test_corpus_is_large_and_balanced_enough():
+    rows = _rows()
+    labels = [r["label"] for r in rows]
+    assert len(rows) >= 300
+    assert labels.count("vulnerability") >= 110 and labels.count("beg_bounty") >= 40 and labels.count("none") >= 150
+    assert len({r["id"] for r in rows}) == len(rows)
+
+
+def test_corpus_gate_vulnerability_recall_and_false_positive_rate():
+    recall, fpr, precision = _rates(_rows(), "vulnerability")
+    assert recall >= 0.97, recall
+    assert fpr <= 0.01, fpr
+    assert precision >= 0.97, precision
+
+
+def test_corpus_gate_beg_bounty_recall_and_false_positive_rate():
+    recall, fpr, precision = _rates(_rows(), "beg_bounty")
+    assert recall >= 0.95, recall
+    assert fpr <= 0.01, fpr
+    assert precision >= 0.95, precision
+
+
+# --- classify_stream -----------------------------------------------------------------------
+
+def test_classify_stream_preserves_order_and_reports_bad_lines_without_echoing_them():
+    secret = "s3cr3t-text"
+    lines = [
+        json.dumps({"title": "SQL injection in search", "body": "An attacker can dump the DB with ' OR '1'='1"}),
+        "{not json " + secret,
+        json.dumps({"title": "Typo in docs"}),
+        json.dumps({"title": "Dark mode", "body": None}),
+        json.dumps([secret]),
+        "",
+        json.dumps({"title": 3, "body": secret}),
+        json.dumps({"title": "Missing X-Frame-Options on your website", "body": "Is there a bug bounty?"}),
+    ]
+    out = io.StringIO()
+    bad = classify_stream((line + "\n" for line in lines), out)
+    results = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert bad == 5
+    assert len(results) == len(lines)
+    assert [r.get("verdict") for r in results] == ["vulnerability", None, None, "none", None, None, None, "beg_bounty"]
+    assert all("error" in results[i] for i in (1, 2, 4, 5, 6))
+    assert secret not in out.getvalue()
+    assert "line 2" in results[1]["error"]
+    assert set(results[0]) == {"verdict", "score", "reasons"}
+
+
+def test_classify_stream_applies_thresholds():
+    line = json.dumps({"title": "Test fails under the security manager", "body": "AccessControlException reading a property."})
+    loose, strict = io.StringIO(), io.StringIO()
+    classify_stream([line], loose, Thresholds(vulnerability=0.06))
+    classify_stream([line], strict)
+    assert json.loads(loose.getvalue())["verdict"] == "vulnerability"
+    assert json.loads(strict.getvalue())["verdict"] == "none"
+
+
+def test_classifies_a_batch_of_issues_without_error():
+    # A sanity check that many texts go through; speed is measured in bench/classify.py, not here.
+    rows = _rows() * 3
+    assert len([classify(r["title"], r["body"]) for r in rows]) == len(rows)
