@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import tempfile
 import textwrap
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot import logs
 from bot.app import SERVICES, create_app
 from bot.emulator import GitHubState, run_emulator
 from bot.settings import Secret, Settings
@@ -45,9 +45,8 @@ class Demo:
 
     async def settle(self) -> None:
         queue = self.app[SERVICES].queue
-        for _ in range(1000):
-            counts = await queue.counts()
-            if counts["queued"] == 0 and counts["running"] == 0:
+        for _ in range(500):
+            if await queue.busy() == 0:
                 return
             await asyncio.sleep(0.02)
 
@@ -93,7 +92,6 @@ async def play(state: GitHubState, emu: Any, app: web.Application) -> None:
     n = await d.issue("bob", "Support zip64 archives", "Large archives fail to open.")
     await d.comment(n, "mallory-researcher", "FYI the upload endpoint has an SQL injection: the `name` field is "
                     "concatenated into the query, `' OR 1=1 --` returns every user's password hash.")
-    before = len(state.comments(REPO, n))
     await d.comment(n, "maint", "/sec hide")
     d.show(n)
     advisories = state.repo(REPO).advisories
@@ -101,13 +99,15 @@ async def play(state: GitHubState, emu: Any, app: web.Application) -> None:
         collaborators = ", ".join(u["login"] for u in adv.get("collaborating_users") or [])
         _say(f"  🔒 private draft advisory {ghsa} “{adv['summary']}” — state {adv['state']}; "
              f"credited: {', '.join(c['login'] for c in adv.get('credits') or [])}; collaborators: {collaborators}")
-    _say(f"  The public comment with the details is gone ({before - 1} comments remain public before the command).\n")
+    left = [c["user"]["login"] for c in state.comments(REPO, n)]
+    _say(f"  Public comments left on #{n}: {', '.join(left)} — the one with the details is gone.\n")
 
     _say("Scenario 4 — a false alarm, undone by a maintainer with /sec not-security")
-    n = await d.issue("carol", "Exploit in level 3 lets players skip the boss",
-                      "Speedrunners use a wall-clip exploit to inject themselves past the boss door. Attack the "
-                      "door twice, then jump. Not a big deal but maybe patch it?")
+    n = await d.issue("carol", "XSS: HTML in file names is not escaped in the CLI output",
+                      "If a file is named <script>alert(1)</script>.txt, `hello ls` prints the tag unescaped. "
+                      "An attacker could inject script via crafted file names.")
     d.show(n)
+    _say("  The maintainers know a terminal does not run scripts, so this is no vulnerability:", 2)
     await d.comment(n, "maint", "/sec not-security")
     issue = state.issue(REPO, n)
     _say(f"  After the undo: labels: {', '.join(lb['name'] for lb in issue['labels']) or 'none'}; "
@@ -121,7 +121,7 @@ async def play(state: GitHubState, emu: Any, app: web.Application) -> None:
 
 
 async def run_demo(keep: Path | None = None) -> int:
-    logging.getLogger().setLevel(logging.WARNING)
+    logs.setup("WARNING", "text")
     state = GitHubState()
     state.add_installation(1, "octo-org")
     state.add_repo(REPO, installation_id=1, pvr_enabled=True)

@@ -287,6 +287,14 @@ class Queue:
             found = dict((await conn.execute(stmt)).all())
         return {s: int(found.get(s, 0)) for s in STATES}
 
+    async def busy(self) -> int:
+        """Jobs running or due now (not those waiting for a later time or a back-off)."""
+        now = self.clock.now()
+        stmt = sa.select(sa.func.count()).where(
+            sa.or_(jobs.c.state == RUNNING, sa.and_(jobs.c.state == QUEUED, jobs.c.run_at <= now)))
+        async with self.store.engine.connect() as conn:
+            return int((await conn.execute(stmt)).scalar() or 0)
+
     async def oldest_due_age(self) -> float:
         """Seconds the oldest due, unclaimed job has waited (0 when none)."""
         now = self.clock.now()
