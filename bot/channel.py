@@ -10,9 +10,7 @@ import dataclasses
 import re
 from typing import Any
 
-import gidgethub
-
-from bot.context import Context, read_file
+from bot.context import Context, get_or_none, read_file
 from bot.reports import Reports
 
 PVR_TTL = 3600.0
@@ -38,13 +36,9 @@ async def pvr_enabled(ctx: Context, owner: str, repo: str) -> bool:
     if known is not None:
         return bool(known)
     assert ctx.gh is not None
-    try:
-        data = await ctx.gh.getitem("/repos/{owner}/{repo}/private-vulnerability-reporting", {"owner": owner, "repo": repo})
-        enabled = bool((data or {}).get("enabled"))
-    except gidgethub.BadRequest as exc:
-        if exc.status_code not in (403, 404, 422):
-            raise
-        enabled = False
+    data = await get_or_none(ctx.gh, "/repos/{owner}/{repo}/private-vulnerability-reporting",
+                             {"owner": owner, "repo": repo}, missing=(403, 404, 422))
+    enabled = bool((data or {}).get("enabled"))
     await reports.remember(key, enabled, ctx.clock.now(), PVR_TTL)
     return enabled
 

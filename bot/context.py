@@ -61,17 +61,21 @@ class ConfigCache:
 
 async def read_file(gh: "InstallationClient", owner: str, repo: str, path: str) -> str | None:
     """A text file from the default branch, or None when it (or the repository) is missing."""
-    try:
-        data = await gh.getitem(
-            "/repos/{owner}/{repo}/contents/{+path}", {"owner": owner, "repo": repo, "path": path}
-        )
-    except gidgethub.BadRequest as exc:
-        if exc.status_code in (404, 403, 451):
-            return None
-        raise
+    data = await get_or_none(gh, "/repos/{owner}/{repo}/contents/{+path}",
+                             {"owner": owner, "repo": repo, "path": path}, missing=(403, 404, 451))
     if not isinstance(data, dict) or data.get("type", "file") != "file" or data.get("encoding") != "base64":
         return None
     return base64.b64decode(data.get("content") or "").decode("utf-8", errors="replace")
+
+
+async def get_or_none(gh: "InstallationClient", url: str, url_vars: dict[str, Any], missing: tuple[int, ...]) -> Any:
+    """GET `url`; None when GitHub answers one of the `missing` statuses (no access, not found)."""
+    try:
+        return await gh.getitem(url, url_vars)
+    except gidgethub.BadRequest as exc:
+        if exc.status_code in missing:
+            return None
+        raise
 
 
 @dataclasses.dataclass

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gidgethub
-
-from bot.context import Context
+from bot.context import Context, get_or_none
 from bot.reports import Reports
 
 PERMISSION_TTL = 600.0
@@ -19,13 +17,9 @@ async def permission(ctx: Context, login: str) -> str:
     if known is not None:
         return str(known)
     assert ctx.gh is not None
-    try:
-        data = await ctx.gh.getitem("/repos/{owner}/{repo}/collaborators/{username}/permission", ctx.repo(username=login))
-        level = str((data or {}).get("permission") or "none")
-    except gidgethub.BadRequest as exc:
-        if exc.status_code not in (403, 404):
-            raise
-        level = "none"
+    data = await get_or_none(ctx.gh, "/repos/{owner}/{repo}/collaborators/{username}/permission",
+                             ctx.repo(username=login), missing=(403, 404))
+    level = str((data or {}).get("permission") or "none")
     await reports.remember(key, level, ctx.clock.now(), PERMISSION_TTL)
     return level
 
