@@ -19,7 +19,7 @@ from bot.reports import Reports
 async def comment_once(ctx: Context, *, key: str, kind: str, report_id: int, number: int, body: str) -> dict[str, Any]:
     """Post a marked comment on an issue unless it was posted before; returns {"comment_id"}."""
     reports = Reports(ctx.store)
-    done = await reports.action_result(key)
+    done = await reports.claim_action(key, ctx.job_id, ctx.clock.now())
     if done is not None:
         return done
     assert ctx.gh is not None

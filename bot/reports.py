@@ -12,8 +12,13 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
+from bot.errors import ReportableError
 from bot.store import Store
 from bot.store.tables import actions, facts, report_events, reports
+
+class ActionBusy(ReportableError):
+    """Another job is performing the same once-only write right now; try again later."""
+
 
 # Lifecycle states (issue: follow every report through its life).
 NEW, ACKNOWLEDGED, ACCEPTED, FIXED, PUBLISHED, REJECTED = "new", "acknowledged", "accepted", "fixed", "published", "rejected"
@@ -152,12 +157,35 @@ class Reports:
             row = (await conn.execute(sa.select(actions.c.result).where(actions.c.key == key))).first()
         if row is None:
             return None
-        return orjson.loads(row[0]) if row[0] else {}
+        found = orjson.loads(row[0]) if row[0] else {}
+        return None if "_claimed_by" in found else found
+
+    async def claim_action(self, key: str, job_id: int | None, now: float) -> dict[str, Any] | None:
+        """Take the right to perform the write `key`.
+
+        Returns None when the caller should perform it (first claim, or its own earlier claim on a
+        retry), the recorded result when it was done before, and raises `ActionBusy` while another
+        job holds the claim (that job is doing it now; the caller's retry will see the result).
+        """
+        claim = {"_claimed_by": job_id}
+        async with self.store.write() as conn:
+            inserted = await conn.execute(self.store.insert_ignore(actions, ["key"]).values(
+                key=key, report_id=None, result=orjson.dumps(claim).decode(), at=now))
+            if inserted.rowcount == 1:
+                return None
+            row = (await conn.execute(sa.select(actions.c.result).where(actions.c.key == key))).one()
+        found = orjson.loads(row[0]) if row[0] else {}
+        if "_claimed_by" not in found:
+            return found
+        if found["_claimed_by"] == job_id:
+            return None
+        raise ActionBusy(f"another job is performing {key.split(':', 1)[0]}")
 
     async def record_action(self, key: str, report_id: int | None, result: dict[str, Any], now: float) -> None:
+        stmt = self.store.upsert(actions, ["key"], ["report_id", "result", "at"]).values(
+            key=key, report_id=report_id, result=orjson.dumps(result).decode(), at=now)
         async with self.store.write() as conn:
-            await conn.execute(self.store.insert_ignore(actions, ["key"]).values(
-                key=key, report_id=report_id, result=orjson.dumps(result).decode(), at=now))
+            await conn.execute(stmt)
 
     async def forget_action(self, key: str) -> None:
         async with self.store.write() as conn:

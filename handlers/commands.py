@@ -33,7 +33,7 @@ async def on_command_comment(event: sansio.Event, ctx: Context) -> None:
     reports = Reports(ctx.store)
     for cmd in commands:
         key = f"cmd:{ctx.full_name}:{comment['id']}:{cmd.line}"
-        if await reports.action_result(key) is not None:
+        if await reports.claim_action(key, ctx.job_id, ctx.clock.now()) is not None:
             continue
         if not may_run(cmd.verb, permission=level, login=login, team_users=cfg["security_team"]["users"]):
             await refuse(ctx, issue["number"], comment["id"], login)
@@ -47,9 +47,8 @@ async def on_command_comment(event: sansio.Event, ctx: Context) -> None:
 async def refuse(ctx: Context, number: int, comment_id: int, login: str) -> None:
     """One polite refusal per comment, however many commands it holds."""
     key = f"refused:{ctx.full_name}:{comment_id}"
-    if await Reports(ctx.store).action_result(key) is not None:
-        return
-    await actions.react(ctx, comment_id=comment_id, content="-1")
+    if await Reports(ctx.store).action_result(key) is None:
+        await actions.react(ctx, comment_id=comment_id, content="-1")
     await actions.comment_once(ctx, key=key, kind="refused", report_id=0, number=number,
                                body=render("command_refused", login=login))
 

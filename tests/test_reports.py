@@ -1,0 +1,33 @@
+"""Report records and once-only writes, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.clock import FrozenClock
+from bot.reports import ActionBusy, Reports, issue_key
+from bot.store import Store
+
+
+async def test_a_source_gets_one_report_and_a_timeline(store: Store, clock: FrozenClock) -> None:
+    reports = Reports(store)
+    fields = dict(source_key=issue_key("o/r", 1), source="issue", repo="o/r", issue_number=1, reporter="jane",
+                  verdict="vulnerability", score=0.9, reasons=("vuln-term:xss",))
+    first, created = await reports.create(now=clock.now(), **fields)
+    again, created_again = await reports.create(now=clock.now(), **fields)
+    assert created and not created_again and first.id == again.id
+    await reports.update(first.id, now=clock.now(), event="redirected", actor="secbot", detail={"channel": "pvr"})
+    assert [e["kind"] for e in await reports.timeline(first.id)] == ["reported", "redirected"]
+    assert first.summary()["reporter"] == "jane" and "original_body" not in first.summary()
+
+
+async def test_a_once_only_write_is_claimed_by_one_job(store: Store, clock: FrozenClock) -> None:
+    reports = Reports(store)
+    assert await reports.claim_action("redirect:1", 10, clock.now()) is None  # job 10 performs it
+    with pytest.raises(ActionBusy):
+        await reports.claim_action("redirect:1", 11, clock.now())  # job 11 must wait
+    assert await reports.claim_action("redirect:1", 10, clock.now()) is None  # job 10's retry carries on
+    assert await reports.action_result("redirect:1") is None  # claimed, not done
+    await reports.record_action("redirect:1", 1, {"comment_id": 5}, clock.now())
+    assert await reports.claim_action("redirect:1", 11, clock.now()) == {"comment_id": 5}
+    assert await reports.action_result("redirect:1") == {"comment_id": 5}
