@@ -49,6 +49,16 @@ class Report:
     linked_report_id: int | None
     created_at: float
     updated_at: float
+    cvss: str | None = None
+    eta: str | None = None
+    fixed_version: str | None = None
+    paused_until: float | None = None
+    tracker_repo: str | None = None
+    tracker_number: int | None = None
+    acknowledged_at: float | None = None
+    accepted_at: float | None = None
+    fixed_at: float | None = None
+    closed_at: float | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> "Report":

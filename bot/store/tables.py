@@ -3,8 +3,8 @@
 Timestamps are float epoch seconds (UTC): one representation that sorts and compares the
 same on SQLite and PostgreSQL.
 
-Changing a table means a new migration. Migration 0002 creates its tables from the
-definitions here: before changing one of those, copy its current definition into 0002.
+Changing a table means a new migration under migrations/versions; each migration keeps its
+own copy of what it creates, so these definitions describe only the newest schema.
 """
 
 from __future__ import annotations
@@ -93,8 +93,21 @@ reports = sa.Table(
     sa.Column("linked_report_id", sa.BigInteger, nullable=True),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
+    # Lifecycle (0003).
+    sa.Column("cvss", sa.String(200), nullable=True),
+    sa.Column("eta", sa.String(10), nullable=True),  # target fix date, YYYY-MM-DD
+    sa.Column("fixed_version", sa.String(100), nullable=True),
+    sa.Column("paused_until", sa.Float, nullable=True),  # > now: timers paused; inf-like 1e12: until resumed
+    sa.Column("tracker_repo", sa.String(200), nullable=True),
+    sa.Column("tracker_number", sa.Integer, nullable=True),
+    sa.Column("acknowledged_at", sa.Float, nullable=True),
+    sa.Column("accepted_at", sa.Float, nullable=True),
+    sa.Column("fixed_at", sa.Float, nullable=True),
+    sa.Column("closed_at", sa.Float, nullable=True),  # published or rejected
     sa.Index("ix_reports_repo_state", "repo", "state"),
     sa.Index("ix_reports_reporter", "reporter"),
+    sa.Index("ix_reports_ghsa", "ghsa_id"),
+    sa.Index("ix_reports_tracker", "tracker_repo", "tracker_number"),
 )
 
 # What happened to a report, in order: who, when, what, why.
