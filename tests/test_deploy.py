@@ -1,0 +1,100 @@
+"""Deployment files say what they should: the App manifest, Procfile, Dockerfile and compose file.
+
+Docker is not available where these tests run, so the image and the compose file are checked for
+their shape, not run.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).parent.parent
+README = ROOT / "README.md"
+
+
+def manifest() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "app.yml").read_text())
+
+
+def readme_table(heading: str) -> list[list[str]]:
+    """Rows of the README table whose header row starts with `heading`."""
+    lines = README.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"| {heading}"))
+    rows = []
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
+
+
+def key_of(cell: str) -> str:
+    m = re.search(r"\(`([a-z_]+)`\)", cell)
+    assert m, f"README cell {cell!r} does not name its app.yml key as (`key`)"
+    return m.group(1)
+
+
+def test_manifest_permissions_equal_the_readme_table() -> None:
+    table = {key_of(row[0]): row[1] for row in readme_table("permission (`app.yml` key)")}
+    assert table == manifest()["default_permissions"]
+
+
+def test_manifest_events_equal_the_readme_table() -> None:
+    table = [key_of(row[0]) for row in readme_table("event (`app.yml` key)")]
+    assert table == manifest()["default_events"]
+
+
+def test_manifest_asks_for_least_privilege() -> None:
+    m = manifest()
+    perms = m["default_permissions"]
+    assert perms["contents"] == "read" and "pull_requests" not in perms and "administration" not in perms
+    assert set(perms) == {"issues", "contents", "metadata", "repository_advisories"}
+    assert m["public"] is False
+    # Every field the setup page fills in is there, with the path Secbot serves.
+    assert m["hook_attributes"]["url"].endswith("/webhook")
+    assert m["redirect_url"].endswith("/setup/callback")
+    assert m["setup_url"].endswith("/setup/installed")
+    assert all(u.endswith("/setup/installed") for u in m["callback_urls"])
+
+
+def test_procfile_serves_and_migrates_on_release() -> None:
+    lines = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip())
+    assert {k: v.strip() for k, v in lines.items()} == {"web": "secbot serve", "release": "secbot migrate"}
+
+
+def test_dockerfile_runs_as_a_non_root_user_with_a_healthcheck() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    assert text.startswith("#") and "FROM python:3.11-slim" in text
+    assert re.search(r"^RUN pip install \.", text, re.M)
+    user = re.findall(r"^USER (\S+)", text, re.M)
+    assert user and user[-1] not in ("root", "0")
+    assert re.search(r"^EXPOSE 3000$", text, re.M)
+    assert re.search(r"^HEALTHCHECK .*\n?.*?/healthz", text, re.M)
+    assert text.rstrip().splitlines()[-1] == 'CMD ["secbot", "serve"]'
+    # The image needs the manifest for its setup page, and nothing secret.
+    assert "app.yml" in text
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".git", ".venv", "*.db", "secbot.env", "*.pem"} <= set(ignored)
+
+
+def test_compose_runs_two_replicas_on_one_postgresql_database() -> None:
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    services = compose["services"]
+    db = services["db"]
+    assert db["image"].startswith("postgres:")
+    assert "pg_isready" in " ".join(db["healthcheck"]["test"])
+    replicas = {name: s for name, s in services.items() if s.get("build") == "."}
+    assert len(replicas) == 2
+    urls = {s["environment"]["DATABASE_URL"] for s in replicas.values()}
+    assert len(urls) == 1 and next(iter(urls)).startswith("postgresql://") and "@db:5432/" in next(iter(urls))
+    for s in replicas.values():
+        assert s["depends_on"]["db"]["condition"] == "service_healthy"
+        assert "ports" not in s  # reached through the one proxy port
+    proxy = services["proxy"]
+    assert proxy["ports"] == ["3000:3000"]
+    nginx = compose["configs"]["nginx"]["content"]
+    assert all(f"server {name}:3000" in nginx for name in replicas)
