@@ -16,26 +16,53 @@ from bot.render import find_marker, marker
 from bot.reports import Reports
 
 
-async def comment_once(ctx: Context, *, key: str, kind: str, report_id: int, number: int, body: str) -> dict[str, Any]:
-    """Post a marked comment on an issue unless it was posted before; returns {"comment_id"}."""
+def _vars(ctx: Context, repo: str | None, **extra: Any) -> dict[str, Any]:
+    """URL variables for `repo` ("owner/name"), or for the event's repository."""
+    if repo is None:
+        return ctx.repo(**extra)
+    owner, _, name = repo.partition("/")
+    return {"owner": owner, "repo": name, **extra}
+
+
+async def comment_once(ctx: Context, *, key: str, kind: str, report_id: int, body: str, number: int | None = None,
+                       ghsa_id: str | None = None, repo: str | None = None) -> dict[str, Any]:
+    """Post a marked comment on an issue (`number`) or an advisory (`ghsa_id`) unless it was posted
+    before; returns {"comment_id"}."""
     reports = Reports(ctx.store)
     done = await reports.claim_action(key, ctx.job_id, ctx.clock.now())
     if done is not None:
         return done
     assert ctx.gh is not None
-    url_vars = ctx.repo(issue_number=number)
+    if ghsa_id is not None:
+        url = "/repos/{owner}/{repo}/security-advisories/{ghsa_id}/comments"
+        url_vars = _vars(ctx, repo, ghsa_id=ghsa_id)
+    else:
+        url = "/repos/{owner}/{repo}/issues/{issue_number}/comments"
+        url_vars = _vars(ctx, repo, issue_number=number)
     if ctx.job_attempt > 1:  # a previous attempt may have posted before it could record
-        async for existing in ctx.gh.getiter("/repos/{owner}/{repo}/issues/{issue_number}/comments", url_vars):
+        async for existing in ctx.gh.getiter(url, url_vars):
             attrs = find_marker(existing.get("body"), kind)
-            if attrs and attrs.get("report") == str(report_id):
+            if attrs and attrs.get("report") == str(report_id) and attrs.get("key", key) == _short(key):
                 result = {"comment_id": existing["id"]}
                 await reports.record_action(key, report_id, result, ctx.clock.now())
                 return result
-    text = f"{body.rstrip()}\n\n{marker(kind, report=report_id)}\n"
-    made = await ctx.gh.post("/repos/{owner}/{repo}/issues/{issue_number}/comments", url_vars, data={"body": text})
+    text = marked(body, kind, report_id, key)
+    made = await ctx.gh.post(url, url_vars, data={"body": text})
     result = {"comment_id": (made or {}).get("id")}
     await reports.record_action(key, report_id, result, ctx.clock.now())
     return result
+
+
+def marked(body: str, kind: str, report_id: int, key: str) -> str:
+    """A comment body with the hidden marker that lets a retry recognise it."""
+    return f"{body.rstrip()}\n\n{marker(kind, report=report_id, key=_short(key))}\n"
+
+
+def _short(key: str) -> str:
+    """A marker-safe digest of an action key, so a retry can tell two messages of one kind apart."""
+    import hashlib
+
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
 async def add_labels(ctx: Context, number: int, labels: list[str]) -> None:

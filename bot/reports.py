@@ -20,9 +20,9 @@ class ActionBusy(ReportableError):
     """Another job is performing the same once-only write right now; try again later."""
 
 
-# Lifecycle states (issue: follow every report through its life).
-NEW, ACKNOWLEDGED, ACCEPTED, FIXED, PUBLISHED, REJECTED = "new", "acknowledged", "accepted", "fixed", "published", "rejected"
-OPEN_STATES = (NEW, ACKNOWLEDGED, ACCEPTED, FIXED)
+from bot.lifecycle import NEW, OPEN as OPEN_STATES, REJECTED  # noqa: E402 - re-exported for callers
+
+__all__ = ["ActionBusy", "Report", "Reports", "NEW", "OPEN_STATES", "REJECTED"]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -89,8 +89,6 @@ async def hide(ctx: Context, report: Report, cfg: dict[str, Any]) -> None:
     transferred = report.source == "issue" and bool(cfg["public_reports"]["private_repo"])
     if done and done.get("comment_id") and not transferred:
         from bot.channel import private_channel
-        from bot.render import marker
-
         repo = ctx.data["repository"]
         owner, name = repo["full_name"].split("/", 1)
         channel = await private_channel(ctx, owner, name, repo["html_url"])
@@ -100,7 +98,7 @@ async def hide(ctx: Context, report: Report, cfg: dict[str, Any]) -> None:
                       bounty_policy=cfg["beg_bounty"]["bounty_policy"])
         assert ctx.gh is not None
         await ctx.gh.patch("/repos/{owner}/{repo}/issues/comments/{comment_id}", ctx.repo(comment_id=done["comment_id"]),
-                           data={"body": f"{body.rstrip()}\n\n{marker('redirect', report=report.id)}\n"})
+                           data={"body": actions.marked(body, "redirect", report.id, f"redirect:{report.id}")})
     if report.source == "issue" and not transferred:
         await actions.lock(ctx, report.issue_number or 0)
 

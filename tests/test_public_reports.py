@@ -47,7 +47,7 @@ async def test_public_vulnerability_report_gets_one_redirect_comment_labels_and_
     assert len(comments) == 1
     text = comments[0]["body"]
     assert f"https://github.com/{REPO}/security/advisories/new" in text
-    assert f"@{REPORTER}" in text and "<!-- secbot:redirect report=" in text
+    assert f"@{REPORTER}" in text and "<!-- secbot:redirect " in text and " report=" in text
     got = h.state.issue(REPO, issue["number"])
     assert {lb["name"] for lb in got["labels"]} == {"security", "needs-triage"}
     assert [a["login"] for a in got["assignees"]] == [MAINTAINER]  # no push access: dropped by GitHub, logged
