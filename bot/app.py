@@ -9,7 +9,7 @@ import aiohttp
 from aiohttp import web
 from gidgethub import routing
 
-from bot import logs, webhook
+from bot import logs, metrics, webhook
 from bot.clock import Clock, SystemClock
 from bot.context import ConfigCache, Services
 from bot.dispatch import Dispatcher, JobHandler
@@ -30,6 +30,7 @@ GITHUB = web.AppKey("github", GitHubApp)
 SERVICES = web.AppKey("services", Services)
 INTAKE = web.AppKey("intake", Intake)
 WORKERS = web.AppKey("workers", Workers)
+METRICS = web.AppKey("metrics", metrics.Metrics)
 
 log = logs.get("secbot.app")
 
@@ -49,12 +50,14 @@ def create_app(
         routers = handlers.ROUTERS if routers is None else routers
         jobs = handlers.JOBS if jobs is None else jobs
     logs.quiet_libraries()
-    app = web.Application(client_max_size=settings.max_body_bytes)
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[metrics.count_deliveries])
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
+    app[METRICS] = metrics.Metrics()
     app.router.add_post("/webhook", webhook.receive)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/", index)
+    app.router.add_get("/metrics", metrics.view)
     app.cleanup_ctx.append(_store)
     app.cleanup_ctx.append(_github)
     app.cleanup_ctx.append(_engine(list(routers), dict(jobs), workers))
@@ -105,7 +108,7 @@ def _engine(routers: list[routing.Router], jobs: dict[str, JobHandler], start_wo
             services.bot_login = await _bot_login(github)
         app[SERVICES] = services
         dispatcher = Dispatcher(services, routers, jobs)
-        pool = Workers(queue, dispatcher.run, concurrency=settings.workers, poll_interval=settings.poll_interval)
+        pool = Workers(queue, app[METRICS].timed(dispatcher.run), concurrency=settings.workers, poll_interval=settings.poll_interval)
         app[WORKERS] = pool
         app[INTAKE] = Intake(queue, on_stored=pool.wake)
         if start_workers:

@@ -1,0 +1,171 @@
+"""GET /metrics: Prometheus text format, from a registry per app (never the global one).
+
+Counted as they happen: webhook deliveries by event and outcome, and job run times by kind and
+outcome. Read at scrape time: the queue by state and the age of its oldest due job, reports by
+state (both from the store, so every replica shows the shared database), GitHub calls by method
+and status, and the rate limit left per installation (both from this process's GitHub client).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from bot.errors import RateLimited
+from bot.queue import Job
+from bot.store import tables
+
+# Outcomes of POST /webhook, from the answer it gave (see bot/webhook.py).
+STORED, DUPLICATE, PING = "stored", "duplicate", "ping"
+BAD_SIGNATURE, TOO_LARGE, BAD_JSON, BAD_REQUEST, STORE_DOWN = (
+    "bad_signature", "too_large", "bad_json", "bad_request", "store_down")
+UNVERIFIED = "unverified"  # the event label of a delivery whose signature was not checked or failed
+# The classic text format, which every Prometheus understands (our names need nothing newer).
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+JOB_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+
+
+class Metrics:
+    """The app's metrics. `snapshot` is filled from the store just before each scrape."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.deliveries = Counter(
+            "secbot_webhook_deliveries", "Webhook deliveries received, by event and outcome.",
+            ["event", "outcome"], registry=self.registry)
+        self.job_seconds = Histogram(
+            "secbot_job_duration_seconds", "Time a job's handlers took, by job kind and outcome.",
+            ["kind", "outcome"], buckets=JOB_BUCKETS, registry=self.registry)
+        self._scraped = _ScrapeTime()
+        self.registry.register(self._scraped)
+
+    # -- counted as they happen ---------------------------------------------------------------
+
+    def delivery(self, request: web.Request, response: web.StreamResponse) -> None:
+        outcome = delivery_outcome(request, response)
+        event = UNVERIFIED if outcome in (BAD_SIGNATURE, TOO_LARGE) else _label(request.headers.get("X-GitHub-Event"))
+        self.deliveries.labels(event=event, outcome=outcome).inc()
+
+    def timed(self, run: Callable[[Job], Awaitable[None]]) -> Callable[[Job], Awaitable[None]]:
+        """Wrap the workers' run function to time each job (outcomes: done, deferred, failed)."""
+
+        async def timed_run(job: Job) -> None:
+            started = time.perf_counter()
+            outcome = "failed"
+            try:
+                await run(job)
+                outcome = "done"
+            except RateLimited:
+                outcome = "deferred"
+                raise
+            finally:
+                self.job_seconds.labels(kind=job.kind, outcome=outcome).observe(time.perf_counter() - started)
+
+        return timed_run
+
+    # -- read at scrape time ------------------------------------------------------------------
+
+    async def render(self, *, queue: Any, store: Any, github: Any) -> bytes:
+        families: list[Metric] = []
+        counts = await queue.counts()
+        depth = GaugeMetricFamily("secbot_queue_jobs", "Jobs in the durable queue, by state.", labels=["state"])
+        for state, n in sorted(counts.items()):
+            depth.add_metric([state], n)
+        families.append(depth)
+        families.append(GaugeMetricFamily(
+            "secbot_queue_oldest_due_seconds", "Seconds the oldest due, unclaimed job has waited (0 when none).",
+            value=await queue.oldest_due_age()))
+        reports = GaugeMetricFamily("secbot_reports", "Security reports recorded, by state.", labels=["state"])
+        for state, n in await report_counts(store):
+            reports.add_metric([state], n)
+        families.append(reports)
+        if github is not None:
+            calls = CounterMetricFamily("secbot_github_calls", "Requests made to GitHub's API by this process, "
+                                        "by method and status (dry-run writes are not made, so not counted).",
+                                        labels=["method", "status"])
+            for (method, status), n in sorted(github.calls.items()):
+                calls.add_metric([method, str(status)], n)
+            families.append(calls)
+            remaining = GaugeMetricFamily("secbot_github_rate_limit_remaining",
+                                          "Requests left in the current rate-limit window, by installation "
+                                          "('app' for calls made as the App).", labels=["installation"])
+            reset = GaugeMetricFamily("secbot_github_rate_limit_reset_timestamp_seconds",
+                                      "When the current rate-limit window ends (Unix time), by installation.",
+                                      labels=["installation"])
+            for installation, limit in sorted(github.rate_limits.items(), key=lambda kv: str(kv[0])):
+                label = "app" if installation is None else str(installation)
+                remaining.add_metric([label], limit.remaining)
+                reset.add_metric([label], limit.reset_datetime.timestamp())
+            families += [remaining, reset]
+        self._scraped.families = families
+        try:
+            return generate_latest(self.registry)
+        finally:
+            self._scraped.families = []
+
+
+class _ScrapeTime:
+    """A collector that yields what `Metrics.render` just read (generate_latest runs synchronously)."""
+
+    def __init__(self) -> None:
+        self.families: list[Metric] = []
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self.families
+
+    def describe(self) -> list[Metric]:
+        return []
+
+
+async def report_counts(store: Any) -> list[tuple[str, int]]:
+    stmt = sa.select(tables.reports.c.state, sa.func.count()).group_by(tables.reports.c.state)
+    async with store.engine.connect() as conn:
+        return sorted((str(state), int(n)) for state, n in await conn.execute(stmt))
+
+
+def delivery_outcome(request: web.Request, response: web.StreamResponse) -> str:
+    status = response.status
+    if status == 202:
+        return STORED
+    if status == 200:
+        return PING if request.headers.get("X-GitHub-Event") == "ping" else DUPLICATE
+    if status == 401:
+        return BAD_SIGNATURE
+    if status == 413:
+        return TOO_LARGE
+    if status == 400:
+        text = getattr(response, "text", None) or ""
+        return BAD_JSON if "JSON" in text else BAD_REQUEST
+    return STORE_DOWN if status == 503 else f"http_{status}"
+
+
+def _label(event: str | None) -> str:
+    """The event name as a label: GitHub's event names are short lowercase words."""
+    if not event or len(event) > 60 or not all(c.isalnum() or c == "_" for c in event):
+        return UNVERIFIED
+    return event
+
+
+async def view(request: web.Request) -> web.Response:
+    from bot.app import GITHUB, METRICS, SERVICES, STORE
+
+    body = await request.app[METRICS].render(
+        queue=request.app[SERVICES].queue, store=request.app[STORE], github=request.app.get(GITHUB))
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+
+@web.middleware
+async def count_deliveries(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    """Count each answer of POST /webhook by event and outcome; other paths pass through."""
+    response = await handler(request)
+    if request.path == "/webhook" and request.method == "POST":
+        from bot.app import METRICS
+
+        request.app[METRICS].delivery(request, response)
+    return response

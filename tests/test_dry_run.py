@@ -1,0 +1,49 @@
+"""SECBOT_DRY_RUN=1 end to end: a public report and a `/sec hide` reach GitHub as reads only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.e2e import MAINTAINER, REPO, REPORTER, Harness
+from tests.test_public_reports import VULN_BODY, VULN_TITLE
+
+TOKEN_PATH = "/app/installations/{}/access_tokens"
+
+
+async def test_dry_run_sends_no_write_to_github_and_logs_each_write_it_would_make(tmp_path: Path) -> None:
+    async with Harness(tmp_path, dry_run=True) as h:
+        h.state.put_file(REPO, ".github/secbot.yml", "security_team:\n  users: [maint]\n")
+        issue = h.state.open_issue(REPO, title=VULN_TITLE, body=VULN_BODY, user=REPORTER)
+        number = issue["number"]
+        await h.deliver("issues", h.payloads.issues("opened", REPO, number, REPORTER))
+        await h.settle()
+        comment = h.state.add_comment(REPO, number, body="/sec hide", user=MAINTAINER)
+        await h.deliver("issue_comment", h.payloads.issue_comment("created", REPO, number, comment["id"], MAINTAINER))
+        await h.settle()
+        would = list(h.services.github.dry_run_writes)
+        logged = [json.loads(line) for line in h.logs.lines]
+    h.state.assert_no_violations()
+
+    # Every request that reached the emulator was a read, except the installation token Secbot
+    # needs to read at all (minting a token changes nothing in any repository).
+    token_path = TOKEN_PATH.format(next(iter(h.state.installations)))
+    reached = [(r.method, r.path) for r in h.state.requests]
+    assert reached and all(m == "GET" or (m, p) == ("POST", token_path) for m, p in reached), reached
+    assert h.writes() == []
+    # GitHub holds exactly what it held before: no comment, label, advisory, edit or reaction.
+    assert [c["id"] for c in h.state.comments(REPO, number)] == [comment["id"]]
+    after = h.state.issue(REPO, number)
+    assert (after["title"], after["body"], after["state"], after["labels"]) == (VULN_TITLE, VULN_BODY, "open", [])
+    assert not h.state.repo(REPO).advisories and not h.state.reactions
+
+    # Each write Secbot would have made is logged, naming its method and path, and only those.
+    dry = [(e["method"], e["path"]) for e in logged if e.get("msg") == "dry run: would call GitHub"]
+    assert dry == would
+    issue_path = f"/repos/{REPO}/issues/{number}"
+    assert ("POST", f"{issue_path}/comments") in dry  # the redirect comment to the reporter
+    assert ("POST", f"{issue_path}/labels") in dry
+    assert ("POST", f"/repos/{REPO}/issues/comments/{comment['id']}/reactions") in dry  # the command's ack
+    assert ("POST", f"/repos/{REPO}/security-advisories") in dry  # hide: the private draft advisory
+    assert all(m in ("POST", "PATCH", "PUT", "DELETE") for m, _ in dry)
+    assert VULN_BODY not in h.logs.text()

@@ -1,0 +1,147 @@
+"""GET /metrics: the numbers move with deliveries, jobs, GitHub calls and reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+import pytest
+from aiohttp.test_utils import TestClient
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+from bot.app import CLOCK, create_app
+from bot.clock import FrozenClock
+from bot.errors import RateLimited
+from bot.metrics import Metrics
+from bot.queue import Job
+from tests.conftest import delivery_headers, make_settings
+from tests.e2e import INSTALLATION, REPO, REPORTER, Harness
+from tests.test_public_reports import VULN_BODY, VULN_TITLE
+
+ISSUE_OPENED = {
+    "action": "opened",
+    "issue": {"number": 1, "title": "t", "body": "b", "user": {"login": "u", "type": "User"}},
+    "repository": {"full_name": "o/r", "private": False},
+    "installation": {"id": 42},
+    "sender": {"login": "u", "type": "User"},
+}
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """{(sample name, sorted labels): value} from Prometheus text."""
+    out = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return out
+
+
+async def scrape(client: Any) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    resp = await client.get("/metrics")
+    assert resp.status == 200
+    assert resp.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    return samples(await resp.text())
+
+
+def value(found: dict, name: str, **labels: str) -> float:
+    return found.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, tmp_path: Path) -> TestClient:
+    settings = make_settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'm.db'}")
+    return await aiohttp_client(create_app(settings, clock=FrozenClock(), routers=[], jobs={}, workers=False))
+
+
+async def test_deliveries_are_counted_by_event_and_outcome(client: TestClient) -> None:
+    body = orjson.dumps(ISSUE_OPENED)
+    headers = delivery_headers("issues", body, delivery="d-1")
+    assert (await client.post("/webhook", data=body, headers=headers)).status == 202
+    assert (await client.post("/webhook", data=body, headers=headers)).status == 200
+    bad = dict(headers, **{"X-Hub-Signature-256": "sha256=" + "0" * 64, "X-GitHub-Event": "made_up"})
+    assert (await client.post("/webhook", data=body, headers=bad)).status == 401
+    broken = body[:-3]
+    assert (await client.post("/webhook", data=broken, headers=delivery_headers("issues", broken))).status == 400
+    big = b" " * (25 * 1024 * 1024 + 1)
+    assert (await client.post("/webhook", data=big, headers=delivery_headers("issues", big))).status == 413
+
+    m = await scrape(client)
+    total = "secbot_webhook_deliveries_total"
+    assert value(m, total, event="issues", outcome="stored") == 1
+    assert value(m, total, event="issues", outcome="duplicate") == 1
+    assert value(m, total, event="issues", outcome="bad_json") == 1
+    # An unverified request never chooses a label: its event header is not trusted.
+    assert value(m, total, event="unverified", outcome="bad_signature") == 1
+    assert value(m, total, event="unverified", outcome="too_large") == 1
+    assert not any(labels and ("event", "made_up") in labels for _, labels in m)
+
+
+async def test_queue_depth_and_oldest_due_age_are_read_from_the_store_at_scrape_time(client: TestClient) -> None:
+    m = await scrape(client)
+    assert value(m, "secbot_queue_jobs", state="queued") == 0
+    assert value(m, "secbot_queue_oldest_due_seconds") == 0
+    for n in range(3):
+        body = orjson.dumps(ISSUE_OPENED)
+        await client.post("/webhook", data=body, headers=delivery_headers("issues", body, delivery=f"q-{n}"))
+    client.app[CLOCK].advance(42)
+    m = await scrape(client)
+    assert value(m, "secbot_queue_jobs", state="queued") == 3
+    assert value(m, "secbot_queue_jobs", state="dead") == 0  # every state is listed
+    assert value(m, "secbot_queue_oldest_due_seconds") == pytest.approx(42, abs=1)
+
+
+async def test_jobs_github_calls_rate_limits_and_reports_move_end_to_end(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as h:
+        async with aiohttp.ClientSession() as session:
+            async def get() -> dict:
+                async with session.get(str(h.server.make_url("/metrics"))) as resp:
+                    assert resp.status == 200
+                    return samples(await resp.text())
+
+            before = await get()
+            assert value(before, "secbot_reports", state="new") == 0
+            issue = h.state.open_issue(REPO, title=VULN_TITLE, body=VULN_BODY, user=REPORTER)
+            await h.deliver("issues", h.payloads.issues("opened", REPO, issue["number"], REPORTER))
+            await h.settle()
+            after = await get()
+    h.state.assert_no_violations()
+
+    assert value(after, "secbot_webhook_deliveries_total", event="issues", outcome="stored") == 1
+    assert value(after, "secbot_job_duration_seconds_count", kind="webhook", outcome="done") == 1
+    assert value(after, "secbot_job_duration_seconds_sum", kind="webhook", outcome="done") > 0
+    assert value(after, "secbot_queue_jobs", state="done") == 1
+    reports = {dict(labels)["state"]: v for (name, labels), v in after.items() if name == "secbot_reports"}
+    assert sum(reports.values()) == 1  # one report recorded, in whatever state it starts
+    gets = value(after, "secbot_github_calls_total", method="GET", status="200")
+    posts = value(after, "secbot_github_calls_total", method="POST", status="201")
+    assert gets > value(before, "secbot_github_calls_total", method="GET", status="200") and posts >= 2
+    remaining = value(after, "secbot_github_rate_limit_remaining", installation=str(INSTALLATION))
+    assert 0 < remaining < 5000
+    assert value(after, "secbot_github_rate_limit_remaining", installation="app") > 0
+
+
+async def test_failed_and_deferred_jobs_are_timed_with_their_outcome() -> None:
+    metrics = Metrics()
+    job = Job(id=1, kind="webhook", state="running", attempts=1, run_at=0.0, payload=b"{}")
+
+    async def boom(_: Job) -> None:
+        raise ValueError("no")
+
+    async def later(_: Job) -> None:
+        raise RateLimited(0.0, "wait")
+
+    for run in (boom, later):
+        with pytest.raises((ValueError, RateLimited)):
+            await metrics.timed(run)(job)
+    m = samples(generate_latest(metrics.registry).decode())
+    assert value(m, "secbot_job_duration_seconds_count", kind="webhook", outcome="failed") == 1
+    assert value(m, "secbot_job_duration_seconds_count", kind="webhook", outcome="deferred") == 1
+
+
+def test_each_app_has_its_own_registry() -> None:
+    a, b = Metrics(), Metrics()
+    a.deliveries.labels(event="issues", outcome="stored").inc()
+    assert b.deliveries.labels(event="issues", outcome="stored")._value.get() == 0
