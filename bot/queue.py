@@ -27,6 +27,8 @@ from bot.store.tables import jobs
 QUEUED, RUNNING, DONE, DEAD = "queued", "running", "done", "dead"
 STATES = (QUEUED, RUNNING, DONE, DEAD)
 WEBHOOK = "webhook"
+DELIVERY_COLUMNS = ("kind", "delivery_id", "event", "installation_id", "payload", "state", "attempts", "run_at",
+                    "created_at", "updated_at")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,6 +95,7 @@ class Queue:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self._rng = rng or random.Random()
+        self._direct_sql: tuple[str, tuple[str, ...]] | None = None
 
     # -- adding work -------------------------------------------------------------------------
 
@@ -112,13 +115,35 @@ class Queue:
         }
 
     async def add_deliveries(self, rows: Sequence[dict[str, Any]]) -> set[str]:
-        """Insert webhook deliveries in one transaction; returns the delivery ids that were new."""
+        """Insert webhook deliveries in one transaction; returns the delivery ids that were new.
+
+        One statement either way: INSERT ... ON CONFLICT (delivery_id) DO NOTHING. On SQLite it
+        runs on the store's dedicated writer (`Store.write_direct`), compiled once by SQLAlchemy
+        from the same table, one execution per row inside one transaction.
+        """
         if not rows:
             return set()
+        if self.store.direct:
+            sql, keys = self._direct_insert()
+            params = [tuple(row[k] for k in keys) for row in rows]
+            at = keys.index("delivery_id")
+
+            def insert(conn: Any) -> set[str]:
+                # rowcount is 0 when ON CONFLICT skipped the row: a redelivery.
+                return {p[at] for p in params if conn.execute(sql, p).rowcount == 1}
+
+            return await self.store.write_direct(insert)
         stmt = self.store.insert_ignore(jobs, ["delivery_id"]).returning(jobs.c.delivery_id)
         async with self.store.write() as conn:
             result = await conn.execute(stmt, list(rows))
             return {r[0] for r in result}
+
+    def _direct_insert(self) -> tuple[str, tuple[str, ...]]:
+        if self._direct_sql is None:
+            stmt = self.store.insert_ignore(jobs, ["delivery_id"])
+            compiled = stmt.compile(dialect=self.store.engine.dialect, column_keys=list(DELIVERY_COLUMNS))
+            self._direct_sql = (str(compiled), tuple(compiled.positiontup or ()))
+        return self._direct_sql
 
     async def schedule(
         self,
@@ -202,11 +227,36 @@ class Queue:
     async def complete(self, job: Job, *, conn: Any = None) -> bool:
         """Mark done; False when this worker no longer holds the lease."""
         now = self.clock.now()
-        stmt = self._fenced(job).values(
-            state=DONE, finished_at=now, updated_at=now, lease_owner=None, lease_until=None,
-            singleton_key=None, last_error=None,
-        )
+        stmt = self._fenced(job).values(**self._done_values(now))
         return await self._write(stmt, conn) == 1
+
+    async def complete_many(self, done: Sequence[Job]) -> set[int]:
+        """Mark many jobs done in one transaction; returns the ids whose lease was still held.
+
+        Fenced like `complete`: one UPDATE per lease owner, on the ids that owner holds.
+        """
+        if not done:
+            return set()
+        now = self.clock.now()
+        by_owner: dict[str | None, list[int]] = {}
+        for job in done:
+            by_owner.setdefault(job.lease_owner, []).append(job.id)
+        won: set[int] = set()
+        async with self.store.write() as conn:
+            for owner, ids in by_owner.items():
+                stmt = (
+                    sa.update(jobs)
+                    .where(jobs.c.id.in_(ids), jobs.c.state == RUNNING, jobs.c.lease_owner == owner)
+                    .values(**self._done_values(now))
+                    .returning(jobs.c.id)
+                )
+                won.update(r[0] for r in await conn.execute(stmt))
+        return won
+
+    @staticmethod
+    def _done_values(now: float) -> dict[str, Any]:
+        return dict(state=DONE, finished_at=now, updated_at=now, lease_owner=None, lease_until=None,
+                    singleton_key=None, last_error=None)
 
     def backoff(self, attempts: int) -> float:
         """Exponential back-off with jitter: half fixed, half random."""

@@ -43,6 +43,8 @@ class Workers:
         self._loop_task: asyncio.Task[None] | None = None
         self._heartbeat_task: asyncio.Task[None] | None = None
         self.completed = 0
+        self._done: list[tuple[Job, asyncio.Future[bool]]] = []
+        self._completer: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         """New work was stored: look now instead of at the next poll."""
@@ -107,13 +109,38 @@ class Workers:
             state = await self._record(lambda: self.queue.fail(job, error))
             bound.warning("job failed", extra={"error": error, "next": state})
         else:
-            if await self._record(lambda: self.queue.complete(job)):
+            if await self._record(lambda: self._complete(job)):
                 self.completed += 1
             else:
                 bound.warning("job finished after its lease was lost; another worker owns it now")
         finally:
             self._inflight.pop(job.id, None)
             self._wake.set()
+
+    async def _complete(self, job: Job) -> bool:
+        """Mark a job done, together with the others that finish meanwhile (one transaction).
+
+        The job stays in flight, its lease renewed, until its outcome is stored.
+        """
+        fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._done.append((job, fut))
+        if self._completer is None or self._completer.done():
+            self._completer = asyncio.create_task(self._store_completions(), name="secbot-complete")
+        return await asyncio.shield(fut)
+
+    async def _store_completions(self) -> None:
+        while self._done:
+            batch, self._done = self._done, []
+            try:
+                won = await self.queue.complete_many([job for job, _ in batch])
+            except Exception as exc:  # noqa: BLE001 - each waiting job retries in _record
+                for _, fut in batch:
+                    if not fut.done():
+                        fut.set_exception(exc)
+                continue
+            for job, fut in batch:
+                if not fut.done():
+                    fut.set_result(job.id in won)
 
     async def _record(self, op: Callable[[], Awaitable[object]]) -> object:
         """Store a job's outcome, retrying briefly if the store hiccups."""

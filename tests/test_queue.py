@@ -111,3 +111,23 @@ async def test_concurrent_claims_never_hand_out_a_job_twice(store: Store, clock:
     claimed = await asyncio.gather(*(q.claim(f"w{i}", 7) for i in range(40)))
     ids = [j.id for batch in claimed for j in batch]
     assert len(ids) == len(set(ids)) == 200
+
+
+async def test_complete_many_finishes_only_the_jobs_each_owner_still_holds(store: Store, clock: FrozenClock) -> None:
+    q = make_queue(store, clock, lease_seconds=30)
+    await q.add_deliveries([q.delivery_row(f"d-{i}", "e", None, b"{}") for i in range(4)])
+    stale = await q.claim("w1", 2)
+    clock.advance(31)  # w1's leases expire; w2 takes its two jobs over and the other two as well
+    fresh = await q.claim("w2", 4)
+    assert {j.id for j in fresh} == {j.id for j in stale} | {j.id for j in fresh}
+    assert await q.complete_many(stale) == set()  # fenced: w1 no longer holds them
+    assert await q.complete_many(fresh) == {j.id for j in fresh}
+    assert await q.complete_many(fresh) == set()  # already done
+    assert {j.state for j in await q.list()} == {DONE}
+
+
+async def test_a_batch_with_a_repeated_delivery_id_stores_it_once(store: Store, clock: FrozenClock) -> None:
+    q = make_queue(store, clock)
+    rows = [q.delivery_row(d, "e", None, b"{}") for d in ("a", "b", "a")]
+    assert await q.add_deliveries(rows) == {"a", "b"}
+    assert sorted(j.delivery_id for j in await q.list()) == ["a", "b"]

@@ -156,3 +156,29 @@ def test_events_caused_by_the_app_itself_are_recognised() -> None:
 
 async def _state_is(queue: Queue, state: str) -> bool:
     return [j.state for j in await queue.list()] == [state]
+
+
+async def test_jobs_finishing_together_are_all_recorded_done_once(store: Store) -> None:
+    queue = Queue(store, SystemClock())
+    router = routing.Router()
+    ran: list[str] = []
+
+    @router.register("issues")
+    async def quick(event: sansio.Event, ctx: Context) -> None:
+        ran.append(event.delivery_id)
+        await asyncio.sleep(0)
+
+    pool = Workers(queue, Dispatcher(services_for(store, queue), [router], {}).run, concurrency=8, poll_interval=0.01)
+    await queue.add_deliveries([queue.delivery_row(f"d-{i}", "issues.opened", None, b'{"action": "opened"}')
+                                for i in range(60)])
+    await pool.start()
+    try:
+        await run_until(lambda: _all_done(queue, 60))
+    finally:
+        await pool.stop()
+    assert sorted(ran) == sorted(f"d-{i}" for i in range(60)) and pool.completed == 60
+    assert {j.state for j in await queue.list()} == {DONE}
+
+
+async def _all_done(queue: Queue, n: int) -> bool:
+    return (await queue.counts())[DONE] == n
