@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import stat
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -11,7 +13,7 @@ from typing import Any
 import orjson
 
 from bot import logs
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings, SettingsError, with_env_file
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,6 +30,11 @@ def _parser() -> argparse.ArgumentParser:
     j.add_argument("--json", action="store_true", help="one JSON object per line")
     j.add_argument("--state", choices=["queued", "running", "done", "dead"])
     j.add_argument("--limit", type=int, default=1000)
+
+    rp = sub.add_parser("reports", help="list the security reports Secbot follows")
+    rp.add_argument("--json", action="store_true", help="one JSON object per line")
+    rp.add_argument("--state", help="only reports in this state")
+    rp.add_argument("--repo", help="only reports of this repository (owner/name)")
 
     r = sub.add_parser("retry", help="re-queue a dead job")
     r.add_argument("job_id", type=int, metavar="JOB_ID")
@@ -54,7 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.demo import run_demo
 
             return asyncio.run(run_demo())
-        settings = Settings.from_env(host=getattr(args, "host", None), port=getattr(args, "port", None))
+        env, env_file = with_env_file(os.environ)
+        settings = Settings.from_env(env, host=getattr(args, "host", None), port=getattr(args, "port", None))
+        if env_file is not None:
+            _check_env_file_mode(env_file)
         logs.setup(settings.log_level, settings.log_format)
         if args.command == "serve":
             return serve(settings)
@@ -69,10 +79,32 @@ def serve(settings: Settings, **app_options: Any) -> int:
 
     from bot.app import create_app
 
-    settings.check_serve()
-    web.run_app(create_app(settings, **app_options), host=settings.host, port=settings.port, print=None,
-                access_log=None, shutdown_timeout=15)
+    if settings.setup_mode:
+        # No credential at all: register the App through the setup page instead of refusing.
+        from bot.setup_page import create_setup_app
+
+        app = create_setup_app(settings)
+        print(f"secbot: no GitHub App credentials; open http://{_shown_host(settings.host)}:{settings.port}/setup "
+              "to register the App (setup mode)", file=sys.stderr)
+    else:
+        settings.check_serve()  # some credentials but not all: refuse, naming what is missing
+        app = create_app(settings, **app_options)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None, shutdown_timeout=15)
     return 0
+
+
+def _shown_host(host: str) -> str:
+    return "localhost" if host in ("0.0.0.0", "::", "") else host
+
+
+def _check_env_file_mode(path: str) -> None:
+    """Warn when the credentials file can be read by others (the setup page writes it 0600)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        print(f"secbot: warning: {path} holds secrets but can be read by others (chmod 600 {path})", file=sys.stderr)
 
 
 async def _db_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -86,6 +118,18 @@ async def _db_command(args: argparse.Namespace, settings: Settings) -> int:
         await upgrade(store)
         if args.command == "migrate":
             print("secbot: database is up to date")
+            return 0
+        if args.command == "reports":
+            from bot.reports import Reports
+
+            for report in await Reports(store).list(repo=args.repo, state=args.state):
+                row = report.summary()
+                if args.json:
+                    sys.stdout.write(orjson.dumps(row).decode() + "\n")
+                else:
+                    where = row["ghsa_id"] if row["source"] == "advisory" else f"#{row['number']}"
+                    print(f"{row['id']:>6}  {row['repo']:<40} {where:<22} {row['state']:<13} "
+                          f"{row['severity'] or '-':<9} {row['reporter']}")
             return 0
         queue = Queue(store, SystemClock(), max_attempts=settings.max_attempts)
         if args.command == "jobs":

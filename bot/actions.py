@@ -83,13 +83,13 @@ async def remove_labels(ctx: Context, number: int, labels: list[str]) -> None:
                 raise
 
 
-async def add_assignees(ctx: Context, number: int, users: list[str]) -> None:
+async def add_assignees(ctx: Context, number: int, users: list[str], repo: str | None = None) -> None:
     """Assign; GitHub silently drops users without push access, so say who was dropped."""
     if not users:
         return
     assert ctx.gh is not None
-    issue = await ctx.gh.post("/repos/{owner}/{repo}/issues/{issue_number}/assignees", ctx.repo(issue_number=number),
-                              data={"assignees": users[:10]})
+    issue = await ctx.gh.post("/repos/{owner}/{repo}/issues/{issue_number}/assignees",
+                              _vars(ctx, repo, issue_number=number), data={"assignees": users[:10]})
     if ctx.dry_run or not isinstance(issue, dict) or "assignees" not in issue:
         return
     assigned = {a["login"].lower() for a in issue.get("assignees") or []}

@@ -9,7 +9,7 @@ import aiohttp
 from aiohttp import web
 from gidgethub import routing
 
-from bot import logs, metrics, webhook
+from bot import logs, metrics, setup_page, webhook
 from bot.clock import Clock, SystemClock
 from bot.context import ConfigCache, Services
 from bot.dispatch import Dispatcher, JobHandler
@@ -58,6 +58,7 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/", index)
     app.router.add_get("/metrics", metrics.view)
+    app.router.add_get("/setup/installed", setup_page.installed)  # GitHub's setup_url, after an install
     app.cleanup_ctx.append(_store)
     app.cleanup_ctx.append(_github)
     app.cleanup_ctx.append(_engine(list(routers), dict(jobs), workers))
@@ -99,7 +100,8 @@ def _engine(routers: list[routing.Router], jobs: dict[str, JobHandler], start_wo
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
         github = app.get(GITHUB)
-        queue = Queue(app[STORE], app[CLOCK], max_attempts=settings.max_attempts, lease_seconds=settings.lease_seconds)
+        queue = Queue(app[STORE], app[CLOCK], max_attempts=settings.max_attempts, lease_seconds=settings.lease_seconds,
+                      backoff_base=settings.retry_seconds)
         services = Services(
             settings=settings, store=app[STORE], queue=queue, clock=app[CLOCK], github=github,
             configs=ConfigCache(app[CLOCK]),

@@ -218,6 +218,13 @@ class InstallationClient(_Client):
         return await super().graphql(query, endpoint=endpoint or graphql_url(self.app.base_url), **variables)
 
 
+def html_url(api_url: str) -> str:
+    """The web address that goes with an API address (GitHub.com or GitHub Enterprise Server)."""
+    if api_url.rstrip("/") == "https://api.github.com":
+        return "https://github.com"
+    return api_url.rstrip("/").removesuffix("/api/v3")
+
+
 def graphql_url(base_url: str) -> str:
     """GitHub.com serves GraphQL at /graphql; GitHub Enterprise Server at /api/graphql."""
     if base_url.endswith("/api/v3"):

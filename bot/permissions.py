@@ -39,3 +39,23 @@ async def is_maintainer(ctx: Context, login: str, association: str | None) -> bo
     if association == "MEMBER":
         return has_write(await permission(ctx, login))
     return False
+
+
+async def in_security_team(ctx: Context, login: str, cfg: dict) -> bool:  # type: ignore[type-arg]
+    """Whether `login` is an active member of one of the configured security teams (cached)."""
+    teams = cfg["security_team"]["teams"]
+    org = (ctx.full_name or "/").split("/", 1)[0]
+    if not teams or ctx.gh is None:
+        return False
+    reports = Reports(ctx.store)
+    for slug in teams:
+        key = f"team:{org}/{slug}:{login}".lower()
+        known = await reports.fact(key, ctx.clock.now())
+        if known is None:
+            data = await get_or_none(ctx.gh, "/orgs/{org}/teams/{team_slug}/memberships/{username}",
+                                     {"org": org, "team_slug": slug, "username": login}, missing=(403, 404))
+            known = bool(data and data.get("state") == "active")
+            await reports.remember(key, known, ctx.clock.now(), PERMISSION_TTL)
+        if known:
+            return True
+    return False

@@ -26,6 +26,11 @@ def md(value: Any) -> str:
     return text.replace("@", "@" + _ZWJ)
 
 
+def quiet(value: Any) -> str:
+    """Keep Markdown but make @mentions inert (for reporters' text shown in private places)."""
+    return str(value).replace("@", "@" + _ZWJ)
+
+
 def mention(login: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?", login or ""):
         return md(login)
@@ -54,6 +59,7 @@ class Renderer:
         )
         self.env.filters["md"] = md
         self.env.filters["mention"] = mention
+        self.env.filters["quiet"] = quiet
 
     def render(self, name: str, **context: Any) -> str:
         text = self.env.get_template(f"{name}.md").render(**context)

@@ -16,13 +16,17 @@ from bot.errors import ReportableError
 from bot.store import Store
 from bot.store.tables import actions, facts, report_events, reports
 
+class StateChanged(ReportableError):
+    """The report changed state under us; the job retries with fresh data."""
+
+
 class ActionBusy(ReportableError):
     """Another job is performing the same once-only write right now; try again later."""
 
 
 from bot.lifecycle import NEW, OPEN as OPEN_STATES, REJECTED  # noqa: E402 - re-exported for callers
 
-__all__ = ["ActionBusy", "Report", "Reports", "NEW", "OPEN_STATES", "REJECTED"]
+__all__ = ["ActionBusy", "StateChanged", "Report", "Reports", "NEW", "OPEN_STATES", "REJECTED"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,6 +113,11 @@ class Reports:
         async with self.store.engine.connect() as conn:
             return [Report.from_row(r) for r in await conn.execute(stmt.order_by(reports.c.id))]
 
+    async def for_tracker(self, repo: str, number: int) -> Report | None:
+        """The report whose tracking issue this is."""
+        return await self._one(sa.and_(sa.func.lower(reports.c.tracker_repo) == repo.lower(),
+                                       reports.c.tracker_number == number))
+
     async def list(self, repo: str | None = None, state: str | None = None, limit: int = 10_000) -> list[Report]:
         stmt = sa.select(reports).order_by(reports.c.id).limit(limit)
         if repo:
@@ -141,10 +150,19 @@ class Reports:
         return report, created
 
     async def update(self, report_id: int, *, now: float, event: str | None = None, actor: str | None = None,
-                     detail: dict[str, Any] | None = None, **fields: Any) -> Report:
+                     detail: dict[str, Any] | None = None, expect_state: str | None = None, **fields: Any) -> Report:
+        """Change a report and add an event to its timeline, in one transaction.
+
+        With `expect_state`, nothing happens unless the report is still in that state (two jobs
+        racing to move a report: the second gets `StateChanged` and retries on fresh data).
+        """
         async with self.store.write() as conn:
-            if fields:
-                await conn.execute(sa.update(reports).where(reports.c.id == report_id).values(updated_at=now, **fields))
+            if fields or expect_state is not None:
+                stmt = sa.update(reports).where(reports.c.id == report_id).values(updated_at=now, **fields)
+                if expect_state is not None:
+                    stmt = stmt.where(reports.c.state == expect_state)
+                if (await conn.execute(stmt)).rowcount == 0 and expect_state is not None:
+                    raise StateChanged(f"report {report_id} left state {expect_state} meanwhile")
             if event:
                 await conn.execute(sa.insert(report_events).values(
                     report_id=report_id, at=now, actor=actor, kind=event,

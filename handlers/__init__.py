@@ -6,9 +6,9 @@ before features that read what it recorded.
 
 from __future__ import annotations
 
-from handlers import commands, installations, public_reports
+from handlers import advisories, commands, installations, public_reports
 
-ROUTERS = [installations.router, public_reports.router, commands.router]
+ROUTERS = [installations.router, public_reports.router, advisories.router, commands.router]
 
 # Scheduled job kinds and the function that runs each.
 JOBS: dict = {}

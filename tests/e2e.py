@@ -71,7 +71,7 @@ class Harness:
         settings = make_settings(
             app_id=str(self.state.app_id), private_key=Secret(self.state.private_key_pem),
             webhook_secret=Secret(self.state.webhook_secret), api_url=self.emu.base_url,
-            database_url=f"sqlite+aiosqlite:///{self.tmp_path / 'e2e.db'}", poll_interval=0.02,
+            database_url=f"sqlite+aiosqlite:///{self.tmp_path / 'e2e.db'}", poll_interval=0.02, retry_seconds=0.2,
             **self.settings_overrides,
         )
         self.app = create_app(settings)
