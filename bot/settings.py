@@ -15,6 +15,8 @@ from typing import Any
 
 DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_DATABASE_URL = "sqlite:///secbot.db"
+DEFAULT_GITHUB_URL = "https://github.com"
+DEFAULT_ENV_FILE = "secbot.env"
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -107,6 +109,53 @@ def _float(env: Mapping[str, str], name: str, default: float, low: float, high: 
     return value
 
 
+def _url(env: Mapping[str, str], name: str, default: str | None) -> str | None:
+    raw = (env.get(name) or "").strip().rstrip("/")
+    if not raw:
+        return default
+    if not raw.startswith(("http://", "https://")) or "?" in raw or "#" in raw:
+        raise SettingsError(f"{name} must be an http(s) URL without query or fragment, not {raw!r}")
+    return raw
+
+
+def read_env_file(path: str | Path) -> dict[str, str]:
+    """NAME=VALUE lines (comments, blank lines and `export ` allowed; one pair of quotes stripped).
+
+    Errors name the file and line, never a value: the file holds secrets.
+    """
+    values: dict[str, str] = {}
+    text = Path(path).read_text(encoding="utf-8")
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.removeprefix("export ").partition("=")
+        name = name.strip()
+        if not sep or not name or not (name[0].isalpha() or name[0] == "_") or \
+                not all(c.isalnum() or c == "_" for c in name):
+            raise SettingsError(f"{path}:{number}: expected NAME=VALUE")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[name] = value
+    return values
+
+
+def with_env_file(env: Mapping[str, str]) -> tuple[dict[str, str], str | None]:
+    """`env` plus the variables of SECBOT_ENV_FILE (default secbot.env) if it exists; `env` wins.
+
+    Returns the merged variables and the file read (None when there was none).
+    """
+    path = env.get("SECBOT_ENV_FILE") or DEFAULT_ENV_FILE
+    try:
+        from_file = read_env_file(path)
+    except FileNotFoundError:
+        return dict(env), None
+    except OSError as exc:
+        raise SettingsError(f"SECBOT_ENV_FILE: cannot read {path} ({exc.strerror})") from None
+    return {**from_file, **env}, path
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
     webhook_secret: Secret | None = None
@@ -123,7 +172,16 @@ class Settings:
     max_attempts: int = 8
     lease_seconds: float = 120.0
     poll_interval: float = 1.0
+    retry_seconds: float = 5.0
     max_body_bytes: int = 25 * 1024 * 1024
+    github_url: str = DEFAULT_GITHUB_URL
+    public_url: str | None = None
+    env_file: str = DEFAULT_ENV_FILE
+
+    @property
+    def setup_mode(self) -> bool:
+        """No GitHub credential at all: `secbot serve` shows the setup page instead of refusing."""
+        return self.webhook_secret is None and self.app_id is None and self.private_key is None
 
     def __repr__(self) -> str:
         fields = []
@@ -159,6 +217,8 @@ class Settings:
         api_url = (env.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/")
         if not api_url.startswith(("http://", "https://")):
             raise SettingsError(f"GITHUB_API_URL must be an http(s) URL, not {api_url!r}")
+        github_url = _url(env, "GITHUB_URL", DEFAULT_GITHUB_URL)
+        public_url = _url(env, "SECBOT_PUBLIC_URL", None)
         log_level = (env.get("LOG_LEVEL") or "INFO").upper()
         if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise SettingsError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {log_level!r}")
@@ -180,6 +240,10 @@ class Settings:
             max_attempts=_int(env, "SECBOT_MAX_ATTEMPTS", 8, 1, 100),
             lease_seconds=_float(env, "SECBOT_LEASE_SECONDS", 120.0, 1.0, 3600.0),
             poll_interval=_float(env, "SECBOT_POLL_SECONDS", 1.0, 0.01, 60.0),
+            retry_seconds=_float(env, "SECBOT_RETRY_SECONDS", 5.0, 0.01, 3600.0),
+            github_url=github_url,
+            public_url=public_url,
+            env_file=env.get("SECBOT_ENV_FILE") or DEFAULT_ENV_FILE,
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

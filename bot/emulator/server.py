@@ -924,8 +924,35 @@ def create_app(state: GitHubState, *, base_url: str | None = None) -> web.Applic
         yield
         await deliverer.close()
     app.cleanup_ctx.append(close_session)
+    app.router.add_post("/settings/apps/new", new_app_from_manifest)
+    app.router.add_post("/organizations/{org}/settings/apps/new", new_app_from_manifest)
     app.router.add_route("*", "/{tail:.*}", _dispatch)
     return app
+
+
+async def new_app_from_manifest(request: web.Request) -> web.Response:
+    """github.com's "create a GitHub App from a manifest" page, minus the confirmation click.
+
+    Takes the form POST (`manifest` field, optional `?state=`), records the manifest in
+    ``state.manifests`` and redirects to its ``redirect_url`` with a one-use ``code`` that
+    ``POST /app-manifests/{code}/conversions`` exchanges, as GitHub does.
+    """
+    state = request.app[STATE_KEY]
+    form = await request.post()
+    try:
+        manifest = json.loads(str(form["manifest"]))
+        redirect = manifest["redirect_url"]
+        if not isinstance(manifest["hook_attributes"]["url"], str) or not isinstance(manifest["url"], str):
+            raise TypeError
+    except (KeyError, TypeError, ValueError):
+        state.violations.append(Violation("POST", request.path, "the form carried no valid app manifest", "spec"))
+        return web.Response(status=422, text="Invalid GitHub App manifest")
+    state.manifests.append({"manifest": manifest, "org": request.match_info.get("org"),
+                            "state": request.query.get("state")})
+    query = {"code": state.new_manifest_code()}
+    if "state" in request.query:
+        query["state"] = request.query["state"]
+    raise web.HTTPFound(redirect + ("&" if "?" in redirect else "?") + urlencode(query))
 
 
 class Emulator:

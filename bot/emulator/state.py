@@ -153,6 +153,7 @@ class GitHubState:
         self.teams: dict[tuple[str, str], dict[str, Any]] = {}
         self.tokens: dict[str, Token] = {}
         self.manifest_codes: set[str] = set()
+        self.manifests: list[dict[str, Any]] = []  # forms posted to /settings/apps/new
         self.deliveries: list[dict[str, Any]] = []
         self.reactions: list[dict[str, Any]] = []
         # (full_name, number) -> (full_name, number) after transferIssue
