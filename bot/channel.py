@@ -79,3 +79,10 @@ async def private_channel(ctx: Context, owner: str, repo: str, html_url: str) ->
         url = f"{base}/{policy['repo']}/blob/HEAD/{policy['path']}"
         return Channel("security_md", url, contact_from(policy["text"]))
     return Channel("none")
+
+
+async def forget_channel(ctx: Context, owner: str, repo: str) -> None:
+    """Drop the cached private-reporting status and SECURITY.md, so the next look asks GitHub."""
+    reports = Reports(ctx.store)
+    for key in (f"pvr:{owner}/{repo}", f"security-md:{owner}/{repo}"):
+        await reports.remember(key.lower(), None, ctx.clock.now(), 0.0)

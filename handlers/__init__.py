@@ -6,9 +6,9 @@ before features that read what it recorded.
 
 from __future__ import annotations
 
-from handlers import advisories, commands, installations, public_reports
+from handlers import advisories, channel_check, commands, installations, public_reports
 
-ROUTERS = [installations.router, public_reports.router, advisories.router, commands.router]
+ROUTERS = [installations.router, channel_check.router, public_reports.router, advisories.router, commands.router]
 
 # Scheduled job kinds and the function that runs each.
-JOBS: dict = {}
+JOBS: dict = {channel_check.JOB_KIND: channel_check.run_check}

@@ -1,0 +1,294 @@
+"""Channel check: the pure diagnosis, and end to end the onboarding issue, daily re-checks and /sec setup."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bot.queue import QUEUED
+from handlers import channel_check
+from handlers.channel_check import (
+    FORM_404, NO_CHANNEL, PLACEHOLDER, PLACEHOLDER_LEFT, PUBLIC_ISSUES, diagnose, human_duration, links_to_form,
+    tells_to_open_issue,
+)
+from tests.e2e import INSTALLATION, MAINTAINER, REPO, Harness
+
+PRIVATE_REPO = "octo-org/security-inbox"
+OTHER = "octo-org/widgets"
+
+GOOD_POLICY = """# Security Policy
+
+## Reporting a Vulnerability
+
+Please do not open a public issue for security vulnerabilities. E-mail security@hello.example instead.
+"""
+ISSUE_POLICY = """# Security Policy
+
+## Supported Versions
+
+Only the latest release.
+
+## Reporting a Vulnerability
+
+If you find a vulnerability, please open an issue and we will look at it.
+"""
+FORM_POLICY = """# Security
+
+Report vulnerabilities privately [here](https://github.com/octo-org/hello-world/security/advisories/new).
+"""
+
+
+# -- the diagnosis (pure) ---------------------------------------------------------------------------
+
+
+def policy(text: str) -> dict[str, str]:
+    return {"repo": "hello-world", "path": "SECURITY.md", "text": text}
+
+
+def test_diagnosis_of_each_combination() -> None:
+    assert diagnose(REPO, pvr=True, policy=None) == []
+    assert diagnose(REPO, pvr=False, policy=None) == [NO_CHANNEL]
+    assert diagnose(REPO, pvr=False, policy=policy(GOOD_POLICY)) == []  # e-mail without PVR: fine
+    assert diagnose(REPO, pvr=False, policy=policy(FORM_POLICY)) == [FORM_404]
+    assert diagnose(REPO, pvr=True, policy=policy(FORM_POLICY)) == []
+    assert diagnose(REPO, pvr=True, policy=policy(ISSUE_POLICY)) == [PUBLIC_ISSUES]
+    assert diagnose(REPO, pvr=False, policy=policy(f"E-mail {PLACEHOLDER} with details.")) == [PLACEHOLDER_LEFT]
+
+
+@pytest.mark.parametrize("text", [
+    "To report a security vulnerability, open an issue on GitHub.",
+    "## Reporting a Vulnerability\n\nPlease file an issue with the details.",
+    "Security problems: create a GitHub issue labelled `security`.",
+    "Report vulnerabilities in our issue tracker.",
+    "Found a vulnerability? Submit a new issue and we will triage it.",
+    "## Security\n\nUse the GitHub issue tracker.",
+])
+def test_instructions_to_use_public_issues_are_recognised(text: str) -> None:
+    assert tells_to_open_issue(text)
+    assert diagnose(REPO, pvr=False, policy=policy(text)) == [PUBLIC_ISSUES]
+
+
+@pytest.mark.parametrize("text", [
+    "Please do not open a public issue for security vulnerabilities.",
+    "Don't report security vulnerabilities through public GitHub issues.",
+    "**Do NOT file an issue** for a vulnerability; e-mail us.",
+    "Never create a GitHub issue about a security problem.",
+    "Instead of opening an issue, report the vulnerability privately.",
+    "For bugs that are not security related, open an issue.",
+    "We fix bugs. Open an issue for feature requests.",  # nothing about security nearby
+])
+def test_advice_against_public_issues_is_not_a_problem(text: str) -> None:
+    assert not tells_to_open_issue(text)
+
+
+def test_an_issue_instruction_with_a_private_contact_is_fine() -> None:
+    text = ISSUE_POLICY + "\nFor anything sensitive, write to security@hello.example.\n"
+    assert diagnose(REPO, pvr=False, policy=policy(text)) == []
+
+
+def test_only_this_repositorys_form_counts_as_a_dead_link() -> None:
+    assert links_to_form("see ../../security/advisories/new", REPO)
+    assert links_to_form("https://github.com/Octo-Org/Hello-World/security/advisories/new", REPO)
+    assert not links_to_form("https://github.com/octo-org/other/security/advisories/new", REPO)
+
+
+def test_durations_read_as_people_write_them() -> None:
+    assert human_duration("2 working days") == "2 working days"
+    assert human_duration("1 working day") == "1 working day"
+    assert human_duration("90d") == "90 days"
+    assert human_duration("14d") == "2 weeks"
+    assert human_duration("36h") == "36 hours"
+
+
+# -- end to end -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def h(tmp_path: Path):
+    async with Harness(tmp_path) as harness:
+        harness.state.add_repo(OTHER, installation_id=INSTALLATION, pvr_enabled=True)
+        yield harness
+    harness.state.assert_no_violations()
+
+
+async def settle(h: Harness, timeout: float = 15.0) -> None:
+    """Wait until no job is running or due (the next daily checks stay queued for tomorrow)."""
+    queue = h.services.queue
+    deadline = asyncio.get_running_loop().time() + timeout
+    while await queue.busy():
+        assert asyncio.get_running_loop().time() < deadline, await queue.counts()
+        await asyncio.sleep(0.02)
+
+
+async def install(h: Harness) -> None:
+    assert await h.deliver("installation", h.payloads.installation("created", INSTALLATION)) == 202
+    await settle(h)
+
+
+async def recheck(h: Harness, repo: str = REPO) -> None:
+    """What tomorrow's job does, now."""
+    await channel_check.schedule_check(h.services.queue, INSTALLATION, repo, h.services.clock.now())
+    h.services.configs.clear()
+    await settle(h)
+
+
+def bot_issues(h: Harness, repo: str = REPO) -> list[dict[str, Any]]:
+    return [i for i in h.state.repo(repo).issues.values()
+            if i["user"]["type"] == "Bot" and "pull_request" not in i]
+
+
+def touched(h: Harness, repo: str) -> bool:
+    return any(r.path.startswith(f"/repos/{repo}/") for r in h.state.requests)
+
+
+async def queued_checks(h: Harness, repo: str = REPO) -> list[Any]:
+    return [j for j in await h.services.queue.list(state=QUEUED, kind=channel_check.JOB_KIND)
+            if j.singleton_key == channel_check.check_key(repo)]
+
+
+async def test_a_healthy_repository_gets_no_issue_and_a_daily_recheck(h: Harness) -> None:
+    await install(h)
+    assert h.writes() == []
+    [job] = await queued_checks(h)
+    assert job.run_at == pytest.approx(h.services.clock.now() + channel_check.RECHECK_EVERY, abs=60)
+    assert job.installation_id == INSTALLATION
+
+
+async def test_no_private_channel_opens_one_onboarding_issue(h: Harness) -> None:
+    h.state.repo(REPO).pvr_enabled = False
+    await install(h)
+    [issue] = bot_issues(h)
+    body = issue["body"]
+    assert "No private way to report a vulnerability" in body
+    assert f"https://github.com/{REPO}/settings/security_analysis" in body and "/sec setup" in body
+    assert f"<!-- secbot:onboarding repo={REPO} -->" in body
+    assert bot_issues(h, OTHER) == []  # PVR on there
+
+
+async def test_a_security_policy_linking_the_disabled_form_is_flagged(h: Harness) -> None:
+    h.state.repo(REPO).pvr_enabled = False
+    h.state.put_file(REPO, "SECURITY.md", FORM_POLICY)
+    await install(h)
+    [issue] = bot_issues(h)
+    assert "links to a form that is switched off" in issue["body"] and "404" in issue["body"]
+    assert "No private way" not in issue["body"]
+    assert f"https://github.com/{REPO}/blob/HEAD/SECURITY.md" in issue["body"]
+
+
+async def test_a_security_policy_asking_for_public_issues_is_flagged(h: Harness) -> None:
+    h.state.put_file(REPO, ".github/SECURITY.md", ISSUE_POLICY)
+    await install(h)
+    [issue] = bot_issues(h)
+    assert "asks for public issues" in issue["body"]
+    assert f"https://github.com/{REPO}/security/advisories/new" in issue["body"]  # PVR is on: link the form
+
+
+async def test_an_org_wide_policy_is_checked_too(h: Harness) -> None:
+    h.state.add_repo("octo-org/.github", installation_id=INSTALLATION)
+    h.state.put_file("octo-org/.github", "SECURITY.md", ISSUE_POLICY)
+    h.state.repo(REPO).pvr_enabled = False
+    await install(h)
+    [issue] = bot_issues(h)
+    assert "asks for public issues" in issue["body"]
+    assert "https://github.com/octo-org/.github/blob/HEAD/SECURITY.md" in issue["body"]
+
+
+async def test_an_email_contact_without_private_reporting_is_fine(h: Harness) -> None:
+    h.state.repo(REPO).pvr_enabled = False
+    h.state.put_file(REPO, "SECURITY.md", GOOD_POLICY)
+    await install(h)
+    assert h.writes() == []
+
+
+async def test_private_repositories_are_skipped(h: Harness) -> None:
+    await install(h)
+    added = h.payloads.installation_repositories("added", INSTALLATION, added=[PRIVATE_REPO])
+    await h.deliver("installation_repositories", added)
+    await settle(h)
+    assert not touched(h, PRIVATE_REPO)
+    assert await queued_checks(h, PRIVATE_REPO) == []
+
+
+async def test_channel_check_can_be_turned_off_in_the_config(h: Harness) -> None:
+    h.state.repo(REPO).pvr_enabled = False
+    h.state.put_file(REPO, ".github/secbot.yml", "channel_check:\n  enabled: false\n")
+    await install(h)
+    assert h.writes() == []
+    assert len(await queued_checks(h)) == 1  # still re-checked daily, so turning it on again works
+
+
+async def test_the_same_event_twice_opens_one_issue(h: Harness) -> None:
+    h.state.repo(REPO).pvr_enabled = False
+    payload = h.payloads.installation("created", INSTALLATION)
+    await h.deliver("installation", payload)
+    await h.deliver("installation", payload)  # redelivered by hand: a new delivery id
+    await settle(h)
+    await h.deliver("installation_repositories", h.payloads.installation_repositories("added", INSTALLATION, added=[REPO]))
+    await settle(h)
+    assert len(bot_issues(h)) == 1
+    assert len(await queued_checks(h)) == 1
+
+
+async def test_a_later_check_closes_the_issue_once_the_problem_is_fixed(h: Harness) -> None:
+    h.state.repo(REPO).pvr_enabled = False
+    await install(h)
+    [issue] = bot_issues(h)
+    await recheck(h)  # still broken: nothing changes
+    assert h.state.issue(REPO, issue["number"])["state"] == "open"
+    assert h.state.comments(REPO, issue["number"]) == []
+
+    h.state.repo(REPO).pvr_enabled = True
+    await recheck(h)
+    closed = h.state.issue(REPO, issue["number"])
+    assert (closed["state"], closed["state_reason"]) == ("closed", "completed")
+    [comment] = h.state.comments(REPO, issue["number"])
+    assert "working private channel" in comment["body"]
+    await recheck(h)
+    assert len(h.state.comments(REPO, issue["number"])) == 1
+    assert len(await queued_checks(h)) == 1  # the running check handed its key to tomorrow's
+
+
+async def test_the_issue_follows_a_changed_problem_and_reopens_when_it_comes_back(h: Harness) -> None:
+    h.state.repo(REPO).pvr_enabled = False
+    await install(h)
+    [issue] = bot_issues(h)
+    h.state.put_file(REPO, "SECURITY.md", FORM_POLICY)
+    await recheck(h)
+    body = h.state.issue(REPO, issue["number"])["body"]
+    assert "switched off" in body and "No private way" not in body
+    h.state.repo(REPO).pvr_enabled = True
+    await recheck(h)
+    assert h.state.issue(REPO, issue["number"])["state"] == "closed"
+    h.state.repo(REPO).pvr_enabled = False
+    await recheck(h)
+    assert h.state.issue(REPO, issue["number"])["state"] == "open"
+    assert len(bot_issues(h)) == 1
+
+
+async def test_an_issue_a_maintainer_closed_stays_closed(h: Harness) -> None:
+    h.state.repo(REPO).pvr_enabled = False
+    await install(h)
+    [issue] = bot_issues(h)
+    h.state.update_issue(REPO, issue["number"], {"state": "closed", "state_reason": "not_planned"}, actor=MAINTAINER)
+    mark = len(h.writes())
+    await recheck(h)
+    assert h.writes()[mark:] == []
+    assert h.state.issue(REPO, issue["number"])["state"] == "closed"
+    assert len(bot_issues(h)) == 1
+
+
+async def test_checks_stop_when_the_repository_or_installation_goes(h: Harness) -> None:
+    await install(h)
+    assert await queued_checks(h) and await queued_checks(h, OTHER)
+    removed = h.payloads.installation_repositories("removed", INSTALLATION, removed=[REPO])
+    await h.deliver("installation_repositories", removed)
+    await settle(h)
+    assert await queued_checks(h) == []
+    await recheck(h)  # a check already on its way when the repository went: it does not come back
+    assert await queued_checks(h) == []
+    assert await queued_checks(h, OTHER)
+    await h.deliver("installation", h.payloads.installation("deleted", INSTALLATION))
+    await settle(h)
+    assert await queued_checks(h, OTHER) == []
