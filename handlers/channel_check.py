@@ -5,13 +5,17 @@ The job asks whether private vulnerability reporting (PVR) is on and reads SECUR
 leave reporters without a working private channel, it opens one onboarding issue with the exact
 fix, keeps it up to date, and closes it once a later check finds the problem gone. The job then
 schedules itself for the next day, until the repository or the installation goes away.
+
+`/sec setup` (wired in handlers/commands.py) calls `open_security_md_pull_request`.
 """
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
 
+import gidgethub
 import sqlalchemy as sa
 from gidgethub import routing, sansio
 
@@ -28,6 +32,7 @@ router = routing.Router()
 JOB_KIND = "channel_check"
 RECHECK_EVERY = 86400.0
 ISSUE_TITLE = "Make sure security reports can reach you privately"
+SETUP_BRANCH = "secbot/security-policy"
 # Written by the SECURITY.md template when there is no private-reporting form to link; never an
 # address, so nothing (the redirect comment included) can mistake it for a real contact.
 PLACEHOLDER = "REPLACE-WITH-YOUR-SECURITY-CONTACT"
@@ -330,3 +335,100 @@ async def _close_issue(ctx: Context, full_name: str, number: int, record: dict[s
     if not ctx.dry_run:
         await reports.record_action(key, None, {**record, "state": "closed", "problems": []}, ctx.clock.now())
     ctx.log.info("onboarding issue closed: channel works", extra={"repo": full_name, "number": number})
+
+
+# -- /sec setup --------------------------------------------------------------------------------------
+
+
+async def open_security_md_pull_request(ctx: Context, issue_number: int) -> str:
+    """Open one pull request adding SECURITY.md; "opened", "exists" or "missing-permission".
+
+    Needs the optional permissions contents: write and pull_requests: write; without them GitHub
+    answers 403, and the maintainers are told once (on `issue_number`) what to grant.
+    """
+    assert ctx.gh is not None
+    full_name = ctx.full_name or ""
+    key, reports = f"setup-pr:{full_name.lower()}", Reports(ctx.store)
+    if await reports.claim_action(key, ctx.job_id, ctx.clock.now()) is not None:
+        return "exists"
+    try:
+        pull = await _security_md_pull_request(ctx, issue_number)
+    except gidgethub.BadRequest as exc:
+        await reports.forget_action(key)  # a later /sec setup tries again
+        if exc.status_code != 403:
+            raise
+        await _explain_missing_permission(ctx, issue_number)
+        return "missing-permission"
+    except Exception:
+        await reports.forget_action(key)
+        raise
+    if ctx.dry_run:
+        await reports.forget_action(key)
+        return "opened"
+    await reports.record_action(key, None, {"number": (pull or {}).get("number"), "issue": issue_number},
+                                ctx.clock.now())
+    ctx.log.info("security policy pull request opened", extra={"number": (pull or {}).get("number")})
+    return "opened"
+
+
+async def _security_md_pull_request(ctx: Context, issue_number: int) -> dict[str, Any] | None:
+    """Branch from the default branch, commit SECURITY.md there, open the pull request.
+
+    Each step tolerates the previous attempt's leftovers: an existing branch, the file already there.
+    """
+    assert ctx.gh is not None
+    owner, name = (ctx.full_name or "/").split("/", 1)
+    repo = ctx.data.get("repository") or {}
+    if "default_branch" not in repo or "html_url" not in repo:
+        repo = await ctx.gh.getitem("/repos/{owner}/{repo}", ctx.repo())
+    base = repo["default_branch"]
+    await forget_channel(ctx, owner, name)  # the maintainers may have just changed them
+    pvr = await pvr_enabled(ctx, owner, name)
+    head = await ctx.gh.getitem("/repos/{owner}/{repo}/git/ref/{+ref}", ctx.repo(ref=f"heads/{base}"))
+    try:
+        await ctx.gh.post("/repos/{owner}/{repo}/git/refs", ctx.repo(),
+                          data={"ref": f"refs/heads/{SETUP_BRANCH}", "sha": head["object"]["sha"]})
+    except gidgethub.BadRequest as exc:
+        if exc.status_code != 422:  # 422: the branch exists (an earlier attempt made it)
+            raise
+    policy = await security_md(ctx, owner, name)
+    path = policy["path"] if policy and policy["repo"] == name else "SECURITY.md"
+    text = security_md_text(await ctx.config(), html_url=repo["html_url"], pvr=pvr)
+    existing = await get_or_none(ctx.gh, "/repos/{owner}/{repo}/contents/{+path}{?ref}",
+                                 ctx.repo(path=path, ref=SETUP_BRANCH), missing=(404,))
+    current = base64.b64decode(existing.get("content") or "").decode("utf-8", "replace") if existing else None
+    if current != text:
+        data = {"message": "Add a security policy: how to report a vulnerability privately",
+                "content": base64.b64encode(text.encode()).decode(), "branch": SETUP_BRANCH}
+        if existing:
+            data["sha"] = existing["sha"]
+        await ctx.gh.put("/repos/{owner}/{repo}/contents/{+path}", ctx.repo(path=path), data=data)
+    body = render("security_md_pull_request", issue_number=issue_number, path=path, pvr=pvr,
+                  placeholder=PLACEHOLDER)
+    return await ctx.gh.post("/repos/{owner}/{repo}/pulls", ctx.repo(), data={
+        "title": "Add a security policy (SECURITY.md)", "head": SETUP_BRANCH, "base": base, "body": body})
+
+
+def security_md_text(cfg: dict[str, Any], *, html_url: str, pvr: bool) -> str:
+    policy = cfg["policy"]
+    return render("security_md", pvr=pvr, form_url=f"{html_url}/security/advisories/new", placeholder=PLACEHOLDER,
+                  acknowledge=human_duration(policy["acknowledge_within"]),
+                  triage=human_duration(policy["triage_within"]),
+                  update=human_duration(policy["update_every"]["untriaged"]),
+                  disclosure=human_duration(policy["disclosure_after"]))
+
+
+async def _explain_missing_permission(ctx: Context, issue_number: int) -> None:
+    """Tell the maintainers once which permissions `/sec setup` needs."""
+    assert ctx.gh is not None
+    full_name = ctx.full_name or ""
+    key, reports = f"setup-permission:{full_name.lower()}", Reports(ctx.store)
+    if await reports.claim_action(key, ctx.job_id, ctx.clock.now()) is not None:
+        return
+    body = render("onboarding_permission").rstrip() + f"\n\n{marker('setup-permission', repo=full_name)}\n"
+    made = await ctx.gh.post("/repos/{owner}/{repo}/issues/{issue_number}/comments",
+                             ctx.repo(issue_number=issue_number), data={"body": body})
+    if ctx.dry_run:
+        await reports.forget_action(key)
+        return
+    await reports.record_action(key, None, {"comment_id": (made or {}).get("id")}, ctx.clock.now())

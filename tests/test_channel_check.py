@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from pathlib import Path
 from typing import Any
 
 import pytest
+from gidgethub import sansio
+
+from bot import logs
+from bot.context import Context
 from bot.queue import QUEUED
 from handlers import channel_check
 from handlers.channel_check import (
@@ -292,3 +297,100 @@ async def test_checks_stop_when_the_repository_or_installation_goes(h: Harness) 
     await h.deliver("installation", h.payloads.installation("deleted", INSTALLATION))
     await settle(h)
     assert await queued_checks(h, OTHER) == []
+
+
+# -- /sec setup ------------------------------------------------------------------------------------
+
+
+def command_context(h: Harness, issue_number: int) -> Context:
+    """The context handlers/commands.py passes when a maintainer comments `/sec setup`."""
+    comment = h.state.add_comment(REPO, issue_number, body="/sec setup", user=MAINTAINER)
+    data = h.payloads.issue_comment("created", REPO, issue_number, comment["id"], MAINTAINER)
+    github = h.services.github
+    return Context(event=sansio.Event(data, event="issue_comment", delivery_id="setup"), services=h.services,
+                   gh=github.client(INSTALLATION), log=logs.get("test.setup"))
+
+
+def branch_file(h: Harness, path: str = "SECURITY.md") -> str | None:
+    return h.state.repo(REPO).files.get((channel_check.SETUP_BRANCH, path))
+
+
+async def test_setup_opens_one_security_policy_pull_request(h: Harness) -> None:
+    h.state.repo(REPO).pvr_enabled = False
+    await install(h)
+    [issue] = bot_issues(h)
+    h.state.repo(REPO).pvr_enabled = True
+    assert await channel_check.open_security_md_pull_request(command_context(h, issue["number"]), issue["number"]) == "opened"
+    [pull] = h.state.repo(REPO).pulls.values()
+    assert (pull["head"]["ref"], pull["base"]["ref"]) == (channel_check.SETUP_BRANCH, "main")
+    assert f"#{issue['number']}" in pull["body"]
+    text = branch_file(h)
+    assert text is not None and f"https://github.com/{REPO}/security/advisories/new" in text
+    assert "2 working days" in text and "90 days" in text and "credited" in text
+    assert PLACEHOLDER not in text
+    assert (("main", "SECURITY.md") not in h.state.repo(REPO).files)  # nothing pushed to the default branch
+    again = await channel_check.open_security_md_pull_request(command_context(h, issue["number"]), issue["number"])
+    assert again == "exists"
+    assert len(h.state.repo(REPO).pulls) == 1
+
+
+async def test_setup_without_private_reporting_leaves_a_placeholder_the_check_keeps_flagging(h: Harness) -> None:
+    h.state.repo(REPO).pvr_enabled = False
+    h.state.put_file(REPO, ".github/secbot.yml", "policy:\n  acknowledge_within: 3 working days\n")
+    await install(h)
+    [issue] = bot_issues(h)
+    assert await channel_check.open_security_md_pull_request(command_context(h, issue["number"]), issue["number"]) == "opened"
+    text = branch_file(h)
+    assert text is not None and PLACEHOLDER in text and "3 working days" in text
+    assert "security/advisories/new]" not in text  # no link to a switched-off form
+    [pull] = h.state.repo(REPO).pulls.values()
+    assert PLACEHOLDER in pull["body"]
+    h.state.put_file(REPO, "SECURITY.md", text)  # merged as it is
+    await recheck(h)
+    body = h.state.issue(REPO, issue["number"])["body"]
+    assert "placeholder contact" in body and "No private way" not in body
+    h.state.put_file(REPO, "SECURITY.md", text.replace(PLACEHOLDER, "security@hello.example"))
+    await recheck(h)
+    assert h.state.issue(REPO, issue["number"])["state"] == "closed"
+
+
+async def test_setup_replaces_a_broken_policy_where_it_is(h: Harness) -> None:
+    h.state.put_file(REPO, ".github/SECURITY.md", ISSUE_POLICY)
+    await install(h)
+    [issue] = bot_issues(h)
+    assert await channel_check.open_security_md_pull_request(command_context(h, issue["number"]), issue["number"]) == "opened"
+    text = branch_file(h, ".github/SECURITY.md")
+    assert text is not None and "do not report security vulnerabilities in public issues" in text
+    [put] = [r for r in h.writes() if r.method == "PUT"]
+    assert put.json["sha"] and put.json["branch"] == channel_check.SETUP_BRANCH
+    assert base64.b64decode(put.json["content"]).decode() == text
+
+
+async def test_setup_without_write_permission_explains_once_and_can_be_retried(h: Harness) -> None:
+    h.state.repo(REPO).pvr_enabled = False
+    await install(h)
+    [issue] = bot_issues(h)
+    number = issue["number"]
+    for _ in range(2):
+        h.state.fail_next("POST", r"/git/refs$", 403)
+        outcome = await channel_check.open_security_md_pull_request(command_context(h, number), number)
+        assert outcome == "missing-permission"
+    explained = [c for c in h.state.comments(REPO, number) if c["user"]["type"] == "Bot"]
+    assert len(explained) == 1
+    assert "Contents" in explained[0]["body"] and "Pull requests" in explained[0]["body"]
+    assert h.state.repo(REPO).pulls == {}
+    assert await channel_check.open_security_md_pull_request(command_context(h, number), number) == "opened"
+    assert len(h.state.repo(REPO).pulls) == 1
+
+
+async def test_setup_finishes_what_a_failed_attempt_started(h: Harness) -> None:
+    h.state.repo(REPO).pvr_enabled = False
+    await install(h)
+    [issue] = bot_issues(h)
+    number = issue["number"]
+    h.state.fail_next("POST", r"/pulls$", 422)
+    with pytest.raises(Exception):
+        await channel_check.open_security_md_pull_request(command_context(h, number), number)
+    assert branch_file(h) is not None and h.state.repo(REPO).pulls == {}
+    assert await channel_check.open_security_md_pull_request(command_context(h, number), number) == "opened"
+    assert len(h.state.repo(REPO).pulls) == 1
