@@ -18,6 +18,7 @@ from aiohttp.test_utils import TestServer
 
 from bot import logs
 from bot.app import SERVICES, create_app
+from bot.clock import FrozenClock
 from bot.emulator import GitHubState, run_emulator
 from bot.settings import Secret
 from tests.conftest import make_settings
@@ -54,11 +55,14 @@ def seeded_state() -> GitHubState:
 
 
 class Harness:
-    def __init__(self, tmp_path: Path, state: GitHubState | None = None, **settings: Any) -> None:
+    def __init__(self, tmp_path: Path, state: GitHubState | None = None, *, frozen: bool = False,
+                 **settings: Any) -> None:
         self.tmp_path = tmp_path
         self.state = state or seeded_state()
         self.settings_overrides = settings
         self.logs = LogCapture()
+        # With frozen=True the bot and the emulator share a clock that moves only by `advance`.
+        self.clock: FrozenClock | None = FrozenClock(self.state.now().timestamp()) if frozen else None
 
     async def __aenter__(self) -> "Harness":
         root = logging.getLogger()
@@ -74,14 +78,29 @@ class Harness:
             database_url=f"sqlite+aiosqlite:///{self.tmp_path / 'e2e.db'}", poll_interval=0.02, retry_seconds=0.2,
             **self.settings_overrides,
         )
-        self.app = create_app(settings)
+        self.settings = settings
+        await self.start()
+        return self
+
+    async def start(self) -> None:
+        """Start (or, after `stop`, restart) the bot on the same database."""
+        self.app = create_app(self.settings, clock=self.clock)
         self.server = TestServer(self.app, host="127.0.0.1")
         await self.server.start_server()
         self.state.webhook_url = str(self.server.make_url("/webhook"))
-        return self
+
+    async def stop(self) -> None:
+        await self.server.close()
+
+    async def advance(self, seconds: float) -> None:
+        """Move the shared frozen clock, then let the jobs that became due run."""
+        assert self.clock is not None, "Harness(frozen=True) has a clock to move"
+        self.clock.advance(seconds)
+        self.state.advance(seconds)
+        await self.settle()
 
     async def __aexit__(self, *exc: Any) -> None:
-        await self.server.close()
+        await self.stop()
         await self._emu_cm.__aexit__(*exc)
         logging.getLogger().removeHandler(self.logs)
         logging.getLogger().setLevel(self._level)
@@ -94,14 +113,19 @@ class Harness:
         return await self.emu.deliver(event, payload, delivery_id=delivery_id)
 
     async def settle(self, timeout: float = 15.0) -> None:
-        """Wait until every stored job has finished (done or dead)."""
+        """Wait until every job has finished; with a frozen clock, until none is running or due
+        (later ones wait for `advance`)."""
         queue = self.services.queue
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
-            counts = await queue.counts()
-            if counts["queued"] == 0 and counts["running"] == 0:
-                return
-            assert asyncio.get_running_loop().time() < deadline, f"jobs did not settle: {counts}"
+            if self.clock is not None:
+                if await queue.busy() == 0:
+                    return
+            else:
+                counts = await queue.counts()
+                if counts["queued"] == 0 and counts["running"] == 0:
+                    return
+            assert asyncio.get_running_loop().time() < deadline, f"jobs did not settle: {await queue.counts()}"
             await asyncio.sleep(0.02)
 
     def writes(self) -> list[Any]:
