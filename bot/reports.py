@@ -16,6 +16,9 @@ from bot.errors import ReportableError
 from bot.store import Store
 from bot.store.tables import actions, facts, report_events, reports
 
+CLAIM_TTL = 900.0  # a claim older than this was left by a job that died; another may take it over
+
+
 class StateChanged(ReportableError):
     """The report changed state under us; the job retries with fresh data."""
 
@@ -191,22 +194,24 @@ class Reports:
     async def claim_action(self, key: str, job_id: int | None, now: float) -> dict[str, Any] | None:
         """Take the right to perform the write `key`.
 
-        Returns None when the caller should perform it (first claim, or its own earlier claim on a
-        retry), the recorded result when it was done before, and raises `ActionBusy` while another
-        job holds the claim (that job is doing it now; the caller's retry will see the result).
+        Returns None when the caller should perform it (first claim, its own earlier claim on a
+        retry, or a claim abandoned for CLAIM_TTL by a job that died), the recorded result when it
+        was done before, and raises `ActionBusy` while another job holds a live claim (that job is
+        doing it now; the caller's retry will see the result).
         """
-        claim = {"_claimed_by": job_id}
+        claim = orjson.dumps({"_claimed_by": job_id, "_at": now}).decode()
         async with self.store.write() as conn:
             inserted = await conn.execute(self.store.insert_ignore(actions, ["key"]).values(
-                key=key, report_id=None, result=orjson.dumps(claim).decode(), at=now))
+                key=key, report_id=None, result=claim, at=now))
             if inserted.rowcount == 1:
                 return None
-            row = (await conn.execute(sa.select(actions.c.result).where(actions.c.key == key))).one()
-        found = orjson.loads(row[0]) if row[0] else {}
-        if "_claimed_by" not in found:
-            return found
-        if found["_claimed_by"] == job_id:
-            return None
+            row = (await conn.execute(sa.select(actions.c.result, actions.c.at).where(actions.c.key == key))).one()
+            found = orjson.loads(row[0]) if row[0] else {}
+            if "_claimed_by" not in found:
+                return found
+            if found["_claimed_by"] == job_id or row[1] < now - CLAIM_TTL:
+                await conn.execute(sa.update(actions).where(actions.c.key == key).values(result=claim, at=now))
+                return None
         raise ActionBusy(f"another job is performing {key.split(':', 1)[0]}")
 
     async def record_action(self, key: str, report_id: int | None, result: dict[str, Any], now: float) -> None:

@@ -31,3 +31,14 @@ async def test_a_once_only_write_is_claimed_by_one_job(store: Store, clock: Froz
     await reports.record_action("redirect:1", 1, {"comment_id": 5}, clock.now())
     assert await reports.claim_action("redirect:1", 11, clock.now()) == {"comment_id": 5}
     assert await reports.action_result("redirect:1") == {"comment_id": 5}
+
+
+async def test_a_claim_abandoned_by_a_dead_job_is_taken_over(store: Store, clock: FrozenClock) -> None:
+    from bot.reports import CLAIM_TTL
+
+    reports = Reports(store)
+    assert await reports.claim_action("tracker:9", 1, clock.now()) is None
+    clock.advance(CLAIM_TTL + 1)
+    assert await reports.claim_action("tracker:9", 2, clock.now()) is None  # job 1 never came back
+    with pytest.raises(ActionBusy):
+        await reports.claim_action("tracker:9", 1, clock.now())  # and now job 2 holds it
