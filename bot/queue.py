@@ -212,6 +212,9 @@ class Queue:
                 lease_until=now + self.lease_seconds,
                 attempts=jobs.c.attempts + 1,
                 updated_at=now,
+                # A started job gives up its singleton key, so it (or anyone) can schedule its
+                # successor under the same key while it runs.
+                singleton_key=None,
             )
             .returning(*jobs.c)
         )

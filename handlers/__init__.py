@@ -6,9 +6,9 @@ before features that read what it recorded.
 
 from __future__ import annotations
 
-from handlers import advisories, channel_check, commands, installations, public_reports
+from handlers import advisories, channel_check, commands, installations, public_reports, schedule
 
 ROUTERS = [installations.router, channel_check.router, public_reports.router, advisories.router, commands.router]
 
 # Scheduled job kinds and the function that runs each.
-JOBS: dict = {channel_check.JOB_KIND: channel_check.run_check}
+JOBS: dict = {channel_check.JOB_KIND: channel_check.run_check, schedule.TIMER: schedule.run_timer}

@@ -1,16 +1,141 @@
-"""Timers of a report (status updates, reminders, disclosure countdown): set by handlers/schedule."""
+"""A report's timers: status updates to the reporter, reminders and escalations, disclosure countdown.
+
+Each timer is one pending job per report in the durable queue (singleton key
+`timer:<name>:<report id>`), moved on every change that matters (`reschedule`). When it runs, it
+does at most one thing — the latest step that is due, so a restart after downtime sends one
+update, not a burst — and sets itself again from now. Every message is keyed, so a retry or a
+second replica never sends it twice. Timers pause with `/sec pause` and stop when the report
+closes.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from bot import outreach
+from bot.clock import iso
 from bot.context import Context
-from bot.reports import Report
+from bot.policy import Policy, Step, countdown_steps, due_and_next, last_heard, next_update, target_steps
+from bot.render import render
+from bot.reports import Report, Reports
+
+TIMER = "report_timer"
+NAMES = ("update", "targets", "countdown")
+
+
+def _key(name: str, report_id: int) -> str:
+    return f"timer:{name}:{report_id}"
+
+
+def reachable(report: Report) -> bool:
+    """Timers only make sense where the bot can talk privately about the report."""
+    return bool(report.ghsa_id or report.draft_ghsa_id or report.linked_report_id or report.tracker_number)
+
+
+async def _config(ctx: Context, report: Report) -> dict[str, Any]:
+    assert ctx.gh is not None
+    owner, name = report.repo.split("/", 1)
+    cfg, _ = await ctx.services.configs.get(ctx.gh, owner, name)
+    return cfg
+
+
+async def _done(ctx: Context, report: Report, steps: list[Step]) -> set[str]:
+    reports = Reports(ctx.store)
+    return {s.key for s in steps if await reports.action_result(f"timer:{report.id}:{s.key}") is not None}
+
+
+async def _plan(ctx: Context, report: Report, policy: Policy, name: str, now: float) -> float | None:
+    """When timer `name` should next run (None: never)."""
+    if name == "update":
+        timeline = await Reports(ctx.store).timeline(report.id)
+        return next_update(policy, report.state, report.severity, last_heard(timeline, report.created_at))
+    steps = target_steps(policy, report) if name == "targets" else countdown_steps(policy, report)
+    step, upcoming = due_and_next(steps, now, await _done(ctx, report, steps))
+    return now if step is not None else upcoming
 
 
 async def reschedule(ctx: Context, report: Report) -> None:
-    """Set or clear the report's pending jobs after a change that matters."""
-    return None
+    """Set or clear the report's pending timers after a change that matters."""
+    if not report.is_open or not reachable(report) or ctx.gh is None:
+        for name in NAMES:
+            await ctx.queue.cancel(_key(name, report.id))
+        return
+    policy = Policy.from_config((await _config(ctx, report))["policy"])
+    now = ctx.clock.now()
+    for name in NAMES:
+        at = await _plan(ctx, report, policy, name, now)
+        if at is None:
+            await ctx.queue.cancel(_key(name, report.id))
+            continue
+        if report.paused_until and report.paused_until > at:
+            at = report.paused_until
+        await ctx.queue.schedule(TIMER, {"report_id": report.id, "timer": name}, run_at=at,
+                                 singleton_key=_key(name, report.id), installation_id=report.installation_id)
+
+
+async def run_timer(payload: dict[str, Any], ctx: Context) -> None:
+    """A timer is due: do its one due step, then set it again."""
+    reports = Reports(ctx.store)
+    report = await reports.get(int(payload["report_id"]))
+    if report is None or not report.is_open:
+        return
+    now = ctx.clock.now()
+    if report.paused_until and report.paused_until > now:
+        await reschedule(ctx, report)
+        return
+    cfg = await _config(ctx, report)
+    policy = Policy.from_config(cfg["policy"])
+    name = payload["timer"]
+    if name == "update":
+        timeline = await reports.timeline(report.id)
+        due = next_update(policy, report.state, report.severity, last_heard(timeline, report.created_at))
+        if due <= now:
+            following = policy.after(now, policy.update_interval(report.state, report.severity))
+            await outreach.tell_reporter(ctx, report, key=f"timer:{report.id}:update:{int(due)}",
+                                         template="status_update", next_update=iso(following)[:10])
+            report = await reports.update(report.id, now=now, event="status-update", actor="secbot")
+    else:
+        steps = target_steps(policy, report) if name == "targets" else countdown_steps(policy, report)
+        step, _ = due_and_next(steps, now, await _done(ctx, report, steps))
+        if step is not None:
+            await _perform(ctx, report, step, cfg)
+    await reschedule(ctx, report)
+
+
+async def _perform(ctx: Context, report: Report, step: Step, cfg: dict[str, Any]) -> None:
+    reports = Reports(ctx.store)
+    key = f"timer:{report.id}:{step.key}"
+    team = cfg["security_team"]
+    org = report.repo.split("/", 1)[0]
+    if step.kind == "escalate-assignees":
+        mentions = [f"@{u}" for u in team["users"]]
+    elif step.kind == "escalate-team":
+        mentions = [f"@{org}/{t}" for t in team["teams"]] or [f"@{u}" for u in team["users"]]
+    else:
+        mentions = []
+    body = render("timer_" + step.kind.split("-")[0], step=step.kind, target=step.detail.get("target"),
+                  due=iso(step.detail.get("due") or step.detail.get("deadline")), days=step.detail.get("days"),
+                  mentions=mentions, report=outreach.view(report))
+    await outreach.tell_maintainers(ctx, report, key=key, body=body)
+    # Mark the earlier steps of this target done too: after downtime only the latest is sent.
+    await reports.record_action(key, report.id, {"at": step.at}, ctx.clock.now())
+    await reports.update(report.id, now=ctx.clock.now(), event="reminder" if step.kind == "remind" else step.kind,
+                         actor="secbot", detail={"step": step.key})
 
 
 async def describe(ctx: Context, report: Report) -> list[str]:
-    """Human lines about the report's pending timers."""
-    return []
+    """Human lines about the report's pending timers, for `/sec status`."""
+    if not report.is_open or ctx.gh is None:
+        return []
+    policy = Policy.from_config((await _config(ctx, report))["policy"])
+    now = ctx.clock.now()
+    lines = []
+    labels = {"update": "next update to the reporter", "targets": "next response-target check",
+              "countdown": "next disclosure-deadline warning"}
+    for name in NAMES:
+        at = await _plan(ctx, report, policy, name, now)
+        if at is not None:
+            lines.append(f"{labels[name]}: {iso(max(at, now))}")
+    deadline = policy.after(report.created_at, policy.disclosure_after)
+    lines.append(f"disclosure deadline: {iso(deadline)}")
+    return lines

@@ -1,0 +1,121 @@
+"""Response targets and cadences as numbers: pure functions of a report, its timeline and the clock.
+
+Durations come from the repository's `policy:` config. "N working days" counts days that are in
+`working_days`, in the policy's time zone, keeping the time of day (a report at Friday 16:00 with
+"2 working days" is due Tuesday 16:00).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import zoneinfo
+from collections.abc import Mapping
+from typing import Any
+
+from bot.config import WEEKDAYS, Duration
+
+DAY = 86400.0
+# Events after which the reporter has just heard from the project.
+REPORTER_HEARD = {"reported", "acknowledged", "accepted", "rejected", "eta", "fixed", "update-sent", "status-update",
+                  "published"}
+COUNTDOWN_DAYS = (30, 14, 7, 1)
+
+
+@dataclasses.dataclass(frozen=True)
+class Policy:
+    acknowledge_within: Duration
+    triage_within: Duration
+    update_every: Mapping[str, Duration]
+    disclosure_after: Duration
+    working_days: frozenset[int]
+    tz: zoneinfo.ZoneInfo
+
+    @classmethod
+    def from_config(cls, policy: Mapping[str, Any]) -> "Policy":
+        return cls(
+            acknowledge_within=Duration.parse(policy["acknowledge_within"]),
+            triage_within=Duration.parse(policy["triage_within"]),
+            update_every={k: Duration.parse(v) for k, v in policy["update_every"].items()},
+            disclosure_after=Duration.parse(policy["disclosure_after"]),
+            working_days=frozenset(WEEKDAYS.index(d) for d in policy["working_days"]),
+            tz=zoneinfo.ZoneInfo(policy["timezone"]),
+        )
+
+    def after(self, start: float, span: Duration) -> float:
+        """`start` plus `span`, counting only working days for working-day spans."""
+        when = start + span.seconds
+        days = span.working_days
+        if not days:
+            return when
+        local = dt.datetime.fromtimestamp(when, self.tz)
+        whole, part = int(days), days - int(days)
+        while whole > 0:
+            local = _next_day(local, self.tz)
+            if local.weekday() in self.working_days:
+                whole -= 1
+        result = local.timestamp() + part * DAY
+        return result
+
+    def update_interval(self, state: str, severity: str | None) -> Duration:
+        if state in ("new", "acknowledged"):
+            return self.update_every["untriaged"]
+        return self.update_every.get(severity or "medium", self.update_every["medium"])
+
+
+def _next_day(local: dt.datetime, tz: zoneinfo.ZoneInfo) -> dt.datetime:
+    """The same wall-clock time on the next calendar day (DST-safe)."""
+    naive = local.replace(tzinfo=None) + dt.timedelta(days=1)
+    return naive.replace(tzinfo=tz)
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """One thing a timer does at a time: `kind` names it, `key` makes it happen once."""
+
+    at: float
+    kind: str  # update | remind | escalate-assignees | escalate-team | countdown
+    key: str
+    detail: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def last_heard(timeline: list[Mapping[str, Any]], created_at: float) -> float:
+    times = [e["at"] for e in timeline if e["kind"] in REPORTER_HEARD]
+    return max(times) if times else created_at
+
+
+def next_update(policy: Policy, state: str, severity: str | None, heard: float) -> float:
+    return policy.after(heard, policy.update_interval(state, severity))
+
+
+def target_steps(policy: Policy, report: Any) -> list[Step]:
+    """Reminders before a response target slips, and escalations after (each step once)."""
+    steps: list[Step] = []
+    targets = []
+    if report.acknowledged_at is None and report.accepted_at is None:
+        targets.append(("acknowledge", policy.after(report.created_at, policy.acknowledge_within)))
+    if report.accepted_at is None:
+        targets.append(("triage", policy.after(report.created_at, policy.triage_within)))
+    for name, due in targets:
+        span = max(3600.0, due - report.created_at)
+        steps += [
+            Step(due - span * 0.25, "remind", f"{name}:remind", {"target": name, "due": due}),
+            Step(due, "escalate-assignees", f"{name}:escalate-1", {"target": name, "due": due}),
+            Step(due + span * 0.5, "escalate-team", f"{name}:escalate-2", {"target": name, "due": due}),
+        ]
+    return sorted(steps, key=lambda s: s.at)
+
+
+def countdown_steps(policy: Policy, report: Any) -> list[Step]:
+    deadline = policy.after(report.created_at, policy.disclosure_after)
+    return [Step(deadline - days * DAY, "countdown", f"countdown:{days}", {"days": days, "deadline": deadline})
+            for days in COUNTDOWN_DAYS if deadline - days * DAY > report.created_at]
+
+
+def due_and_next(steps: list[Step], now: float, done: set[str]) -> tuple[Step | None, float | None]:
+    """The one step to perform now (the latest overdue one: after downtime, no burst), and when
+    the next one is due."""
+    pending = [s for s in steps if s.key not in done]
+    overdue = [s for s in pending if s.at <= now]
+    upcoming = [s.at for s in pending if s.at > now]
+    return (overdue[-1] if overdue else None), (min(upcoming) if upcoming else None)
