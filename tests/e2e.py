@@ -72,12 +72,12 @@ class Harness:
         self._emu_cm = run_emulator(self.state)
         self.emu = await self._emu_cm.__aenter__()
         self.payloads = self.emu.payloads
-        settings = make_settings(
+        values = dict(
             app_id=str(self.state.app_id), private_key=Secret(self.state.private_key_pem),
             webhook_secret=Secret(self.state.webhook_secret), api_url=self.emu.base_url,
             database_url=f"sqlite+aiosqlite:///{self.tmp_path / 'e2e.db'}", poll_interval=0.02, retry_seconds=0.2,
-            **self.settings_overrides,
         )
+        settings = make_settings(**{**values, **self.settings_overrides})
         self.settings = settings
         await self.start()
         return self
