@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from bot.store import tables
 from bot.store.tables import metadata
 
-__all__ = ["Store", "tables", "metadata"]
+__all__ = ["Store", "DirectStatement", "tables", "metadata"]
 
 T = TypeVar("T")
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=10000",
@@ -36,30 +36,58 @@ class Store:
         # An in-memory database is private to its connection: a second connection would see another.
         on_file = self.dialect == "sqlite" and database not in ("", ":memory:") and not database.startswith("file:")
         self._direct = _DirectWriter(database) if on_file else None
+        self._direct_pending: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = []
+        self._direct_flusher: asyncio.Task[None] | None = None
 
     @property
     def direct(self) -> bool:
         """True when `write_direct` is available (SQLite on a file)."""
         return self._direct is not None
 
-    async def write_direct(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `fn(connection)` in one write transaction on SQLite's dedicated writer thread.
+    def compile_direct(self, stmt: Any, column_keys: Sequence[str] | None = None) -> "DirectStatement":
+        """Compile a SQLAlchemy statement once, for running it on the direct writer."""
+        return DirectStatement(stmt, self.engine.dialect, column_keys)
 
-        For hot paths (webhook intake): one thread round trip per transaction instead of one
-        per statement, and no SQLAlchemy on the way. Queued behind the same lock as `write`, so
-        the two never wait on each other in SQLite's busy handler. Same PRAGMAs, so a commit
-        is as durable as one made through the engine (WAL, synchronous=FULL).
+    async def write_direct(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `fn(connection)` in a write transaction on SQLite's dedicated writer thread.
+
+        For the queue's hot paths (intake, claims, completions): no SQLAlchemy on the way and one
+        thread round trip per transaction instead of one per statement. Calls that arrive while
+        a transaction is under way are run together in the next one (group commit), each in its
+        own savepoint, so one failing call rolls back only its own work; every result is handed
+        out only after the COMMIT, with the same PRAGMAs as the engine's connections (WAL,
+        synchronous=FULL). Queued behind the same lock as `write`, so the two never wait on each
+        other in SQLite's busy handler.
         """
-        assert self._direct is not None and self._write_lock is not None, "SQLite on a file only"
-        async with self._write_lock:
-            fut = asyncio.get_running_loop().run_in_executor(self._direct.thread, self._direct.run, fn)
-            try:
-                return await asyncio.shield(fut)
-            except asyncio.CancelledError:
-                # Keep the lock until the thread is done with the transaction.
-                with contextlib.suppress(Exception):
-                    await fut
-                raise
+        assert self._direct is not None, "SQLite on a file only (see `direct`)"
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._direct_pending.append((fn, fut))
+        if self._direct_flusher is None or self._direct_flusher.done():
+            self._direct_flusher = asyncio.create_task(self._flush_direct(), name="secbot-sqlite-commit")
+        return await asyncio.shield(fut)  # a cancelled caller's work still commits or fails as a whole
+
+    async def _flush_direct(self) -> None:
+        assert self._direct is not None and self._write_lock is not None
+        loop = asyncio.get_running_loop()
+        while self._direct_pending:
+            batch, self._direct_pending = self._direct_pending, []
+            async with self._write_lock:
+                work = loop.run_in_executor(self._direct.thread, self._direct.run, [f for f, _ in batch])
+                try:
+                    outcomes = await asyncio.shield(work)
+                except asyncio.CancelledError:
+                    with contextlib.suppress(Exception):
+                        await work  # hold the lock until the thread is done with the transaction
+                    raise
+                except Exception as exc:  # noqa: BLE001 - BEGIN or COMMIT failed: nobody's work is stored
+                    outcomes = [(False, exc)] * len(batch)
+            for (_, fut), (ok, value) in zip(batch, outcomes):
+                if fut.done():
+                    continue
+                if ok:
+                    fut.set_result(value)
+                else:
+                    fut.set_exception(value)
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -88,6 +116,8 @@ class Store:
         return cls(engine)
 
     async def close(self) -> None:
+        if self._direct_flusher is not None:
+            await asyncio.gather(self._direct_flusher, return_exceptions=True)
         if self._direct is not None:
             await asyncio.get_running_loop().run_in_executor(self._direct.thread, self._direct.close)
             self._direct.thread.shutdown()
@@ -137,6 +167,29 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("secbot_write") else "BEGIN")
 
 
+class DirectStatement:
+    """A statement built with SQLAlchemy, compiled once to SQLite's SQL and positional parameters.
+
+    The same statement object runs through the engine elsewhere (PostgreSQL), so both paths
+    execute the same SQL; here the values come from `args(params)` in the compiled order.
+    """
+
+    def __init__(self, stmt: Any, dialect: Any, column_keys: Sequence[str] | None = None) -> None:
+        compiled = stmt.compile(dialect=dialect, column_keys=list(column_keys) if column_keys else None)
+        self.sql = str(compiled)
+        self.keys = tuple(compiled.positiontup or ())
+        self._defaults = dict(compiled.params)  # values the statement fixed itself
+
+    def args(self, params: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(params[k] if k in params else self._defaults[k] for k in self.keys)
+
+    def rows(self, conn: sqlite3.Connection, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Execute and return the rows (RETURNING) as dicts."""
+        cur = conn.execute(self.sql, self.args(params))
+        names = [d[0] for d in cur.description or ()]
+        return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
 class _DirectWriter:
     """One sqlite3 connection owned by one thread, opened on first use."""
 
@@ -145,22 +198,31 @@ class _DirectWriter:
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="secbot-sqlite-writer")
         self._conn: sqlite3.Connection | None = None
 
-    def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    def run(self, calls: Sequence[Callable[[sqlite3.Connection], Any]]) -> list[tuple[bool, Any]]:
+        """One transaction for all `calls`, each in a savepoint: (True, result) or (False, error)."""
         if self._conn is None:
             conn = sqlite3.connect(self.database, isolation_level=None, check_same_thread=False)
             for pragma in SQLITE_PRAGMAS:
                 conn.execute(pragma)
             self._conn = conn
         conn = self._conn
+        outcomes: list[tuple[bool, Any]] = []
         conn.execute("BEGIN IMMEDIATE")
         try:
-            result = fn(conn)
+            for fn in calls:
+                conn.execute("SAVEPOINT call")
+                try:
+                    outcomes.append((True, fn(conn)))
+                except Exception as exc:  # noqa: BLE001 - handed to that caller alone
+                    conn.execute("ROLLBACK TO call")
+                    outcomes.append((False, exc))
+                conn.execute("RELEASE call")
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        return result
+        return outcomes
 
     def close(self) -> None:
         if self._conn is not None:
