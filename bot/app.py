@@ -10,6 +10,7 @@ from aiohttp import web
 from gidgethub import routing
 
 from bot import logs, metrics, setup_page, webhook
+from bot.budget import Budget
 from bot.clock import Clock, SystemClock
 from bot.context import ConfigCache, Services
 from bot.dispatch import Dispatcher, JobHandler
@@ -82,6 +83,8 @@ async def _github(app: web.Application) -> AsyncIterator[None]:
             session, app_id=settings.app_id, private_key_pem=settings.private_key.get(),
             base_url=settings.api_url, clock=app[CLOCK], dry_run=settings.dry_run,
         )
+        app[GITHUB].budget = Budget(app[STORE], app[CLOCK], per_minute=settings.writes_per_minute,
+                                    per_hour=settings.writes_per_hour)
     yield
     await session.close()
 

@@ -10,6 +10,8 @@
 - 5xx answers are retried with back-off; secondary rate limits and 429s are waited out when
   the wait is short, otherwise `RateLimited` puts the job back in the queue until the reset.
 - In dry-run mode nothing but GETs reaches GitHub: each write is logged and answered locally.
+- Content-creating requests of an installation draw on its budget (`GitHubApp.budget`, see
+  bot/budget.py); one that does not fit raises `RateLimited` before it is sent.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import jwt as pyjwt
 from cryptography.hazmat.primitives import serialization
 
 from bot import logs
+from bot.budget import Budget, is_content_creation
 from bot.clock import Clock, parse_iso
 from bot.errors import RateLimited
 
@@ -72,6 +75,8 @@ class GitHubApp:
         self.calls: collections.Counter[tuple[str, int]] = collections.Counter()
         self.token_requests: collections.Counter[int] = collections.Counter()
         self.dry_run_writes: list[tuple[str, str]] = []
+        # Content-creation budget per installation (bot/budget.py); set where the app is built.
+        self.budget: Budget | None = None
 
     # -- credentials -------------------------------------------------------------------------
 
@@ -142,6 +147,7 @@ class _Client(gidgethub.aiohttp.GitHubAPI):
             log.info("dry run: would call GitHub", extra={"method": method, "path": path,
                                                           "installation": self.installation_id})
             return 200, {"content-type": "application/json; charset=utf-8"}, b"{}"
+        await self._take_budget(method, url, body)
         tried_new_token = False
         for attempt in range(1, MAX_TRIES + 1):
             headers["authorization"] = await self._authorization()
@@ -169,6 +175,18 @@ class _Client(gidgethub.aiohttp.GitHubAPI):
                                                            "installation": self.installation_id})
             await self.sleep(wait)
         raise AssertionError("unreachable")
+
+    async def _take_budget(self, method: str, url: str, body: bytes) -> None:
+        """Count a content-creating request in the installation's budget, or defer the job."""
+        budget = self.app.budget
+        if budget is None or self.installation_id is None:
+            return
+        path = url[len(self.app.base_url):] if url.startswith(self.app.base_url) else url
+        if not is_content_creation(method, path, body):
+            return
+        until = await budget.take(self.installation_id)
+        if until is not None:
+            raise RateLimited(until, "content-creation budget")
 
 
 def _is_rate_limit(status: int, headers: Mapping[str, str]) -> bool:

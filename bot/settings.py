@@ -177,6 +177,8 @@ class Settings:
     github_url: str = DEFAULT_GITHUB_URL
     public_url: str | None = None
     env_file: str = DEFAULT_ENV_FILE
+    writes_per_minute: int = 72  # content-creating requests per installation (bot/budget.py)
+    writes_per_hour: int = 450
 
     @property
     def setup_mode(self) -> bool:
@@ -244,6 +246,8 @@ class Settings:
             github_url=github_url,
             public_url=public_url,
             env_file=env.get("SECBOT_ENV_FILE") or DEFAULT_ENV_FILE,
+            writes_per_minute=_int(env, "SECBOT_WRITES_PER_MINUTE", 72, 1, 10_000),
+            writes_per_hour=_int(env, "SECBOT_WRITES_PER_HOUR", 450, 1, 1_000_000),
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

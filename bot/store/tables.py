@@ -141,3 +141,14 @@ facts = sa.Table(
     sa.Column("value", sa.Text, nullable=False),
     sa.Column("expires_at", sa.Float, nullable=False),
 )
+
+# Content-creation budget (bot/budget.py): writes counted per installation in fixed windows.
+# One row per installation, window length (60 or 3600 s) and window start; ended windows are pruned.
+write_budget = sa.Table(
+    "write_budget",
+    metadata,
+    sa.Column("installation_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("span", sa.Integer, primary_key=True, autoincrement=False),  # window length in seconds
+    sa.Column("window_start", sa.BigInteger, primary_key=True, autoincrement=False),  # epoch s, a multiple of span
+    sa.Column("count", sa.Integer, nullable=False),
+)
