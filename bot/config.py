@@ -77,6 +77,23 @@ FORMATS.checks("duration")(_is_duration)
 FORMATS.checks("timezone")(_is_timezone)
 
 
+TEMPLATE_DESCRIPTIONS = {
+    "redirect": "Reply to a vulnerability report filed in public (never quotes it).",
+    "beg_bounty": "Reply to a likely beg-bounty report filed in public.",
+    "advisory_ack": "Immediate acknowledgement of a private report, on its advisory.",
+    "advisory_beg_bounty": "Reply to a private report that looks like beg bounty.",
+    "acknowledged": "To the reporter after `/sec ack`.",
+    "accepted": "To the reporter after `/sec accept`.",
+    "rejected": "To the reporter after `/sec reject`.",
+    "eta": "To the reporter after `/sec eta`.",
+    "fixed": "To the reporter after `/sec fixed`.",
+    "status_update": "Scheduled status update to the reporter.",
+    "published": "Thanks and credit to the reporter when the advisory is published.",
+    "public_published": "Comment closing the public issue a report came from, when its advisory is published.",
+    "announcement": "Announcement issue for a published advisory (with `announcements.enabled`).",
+}
+
+
 def _dur(default: str, description: str) -> dict[str, Any]:
     return {"type": ["string", "number"], "format": "duration", "default": default, "description": description}
 
@@ -192,6 +209,11 @@ SCHEMA: dict[str, Any] = _obj(
                 "enabled": {"type": "boolean", "default": False, "description": "Open an announcement issue when an advisory is published."},
                 "labels": {"type": "array", "items": {"type": "string"}, "default": ["security", "announcement"], "description": "Labels of the announcement issue."},
             },
+        ),
+        "templates": _obj(
+            "Your own wording for the messages people read (Jinja2, sandboxed; same variables as the built-in templates in Secbot's templates/ folder). Leave a key out to keep the built-in text.",
+            {name: {"type": ["string", "null"], "maxLength": 20000, "default": None, "description": desc}
+             for name, desc in TEMPLATE_DESCRIPTIONS.items()},
         ),
         "channel_check": _obj(
             "Checking that the repository's private reporting channel works.",

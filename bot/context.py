@@ -123,6 +123,14 @@ class Context:
     def dry_run(self) -> bool:
         return bool(self.gh.dry_run) if self.gh is not None else self.services.settings.dry_run
 
+    async def config_for(self, full_name: str) -> dict[str, Any]:
+        """Another repository's effective config (for jobs, which have no event repository)."""
+        if self.gh is None:
+            return repo_config.defaults()
+        owner, name = full_name.split("/", 1)
+        cfg, _ = await self.services.configs.get(self.gh, owner, name)
+        return cfg
+
     async def config(self) -> dict[str, Any]:
         """The repository's effective config (defaults where the file says nothing or is wrong)."""
         if self._config is None:

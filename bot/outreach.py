@@ -32,7 +32,8 @@ def advisory_of(report: Report) -> str | None:
 
 async def tell_reporter(ctx: Context, report: Report, *, key: str, template: str, **context: Any) -> str:
     """Send the reporter a templated message, once per `key`; returns where it went."""
-    body = render(template, report=view(report), **context)
+    cfg = await ctx.config_for(report.repo)
+    body = render(template, cfg["templates"].get(template), report=view(report), **context)
     ghsa = advisory_of(report)
     if ghsa is None and report.linked_report_id:
         linked = await Reports(ctx.store).get(report.linked_report_id)

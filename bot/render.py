@@ -7,11 +7,12 @@ only mention a template can make is an explicit `mention` of a login, once.
 
 from __future__ import annotations
 
+import logging
 import re
 from importlib import resources
 from typing import Any
 
-from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 _ZWJ = "\u200d"
@@ -61,16 +62,29 @@ class Renderer:
         self.env.filters["mention"] = mention
         self.env.filters["quiet"] = quiet
 
-    def render(self, name: str, **context: Any) -> str:
-        text = self.env.get_template(f"{name}.md").render(**context)
+    def render(self, name: str, override: str | None = None, **context: Any) -> str:
+        """Render template `name`, or a repository's own wording for it (`override`).
+
+        An override that fails (a syntax error, an unknown variable, a sandbox violation) is
+        logged by name and the built-in template is used instead.
+        """
+        text = None
+        if override:
+            try:
+                text = self.env.from_string(override).render(**context)
+            except TemplateError:
+                logging.getLogger("secbot.render").warning(
+                    "a repository's template override failed; the built-in one is used", extra={"template": name})
+        if text is None:
+            text = self.env.get_template(f"{name}.md").render(**context)
         return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
 _default: Renderer | None = None
 
 
-def render(name: str, **context: Any) -> str:
+def render(name: str, override: str | None = None, **context: Any) -> str:
     global _default
     if _default is None:
         _default = Renderer()
-    return _default.render(name, **context)
+    return _default.render(name, override, **context)

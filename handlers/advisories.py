@@ -135,7 +135,7 @@ async def on_advisory_published(event: sansio.Event, ctx: Context) -> None:
     await outreach.tell_reporter(ctx, report, key=f"published:{report.id}", template="published", url=url,
                                  credited=credited)
     for public in await _public_sources(ctx, report):
-        await _close_public_issue(ctx, public, url)
+        await _close_public_issue(ctx, public, url, cfg)
     if cfg["announcements"]["enabled"]:
         await _announce(ctx, report, adv, url, cfg)
     await outreach.sync_tracker(ctx, report, cfg)
@@ -157,13 +157,14 @@ async def _public_sources(ctx: Context, report: Report) -> list[Report]:
     return found
 
 
-async def _close_public_issue(ctx: Context, public: Report, url: str) -> None:
+async def _close_public_issue(ctx: Context, public: Report, url: str, cfg: dict[str, Any] | None = None) -> None:
     number = public.issue_number
     if number is None:
         return
     await actions.comment_once(ctx, key=f"public-published:{public.id}", kind="published", report_id=public.id,
                                number=number, repo=public.repo,
-                               body=render("public_published", url=url, reporter=public.reporter))
+                               body=render("public_published", (cfg or {}).get("templates", {}).get("public_published"), url=url,
+                                           reporter=public.reporter))
     owner, name = public.repo.split("/", 1)
     assert ctx.gh is not None
     await ctx.gh.patch("/repos/{owner}/{repo}/issues/{issue_number}",
@@ -178,7 +179,7 @@ async def _announce(ctx: Context, report: Report, adv: dict[str, Any], url: str,
         return
     patched = ", ".join(v.get("patched_versions") or "" for v in adv.get("vulnerabilities") or [] if v.get("patched_versions"))
     credited = ", ".join(c["login"] for c in adv.get("credits") or [])
-    body = render("announcement", summary=adv.get("summary") or adv["ghsa_id"], url=url, severity=adv.get("severity"),
+    body = render("announcement", cfg["templates"].get("announcement"), summary=adv.get("summary") or adv["ghsa_id"], url=url, severity=adv.get("severity"),
                   patched=patched or report.fixed_version, credited=credited)
     assert ctx.gh is not None
     made = await ctx.gh.post("/repos/{owner}/{repo}/issues", ctx.repo(), data={

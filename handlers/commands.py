@@ -271,7 +271,7 @@ async def hide(ctx: Context, report: Report, cfg: dict[str, Any]) -> None:
         repo = ctx.data["repository"]
         owner, name = repo["full_name"].split("/", 1)
         channel = await private_channel(ctx, owner, name, repo["html_url"])
-        body = render("redirect", reporter=report.reporter, channel=channel.as_dict(), hidden=True,
+        body = render("redirect", cfg["templates"].get("redirect"), reporter=report.reporter, channel=channel.as_dict(), hidden=True,
                       source=report.source, ghsa_id=report.draft_ghsa_id,
                       advisory_url=f"{repo['html_url']}/security/advisories/{report.draft_ghsa_id}",
                       bounty_policy=cfg["beg_bounty"]["bounty_policy"])

@@ -97,7 +97,7 @@ async def act(ctx: Context, report: Report, cfg: dict[str, Any], *, hide: bool) 
         report = await hide_report(ctx, report, cfg)
     channel = await private_channel(ctx, owner, name, repo["html_url"])
     template = "redirect" if report.verdict == "vulnerability" else "beg_bounty"
-    body = render(template, reporter=report.reporter, channel=channel.as_dict(), hidden=report.hidden,
+    body = render(template, cfg["templates"].get(template), reporter=report.reporter, channel=channel.as_dict(), hidden=report.hidden,
                   source=report.source, ghsa_id=report.draft_ghsa_id,
                   advisory_url=_advisory_url(repo, report.draft_ghsa_id),
                   bounty_policy=cfg["beg_bounty"]["bounty_policy"])

@@ -33,10 +33,7 @@ def reachable(report: Report) -> bool:
 
 
 async def _config(ctx: Context, report: Report) -> dict[str, Any]:
-    assert ctx.gh is not None
-    owner, name = report.repo.split("/", 1)
-    cfg, _ = await ctx.services.configs.get(ctx.gh, owner, name)
-    return cfg
+    return await ctx.config_for(report.repo)
 
 
 async def _done(ctx: Context, report: Report, steps: list[Step]) -> set[str]:

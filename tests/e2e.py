@@ -113,17 +113,18 @@ class Harness:
         return await self.emu.deliver(event, payload, delivery_id=delivery_id)
 
     async def settle(self, timeout: float = 15.0) -> None:
-        """Wait until every job has finished; with a frozen clock, until none is running or due
-        (later ones wait for `advance`)."""
+        """Wait until no job is running or due, nor (with the real clock) waiting to be retried.
+
+        Timers set for later stay queued; with a frozen clock, `advance` makes them due."""
         queue = self.services.queue
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
-            if self.clock is not None:
-                if await queue.busy() == 0:
+            if await queue.busy() == 0:
+                if self.clock is not None:
                     return
-            else:
-                counts = await queue.counts()
-                if counts["queued"] == 0 and counts["running"] == 0:
+                # With the real clock, wait for retries too (jobs put back after a failure), but
+                # not for timers set for later.
+                if not [j for j in await queue.list(state="queued") if j.last_error is not None]:
                     return
             assert asyncio.get_running_loop().time() < deadline, f"jobs did not settle: {await queue.counts()}"
             await asyncio.sleep(0.02)

@@ -152,3 +152,22 @@ async def test_beg_bounty_reports_get_their_own_reply(h: Harness) -> None:
     await h.settle()
     [comment] = h.state.comments(REPO, issue["number"])
     assert "scanner" in comment["body"] and "does not pay bug bounties" in comment["body"]
+
+
+async def test_a_repository_can_word_the_redirect_itself(h: Harness) -> None:
+    h.state.put_file(REPO, ".github/secbot.yml",
+                     "templates:\n  redirect: |\n    Merci {{ reporter | mention }} ! Please use {{ channel.url }}.\n")
+    issue = h.state.open_issue(REPO, title=VULN_TITLE, body=VULN_BODY, user=REPORTER)
+    await h.deliver("issues", h.payloads.issues("opened", REPO, issue["number"], REPORTER))
+    await h.settle()
+    [comment] = h.state.comments(REPO, issue["number"])
+    assert comment["body"].startswith(f"Merci @{REPORTER} ! Please use https://github.com/{REPO}/security/advisories/new.")
+
+
+async def test_a_broken_override_falls_back_to_the_built_in_text(h: Harness) -> None:
+    h.state.put_file(REPO, ".github/secbot.yml", "templates:\n  redirect: '{{ report.secret_text }} {% if %}'\n")
+    issue = h.state.open_issue(REPO, title=VULN_TITLE, body=VULN_BODY, user=REPORTER)
+    await h.deliver("issues", h.payloads.issues("opened", REPO, issue["number"], REPORTER))
+    await h.settle()
+    [comment] = h.state.comments(REPO, issue["number"])
+    assert "thank you for taking the time" in comment["body"] and "override failed" in h.logs.text()
