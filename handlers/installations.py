@@ -9,6 +9,7 @@ from gidgethub import routing, sansio
 
 from bot.context import Context
 from bot.store.tables import installation_repos, installations
+from handlers import watchdog
 
 router = routing.Router()
 
@@ -58,6 +59,7 @@ async def on_installation_created(event: sansio.Event, ctx: Context) -> None:
     await _save_installation(ctx, event.data["installation"])
     await _save_repos(ctx, event.data["installation"]["id"], event.data.get("repositories") or [], removed=False)
     ctx.log.info("installed", extra={"repositories": len(event.data.get("repositories") or [])})
+    await watchdog.schedule_sweep(ctx, event.data["installation"]["id"])
 
 
 @router.register("installation", action="deleted")
@@ -86,6 +88,7 @@ async def on_installation_repositories(event: sansio.Event, ctx: Context) -> Non
     await _save_installation(ctx, inst)
     await _save_repos(ctx, inst["id"], event.data.get("repositories_added") or [], removed=False)
     await _save_repos(ctx, inst["id"], event.data.get("repositories_removed") or [], removed=True)
+    await watchdog.schedule_sweep(ctx, inst["id"])
 
 
 async def active_repos(ctx: Context, installation_id: int) -> list[str]:
