@@ -12,7 +12,8 @@ nothing, so Secbot polls, cheaply:
   never once it is closed.
 - `advisory_sweep` (one per installation, singleton `sweep:<installation id>`, every 6 hours): lists
   the triage advisories of each public repository and handles any that no webhook announced as
-  if `repository_advisory.reported` had arrived.
+  if `repository_advisory.reported` had arrived; and makes sure every open report with an
+  advisory has its poll pending (so a lost job or a suspension does not end the watch).
 
 The comments' `since` is GitHub's own clock (the newest `updated_at` seen), never ours, so clock
 skew cannot hide a comment, and the URL stays the same while nothing changes (so its ETag works).
@@ -340,10 +341,10 @@ async def run_sweep(payload: Any, ctx: Context) -> None:
             rctx = repo_context(ctx, full_name, installation_id, "repository_advisory",
                                 {"action": "reported", "repository_advisory": adv, "sender": adv.get("author")})
             await on_advisory_reported(rctx.event, rctx)
-            report = await reports.by_key(advisory_key(full_name, adv["ghsa_id"]))
-            if report is not None:
-                found += 1
-                await schedule_poll(rctx, report)
+            found += 1
+        for report in await reports.list(repo=full_name):
+            if report.is_open and outreach.advisory_of(report) and report.installation_id == installation_id:
+                await schedule_poll(ctx, report)  # a poll lost or stopped (suspension) comes back
     if found:
         ctx.log.info("advisory sweep found unannounced private reports", extra={"reports": found})
     await _schedule_by(ctx, SWEEP, {"installation_id": installation_id}, sweep_key(installation_id),

@@ -235,6 +235,21 @@ async def test_a_sweep_finds_a_report_no_webhook_announced_and_acknowledges_it_o
     assert not any(r.path.startswith("/repos/octo-org/security-inbox/") for r in h.state.requests)  # private
 
 
+async def test_a_sweep_brings_back_the_poll_of_an_open_report(h: Harness) -> None:
+    await h.deliver("installation", h.payloads.installation("created", INSTALLATION))
+    await settle(h)
+    ghsa, rep = await report(h)
+    await poll(h, rep)
+    await h.services.queue.cancel(poll_key(rep.id))  # lost
+    await sweep(h)
+    [job] = await queued_polls(h, rep)
+    assert job.run_at == pytest.approx(h.services.clock.now() + watchdog.ACTIVE_EVERY, abs=60)
+    h.state.update_advisory(REPO, ghsa, {"state": "closed"}, actor=MAINTAINER)
+    await poll(h, rep)
+    await sweep(h)
+    assert await queued_polls(h, rep) == []  # closed reports are not brought back
+
+
 async def test_repositories_added_are_swept(h: Harness) -> None:
     ghsa, _ = await report(h, announce=False)
     added = h.payloads.installation_repositories("added", INSTALLATION, added=[REPO])
