@@ -52,7 +52,10 @@ async def _plan(ctx: Context, report: Report, policy: Policy, name: str, now: fl
 
 
 async def reschedule(ctx: Context, report: Report) -> None:
-    """Set or clear the report's pending timers after a change that matters."""
+    """Set or clear the report's pending timers (and its advisory watchdog) after a change that matters."""
+    from handlers import watchdog
+
+    await watchdog.schedule_poll(ctx, report)
     if not report.is_open or not reachable(report) or ctx.gh is None:
         for name in NAMES:
             await ctx.queue.cancel(_key(name, report.id))
