@@ -48,7 +48,7 @@ async def tell_reporter(ctx: Context, report: Report, *, key: str, template: str
                 raise
             ctx.log.warning("advisory comments are not available here; the message goes to the tracker",
                             extra={"report": report.id, "status": exc.status_code})
-    if report.tracker_repo and report.tracker_number:
+    if await tracker_ok(ctx, report):
         note = render("tracker_relay", message=body)
         await actions.comment_once(ctx, key=key, kind="to-reporter", report_id=report.id, body=note,
                                    number=report.tracker_number, repo=report.tracker_repo)
@@ -59,7 +59,7 @@ async def tell_reporter(ctx: Context, report: Report, *, key: str, template: str
 
 async def tell_maintainers(ctx: Context, report: Report, *, key: str, body: str) -> str:
     """A note for maintainers in the report's private places (tracker issue, else the advisory)."""
-    if report.tracker_repo and report.tracker_number:
+    if await tracker_ok(ctx, report):
         await actions.comment_once(ctx, key=key, kind="to-maintainers", report_id=report.id, body=body,
                                    number=report.tracker_number, repo=report.tracker_repo)
         return "tracker"
@@ -83,6 +83,18 @@ def view(report: Report) -> dict[str, Any]:
         "eta": report.eta, "fixed_version": report.fixed_version, "reject_reason": report.reject_reason,
         "created": (iso(report.created_at) or "")[:10],
     }
+
+
+async def tracker_ok(ctx: Context, report: Report) -> bool:
+    """Whether the report has a tracking issue that may be written to now (its repository is
+    still private: checked before every write, a conditional GET that is free when unchanged)."""
+    if not (report.tracker_repo and report.tracker_number):
+        return False
+    if await tracker_is_private(ctx, report.tracker_repo):
+        return True
+    ctx.log.warning("the tracker repository is not private: Secbot writes nothing there",
+                    extra={"tracker": report.tracker_repo})
+    return False
 
 
 async def tracker_is_private(ctx: Context, full_name: str) -> bool:

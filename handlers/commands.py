@@ -36,6 +36,8 @@ async def on_command_comment(event: sansio.Event, ctx: Context) -> None:
     level = await permission(ctx, login)
     member = await in_security_team(ctx, login, cfg)
     place, found = await reports_at(ctx, ctx.full_name or "", issue["number"])
+    if place == "tracker" and not await outreach.tracker_is_private(ctx, ctx.full_name or ""):
+        place = "public"  # the tracker was made public: answer as on any public page
     where = Where(place=place, number=issue["number"], comment_id=comment["id"], repo=ctx.full_name or "")
     reports = Reports(ctx.store)
     for cmd in commands:
@@ -121,7 +123,9 @@ async def run(ctx: Context, cmd: Command, where: Where, found: list[Report], log
         await react(ctx, where, "+1")
         return "done"
     outcome, message = "done", None
-    for report in found:
+    reports = Reports(ctx.store)
+    for stale in found:
+        report = await reports.get(stale.id) or stale  # an earlier command of the comment may have moved it
         try:
             message = await apply(ctx, report, cmd, login, cfg, key)
         except Refused as exc:
@@ -177,8 +181,8 @@ async def apply(ctx: Context, report: Report, cmd: Command, actor: str, cfg: dic
 
         users = list(args["users"])
         await add_collaborators(ctx, report, users, [])
-        if report.tracker_repo and report.tracker_number:
-            await actions.add_assignees(ctx, report.tracker_number, users, repo=report.tracker_repo)
+        if await outreach.tracker_ok(ctx, report):
+            await actions.add_assignees(ctx, report.tracker_number or 0, users, repo=report.tracker_repo)
         await reports.update(report.id, now=now, event="assigned", actor=actor, detail={"users": users})
         answer = "Assigned: " + ", ".join(users) + "."
     elif verb == "eta":

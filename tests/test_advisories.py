@@ -88,6 +88,20 @@ async def test_a_public_tracker_gets_nothing(h: Harness) -> None:
     assert "not private" in h.logs.text()
 
 
+async def test_a_tracker_made_public_later_gets_nothing_more(h: Harness) -> None:
+    ghsa = await report(h)
+    number = tracker_number(h)
+    before = len(h.state.comments(TRACKER, number))
+    body_before = h.state.issue(TRACKER, number)["body"]
+    h.state.repo(TRACKER).data["private"] = False
+    await command(h, TRACKER, number, MAINTAINER, "/sec accept high\n/sec status")
+    assert h.state.advisory(REPO, ghsa)["state"] == "draft"  # the command still worked
+    assert len(h.state.comments(TRACKER, number)) == before + 1  # only the maintainer's own comment
+    assert h.state.issue(TRACKER, number)["body"] == body_before
+    messages = reporter_messages(h, ghsa)
+    assert any("accepted" in m for m in messages) and "**Status of" in messages[-1] and "accepted" in messages[-1]
+
+
 async def test_the_whole_life_every_message_once_even_when_each_delivery_comes_twice(h: Harness) -> None:
     ghsa = await report(h, twice=True)
     number = tracker_number(h)
@@ -220,3 +234,46 @@ def test_secbot_reports_json_lists_the_reports(tmp_path: Path) -> None:
         "repo": REPO, "source": "advisory", "reporter": REPORTER, "state": "new"}
     assert row["ghsa_id"].startswith("GHSA-") and "severity" in row and "id" in row and "number" in row
     assert SECRET not in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("setup", "text", "check"),
+    [
+        ("/sec accept medium", "/sec fixed v2.0.0-rc.1", lambda r: r.state == "fixed" and r.fixed_version == "v2.0.0-rc.1"),
+        ("/sec pause", "/sec resume", lambda r: r.paused_until is None),
+    ],
+)
+async def test_fixed_and_resume_need_their_first_step_and_a_maintainer(h: Harness, setup: str, text: str, check) -> None:  # type: ignore[no-untyped-def]
+    await report(h)
+    number = tracker_number(h)
+    await command(h, TRACKER, number, MAINTAINER, setup)
+    h.state.set_permission(TRACKER, "bystander", "read")
+    before = await Reports(h.services.store).list()
+    await command(h, TRACKER, number, "bystander", text)
+    assert await Reports(h.services.store).list() == before
+    await command(h, TRACKER, number, MAINTAINER, text)
+    [rep] = await Reports(h.services.store).list()
+    assert check(rep)
+
+
+async def test_status_and_help_are_answered_to_anyone_who_can_read_the_tracker(h: Harness) -> None:
+    await report(h)
+    number = tracker_number(h)
+    h.state.set_permission(TRACKER, "bystander", "read")
+    await command(h, TRACKER, number, "bystander", "/sec status\n/sec help")
+    bodies = [c["body"] for c in h.state.comments(TRACKER, number)[-2:]]
+    assert "Status of" in bodies[0] and "/sec accept" in bodies[1]
+
+
+async def test_lifecycle_commands_on_the_public_issue_answer_only_with_a_reaction(h: Harness) -> None:
+    issue = h.state.open_issue(REPO, title="RCE via crafted PNG", user=REPORTER,
+                               body="Sending a crafted PNG with a huge zTXt chunk overflows the heap; remote code execution.")
+    await h.deliver("issues", h.payloads.issues("opened", REPO, issue["number"], REPORTER))
+    await h.settle()
+    ghsa = await report(h)  # linked to the public issue
+    bot_before = len([c for c in h.state.comments(REPO, issue["number"]) if c["user"]["login"].endswith("[bot]")])
+    await command(h, REPO, issue["number"], MAINTAINER, "/sec accept critical\n/sec status")
+    bot_after = [c for c in h.state.comments(REPO, issue["number"]) if c["user"]["login"].endswith("[bot]")]
+    assert len(bot_after) == bot_before  # a reaction, no words: the state stays private
+    assert "Status of" not in public_text(h)
+    assert any("accepted" in m for m in reporter_messages(h, ghsa))
