@@ -85,6 +85,12 @@ class Metrics:
         for state, n in await report_counts(store):
             reports.add_metric([state], n)
         families.append(reports)
+        missed = CounterMetricFamily(
+            "secbot_missed_targets", "Response targets that slipped (first escalation sent), by target.",
+            labels=["target"])
+        for target, n in await missed_targets(store):
+            missed.add_metric([target], n)
+        families.append(missed)
         if github is not None:
             calls = CounterMetricFamily("secbot_github_calls", "Requests made to GitHub's API by this process, "
                                         "by method and status (dry-run writes are not made, so not counted).",
@@ -127,6 +133,19 @@ async def report_counts(store: Any) -> list[tuple[str, int]]:
     stmt = sa.select(tables.reports.c.state, sa.func.count()).group_by(tables.reports.c.state)
     async with store.engine.connect() as conn:
         return sorted((str(state), int(n)) for state, n in await conn.execute(stmt))
+
+
+async def missed_targets(store: Any) -> list[tuple[str, int]]:
+    """Escalations recorded in the reports' timelines: one per target that slipped."""
+    events = tables.report_events
+    stmt = (sa.select(events.c.detail, sa.func.count()).where(events.c.kind == "escalate-assignees")
+            .group_by(events.c.detail))
+    found = {"acknowledge": 0, "triage": 0}
+    async with store.engine.connect() as conn:
+        for detail, n in await conn.execute(stmt):
+            target = "acknowledge" if detail and '"acknowledge:' in detail else "triage"
+            found[target] += int(n)
+    return sorted(found.items())
 
 
 def delivery_outcome(request: web.Request, response: web.StreamResponse) -> str:

@@ -201,3 +201,15 @@ async def test_two_replicas_on_postgresql_post_each_scheduled_message_once(tmp_p
             await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(
                 sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await admin.close()
+
+
+async def test_missed_targets_show_in_the_metrics(h: Harness) -> None:
+    await report(h)
+    await run_days(h, 3)  # the acknowledge target slips
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http:
+        async with http.get(str(h.server.make_url("/metrics"))) as resp:
+            text = await resp.text()
+    assert 'secbot_missed_targets_total{target="acknowledge"} 1.0' in text
+    assert 'secbot_missed_targets_total{target="triage"} 0.0' in text
