@@ -54,6 +54,7 @@ async def test_public_vulnerability_report_gets_one_redirect_comment_labels_and_
     assert "outsider-no-push" in h.logs.text()
     assert SECRET_MARK not in public_writes_text(h)
     assert SECRET_MARK not in h.logs.text() and "extract_all" not in h.logs.text()
+    assert {r.api_version for r in h.state.requests} == {"2022-11-28"}  # pinned on every request
 
 
 async def test_redirect_costs_at_most_four_calls_once_config_and_channel_are_cached(h: Harness) -> None:

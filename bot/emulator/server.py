@@ -802,7 +802,8 @@ async def _dispatch(request: web.Request) -> web.StreamResponse:
     raw_path = request.raw_path.split("?", 1)[0]
     query_multi = parse_qs(request.query_string, keep_blank_values=True)
     raw_body = await request.read()
-    record = RecordedRequest(request.method, raw_path, query_multi, None, 0, None)
+    record = RecordedRequest(request.method, raw_path, query_multi, None, 0, None,
+                             api_version=request.headers.get("X-GitHub-Api-Version"))
     state.requests.append(record)
     rate_key, resource = "anonymous", "core"
 

@@ -71,6 +71,7 @@ class RecordedRequest:
     status: int
     installation_id: int | None
     operation_id: str | None = None
+    api_version: str | None = None  # the X-GitHub-Api-Version header, if one was sent
 
 
 @dataclass
