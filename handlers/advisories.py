@@ -117,7 +117,14 @@ async def on_advisory_published(event: sansio.Event, ctx: Context) -> None:
     report = await reports.by_key(advisory_key(repo["full_name"], adv["ghsa_id"])) or await _by_draft(ctx, adv["ghsa_id"])
     if report is None:
         return  # an advisory the maintainers wrote themselves: nothing to follow
-    cfg = await ctx.config()
+    await mark_published(ctx, report, adv, actor=(adv.get("publisher") or {}).get("login"))
+
+
+async def mark_published(ctx: Context, report: Report, adv: dict[str, Any], *, actor: str | None) -> Report:
+    """Everything publication means for a report, each step once: the webhook and the watchdog's
+    poll may both see it."""
+    reports = Reports(ctx.store)
+    cfg = await ctx.config_for(report.repo)
     if report.state != PUBLISHED:
         try:
             next_state(report.state, "publish")
@@ -125,12 +132,11 @@ async def on_advisory_published(event: sansio.Event, ctx: Context) -> None:
             ctx.log.info("advisory published for a closed report", extra={"report": report.id})
         try:
             report = await reports.update(report.id, now=ctx.clock.now(), state=PUBLISHED, closed_at=ctx.clock.now(),
-                                          event="published", actor=(adv.get("publisher") or {}).get("login"),
-                                          expect_state=report.state)
+                                          event="published", actor=actor, expect_state=report.state)
         except StateChanged:
             report = await reports.get(report.id) or report  # a twin delivery got there first
-    web = html_url(ctx.services.settings.api_url)
-    url = adv.get("html_url") or f"{web}/{repo['full_name']}/security/advisories/{adv['ghsa_id']}"
+    url = adv.get("html_url") or (
+        f"{html_url(ctx.services.settings.api_url)}/{report.repo}/security/advisories/{adv['ghsa_id']}")
     credited = ", ".join(f"{c['login']} ({c['type']})" for c in adv.get("credits") or [] if c.get("login") == report.reporter)
     await outreach.tell_reporter(ctx, report, key=f"published:{report.id}", template="published", url=url,
                                  credited=credited)
@@ -138,8 +144,9 @@ async def on_advisory_published(event: sansio.Event, ctx: Context) -> None:
         await _close_public_issue(ctx, public, url, cfg)
     if cfg["announcements"]["enabled"]:
         await _announce(ctx, report, adv, url, cfg)
-    await outreach.sync_tracker(ctx, report, cfg)
+    report = await outreach.sync_tracker(ctx, report, cfg)
     await schedule_followups(ctx, report)
+    return report
 
 
 async def _by_draft(ctx: Context, ghsa_id: str) -> Report | None:

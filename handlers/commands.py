@@ -33,15 +33,23 @@ async def on_command_comment(event: sansio.Event, ctx: Context) -> None:
         return
     cfg = await ctx.config()
     login = author["login"]
-    level = await permission(ctx, login)
-    member = await in_security_team(ctx, login, cfg)
     place, found = await reports_at(ctx, ctx.full_name or "", issue["number"])
     if place == "tracker" and not await outreach.tracker_is_private(ctx, ctx.full_name or ""):
         place = "public"  # the tracker was made public: answer as on any public page
     where = Where(place=place, number=issue["number"], comment_id=comment["id"], repo=ctx.full_name or "")
+    await obey(ctx, commands, where=where, found=found, login=login, cfg=cfg,
+               key_prefix=f"cmd:{ctx.full_name}:{comment['id']}")
+
+
+async def obey(ctx: Context, commands: list[Command], *, where: "Where", found: list[Report], login: str,
+               cfg: dict[str, Any], key_prefix: str) -> None:
+    """Run a comment's commands, each once (claimed under `key_prefix:line`), refusing those its
+    author may not give."""
+    level = await permission(ctx, login)
+    member = await in_security_team(ctx, login, cfg)
     reports = Reports(ctx.store)
     for cmd in commands:
-        key = f"cmd:{ctx.full_name}:{comment['id']}:{cmd.line}"
+        key = f"{key_prefix}:{cmd.line}"
         if await reports.claim_action(key, ctx.job_id, ctx.clock.now()) is not None:
             continue
         if not may_run(cmd.verb, permission=level, login=login, team_users=cfg["security_team"]["users"],
@@ -51,7 +59,7 @@ async def on_command_comment(event: sansio.Event, ctx: Context) -> None:
         else:
             outcome = await run(ctx, cmd, where, found, login, cfg, key)
         await reports.record_action(key, None, {"verb": cmd.verb, "outcome": outcome}, ctx.clock.now())
-        ctx.log.info("command", extra={"verb": cmd.verb, "by": login, "outcome": outcome, "place": place})
+        ctx.log.info("command", extra={"verb": cmd.verb, "by": login, "outcome": outcome, "place": where.place})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,7 +164,7 @@ async def apply(ctx: Context, report: Report, cmd: Command, actor: str, cfg: dic
                                       actor=actor, expect_state=report.state)
         await outreach.tell_reporter(ctx, report, key=msg_key, template="acknowledged", actor=actor,
                                      next_update=None)
-        answer = f"Acknowledged. The reporter has been told."
+        answer = "Acknowledged. The reporter has been told."
     elif verb in ("accept", "severity"):
         fields: dict[str, Any] = {"severity": args.get("severity"), "cvss": args.get("cvss")}
         if verb == "accept":

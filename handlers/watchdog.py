@@ -31,13 +31,12 @@ from gidgethub import sansio
 
 from bot import outreach
 from bot.clock import parse_iso
-from bot.commands import may_run, parse
+from bot.commands import parse
 from bot.context import Context
 from bot.github import html_url
-from bot.lifecycle import ACKNOWLEDGED, NEW, PUBLISHED, REJECTED, Refused, next_state
-from bot.permissions import in_security_team, permission
+from bot.lifecycle import ACKNOWLEDGED, NEW, REJECTED, Refused, next_state
 from bot.queue import QUEUED
-from bot.reports import Report, Reports, StateChanged, advisory_key
+from bot.reports import Report, Reports, advisory_key
 from bot.store.tables import installation_repos, installations, jobs
 
 POLL = "advisory_poll"
@@ -225,33 +224,10 @@ async def follow_advisory(ctx: Context, report: Report, adv: dict[str, Any], mem
 
 
 async def mark_published(ctx: Context, report: Report, adv: dict[str, Any]) -> Report:
-    """What `handlers.advisories.on_advisory_published` does, for a publication seen by polling.
+    """A publication seen by polling: the same steps, and once-only keys, as the webhook's."""
+    from handlers.advisories import mark_published as publish
 
-    The same once-only keys, so the webhook and the poll together still act once.
-    """
-    from handlers import schedule
-    from handlers.advisories import _announce, _close_public_issue, _public_sources
-
-    reports = Reports(ctx.store)
-    cfg = await ctx.config()
-    if report.state != PUBLISHED:
-        try:
-            report = await reports.update(report.id, now=ctx.clock.now(), state=PUBLISHED, closed_at=ctx.clock.now(),
-                                          event="published", actor=(adv.get("publisher") or {}).get("login") or ACTOR,
-                                          expect_state=report.state)
-        except StateChanged:
-            report = await reports.get(report.id) or report  # the webhook got there first
-    url = adv.get("html_url") or f"{html_url(ctx.services.settings.api_url)}/{report.repo}/security/advisories/{adv['ghsa_id']}"
-    credited = ", ".join(f"{c['login']} ({c['type']})" for c in adv.get("credits") or [] if c.get("login") == report.reporter)
-    await outreach.tell_reporter(ctx, report, key=f"published:{report.id}", template="published", url=url,
-                                 credited=credited)
-    for public in await _public_sources(ctx, report):
-        await _close_public_issue(ctx, public, url, cfg)
-    if cfg["announcements"]["enabled"]:
-        await _announce(ctx, report, adv, url, cfg)
-    report = await outreach.sync_tracker(ctx, report, cfg)
-    await schedule.reschedule(ctx, report)
-    return report
+    return await publish(ctx, report, adv, actor=(adv.get("publisher") or {}).get("login") or ACTOR)
 
 
 async def read_comments(ctx: Context, report: Report, ghsa: str, memory: dict[str, Any]) -> bool:
@@ -259,7 +235,7 @@ async def read_comments(ctx: Context, report: Report, ghsa: str, memory: dict[st
 
     Updates `memory["since"]`; returns whether someone other than a bot commented.
     """
-    from handlers.commands import Where, refuse, run
+    from handlers.commands import Where, obey
 
     assert ctx.gh is not None
     owner, name = report.repo.split("/", 1)
@@ -281,7 +257,6 @@ async def read_comments(ctx: Context, report: Report, ghsa: str, memory: dict[st
     read = set(memory.get("read") or ())
     fresh = [c for c in comments if not _by_bot(c) and c["id"] not in read]
     memory["read"] = (list(memory.get("read") or ()) + [c["id"] for c in fresh])[-MAX_READ:]
-    reports = Reports(ctx.store)
     where = Where(place="advisory", repo=report.repo, ghsa_id=ghsa)
     cfg: dict[str, Any] | None = None
     for comment in sorted(fresh, key=lambda c: (parse_iso(c["created_at"]), c["id"])):
@@ -289,22 +264,8 @@ async def read_comments(ctx: Context, report: Report, ghsa: str, memory: dict[st
         if not commands:
             continue
         cfg = cfg or await ctx.config()
-        login = comment["user"]["login"]
-        level = await permission(ctx, login)
-        member = await in_security_team(ctx, login, cfg)
-        for cmd in commands:
-            key = f"cmd:{report.repo}:advisory-comment:{comment['id']}:{cmd.line}"
-            if await reports.claim_action(key, ctx.job_id, ctx.clock.now()) is not None:
-                continue
-            if not may_run(cmd.verb, permission=level, login=login, team_users=cfg["security_team"]["users"],
-                           team_member=member):
-                await refuse(ctx, where, login)
-                outcome = "refused"
-            else:
-                current = await reports.get(report.id) or report
-                outcome = await run(ctx, cmd, where, [current], login, cfg, key)
-            await reports.record_action(key, None, {"verb": cmd.verb, "outcome": outcome}, ctx.clock.now())
-            ctx.log.info("command", extra={"verb": cmd.verb, "by": login, "outcome": outcome, "place": "advisory"})
+        await obey(ctx, commands, where=where, found=[report], login=comment["user"]["login"], cfg=cfg,
+                   key_prefix=f"cmd:{report.repo}:advisory-comment:{comment['id']}")
     return bool(fresh)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e import INSTALLATION, MAINTAINER, REPO, REPORTER, Harness
+from tests.e2e import MAINTAINER, REPO, REPORTER, Harness
 
 VULN_TITLE = "Path traversal in archive extraction allows writing outside the target dir"
 VULN_BODY = """\

@@ -24,7 +24,6 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
