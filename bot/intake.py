@@ -29,7 +29,7 @@ class Intake:
         self._pending.append((row, fut))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
-        return await asyncio.shield(fut)
+        return await fut  # cancelling the wait cancels only this future: the row is still stored
 
     async def _flush(self) -> None:
         while self._pending:

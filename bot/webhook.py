@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from urllib.parse import parse_qs
 
 import orjson
@@ -26,10 +27,15 @@ def signature_ok(secret: bytes, body: bytes, header: str | None) -> bool:
     return hmac.compare_digest(expected, header[len("sha256="):].strip().lower())
 
 
+def _answer(status: int, data: dict[str, object]) -> web.Response:
+    return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
+
+
 async def receive(request: web.Request) -> web.Response:
     from bot.app import INTAKE, SETTINGS  # the keys live with the app factory
 
-    settings = request.app[SETTINGS]
+    app = request.app
+    settings = app[SETTINGS]
     length = request.content_length
     if length is not None and length > settings.max_body_bytes:
         return _json_error(413, "payload too large (GitHub sends at most 25 MB)")
@@ -38,12 +44,13 @@ async def receive(request: web.Request) -> web.Response:
     except web.HTTPRequestEntityTooLarge:
         return _json_error(413, "payload too large (GitHub sends at most 25 MB)")
     assert settings.webhook_secret is not None  # serve refuses to start without it
-    if not signature_ok(settings.webhook_secret.get().encode(), body, request.headers.get("X-Hub-Signature-256")):
+    headers = request.headers
+    if not signature_ok(settings.webhook_secret.get().encode(), body, headers.get("X-Hub-Signature-256")):
         log.warning("refused a delivery with a missing or wrong signature",
-                    extra={"delivery": request.headers.get("X-GitHub-Delivery", "")[:80], "remote": request.remote})
+                    extra={"delivery": headers.get("X-GitHub-Delivery", "")[:80], "remote": request.remote})
         return _json_error(401, "missing or invalid X-Hub-Signature-256")
-    event = request.headers.get("X-GitHub-Event", "")
-    delivery = request.headers.get("X-GitHub-Delivery", "")
+    event = headers.get("X-GitHub-Event", "")
+    delivery = headers.get("X-GitHub-Delivery", "")
     if not event or not delivery or len(delivery) > 80 or len(event) > 60:
         return _json_error(400, "X-GitHub-Event and X-GitHub-Delivery headers are required")
     try:
@@ -54,22 +61,26 @@ async def receive(request: web.Request) -> web.Response:
         return _json_error(400, "the body is not valid JSON")
     if not isinstance(data, dict):
         return _json_error(400, "the body must be a JSON object")
-    bound = log.bind(delivery=delivery, event=event, action=data.get("action"))
-    if event == "ping":
-        bound.info("ping", extra={"hook": (data.get("hook") or {}).get("id")})
-        return web.json_response({"ok": True, "pong": delivery})
     action = data.get("action")
+    if event == "ping":
+        _bound(delivery, event, action).info("ping", extra={"hook": (data.get("hook") or {}).get("id")})
+        return _answer(200, {"ok": True, "pong": delivery})
     name = f"{event}.{action}" if isinstance(action, str) else event
     installation = data.get("installation")
     installation_id = installation.get("id") if isinstance(installation, dict) else None
-    intake = request.app[INTAKE]
+    intake = app[INTAKE]
     try:
         new = await intake.submit(intake.queue.delivery_row(delivery, name[:80], installation_id, body))
     except Exception as exc:  # noqa: BLE001 - the store is down: GitHub records a failure we can redeliver
-        bound.error("could not store a delivery", extra={"error": describe_error(exc)})
+        _bound(delivery, event, action).error("could not store a delivery", extra={"error": describe_error(exc)})
         return _json_error(503, "could not store the delivery; please redeliver")
     if not new:
-        bound.info("duplicate delivery ignored")
-        return web.json_response({"delivery": delivery, "queued": False, "duplicate": True}, status=200)
-    bound.debug("delivery stored", extra={"installation": installation_id})
-    return web.json_response({"delivery": delivery, "queued": True}, status=202)
+        _bound(delivery, event, action).info("duplicate delivery ignored")
+        return _answer(200, {"delivery": delivery, "queued": False, "duplicate": True})
+    if log.isEnabledFor(logging.DEBUG):  # the common case: bind a logger only when it will write
+        _bound(delivery, event, action).debug("delivery stored", extra={"installation": installation_id})
+    return _answer(202, {"delivery": delivery, "queued": True})
+
+
+def _bound(delivery: str, event: str, action: object) -> logs.Bound:
+    return log.bind(delivery=delivery, event=event, action=action)
