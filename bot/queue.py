@@ -93,6 +93,7 @@ class Queue:
         backoff_base: float = 5.0,
         backoff_cap: float = 3600.0,
         rng: random.Random | None = None,
+        linger: float = 0.002,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -102,6 +103,8 @@ class Queue:
         self.backoff_cap = backoff_cap
         self._rng = rng or random.Random()
         self._compiled: dict[str, DirectStatement] = {}
+        # SQLite: how long claims and completions may wait to share a commit with webhook intake.
+        self.linger = linger
         self._claim = self._claim_statement()
 
     # -- adding work -------------------------------------------------------------------------
@@ -201,7 +204,8 @@ class Queue:
         params = {"now": now, "until": now + self.lease_seconds, "owner": owner, "limit": limit}
         if self.store.direct:
             claim = self._direct("claim", lambda: self._claim)
-            found: list[Any] = await self.store.write_direct(lambda conn: claim.rows(conn, params))
+            found: list[Any] = await self.store.write_direct(lambda conn: claim.rows(conn, params),
+                                                             linger=self.linger)
         else:
             async with self.store.write() as conn:
                 found = [r._mapping for r in (await conn.execute(self._claim, params)).all()]
@@ -281,7 +285,7 @@ class Queue:
             def run(conn: Any) -> set[int]:
                 return {job_id for job_id, p in params if conn.execute(one.sql, p).rowcount == 1}
 
-            return await self.store.write_direct(run)
+            return await self.store.write_direct(run, linger=self.linger)
         by_owner: dict[str | None, list[int]] = {}
         for job in done:
             by_owner.setdefault(job.lease_owner, []).append(job.id)

@@ -45,6 +45,7 @@ class Workers:
         self.completed = 0
         self._done: list[tuple[Job, asyncio.Future[bool]]] = []
         self._completer: asyncio.Task[None] | None = None
+        self._settling: set[int] = set()  # handlers done, outcome being stored
 
     def wake(self) -> None:
         """New work was stored: look now instead of at the next poll."""
@@ -78,7 +79,9 @@ class Workers:
 
     async def _loop(self) -> None:
         while not self._stopping:
-            free = self.concurrency - len(self._inflight)
+            # A job whose handlers have returned no longer takes a slot while its outcome is
+            # stored: the claim for its successor then shares that commit (Store.write_direct).
+            free = self.concurrency - len(self._inflight) + len(self._settling)
             claimed: list[Job] = []
             if free > 0:
                 try:
@@ -98,7 +101,11 @@ class Workers:
     async def _run_one(self, job: Job) -> None:
         bound = log.bind(job=job.id, kind=job.kind, delivery=job.delivery_id, event=job.event, attempt=job.attempts)
         try:
-            await self.run(job)
+            try:
+                await self.run(job)
+            finally:
+                self._settling.add(job.id)
+                self._wake.set()
         except asyncio.CancelledError:
             raise
         except RateLimited as exc:
@@ -115,6 +122,7 @@ class Workers:
                 bound.warning("job finished after its lease was lost; another worker owns it now")
         finally:
             self._inflight.pop(job.id, None)
+            self._settling.discard(job.id)
             self._wake.set()
 
     async def _complete(self, job: Job) -> bool:
@@ -126,7 +134,7 @@ class Workers:
         self._done.append((job, fut))
         if self._completer is None or self._completer.done():
             self._completer = asyncio.create_task(self._store_completions(), name="secbot-complete")
-        return await asyncio.shield(fut)
+        return await fut
 
     async def _store_completions(self) -> None:
         while self._done:

@@ -131,3 +131,21 @@ async def test_a_batch_with_a_repeated_delivery_id_stores_it_once(store: Store, 
     rows = [q.delivery_row(d, "e", None, b"{}") for d in ("a", "b", "a")]
     assert await q.add_deliveries(rows) == {"a", "b"}
     assert sorted(j.delivery_id for j in await q.list()) == ["a", "b"]
+
+
+async def test_sqlite_calls_sharing_a_commit_fail_alone(databases: object, clock: FrozenClock) -> None:
+    store, _, _ = await databases.open("sqlite")  # type: ignore[attr-defined]
+    assert store.direct
+    q = make_queue(store, clock)
+
+    def broken(conn: object) -> None:
+        conn.execute("INSERT INTO jobs (kind) VALUES ('missing columns')")  # type: ignore[attr-defined]
+
+    results = await asyncio.gather(
+        q.add_deliveries([q.delivery_row("a", "e", None, b"{}")]),
+        store.write_direct(broken),
+        q.add_deliveries([q.delivery_row("b", "e", None, b"{}")]),
+        return_exceptions=True,
+    )
+    assert results[0] == {"a"} and results[2] == {"b"} and isinstance(results[1], Exception)
+    assert sorted(j.delivery_id for j in await q.list()) == ["a", "b"]

@@ -36,7 +36,8 @@ class Store:
         # An in-memory database is private to its connection: a second connection would see another.
         on_file = self.dialect == "sqlite" and database not in ("", ":memory:") and not database.startswith("file:")
         self._direct = _DirectWriter(database) if on_file else None
-        self._direct_pending: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = []
+        self._direct_pending: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any], float]] = []
+        self._direct_now = asyncio.Event()  # set when a call that may not linger is waiting
         self._direct_flusher: asyncio.Task[None] | None = None
 
     @property
@@ -48,7 +49,7 @@ class Store:
         """Compile a SQLAlchemy statement once, for running it on the direct writer."""
         return DirectStatement(stmt, self.engine.dialect, column_keys)
 
-    async def write_direct(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    async def write_direct(self, fn: Callable[[sqlite3.Connection], T], *, linger: float = 0.0) -> T:
         """Run `fn(connection)` in a write transaction on SQLite's dedicated writer thread.
 
         For the queue's hot paths (intake, claims, completions): no SQLAlchemy on the way and one
@@ -58,21 +59,31 @@ class Store:
         out only after the COMMIT, with the same PRAGMAs as the engine's connections (WAL,
         synchronous=FULL). Queued behind the same lock as `write`, so the two never wait on each
         other in SQLite's busy handler.
+
+        With `linger`, work that nobody is waiting on to answer a request (the workers' claims and
+        completions) waits up to that many seconds for a call without one to share its commit,
+        instead of spending an fsync of its own while webhooks are arriving.
         """
         assert self._direct is not None, "SQLite on a file only (see `direct`)"
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._direct_pending.append((fn, fut))
+        self._direct_pending.append((fn, fut, linger))
+        if not linger:
+            self._direct_now.set()
         if self._direct_flusher is None or self._direct_flusher.done():
             self._direct_flusher = asyncio.create_task(self._flush_direct(), name="secbot-sqlite-commit")
-        return await asyncio.shield(fut)  # a cancelled caller's work still commits or fails as a whole
+        return await fut  # a cancelled caller's work still commits or fails with the rest
 
     async def _flush_direct(self) -> None:
         assert self._direct is not None and self._write_lock is not None
         loop = asyncio.get_running_loop()
         while self._direct_pending:
+            if all(linger for _, _, linger in self._direct_pending):
+                self._direct_now.clear()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._direct_now.wait(), min(x for _, _, x in self._direct_pending))
             batch, self._direct_pending = self._direct_pending, []
             async with self._write_lock:
-                work = loop.run_in_executor(self._direct.thread, self._direct.run, [f for f, _ in batch])
+                work = loop.run_in_executor(self._direct.thread, self._direct.run, [f for f, _, _ in batch])
                 try:
                     outcomes = await asyncio.shield(work)
                 except asyncio.CancelledError:
@@ -81,7 +92,7 @@ class Store:
                     raise
                 except Exception as exc:  # noqa: BLE001 - BEGIN or COMMIT failed: nobody's work is stored
                     outcomes = [(False, exc)] * len(batch)
-            for (_, fut), (ok, value) in zip(batch, outcomes):
+            for (_, fut, _), (ok, value) in zip(batch, outcomes):
                 if fut.done():
                     continue
                 if ok:
