@@ -38,6 +38,7 @@ class Store:
         self._direct = _DirectWriter(database) if on_file else None
         self._direct_pending: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any], float]] = []
         self._direct_now = asyncio.Event()  # set when a call that may not linger is waiting
+        self._direct_last_now = float("-inf")
         self._direct_flusher: asyncio.Task[None] | None = None
 
     @property
@@ -62,13 +63,14 @@ class Store:
 
         With `linger`, work that nobody is waiting on to answer a request (the workers' claims and
         completions) waits up to that many seconds for a call without one to share its commit,
-        instead of spending an fsync of its own while webhooks are arriving.
+        instead of spending an fsync of its own, while webhooks are arriving (not otherwise).
         """
         assert self._direct is not None, "SQLite on a file only (see `direct`)"
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._direct_pending.append((fn, fut, linger))
         if not linger:
             self._direct_now.set()
+            self._direct_last_now = asyncio.get_running_loop().time()
         if self._direct_flusher is None or self._direct_flusher.done():
             self._direct_flusher = asyncio.create_task(self._flush_direct(), name="secbot-sqlite-commit")
         return await fut  # a cancelled caller's work still commits or fails with the rest
@@ -77,7 +79,9 @@ class Store:
         assert self._direct is not None and self._write_lock is not None
         loop = asyncio.get_running_loop()
         while self._direct_pending:
-            if all(linger for _, _, linger in self._direct_pending):
+            # Linger only while webhooks are arriving: with none in the last 50 ms, nothing is
+            # coming to share a commit with, and waiting would only slow the workers down.
+            if all(linger for _, _, linger in self._direct_pending) and loop.time() - self._direct_last_now < 0.05:
                 self._direct_now.clear()
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._direct_now.wait(), min(x for _, _, x in self._direct_pending))
