@@ -109,8 +109,9 @@ class Workers:
         except asyncio.CancelledError:
             raise
         except RateLimited as exc:
-            bound.warning("job deferred by a rate limit", extra={"until": round(exc.until)})
-            await self._record(lambda: self.queue.defer(job, exc.until, describe_error(exc)))
+            until, reason = exc.until, describe_error(exc)
+            bound.warning("job deferred by a rate limit", extra={"until": round(until)})
+            await self._record(lambda: self.queue.defer(job, until, reason))
         except Exception as exc:  # noqa: BLE001 - recorded on the job, retried with back-off
             error = describe_error(exc)
             state = await self._record(lambda: self.queue.fail(job, error))
