@@ -129,6 +129,8 @@ class Context:
             return repo_config.defaults()
         owner, name = full_name.split("/", 1)
         cfg, _ = await self.services.configs.get(self.gh, owner, name)
+        if cfg.get("dry_run"):
+            self.gh.dry_run = True  # the repository asked for a dry run: its jobs write nothing either
         return cfg
 
     async def config(self) -> dict[str, Any]:

@@ -47,3 +47,18 @@ async def test_dry_run_sends_no_write_to_github_and_logs_each_write_it_would_mak
     assert ("POST", f"/repos/{REPO}/security-advisories") in dry  # hide: the private draft advisory
     assert all(m in ("POST", "PATCH", "PUT", "DELETE") for m, _ in dry)
     assert VULN_BODY not in h.logs.text()
+
+
+async def test_a_repositorys_own_dry_run_covers_private_reports_and_their_timers(tmp_path: Path) -> None:
+    async with Harness(tmp_path, frozen=True) as h:
+        h.state.put_file(REPO, ".github/secbot.yml",
+                         "dry_run: true\nsecurity_team:\n  users: [maint]\ntracker:\n  repo: security-inbox\n")
+        adv = h.state.report_vulnerability(REPO, summary="Auth bypass", description="details", user=REPORTER)
+        await h.deliver("repository_advisory", h.payloads.repository_advisory("reported", REPO, adv["ghsa_id"], REPORTER))
+        await h.settle()
+        for _ in range(40):  # ten days of timers and watchdog polls
+            await h.advance(6 * 3600)
+        assert h.writes() == []
+        assert h.state.advisory_comments(REPO, adv["ghsa_id"]) == []
+        assert any(m == "POST" for m, _ in h.services.github.dry_run_writes)
+    h.state.assert_no_violations()
