@@ -74,7 +74,8 @@ class GitHubApp:
         self.rate_limits: dict[int | None, gidgethub.sansio.RateLimit] = {}
         self.calls: collections.Counter[tuple[str, int]] = collections.Counter()
         self.token_requests: collections.Counter[int] = collections.Counter()
-        self.dry_run_writes: list[tuple[str, str]] = []
+        # The last writes dry-run mode held back (bounded: a dry run may last for months).
+        self.dry_run_writes: collections.deque[tuple[str, str]] = collections.deque(maxlen=1000)
         # Content-creation budget per installation (bot/budget.py); set where the app is built.
         self.budget: Budget | None = None
 
