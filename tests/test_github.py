@@ -99,7 +99,7 @@ async def test_dry_run_makes_no_writes(env, state: GitHubState) -> None:
     await app.client(1).post("/repos/{owner}/{repo}/issues/{issue_number}/comments",
                              {"owner": "org-a", "repo": "app", "issue_number": issue["number"]}, data={"body": "x"})
     assert state.comments(REPO_A, issue["number"]) == []
-    assert list(app.dry_run_writes) == [("POST", f"/repos/{REPO_A}/issues/{issue["number"]}/comments")]
+    assert list(app.dry_run_writes) == [("POST", f"/repos/{REPO_A}/issues/{issue['number']}/comments")]
 
 
 def test_graphql_endpoint_follows_the_api_url() -> None:
