@@ -100,7 +100,7 @@ class _Signal:
     pattern: re.Pattern[str]
     vuln: float
     beg: float
-    family: str  # "class" | "report" | "topic" | "beg" | "neg" | "payload"
+    family: str  # "class" | "report" | "plain" | "topic" | "beg" | "neg" | "payload"
     parts: tuple[tuple[str, re.Pattern[str]], ...]  # (literal every match must contain, branch)
 
     def search(self, text: str) -> bool:
@@ -133,12 +133,8 @@ def _skip_group(p: str, i: int) -> int:
     return i
 
 
-def _branches(pattern: str) -> list[tuple[str, str]]:
-    """Split a pattern at its top-level ``|`` into (required literal, branch) pairs.
-
-    A speed-up only: ``str.__contains__`` is far cheaper than a regex scan, and a branch whose
-    required literal is absent cannot match. A branch with no usable literal gets "" (always run).
-    """
+def _split_top(pattern: str) -> list[str]:
+    """The pattern's top-level ``|`` alternatives."""
     branches, start, i = [], 0, 0
     while i < len(pattern):
         c = pattern[i]
@@ -153,8 +149,34 @@ def _branches(pattern: str) -> list[tuple[str, str]]:
             start = i + 1
         i += 1
     branches.append(pattern[start:])
+    return branches
+
+
+def _distribute(branch: str) -> list[str] | None:
+    """``\\b(?:a|b)REST`` -> [``\\baREST``, ``\\bbREST``]; None when the branch does not start so."""
+    prefix = r"\b" if branch.startswith(r"\b") else ""
+    rest = branch[len(prefix):]
+    if not rest.startswith("(?:"):
+        return None
+    end = _skip_group(rest, 0)
+    if end < len(rest) and rest[end] in "?*+{":
+        return None
+    alts = _split_top(rest[3:end - 1])
+    if len(alts) < 2:
+        return None
+    return [prefix + alt + rest[end:] for alt in alts]
+
+
+def _branches(pattern: str, depth: int = 0) -> list[tuple[str, str]]:
+    """Split a pattern at its top-level ``|`` into (required literal, branch) pairs.
+
+    A speed-up only: ``str.__contains__`` is far cheaper than a regex scan, and a branch whose
+    required literal is absent cannot match. A branch that starts with a group of alternatives and
+    has no literal of its own is distributed over them (``(?:a|b)c`` = ``ac|bc``). A branch with no
+    usable literal gets "" (always run).
+    """
     anchors: list[tuple[str, str]] = []
-    for br in branches:
+    for br in _split_top(pattern):
         runs, cur, i = [], "", 0
         while i < len(br):
             c = br[i]
@@ -207,6 +229,13 @@ def _branches(pattern: str) -> list[tuple[str, str]]:
                 i = br.index("}", i) + 1
         runs.append(cur)
         best = max(runs, key=len)
+        if len(best) < 3 and depth < 2:
+            spread = _distribute(br)
+            if spread is not None:
+                parts = [a for alt in spread for a in _branches(alt, depth + 1)]
+                if all(lit for lit, _ in parts):
+                    anchors.extend(parts)
+                    continue
         anchors.append((best if len(best) >= 2 else "", br))
     return anchors
 
@@ -409,6 +438,7 @@ _BEG_SIGNALS: tuple[_Signal, ...] = tuple(
         ("scanner-finding:missing-header",
          r"(?:missing|absent|not set|lack of|no|without)\W+(?:\w+\W+){0,3}(?:security headers?|x-frame-options|content[- ]security[- ]policy|\bcsp\b header|hsts|strict-transport-security|x-content-type-options|x-xss-protection|referrer-policy|permissions-policy)"
          r"|(?:x-frame-options|strict-transport-security|x-content-type-options|x-xss-protection|referrer-policy|permissions-policy|security) headers? (?:is |are )?(?:missing|not (?:set|present|implemented|configured))"
+         r"|(?:x-frame-options|strict-transport-security|content-security-policy) (?:\w+ )?(?:est |is |ist )?(?:absent|manquant|fehlt)|(?:缺少|没有) ?(?:x-frame-options|hsts|安全头)"
          r"|cabeceras? de seguridad|cabe[cç]alhos? de seguran[cç]a|en-t[êe]tes? de s[ée]curit[ée]|sicherheitsheader|安全响应头|安全头",
          -1.0, 3.0),
         ("scanner-finding:email-auth",
@@ -420,7 +450,7 @@ _BEG_SIGNALS: tuple[_Signal, ...] = tuple(
          -1.0, 2.8),
         ("scanner-finding:self-xss", r"self[- ]?xss", -3.5, 3.0),
         ("scanner-finding:rate-limit",
-         r"(?:no|missing|lack of|without)\W+(?:\w+\W+){0,2}rate[- ]?limit|rate[- ]?limit(?:ing)? (?:is )?(?:missing|not (?:implemented|enforced|present))|(?:unlimited|no) (?:otp|login|password reset|contact form|newsletter) (?:attempts|requests|submissions)|\bno captcha\b|missing captcha",
+         r"(?:no|missing|lack of|without)\W+(?:\w+\W+){0,2}rate[- ]?limit|rate[- ]?limit(?:ing)? (?:is )?(?:missing|not (?:implemented|enforced|present))|(?:unlimited|no) (?:otp|login|password reset|contact form|newsletter) (?:attempts|requests|submissions)|\bno captcha\b|missing captcha|\bunlimited (?:\w+ )?attempts|\bnever blocked me|\btried \d+ (?:wrong )?passwords",
          -1.0, 2.6),
         ("scanner-finding:cookie-flags",
          r"cookies? (?:\w+ ){0,6}(?:without|missing|lacks?|lack|with no) (?:the )?(?:secure|httponly|samesite)|(?:secure|httponly|samesite) (?:flag|attribute) (?:is )?(?:not set|missing|absent)|missing (?:secure|httponly|samesite) (?:flag|attribute)",
@@ -495,7 +525,7 @@ _NEG_SIGNALS: tuple[_Signal, ...] = tuple(
          r"|\bmedication|\bpatients?\b|\bclinical",
          -2.4, -2.0),
         ("negative:test-or-docs",
-         r"\btypo\b|\bbroken link in (?:the )?docs|\bflaky test|\b(?:unit )?tests?(?: suite)? (?:fails?|failing)|only a test problem|\bci (?:is )?(?:failing|red|broken)|\bdocumentation (?:is )?(?:wrong|outdated|unclear)",
+         r"\btypo\b|\bbroken link in (?:the )?docs|\bflaky test|\b(?:unit )?tests?(?: suite)? (?:fails?|failing)|only a test problem|\bin the readme\b|\bdocs? example|\b(?:update|switch|fix) the docs|\bthe docs (?:show|use|say)|\bci (?:is )?(?:failing|red|broken)|\bdocumentation (?:is )?(?:wrong|outdated|unclear)",
          -1.5, -0.8),
     )
 )
@@ -518,7 +548,197 @@ _PAYLOAD_SIGNALS: tuple[_Signal, ...] = tuple(
     )
 )
 
-_ALL_SIGNALS = _CLASS_SIGNALS + _REPORT_SIGNALS + _TOPIC_SIGNALS + _BEG_SIGNALS + _NEG_SIGNALS + _PAYLOAD_SIGNALS
+def _any_of(heads: Iterable[str], tail: str = "") -> str:
+    """``h1TAIL|h2TAIL|...``: one top-level branch per head, so that each keeps its own literal."""
+    return "|".join(h + tail for h in heads)
+
+
+# Plain-language capability signals: what someone other than the author can do, or whose data is
+# exposed, described without the weakness's jargon name. Each weighs at most ~2, so one phrase
+# alone stays under the default threshold; two families together (a subject that is someone else
+# plus a capability, a stale credential plus a replay, a secret plus a response) reach it.
+_CAN = r"\b[^.\n?!]{0,50}?\b(?:can(?!'t| ?not)|could|is able to|are able to|gets?|got|sees?|receives?|will be able)\b"
+_PLAIN_SIGNALS: tuple[_Signal, ...] = tuple(
+    _s(name, pat, w, 0.0, "plain")
+    for name, pat, w in (
+        ("plain:anyone-can",
+         _any_of((r"\banyone", r"\banybody", r"\bwhoever", r"\bsomeone (?:else|who)", r"\bany (?:\w+[- ]?){0,2}?(?:users?|accounts?|members?|visitors?|guests?|customers?|tenants?)",
+                  r"\bany (?:web ?)?(?:page|website|site)", r"\bevery (?:\w+ )?user", r"\b(?:normal|plain|regular|read-only|guest) (?:\w+ )?(?:users?|accounts?|members?|role|tokens?)"), _CAN)
+         + r"|\blets? (?:anyone|anybody|everyone|any user|other users|guests) (?:\w+ ){0,2}?(?:join|see|read|access|download|post|log in|list|change|delete|take)|\bthe next (?:visitor|person|user) sees|\bguests? who (?:is|are) not|\bi'?m not a member|\bas a normal user"
+         r"|cualquier(?:a| usuario| persona) (?:\w+ )?pued|quien tenga|qualquer (?:pessoa|usu[aá]rio) (?:\w+ )?(?:consegue|pode)|n'importe qu(?:i|el utilisateur)"
+         r"|\bjeder (?:angemeldete )?(?:benutzer|nutzer)? ?kann|\bwer (?:\w+ ){1,4}hat, kann|chiunque|qualsiasi utente (?:\w+ )?pu[oò]|\biedere?(?: ingelogde)? gebruiker kan|\biedereen kan"
+         r"|ka[żz]dy(?: zalogowany)?(?: u[żz]ytkownik)? (?:\w+ )?mo[żz]e|ka[żz]dy, kto|herhangi bir kullan[ıi]c[ıi]|bilen herkes|herkes (?:\w+ ){0,3}(?:g[öo]nderebilir|g[öo]rebilir|okuyabilir)"
+         r"|任何(?:登录)?用户|任何人|普通(?:用户|账号)|誰でも|누구나|любой(?: пользователь)?(?:,| может| кто)|кто угодно",
+         1.5),
+        ("plain:other-party-data",
+         _any_of((r"\bsomeone else'?s?", r"\bsomebody else'?s?", r"\bother (?:people|persons?|users?|customers?|clients?|members?|tenants?|organi[sz]ations?|compan(?:y|ies)|accounts?)(?:'s?|s'|s)?",
+                  r"\banother (?:user|customer|client|company|organi[sz]ation|tenant|account|person|member)(?:'s)?"),
+                 r" (?:\w+ ){0,2}?(?:invoices?|data|files?|documents?|orders?|messages?|drafts?|posts?|comments?|profiles?|records?|rows|emails?|addresses|customer list|spreadsheets?|attachments?|account|dashboard|roles?|page|keys?|tokens?|repos?|repositories|projects?|builds?)\b")
+         + r"|\bprivate (?:repos?|repositories|projects?|channels?|events?|fields?|messages?|files?)\b|\bdirect messages between|\b(?:which|that) the owner never shared"
+         r"|de otr[oa]s? (?:clientes?|usuarios?|empresas?|personas?|cuentas?)|de outr[oa]s? (?:usu[aá]rios?|contas?|pessoas?|clientes?)|d'un autre (?:compte|utilisateur|client)|des autres (?:utilisateurs|clients|comptes)"
+         r"|\bfremde[nrs]? |eines anderen (?:kunden|benutzers|nutzers)|anderer (?:kunden|benutzer|nutzer)|degli altri|di un altro (?:cliente|utente)|\baltrui\b|van (?:andere|een andere) (?:klant|gebruiker)"
+         r"|innych (?:klient[óo]w|u[żz]ytkownik[óo]w)|innej firmy|innego (?:u[żz]ytkownika|klienta)|ba[şs]ka (?:bir )?(?:m[üu][şs]teri|kullan[ıi]c[ıi])|di[ğg]er kullan[ıi]c[ıi]"
+         r"|别人的|其他用户的|他人的|其他人的|他のユーザー|別の(?:顧客|ユーザー)|他人の|다른 (?:사용자|사람|고객)|타인의|чуж(?:ой|ие|ую|их|ое)|друг(?:ого|их) (?:клиент|пользовател)",
+         1.5),
+        ("plain:id-swap",
+         r"\b(?:ids?|numbers|tokens?|identifiers) (?:are |is )?(?:just )?(?:sequential|incrementing|predictable|guessable)|\bsequential (?:ids?|numbers)|\bincrementing numbers"
+         r"|\bchang(?:e|es|ed|ing) (?:the |that )?(?:number|id|identifier)\b|\bchang(?:e|ing) (?:it )?to \d+\b|\b(?:change|changing|replace|replacing) \S+ (?:to|with) \S+ (?:and|you)|\bfor any (?:id|comment id|number)\b|\bworks for any id"
+         r"|cambiando el (?:n[uú]mero|id)|\bpongo \d+|trocando o (?:n[uú]mero|id)|en changeant l'identifiant|changer le num[ée]ro|die nummer zu [äa]ndern|nummer [äa]ndern|cambiando (?:l'id|il numero|in \d+)"
+         r"|het nummer (?:\w+ ){0,4}te veranderen|zmieni[ćc] numer|zmieniaj[ąa]c numer|numaray[ıi] (?:\d+ yap|de[ğg]i[şs]tir)|改成 ?/|修改url中的id|番号を変え|を \d+ に変え|번호(?:만)? 바꾸|으로 바꾸면|(?:поменяв|заменить|изменив) (?:номер|id)",
+         1.5),
+        ("plain:no-ownership-check",
+         r"\b(?:no|without|never|doesn't|does not|don't) (?:\w+ ){0,2}(?:check\w*|verif\w*|compar\w*) (?:\w+ ){0,3}?(?:owner\w*|belongs|visibility|membership|the state|the role)|\bnot (?:just|only) (?:your|their|his|her) own|\bonly (?:hidden|hides? them|hides? it) in the (?:ui|menu|frontend|web ui)|\bonly the (?:web )?ui hides|\bis only hidden"
+         r"|sin comprobar el propietario|sem verificar o dono|keine pr[üu]fung des (?:besitzers|eigent[üu]mers)|nessun controllo sul proprietario|sahiplik kontrol[üu] yok|没有检查.{0,12}属于|所有者のチェックがありません|소유자 확인이 없|проверки владельца нет",
+         1.5),
+        ("plain:stale-credential",
+         r"\b(?:still|keeps?|kept|continues? to|remains?) (?:\w+ ){0,3}?(?:works?|working|valid|active|usable|accepted|returns? my|lets? me|logged in|could list|list)\b[^.\n]{0,80}?\bafter\b|\bafter (?:i |you |they |the user )?(?:log(?:ged|ging)? ?out|sign(?:ed|ing)? ?out|changing (?:\w+ )?password|(?:the )?password (?:was |is )?changed|i removed|removing|removed|being removed|it was used|deleting|deleted|revoking|revoked)\b[^.\n]{0,80}?\b(?:still|keeps?|kept|continues?)\b"
+         r"|\bkeeps? working (?:after|for days|forever)|\b(?:never|not|isn't|aren't|doesn't|don't|does not|do not) (?:\w+ ){0,2}?(?:invalidat\w*|revok\w*|destroy\w*|forgets? the|terminat\w*|bound to)\b|\bonly deletes the cookie|\bstays? logged in"
+         r"|sigue (?:funcionando|siendo v[aá]lid)|continua (?:v[aá]lid|funcionando)|(?:reste|toujours) valide|fonctionne toujours apr[eè]s|bleibt nach (?:\w+ ){0,3}g[üu]ltig|funktioniert (?:\w+ ){0,3}weiter|weiterhin g[üu]ltig"
+         r"|funziona ancora dopo|rest[ae] valid|blijft geldig|werkt (?:\w+ ){0,3}nog steeds|dzia[łl]a nadal|nadal dzia[łl]a|(?:hâlâ|hala) (?:ge[çc]erli|a[çc][ıi]l[ıi]yor)|sonland[ıi]r[ıi]lm[ıi]yor"
+         r"|仍然有效|依然有效|仍然可以访问|没有销毁会话|有効なまま|破棄されていません|계속 작동|여전히 유효|оста[её]тся активн|по-прежнему работает|не завершает сессию|no invalida la sesi[oó]n|n[aã]o invalida a sess[aã]o|niet be[ëe]indigd",
+         2.0),
+        ("plain:signature-unchecked",
+         r"\b(?:signatures?|hmac|checksums?|x-signature|x-hub-signature|signature header|stripe-signature)\b[^.\n]{0,40}?\b(?:(?:is|are|was|were)(?:n't| not| never)|never|not|aren't|isn't)\b (?:\w+ ){0,2}?(?:checked|verified|validated|compared|looked at)"
+         r"|\b(?:never|doesn't|does not|don't|do not|without|nothing) (?:\w+ ){0,2}?(?:checks?|checking|verif\w*|validat\w*|compar\w*|looks? at) (?:\w+ ){0,3}?(?:signatures?|checksums?|hmac|x-signature|signature header|stripe-signature)"
+         r"|\b(?:aren't|isn't|not|never) (?:\w+ )?signed\b|\bwithout (?:a |any )?(?:checksum|signature)|\b(?:state|nonce) (?:parameter |value )?(?:is )?(?:never|not) (?:checked|compared|verified)|\baccepts any (?:state|nonce)|\bnever compares `?(?:state|nonce)|alg\W{0,4}none\b|\bdrop (?:the )?signature"
+         r"|firmas? no (?:se )?verifica|no se verifica (?:la|las) firmas?|assinaturas? n[aã]o (?:[ée]|s[aã]o) verificad|signatures? (?:\w+ ){0,4}ne sont pas v[ée]rifi[ée]es|ne contr[ôo]le jamais (?:\w+ ){0,3}signature|sans v[ée]rifier la signature"
+         r"|signatur\w* (?:wird|werden) nicht (?:gepr[üu]ft|[üu]berpr[üu]ft)|firma non (?:viene )?verificata|handtekening\w* (?:wordt|worden) niet (?:gecontroleerd|geverifieerd)|podpis\w* nie (?:jest|s[ąa]) weryfikowan"
+         r"|imzalar[ıi] do[ğg]rulanm[ıi]yor|imza ba[şs]l[ıi][ğg][ıi]n[ıi] hi[çc] kontrol etmiyor|签名未校验|没有校验签名|不校验签名|署名(?:を)?検証していない|署名が検証されない|서명(?:을)? 검증하지 않|подпись (?:\w+ )?не проверяется|не смотрит на заголовок подписи",
+         2.0),
+        ("plain:forged-input",
+         r"\bfake (?:\w+ ){0,2}(?:events?|payments?|requests?|deliveries|webhooks?)|\bsign (?:their|his|her) own (?:session|token|cookie)|\bmarked as paid|\bswap the binary|\bpush(?:es)? code to every"
+         r"|falsos? eventos|faux [ée]v[ée]nements|gef[äa]lschte ereignisse|eventi falsi|sahte (?:\w+ )?olay|поддельн\w* событ|фальшив\w* событ|伪造事件|偽のイベント|가짜 이벤트",
+         1.5),
+        ("plain:outside-folder",
+         r"\boutside (?:the |of the |its )?(?:\w+ ){0,2}?(?:folder|directory|dir|root|data dir|import folder)|\b(?:named|called|entry|name)\W{0,3}(?:\.\./|\.\.\\)|\bextracted (?:to|without checking) (?:that )?path|\bwritten to that path|\bwrite files anywhere|\bfollows? the (?:sym)?link"
+         r"|fuera de la carpeta|fora da pasta|en dehors du (?:dossier|r[ée]pertoire)|au[ßs]erhalb des (?:ordners|verzeichnisses)|al di fuori della cartella|buiten de (?:\w+ )?map|poza (?:folderem|katalogiem)|klas[öo]r[üu]n d[ıi][şs][ıi]nda|目录之外|文件夹外|フォルダの外|폴더 밖|вне (?:папки|каталога)",
+         1.8),
+        ("plain:server-fetch",
+         r"\b(?:make|makes|making|let|lets) (?:the )?(?:server|backend|app|service) (?:to )?(?:fetch|request|download|load|call|connect)|\bthe server (?:\w+ ){0,2}?(?:fetches|downloads|requests) (?:any|anything|it|whatever)|\bfetch anything\b|\binternal (?:hosts?|services?|network|addresses|ips?)\b"
+         r"|\bservers?'? (?:passwd|hostname|files?)\b|\bshows? the server'?s\b|\bread (?:local |server )?files? (?:on|from) the server"
+         r"|va chercher n'importe quelle url|services internes|ruft beliebige urls ab|interne adressen|内网|内部ネットワーク|내부 (?:네트워크|서비스)|внутренн\w+ (?:сервис|адрес|сет)",
+         2.0),
+        ("plain:secret-exposed",
+         r"(?:password[_ ]?hash(?:es)?|hash(?:ed)? passwords?|secret[_ ]key|api[_ ]?keys?|bot token|\btoken\b|refresh token|passwords?|credentials|private keys?|card numbers?|\bcvc\b|twofactorsecret|2fa secret|session (?:id|cookie|token)|deploy key|db_password|database password|aws_secret\w*|datasource\.password|environment variables|env vars|backups?|database dumps?|\.sql(?:\.gz)?)"
+         r"[^.\n]{0,60}?\b(?:returned|included|shown|listed|displayed|exposed|printed|visible|revealed|logged|readable|served|ends? up in|sent to|in (?:the )?(?:response|json|url|query string|access log|log aggregator|ps(?: aux)?)\b|in clear|in full|serves? (?:it |them )?to)"
+         r"|\b(?:returns?|includes?|including|shows?|lists?|displays?|exposes?|prints?|reveals?|contains?|sees?|logged|logs|writes?) [^.\n]{0,60}?(?:password[_ ]?hash|the hash of|secret[_ ]key|api key|the full (?:slack |bot )?token|full card number|deploy key|the database password|db_password|aws_secret\w*|datasource\.password|environment variables|session cookie|card numbers?)"
+         r"|\bsends? (?:the |their |my )?(?:password|session cookie|cookie|token)s? to\b|\b(?:password|contrase[ñn]a|senha|passwort|wachtwoord|has[łl]o|[şs]ifre|密码|パスワード|비밀번호|пароль)\w* (?:\w+ ){0,3}(?:en claro|in chiaro|im klartext|en clair|평문|明文)"
+         r"|passwort-hash|password_hash|contrase[ñn]a de la base de datos|password del database|비밀번호가 (?:\w+ )?(?:표시|보입|노출)|db 비밀번호",
+         2.0),
+        ("plain:world-readable",
+         r"\bworld[- ](?:readable|writable|writeable)|\breadable (?:and writable )?by (?:everyone|all|any|other)|\bmode 0?6[46][46]\b|\b0666\b|\bevery other account can read|czyteln\w* dla wszystkich|herkes taraf[ıi]ndan okunabilir|\bsees? the database password in\b|\bany local user\b",
+         2.0),
+        ("plain:no-login",
+         r"\bwithout (?:any |being |a |ever )?(?:login|logging in|logged in|signing in|authentication|a token|a session|any token|any session|session|token|entering the code)\b|\bno login (?:required|needed)|\bno (?:token|auth\w*|login|session)(?: check)? (?:required|needed)\b|\byou don't need to be logged in|\bdoesn't require (?:login|auth\w*)"
+         r"|\bno token\b|\b(?:answers|responds|works|open|reachable|accessible) (?:\w+ ){0,2}without|\bnot logged in\b"
+         r"|sin (?:iniciar )?sesi[oó]n|sin autenticaci[oó]n|sem (?:estar )?logad|sem login|sem autentica[cç][aã]o|sans (?:[êe]tre )?(?:connect[ée]|authentification)|ohne (?:anmeldung|login|authentifizierung)"
+         r"|senza (?:login|autenticazione)|zonder (?:in te loggen|inloggen|authenticatie)|bez (?:logowania|uwierzytelniania)|giri[şs] yapmadan|oturum a[çc]madan|无需登录|不需要登录|未登录|ログインせずに|認証なしで|로그인하지 않아도|인증 없이|без (?:авторизации|входа|аутентификации)",
+         1.5),
+        ("plain:debug-exposure",
+         r"/actuator/(?:env|heapdump|configprops|mappings|beans)|\bdebug ?=? ?true\b|\bdebug (?:page|toolbar|endpoint|route)\b|\bphpinfo\b|/\.env\b|/\.git/|\bheapdump\b|\bshows? the full settings|/debug\b",
+         1.2),
+        ("plain:everyone-affected",
+         r"\b(?:for|to) everyone\b|\bfor all (?:users|visitors)|\beveryone else|\bnobody else|\bserves? nobody|\btakes? (?:the )?(?:site|server|service|api|instance) down|\b(?:site|server|service) (?:stops|goes) (?:down|answering)|\bstops? answering\b|\bwhole process (?:exits|dies|crashes)|\bthe whole process exits"
+         r"|deja de responder a todos|para todos|f[üu]r alle|per tutti|voor iedereen|dla wszystkich|herkes i[çc]in|所有人|全員|모든 사용자|для всех",
+         1.4),
+        ("plain:resource-blowup",
+         r"\b(?:takes?|took|spins?|hangs?|blocks?|stuck|freez\w*|locks?) (?:\w+ ){0,5}?(?:minutes|hours|forever|100% cpu)|\b100% cpu\b|\ballocates? (?:about )?\d+ ?gb\b|\brecursion limit|\bgets? killed\b"
+         r"|tarda minutos|se queda colgad|leva minutos|prend des minutes|dauert minuten|impiega minuti|duurt minuten|trwa minuty|dakikalarca|需要几分钟|数分かかる|몇 분|занимает минуты",
+         1.2),
+        ("plain:input-from-anyone",
+         r"\b(?:public|signup|sign-up|registration|login) (?:form|page|endpoint)\b|\bany public endpoint|\ba handful of (?:such )?requests|\bfew (?:such )?requests|\bcan do this repeatedly|\bupload an avatar|\bfrom the public|formulario p[uú]blico|formul[aá]rio p[uú]blico",
+         1.0),
+        ("plain:code-from-input",
+         r"(?:yaml\.load|pickle\.loads?|\bunpickl\w*|marshal\.loads|\beval\(|\bexec\(|\beval\b|os\.system|os\.popen|shell=true|\bsh -c\b|child_process|runtime\.exec|unserialize)"
+         r"[^.\n]{0,80}?(?:upload\w*|user input|\{name\}|user[- ]supplied|request\.(?:files|form|args|body|data|get|post)|whatever the user|cookie|\bcell\b|\bfield\b|file name|filename|string|column)"
+         r"|(?:upload\w*|user input|user[- ]supplied|whatever the user|cookie|formula|column|field|file name|filename|name|manifest|string|postinstall)[^.\n]{0,80}?(?:yaml\.load|pickle\.loads?|\bunpickl\w*|\beval\(\)|\beval\b|os\.system|shell=true|\bsh -c\b|through `?sh\b)"
+         r"|\b(?:file ?name|user input|input|text|value|string) (?:\w+ ){0,3}?(?:to|into|in) the (?:shell|command line|sql query|query)\b|\bstraight into the (?:sql|query|shell)|\bpassed to (?:python )?`?eval|\bpassed to the shell|\brun with the shell|\bthrough the shell|\brenders? (?:\w+ ){0,3}?as a (?:jinja )?template|\bshows? the app config|\bruns? (?:that|the|this|any) (?:\w+ )?command on the server|\bruns? (?:on|during) (?:the server|unpickling)|\brun code on the server|\brun anything on|\bcan run anything|\bis unpickled|\brequire\('child_process'\)|\bnodeintegration",
+         2.2),
+        ("plain:self-promotion",
+         r"\bcan set `?(?:is_?admin|role|email_verified|verified)|\"?(?:is_?admin|is_?staff|is_superuser|email_verified|verified)\"?\s*:\s*true\b|\"role\"\s*:\s*\"(?:owner|admin)\"|\bmade my (?:\w+ )?account (?:an )?(?:admin\w*|owner)|\bi'?m admin\b|\bbecome (?:an? )?(?:admin|owner|root)|\bget (?:a )?root shell|\bgets? a root shell"
+         r"|\bchange other (?:people|users)'?s? roles|\bremove the real owners|\bpromote themselves|\bmake themselves (?:\w+ )?(?:owner|admin)|\bis_admin\"?: ?true|变成了管理员|管理者になれ|관리자가 됩니다|станов\w+ администратор",
+         2.5),
+        ("plain:takeover",
+         r"\btake (?:over )?(?:the |their |any |an |someone'?s? |other )?accounts?\b|\btake over\b|\btake the account|\blogged in as (?:them|any|another|other|that)|\blog in as (?:any|another|other|them)|\bis logged in as them|\bimpersonat\w+|\bthen reset the password"
+         r"|puede entrar en la cuenta|tomar la cuenta|assumir a conta|prendre (?:le contr[ôo]le du|l')compte|konto [üu]bernehmen|prendere l'account|account overnemen|przej[ąa][ćc] konto|hesab[ıi] ele ge[çc]ir|接管账号|接管账户|アカウントを乗っ取|계정을 가져갈|захватить аккаунт",
+         1.6),
+        ("plain:other-site-request",
+         r"\b(?:any|another|other|third[- ]party) (?:web ?)?(?:site|page|website|origin)s?\b[^.\n]{0,60}?\b(?:can|could|will)\b[^.\n]{0,40}?\b(?:read|submit|post|change|create|send|call|dump|make requests)|\bno csrf token|\bwithout (?:a |any )?csrf token|\bhas no (?:csrf )?token|samesite=none|\bcookies are sent cross-site"
+         r"|\breflects? (?:\w+ ){0,3}origin|access-control-allow-credentials: ?true|\bcopies (?:\w+ ){0,3}`?origin|\bwithout checking where the message came from|\bauto-submit a form|\ba hidden form on any",
+         1.8),
+        ("plain:redirect-anywhere",
+         r"\b(?:redirect\w*|sends? (?:people|users|you)|goes (?:straight )?to|lands? on) (?:\w+ ){0,3}?(?:to )?(?:any|arbitrary|whatever|an external|any external) (?:url|site|domain|website|page|host)s?\b|\b(?:redirects|redirected) there after|\bphishing (?:mails?|emails?|links?|pages?)|\bcopy of our login page|\bcollect passwords",
+         1.8),
+        ("plain:cache-crossover",
+         r"\bcached (?:\w+ ){0,4}without `?vary|\bprevious (?:person|user|visitor)'?s? (?:account|page|dashboard|data)|\bcached at the cdn",
+         1.5),
+        ("plain:credential-replay",
+         r"\b(?:old|same|copied|previous|stale|earlier) (?:session )?(?:cookie|token|link|reset link|session)|\breplay(?:ed)? (?:a |the )?request|\bsession cookie|\breset link|\breset tokens?\b"
+         r"|cookie (?:antigu[oa]|antig[oa])|enlace (?:para restablecer|de restablecimiento)|link de (?:reset|redefini[cç][aã]o)|cookie de sess(?:ion|[aã]o)|alte[nrs]? (?:cookie|link)|sitzungs-?cookie|link zum zur[üu]cksetzen"
+         r"|vecchio link|link di reset|oude (?:sessie)?cookie|sessiecookie|stary link|link do resetu|eski [çc]erez|oturum [çc]erezi|旧的 ?cookie|会话 ?cookie|古いcookie|セッションcookie|예전 (?:재설정 )?링크|재설정 링크|세션 쿠키|стар\w+ cookie|сесси",
+         1.0),
+        ("plain:exposed-to-others",
+         r"\b(?:visible|shown|readable|accessible|exposed|available|served|serves?|leaked|appears?|show(?:s|n)? up|included|downloadable) (?:it )?(?:\w+ ){0,2}?(?:to|for|in|by) (?:anyone|anybody|everyone|everybody|the public|public|other (?:users|people|members|tenants)|guests?|anonymous|all (?:users|members)|any(?:one| user| member| visitor)|the internet|every(?:one| user))"
+         r"|\b(?:marked|set to) (?:as )?(?:private|hidden)\b[^.\n]{0,80}?\b(?:public|includes?|shows?|visible)|\bto (?:anyone|anybody) (?:who|on the internet)|\banybody on the internet|\bi received another|\brows of both|\b(?:you're|you are|i'm|i am) not (?:a )?member|\bnot a member of|\beven for users who|\bnever shared\b|\bwasn't shared|\b(?:of|for) (?:every|all|any) (?:users?|members?|customers?|accounts?|ids?)\b",
+         1.5),
+        ("plain:script-runs",
+         r"\b(?:alert|script|javascript|the code) (?:\w+ ){0,3}?(?:pops|runs|executes|fires)|\bthe alert pops|\bruns? in the (?:admin'?s?|other|their|victim'?s?) browser|\bin the admin'?s browser|\brenders? as a live link|\brendered (?:unescaped|as html|raw)|\bwhoever (?:clicks|opens|views)|\bwhen an admin opens",
+         1.8),
+        ("plain:host-header",
+         r"\b(?:uses|taken from|built from|trusts?) the `?host`? header|\bhost: ?evil|\bfrom the host header",
+         1.6),
+        ("plain:step-skip",
+         r"\b(?:2fa|two-factor|second factor|otp|mfa|verification|payment|login|password) (?:step |page |check )?(?:\w+ ){0,3}?(?:can be |is )?skipped|\bskip (?:the )?(?:2fa|second factor|otp|login|payment|verification)|\bgoing straight to\b|\btyping /\w+ in the address bar|\bwithout ever entering",
+         1.8),
+        ("plain:weak-password-storage",
+         r"\bunsalted\b|\bwithout (?:a )?salt|\bno salt\b|\bmd5\(password|\bpasswords? (?:are |is )?stored (?:as|in|with) (?:plain|clear|md5|sha-?1|unsalted|reversible)|\bstores? (?:\w+ ){0,2}passwords? in (?:plain|clear)",
+         2.6),
+        ("plain:xml-entity",
+         r"\bdoctype (?:\w+ ){0,4}?(?:entity|declares)|\bdeclares an entity|\bentity pointing to|\bexternal entit",
+         1.5),
+        ("plain:runs-on-others",
+         r"\bon (?:the )?(?:recipient|victim|other (?:user|person))'?s? (?:computer|machine|browser)|\bon every (?:user's )?(?:machine|computer|desktop client)|\bon the server\b|\bas root\b|\bsetuid\b"
+         r"|en el servidor|no servidor|sur le serveur|auf dem server|sul server|op de server|na serwerze|sunucuda|在服务器上|サーバー上で|서버에서|на сервере",
+         0.8),
+        ("plain:forbidden-succeeds",
+         r"\b(?:and )?it succeeds\b|\bis accepted\b|\bwas accepted|\bstill succeeds|\banswers 20[0-9]\b|\bcan call `?(?:delete|put|patch|post)\b",
+         1.2),
+        ("plain:regex-on-input",
+         r"\b(?:regex|regexp|regular expression|route pattern)\b|expresi[oó]n regular|express[aã]o regular|regul[äa]re[rn]? ausdruck|espressione regolare|正则|正規表現|정규식|регулярн",
+         0.8),
+        ("plain:price-tamper",
+         r"\bthe price is (?:a hidden|taken from)|\btakes the price from|\bbuy (?:\w+ ){0,4}for 0\.01|\bchanging it in devtools",
+         2.6),
+    )
+)
+
+# First-person, question and inability framings that turn plain capability words into an ordinary
+# support request ("I can't see other users' posts", "how can I expose /actuator/health without login?").
+_PLAIN_NEG_SIGNALS: tuple[_Signal, ...] = tuple(
+    _s(name, pat, w, b, "neg")
+    for name, pat, w, b in (
+        ("negative:inability",
+         r"\b(?:can't|cannot|can not|unable to|couldn't|don't|doesn't|do not|does not|isn't|aren't|won't) (?:\w+ ){0,2}?(?:see|view|access|download|load|show up|appear|show|reach|find|get)\b|\bmissing from (?:the )?(?:search|list|feed)"
+         r"|\bgets? (?:a |an )?(?:401|403|404|5\d\d|permission denied|error|blank page|exception)|\bpermission denied\b|\beacces\b|\bfails? with\b|\brejected with"
+         r"|no puedo (?:ver|iniciar)|no aparecen|n[aã]o consigo (?:ver|entrar)|n[aã]o aparecem|impossible de voir|kann (?:\w+ )?nicht sehen|non riesco|kan niet|nie mog[ęe]|g[öo]remiyorum|看不到|見えない|볼 수 없|не вижу|не могу",
+         -2.0, -1.0),
+        ("negative:own-account",
+         r"\bi (?:probably |must have )?mistyped|\bmy own (?:password|\.env|config|file|rules?|regex|machine|repositor\w+|repos?)|\b(?:i|we) (?:accidentally|mistakenly)|\bby mistake\b|\bon my (?:local|own) machine|\bin my own\b|\bmy own\b[^.\n]{0,30}\b(?:to a public|by mistake)"
+         r"|\bmy own (?:client|app|script|integration)\b|\bla escrib[ií] mal|\btypfout van mij|опечатал",
+         -1.6, -0.8),
+        ("negative:regression",
+         r"\b(?:it |this )?worked (?:fine |well )?(?:in|before|with|until) |\bsince (?:upgrading|the upgrade|the update)\b|\bafter (?:upgrading|updating) to\b|\bused to work\b",
+         -1.2, -0.6),
+        ("negative:user-question",
+         r"\bhow (?:can|do|should) (?:i|we)\b|\bis there (?:a|an|any) (?:way|setting|option|lighter)|\bwhere (?:is|do i|can i|should i)\b|\bwhat(?:'s| is) the (?:minimum|recommended|right)|\bwhich role\b|\bwhat (?:owner|mode|role|permission)"
+         r"|\bis (?:it|this|that) (?:expected|intended|normal|a problem|the intended)\b|\bnot sure (?:this|it|if) (?:matters|is a problem)|\bam i (?:doing|setting)|\bis there a setting|\bcould (?:it|you|the \w+) (?:be|use|last|keep|add)|\b(?:we|i)'d (?:like|prefer)|\b(?:i|we) (?:want|would like) to (?:move|give|share|let|see)"
+         r"|c[oó]mo la restablezco|faut-il|wie (?:kann|stelle) ich|wo stelle ich|hoe reset ik|[èe] voluto\?|仕様でしょうか|如何|어떻게|как сбросить|czy mo[żz]na|est-ce possible",
+         -1.5, -0.8),
+    )
+)
+
+_ALL_SIGNALS = (_CLASS_SIGNALS + _REPORT_SIGNALS + _PLAIN_SIGNALS + _TOPIC_SIGNALS + _BEG_SIGNALS + _NEG_SIGNALS
+                + _PLAIN_NEG_SIGNALS + _PAYLOAD_SIGNALS)
 
 # Derived signals, not tied to one regex.
 _DERIVED = (
@@ -529,12 +749,15 @@ _DERIVED = (
     "stacktrace-in-code",     # a stack trace inside a code block, with no attacker framing
     "quoted-only",            # the report words occur only inside quotes
     "truncated",              # body longer than MAX_BODY_CHARS; the rest was not read
+    "plain:internal-target",  # the server is made to fetch a metadata, loopback or private address
 )
+_INTERNAL_TARGET = re.compile(r"169\.254\.169\.254|metadata\.google|localhost:\d+|127\.0\.0\.1|\b10\.\d+\.\d+\.\d+|\b192\.168\.\d+|内网|内部")
 _WEAK_NEGATIVES = (
     "negative:crash-framing", "negative:test-or-docs", "negative:defensive-context", "negative:question-title",
     "negative:feature-request", "negative:how-to-question", "stacktrace-in-code",
+    "negative:inability", "negative:own-account", "negative:user-question", "negative:regression",
 )
-_LANGS = ("es", "pt", "fr", "de", "zh", "ru", "ja")
+_LANGS = ("es", "pt", "fr", "de", "it", "nl", "pl", "tr", "zh", "ru", "ja", "ko")
 REASON_NAMES: frozenset[str] = frozenset(
     [s.name for s in _ALL_SIGNALS] + list(_DERIVED) + [f"lang:{c}" for c in _LANGS]
 )
@@ -604,16 +827,23 @@ def _zones(body: str) -> tuple[str, str, str]:
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_HANGUL = re.compile(r"[\uac00-\ud7af]")
 _STOP = {
     "es": re.compile(r"\b(?:el|los|las|que|una|por|para|con|del|es|est[aá]|pero|cuando|puede|c[oó]mo|tambi[eé]n)\b"),
     "pt": re.compile(r"\b(?:o|os|as|que|uma|para|com|do|da|n[aã]o|[ée]|est[aá]|quando|pode|tamb[eé]m|voc[eê])\b"),
     "fr": re.compile(r"\b(?:le|les|des|est|une|dans|pour|que|pas|sur|avec|cette|peut|nous|vous|aussi)\b"),
     "de": re.compile(r"\b(?:der|die|das|und|ist|nicht|mit|ein|eine|auf|wird|kann|wenn|auch|beim|dass|im|f[üu]r|k[öo]nnen|werden|sind)\b"),
+    "it": re.compile(r"\b(?:il|gli|della|degli|che|non|per|con|una|sono|anche|quando|pu[oò]|ancora|dopo|chiunque)\b"),
+    "nl": re.compile(r"\b(?:het|een|van|niet|voor|met|ook|wordt|zijn|kan|bij|naar|nog|maar|na)\b"),
+    "pl": re.compile(r"\b(?:nie|jest|się|oraz|dla|przez|tylko|może|że|po|już|czy|aby|są)\b"),
+    "tr": re.compile(r"\b(?:ve|bir|bu|için|ile|değil|hiç|çok|gibi|sonra|ama|olan)\b"),
     "en": re.compile(r"\b(?:the|and|is|are|with|this|that|when|can|not|for|from|have|it)\b"),
 }
 
 
 _LETTERS = (
+    ("tr", re.compile(r"[ığş]")),
+    ("pl", re.compile(r"[ąęłńśźż]")),
     ("de", re.compile(r"[äöüß]")),
     ("pt", re.compile(r"[ãõ]|ção")),
     ("es", re.compile(r"[ñ¿¡]|ción")),
@@ -625,6 +855,8 @@ def _language(text: str) -> str:
     sample = text[:3000]
     if _KANA.search(sample):
         return "ja"
+    if len(_HANGUL.findall(sample)) >= 4:
+        return "ko"
     if len(_CJK.findall(sample)) >= 4:
         return "zh"
     if len(_CYRILLIC.findall(sample)) >= 8:
@@ -679,7 +911,7 @@ def classify(title: str, body: str | None, thresholds: Thresholds | None = None)
 
     fired: dict[str, tuple[float, float]] = {}
     zones_for_words = (("title", title), ("prose", prose), ("quote", quote))
-    code_and_inline = code + "\n" + prose + "\n" + title
+    code_and_inline = code + "\n" + prose + "\n" + title + "\n" + " ".join(urls)
     all_words = title + "\n\n" + prose + "\n\n" + quote
 
     quoted_only_hits = 0
@@ -699,14 +931,15 @@ def classify(title: str, body: str | None, thresholds: Thresholds | None = None)
                     break
         if best:
             fired[sig.name] = (sig.vuln * best, sig.beg * best)
-            if sig.family in ("class", "report") and best == _ZONE_WEIGHT["quote"]:
+            if sig.family in ("class", "report", "plain") and best == _ZONE_WEIGHT["quote"]:
                 quoted_only_hits += 1
-            if sig.family in ("class", "report"):
+            if sig.family in ("class", "report", "plain"):
                 word_hits += 1
 
     names = set(fired)
     has_class = any(n.startswith("vuln-term:") for n in names)
-    has_report = "report:vulnerability" in names or "attacker-framing" in names or has_class
+    has_plain = any(n.startswith("plain:") for n in names)
+    has_report = "report:vulnerability" in names or "attacker-framing" in names or has_class or has_plain
     bumpish = "negative:dependency-bump" in names or "negative:bot-author" in names
 
     advisory_links = sum(1 for u in urls if _ADVISORY_URL.search(u))
@@ -720,9 +953,12 @@ def classify(title: str, body: str | None, thresholds: Thresholds | None = None)
         # A link to someone else's advisory with no weakness described here: a pointer, not a report.
         fired["negative:third-party-advisory"] = (-1.2, -0.5)
 
-    if "negative:crash-framing" in fired and (has_class or "attacker-framing" in names):
+    if "negative:crash-framing" in fired and (has_class or "attacker-framing" in names or has_plain):
         # Memory-safety and DoS reports talk about crashes too; only crashes *without* attacker framing are ordinary.
         fired["negative:crash-framing"] = (-0.3, -0.3)
+
+    if "plain:server-fetch" in names and _INTERNAL_TARGET.search(all_words + " " + " ".join(urls)):
+        fired["plain:internal-target"] = (1.2, 0.0)
 
     payloads = [n for n in names if n.startswith("payload:")]
     if payloads and has_report and _STEPS.search(text):
