@@ -461,6 +461,10 @@ _BEG_SIGNALS: tuple[_Signal, ...] = tuple(
         ("scanner-finding:autocomplete", r"autocomplete(?:=\"?on\"?| (?:is )?enabled| not disabled) (?:on|for) (?:the )?password", -1.5, 2.8),
         ("scanner-finding:logout-csrf", r"(?:logout|log out|sign[- ]?out) csrf|csrf (?:on|in) (?:the )?(?:logout|log out|sign[- ]?out)", -3.0, 3.0),
         ("scanner-finding:content-spoofing", r"content spoofing|text injection|html injection in (?:the )?(?:404|error)|broken link hijack", -1.5, 2.6),
+        ("scanner-finding:user-enumeration", r"(?:user(?:name)?|account|email) enumeration|enumerate (?:valid )?(?:users|usernames|emails|accounts)", -1.0, 2.6),
+        ("scanner-finding:host-header", r"host header (?:injection|poisoning attack on your)", -1.0, 2.4),
+        ("scanner-finding:exposed-files", r"\.git (?:folder|directory|repository) (?:is )?(?:exposed|accessible|public)|exposed \.git|\.ds_store|/\.git/? (?:is )?(?:exposed|accessible)", -0.8, 2.4),
+        ("scanner-finding:cors-wildcard", r"cors misconfiguration|access-control-allow-origin: ?\*", -0.8, 2.4),
         ("scanner-finding:weak-password-policy", r"weak password policy|no password (?:complexity|policy)|password policy (?:is )?weak", -1.0, 2.6),
         ("payment-ask",
          r"bug ?bount|\bbounty\b|\breward|\bcompensat\w*|\bpaid\b|\bpay(?:ment|out)?\b|\bpaypal\b|\bhonorarium|\bswag\b|\bappreciation\b|monetary"
@@ -563,10 +567,11 @@ _PLAIN_SIGNALS: tuple[_Signal, ...] = tuple(
     for name, pat, w in (
         ("plain:anyone-can",
          _any_of((r"\banyone", r"\banybody", r"\bwhoever", r"\bsomeone (?:else|who)", r"\bany (?:\w+[- ]?){0,2}?(?:users?|accounts?|members?|visitors?|guests?|customers?|tenants?)",
-                  r"\bany (?:web ?)?(?:page|website|site)", r"\bevery (?:\w+ )?user", r"\b(?:normal|plain|regular|read-only|guest) (?:\w+ )?(?:users?|accounts?|members?|role|tokens?)"), _CAN)
+                  r"\bany (?:web ?)?(?:page|website|site)", r"\bevery (?:\w+ )?user", r"\b(?:normal|plain|regular|read-only|guest) (?:\w+ )?(?:users?|accounts?|members?|role|tokens?)",
+                  r"\b(?:viewers?|guests?|team admins?|non-admins?|deactivated (?:users?|accounts?)|removed (?:users?|members?)|suspended (?:users?|accounts?)|low-privileged (?:users?|accounts?))"), _CAN)
          + r"|\blets? (?:anyone|anybody|everyone|any user|other users|guests) (?:\w+ ){0,2}?(?:join|see|read|access|download|post|log in|list|change|delete|take)|\bthe next (?:visitor|person|user) sees|\bguests? who (?:is|are) not|\bi'?m not a member|\bas a normal user"
          r"|cualquier(?:a| usuario| persona) (?:\w+ )?pued|quien tenga|qualquer (?:pessoa|usu[aá]rio) (?:\w+ )?(?:consegue|pode)|n'importe qu(?:i|el utilisateur)"
-         r"|\bjeder (?:angemeldete )?(?:benutzer|nutzer)? ?kann|\bwer (?:\w+ ){1,4}hat, kann|chiunque|qualsiasi utente (?:\w+ )?pu[oò]|\biedere?(?: ingelogde)? gebruiker kan|\biedereen kan"
+         r"|\bjeder (?:angemeldete )?(?:benutzer|nutzer)? ?kann|\b(?:gastbenutzer|g[äa]ste|gast) (?:\w+ ){0,3}k[öo]nn(?:en|te)|\bwer (?:\w+ ){1,4}hat, kann|chiunque|qualsiasi utente (?:\w+ )?pu[oò]|\biedere?(?: ingelogde)? gebruiker kan|\biedereen kan"
          r"|ka[żz]dy(?: zalogowany)?(?: u[żz]ytkownik)? (?:\w+ )?mo[żz]e|ka[żz]dy, kto|herhangi bir kullan[ıi]c[ıi]|bilen herkes|herkes (?:\w+ ){0,3}(?:g[öo]nderebilir|g[öo]rebilir|okuyabilir)"
          r"|任何(?:登录)?用户|任何人|普通(?:用户|账号)|誰でも|누구나|любой(?: пользователь)?(?:,| может| кто)|кто угодно",
          1.5),
@@ -574,33 +579,33 @@ _PLAIN_SIGNALS: tuple[_Signal, ...] = tuple(
          _any_of((r"\bsomeone else'?s?", r"\bsomebody else'?s?", r"\bother (?:people|persons?|users?|customers?|clients?|members?|tenants?|organi[sz]ations?|compan(?:y|ies)|accounts?)(?:'s?|s'|s)?",
                   r"\banother (?:user|customer|client|company|organi[sz]ation|tenant|account|person|member)(?:'s)?"),
                  r" (?:\w+ ){0,2}?(?:invoices?|data|files?|documents?|orders?|messages?|drafts?|posts?|comments?|profiles?|records?|rows|emails?|addresses|customer list|spreadsheets?|attachments?|account|dashboard|roles?|page|keys?|tokens?|repos?|repositories|projects?|builds?)\b")
-         + r"|\bprivate (?:repos?|repositories|projects?|channels?|events?|fields?|messages?|files?)\b|\bdirect messages between|\b(?:which|that) the owner never shared"
+         + r"|\bprivate (?:repos?|repositories|projects?|channels?|events?|fields?|messages?|files?|notes?|posts?|entries|boards?|documents?|pages?)\b|\bmarked (?:as )?'?(?:only me|private|hidden)|\bdirect messages between|\b(?:every|all) (?:other )?(?:members|users|customers|tenants)'|\bevery (?:other )?(?:member|user|customer|tenant)'s\b|\ball of the team'?s|\balle (?:\w+ )?des (?:teams|unternehmens)|\b(?:which|that) the owner never shared"
          r"|de otr[oa]s? (?:clientes?|usuarios?|empresas?|personas?|cuentas?)|de outr[oa]s? (?:usu[aá]rios?|contas?|pessoas?|clientes?)|d'un autre (?:compte|utilisateur|client)|des autres (?:utilisateurs|clients|comptes)"
          r"|\bfremde[nrs]? |eines anderen (?:kunden|benutzers|nutzers)|anderer (?:kunden|benutzer|nutzer)|degli altri|di un altro (?:cliente|utente)|\baltrui\b|van (?:andere|een andere) (?:klant|gebruiker)"
          r"|innych (?:klient[óo]w|u[żz]ytkownik[óo]w)|innej firmy|innego (?:u[żz]ytkownika|klienta)|ba[şs]ka (?:bir )?(?:m[üu][şs]teri|kullan[ıi]c[ıi])|di[ğg]er kullan[ıi]c[ıi]"
-         r"|别人的|其他用户的|他人的|其他人的|他のユーザー|別の(?:顧客|ユーザー)|他人の|다른 (?:사용자|사람|고객)|타인의|чуж(?:ой|ие|ую|их|ое)|друг(?:ого|их) (?:клиент|пользовател)",
+         r"|di altri utenti|别人的|其他用户的|他人的|其他人的|所有用户的|他のユーザー|別の(?:顧客|ユーザー|会社|テナント)|他のテナント|他社の|他人の|다른 (?:사용자|사람|고객|회사)|타인의|чуж(?:ой|ие|ую|их|ое)|друг(?:ого|их) (?:клиент|пользовател)",
          1.5),
         ("plain:id-swap",
          r"\b(?:ids?|numbers|tokens?|identifiers) (?:are |is )?(?:just )?(?:sequential|incrementing|predictable|guessable)|\bsequential (?:ids?|numbers)|\bincrementing numbers"
-         r"|\bchang(?:e|es|ed|ing) (?:the |that )?(?:number|id|identifier)\b|\bchang(?:e|ing) (?:it )?to \d+\b|\b(?:change|changing|replace|replacing) \S+ (?:to|with) \S+ (?:and|you)|\bfor any (?:id|comment id|number)\b|\bworks for any id"
+         r"|\bchang(?:e|es|ed|ing) (?:the |that )?(?:\w+ )?(?:number|id|identifier)\b|\b(?:tokens?|codes?|ids?|links?) (?:are|is) (?:only |just )?\d+ (?:digits|characters)|\bcan be (?:tried|guessed|brute[- ]?forced|enumerated)|\ball of them can be tried|\bno limit on (?:attempts|tries|guesses)|\bchang(?:e|ing) (?:it )?to \d+\b|\b(?:change|changing|replace|replacing) \S+ (?:to|with) \S+ (?:and|you)|\bfor any (?:id|comment id|number)\b|\bworks for any id"
          r"|cambiando el (?:n[uú]mero|id)|\bpongo \d+|trocando o (?:n[uú]mero|id)|en changeant l'identifiant|changer le num[ée]ro|die nummer zu [äa]ndern|nummer [äa]ndern|cambiando (?:l'id|il numero|in \d+)"
-         r"|het nummer (?:\w+ ){0,4}te veranderen|zmieni[ćc] numer|zmieniaj[ąa]c numer|numaray[ıi] (?:\d+ yap|de[ğg]i[şs]tir)|改成 ?/|修改url中的id|番号を変え|を \d+ に変え|번호(?:만)? 바꾸|으로 바꾸면|(?:поменяв|заменить|изменив) (?:номер|id)",
+         r"|het nummer (?:\w+ ){0,4}te veranderen|zmieni[ćc] numer|zmieniaj[ąa]c numer|numaray[ıi] (?:\d+ yap|de[ğg]i[şs]tir)|改成 ?/|修改url中的id|番号を変え|idを変え|id를 바꾸|を \d+ に変え|번호(?:만)? 바꾸|으로 바꾸면|(?:поменяв|заменить|изменив) (?:номер|id)",
          1.5),
         ("plain:no-ownership-check",
-         r"\b(?:no|without|never|doesn't|does not|don't) (?:\w+ ){0,2}(?:check\w*|verif\w*|compar\w*) (?:\w+ ){0,3}?(?:owner\w*|belongs|visibility|membership|the state|the role)|\bnot (?:just|only) (?:your|their|his|her) own|\bonly (?:hidden|hides? them|hides? it) in the (?:ui|menu|frontend|web ui)|\bonly the (?:web )?ui hides|\bis only hidden"
-         r"|sin comprobar el propietario|sem verificar o dono|keine pr[üu]fung des (?:besitzers|eigent[üu]mers)|nessun controllo sul proprietario|sahiplik kontrol[üu] yok|没有检查.{0,12}属于|所有者のチェックがありません|소유자 확인이 없|проверки владельца нет",
+         r"\b(?:no|without|never|doesn't|does not|don't) (?:\w+ ){0,2}(?:check\w*|verif\w*|compar\w*) (?:\w+ ){0,3}?(?:owner\w*|belongs|visibility|membership|the state|the role)|\bnot (?:just|only) (?:your|their|his|her) own|\bonly (?:hidden|hides? them|hides? it) in the (?:ui|menu|frontend|web ui)|\bonly the (?:web )?ui hides|\bin the ui\b[^.\n]{0,60}?\bbut\b|\bthe ui only\b|\bis only hidden"
+         r"|sin comprobar el propietario|sem verificar o dono|keine pr[üu]fung des (?:besitzers|eigent[üu]mers)|nessun controllo sul proprietario|sahiplik kontrol[üu] yok|没有检查.{0,12}属于|所有者のチェックがありません|絞り込みがされていない|소유자 확인이 없|проверки владельца нет",
          1.5),
         ("plain:stale-credential",
          r"\b(?:still|keeps?|kept|continues? to|remains?) (?:\w+ ){0,3}?(?:works?|working|valid|active|usable|accepted|returns? my|lets? me|logged in|could list|list)\b[^.\n]{0,80}?\bafter\b|\bafter (?:i |you |they |the user )?(?:log(?:ged|ging)? ?out|sign(?:ed|ing)? ?out|changing (?:\w+ )?password|(?:the )?password (?:was |is )?changed|i removed|removing|removed|being removed|it was used|deleting|deleted|revoking|revoked)\b[^.\n]{0,80}?\b(?:still|keeps?|kept|continues?)\b"
-         r"|\bkeeps? working (?:after|for days|forever)|\b(?:never|not|isn't|aren't|doesn't|don't|does not|do not) (?:\w+ ){0,2}?(?:invalidat\w*|revok\w*|destroy\w*|forgets? the|terminat\w*|bound to)\b|\bonly deletes the cookie|\bstays? logged in"
-         r"|sigue (?:funcionando|siendo v[aá]lid)|continua (?:v[aá]lid|funcionando)|(?:reste|toujours) valide|fonctionne toujours apr[eè]s|bleibt nach (?:\w+ ){0,3}g[üu]ltig|funktioniert (?:\w+ ){0,3}weiter|weiterhin g[üu]ltig"
+         r"|\bkeeps? working (?:after|for days|forever)|\b(?:deactivated|removed|deleted|disabled|suspended|banned|former|expired|revoked) (?:\w+ ){0,2}?(?:users?|accounts?|members?|tokens?|keys?|employees?|projects?) (?:\w+ ){0,4}?(?:can |could )?still\b|\bstill (?:\w+ ){0,2}?(?:works?|accepts?|valid)\b[^.\n]{0,40}?\b(?:today|days later|weeks later)|\b(?:never|not|isn't|aren't|doesn't|don't|does not|do not) (?:\w+ ){0,2}?(?:invalidat\w*|revok\w*|destroy\w*|forgets? the|terminat\w*|bound to|expire)\b|\bonly deletes the cookie|\bstays? logged in"
+         r"|sigue (?:funcionando|siendo v[aá]lid)|restent? valides? apr[eè]s|continue (?:[àa] )?fonctionner|continua (?:v[aá]lid|funcionando)|(?:reste|toujours) valide|fonctionne toujours apr[eè]s|bleibt nach (?:\w+ ){0,3}g[üu]ltig|funktioniert (?:\w+ ){0,3}weiter|weiterhin g[üu]ltig"
          r"|funziona ancora dopo|rest[ae] valid|blijft geldig|werkt (?:\w+ ){0,3}nog steeds|dzia[łl]a nadal|nadal dzia[łl]a|(?:hâlâ|hala) (?:ge[çc]erli|a[çc][ıi]l[ıi]yor)|sonland[ıi]r[ıi]lm[ıi]yor"
          r"|仍然有效|依然有效|仍然可以访问|没有销毁会话|有効なまま|破棄されていません|계속 작동|여전히 유효|оста[её]тся активн|по-прежнему работает|не завершает сессию|no invalida la sesi[oó]n|n[aã]o invalida a sess[aã]o|niet be[ëe]indigd",
          2.0),
         ("plain:signature-unchecked",
          r"\b(?:signatures?|hmac|checksums?|x-signature|x-hub-signature|signature header|stripe-signature)\b[^.\n]{0,40}?\b(?:(?:is|are|was|were)(?:n't| not| never)|never|not|aren't|isn't)\b (?:\w+ ){0,2}?(?:checked|verified|validated|compared|looked at)"
          r"|\b(?:never|doesn't|does not|don't|do not|without|nothing) (?:\w+ ){0,2}?(?:checks?|checking|verif\w*|validat\w*|compar\w*|looks? at) (?:\w+ ){0,3}?(?:signatures?|checksums?|hmac|x-signature|signature header|stripe-signature)"
-         r"|\b(?:aren't|isn't|not|never) (?:\w+ )?signed\b|\bwithout (?:a |any )?(?:checksum|signature)|\b(?:state|nonce) (?:parameter |value )?(?:is )?(?:never|not) (?:checked|compared|verified)|\baccepts any (?:state|nonce)|\bnever compares `?(?:state|nonce)|alg\W{0,4}none\b|\bdrop (?:the )?signature"
+         r"|\b(?:aren't|isn't|not|never) (?:\w+ )?signed\b|\b(?:accepts?|trusts?) (?:any|all) (?:\w+ )?(?:certificates?|certs?)|\bcertificate (?:validation|verification|checks?) (?:is )?(?:disabled|turned off|skipped)|\bverify\s*=\s*false|\binsecureskipverify|\brejectunauthorized\W{0,3}false|\bwithout (?:a |any )?(?:checksum|signature)|\b(?:state|nonce) (?:parameter |value )?(?:is )?(?:never|not) (?:checked|compared|verified)|\baccepts any (?:state|nonce)|\bnever compares `?(?:state|nonce)|alg\W{0,4}none\b|\bdrop (?:the )?signature"
          r"|firmas? no (?:se )?verifica|no se verifica (?:la|las) firmas?|assinaturas? n[aã]o (?:[ée]|s[aã]o) verificad|signatures? (?:\w+ ){0,4}ne sont pas v[ée]rifi[ée]es|ne contr[ôo]le jamais (?:\w+ ){0,3}signature|sans v[ée]rifier la signature"
          r"|signatur\w* (?:wird|werden) nicht (?:gepr[üu]ft|[üu]berpr[üu]ft)|firma non (?:viene )?verificata|handtekening\w* (?:wordt|worden) niet (?:gecontroleerd|geverifieerd)|podpis\w* nie (?:jest|s[ąa]) weryfikowan"
          r"|imzalar[ıi] do[ğg]rulanm[ıi]yor|imza ba[şs]l[ıi][ğg][ıi]n[ıi] hi[çc] kontrol etmiyor|签名未校验|没有校验签名|不校验签名|署名(?:を)?検証していない|署名が検証されない|서명(?:을)? 검증하지 않|подпись (?:\w+ )?не проверяется|не смотрит на заголовок подписи",
@@ -614,14 +619,14 @@ _PLAIN_SIGNALS: tuple[_Signal, ...] = tuple(
          r"|fuera de la carpeta|fora da pasta|en dehors du (?:dossier|r[ée]pertoire)|au[ßs]erhalb des (?:ordners|verzeichnisses)|al di fuori della cartella|buiten de (?:\w+ )?map|poza (?:folderem|katalogiem)|klas[öo]r[üu]n d[ıi][şs][ıi]nda|目录之外|文件夹外|フォルダの外|폴더 밖|вне (?:папки|каталога)",
          1.8),
         ("plain:server-fetch",
-         r"\b(?:make|makes|making|let|lets) (?:the )?(?:server|backend|app|service) (?:to )?(?:fetch|request|download|load|call|connect)|\bthe server (?:\w+ ){0,2}?(?:fetches|downloads|requests) (?:any|anything|it|whatever)|\bfetch anything\b|\binternal (?:hosts?|services?|network|addresses|ips?)\b"
+         r"\b(?:make|makes|making|let|lets) (?:the )?(?:server|backend|app|service) (?:to )?(?:fetch|request|download|load|call|connect)|\bthe server (?:\w+ ){0,2}?(?:fetches|downloads|requests) (?:any|anything|it|whatever)|\bfetch anything\b|\b(?:fetched|downloaded|requested|loaded) by the server|\bthe server downloads\b|\binternal (?:hosts?|services?|network|addresses|ips?)\b"
          r"|\bservers?'? (?:passwd|hostname|files?)\b|\bshows? the server'?s\b|\bread (?:local |server )?files? (?:on|from) the server"
          r"|va chercher n'importe quelle url|services internes|ruft beliebige urls ab|interne adressen|内网|内部ネットワーク|내부 (?:네트워크|서비스)|внутренн\w+ (?:сервис|адрес|сет)",
          2.0),
         ("plain:secret-exposed",
-         r"(?:password[_ ]?hash(?:es)?|hash(?:ed)? passwords?|secret[_ ]key|api[_ ]?keys?|bot token|\btoken\b|refresh token|passwords?|credentials|private keys?|card numbers?|\bcvc\b|twofactorsecret|2fa secret|session (?:id|cookie|token)|deploy key|db_password|database password|aws_secret\w*|datasource\.password|environment variables|env vars|backups?|database dumps?|\.sql(?:\.gz)?)"
+         r"(?:password[_ ]?hash(?:es)?|hash(?:ed)? passwords?|secret[_ ]key|api[_ ]?keys?|bot token|\btoken\b|refresh token|passwords?|credentials|private keys?|card numbers?|\bcvc\b|twofactorsecret|2fa secret|session (?:id|cookie|token)|deploy key|db_password|database password|(?:smtp|ldap|mail|admin|root|service account) password|aws_secret\w*|datasource\.password|environment variables|env vars|backups?|database dumps?|\.sql(?:\.gz)?)"
          r"[^.\n]{0,60}?\b(?:returned|included|shown|listed|displayed|exposed|printed|visible|revealed|logged|readable|served|ends? up in|sent to|in (?:the )?(?:response|json|url|query string|access log|log aggregator|ps(?: aux)?)\b|in clear|in full|serves? (?:it |them )?to)"
-         r"|\b(?:returns?|includes?|including|shows?|lists?|displays?|exposes?|prints?|reveals?|contains?|sees?|logged|logs|writes?) [^.\n]{0,60}?(?:password[_ ]?hash|the hash of|secret[_ ]key|api key|the full (?:slack |bot )?token|full card number|deploy key|the database password|db_password|aws_secret\w*|datasource\.password|environment variables|session cookie|card numbers?)"
+         r"|\b(?:returns?|includes?|including|shows?|lists?|displays?|exposes?|prints?|reveals?|contains?|sees?|logged|logs|writes?) [^.\n]{0,60}?(?:password[_ ]?hash|the hash of|secret[_ ]key|api key|the full (?:slack |bot )?token|full card number|deploy key|the database password|(?:smtp|ldap|mail|admin|root) password|the full (?:\w+[- ])?(?:api[- ])?key|db_password|aws_secret\w*|datasource\.password|environment variables|session cookie|card numbers?)"
          r"|\bsends? (?:the |their |my )?(?:password|session cookie|cookie|token)s? to\b|\b(?:password|contrase[ñn]a|senha|passwort|wachtwoord|has[łl]o|[şs]ifre|密码|パスワード|비밀번호|пароль)\w* (?:\w+ ){0,3}(?:en claro|in chiaro|im klartext|en clair|평문|明文)"
          r"|passwort-hash|password_hash|contrase[ñn]a de la base de datos|password del database|비밀번호가 (?:\w+ )?(?:표시|보입|노출)|db 비밀번호",
          2.0),
@@ -632,7 +637,7 @@ _PLAIN_SIGNALS: tuple[_Signal, ...] = tuple(
          r"\bwithout (?:any |being |a |ever )?(?:login|logging in|logged in|signing in|authentication|a token|a session|any token|any session|session|token|entering the code)\b|\bno login (?:required|needed)|\bno (?:token|auth\w*|login|session)(?: check)? (?:required|needed)\b|\byou don't need to be logged in|\bdoesn't require (?:login|auth\w*)"
          r"|\bno token\b|\b(?:answers|responds|works|open|reachable|accessible) (?:\w+ ){0,2}without|\bnot logged in\b"
          r"|sin (?:iniciar )?sesi[oó]n|sin autenticaci[oó]n|sem (?:estar )?logad|sem login|sem autentica[cç][aã]o|sans (?:[êe]tre )?(?:connect[ée]|authentification)|ohne (?:anmeldung|login|authentifizierung)"
-         r"|senza (?:login|autenticazione)|zonder (?:in te loggen|inloggen|authenticatie)|bez (?:logowania|uwierzytelniania)|giri[şs] yapmadan|oturum a[çc]madan|无需登录|不需要登录|未登录|ログインせずに|認証なしで|로그인하지 않아도|인증 없이|без (?:авторизации|входа|аутентификации)",
+         r"|senza (?:login|autenticazione)|zonder (?:in te loggen|inloggen|authenticatie)|bez (?:logowania|uwierzytelniania)|giri[şs] yapmadan|oturum a[çc]madan|无需登录|不需要登录|未登录|ログインせずに|ログインなしで|認証なしで|로그인하지 않아도|로그인 없이|인증 없이|без (?:авторизации|входа|аутентификации)",
          1.5),
         ("plain:debug-exposure",
          r"/actuator/(?:env|heapdump|configprops|mappings|beans)|\bdebug ?=? ?true\b|\bdebug (?:page|toolbar|endpoint|route)\b|\bphpinfo\b|/\.env\b|/\.git/|\bheapdump\b|\bshows? the full settings|/debug\b",
@@ -652,11 +657,11 @@ _PLAIN_SIGNALS: tuple[_Signal, ...] = tuple(
          r"(?:yaml\.load|pickle\.loads?|\bunpickl\w*|marshal\.loads|\beval\(|\bexec\(|\beval\b|os\.system|os\.popen|shell=true|\bsh -c\b|child_process|runtime\.exec|unserialize)"
          r"[^.\n]{0,80}?(?:upload\w*|user input|\{name\}|user[- ]supplied|request\.(?:files|form|args|body|data|get|post)|whatever the user|cookie|\bcell\b|\bfield\b|file name|filename|string|column)"
          r"|(?:upload\w*|user input|user[- ]supplied|whatever the user|cookie|formula|column|field|file name|filename|name|manifest|string|postinstall)[^.\n]{0,80}?(?:yaml\.load|pickle\.loads?|\bunpickl\w*|\beval\(\)|\beval\b|os\.system|shell=true|\bsh -c\b|through `?sh\b)"
-         r"|\b(?:file ?name|user input|input|text|value|string) (?:\w+ ){0,3}?(?:to|into|in) the (?:shell|command line|sql query|query)\b|\bstraight into the (?:sql|query|shell)|\bpassed to (?:python )?`?eval|\bpassed to the shell|\brun with the shell|\bthrough the shell|\brenders? (?:\w+ ){0,3}?as a (?:jinja )?template|\bshows? the app config|\bruns? (?:that|the|this|any) (?:\w+ )?command on the server|\bruns? (?:on|during) (?:the server|unpickling)|\brun code on the server|\brun anything on|\bcan run anything|\bis unpickled|\brequire\('child_process'\)|\bnodeintegration",
+         r"|\b(?:file ?name|user input|input|text|value|string) (?:\w+ ){0,3}?(?:to|into|in) the (?:shell|command line|sql query|query)\b|\bstraight into the (?:sql|query|shell)|\b(?:pasted|inserted|concatenated|put|copied) (?:\w+ ){0,2}?into the (?:where clause|query|sql|command)|\brun (?:your own|arbitrary|any) (?:sql|quer(?:y|ies)|commands?)\b|\bpassed to (?:python )?`?eval|\bpassed to the shell|\brun with the shell|\bthrough the shell|\brenders? (?:\w+ ){0,3}?as a (?:jinja )?template|\bshows? the app config|\bruns? (?:that|the|this|any) (?:\w+ )?command on the server|\bruns? (?:on|during) (?:the server|unpickling)|\brun code on the server|\brun anything on|\bcan run anything|\bis unpickled|\brequire\('child_process'\)|\bnodeintegration",
          2.2),
         ("plain:self-promotion",
-         r"\bcan set `?(?:is_?admin|role|email_verified|verified)|\"?(?:is_?admin|is_?staff|is_superuser|email_verified|verified)\"?\s*:\s*true\b|\"role\"\s*:\s*\"(?:owner|admin)\"|\bmade my (?:\w+ )?account (?:an )?(?:admin\w*|owner)|\bi'?m admin\b|\bbecome (?:an? )?(?:admin|owner|root)|\bget (?:a )?root shell|\bgets? a root shell"
-         r"|\bchange other (?:people|users)'?s? roles|\bremove the real owners|\bpromote themselves|\bmake themselves (?:\w+ )?(?:owner|admin)|\bis_admin\"?: ?true|变成了管理员|管理者になれ|관리자가 됩니다|станов\w+ администратор",
+         r"\bcan set `?(?:is_?admin|role|email_verified|verified)|\"?(?:is_?admin|is_?staff|is_superuser|email_verified|verified)\"?\s*:\s*true\b|\"role\"\s*:\s*\"(?:owner|admin)\"|\bmade my (?:\w+ )?account (?:an )?(?:admin\w*|owner)|\bchanged my (?:own )?role|\brole\s*=\s*'admin'|\bi'?m admin\b|\bbecome (?:an? )?(?:admin|owner|root)|\bget (?:a )?root shell|\bgets? a root shell"
+         r"|\bchange other (?:people|users)'?s? roles|\bremove the real owners|\bpromote themselves|\bmake themselves (?:\w+ )?(?:owner|admin)|\bis_admin\"?: ?true|变成了管理员|passa a ser administrador|virar administrador|管理者になれ|관리자가 됩니다|станов\w+ администратор",
          2.5),
         ("plain:takeover",
          r"\btake (?:over )?(?:the |their |any |an |someone'?s? |other )?accounts?\b|\btake over\b|\btake the account|\blogged in as (?:them|any|another|other|that)|\blog in as (?:any|another|other|them)|\bis logged in as them|\bimpersonat\w+|\bthen reset the password"
@@ -673,16 +678,16 @@ _PLAIN_SIGNALS: tuple[_Signal, ...] = tuple(
          r"\bcached (?:\w+ ){0,4}without `?vary|\bprevious (?:person|user|visitor)'?s? (?:account|page|dashboard|data)|\bcached at the cdn",
          1.5),
         ("plain:credential-replay",
-         r"\b(?:old|same|copied|previous|stale|earlier) (?:session )?(?:cookie|token|link|reset link|session)|\breplay(?:ed)? (?:a |the )?request|\bsession cookie|\breset link|\breset tokens?\b"
+         r"\b(?:old|same|copied|previous|stale|earlier) (?:session )?(?:cookie|token|link|reset link|session)|\breplay(?:ed)? (?:a |the )?request|\bsession cookie|\breset link|\bapi (?:tokens?|keys?)\b|\bapp(?:-specific)? passwords?|\bingest key|jetons? d'api|api-schl[üu]ssel|\breset tokens?\b"
          r"|cookie (?:antigu[oa]|antig[oa])|enlace (?:para restablecer|de restablecimiento)|link de (?:reset|redefini[cç][aã]o)|cookie de sess(?:ion|[aã]o)|alte[nrs]? (?:cookie|link)|sitzungs-?cookie|link zum zur[üu]cksetzen"
          r"|vecchio link|link di reset|oude (?:sessie)?cookie|sessiecookie|stary link|link do resetu|eski [çc]erez|oturum [çc]erezi|旧的 ?cookie|会话 ?cookie|古いcookie|セッションcookie|예전 (?:재설정 )?링크|재설정 링크|세션 쿠키|стар\w+ cookie|сесси",
          1.0),
         ("plain:exposed-to-others",
          r"\b(?:visible|shown|readable|accessible|exposed|available|served|serves?|leaked|appears?|show(?:s|n)? up|included|downloadable) (?:it )?(?:\w+ ){0,2}?(?:to|for|in|by) (?:anyone|anybody|everyone|everybody|the public|public|other (?:users|people|members|tenants)|guests?|anonymous|all (?:users|members)|any(?:one| user| member| visitor)|the internet|every(?:one| user))"
-         r"|\b(?:marked|set to) (?:as )?(?:private|hidden)\b[^.\n]{0,80}?\b(?:public|includes?|shows?|visible)|\bto (?:anyone|anybody) (?:who|on the internet)|\banybody on the internet|\bi received another|\brows of both|\b(?:you're|you are|i'm|i am) not (?:a )?member|\bnot a member of|\beven for users who|\bnever shared\b|\bwasn't shared|\b(?:of|for) (?:every|all|any) (?:users?|members?|customers?|accounts?|ids?)\b",
+         r"|\b(?:marked|set to) (?:as )?(?:private|hidden)\b[^.\n]{0,80}?\b(?:public|includes?|shows?|visible)|\bfor (?:whoever|anyone who|everyone who) (?:opens|clicks|views|visits)|\bpublic (?:ci |build )?logs\b|publieke (?:ci-)?logs|\bto (?:anyone|anybody) (?:who|on the internet)|\banybody on the internet|\bi received another|\brows of both|\b(?:you're|you are|i'm|i am) not (?:a )?member|\bnot a member of|\beven for users who|\bnever shared\b|\bwasn't shared|\b(?:of|for) (?:every|all|any) (?:users?|members?|customers?|accounts?|ids?)\b",
          1.5),
         ("plain:script-runs",
-         r"\b(?:alert|script|javascript|the code) (?:\w+ ){0,3}?(?:pops|runs|executes|fires)|\bthe alert pops|\bruns? in the (?:admin'?s?|other|their|victim'?s?) browser|\bin the admin'?s browser|\brenders? as a live link|\brendered (?:unescaped|as html|raw)|\bwhoever (?:clicks|opens|views)|\bwhen an admin opens",
+         r"\b(?:alert|script|javascript|the code) (?:\w+ ){0,3}?(?:pops|runs|executes|fires)|\bthe alert pops|\bruns? in the (?:admin'?s?|other|their|victim'?s?) browser|\bin the admin'?s browser|\brenders? as a live link|\brendered (?:unescaped|as html|raw)|\bwhoever (?:clicks|opens|views)|\bwhen an admin opens|\bruns? with the (?:app|site|application)'?s? cookies|\bserved inline\b",
          1.8),
         ("plain:host-header",
          r"\b(?:uses|taken from|built from|trusts?) the `?host`? header|\bhost: ?evil|\bfrom the host header",
@@ -706,6 +711,16 @@ _PLAIN_SIGNALS: tuple[_Signal, ...] = tuple(
         ("plain:regex-on-input",
          r"\b(?:regex|regexp|regular expression|route pattern)\b|expresi[oó]n regular|express[aã]o regular|regul[äa]re[rn]? ausdruck|espressione regolare|正则|正規表現|정규식|регулярн",
          0.8),
+        ("plain:personal-data",
+         r"\bemail addresses\b|\bphone numbers?\b|\bhome address|\blast 4 digits|\bcard last 4|\bcustomer (?:list|data)|\bevery (?:member|user)'?s (?:email|phone|address)"
+         r"|correos electr[oó]nicos|n[uú]meros de tel[ée]fono|telefone|adresses e-mail|e-mail-adressen|telefonnummern|手机号|邮箱|顧客データ|メールアドレス|전화번호|이메일 주소|номера телефонов",
+         0.8),
+        ("plain:secret-multilingual",
+         _any_of((r"contrase[ñn]a", r"credenciales", r"clave de api", r"senha", r"credenciais", r"chave de api", r"mot de passe", r"identifiants", r"jetons?", r"cl[ée] d'api",
+                  r"passw[öo]rt", r"zugangsdaten", r"api-schl[üu]ssel", r"credenziali", r"chiave api", r"wachtwoord", r"api-sleutel", r"has[łl]o", r"klucz api", r"[şs]ifre", r"api anahtar",
+                  r"密码", r"令牌", r"密钥", r"パスワード", r"トークン", r"apiキー", r"비밀번호", r"토큰", r"api 키", r"пароль", r"токен", r"ключ api"),
+                 r"[^.\n。]{0,40}?(?:en (?:los )?logs|en texto plano|nos logs|em texto|dans les (?:logs|journaux)|en clair|im log|im klartext|sichtbar|nei log|in chiaro|in de (?:\w+ )?logs|leesbaar|zichtbaar|w logach|jawnym tekstem|loglarda|a[çc][ıi]k metin|日志|明文|ログに|平文|로그에|평문|в логах|в открытом виде)"),
+         1.8),
         ("plain:price-tamper",
          r"\bthe price is (?:a hidden|taken from)|\btakes the price from|\bbuy (?:\w+ ){0,4}for 0\.01|\bchanging it in devtools",
          2.6),
