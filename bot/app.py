@@ -9,7 +9,7 @@ import aiohttp
 from aiohttp import web
 from gidgethub import routing
 
-from bot import logs, metrics, setup_page, webhook
+from bot import logs, maintenance, metrics, setup_page, webhook
 from bot.budget import Budget
 from bot.clock import Clock, SystemClock
 from bot.context import ConfigCache, Services
@@ -117,6 +117,10 @@ def _engine(routers: list[routing.Router], jobs: dict[str, JobHandler], start_wo
         app[WORKERS] = pool
         app[INTAKE] = Intake(queue, on_stored=pool.wake)
         if start_workers:
+            if maintenance.KIND in jobs:
+                # One pending housekeeping job, shared by replicas: due a day after start at
+                # the latest (restarts never push it further away).
+                await maintenance.schedule(queue, app[CLOCK].now() + maintenance.EVERY)
             await pool.start()
         yield
         if start_workers:

@@ -165,9 +165,11 @@ class Queue:
         installation_id: int | None = None,
         event: str | None = None,
         conn: Any = None,
+        sooner_only: bool = False,
     ) -> None:
         """Add a job. With `singleton_key`, a queued job of that key is moved to the new time
-        and payload instead of adding a second one (a running one is left alone)."""
+        and payload instead of adding a second one (a running one is left alone); with
+        `sooner_only`, it is moved only if the new time is earlier ("no later than")."""
         now = self.clock.now()
         row = {
             "kind": kind,
@@ -184,9 +186,15 @@ class Queue:
         if singleton_key is None:
             stmt: Any = sa.insert(jobs).values(**row)
         else:
-            stmt = self.store.upsert(
-                jobs, ["singleton_key"], ["payload", "run_at", "updated_at", "event"], where=jobs.c.state == QUEUED
-            ).values(**row)
+            insert = self.store.insert(jobs).values(**row)
+            where = jobs.c.state == QUEUED
+            if sooner_only:
+                where = sa.and_(where, jobs.c.run_at > insert.excluded.run_at)
+            stmt = insert.on_conflict_do_update(
+                index_elements=["singleton_key"],
+                set_={c: insert.excluded[c] for c in ("payload", "run_at", "updated_at", "event")},
+                where=where,
+            )
         await self._write(stmt, conn)
 
     async def cancel(self, singleton_key: str, *, conn: Any = None) -> None:

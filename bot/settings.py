@@ -173,6 +173,7 @@ class Settings:
     lease_seconds: float = 120.0
     poll_interval: float = 1.0
     retry_seconds: float = 5.0
+    keep_done_days: int = 30
     max_body_bytes: int = 25 * 1024 * 1024
     github_url: str = DEFAULT_GITHUB_URL
     public_url: str | None = None
@@ -243,6 +244,7 @@ class Settings:
             lease_seconds=_float(env, "SECBOT_LEASE_SECONDS", 120.0, 1.0, 3600.0),
             poll_interval=_float(env, "SECBOT_POLL_SECONDS", 1.0, 0.01, 60.0),
             retry_seconds=_float(env, "SECBOT_RETRY_SECONDS", 5.0, 0.01, 3600.0),
+            keep_done_days=_int(env, "SECBOT_KEEP_DONE_DAYS", 30, 1, 3650),
             github_url=github_url,
             public_url=public_url,
             env_file=env.get("SECBOT_ENV_FILE") or DEFAULT_ENV_FILE,

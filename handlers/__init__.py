@@ -6,12 +6,16 @@ before features that read what it recorded.
 
 from __future__ import annotations
 
-from handlers import advisories, channel_check, commands, installations, public_reports, schedule
-from handlers import watchdog  # advisory polls and sweeps
+from bot import maintenance
+from handlers import advisories, channel_check, commands, installations, public_reports, schedule, watchdog
 
 ROUTERS = [installations.router, channel_check.router, public_reports.router, advisories.router, commands.router]
 
 # Scheduled job kinds and the function that runs each.
-JOBS: dict = {channel_check.JOB_KIND: channel_check.run_check, schedule.TIMER: schedule.run_timer}
-JOBS[watchdog.POLL] = watchdog.run_poll
-JOBS[watchdog.SWEEP] = watchdog.run_sweep
+JOBS: dict = {
+    channel_check.JOB_KIND: channel_check.run_check,
+    schedule.TIMER: schedule.run_timer,
+    watchdog.POLL: watchdog.run_poll,  # advisory changes GitHub sends no webhook for
+    watchdog.SWEEP: watchdog.run_sweep,  # private reports no webhook announced
+    maintenance.KIND: maintenance.run,
+}

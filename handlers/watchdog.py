@@ -35,9 +35,8 @@ from bot.commands import parse
 from bot.context import Context
 from bot.github import html_url
 from bot.lifecycle import ACKNOWLEDGED, NEW, REJECTED, Refused, next_state
-from bot.queue import QUEUED
 from bot.reports import Report, Reports, advisory_key
-from bot.store.tables import installation_repos, installations, jobs
+from bot.store.tables import installation_repos, installations
 
 POLL = "advisory_poll"
 SWEEP = "advisory_sweep"
@@ -103,13 +102,8 @@ async def _schedule_by(ctx: Context, kind: str, payload: dict[str, Any], key: st
     Works from inside the job of that key too: the queue takes a job's singleton key away when
     the job starts, so its successor can be queued while it runs.
     """
-    async with ctx.store.write() as conn:
-        queued = (await conn.execute(sa.select(jobs.c.run_at).where(jobs.c.singleton_key == key,
-                                                                    jobs.c.state == QUEUED))).scalar()
-        if queued is not None and queued <= at:
-            return
-        await ctx.queue.schedule(kind, payload, run_at=at, singleton_key=key, installation_id=installation_id,
-                                 conn=conn)
+    await ctx.queue.schedule(kind, payload, run_at=at, singleton_key=key, installation_id=installation_id,
+                             sooner_only=True)
 
 
 def repo_context(ctx: Context, full_name: str, installation_id: int | None, kind: str,

@@ -121,9 +121,9 @@ async def test_a_comment_over_budget_is_deferred_to_the_next_window_then_posted(
             assert await h.deliver("issues", h.payloads.issues("opened", REPO, issue["number"], REPORTER)) == 202
         await h.settle()  # all ran once; what waits is not due yet
         counts = await queue.counts()
-        assert counts["queued"] == 1 and counts["dead"] == 0, counts
+        assert counts["dead"] == 0, counts
         assert sorted(len(h.state.comments(REPO, n)) for n in issues) == [0, 1, 1]
-        [waiting] = await queue.list(state=QUEUED)
+        [waiting] = await queue.list(state=QUEUED, kind="webhook")  # (the daily housekeeping job waits too)
         next_minute = (h.clock.now() // 60 + 1) * 60
         assert waiting.run_at == next_minute
         assert waiting.attempts == 0  # a deferral is not a failed attempt

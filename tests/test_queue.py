@@ -149,3 +149,14 @@ async def test_sqlite_calls_sharing_a_commit_fail_alone(databases: object, clock
     )
     assert results[0] == {"a"} and results[2] == {"b"} and isinstance(results[1], Exception)
     assert sorted(j.delivery_id for j in await q.list()) == ["a", "b"]
+
+
+async def test_sooner_only_never_moves_a_pending_job_later(store: Store, clock: FrozenClock) -> None:
+    q = make_queue(store, clock)
+    await q.schedule("house", {}, run_at=clock.now() + 100, singleton_key="house", sooner_only=True)
+    await q.schedule("house", {}, run_at=clock.now() + 500, singleton_key="house", sooner_only=True)
+    [job] = await q.list()
+    assert job.run_at == clock.now() + 100
+    await q.schedule("house", {}, run_at=clock.now() + 10, singleton_key="house", sooner_only=True)
+    [job] = await q.list()
+    assert job.run_at == clock.now() + 10

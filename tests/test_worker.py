@@ -182,3 +182,29 @@ async def test_jobs_finishing_together_are_all_recorded_done_once(store: Store) 
 
 async def _all_done(queue: Queue, n: int) -> bool:
     return (await queue.counts())[DONE] == n
+
+
+async def test_housekeeping_forgets_old_finished_jobs_and_expired_facts(store: Store) -> None:
+    from bot import logs, maintenance
+    from bot.clock import FrozenClock
+    from bot.reports import Reports
+
+    clock = FrozenClock()
+    queue = Queue(store, clock)
+    services = Services(settings=make_settings(keep_done_days=30), store=store, queue=queue, clock=clock,
+                        github=None, configs=ConfigCache(clock))
+    await queue.add_deliveries([queue.delivery_row("old", "issues.opened", None, b'{"secret": "report text"}')])
+    [job] = await queue.claim("w", 1)
+    await queue.complete(job)
+    await Reports(store).remember("perm:o/r:alice", "write", clock.now(), ttl=60)
+    clock.advance(31 * 86400)
+    await queue.add_deliveries([queue.delivery_row("new", "issues.opened", None, b"{}")])
+    await queue.schedule(maintenance.KIND, {}, singleton_key=maintenance.KIND)
+    [new, house] = await queue.claim("w", 2)
+    ctx = Context(event=sansio.Event({}, event="maintenance", delivery_id="x"), services=services, gh=None,
+                  log=logs.get("test"))
+    await maintenance.run({}, ctx)
+    remaining = {j.delivery_id or j.kind: j.state for j in await queue.list()}
+    assert "old" not in remaining and remaining["new"] == "running"
+    assert await Reports(store).fact("perm:o/r:alice", clock.now()) is None
+    assert [j.run_at for j in await queue.list(state="queued")] == [clock.now() + maintenance.EVERY]
