@@ -30,38 +30,33 @@ class Channel:
 
 
 async def pvr_enabled(ctx: Context, owner: str, repo: str) -> bool:
-    reports = Reports(ctx.store)
-    key = f"pvr:{owner}/{repo}".lower()
-    known = await reports.fact(key, ctx.clock.now())
-    if known is not None:
-        return bool(known)
+    """Whether private vulnerability reporting is on (asked at most once an hour)."""
     assert ctx.gh is not None
-    data = await get_or_none(ctx.gh, "/repos/{owner}/{repo}/private-vulnerability-reporting",
-                             {"owner": owner, "repo": repo}, missing=(403, 404, 422))
-    enabled = bool((data or {}).get("enabled"))
-    await reports.remember(key, enabled, ctx.clock.now(), PVR_TTL)
-    return enabled
+    gh = ctx.gh
+
+    async def ask() -> bool:
+        data = await get_or_none(gh, "/repos/{owner}/{repo}/private-vulnerability-reporting",
+                                 {"owner": owner, "repo": repo}, missing=(403, 404, 422))
+        return bool((data or {}).get("enabled"))
+
+    return bool(await Reports(ctx.store).remembered(f"pvr:{owner}/{repo}".lower(), ctx.clock.now(), PVR_TTL, ask))
 
 
 async def security_md(ctx: Context, owner: str, repo: str) -> dict[str, str] | None:
-    """The first SECURITY.md found (repository, then the owner's .github repository)."""
-    reports = Reports(ctx.store)
-    key = f"security-md:{owner}/{repo}".lower()
-    known = await reports.fact(key, ctx.clock.now())
-    if known is not None:
-        return known or None
+    """The first SECURITY.md found (repository, then the owner's .github repository; daily)."""
     assert ctx.gh is not None
-    found: dict[str, str] = {}
-    for where in (repo, ".github"):
-        for path in SECURITY_MD_PATHS:
-            text = await read_file(ctx.gh, owner, where, path)
-            if text is not None:
-                found = {"repo": where, "path": path, "text": text[:20000]}
-                break
-        if found or where == ".github":
-            break
-    await reports.remember(key, found, ctx.clock.now(), SECURITY_MD_TTL)
-    return found or None
+    gh = ctx.gh
+
+    async def look() -> dict[str, str]:
+        for where in (repo, ".github"):
+            for path in SECURITY_MD_PATHS:
+                text = await read_file(gh, owner, where, path)
+                if text is not None:
+                    return {"repo": where, "path": path, "text": text[:20000]}
+        return {}
+
+    key = f"security-md:{owner}/{repo}".lower()
+    return await Reports(ctx.store).remembered(key, ctx.clock.now(), SECURITY_MD_TTL, look) or None
 
 
 def contact_from(text: str) -> str | None:

@@ -39,15 +39,10 @@ async def tell_reporter(ctx: Context, report: Report, *, key: str, template: str
         linked = await Reports(ctx.store).get(report.linked_report_id)
         ghsa = advisory_of(linked) if linked else None
     if ghsa is not None:
-        try:
-            await actions.comment_once(ctx, key=key, kind="to-reporter", report_id=report.id, body=body,
-                                       ghsa_id=ghsa, repo=report.repo)
+        if await _advisory_comment(ctx, report, ghsa, key=key, kind="to-reporter", body=body):
             return "advisory"
-        except gidgethub.BadRequest as exc:
-            if exc.status_code not in (403, 404):
-                raise
-            ctx.log.warning("advisory comments are not available here; the message goes to the tracker",
-                            extra={"report": report.id, "status": exc.status_code})
+        ctx.log.warning("advisory comments are not available here; the message goes to the tracker",
+                        extra={"report": report.id})
     if await tracker_ok(ctx, report):
         note = render("tracker_relay", message=body)
         await actions.comment_once(ctx, key=key, kind="to-reporter", report_id=report.id, body=note,
@@ -64,15 +59,23 @@ async def tell_maintainers(ctx: Context, report: Report, *, key: str, body: str)
                                    number=report.tracker_number, repo=report.tracker_repo)
         return "tracker"
     ghsa = advisory_of(report)
-    if ghsa is not None:
-        try:
-            await actions.comment_once(ctx, key=key, kind="to-maintainers", report_id=report.id, body=body,
-                                       ghsa_id=ghsa, repo=report.repo)
-            return "advisory"
-        except gidgethub.BadRequest as exc:
-            if exc.status_code not in (403, 404):
-                raise
+    if ghsa is not None and await _advisory_comment(ctx, report, ghsa, key=key, kind="to-maintainers", body=body):
+        return "advisory"
     return "none"
+
+
+async def _advisory_comment(ctx: Context, report: Report, ghsa: str, *, key: str, kind: str, body: str) -> bool:
+    """Comment on the report's advisory, once; False when GitHub refuses advisory comments here
+    (the API is a preview: 403 or 404)."""
+    try:
+        await actions.comment_once(ctx, key=key, kind=kind, report_id=report.id, body=body, ghsa_id=ghsa,
+                                   repo=report.repo)
+    except gidgethub.BadRequest as exc:
+        if exc.status_code not in (403, 404):
+            raise
+        await Reports(ctx.store).forget_action(key)  # not done: the fallback may use the same key
+        return False
+    return True
 
 
 def view(report: Report) -> dict[str, Any]:

@@ -11,17 +11,16 @@ MAINTAINER_ASSOCIATIONS = {"OWNER", "COLLABORATOR"}
 
 async def permission(ctx: Context, login: str) -> str:
     """GitHub's permission for `login` on the event's repository: admin, write, read or none."""
-    reports = Reports(ctx.store)
-    key = f"perm:{ctx.full_name}:{login}".lower()
-    known = await reports.fact(key, ctx.clock.now())
-    if known is not None:
-        return str(known)
     assert ctx.gh is not None
-    data = await get_or_none(ctx.gh, "/repos/{owner}/{repo}/collaborators/{username}/permission",
-                             ctx.repo(username=login), missing=(403, 404))
-    level = str((data or {}).get("permission") or "none")
-    await reports.remember(key, level, ctx.clock.now(), PERMISSION_TTL)
-    return level
+    gh = ctx.gh
+
+    async def ask() -> str:
+        data = await get_or_none(gh, "/repos/{owner}/{repo}/collaborators/{username}/permission",
+                                 ctx.repo(username=login), missing=(403, 404))
+        return str((data or {}).get("permission") or "none")
+
+    key = f"perm:{ctx.full_name}:{login}".lower()
+    return str(await Reports(ctx.store).remembered(key, ctx.clock.now(), PERMISSION_TTL, ask))
 
 
 def has_write(level: str | None) -> bool:
@@ -48,14 +47,14 @@ async def in_security_team(ctx: Context, login: str, cfg: dict) -> bool:  # type
     if not teams or ctx.gh is None:
         return False
     reports = Reports(ctx.store)
+    gh = ctx.gh
     for slug in teams:
-        key = f"team:{org}/{slug}:{login}".lower()
-        known = await reports.fact(key, ctx.clock.now())
-        if known is None:
-            data = await get_or_none(ctx.gh, "/orgs/{org}/teams/{team_slug}/memberships/{username}",
+
+        async def ask(slug: str = slug) -> bool:
+            data = await get_or_none(gh, "/orgs/{org}/teams/{team_slug}/memberships/{username}",
                                      {"org": org, "team_slug": slug, "username": login}, missing=(403, 404))
-            known = bool(data and data.get("state") == "active")
-            await reports.remember(key, known, ctx.clock.now(), PERMISSION_TTL)
-        if known:
+            return bool(data and data.get("state") == "active")
+
+        if await reports.remembered(f"team:{org}/{slug}:{login}".lower(), ctx.clock.now(), PERMISSION_TTL, ask):
             return True
     return False

@@ -7,6 +7,7 @@ Nothing here talks to GitHub. Report text is stored only in `original_title`/`or
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -232,6 +233,15 @@ class Reports:
         if row is None or row[1] <= now:
             return None
         return orjson.loads(row[0])
+
+    async def remembered(self, key: str, now: float, ttl: float, compute: Callable[[], Awaitable[Any]]) -> Any:
+        """The cached fact `key`, or `compute()`'s answer, kept for `ttl` seconds."""
+        known = await self.fact(key, now)
+        if known is not None:
+            return known
+        value = await compute()
+        await self.remember(key, value, now, ttl)
+        return value
 
     async def remember(self, key: str, value: Any, now: float, ttl: float) -> None:
         stmt = self.store.upsert(facts, ["key"], ["value", "expires_at"]).values(
