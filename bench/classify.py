@@ -1,8 +1,11 @@
-"""Benchmark bot.detect on the labelled corpus and, optionally, on the FARSEC test halves.
+"""Benchmark bot.detect on the labelled corpora and, optionally, on the FARSEC test halves.
 
     .venv/bin/python bench/classify.py [--farsec DIR] [--threshold X] [--split test|train]
 
-Corpus figures use the default thresholds (the product's). FARSEC figures use ``--threshold``
+Corpus figures use the default thresholds (the product's): ``issues.jsonl`` (the corpus the
+classifier was built on), ``dev.jsonl`` (plain-language and non-English development set) and, when
+the file exists, the blind ``holdout.jsonl``. For the holdout only figures and per-category counts
+are printed, never any of its texts. FARSEC figures use ``--threshold``
 (a benchmark-only vulnerability threshold, printed with the results) because JIRA and Chromium
 bug trackers are not GitHub issues; both verdicts ``vulnerability`` and ``beg_bounty`` count as
 positive there, as in ``farsec/score.py``. The FARSEC data is read in place, never copied.
@@ -14,13 +17,17 @@ import argparse
 import json
 import sys
 import time
+from collections import Counter, defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.detect import Thresholds, classify  # noqa: E402
 
-CORPUS = Path(__file__).resolve().parent.parent / "tests" / "corpus" / "issues.jsonl"
+CORPUS_DIR = Path(__file__).resolve().parent.parent / "tests" / "corpus"
+CORPUS = CORPUS_DIR / "issues.jsonl"
+DEV = CORPUS_DIR / "dev.jsonl"
+HOLDOUT = CORPUS_DIR / "holdout.jsonl"
 FARSEC_THRESHOLD = 0.06
 # Best published g-measure on each test half: max of "FARSEC original best" and
 # "FARSEC re-implementation best" (farsec/README.md).
@@ -39,13 +46,13 @@ def rates(labels: list[bool], preds: list[bool]) -> dict[str, float]:
     return {"tp": tp, "fn": fn, "fp": fp, "tn": tn, "pd": pd, "pf": pf, "precision": precision, "g": g}
 
 
-def bench_corpus() -> None:
-    rows = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+def bench_corpus(path: Path = CORPUS, throughput: bool = True, per_category: bool = False) -> None:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     t0 = time.perf_counter()
     verdicts = [classify(r["title"], r["body"]) for r in rows]
     secs = time.perf_counter() - t0
     th = Thresholds()
-    print(f"corpus: {CORPUS.relative_to(CORPUS.parent.parent.parent)}  n={len(rows)}  "
+    print(f"\ncorpus: {path.relative_to(CORPUS_DIR.parent.parent)}  n={len(rows)}  "
           f"thresholds vulnerability={th.vulnerability} beg_bounty={th.beg_bounty}")
     for kind in ("vulnerability", "beg_bounty"):
         m = rates([r["label"] == kind for r in rows], [v.kind == kind for v in verdicts])
@@ -55,6 +62,15 @@ def bench_corpus() -> None:
               f"(FPR on 'none' {fpr_none:.3f})  g {m['g']:.3f}   [TP {m['tp']} FN {m['fn']} FP {m['fp']} TN {m['tn']}]")
     m = rates([r["label"] != "none" for r in rows], [v.kind != "none" for v in verdicts])
     print(f"  any report    precision {m['precision']:.3f}  recall {m['pd']:.3f}  FPR {m['pf']:.3f}  g {m['g']:.3f}")
+    if per_category:
+        # Counts only: the category names are labels, never text from the issues.
+        counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+        for r, v in zip(rows, verdicts):
+            counts[(r["label"], r.get("category", "?"))][v.kind] += 1
+        for (label, category), c in sorted(counts.items()):
+            print(f"    {label:<13} {category:<24} " + "  ".join(f"{k} {c[k]}" for k in ("vulnerability", "beg_bounty", "none") if c[k]))
+    if not throughput:
+        return
     # Throughput on one core: repeat the corpus until at least ~1 s of work.
     texts = [(r["title"], r["body"]) for r in rows]
     n, t0 = 0, time.perf_counter()
@@ -100,8 +116,14 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"vulnerability threshold for the FARSEC runs only [{FARSEC_THRESHOLD}]")
     ap.add_argument("--split", default="test", choices=["test", "train"],
                     help="FARSEC half to score; 'train' is for development, figures are reported on 'test'")
+    ap.add_argument("--no-holdout", action="store_true",
+                    help="skip tests/corpus/holdout.jsonl even when it exists (while developing)")
     a = ap.parse_args(argv)
-    bench_corpus()
+    bench_corpus(CORPUS)
+    if DEV.exists():
+        bench_corpus(DEV, throughput=False, per_category=True)
+    if HOLDOUT.exists() and not a.no_holdout:
+        bench_corpus(HOLDOUT, throughput=False, per_category=True)
     if a.farsec:
         bench_farsec(a.farsec, a.threshold, a.split)
     return 0

@@ -29,6 +29,21 @@ It is a weighted-signal scorer, not a trained model:
      Spanish, Portuguese, French, German, Chinese, Russian and Japanese.
    - ``report:*`` and ``attacker-framing``: "vulnerability", "security issue", "exploit",
      "an attacker can", "crafted", proof of concept, CVSS, "request a CVE", disclosure wording.
+   - ``plain:*``: the weakness described in plain words instead of its jargon name, in English and
+     es/pt/fr/de/it/nl/pl/tr/zh/ja/ko/ru: a subject that is someone else ("any logged-in user",
+     "anyone", a guest, another tenant, any website) with a capability ("can see/read/delete");
+     another party's data ("other customers' invoices", private repos); swapping an id in the URL;
+     credentials still valid after logout/password change/removal; signatures, state or certificates
+     not checked; ``../`` file names written outside the folder; the server made to fetch a URL
+     (plus ``plain:internal-target`` when it points at a metadata, loopback or private address);
+     password hashes, keys and tokens in responses, logs or world-readable files; no login needed;
+     debug endpoints; minutes of CPU on input anyone can send; ``yaml.load``/pickle/``eval``/shell
+     on user input; self-granted roles; cross-site requests and redirects to any site. Each weighs
+     at most ~2.6, so one phrase alone stays under the default threshold; two families together
+     reach it. Their negatives are first person and support framing: "I can't see / gets a 403"
+     (``negative:inability``), the author's own password/config/machine (``negative:own-account``),
+     "how can I / is there a setting / is this expected" (``negative:user-question``) and
+     "worked in 1.x" (``negative:regression``); all of them only offset claims.
    - ``security-topic:*``: weak words that are merely about security (password, permission,
      authentication, certificate, sandbox, origin ...). Their sum is capped so that they cannot
      by themselves pass the default threshold; they matter for bug trackers at a low threshold.
@@ -55,7 +70,8 @@ bug trackers, which is what the FARSEC benchmark measures.
 
 Speed: each signal's pattern is split at its top-level ``|`` and each branch is run only when a
 literal that every match of it must contain occurs in the text (``str.__contains__``); most
-signals cost a few substring checks. Bodies are capped at ``MAX_BODY_CHARS``.
+signals cost a few substring checks. A branch that starts with a group of alternatives and has
+no literal of its own is distributed over them first (``(?:a|b)c`` = ``ac|bc``). Bodies are capped at ``MAX_BODY_CHARS``.
 
 Reasons are the names of the signals that fired, from the fixed vocabulary ``REASON_NAMES``
 plus ``lang:<code>``; they never contain any text of the report, so they are safe to store
@@ -858,6 +874,7 @@ _STOP = {
 
 _LETTERS = (
     ("tr", re.compile(r"[ığş]")),
+    ("it", re.compile(r"[òì]|\b(?:degli|della|nell'|gli)\b")),
     ("pl", re.compile(r"[ąęłńśźż]")),
     ("de", re.compile(r"[äöüß]")),
     ("pt", re.compile(r"[ãõ]|ção")),

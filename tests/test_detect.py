@@ -9,10 +9,11 @@ import pytest
 from bot.detect import MAX_BODY_CHARS, REASON_NAMES, Thresholds, Verdict, classify, classify_stream
 
 CORPUS = Path(__file__).parent / "corpus" / "issues.jsonl"
+DEV = Path(__file__).parent / "corpus" / "dev.jsonl"
 
 
-def _rows():
-    return [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+def _rows(path=CORPUS):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 # --- positives, per class and language ------------------------------------------------------
@@ -147,8 +148,9 @@ def test_reasons_never_contain_input_text():
     title = f"XSS {canary} in {canary} page"
     body = (f"An attacker {canary} can inject <script>{canary}</script>; see https://{canary}.example/x. "
             f"Do you pay a bounty? {canary} ... [x](javascript:{canary})")
-    for v in (classify(title, body), classify(canary, canary), *[classify(r["title"], r["body"]) for r in _rows()]):
-        assert set(v.reasons) <= REASON_NAMES | {f"lang:{c}" for c in ("es", "pt", "fr", "de", "zh", "ru", "ja")}
+    rows = _rows() + _rows(DEV)
+    for v in (classify(title, body), classify(canary, canary), *[classify(r["title"], r["body"]) for r in rows]):
+        assert set(v.reasons) <= REASON_NAMES
         assert not any(canary in r for r in v.reasons)
 
 
@@ -209,6 +211,60 @@ def test_corpus_gate_beg_bounty_recall_and_false_positive_rate():
     assert recall >= 0.95, recall
     assert fpr <= 0.01, fpr
     assert precision >= 0.95, precision
+
+
+def test_dev_corpus_is_large_and_separate():
+    rows = _rows(DEV)
+    labels = [r["label"] for r in rows]
+    assert len(rows) >= 150
+    assert labels.count("vulnerability") >= 100 and labels.count("none") >= 80
+    assert len({r["id"] for r in rows}) == len(rows)
+    assert not {r["id"] for r in rows} & {r["id"] for r in _rows()}
+
+
+def test_dev_gate_plain_language_and_non_english_reports():
+    # dev.jsonl: plain-language and non-English reports plus hard negatives in the same register.
+    # It was used for development, so these are training figures too; gates sit a little below.
+    recall, fpr, precision = _rates(_rows(DEV), "vulnerability")
+    assert recall >= 0.95, recall
+    assert fpr <= 0.02, fpr
+    assert precision >= 0.97, precision
+
+
+@pytest.mark.parametrize("title, body", [
+    ("Any logged-in user can see other customers' invoices", "Changing the number in /invoices/1043 to 1042 shows someone else's invoice."),
+    ("Session cookie still works after logout", "I replayed a request with the old cookie after logging out and it still returns my dashboard."),
+    ("Webhook signatures aren't checked", "The handler never verifies the signature header, so anyone can post fake payment events."),
+    ("Avatar URL makes the server fetch internal addresses", "Giving http://169.254.169.254/latest/meta-data/ as avatar shows the instance metadata."),
+    ("/actuator/env is open without login", "It answers without any session and lists the database password in clear."),
+    ("The CLI writes the token to a world-readable temp file", "The file is created with mode 0644 so every other account on the box can read it."),
+])
+def test_plain_language_reports_are_vulnerabilities(title, body):
+    v = classify(title, body)
+    assert v.kind == "vulnerability"
+    assert any(r.startswith("plain:") for r in v.reasons)
+
+
+@pytest.mark.parametrize("lang, title, body", [
+    ("it", "Qualsiasi utente può vedere i documenti degli altri cambiando l'ID nell'URL", "Nessun controllo sul proprietario."),
+    ("nl", "Iedere ingelogde gebruiker kan de facturen van andere klanten zien", "Door het nummer te veranderen zie je een andere klant."),
+    ("ko", "URL의 번호만 바꾸면 다른 사용자의 주문 내역을 볼 수 있습니다", "소유자 확인이 없습니다."),
+])
+def test_plain_reports_in_more_languages(lang, title, body):
+    v = classify(title, body)
+    assert v.kind == "vulnerability"
+    assert f"lang:{lang}" in v.reasons
+
+
+@pytest.mark.parametrize("title, body", [
+    ("I can't see other users' posts in the feed", "Since 4.2 other users' posts don't appear even though I follow them."),
+    ("I can't log in after changing my password", "I probably mistyped it. How do I reset it?"),
+    ("Container can't reach 169.254.169.254 for the IAM role", "The app can't get credentials from the metadata service in Docker. How should I configure it?"),
+    ("Anyone can register on our internal instance - how to turn off signups?", "Is there a setting to disable open registration?"),
+    ("Valid webhooks rejected with 'invalid signature'", "Since we changed our secret, all deliveries are rejected with 'invalid signature'."),
+])
+def test_plain_support_requests_are_not_reports(title, body):
+    assert classify(title, body).kind == "none"
 
 
 # --- classify_stream -----------------------------------------------------------------------
