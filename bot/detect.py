@@ -534,7 +534,7 @@ _NEG_SIGNALS: tuple[_Signal, ...] = tuple(
         ("negative:hearsay",
          r"\bis (?:this|that|it) (?:accurate|true|real|correct|legit)\b|\b(?:blog|post|forum|article|tweet|someone|a user) (?:\w+ ){0,3}(?:claims?|wrote|says|alleges?)\b",
          -3.0, -1.5),
-        ("negative:question-title", r"^(?:how|does|do|is|are|can|could|should|what|which|where|why|when)\b[^\n]*\?\s*$", -1.2, -0.8),
+        ("negative:question-title", r"^(?:how|does|do|is|are|can|could|should|what|which|where|why|when|will)\b[^\n]*\?[ \t]*(?:\n|$)", -1.2, -0.8),
         ("negative:crash-framing",
          r"\bsegfault|segmentation fault|\bpanic(?:ked|s)?\b|\bcrash(?:es|ed|ing)?\b|\btraceback\b|\bstack ?trace\b|\bnullpointerexception|\bnull pointer dereference|\bregression\b|\bhangs?\b|\bfreez\w+|\boom[- ]?kill",
          -1.0, -0.8),
@@ -631,7 +631,7 @@ _PLAIN_SIGNALS: tuple[_Signal, ...] = tuple(
          r"|falsos? eventos|faux [ée]v[ée]nements|gef[äa]lschte ereignisse|eventi falsi|sahte (?:\w+ )?olay|поддельн\w* событ|фальшив\w* событ|伪造事件|偽のイベント|가짜 이벤트",
          1.5),
         ("plain:outside-folder",
-         r"\boutside (?:the |of the |its )?(?:\w+ ){0,2}?(?:folder|directory|dir|root|data dir|import folder)|\b(?:named|called|entry|name)\W{0,3}(?:\.\./|\.\.\\)|\bextracted (?:to|without checking) (?:that )?path|\bwritten to that path|\bwrite files anywhere|\bfollows? the (?:sym)?link"
+         r"\boutside (?:the |of the |its )?(?:\w+ ){0,2}?(?:folder|directory|dir|root|data dir|import folder)|\b(?:named|called|entry|name)\W{0,3}(?:\.\./|\.\.\\)|\bextracted (?:to|without checking) (?:that )?path|\bwritten to that path|\bwrite files anywhere|\b(?:from )?anywhere on (?:the )?(?:disk|server|filesystem|host)|\bany file on the (?:disk|server|host|filesystem)|\bfollows? the (?:sym)?link"
          r"|fuera de la carpeta|fora da pasta|en dehors du (?:dossier|r[ée]pertoire)|au[ßs]erhalb des (?:ordners|verzeichnisses)|al di fuori della cartella|buiten de (?:\w+ )?map|poza (?:folderem|katalogiem)|klas[öo]r[üu]n d[ıi][şs][ıi]nda|目录之外|文件夹外|フォルダの外|폴더 밖|вне (?:папки|каталога)",
          1.8),
         ("plain:server-fetch",
@@ -737,6 +737,9 @@ _PLAIN_SIGNALS: tuple[_Signal, ...] = tuple(
                   r"密码", r"令牌", r"密钥", r"パスワード", r"トークン", r"apiキー", r"비밀번호", r"토큰", r"api 키", r"пароль", r"токен", r"ключ api"),
                  r"[^.\n。]{0,40}?(?:en (?:los )?logs|en texto plano|nos logs|em texto|dans les (?:logs|journaux)|en clair|im log|im klartext|sichtbar|nei log|in chiaro|in de (?:\w+ )?logs|leesbaar|zichtbaar|w logach|jawnym tekstem|loglarda|a[çc][ıi]k metin|日志|明文|ログに|平文|로그에|평문|в логах|в открытом виде)"),
          1.8),
+        ("plain:role-exceeded",
+         r"\b(?:view[- ]only|read[- ]only|viewer'?s?|guests?)\b[^.\n]{0,80}?\b(?:could|can(?!'t| ?not)|still|was able to|is able to)\b[^.\n]{0,30}?\b(?:edit|rename|delete|change|modify|write|saves?|create|invite|remove)",
+         1.8),
         ("plain:price-tamper",
          r"\bthe price is (?:a hidden|taken from)|\btakes the price from|\bbuy (?:\w+ ){0,4}for 0\.01|\bchanging it in devtools",
          2.6),
@@ -755,11 +758,15 @@ _PLAIN_NEG_SIGNALS: tuple[_Signal, ...] = tuple(
          -2.0, -1.0),
         ("negative:own-account",
          r"\bi (?:probably |must have )?mistyped|\bmy own (?:password|\.env|config|file|rules?|regex|machine|repositor\w+|repos?)|\b(?:i|we) (?:accidentally|mistakenly)|\bby mistake\b|\bon my (?:local|own) machine|\bin my own\b|\bmy own\b[^.\n]{0,30}\b(?:to a public|by mistake)"
-         r"|\bmy own (?:client|app|script|integration)\b|\bla escrib[ií] mal|\btypfout van mij|опечатал",
+         r"|\bmy own (?:client|app|script|integration)\b|\b(?:in )?our own (?:service|app|code|deployment|config\w*|server|instance)\b|\bsee my (?:private|own)\b|\bla escrib[ií] mal|\btypfout van mij|опечатал",
          -1.6, -0.8),
         ("negative:regression",
          r"\b(?:it |this )?worked (?:fine |well )?(?:in|before|with|until) |\bsince (?:upgrading|the upgrade|the update)\b|\bafter (?:upgrading|updating) to\b|\bused to work\b",
          -1.2, -0.6),
+        ("negative:audit-question",
+         r"\bcan you confirm\b|\bvendor (?:review|assessment|questionnaire)|\bsecurity (?:questionnaire|review|assessment)\b|\bour security team (?:is|asks|wants|needs)|\bcompliance (?:review|audit|questionnaire)"
+         r"|\bdo(?:es)? (?:you|the app|it) (?:store|log|encrypt|hash|keep)\b|\b(?:are|is)(?:n't| not) (?:logged|exposed|returned|shown|visible|readable|stored in plain)\b|\bwhich (?:library|version|setting|option)\b|\bwill (?:they|others|guests|contractors?|members) be able to",
+         -2.0, -1.0),
         ("negative:user-question",
          r"\bhow (?:can|do|should) (?:i|we)\b|\bis there (?:a|an|any) (?:way|setting|option|lighter)|\bwhere (?:is|do i|can i|should i)\b|\bwhat(?:'s| is) the (?:minimum|recommended|right)|\bwhich role\b|\bwhat (?:owner|mode|role|permission)"
          r"|\bis (?:it|this|that) (?:expected|intended|normal|a problem|the intended)\b|\bnot sure (?:this|it|if) (?:matters|is a problem)|\bam i (?:doing|setting)|\bis there a setting|\bcould (?:it|you|the \w+) (?:be|use|last|keep|add)|\b(?:we|i)'d (?:like|prefer)|\b(?:i|we) (?:want|would like) to (?:move|give|share|let|see)"
@@ -786,7 +793,7 @@ _INTERNAL_TARGET = re.compile(r"169\.254\.169\.254|metadata\.google|localhost:\d
 _WEAK_NEGATIVES = (
     "negative:crash-framing", "negative:test-or-docs", "negative:defensive-context", "negative:question-title",
     "negative:feature-request", "negative:how-to-question", "stacktrace-in-code",
-    "negative:inability", "negative:own-account", "negative:user-question", "negative:regression",
+    "negative:inability", "negative:own-account", "negative:user-question", "negative:regression", "negative:audit-question",
 )
 _LANGS = ("es", "pt", "fr", "de", "it", "nl", "pl", "tr", "zh", "ru", "ja", "ko")
 REASON_NAMES: frozenset[str] = frozenset(
