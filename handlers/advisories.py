@@ -103,7 +103,8 @@ async def _link_to_redirect(ctx: Context, report: Report) -> Report:
 
 
 async def schedule_followups(ctx: Context, report: Report) -> None:
-    """Set the report's timers (see handlers/schedule.py); a no-op until scheduling is installed."""
+    """Set or stop the report's timers and watchdog (handlers/schedule.py; imported here, late,
+    because the schedule's watchdog imports this module)."""
     from handlers import schedule
 
     await schedule.reschedule(ctx, report)

@@ -32,10 +32,6 @@ def reachable(report: Report) -> bool:
     return bool(report.ghsa_id or report.draft_ghsa_id or report.linked_report_id or report.tracker_number)
 
 
-async def _config(ctx: Context, report: Report) -> dict[str, Any]:
-    return await ctx.config_for(report.repo)
-
-
 async def _done(ctx: Context, report: Report, steps: list[Step]) -> set[str]:
     reports = Reports(ctx.store)
     return {s.key for s in steps if await reports.action_result(f"timer:{report.id}:{s.key}") is not None}
@@ -60,7 +56,7 @@ async def reschedule(ctx: Context, report: Report) -> None:
         for name in NAMES:
             await ctx.queue.cancel(_key(name, report.id))
         return
-    policy = Policy.from_config((await _config(ctx, report))["policy"])
+    policy = Policy.from_config((await ctx.config_for(report.repo))["policy"])
     now = ctx.clock.now()
     for name in NAMES:
         at = await _plan(ctx, report, policy, name, now)
@@ -83,7 +79,7 @@ async def run_timer(payload: dict[str, Any], ctx: Context) -> None:
     if report.paused_until and report.paused_until > now:
         await reschedule(ctx, report)
         return
-    cfg = await _config(ctx, report)
+    cfg = await ctx.config_for(report.repo)
     policy = Policy.from_config(cfg["policy"])
     name = payload["timer"]
     if name == "update":
@@ -127,7 +123,7 @@ async def describe(ctx: Context, report: Report) -> list[str]:
     """Human lines about the report's pending timers, for `/sec status`."""
     if not report.is_open or ctx.gh is None:
         return []
-    policy = Policy.from_config((await _config(ctx, report))["policy"])
+    policy = Policy.from_config((await ctx.config_for(report.repo))["policy"])
     now = ctx.clock.now()
     lines = []
     labels = {"update": "next update to the reporter", "targets": "next response-target check",
