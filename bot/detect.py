@@ -117,14 +117,37 @@ class _Signal:
     vuln: float
     beg: float
     family: str  # "class" | "report" | "plain" | "topic" | "beg" | "neg" | "payload"
-    parts: tuple[tuple[str, re.Pattern[str]], ...]  # (literal every match must contain, branch)
+    parts: tuple[tuple[str, str, re.Pattern[str]], ...]  # (trigram of literal, literal every match must contain, branch)
 
-    def search(self, text: str) -> bool:
-        """Same answer as ``pattern.search``, faster: a branch is only run when its literal occurs."""
-        for literal, branch in self.parts:
-            if literal in text and branch.search(text) is not None:
+    def search(self, text: str, grams: frozenset[str] | set[str] | None = None) -> bool:
+        """Same answer as ``pattern.search``, faster: a branch is only run when its literal occurs.
+
+        ``grams``, when given, is ``_trigrams(text)``: a branch whose literal has a trigram that is
+        not among them cannot match, and a set lookup is cheaper than a substring scan.
+        """
+        for gram, literal, branch in self.parts:
+            if (grams is None or gram in grams) and literal in text and branch.search(text) is not None:
                 return True
         return False
+
+
+def _trigrams(text: str) -> set[str]:
+    """Every 3-character substring of ``text``, plus "" (the key of literals shorter than 3)."""
+    grams = {text[i:i + 3] for i in range(len(text) - 2)}
+    grams.add("")
+    return grams
+
+
+# Letters by how common they are in issue text; a literal is keyed by its least common trigram so
+# that the set lookup in ``_Signal.search`` rules out as many branches as it can (speed only).
+_COMMON = " etaoinsrhldcumfpgwybvk.,-'"
+
+
+def _gram_key(literal: str) -> str:
+    if len(literal) < 3:
+        return ""
+    grams = [literal[i:i + 3] for i in range(len(literal) - 2)]
+    return max(grams, key=lambda g: sum(_COMMON.index(c) if c in _COMMON else len(_COMMON) for c in g))
 
 
 def _skip_group(p: str, i: int) -> int:
@@ -175,9 +198,12 @@ def _distribute(branch: str) -> list[str] | None:
     if not rest.startswith("(?:"):
         return None
     end = _skip_group(rest, 0)
-    if end < len(rest) and rest[end] in "?*+{":
-        return None
     alts = _split_top(rest[3:end - 1])
+    if end < len(rest) and rest[end] == "?":  # (?:a)?c = ac|c
+        tail = rest[end + 2:] if rest[end + 1:end + 2] == "?" else rest[end + 1:]
+        return [prefix + alt + tail for alt in alts] + [prefix + tail]
+    if end < len(rest) and rest[end] in "*+{":
+        return None
     if len(alts) < 2:
         return None
     return [prefix + alt + rest[end:] for alt in alts]
@@ -267,8 +293,29 @@ def _skip_class(p: str, i: int) -> int:
     return i + 1
 
 
+_LEADING_WORD = re.compile(r"\\b([^\\.^$*+?{}\[\]()|]+)")
+
+
+def _literal_first(branch: str) -> str:
+    """``\\bfoo REST`` -> ``foo (?<=\\bfoo )REST``: the same matches, found faster.
+
+    The regex engine scans for a literal prefix with a fast substring search, but a leading ``\\b``
+    hides the prefix and makes it try every position; moving the word-boundary check into a
+    lookbehind just after the literal gives it the prefix back.
+    """
+    m = _LEADING_WORD.match(branch)
+    if not m:
+        return branch
+    run = m.group(1)
+    if m.end() < len(branch) and branch[m.end()] in "?*+{":
+        run = run[:-1]  # the quantifier applies to the run's last character
+    if not run:
+        return branch
+    return run + "(?<=\\b" + run + ")" + branch[2 + len(run):]
+
+
 def _s(name: str, pattern: str, vuln: float, beg: float = 0.0, family: str = "report") -> _Signal:
-    parts = tuple((lit, re.compile(br)) for lit, br in _branches(pattern))
+    parts = tuple((_gram_key(lit), lit, re.compile(_literal_first(br))) for lit, br in _branches(pattern))
     return _Signal(name, re.compile(pattern), vuln, beg, family, parts)
 
 
@@ -952,6 +999,7 @@ def classify(title: str, body: str | None, thresholds: Thresholds | None = None)
     zones_for_words = (("title", title), ("prose", prose), ("quote", quote))
     code_and_inline = code + "\n" + prose + "\n" + title + "\n" + " ".join(urls)
     all_words = title + "\n\n" + prose + "\n\n" + quote
+    grams = _trigrams(all_words)
 
     quoted_only_hits = 0
     word_hits = 0
@@ -960,7 +1008,7 @@ def classify(title: str, body: str | None, thresholds: Thresholds | None = None)
             if sig.search(code_and_inline):
                 fired[sig.name] = (sig.vuln, sig.beg)
             continue
-        if not sig.search(all_words):  # one scan decides for most signals; zones only on a hit
+        if not sig.search(all_words, grams):  # one scan decides for most signals; zones only on a hit
             continue
         best = 0.0
         for zone, zt in zones_for_words:
