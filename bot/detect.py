@@ -84,6 +84,7 @@ import json
 import math
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable, TextIO
 
@@ -937,17 +938,40 @@ _LETTERS = (
 )
 
 
+def _stop_words(rx: re.Pattern[str]) -> frozenset[str]:
+    """The words a ``\\b(?:w1|w2|...)\\b`` pattern matches, with ``[xy]`` classes expanded."""
+    body = rx.pattern
+    assert body.startswith("\\b(?:") and body.endswith(")\\b"), body
+    words: set[str] = set()
+    for alt in body[5:-3].split("|"):
+        forms = [""]
+        for piece in re.findall(r"\[[^\]]+\]|[^\[]", alt):
+            chars = piece[1:-1] if piece.startswith("[") else piece
+            forms = [f + c for f in forms for c in chars]
+        words.update(forms)
+    assert all(re.fullmatch(r"\w+", w) for w in words)  # so a match is always one whole \w+ run
+    return frozenset(words)
+
+
+# Each stop-word pattern matches whole \w+ runs only, so counting the text's words once gives the
+# same figures as running each pattern's findall (which, with a leading \b, tries every position).
+_STOP_WORDS = {lang: _stop_words(rx) for lang, rx in _STOP.items()}
+_WORD = re.compile(r"\w+")
+
+
 def _language(text: str) -> str:
     sample = text[:3000]
-    if _KANA.search(sample):
-        return "ja"
-    if len(_HANGUL.findall(sample)) >= 4:
-        return "ko"
-    if len(_CJK.findall(sample)) >= 4:
-        return "zh"
-    if len(_CYRILLIC.findall(sample)) >= 8:
-        return "ru"
-    counts = {lang: len(rx.findall(sample)) for lang, rx in _STOP.items()}
+    if not sample.isascii():  # the scripts below are all non-ASCII
+        if _KANA.search(sample):
+            return "ja"
+        if len(_HANGUL.findall(sample)) >= 4:
+            return "ko"
+        if len(_CJK.findall(sample)) >= 4:
+            return "zh"
+        if len(_CYRILLIC.findall(sample)) >= 8:
+            return "ru"
+    seen = Counter(_WORD.findall(sample))
+    counts = {lang: sum(seen[w] for w in words if w in seen) for lang, words in _STOP_WORDS.items()}
     best = max(counts, key=counts.__getitem__)
     if counts[best] < 3 and counts["en"] < 2:
         # Short texts: fall back on letters each language uses and English does not.
