@@ -120,21 +120,17 @@ class _Signal:
     family: str  # "class" | "report" | "plain" | "topic" | "beg" | "neg" | "payload"
     parts: tuple[tuple[str, str, re.Pattern[str]], ...]  # (trigram of literal, literal every match must contain, branch)
 
-    def search(self, text: str, grams: frozenset[str] | set[str] | None = None) -> bool:
-        """Same answer as ``pattern.search``, faster: a branch is only run when its literal occurs.
-
-        ``grams``, when given, is ``_trigrams(text)``: a branch whose literal has a trigram that is
-        not among them cannot match, and a set lookup is cheaper than a substring scan.
-        """
-        for gram, literal, branch in self.parts:
-            if (grams is None or gram in grams) and literal in text and branch.search(text) is not None:
+    def search(self, text: str) -> bool:
+        """Same answer as ``pattern.search``, faster: a branch is only run when its literal occurs."""
+        for _, literal, branch in self.parts:
+            if literal in text and branch.search(text) is not None:
                 return True
         return False
 
 
 def _trigrams(text: str) -> set[str]:
     """Every 3-character substring of ``text``, plus "" (the key of literals shorter than 3)."""
-    grams = {text[i:i + 3] for i in range(len(text) - 2)}
+    grams = set(map("".join, zip(text, text[1:], text[2:])))
     grams.add("")
     return grams
 
@@ -272,7 +268,9 @@ def _branches(pattern: str, depth: int = 0) -> list[tuple[str, str]]:
                 i = br.index("}", i) + 1
         runs.append(cur)
         best = max(runs, key=len)
-        if len(best) < 3 and depth < 2:
+        # A branch that starts with a group gives the regex engine no literal prefix to scan for:
+        # distribute it even when it has a long enough literal further on.
+        if (len(best) < 3 or br.startswith(("(?:", r"\b(?:"))) and depth < 2:
             spread = _distribute(br)
             if spread is not None:
                 parts = [a for alt in spread for a in _branches(alt, depth + 1)]
@@ -826,6 +824,31 @@ _PLAIN_NEG_SIGNALS: tuple[_Signal, ...] = tuple(
 _ALL_SIGNALS = (_CLASS_SIGNALS + _REPORT_SIGNALS + _PLAIN_SIGNALS + _TOPIC_SIGNALS + _BEG_SIGNALS + _NEG_SIGNALS
                 + _PLAIN_NEG_SIGNALS + _PAYLOAD_SIGNALS)
 
+# Inverted index of the word signals' branches by their literal's trigram key: for a text, only
+# the branches whose key occurs among its trigrams are looked at (a few hundred of ~1,700).
+# Each entry also carries all the literal's trigrams: when one is missing from the text's, the
+# literal cannot occur, and a set comparison is cheaper than the substring scan.
+_BY_GRAM: dict[str, tuple[tuple[int, frozenset[str], str, re.Pattern[str]], ...]] = {}
+for _i, _sig in enumerate(_ALL_SIGNALS):
+    if _sig.family != "payload":
+        for _gram, _lit, _br in _sig.parts:
+            _entry = (_i, frozenset(_lit[j:j + 3] for j in range(len(_lit) - 2)), _lit, _br)
+            _BY_GRAM[_gram] = _BY_GRAM.get(_gram, ()) + (_entry,)
+del _i, _sig, _gram, _lit, _br, _entry
+
+
+def _word_hits(text: str) -> set[int]:
+    """Indices (in ``_ALL_SIGNALS``) of the word signals that match ``text``: ``sig.search(text)``
+    for every non-payload signal at once, each branch run only if its literal occurs."""
+    hits: set[int] = set()
+    grams = _trigrams(text)
+    for gram in _BY_GRAM.keys() & grams:
+        for i, literal_grams, literal, branch in _BY_GRAM[gram]:
+            if i not in hits and literal_grams <= grams and literal in text and branch.search(text) is not None:
+                hits.add(i)
+    return hits
+
+
 # Derived signals, not tied to one regex.
 _DERIVED = (
     "poc-steps",              # steps to reproduce + a payload shape + report wording
@@ -1023,16 +1046,16 @@ def classify(title: str, body: str | None, thresholds: Thresholds | None = None)
     zones_for_words = (("title", title), ("prose", prose), ("quote", quote))
     code_and_inline = code + "\n" + prose + "\n" + title + "\n" + " ".join(urls)
     all_words = title + "\n\n" + prose + "\n\n" + quote
-    grams = _trigrams(all_words)
+    word_hits_all = _word_hits(all_words)  # one pass decides for most signals; zones only on a hit
 
     quoted_only_hits = 0
     word_hits = 0
-    for sig in _ALL_SIGNALS:
+    for i, sig in enumerate(_ALL_SIGNALS):
         if sig.family == "payload":
             if sig.search(code_and_inline):
                 fired[sig.name] = (sig.vuln, sig.beg)
             continue
-        if not sig.search(all_words, grams):  # one scan decides for most signals; zones only on a hit
+        if i not in word_hits_all:
             continue
         best = 0.0
         for zone, zt in zones_for_words:
