@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     bench_corpus(CORPUS)
     if DEV.exists():
-        bench_corpus(DEV, throughput=False, per_category=True)
+        bench_corpus(DEV, per_category=True)
     if HOLDOUT.exists() and not a.no_holdout:
         bench_corpus(HOLDOUT, throughput=False, per_category=True)
     if a.farsec:

@@ -68,10 +68,18 @@ i.e. one named weakness class in the title, or report wording plus attacker fram
 threshold (0.06 in ``bench/classify.py``) turns the scorer into a "security-related?" filter for
 bug trackers, which is what the FARSEC benchmark measures.
 
-Speed: each signal's pattern is split at its top-level ``|`` and each branch is run only when a
-literal that every match of it must contain occurs in the text (``str.__contains__``); most
-signals cost a few substring checks. A branch that starts with a group of alternatives and has
-no literal of its own is distributed over them first (``(?:a|b)c`` = ``ac|bc``). Bodies are capped at ``MAX_BODY_CHARS``.
+Speed (pure Python, one core; about 2,000-3,500 texts/s on 1-2k-character bug reports): each
+signal's pattern is split at its top-level ``|`` into branches, and each branch keeps a literal
+that every match of it must contain; a branch that starts with a group of alternatives is
+distributed over them first (``(?:a|b)c`` = ``ac|bc``, ``(?:a)?c`` = ``ac|c``). The word signals'
+branches are indexed by one trigram of their literal: per text, the set of its trigrams is built
+once and only the branches whose trigram (then all of whose literal's trigrams, then the literal
+itself) occur are run; a typical text runs a few dozen of ~1,900 branches. A branch that starts
+with ``\\b`` plus a literal is compiled as ``literal(?<=\\bliteral)...`` so that the regex engine
+scans for its literal prefix instead of trying every position. All of these give exactly the
+matches of the original patterns; they only skip work that cannot match. Zone searches (title,
+prose, quote) run only for the signals that fired on the whole text. The language guess counts
+the text's words once against the stop-word sets. Bodies are capped at ``MAX_BODY_CHARS``.
 
 Reasons are the names of the signals that fired, from the fixed vocabulary ``REASON_NAMES``
 plus ``lang:<code>``; they never contain any text of the report, so they are safe to store
@@ -602,7 +610,7 @@ _PAYLOAD_SIGNALS: tuple[_Signal, ...] = tuple(
     for name, pat, w in (
         ("payload:script", r"<script\b|onerror\s*=|onload\s*=|javascript:alert|alert\(\s*(?:1|document\.(?:domain|cookie)|origin)\s*\)|<svg[^>]{0,40}onload|<img[^>]{0,60}onerror", 1.2),
         ("payload:sql", r"'\s*or\s*'?1'?\s*=\s*'?1|\bunion\s+(?:all\s+)?select\b|;\s*drop\s+table|sleep\(\s*\d+\s*\)--|' ?--\s|waitfor delay", 1.2),
-        ("payload:traversal", r"(?:\.\./){2,}|(?:\.\.\\){2,}|%2e%2e%2f|/etc/passwd|/etc/shadow|c:\\windows\\win\.ini", 1.2),
+        ("payload:traversal", r"\.\./\.\./|\.\.\\\.\.\\|%2e%2e%2f|/etc/passwd|/etc/shadow|c:\\windows\\win\.ini", 1.2),
         ("payload:command", r"\$\((?:id|whoami|curl|wget|touch|cat)\b|`(?:id|whoami|touch [^`]*)`|;\s*(?:id|whoami|cat /etc)\b|\|\s*(?:sh|bash)\b|&&\s*(?:id|whoami)\b|/bin/sh\s+-c|os\.system\(|subprocess\.\w+\([^)]{0,80}shell\s*=\s*true|__import__\(['\"]os", 1.0),
         ("payload:template", r"\{\{\s*7\s*\*\s*7\s*\}\}|\$\{\s*7\s*\*\s*7\s*\}|\{\{\s*(?:config|self|request)\.|__class__\.__mro__|\$\{(?:jndi|script|env|sys|ctx):|#\{7\*7\}", 1.3),
         ("payload:prototype", r"__proto__|constructor\.prototype|constructor\[.prototype", 1.0),
@@ -1102,7 +1110,7 @@ def classify(title: str, body: str | None, thresholds: Thresholds | None = None)
         for n in payloads:
             v, b = fired[n]
             fired[n] = (v * 0.4, b)
-    if code and _STACKTRACE.search(code) and "attacker-framing" not in names and not payloads:
+    if code and "attacker-framing" not in names and not payloads and _STACKTRACE.search(code):
         fired["stacktrace-in-code"] = (-0.6, -0.3)
     if word_hits and quoted_only_hits == word_hits:
         fired["quoted-only"] = (-0.8, -0.5)
