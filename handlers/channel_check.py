@@ -25,7 +25,8 @@ from bot.context import Context, get_or_none
 from bot.queue import Queue
 from bot.render import find_marker, marker, render
 from bot.reports import Reports
-from bot.store.tables import installation_repos, installations, jobs
+from bot.store.tables import installation_repos
+from handlers.installations import active_repos, still_covered
 
 router = routing.Router()
 
@@ -150,37 +151,8 @@ async def schedule_check(queue: Queue, installation_id: int, full_name: str, run
 
 
 async def _schedule_next(ctx: Context, installation_id: int, full_name: str) -> None:
-    """Schedule tomorrow's check from inside today's.
-
-    The running job still holds the singleton key, and `Queue.schedule` only replaces a queued
-    job, so the key is handed over in the same transaction that adds the next job.
-    """
-    async with ctx.store.write() as conn:
-        if ctx.job_id is not None:
-            await conn.execute(sa.update(jobs).where(jobs.c.id == ctx.job_id, jobs.c.singleton_key == check_key(full_name))
-                               .values(singleton_key=None))
-        await schedule_check(ctx.queue, installation_id, full_name, ctx.clock.now() + RECHECK_EVERY, conn=conn)
-
-
-async def _still_watched(ctx: Context, installation_id: int, full_name: str) -> bool:
-    """False once the installation is deleted or suspended, or the repository removed from it."""
-    async with ctx.store.engine.connect() as conn:
-        inst = (await conn.execute(sa.select(installations.c.deleted_at, installations.c.suspended_at)
-                                   .where(installations.c.id == installation_id))).first()
-        repo = (await conn.execute(sa.select(installation_repos.c.removed_at).where(
-            installation_repos.c.installation_id == installation_id,
-            sa.func.lower(installation_repos.c.full_name) == full_name.lower()))).first()
-    if inst is not None and (inst.deleted_at is not None or inst.suspended_at is not None):
-        return False
-    return repo is None or repo.removed_at is None
-
-
-async def _public_repos_of(ctx: Context, installation_id: int) -> list[str]:
-    stmt = sa.select(installation_repos.c.full_name).where(
-        installation_repos.c.installation_id == installation_id, installation_repos.c.removed_at.is_(None),
-        installation_repos.c.private.is_(False))
-    async with ctx.store.engine.connect() as conn:
-        return [r[0] for r in await conn.execute(stmt)]
+    """Schedule tomorrow's check from inside today's (a started job has given up its key)."""
+    await schedule_check(ctx.queue, installation_id, full_name, ctx.clock.now() + RECHECK_EVERY)
 
 
 async def _check_soon(ctx: Context, repos: list[dict[str, Any]]) -> None:
@@ -199,7 +171,7 @@ async def on_installed(event: sansio.Event, ctx: Context) -> None:
 @router.register("installation", action="unsuspend")
 async def on_unsuspended(event: sansio.Event, ctx: Context) -> None:
     """Resume the daily checks of an installation's public repositories."""
-    for name in await _public_repos_of(ctx, event.data["installation"]["id"]):
+    for name in await active_repos(ctx, event.data["installation"]["id"], public_only=True):
         await schedule_check(ctx.queue, event.data["installation"]["id"], name, ctx.clock.now())
 
 
@@ -232,7 +204,7 @@ async def run_check(payload: Any, ctx: Context) -> None:
     full_name, installation_id = ctx.full_name, ctx.installation_id
     if ctx.gh is None or not full_name or installation_id is None:
         return
-    if not await _still_watched(ctx, installation_id, full_name):
+    if not await still_covered(ctx, installation_id, full_name):
         ctx.log.info("channel check stopped: repository no longer installed", extra={"repo": full_name})
         return
     owner, name = full_name.split("/", 1)

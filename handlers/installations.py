@@ -91,9 +91,30 @@ async def on_installation_repositories(event: sansio.Event, ctx: Context) -> Non
     await watchdog.schedule_sweep(ctx, inst["id"])
 
 
-async def active_repos(ctx: Context, installation_id: int) -> list[str]:
+async def active_repos(ctx: Context, installation_id: int, *, public_only: bool = False) -> list[str]:
+    """The repositories an installation still covers (only the public ones, with `public_only`)."""
     stmt = sa.select(installation_repos.c.full_name).where(
         installation_repos.c.installation_id == installation_id, installation_repos.c.removed_at.is_(None)
     )
+    if public_only:
+        stmt = stmt.where(installation_repos.c.private.is_(False))
     async with ctx.store.engine.connect() as conn:
-        return [r[0] for r in await conn.execute(stmt)]
+        return sorted(r[0] for r in await conn.execute(stmt))
+
+
+async def still_covered(ctx: Context, installation_id: int | None, full_name: str | None = None) -> bool:
+    """False once Secbot knows the installation was deleted or suspended, or (given a repository)
+    that the repository was removed from it. Unknown installations count as covered."""
+    if installation_id is None:
+        return False
+    async with ctx.store.engine.connect() as conn:
+        inst = (await conn.execute(sa.select(installations.c.deleted_at, installations.c.suspended_at)
+                                   .where(installations.c.id == installation_id))).first()
+        repo = None
+        if full_name is not None:
+            repo = (await conn.execute(sa.select(installation_repos.c.removed_at).where(
+                installation_repos.c.installation_id == installation_id,
+                sa.func.lower(installation_repos.c.full_name) == full_name.lower()))).first()
+    if inst is not None and (inst.deleted_at is not None or inst.suspended_at is not None):
+        return False
+    return repo is None or repo.removed_at is None

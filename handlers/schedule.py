@@ -75,6 +75,10 @@ async def run_timer(payload: dict[str, Any], ctx: Context) -> None:
     report = await reports.get(int(payload["report_id"]))
     if report is None or not report.is_open:
         return
+    from handlers.installations import still_covered
+
+    if not await still_covered(ctx, report.installation_id, report.repo):
+        return  # uninstalled, suspended or repository removed: the timers stop here
     now = ctx.clock.now()
     if report.paused_until and report.paused_until > now:
         await reschedule(ctx, report)

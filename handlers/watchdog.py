@@ -26,7 +26,6 @@ from __future__ import annotations
 from typing import Any
 
 import gidgethub
-import sqlalchemy as sa
 from gidgethub import sansio
 
 from bot import outreach
@@ -36,7 +35,6 @@ from bot.context import Context
 from bot.github import html_url
 from bot.lifecycle import ACKNOWLEDGED, NEW, REJECTED, Refused, next_state
 from bot.reports import Report, Reports, advisory_key
-from bot.store.tables import installation_repos, installations
 
 POLL = "advisory_poll"
 SWEEP = "advisory_sweep"
@@ -52,6 +50,13 @@ CLOSED_ADVISORY = ("closed", "withdrawn")
 ADVISORY = "/repos/{owner}/{repo}/security-advisories/{ghsa_id}"
 COMMENTS = "/repos/{owner}/{repo}/security-advisories/{ghsa_id}/comments{?since,per_page}"
 TRIAGE = "/repos/{owner}/{repo}/security-advisories{?state,per_page}"
+
+
+def _installs() -> Any:
+    """handlers.installations, imported late: it imports this module to schedule sweeps."""
+    from handlers import installations
+
+    return installations
 
 
 def poll_key(report_id: int) -> str:
@@ -119,16 +124,6 @@ def repo_context(ctx: Context, full_name: str, installation_id: int | None, kind
                    job_attempt=ctx.job_attempt)
 
 
-async def _installed(ctx: Context, installation_id: int | None) -> bool:
-    """False once Secbot knows the installation was deleted or suspended."""
-    if installation_id is None:
-        return False
-    async with ctx.store.engine.connect() as conn:
-        inst = (await conn.execute(sa.select(installations.c.deleted_at, installations.c.suspended_at)
-                                   .where(installations.c.id == installation_id))).first()
-    return inst is None or (inst.deleted_at is None and inst.suspended_at is None)
-
-
 # -- the poll ----------------------------------------------------------------------------------
 
 
@@ -139,7 +134,7 @@ async def run_poll(payload: Any, ctx: Context) -> None:
     ghsa = outreach.advisory_of(report) if report else None
     if report is None or ghsa is None or not report.is_open or ctx.gh is None:
         return  # closed reports are not polled again
-    if not await _installed(ctx, report.installation_id):
+    if not await _installs().still_covered(ctx, report.installation_id):
         ctx.log.info("advisory poll stopped: installation gone or suspended", extra={"report": report.id})
         return
     rctx = repo_context(ctx, report.repo, report.installation_id, POLL)
@@ -276,12 +271,12 @@ async def run_sweep(payload: Any, ctx: Context) -> None:
     from handlers.advisories import on_advisory_reported
 
     installation_id = int(payload["installation_id"])
-    if ctx.gh is None or not await _installed(ctx, installation_id):
+    if ctx.gh is None or not await _installs().still_covered(ctx, installation_id):
         ctx.log.info("advisory sweep stopped: installation gone or suspended")
         return
     reports = Reports(ctx.store)
     found = 0
-    for full_name in await _public_repos(ctx, installation_id):
+    for full_name in await _installs().active_repos(ctx, installation_id, public_only=True):
         owner, name = full_name.split("/", 1)
         try:
             triage = [a async for a in ctx.gh.getiter(TRIAGE, {"owner": owner, "repo": name, "state": "triage",
@@ -306,13 +301,3 @@ async def run_sweep(payload: Any, ctx: Context) -> None:
                        ctx.clock.now() + SWEEP_EVERY, installation_id)
 
 
-async def _public_repos(ctx: Context, installation_id: int) -> list[str]:
-    """The installation's active repositories that can have private reports (public ones)."""
-    from handlers.installations import active_repos
-
-    names = await active_repos(ctx, installation_id)
-    stmt = sa.select(installation_repos.c.full_name).where(installation_repos.c.installation_id == installation_id,
-                                                           installation_repos.c.private.is_(True))
-    async with ctx.store.engine.connect() as conn:
-        private = {r[0] for r in await conn.execute(stmt)}
-    return sorted(n for n in names if n not in private)

@@ -213,3 +213,16 @@ async def test_missed_targets_show_in_the_metrics(h: Harness) -> None:
             text = await resp.text()
     assert 'secbot_missed_targets_total{target="acknowledge"} 1.0' in text
     assert 'secbot_missed_targets_total{target="triage"} 0.0' in text
+
+
+async def test_timers_stop_when_the_app_is_uninstalled(h: Harness) -> None:
+    from tests.e2e import INSTALLATION
+
+    ghsa = await report(h)
+    await command(h, "/sec accept critical")
+    before = len(to_reporter(h, ghsa))
+    await h.deliver("installation", h.payloads.installation("deleted", INSTALLATION))
+    await h.settle()
+    await run_days(h, 10)
+    assert len(to_reporter(h, ghsa)) == before
+    assert [j for j in await h.services.queue.list(state="dead")] == []  # stopped, not failing
