@@ -252,7 +252,7 @@ def pct(values: list[float], p: float) -> float:
 
 def backlog(db: Path) -> int:
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        return conn.execute("SELECT count(*) FROM jobs WHERE state <> 'done'").fetchone()[0]
+        return conn.execute("SELECT count(*) FROM jobs WHERE kind = 'webhook' AND state <> 'done'").fetchone()[0]
 
 
 def measure(name: str, port: int, args: argparse.Namespace, db: Path | None = None) -> dict[str, float]:
