@@ -6,6 +6,9 @@ import hashlib
 import hmac
 import json
 import os
+import socket
+import subprocess
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -91,6 +94,44 @@ async def databases(tmp_path: Path) -> AsyncIterator[Databases]:
 async def store(request: Any, databases: Databases) -> Store:
     s, _, _ = await databases.open(request.param)
     return s
+
+
+@pytest.fixture
+async def pg_database() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database for one test (async URL), dropped afterwards; for tests that
+    run several processes or apps on one database (a schema search path cannot be passed to them)."""
+    if not PG_URL:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    name = f"secbot_{uuid.uuid4().hex[:10]}"
+    admin = Store.open(pg_async_url(), pool_size=1)
+    async with admin.engine.connect() as conn:
+        await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield pg_async_url().rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        async with admin.engine.connect() as conn:
+            await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(
+                sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, proc: "subprocess.Popen[bytes]", log: Path | None = None, timeout: float = 30.0) -> None:
+    """Wait until a started server process accepts connections (fail if it exits first)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the server exited" + (f":\n{log.read_text()[-3000:]}" if log else "")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("the server did not start")
 
 
 def make_settings(**overrides: Any) -> Settings:

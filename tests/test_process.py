@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,16 +24,10 @@ from bot.clock import SystemClock
 from bot.queue import Queue
 from bot.store import Store
 from bot.store.migrate import upgrade
-from tests.conftest import PG_URL, WEBHOOK_SECRET, delivery_headers
+from tests.conftest import WEBHOOK_SECRET, delivery_headers, free_port, wait_port
 
 ROOT = Path(__file__).parent.parent
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pem() -> str:
@@ -66,15 +59,8 @@ class Server:
         out = self.log.open("ab")
         self.proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "serve_with_probe.py")], env=self.env,
                                      cwd=ROOT, stdout=out, stderr=out)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, self.log.read_text()[-3000:]
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError("server did not start")
+        wait_port(self.port, self.proc, self.log)
+        return self
 
     def kill9(self) -> None:
         assert self.proc is not None
@@ -164,25 +150,19 @@ async def test_kill_9_while_jobs_are_leased_then_restart_completes_every_job_onc
     await store.close()
 
 
-async def test_two_replicas_on_postgresql_run_each_of_1000_jobs_exactly_once(tmp_path: Path, servers: list[Server]) -> None:
-    if not PG_URL:
-        pytest.skip("TEST_DATABASE_URL is not set")
-    from tests.conftest import pg_async_url
-
-    name = f"secbot_{uuid.uuid4().hex[:10]}"
-    admin = Store.open(pg_async_url(), pool_size=1)
-    async with admin.engine.connect() as conn:
-        await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(sa.text(f'CREATE DATABASE "{name}"'))
-    base = PG_URL.rsplit("/", 1)[0]
+async def test_two_replicas_on_postgresql_run_each_of_1000_jobs_exactly_once(
+    tmp_path: Path, servers: list[Server], pg_database: str
+) -> None:
+    store = await prepare(pg_database)
+    queue = Queue(store, SystemClock())
+    await queue.add_deliveries(
+        [queue.delivery_row(f"d-{i:04}", "probe", None, b'{"action": "run"}') for i in range(1000)]
+    )
+    env = {"SECBOT_WORKERS": "8", "SECBOT_POLL_SECONDS": "0.05"}
+    plain_url = pg_database.replace("postgresql+asyncpg://", "postgresql://")
     try:
-        store = await prepare(pg_async_url().rsplit("/", 1)[0] + f"/{name}")
-        queue = Queue(store, SystemClock())
-        await queue.add_deliveries(
-            [queue.delivery_row(f"d-{i:04}", "probe", None, b'{"action": "run"}') for i in range(1000)]
-        )
-        env = {"SECBOT_WORKERS": "8", "SECBOT_POLL_SECONDS": "0.05"}
         for i in range(2):
-            servers.append(Server(f"{base}/{name}", tmp_path / f"replica{i}.log", **env).start())
+            servers.append(Server(plain_url, tmp_path / f"replica{i}.log", **env).start())
         await wait_for(lambda: _count(store, "SELECT count(*) FROM jobs WHERE state = 'done'", lambda n: n == 1000), 120)
         starts = await rows(store, "SELECT delivery_id, count(*) FROM probe_starts GROUP BY delivery_id")
         assert len(starts) == 1000 and all(n == 1 for _, n in starts)
@@ -190,14 +170,10 @@ async def test_two_replicas_on_postgresql_run_each_of_1000_jobs_exactly_once(tmp
         assert effects == 1000
         by_pid = dict(await rows(store, "SELECT pid, count(*) FROM probe_starts GROUP BY pid"))
         assert len(by_pid) == 2, by_pid  # both replicas took a share
-        await store.close()
     finally:
         for s in servers:
-            s.stop()
-        async with admin.engine.connect() as conn:
-            await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(
-                sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.close()
+            s.stop()  # before the database is dropped
+        await store.close()
 
 
 async def _count(store: Store, sql: str, ok: Any) -> bool:

@@ -161,46 +161,28 @@ async def test_a_custom_update_restarts_the_cadence(h: Harness) -> None:
     assert [t for t, b in to_reporter(h, ghsa) if t > sent and b.startswith("Status update")]
 
 
-async def test_two_replicas_on_postgresql_post_each_scheduled_message_once(tmp_path: Path) -> None:
-    import uuid
-
-    import sqlalchemy as sa
+async def test_two_replicas_on_postgresql_post_each_scheduled_message_once(tmp_path: Path, pg_database: str) -> None:
     from aiohttp.test_utils import TestServer
 
     from bot.app import create_app
-    from bot.store import Store
-    from tests.conftest import PG_URL, pg_async_url
 
-    if not PG_URL:
-        pytest.skip("TEST_DATABASE_URL is not set")
-    name = f"secbot_{uuid.uuid4().hex[:10]}"
-    admin = Store.open(pg_async_url(), pool_size=1)
-    async with admin.engine.connect() as conn:
-        await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = pg_async_url().rsplit("/", 1)[0] + f"/{name}"
-        async with Harness(tmp_path, frozen=True, database_url=url) as h:
-            h.state.put_file(REPO, ".github/secbot.yml", CONFIG)
-            h.state.set_permission(TRACKER, MAINTAINER, "maintain")
-            second = TestServer(create_app(h.settings, clock=h.clock), host="127.0.0.1")
-            await second.start_server()
-            try:
-                ghsa = await report(h)
-                await command(h, "/sec accept critical")
-                await run_days(h, 30)
-            finally:
-                await second.close()
-            messages = to_reporter(h, ghsa) + in_tracker(h)
-            markers = [body.rsplit("<!-- secbot:", 1)[1] for _, body in messages]
-            assert len(markers) == len(set(markers))  # no message twice
-            updates = [t for t, b in to_reporter(h, ghsa) if b.startswith("Status update")]
-            assert len(updates) >= 12  # every 2 days for 30 days, none lost
-            h.state.assert_no_violations()
-    finally:
-        async with admin.engine.connect() as conn:
-            await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(
-                sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.close()
+    async with Harness(tmp_path, frozen=True, database_url=pg_database) as h:
+        h.state.put_file(REPO, ".github/secbot.yml", CONFIG)
+        h.state.set_permission(TRACKER, MAINTAINER, "maintain")
+        second = TestServer(create_app(h.settings, clock=h.clock), host="127.0.0.1")
+        await second.start_server()
+        try:
+            ghsa = await report(h)
+            await command(h, "/sec accept critical")
+            await run_days(h, 30)
+        finally:
+            await second.close()
+        messages = to_reporter(h, ghsa) + in_tracker(h)
+        markers = [body.rsplit("<!-- secbot:", 1)[1] for _, body in messages]
+        assert len(markers) == len(set(markers))  # no message twice
+        updates = [t for t, b in to_reporter(h, ghsa) if b.startswith("Status update")]
+        assert len(updates) >= 12  # every 2 days for 30 days, none lost
+    h.state.assert_no_violations()
 
 
 async def test_missed_targets_show_in_the_metrics(h: Harness) -> None:

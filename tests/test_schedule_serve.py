@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.emulator import GitHubState, run_emulator
-from tests.test_process import ROOT, free_port
+from tests.conftest import free_port, wait_port
+from tests.test_process import ROOT
 
 REPO = "octo-org/hello-world"
 pytestmark = pytest.mark.slow
@@ -36,7 +37,7 @@ async def test_serve_posts_status_updates_at_a_cadence_of_seconds(tmp_path: Path
         log = (tmp_path / "serve.log").open("wb")
         proc = subprocess.Popen([sys.executable, "-m", "bot", "serve"], env=env, cwd=ROOT, stdout=log, stderr=log)
         try:
-            await asyncio.to_thread(_wait_port, port, proc)
+            await asyncio.to_thread(wait_port, port, proc, tmp_path / "serve.log")
             state.webhook_url = f"http://127.0.0.1:{port}/webhook"
             adv = state.report_vulnerability(REPO, summary="Token leak in debug log", user="jane",
                                              description="The bearer token is logged at debug level.")
@@ -59,16 +60,3 @@ async def test_serve_posts_status_updates_at_a_cadence_of_seconds(tmp_path: Path
     assert all(2.5 <= g <= 5.0 for g in gaps), gaps
     state.assert_no_violations()
 
-
-def _wait_port(port: int, proc: subprocess.Popen) -> None:  # type: ignore[type-arg]
-    import socket
-
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "secbot serve exited"
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError("secbot serve did not start")

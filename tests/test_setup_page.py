@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import shutil
-import socket
 import stat
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from aiohttp.test_utils import TestClient
 from bot import setup_page
 from bot.emulator import Emulator, GitHubState, run_emulator
 from bot.settings import Settings, SettingsError, read_env_file, with_env_file
-from tests.conftest import make_settings
+from tests.conftest import free_port, make_settings
 
 ROOT = Path(__file__).parent.parent
 
@@ -247,12 +246,6 @@ def chromium() -> tuple[str, str]:
         pytest.skip(reason)
     assert browser and driver
     return browser, driver
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Serve:
