@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from bot.settings import Settings
     from bot.store import Store
 
+log = logs.get("secbot.config")
+
 CONFIG_TTL = 300.0  # seconds a repository's parsed config is reused without asking GitHub
 
 
@@ -56,6 +58,8 @@ class ConfigCache:
                 text = await read_file(gh, owner, ".github", repo_config.CONFIG_PATH)
             found = repo_config.parse(text)
             self._cache[key] = found
+            for problem in found[1]:  # once per parse, not once per event
+                log.warning("repository config problem", extra={"repo": f"{owner}/{repo}", "config_problem": str(problem)})
         return found
 
 
@@ -124,7 +128,8 @@ class Context:
         return bool(self.gh.dry_run) if self.gh is not None else self.services.settings.dry_run
 
     async def config_for(self, full_name: str) -> dict[str, Any]:
-        """Another repository's effective config (for jobs, which have no event repository)."""
+        """A repository's effective config; a repository that asks for a dry run gets a client that
+        writes nothing (for its webhooks and its jobs alike)."""
         if self.gh is None:
             return repo_config.defaults()
         owner, name = full_name.split("/", 1)
@@ -134,16 +139,7 @@ class Context:
         return cfg
 
     async def config(self) -> dict[str, Any]:
-        """The repository's effective config (defaults where the file says nothing or is wrong)."""
+        """The event repository's effective config (defaults where the file says nothing or is wrong)."""
         if self._config is None:
-            if self.gh is None or self.full_name is None:
-                self._config = repo_config.defaults()
-            else:
-                owner, name = self.full_name.split("/", 1)
-                cfg, problems = await self.services.configs.get(self.gh, owner, name)
-                for p in problems:
-                    self.log.warning("repository config problem", extra={"config_problem": str(p)})
-                self._config = cfg
-                if cfg.get("dry_run"):
-                    self.gh.dry_run = True
+            self._config = await self.config_for(self.full_name) if self.full_name else repo_config.defaults()
         return self._config

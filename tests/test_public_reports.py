@@ -172,3 +172,13 @@ async def test_a_broken_override_falls_back_to_the_built_in_text(h: Harness) -> 
     await h.settle()
     [comment] = h.state.comments(REPO, issue["number"])
     assert "thank you for taking the time" in comment["body"] and "override failed" in h.logs.text()
+
+
+async def test_a_config_problem_is_logged_once_not_on_every_event(h: Harness) -> None:
+    h.state.put_file(REPO, ".github/secbot.yml", "lables: [security]\n")
+    for n in range(3):
+        issue = h.state.open_issue(REPO, title=f"Typo in docs {n}", body="recieve", user=REPORTER)
+        await h.deliver("issues", h.payloads.issues("opened", REPO, issue["number"], REPORTER))
+    await h.settle()
+    problems = [line for line in h.logs.lines if "repository config problem" in line]
+    assert len(problems) == 1 and "lables" in problems[0]
