@@ -1,6 +1,6 @@
 """Daily housekeeping: forget what is no longer needed.
 
-Finished jobs keep their webhook payload, which can hold a report's text. Keeping them for ever
+Finished webhook jobs keep their delivery's body (table `deliveries`), which can hold a report's text. Keeping them for ever
 would grow the database and keep that text longer than anyone needs: done jobs are deleted
 `keep_done_days` after they finished (dead jobs stay until someone retries or deletes them, so
 nothing unprocessed is lost). Expired cached facts go too.
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from bot.context import Context
 from bot.queue import DONE
-from bot.store.tables import facts, jobs
+from bot.store.tables import deliveries, facts, jobs
 
 KIND = "maintenance"
 EVERY = 86400.0
@@ -25,7 +25,11 @@ async def run(payload: dict[str, Any], ctx: Context) -> None:
     """Delete old finished jobs and expired facts, then come back tomorrow."""
     now = ctx.clock.now()
     keep = ctx.services.settings.keep_done_days * DAY
+    old = sa.select(jobs.c.id).where(jobs.c.state == DONE, jobs.c.finished_at < now - keep)
     async with ctx.store.write() as conn:
+        # The bodies first, explicitly: their foreign key would cascade, but only where the
+        # database enforces foreign keys.
+        await conn.execute(sa.delete(deliveries).where(deliveries.c.job_id.in_(old.scalar_subquery())))
         done = await conn.execute(sa.delete(jobs).where(jobs.c.state == DONE, jobs.c.finished_at < now - keep))
         expired = await conn.execute(sa.delete(facts).where(facts.c.expires_at < now))
     ctx.log.info("housekeeping", extra={"jobs_deleted": done.rowcount, "facts_deleted": expired.rowcount})

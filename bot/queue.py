@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from bot.clock import Clock, iso
 from bot.store import DirectStatement, Store
-from bot.store.tables import jobs
+from bot.store.tables import deliveries, jobs
 
 QUEUED, RUNNING, DONE, DEAD = "queued", "running", "done", "dead"
 STATES = (QUEUED, RUNNING, DONE, DEAD)
@@ -82,6 +82,13 @@ class Job:
 _FIELDS = dataclasses.fields(Job)
 
 
+def _with_bodies(found: list[dict[str, Any]], bodies: dict[int, bytes]) -> None:
+    """Put each claimed webhook job's body (from `deliveries`) in its payload."""
+    for m in found:
+        if m["id"] in bodies:
+            m["payload"] = bodies[m["id"]]
+
+
 class Queue:
     def __init__(
         self,
@@ -116,7 +123,8 @@ class Queue:
             "delivery_id": delivery_id,
             "event": event,
             "installation_id": installation_id,
-            "payload": body,
+            "payload": b"",  # the body goes to `deliveries`, beside the job's row
+            "body": body,
             "state": QUEUED,
             "attempts": 0,
             "run_at": now,
@@ -125,28 +133,39 @@ class Queue:
         }
 
     async def add_deliveries(self, rows: Sequence[dict[str, Any]]) -> set[str]:
-        """Insert webhook deliveries in one transaction; returns the delivery ids that were new.
+        """Insert webhook deliveries (rows of `delivery_row`) in one transaction; returns the
+        delivery ids that were new.
 
-        One statement either way: INSERT ... ON CONFLICT (delivery_id) DO NOTHING. On SQLite it
-        runs on the store's dedicated writer (`Store.write_direct`), compiled once by SQLAlchemy
-        from the same table, one execution per row inside one transaction.
+        The job: INSERT ... ON CONFLICT (delivery_id) DO NOTHING; for each new one, its body into
+        `deliveries`. On SQLite this runs on the store's dedicated writer (`Store.write_direct`),
+        with the statements compiled once by SQLAlchemy from the same tables.
         """
         if not rows:
             return set()
         if self.store.direct:
             insert = self._direct("insert", lambda: self.store.insert_ignore(jobs, ["delivery_id"]), DELIVERY_COLUMNS)
-            params = [insert.args(row) for row in rows]
-            at = insert.keys.index("delivery_id")
+            keep = self._direct("body", lambda: sa.insert(deliveries), ("job_id", "body"))
+            params = [(row["delivery_id"], insert.args(row), row["body"]) for row in rows]
 
             def run(conn: Any) -> set[str]:
-                # rowcount is 0 when ON CONFLICT skipped the row: a redelivery.
-                return {p[at] for p in params if conn.execute(insert.sql, p).rowcount == 1}
+                new = set()
+                for delivery_id, args, body in params:
+                    cur = conn.execute(insert.sql, args)
+                    if cur.rowcount == 1:  # 0 when ON CONFLICT skipped the row: a redelivery
+                        conn.execute(keep.sql, (cur.lastrowid, body))
+                        new.add(delivery_id)
+                return new
 
             return await self.store.write_direct(run)
-        stmt = self.store.insert_ignore(jobs, ["delivery_id"]).returning(jobs.c.delivery_id)
+        stmt = self.store.insert_ignore(jobs, ["delivery_id"]).returning(jobs.c.id, jobs.c.delivery_id)
+        body_of = {row["delivery_id"]: row["body"] for row in rows}
         async with self.store.write() as conn:
-            result = await conn.execute(stmt, list(rows))
-            return {r[0] for r in result}
+            result = await conn.execute(stmt, [{k: row[k] for k in DELIVERY_COLUMNS} for row in rows])
+            new = {delivery_id: job_id for job_id, delivery_id in result}
+            if new:
+                await conn.execute(sa.insert(deliveries), [{"job_id": job_id, "body": body_of[d]}
+                                                           for d, job_id in new.items()])
+            return set(new)
 
     def _direct(self, name: str, build: Callable[[], Any], column_keys: Sequence[str] | None = None) -> DirectStatement:
         """A statement of this queue compiled once for the store's direct writer (SQLite)."""
@@ -212,11 +231,23 @@ class Queue:
         params = {"now": now, "until": now + self.lease_seconds, "owner": owner, "limit": limit}
         if self.store.direct:
             claim = self._direct("claim", lambda: self._claim)
-            found: list[Any] = await self.store.write_direct(lambda conn: claim.rows(conn, params),
-                                                             linger=self.linger)
+
+            def run(conn: Any) -> list[dict[str, Any]]:
+                found = claim.rows(conn, params)
+                if webhooks := [m["id"] for m in found if m["kind"] == WEBHOOK]:
+                    in_ids = ",".join("?" * len(webhooks))
+                    bodies = dict(conn.execute(f"SELECT job_id, body FROM deliveries WHERE job_id IN ({in_ids})",
+                                               webhooks).fetchall())
+                    _with_bodies(found, bodies)
+                return found
+
+            found: list[dict[str, Any]] = await self.store.write_direct(run, linger=self.linger)
         else:
             async with self.store.write() as conn:
-                found = [r._mapping for r in (await conn.execute(self._claim, params)).all()]
+                found = [dict(r._mapping) for r in (await conn.execute(self._claim, params)).all()]
+                if webhooks := [m["id"] for m in found if m["kind"] == WEBHOOK]:
+                    stmt = sa.select(deliveries.c.job_id, deliveries.c.body).where(deliveries.c.job_id.in_(webhooks))
+                    _with_bodies(found, dict((await conn.execute(stmt)).all()))
         return sorted((Job.from_mapping(m) for m in found), key=lambda j: (j.run_at, j.id))
 
     def _claim_statement(self) -> Any:
@@ -373,13 +404,20 @@ class Queue:
         )
         return await self._write(stmt) == 1
 
+    @staticmethod
+    def _select_jobs() -> Any:
+        """Jobs with their payload: a webhook job's body from `deliveries`, else `jobs.payload`."""
+        payload = sa.func.coalesce(deliveries.c.body, jobs.c.payload).label("payload")
+        return sa.select(*(c for c in jobs.c if c.name != "payload"), payload).select_from(
+            jobs.outerjoin(deliveries, deliveries.c.job_id == jobs.c.id))
+
     async def get(self, job_id: int) -> Job | None:
         async with self.store.engine.connect() as conn:
-            row = (await conn.execute(sa.select(jobs).where(jobs.c.id == job_id))).first()
+            row = (await conn.execute(self._select_jobs().where(jobs.c.id == job_id))).first()
         return Job.from_row(row) if row else None
 
     async def list(self, state: str | None = None, limit: int = 1000, kind: str | None = None) -> list[Job]:
-        stmt = sa.select(jobs).order_by(jobs.c.id).limit(limit)
+        stmt = self._select_jobs().order_by(jobs.c.id).limit(limit)
         if state is not None:
             stmt = stmt.where(jobs.c.state == state)
         if kind is not None:

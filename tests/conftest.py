@@ -52,7 +52,7 @@ class Databases:
         self._schemas: list[str] = []
         self._stores: list[Store] = []
 
-    async def open(self, kind: str, pool_size: int = 5) -> tuple[Store, str, dict[str, Any]]:
+    async def open(self, kind: str, pool_size: int = 5, revision: str = "head") -> tuple[Store, str, dict[str, Any]]:
         if kind == "sqlite":
             url = f"sqlite+aiosqlite:///{self.tmp_path / 'secbot.db'}"
             args: dict[str, Any] = {}
@@ -68,7 +68,7 @@ class Databases:
             url = pg_async_url()
             args = {"server_settings": {"search_path": schema}}
         store = Store.open(url, pool_size=pool_size, connect_args=args)
-        await upgrade(store)
+        await upgrade(store, revision)
         self._stores.append(store)
         return store, url, args
 

@@ -5,9 +5,15 @@ from __future__ import annotations
 import asyncio
 import random
 
+import pytest
+import sqlalchemy as sa
+
 from bot.clock import FrozenClock
-from bot.queue import DEAD, DONE, QUEUED, RUNNING, Queue
+from bot.queue import DEAD, DONE, QUEUED, RUNNING, WEBHOOK, Queue
 from bot.store import Store
+from bot.store.migrate import upgrade
+from bot.store.tables import deliveries, jobs
+from tests.conftest import Databases
 
 
 def make_queue(store: Store, clock: FrozenClock, **kw: object) -> Queue:
@@ -160,3 +166,35 @@ async def test_sooner_only_never_moves_a_pending_job_later(store: Store, clock: 
     await q.schedule("house", {}, run_at=clock.now() + 10, singleton_key="house", sooner_only=True)
     [job] = await q.list()
     assert job.run_at == clock.now() + 10
+
+
+async def test_a_delivery_body_is_stored_once_beside_its_job_and_comes_back_with_it(store: Store, clock: FrozenClock) -> None:
+    q = make_queue(store, clock)
+    body = b'{"action": "opened", "issue": {"body": "' + b"x" * 20000 + b'"}}'
+    await q.add_deliveries([q.delivery_row("d-1", "issues.opened", 1, body)])
+    async with store.engine.connect() as conn:
+        assert (await conn.execute(sa.select(jobs.c.payload))).scalar_one() == b""  # claims rewrite a small row
+        assert (await conn.execute(sa.select(deliveries.c.body))).scalar_one() == body
+    [job] = await q.claim("w", 5)
+    assert job.payload == body and job.data()["action"] == "opened"
+    assert (await q.get(job.id)).payload == body  # type: ignore[union-attr]
+    assert [j.payload for j in await q.list()] == [body]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+async def test_migration_0005_moves_webhook_bodies_out_of_the_job_rows(databases: Databases, kind: str) -> None:
+    store, _, _ = await databases.open(kind, revision="0004")
+    row = {"state": QUEUED, "attempts": 0, "run_at": 1.0, "created_at": 1.0, "updated_at": 1.0}
+    async with store.write() as conn:
+        await conn.execute(sa.insert(jobs), [
+            {**row, "kind": WEBHOOK, "delivery_id": "d-1", "singleton_key": None, "payload": b'{"action": "opened"}'},
+            {**row, "kind": "report_timer", "delivery_id": None, "singleton_key": "t-1", "payload": b'{"report": 7}'},
+        ])
+    await upgrade(store)
+    q = Queue(store, FrozenClock())
+    claimed = {j.kind: j.payload for j in await q.claim("w", 5)}
+    assert claimed == {WEBHOOK: b'{"action": "opened"}', "report_timer": b'{"report": 7}'}
+    async with store.engine.connect() as conn:
+        inline = dict((await conn.execute(sa.select(jobs.c.kind, jobs.c.payload))).all())
+    assert inline == {WEBHOOK: b"", "report_timer": b'{"report": 7}'}
+

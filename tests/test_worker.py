@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import sqlalchemy as sa
 from gidgethub import routing, sansio
 
 from bot.clock import SystemClock
@@ -16,6 +17,7 @@ from bot.context import ConfigCache, Context, Services
 from bot.dispatch import Dispatcher, caused_by_app
 from bot.queue import DEAD, DONE, Queue
 from bot.store import Store
+from bot.store.tables import deliveries
 from bot.worker import Workers
 from tests.conftest import make_settings
 
@@ -206,5 +208,8 @@ async def test_housekeeping_forgets_old_finished_jobs_and_expired_facts(store: S
     await maintenance.run({}, ctx)
     remaining = {j.delivery_id or j.kind: j.state for j in await queue.list()}
     assert "old" not in remaining and remaining["new"] == "running"
+    async with store.engine.connect() as conn:  # the old delivery's body (report text) is gone too
+        bodies = (await conn.execute(sa.select(deliveries.c.job_id))).scalars().all()
+    assert bodies == [new.id]
     assert await Reports(store).fact("perm:o/r:alice", clock.now()) is None
     assert [j.run_at for j in await queue.list(state="queued")] == [clock.now() + maintenance.EVERY]

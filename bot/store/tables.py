@@ -27,6 +27,7 @@ jobs = sa.Table(
     sa.Column("singleton_key", sa.String(200), nullable=True, unique=True),
     sa.Column("event", sa.String(80), nullable=True),
     sa.Column("installation_id", sa.BigInteger, nullable=True),
+    # Scheduled jobs: their (small) JSON arguments. Webhook jobs: empty; the body is in `deliveries`.
     sa.Column("payload", sa.LargeBinary, nullable=False),
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
@@ -38,6 +39,16 @@ jobs = sa.Table(
     sa.Column("updated_at", sa.Float, nullable=False),
     sa.Column("finished_at", sa.Float, nullable=True),
     sa.Index("ix_jobs_state_run_at", "state", "run_at"),
+)
+
+# The body of each webhook delivery, exactly as GitHub sent it (0005). Apart from its job row so
+# that claiming and finishing the job, which rewrite that row, do not rewrite kilobytes of JSON
+# each time. Deleted with its job (housekeeping).
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("job_id", BigId, sa.ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
 )
 
 installations = sa.Table(
