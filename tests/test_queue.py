@@ -198,3 +198,29 @@ async def test_migration_0005_moves_webhook_bodies_out_of_the_job_rows(databases
         inline = dict((await conn.execute(sa.select(jobs.c.kind, jobs.c.payload))).all())
     assert inline == {WEBHOOK: b"", "report_timer": b'{"report": 7}'}
 
+
+async def test_sqlite_wal_is_copied_back_beside_the_commits_and_kept_short(
+    databases: Databases, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.store import _Checkpointer
+
+    monkeypatch.setattr(_Checkpointer, "EVERY", 0.005)
+    monkeypatch.setattr(_Checkpointer, "MAX_FRAMES", 300)
+    store, _, _ = await databases.open("sqlite")
+    async with store.engine.connect() as conn:  # no connection of ours checkpoints inside its COMMIT
+        assert (await conn.exec_driver_sql("PRAGMA wal_autocheckpoint")).scalar() == 0
+    q = make_queue(store, clock)
+    body = b'{"issue": {"body": "' + b"x" * 12000 + b'"}}'  # about 4 pages: 40 x 25 bodies, over 4,000 frames
+    for i in range(40):
+        await q.add_deliveries([q.delivery_row(f"d-{i}-{j}", "e", None, body) for j in range(25)])
+        await asyncio.sleep(0.002)
+    for _ in range(200):  # the checkpointer's last round
+        await asyncio.sleep(0.01)
+        if store._checkpointer is not None and store._checkpointer.task is not None and store._checkpointer.task.done():
+            break
+    await q.add_deliveries([q.delivery_row("last", "e", None, body)])
+    async with store.engine.connect() as conn:
+        busy, in_wal, copied = (await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")).one()
+        count = (await conn.execute(sa.select(sa.func.count()).select_from(deliveries))).scalar()
+    assert count == 1001
+    assert in_wal < 1000  # the WAL started again from its beginning rather than growing to hold every write

@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from bot import logs
+from bot.errors import describe_error
 from bot.store import tables
 from bot.store.tables import metadata
 
@@ -21,6 +23,14 @@ __all__ = ["Store", "DirectStatement", "tables", "metadata"]
 T = TypeVar("T")
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=10000",
                   "PRAGMA foreign_keys=ON")
+# With a background checkpointer (SQLite on a file), no connection of ours checkpoints inside its
+# own COMMIT; a WAL left bigger than this by a burst is cut back to it when it is next reset.
+BACKGROUND_CHECKPOINT_PRAGMAS = ("PRAGMA wal_autocheckpoint=0", f"PRAGMA journal_size_limit={64 * 1024 * 1024}")
+
+
+def sqlite_on_file(database: str) -> bool:
+    """A database other connections and threads can open (an in-memory one is private to its connection)."""
+    return database not in ("", ":memory:") and not database.startswith("file:")
 
 
 class Store:
@@ -33,9 +43,9 @@ class Store:
         # letting them collide and sleep in SQLite's busy handler.
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
         database = engine.url.database or ""
-        # An in-memory database is private to its connection: a second connection would see another.
-        on_file = self.dialect == "sqlite" and database not in ("", ":memory:") and not database.startswith("file:")
+        on_file = self.dialect == "sqlite" and sqlite_on_file(database)
         self._direct = _DirectWriter(database) if on_file else None
+        self._checkpointer = _Checkpointer(database, self._write_lock) if on_file else None
         self._direct_pending: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any], float]] = []
         self._direct_now = asyncio.Event()  # set when a call that may not linger is waiting
         self._direct_last_now = float("-inf")
@@ -103,6 +113,23 @@ class Store:
                     fut.set_result(value)
                 else:
                     fut.set_exception(value)
+            self._checkpoint_soon()
+
+    def _checkpoint_soon(self) -> None:
+        """After a commit: have the checkpointer copy the WAL back, at most every `EVERY` seconds.
+
+        SQLite's own automatic checkpoint runs inside the COMMIT that crosses its threshold, and
+        every request waiting on that commit waits for megabytes of copying and an fsync of the
+        database file: the worst latencies of the webhook. Here the copying runs on a thread
+        and connection of its own (a PASSIVE checkpoint needs no write lock), so commits go on
+        (see `_Checkpointer._checkpoint` for how the WAL is kept from growing without end).
+        """
+        cp = self._checkpointer
+        if cp is None or (cp.task is not None and not cp.task.done()):
+            return
+        loop = asyncio.get_running_loop()
+        wait = cp.last + cp.EVERY - loop.time()
+        cp.task = asyncio.create_task(cp.after(max(0.0, wait)), name="secbot-sqlite-checkpoint")
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -116,6 +143,7 @@ class Store:
                 await conn.execution_options(secbot_write=True)
                 async with conn.begin():
                     yield conn
+        self._checkpoint_soon()
 
     @classmethod
     def open(cls, url: str, *, pool_size: int = 5, connect_args: dict[str, Any] | None = None) -> "Store":
@@ -123,7 +151,7 @@ class Store:
         args = connect_args or {}
         if url.startswith("sqlite"):
             engine = create_async_engine(url, pool_size=pool_size, max_overflow=0, connect_args=args)
-            _tune_sqlite(engine)
+            _tune_sqlite(engine, background_checkpoints=sqlite_on_file(engine.url.database or ""))
         else:
             engine = create_async_engine(
                 url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, connect_args=args
@@ -136,6 +164,8 @@ class Store:
         if self._direct is not None:
             await asyncio.get_running_loop().run_in_executor(self._direct.thread, self._direct.close)
             self._direct.thread.shutdown()
+        if self._checkpointer is not None:
+            await self._checkpointer.close()
         await self.engine.dispose()
 
     def insert(self, table: sa.Table) -> Any:
@@ -166,14 +196,15 @@ class Store:
             return False
 
 
-def _tune_sqlite(engine: AsyncEngine) -> None:
+def _tune_sqlite(engine: AsyncEngine, *, background_checkpoints: bool) -> None:
     """WAL, a busy timeout, and BEGIN IMMEDIATE for write transactions (see Store.write)."""
+    pragmas = SQLITE_PRAGMAS + (BACKGROUND_CHECKPOINT_PRAGMAS if background_checkpoints else ())
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
         cur = dbapi_conn.cursor()
-        for pragma in SQLITE_PRAGMAS:
+        for pragma in pragmas:
             cur.execute(pragma)
         cur.close()
 
@@ -217,7 +248,7 @@ class _DirectWriter:
         """One transaction for all `calls`, each in a savepoint: (True, result) or (False, error)."""
         if self._conn is None:
             conn = sqlite3.connect(self.database, isolation_level=None, check_same_thread=False)
-            for pragma in SQLITE_PRAGMAS:
+            for pragma in SQLITE_PRAGMAS + BACKGROUND_CHECKPOINT_PRAGMAS:
                 conn.execute(pragma)
             self._conn = conn
         conn = self._conn
@@ -240,6 +271,71 @@ class _DirectWriter:
         return outcomes
 
     def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+class _Checkpointer:
+    """PASSIVE WAL checkpoints on a connection and thread of their own (see Store._checkpoint_soon)."""
+
+    EVERY = 0.25  # seconds between checkpoints while there are writes
+    MAX_FRAMES = 4000  # pages (16 MB) the WAL may hold before commits wait for the last of it to be copied
+
+    def __init__(self, database: str, write_lock: asyncio.Lock | None) -> None:
+        self.database = database
+        self.write_lock = write_lock
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="secbot-sqlite-checkpoint")
+        self.task: asyncio.Task[None] | None = None
+        self.last = float("-inf")
+        self._conn: sqlite3.Connection | None = None
+
+    async def after(self, delay: float) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        loop = asyncio.get_running_loop()
+        try:
+            in_wal = await loop.run_in_executor(self.thread, self._checkpoint)
+            if in_wal > self.MAX_FRAMES and self.write_lock is not None:
+                # Writes never paused at the right moment (see _checkpoint): make them wait once,
+                # for the little left to copy; the next one then restarts the WAL. Under a burst
+                # this also keeps the writers from outrunning the copying.
+                async with self.write_lock:
+                    await asyncio.shield(loop.run_in_executor(self.thread, self._checkpoint))
+        except Exception as exc:  # noqa: BLE001 - the next commit asks again; SQLite checkpoints at close
+            logs.get("secbot.store").warning("WAL checkpoint failed", extra={"error": describe_error(exc)})
+        finally:
+            self.last = loop.time()
+
+    def _checkpoint(self) -> int:
+        """Copy the WAL back until none of it is left to copy, or three rounds have run; returns
+        the number of frames (pages) the WAL holds.
+
+        The WAL starts again from its beginning only when a write transaction begins while it
+        is wholly copied; under steady writes one round always leaves the frames committed while
+        it ran, and a WAL that never restarts only grows. The rounds after the first copy only
+        those few frames, and between commits one of them usually catches up. Under a burst none
+        does: once the WAL is over `MAX_FRAMES`, the caller runs a round under the write lock.
+        """
+        if self._conn is None:
+            conn = sqlite3.connect(self.database, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout=10000")
+            self._conn = conn
+        in_wal = 0
+        for _ in range(3):
+            _busy, in_wal, copied = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()[0]
+            if copied >= in_wal:
+                break
+        return in_wal
+
+    async def close(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
+        await asyncio.get_running_loop().run_in_executor(self.thread, self._close)
+        self.thread.shutdown()
+
+    def _close(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
