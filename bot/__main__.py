@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import stat
 import sys
@@ -89,8 +90,18 @@ def serve(settings: Settings, **app_options: Any) -> int:
     else:
         settings.check_serve()  # some credentials but not all: refuse, naming what is missing
         app = create_app(settings, **app_options)
+        app.on_startup.append(_freeze_startup_objects)
     web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None, shutdown_timeout=15)
     return 0
+
+
+async def _freeze_startup_objects(_app: Any) -> None:
+    """Leave what exists once the server is up (modules, the classifier's tables, the schema,
+    connections) out of every later garbage collection. Without this, each full collection
+    walks all of it: a pause of 40-80 ms that every webhook arriving meanwhile waits through,
+    enough on its own to spoil the latency percentiles."""
+    gc.collect()
+    gc.freeze()
 
 
 def _shown_host(host: str) -> str:

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).parent.parent
 
@@ -38,3 +39,29 @@ def test_help_lists_every_command() -> None:
     run = secbot("--help")
     for command in ("serve", "migrate", "jobs", "reports", "retry", "check-config", "classify", "demo"):
         assert command in run.stdout
+
+
+def test_serve_leaves_what_exists_at_startup_out_of_later_garbage_collections(monkeypatch: Any) -> None:
+    """A full collection walking every module, schema and table took 40-80 ms (bench/webhook.py)."""
+    import asyncio
+    import gc
+
+    from aiohttp import web
+
+    from bot import __main__ as cli
+    from tests.conftest import make_settings
+
+    started: list[web.Application] = []
+    monkeypatch.setattr(web, "run_app", lambda app, **kw: started.append(app))
+    settings = make_settings(app_id="1", private_key=None)
+    monkeypatch.setattr(type(settings), "setup_mode", property(lambda self: False))
+    monkeypatch.setattr(type(settings), "check_serve", lambda self: None)
+    assert cli.serve(settings) == 0
+    [app] = started
+    assert cli._freeze_startup_objects in app.on_startup
+    gc.unfreeze()
+    try:
+        asyncio.run(cli._freeze_startup_objects(app))
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
