@@ -38,11 +38,43 @@ def caused_by_app(data: Mapping[str, Any], app_id: str | None, bot_login: str | 
     return bot_login is not None and sender.get("type") == "Bot" and sender.get("login") == bot_login
 
 
+def _routes_only_on_action(routers: Sequence[routing.Router]) -> bool:
+    """True when every route of these routers is on an event type, or a type and an action.
+
+    Reads gidgethub's route tables; if their shape is not the one known here, says False."""
+    for router in routers:
+        deep = getattr(router, "_deep_routes", None)
+        if not isinstance(deep, dict) or not isinstance(getattr(router, "_shallow_routes", None), dict):
+            return False
+        if any(not isinstance(keys, dict) or set(keys) - {"action"} for keys in deep.values()):
+            return False
+    return True
+
+
 class Dispatcher:
     def __init__(self, services: Services, routers: Sequence[routing.Router], jobs: Mapping[str, JobHandler]) -> None:
         self.services = services
         self.routers = list(routers)
         self.jobs = dict(jobs)
+        self._by_name = _routes_only_on_action(self.routers)
+        self._taken: dict[str, bool] = {}
+
+    def may_handle(self, event_name: str) -> bool:
+        """Whether any handler takes a delivery of this name ("issues.labeled"), decided from the
+        name alone, before the body is read: most of what GitHub sends (labels, assignees, edits
+        of other fields) no handler wants, and parsing a 10-20 KB body to learn that is the
+        largest cost of such a job. True (read the body) unless every route is on the event's
+        type and at most its action, which the name holds."""
+        if not self._by_name:
+            return True
+        taken = self._taken.get(event_name)
+        if taken is None:
+            kind, _, action = event_name.partition(".")
+            probe = sansio.Event({"action": action} if action else {}, event=kind, delivery_id="")
+            taken = bool(self.handlers_for(probe))
+            if len(self._taken) < 1000:  # GitHub's events times their actions: a few hundred
+                self._taken[event_name] = taken
+        return taken
 
     def handlers_for(self, event: sansio.Event) -> list[Handler]:
         ordered: list[Handler] = []
@@ -72,6 +104,8 @@ class Dispatcher:
         await handler(payload, ctx)
 
     async def run_delivery(self, job: Job) -> None:
+        if not self.may_handle(job.event or ""):
+            return
         data = orjson.loads(job.payload)
         name = (job.event or "").split(".", 1)[0]
         event = sansio.Event(data, event=name, delivery_id=job.delivery_id or "")

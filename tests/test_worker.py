@@ -213,3 +213,36 @@ async def test_housekeeping_forgets_old_finished_jobs_and_expired_facts(store: S
     assert bodies == [new.id]
     assert await Reports(store).fact("perm:o/r:alice", clock.now()) is None
     assert [j.run_at for j in await queue.list(state="queued")] == [clock.now() + maintenance.EVERY]
+
+
+async def test_a_delivery_no_handler_takes_finishes_without_its_body_being_read(store: Store) -> None:
+    queue = Queue(store, SystemClock())
+    router = routing.Router()
+    seen: list[str] = []
+
+    @router.register("issues", action="opened")
+    async def opened(event: sansio.Event, ctx: Context) -> None:
+        seen.append(event.data["action"])
+
+    dispatcher = Dispatcher(services_for(store, queue), [router], {})
+    assert dispatcher.may_handle("issues.opened") and not dispatcher.may_handle("issues.labeled")
+    assert not dispatcher.may_handle("star.created") and not dispatcher.may_handle("bench")
+    # Not JSON: reading it would fail the job. Only the handled one is read.
+    await queue.add_deliveries([queue.delivery_row("d-1", "issues.labeled", None, b"<not json>"),
+                                queue.delivery_row("d-2", "issues.opened", None, b'{"action": "opened"}')])
+    for job in await queue.claim("w", 2):
+        await dispatcher.run(job)
+        await queue.complete(job)
+    assert seen == ["opened"] and {j.state for j in await queue.list()} == {DONE}
+
+
+async def test_a_route_on_another_field_than_the_action_makes_every_body_read(store: Store) -> None:
+    queue = Queue(store, SystemClock())
+    router = routing.Router()
+
+    @router.register("check_run", name="secbot")
+    async def check(event: sansio.Event, ctx: Context) -> None:
+        pass
+
+    dispatcher = Dispatcher(services_for(store, queue), [router], {})
+    assert dispatcher.may_handle("check_run.completed") and dispatcher.may_handle("issues.labeled")
