@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.clock import FrozenClock
-from bot.queue import DEAD, DONE, QUEUED, RUNNING, WEBHOOK, Queue
+from bot.queue import DEAD, DELIVERY_COLUMNS, DONE, QUEUED, RUNNING, WEBHOOK, Queue
 from bot.store import Store
 from bot.store.migrate import upgrade
 from bot.store.tables import deliveries, jobs
@@ -155,6 +155,21 @@ async def test_sqlite_calls_sharing_a_commit_fail_alone(databases: object, clock
     )
     assert results[0] == {"a"} and results[2] == {"b"} and isinstance(results[1], Exception)
     assert sorted(j.delivery_id for j in await q.list()) == ["a", "b"]
+
+
+async def test_a_sqlite_call_alone_in_its_commit_that_fails_leaves_nothing_behind(databases: Databases, clock: FrozenClock) -> None:
+    store, _, _ = await databases.open("sqlite")
+    q = make_queue(store, clock)
+    insert = store.compile_direct(store.insert_ignore(jobs, ["delivery_id"]), DELIVERY_COLUMNS)
+
+    def half_then_fail(conn: object) -> None:
+        conn.execute(insert.sql, insert.args(q.delivery_row("half", "e", None, b"{}")))  # type: ignore[attr-defined]
+        raise RuntimeError("failed after its first write")
+
+    with pytest.raises(RuntimeError):
+        await store.write_direct(half_then_fail)
+    assert await q.add_deliveries([q.delivery_row("next", "e", None, b"{}")]) == {"next"}
+    assert [j.delivery_id for j in await q.list()] == ["next"]
 
 
 async def test_sooner_only_never_moves_a_pending_job_later(store: Store, clock: FrozenClock) -> None:

@@ -255,14 +255,21 @@ class _DirectWriter:
         outcomes: list[tuple[bool, Any]] = []
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for fn in calls:
-                conn.execute("SAVEPOINT call")
+            if len(calls) == 1:  # the transaction is the call's own: no savepoint needed
                 try:
-                    outcomes.append((True, fn(conn)))
-                except Exception as exc:  # noqa: BLE001 - handed to that caller alone
-                    conn.execute("ROLLBACK TO call")
-                    outcomes.append((False, exc))
-                conn.execute("RELEASE call")
+                    outcomes.append((True, calls[0](conn)))
+                except Exception as exc:  # noqa: BLE001 - handed to the caller
+                    conn.execute("ROLLBACK")
+                    return [(False, exc)]
+            else:
+                for fn in calls:
+                    conn.execute("SAVEPOINT call")
+                    try:
+                        outcomes.append((True, fn(conn)))
+                    except Exception as exc:  # noqa: BLE001 - handed to that caller alone
+                        conn.execute("ROLLBACK TO call")
+                        outcomes.append((False, exc))
+                    conn.execute("RELEASE call")
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
