@@ -287,9 +287,8 @@ class _Checkpointer:
     """PASSIVE WAL checkpoints on a connection and thread of their own (see Store._checkpoint_soon)."""
 
     EVERY = 0.25  # seconds between checkpoints while there are writes
-    # Pages (64 MB) the WAL may hold before commits wait for the last of it to be copied. At
-    # 200 deliveries/s that wait comes every 15 s or so; with 4,000 it came every few seconds
-    # and p99 at that rate was worse (bench/webhook.py, four runs each: 11-18 ms against 5-145).
+    # Pages (64 MB) the WAL may hold before commits wait for the last of it to be copied: at
+    # 200 deliveries/s (about 1,100 pages a second) that wait comes every 15 s or so.
     MAX_FRAMES = 16000
 
     def __init__(self, database: str, write_lock: asyncio.Lock | None) -> None:
