@@ -180,17 +180,17 @@ class Demo:
     def reporter_saw(self, where: str = "") -> None:
         got = self.new_to_reporter()
         _say(f"Reporter saw{where or f' (advisory {self.ghsa}, private to the reporter and the maintainers)'}:", 2)
-        for c in got:
-            self.show_comment(c)
-        if not got:
-            _say("(nothing new)", 4)
+        self.show_comments(got)
 
     def maintainers_saw(self) -> None:
         got = self.new_in_tracker()
         _say(f"Maintainers saw (private tracker {TRACKER}#{self.tracker_number}):", 2)
-        for c in got:
+        self.show_comments(got)
+
+    def show_comments(self, comments: list[dict[str, Any]]) -> None:
+        for c in comments:
             self.show_comment(c)
-        if not got:
+        if not comments:
             _say("(nothing new)", 4)
 
     def show_scheduled(self) -> None:

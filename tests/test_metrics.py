@@ -20,14 +20,7 @@ from bot.queue import Job
 from tests.conftest import delivery_headers, make_settings
 from tests.e2e import INSTALLATION, REPO, REPORTER, Harness
 from tests.test_public_reports import VULN_BODY, VULN_TITLE
-
-ISSUE_OPENED = {
-    "action": "opened",
-    "issue": {"number": 1, "title": "t", "body": "b", "user": {"login": "u", "type": "User"}},
-    "repository": {"full_name": "o/r", "private": False},
-    "installation": {"id": 42},
-    "sender": {"login": "u", "type": "User"},
-}
+from tests.test_webhook import ISSUE_OPENED
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -59,6 +59,15 @@ def _error(path: str, kind: str, message: str) -> dict[str, Any]:
                                               "locations": [{"line": 1, "column": 1}]}]}
 
 
+def _node_of(ctx: Ctx, node_id: str, kind: str) -> Any:
+    """The object behind a global node id if it is of `kind`, else None."""
+    try:
+        found_kind, found = _node(ctx, node_id)
+    except NotFound:
+        return None
+    return found if found_kind == kind else None
+
+
 def _covered(ctx: Ctx, repo: Any) -> bool:
     return repo.installation_id == ctx.installation_id
 
@@ -107,18 +116,10 @@ def _transfer(ctx: Ctx, m: re.Match[str], variables: dict[str, Any]) -> dict[str
     unknown = set(given) - {"issueId", "repositoryId", "createLabelsIfMissing", "clientMutationId"}
     if unknown or "issueId" not in given or "repositoryId" not in given:
         raise _Unsupported(f"TransferIssueInput needs issueId and repositoryId (unknown: {sorted(unknown)})")
-    try:
-        kind, found = _node(ctx, given["issueId"])
-        if kind != "issue":
-            raise NotFound(given["issueId"])
-    except NotFound:
-        return _error("transferIssue", "NOT_FOUND", f"Could not resolve to a node with the global id of '{given['issueId']}'")
-    try:
-        kind, target = _node(ctx, given["repositoryId"])
-        if kind != "repo":
-            raise NotFound(given["repositoryId"])
-    except NotFound:
-        return _error("transferIssue", "NOT_FOUND", f"Could not resolve to a node with the global id of '{given['repositoryId']}'")
+    found, target = _node_of(ctx, given["issueId"], "issue"), _node_of(ctx, given["repositoryId"], "repo")
+    for node_id, node in ((given["issueId"], found), (given["repositoryId"], target)):
+        if node is None:
+            return _error("transferIssue", "NOT_FOUND", f"Could not resolve to a node with the global id of '{node_id}'")
     source, number = found
     if not _covered(ctx, source) or not _covered(ctx, target):
         return _error("transferIssue", "FORBIDDEN", "Resource not accessible by integration")

@@ -114,6 +114,14 @@ def _error(status: int, message: str, **extra: Any) -> Reply:
     return Reply(status, {"message": message, "documentation_url": DOCS, "status": str(status), **extra})
 
 
+def _since(ctx: Ctx, items: list[Any]) -> list[Any]:
+    """Items updated at or after the `since` query parameter, when given (GitHub's comment lists)."""
+    if "since" not in ctx.query:
+        return items
+    since = _parse_time(ctx.query["since"])
+    return [c for c in items if _parse_time(c["updated_at"]) >= since]
+
+
 def _paginate(ctx: Ctx, items: list[Any]) -> Reply:
     per_page = min(int(ctx.query.get("per_page", 30)), 100)
     page = max(int(ctx.query.get("page", 1)), 1)
@@ -436,10 +444,7 @@ def update_issue(ctx: Ctx) -> Reply:
 def list_comments(ctx: Ctx) -> Reply:
     issue = ctx.issue()
     comments = issue.get("_comments", [])
-    if "since" in ctx.query:
-        since = _parse_time(ctx.query["since"])
-        comments = [c for c in comments if _parse_time(c["updated_at"]) >= since]
-    return _paginate(ctx, comments)
+    return _paginate(ctx, _since(ctx, comments))
 
 
 @route("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments")
@@ -608,10 +613,7 @@ def report_vulnerability(ctx: Ctx) -> Reply:
 @route("GET", "/repos/{owner}/{repo}/security-advisories/{ghsa_id}/comments")
 def list_advisory_comments(ctx: Ctx) -> Reply:
     comments = ctx.state.advisory_comments(ctx.repo().full_name, ctx.params["ghsa_id"])
-    if "since" in ctx.query:
-        since = _parse_time(ctx.query["since"])
-        comments = [c for c in comments if _parse_time(c["updated_at"]) >= since]
-    return _paginate(ctx, comments)
+    return _paginate(ctx, _since(ctx, comments))
 
 
 @route("POST", "/repos/{owner}/{repo}/security-advisories/{ghsa_id}/comments")
