@@ -353,6 +353,22 @@ async def test_transfer_issue_moves_it_and_the_old_address_redirects(emu, sessio
     state.assert_no_violations()
 
 
+async def test_transfer_to_an_id_that_is_not_a_repository_is_not_found(emu, session, state):
+    issue = state.open_issue(REPO, title="vuln", body="secret details", user="reporter")
+    token = await token_for(emu, session)
+    query = ("mutation($issue: ID!, $repo: ID!) { transferIssue(input: {issueId: $issue, repositoryId: $repo}) "
+             "{ issue { number } } }")
+    # (issue id, repository id, the one named as not found): an issue's id as the repository; an unknown issue.
+    for issue_id, repo_id, missing in ((issue["node_id"], issue["node_id"], issue["node_id"]),
+                                       ("I_nope", issue["node_id"], "I_nope")):
+        async with session.post(f"{emu.base_url}/graphql", headers=auth(token),
+                                json={"query": query, "variables": {"issue": issue_id, "repo": repo_id}}) as resp:
+            [error] = (await resp.json())["errors"]
+        assert error["type"] == "NOT_FOUND" and error["message"].endswith(f"'{missing}'")
+    assert state.repo(REPO).issues  # still there
+    state.assert_no_violations()
+
+
 async def test_unsupported_graphql_is_a_violation(emu, session, state):
     token = await token_for(emu, session)
     async with session.post(f"{emu.base_url}/graphql", json={"query": "{ viewer { login } }"},
