@@ -51,7 +51,7 @@ def create_app(
         routers = handlers.ROUTERS if routers is None else routers
         jobs = handlers.JOBS if jobs is None else jobs
     logs.quiet_libraries()
-    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[metrics.count_deliveries])
+    app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
     app[METRICS] = metrics.Metrics()

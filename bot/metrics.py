@@ -26,6 +26,8 @@ STORED, DUPLICATE, PING = "stored", "duplicate", "ping"
 BAD_SIGNATURE, TOO_LARGE, BAD_JSON, BAD_REQUEST, STORE_DOWN = (
     "bad_signature", "too_large", "bad_json", "bad_request", "store_down")
 UNVERIFIED = "unverified"  # the event label of a delivery whose signature was not checked or failed
+OTHER = "other"  # the event label once MAX_EVENTS names have one
+MAX_EVENTS = 200
 # The classic text format, which every Prometheus understands (our names need nothing newer).
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 JOB_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
@@ -42,15 +44,28 @@ class Metrics:
         self.job_seconds = Histogram(
             "secbot_job_duration_seconds", "Time a job's handlers took, by job kind and outcome.",
             ["kind", "outcome"], buckets=JOB_BUCKETS, registry=self.registry)
+        self._delivery_counts: dict[tuple[str, str], Any] = {}  # (event header, outcome) -> counter
+        self._event_labels: set[str] = set()
         self._scraped = _ScrapeTime()
         self.registry.register(self._scraped)
 
     # -- counted as they happen ---------------------------------------------------------------
 
-    def delivery(self, request: web.Request, response: web.StreamResponse) -> None:
-        outcome = delivery_outcome(request, response)
-        event = UNVERIFIED if outcome in (BAD_SIGNATURE, TOO_LARGE) else _label(request.headers.get("X-GitHub-Event"))
-        self.deliveries.labels(event=event, outcome=outcome).inc()
+    def count_delivery(self, event: str, outcome: str) -> None:
+        """Count one answer of POST /webhook. `event` is the event header, which only a delivery
+        whose signature was good may give; at most `MAX_EVENTS` names get a label of their own
+        (GitHub has about 70), so a replayed body cannot grow the metrics without end."""
+        key = (event, outcome)
+        child = self._delivery_counts.get(key)
+        if child is None:
+            label = UNVERIFIED if outcome in (BAD_SIGNATURE, TOO_LARGE) else _label(event)
+            if label not in self._event_labels and len(self._event_labels) >= MAX_EVENTS:
+                label = OTHER
+            self._event_labels.add(label)
+            child = self.deliveries.labels(event=label, outcome=outcome)
+            if len(self._delivery_counts) < MAX_EVENTS * 4:
+                self._delivery_counts[key] = child
+        child.inc()
 
     def timed(self, run: Callable[[Job], Awaitable[None]]) -> Callable[[Job], Awaitable[None]]:
         """Wrap the workers' run function to time each job (outcomes: done, deferred, failed)."""
@@ -148,22 +163,6 @@ async def missed_targets(store: Any) -> list[tuple[str, int]]:
     return sorted(found.items())
 
 
-def delivery_outcome(request: web.Request, response: web.StreamResponse) -> str:
-    status = response.status
-    if status == 202:
-        return STORED
-    if status == 200:
-        return PING if request.headers.get("X-GitHub-Event") == "ping" else DUPLICATE
-    if status == 401:
-        return BAD_SIGNATURE
-    if status == 413:
-        return TOO_LARGE
-    if status == 400:
-        text = getattr(response, "text", None) or ""
-        return BAD_JSON if "JSON" in text else BAD_REQUEST
-    return STORE_DOWN if status == 503 else f"http_{status}"
-
-
 def _label(event: str | None) -> str:
     """The event name as a label: GitHub's event names are short lowercase words."""
     if not event or len(event) > 60 or not all(c.isalnum() or c == "_" for c in event):
@@ -177,14 +176,3 @@ async def view(request: web.Request) -> web.Response:
     body = await request.app[METRICS].render(
         queue=request.app[SERVICES].queue, store=request.app[STORE], github=request.app.get(GITHUB))
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
-
-
-@web.middleware
-async def count_deliveries(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-    """Count each answer of POST /webhook by event and outcome; other paths pass through."""
-    response = await handler(request)
-    if request.path == "/webhook" and request.method == "POST":
-        from bot.app import METRICS
-
-        request.app[METRICS].delivery(request, response)
-    return response

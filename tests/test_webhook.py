@@ -89,6 +89,54 @@ async def test_truncated_json_is_refused_with_400(client: TestClient) -> None:
     assert await jobs_of(client) == []
 
 
+# Bodies at the edges of JSON. What the webhook accepts, the workers parse with orjson: the two
+# must agree, or a delivery would be stored that no worker can read.
+EDGE_BODIES = [
+    b"", b"   ", b"null", b"[1]", b'"text"', b"{}", b' {"a": 1} ', b'{"a": 1} x', b'{"a": 1}{"b": 2}',
+    b"\xef\xbb\xbf{}", b'{"n": 123456789012345678901234567890}', b'{"n": -9223372036854775809}',
+    b'{"n": 18446744073709551615}', b'{"f": 1e400}', b'{"n": NaN}', b'{"n": 01}', b'{"s": "\\ud800"}',
+    b'{"s": "\xff"}', b'{"s": "tab\there"}', b'{"a": 1, "a": 2}', b"[" * 2000 + b"]" * 2000,
+    b'{"deep": ' + b"[" * 600 + b"]" * 600 + b"}", b'{"a": [1, 2,]}', b"{'a': 1}",
+]
+
+
+def orjson_reads_an_object(body: bytes) -> bool:
+    try:
+        return isinstance(orjson.loads(body), dict)
+    except orjson.JSONDecodeError:
+        return False
+
+
+@pytest.mark.parametrize("body", EDGE_BODIES, ids=range(len(EDGE_BODIES)))
+async def test_the_webhook_accepts_exactly_the_bodies_the_workers_can_parse(client: TestClient, body: bytes) -> None:
+    resp = await client.post("/webhook", data=body, headers=delivery_headers("issues", body))
+    assert (resp.status == 202) == orjson_reads_an_object(body), resp.status
+    if resp.status != 202:
+        assert resp.status == 400 and await jobs_of(client) == []
+
+
+@pytest.mark.parametrize(("fields", "event", "installation_id"), [
+    ({"action": "opened", "installation": {"id": 7}}, "issues.opened", 7),
+    ({"action": {"not": "a name"}, "installation": {"id": "7"}}, "issues", None),
+    ({"action": 5, "installation": [7]}, "issues", None),
+    ({"installation": {"id": True}}, "issues", None),
+    ({"action": "closed", "installation": {"id": 123456789012345678901234567890}}, "issues.closed", None),
+])
+async def test_event_name_and_installation_are_read_only_from_fields_of_the_right_type(
+        client: TestClient, fields: dict[str, Any], event: str, installation_id: int | None) -> None:
+    body = _dumps(fields)
+    resp = await client.post("/webhook", data=body, headers=delivery_headers("issues", body))
+    assert resp.status == 202
+    [job] = await jobs_of(client)
+    assert (job.event, job.installation_id, job.payload) == (event, installation_id, body)
+
+
+def _dumps(data: Any) -> bytes:
+    import json
+
+    return json.dumps(data).encode()  # the standard library writes integers of any size
+
+
 async def test_missing_event_header_is_refused_with_400(client: TestClient) -> None:
     body = orjson.dumps(ISSUE_OPENED)
     headers = delivery_headers("issues", body)
