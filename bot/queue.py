@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -89,6 +90,60 @@ def _with_bodies(found: list[dict[str, Any]], bodies: dict[int, bytes]) -> None:
             m["payload"] = bodies[m["id"]]
 
 
+
+# -- SQLite's hot paths, on the store's writer thread (Store.write_direct) ---------------------------
+# A fixed number of statements per batch, however many rows: each statement the thread runs
+# waits for the GIL once more, behind the event loop, and per-row statements made a batch of
+# deliveries wait for it twice per row. Counts come back as one row (group_concat) for the same reason.
+
+_JOB_COLUMNS = ", ".join(DELIVERY_COLUMNS)
+
+
+def _marks(rows: int, width: int) -> str:
+    return ", ".join(["(" + ", ".join("?" * width) + ")"] * rows)
+
+
+def _ints(found: str | None) -> set[int]:
+    return {int(x) for x in found.split(",")} if found else set()
+
+
+def _add_deliveries(conn: Any, values: list[tuple[Any, ...]], pairs: list[tuple[str, bytes]]) -> set[str]:
+    """Insert the jobs and bodies of deliveries not stored before; returns their delivery ids.
+
+    `values`: one tuple of DELIVERY_COLUMNS per delivery, `pairs`: (delivery id, body) in the
+    same order, with no delivery id twice. Inside the writer's transaction nothing else writes,
+    so the deliveries found by the first statement are exactly the ones to skip.
+    """
+    indexed = [x for i, (delivery_id, _) in enumerate(pairs) for x in (i, delivery_id)]
+    (found,) = conn.execute(f"SELECT group_concat(v.column1) FROM (VALUES {_marks(len(pairs), 2)}) AS v "
+                            "JOIN jobs ON jobs.delivery_id = v.column2", indexed).fetchone()
+    seen = _ints(found)
+    fresh = [i for i in range(len(pairs)) if i not in seen]
+    if not fresh:
+        return set()
+    conn.execute(f"INSERT INTO jobs ({_JOB_COLUMNS}) VALUES {_marks(len(fresh), len(DELIVERY_COLUMNS))}",
+                 [x for i in fresh for x in values[i]])
+    conn.execute(f"INSERT INTO deliveries (job_id, body) SELECT jobs.id, v.column2 FROM (VALUES {_marks(len(fresh), 2)}) "
+                 "AS v JOIN jobs ON jobs.delivery_id = v.column1", [x for i in fresh for x in pairs[i]])
+    return {pairs[i][0] for i in fresh}
+
+
+def _complete_many(conn: Any, owners: dict[str | None, list[int]], now: float) -> set[int]:
+    """Mark done the jobs each owner still holds (running, under its lease); returns their ids."""
+    won: set[int] = set()
+    for owner, ids in owners.items():
+        marks = ", ".join("?" * len(ids))
+        (found,) = conn.execute(f"SELECT group_concat(id) FROM jobs WHERE id IN ({marks}) AND state = ? "
+                                "AND lease_owner = ?", [*ids, RUNNING, owner]).fetchone()
+        held = sorted(_ints(found))
+        if held:
+            done = Queue._done_values(now)
+            conn.execute(f"UPDATE jobs SET {', '.join(f'{c} = ?' for c in done)} "
+                         f"WHERE id IN ({', '.join('?' * len(held))})", [*done.values(), *held])
+            won.update(held)
+    return won
+
+
 class Queue:
     def __init__(
         self,
@@ -143,20 +198,7 @@ class Queue:
         if not rows:
             return set()
         if self.store.direct:
-            insert = self._direct("insert", lambda: self.store.insert_ignore(jobs, ["delivery_id"]), DELIVERY_COLUMNS)
-            keep = self._direct("body", lambda: sa.insert(deliveries), ("job_id", "body"))
-            params = [(row["delivery_id"], insert.args(row), row["body"]) for row in rows]
-
-            def run(conn: Any) -> set[str]:
-                new = set()
-                for delivery_id, args, body in params:
-                    cur = conn.execute(insert.sql, args)
-                    if cur.rowcount == 1:  # 0 when ON CONFLICT skipped the row: a redelivery
-                        conn.execute(keep.sql, (cur.lastrowid, body))
-                        new.add(delivery_id)
-                return new
-
-            return await self.store.write_direct(run)
+            return await self.store.write_direct(lambda conn: self.add_deliveries_now(conn, rows))
         stmt = self.store.insert_ignore(jobs, ["delivery_id"]).returning(jobs.c.id, jobs.c.delivery_id)
         body_of = {row["delivery_id"]: row["body"] for row in rows}
         async with self.store.write() as conn:
@@ -166,6 +208,21 @@ class Queue:
                 await conn.execute(sa.insert(deliveries), [{"job_id": job_id, "body": body_of[d]}
                                                            for d, job_id in new.items()])
             return set(new)
+
+    @staticmethod
+    def add_deliveries_now(conn: Any, rows: Sequence[dict[str, Any]]) -> set[str]:
+        """`add_deliveries` inside a transaction of SQLite's writer thread (`Store.write_direct`)."""
+        first: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            first.setdefault(row["delivery_id"], row)  # a repeated id: its first row only
+        unique = list(first.values())
+        per_statement = max(1, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(DELIVERY_COLUMNS))
+        new: set[str] = set()
+        for at in range(0, len(unique), per_statement):
+            chunk = unique[at:at + per_statement]
+            new |= _add_deliveries(conn, [tuple(row[c] for c in DELIVERY_COLUMNS) for row in chunk],
+                                   [(row["delivery_id"], row["body"]) for row in chunk])
+        return new
 
     def _direct(self, name: str, build: Callable[[], Any], column_keys: Sequence[str] | None = None) -> DirectStatement:
         """A statement of this queue compiled once for the store's direct writer (SQLite)."""
@@ -315,16 +372,10 @@ class Queue:
             return set()
         now = self.clock.now()
         if self.store.direct:
-            one = self._direct("complete", lambda: sa.update(jobs).where(
-                jobs.c.id == sa.bindparam("job_id"), jobs.c.state == RUNNING,
-                jobs.c.lease_owner == sa.bindparam("owner"),
-            ).values(**self._done_values(sa.bindparam("now", type_=sa.Float))))
-            params = [(job.id, one.args({"job_id": job.id, "owner": job.lease_owner, "now": now})) for job in done]
-
-            def run(conn: Any) -> set[int]:
-                return {job_id for job_id, p in params if conn.execute(one.sql, p).rowcount == 1}
-
-            return await self.store.write_direct(run, linger=self.linger)
+            owners: dict[str | None, list[int]] = {}
+            for job in done:
+                owners.setdefault(job.lease_owner, []).append(job.id)
+            return await self.store.write_direct(lambda conn: _complete_many(conn, owners, now), linger=self.linger)
         by_owner: dict[str | None, list[int]] = {}
         for job in done:
             by_owner.setdefault(job.lease_owner, []).append(job.id)
