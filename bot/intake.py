@@ -2,12 +2,17 @@
 
 Each delivery must be durable before its webhook is answered, but one transaction per request
 would cap throughput at the store's commit rate. Requests that arrive while a commit is under
-way wait together and are stored by the next single INSERT ... ON CONFLICT DO NOTHING.
+way wait together and are stored by the next single INSERT.
+
+On SQLite the batch is taken by the store's writer thread itself when it starts its next
+transaction (see `Store.write_direct`): every delivery that arrived before that moment goes
+in, and the event loop, however busy, is not on the way between one commit and the next.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 from collections.abc import Callable
 from typing import Any
 
@@ -15,42 +20,99 @@ from bot.queue import Queue
 
 MAX_BATCH = 500
 
+Waiting = tuple[dict[str, Any], "asyncio.Future[bool]"]
+
 
 class Intake:
     def __init__(self, queue: Queue, on_stored: Callable[[], None] = lambda: None) -> None:
         self.queue = queue
         self.on_stored = on_stored
-        self._pending: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
+        self._pending: list[Waiting] = []
         self._flusher: asyncio.Task[None] | None = None
+        # SQLite: deliveries waiting for the writer thread, and whether a call to take them is queued.
+        self._arrived: collections.deque[Waiting] = collections.deque()
+        self._posted = False
+        self._taking: set[asyncio.Future[Any]] = set()
 
     async def submit(self, row: dict[str, Any]) -> bool:
         """Store one delivery; True if it is new, False if this delivery id was stored before."""
         fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._pending.append((row, fut))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
+        if self.queue.store.direct:
+            self._arrived.append((row, fut))
+            if not self._posted:
+                self._post()
+        else:
+            self._pending.append((row, fut))
+            if self._flusher is None or self._flusher.done():
+                self._flusher = asyncio.create_task(self._flush())
         return await fut  # cancelling the wait cancels only this future: the row is still stored
+
+    # -- SQLite: the writer thread takes what has arrived ---------------------------------------
+
+    def _post(self) -> None:
+        taken: list[Waiting] = []
+        ran: list[bool] = []
+
+        def take(conn: Any) -> set[str]:  # on the writer thread, inside its transaction
+            ran.append(True)
+            # Cleared before taking: a delivery appended after this line either is taken below
+            # or finds the flag clear and posts the next call; none is left waiting.
+            self._posted = False
+            while len(taken) < MAX_BATCH and self._arrived:
+                taken.append(self._arrived.popleft())
+            return self.queue.add_deliveries_now(conn, [row for row, _ in taken]) if taken else set()
+
+        self._posted = True
+        call = self.queue.store.submit_direct(take)
+        self._taking.add(call)
+        call.add_done_callback(lambda done: self._taken(done, taken, bool(ran)))
+
+    def _taken(self, call: asyncio.Future[set[str]], taken: list[Waiting], ran: bool) -> None:
+        self._taking.discard(call)
+        error = call.exception()
+        if error is not None and not ran:
+            # The transaction failed before `take` ran (BEGIN failed): what it would have taken
+            # gets the same error, and the next delivery posts a new call.
+            self._posted = False
+            while self._arrived:
+                taken.append(self._arrived.popleft())
+        _answer(taken, None if error is not None else call.result(), error)
+        if error is None and call.result():
+            self.on_stored()
+        if self._arrived and not self._posted:  # more than MAX_BATCH arrived meanwhile
+            self._post()
+
+    # -- other stores: one batch at a time, from the event loop ----------------------------------
 
     async def _flush(self) -> None:
         while self._pending:
             batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-            seen: dict[str, dict[str, Any]] = {}
-            for row, _ in batch:
-                seen.setdefault(row["delivery_id"], row)
             try:
-                new = await self.queue.add_deliveries(list(seen.values()))
+                new = await self.queue.add_deliveries([row for row, _ in batch])
             except Exception as exc:  # noqa: BLE001 - each waiting request answers 503
-                for _, fut in batch:
-                    if not fut.done():
-                        fut.set_exception(exc)
+                _answer(batch, None, exc)
                 continue
-            for row, fut in batch:
-                if not fut.done():
-                    first = seen.get(row["delivery_id"]) is row
-                    fut.set_result(first and row["delivery_id"] in new)
+            _answer(batch, new, None)
             if new:
                 self.on_stored()
 
     async def drain(self) -> None:
         if self._flusher is not None:
             await asyncio.gather(self._flusher, return_exceptions=True)
+        if self._taking:
+            await asyncio.gather(*self._taking, return_exceptions=True)
+
+
+def _answer(batch: list[Waiting], new: set[str] | None, error: BaseException | None) -> None:
+    """Each waiting request: True for the first row of a delivery id that was new, else False."""
+    first: set[str] = set()
+    for row, fut in batch:
+        delivery_id = row["delivery_id"]
+        if fut.done():
+            first.add(delivery_id)
+            continue
+        if error is not None:
+            fut.set_exception(error)
+        else:
+            fut.set_result(delivery_id in new and delivery_id not in first)  # type: ignore[operator]
+        first.add(delivery_id)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import queue
 import sqlite3
+import threading
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -44,12 +48,8 @@ class Store:
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
         database = engine.url.database or ""
         on_file = self.dialect == "sqlite" and sqlite_on_file(database)
-        self._direct = _DirectWriter(database) if on_file else None
-        self._checkpointer = _Checkpointer(database, self._write_lock) if on_file else None
-        self._direct_pending: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any], float]] = []
-        self._direct_now = asyncio.Event()  # set when a call that may not linger is waiting
-        self._direct_last_now = float("-inf")
-        self._direct_flusher: asyncio.Task[None] | None = None
+        self._direct = _DirectWriter(database, self._committed) if on_file else None
+        self._checkpointer = _Checkpointer(database, self._exclusive) if on_file else None
 
     @property
     def direct(self) -> bool:
@@ -68,52 +68,26 @@ class Store:
         a transaction is under way are run together in the next one (group commit), each in its
         own savepoint, so one failing call rolls back only its own work; every result is handed
         out only after the COMMIT, with the same PRAGMAs as the engine's connections (WAL,
-        synchronous=FULL). Queued behind the same lock as `write`, so the two never wait on each
+        synchronous=FULL). The thread starts the next transaction as soon as one is committed,
+        without waiting for the event loop; `write` pauses it, so the two never wait on each
         other in SQLite's busy handler.
 
         With `linger`, work that nobody is waiting on to answer a request (the workers' claims and
         completions) waits up to that many seconds for a call without one to share its commit,
         instead of spending an fsync of its own, while webhooks are arriving (not otherwise).
         """
-        assert self._direct is not None, "SQLite on a file only (see `direct`)"
-        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._direct_pending.append((fn, fut, linger))
-        if not linger:
-            self._direct_now.set()
-            self._direct_last_now = asyncio.get_running_loop().time()
-        if self._direct_flusher is None or self._direct_flusher.done():
-            self._direct_flusher = asyncio.create_task(self._flush_direct(), name="secbot-sqlite-commit")
-        return await fut  # a cancelled caller's work still commits or fails with the rest
+        return await self.submit_direct(fn, linger=linger)  # a cancelled caller's work still runs
 
-    async def _flush_direct(self) -> None:
-        assert self._direct is not None and self._write_lock is not None
-        loop = asyncio.get_running_loop()
-        while self._direct_pending:
-            # Linger only while webhooks are arriving: with none in the last 50 ms, nothing is
-            # coming to share a commit with, and waiting would only slow the workers down.
-            if all(linger for _, _, linger in self._direct_pending) and loop.time() - self._direct_last_now < 0.05:
-                self._direct_now.clear()
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._direct_now.wait(), min(x for _, _, x in self._direct_pending))
-            batch, self._direct_pending = self._direct_pending, []
-            async with self._write_lock:
-                work = loop.run_in_executor(self._direct.thread, self._direct.run, [f for f, _, _ in batch])
-                try:
-                    outcomes = await asyncio.shield(work)
-                except asyncio.CancelledError:
-                    with contextlib.suppress(Exception):
-                        await work  # hold the lock until the thread is done with the transaction
-                    raise
-                except Exception as exc:  # noqa: BLE001 - BEGIN or COMMIT failed: nobody's work is stored
-                    outcomes = [(False, exc)] * len(batch)
-            for (_, fut, _), (ok, value) in zip(batch, outcomes):
-                if fut.done():
-                    continue
-                if ok:
-                    fut.set_result(value)
-                else:
-                    fut.set_exception(value)
-            self._checkpoint_soon()
+    def submit_direct(self, fn: Callable[[sqlite3.Connection], T], *, linger: float = 0.0) -> "asyncio.Future[T]":
+        """`write_direct` without the wait: the future of `fn`'s result."""
+        assert self._direct is not None, "SQLite on a file only (see `direct`)"
+        fut: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._direct.put(_Call(fn, fut, linger))
+        return fut
+
+    def _committed(self) -> None:
+        """On the event loop, after each of the writer's commits."""
+        self._checkpoint_soon()
 
     def _checkpoint_soon(self) -> None:
         """After a commit: have the checkpointer copy the WAL back, at most every `EVERY` seconds.
@@ -132,13 +106,30 @@ class Store:
         cp.task = asyncio.create_task(cp.after(max(0.0, wait)), name="secbot-sqlite-checkpoint")
 
     @contextlib.asynccontextmanager
+    async def _exclusive(self) -> AsyncIterator[None]:
+        """Hold SQLite's write side: the other writers of this process wait until the block ends."""
+        assert self._write_lock is not None
+        async with self._write_lock:
+            if self._direct is None:
+                yield
+                return
+            resume = threading.Event()
+            paused: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._direct.put(_Pause(paused, resume))
+            try:
+                await paused  # the writer thread has committed what it had and waits for `resume`
+                yield
+            finally:
+                resume.set()
+
+    @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction (BEGIN IMMEDIATE on SQLite), committed on leaving the block."""
         if self._write_lock is None:
             async with self.engine.begin() as conn:
                 yield conn
             return
-        async with self._write_lock:
+        async with self._exclusive():
             async with self.engine.connect() as conn:
                 await conn.execution_options(secbot_write=True)
                 async with conn.begin():
@@ -159,11 +150,8 @@ class Store:
         return cls(engine)
 
     async def close(self) -> None:
-        if self._direct_flusher is not None:
-            await asyncio.gather(self._direct_flusher, return_exceptions=True)
         if self._direct is not None:
-            await asyncio.get_running_loop().run_in_executor(self._direct.thread, self._direct.close)
-            self._direct.thread.shutdown()
+            await self._direct.stop()
         if self._checkpointer is not None:
             await self._checkpointer.close()
         await self.engine.dispose()
@@ -236,13 +224,120 @@ class DirectStatement:
         return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
-class _DirectWriter:
-    """One sqlite3 connection owned by one thread, opened on first use."""
+@dataclasses.dataclass
+class _Call:
+    fn: Callable[[sqlite3.Connection], Any]
+    fut: "asyncio.Future[Any]"
+    linger: float
 
-    def __init__(self, database: str) -> None:
+
+@dataclasses.dataclass
+class _Pause:
+    paused: "asyncio.Future[None]"  # set once the writer holds no transaction
+    resume: threading.Event
+
+
+class _Stop:
+    pass
+
+
+class _DirectWriter:
+    """One sqlite3 connection owned by one thread, which runs the queued calls' transactions.
+
+    The thread takes every call queued since its last transaction into the next one, so the
+    next batch starts the moment a commit ends, however busy the event loop is; results go back
+    to the loop with one `call_soon_threadsafe` per transaction. Started on first use.
+    """
+
+    LIVELY = 0.05  # calls may linger while a call that may not arrived this recently (seconds)
+
+    def __init__(self, database: str, committed: Callable[[], None]) -> None:
         self.database = database
-        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="secbot-sqlite-writer")
+        self.committed = committed
+        self.queue: queue.SimpleQueue[_Call | _Pause | _Stop] = queue.SimpleQueue()
+        self.last_now = float("-inf")  # time.monotonic() of the last call that may not linger
+        self._thread: threading.Thread | None = None
         self._conn: sqlite3.Connection | None = None
+
+    def put(self, item: "_Call | _Pause") -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._serve, name="secbot-sqlite-writer", daemon=True)
+            self._thread.start()
+        if isinstance(item, _Call) and not item.linger:
+            self.last_now = time.monotonic()
+        self.queue.put(item)
+
+    async def stop(self) -> None:
+        if self._thread is not None:
+            self.queue.put(_Stop())
+            await asyncio.get_running_loop().run_in_executor(None, self._thread.join)
+            self._thread = None
+
+    # -- on the writer thread ---------------------------------------------------------------
+
+    def _serve(self) -> None:
+        try:
+            while True:
+                items = self._take()
+                calls: list[_Call] = []
+                for item in items:
+                    if isinstance(item, _Call):
+                        calls.append(item)
+                        continue
+                    self._commit(calls)
+                    calls = []
+                    if isinstance(item, _Stop):
+                        return
+                    _to_loop(item.paused.get_loop(), _settle, [item.paused], [(True, None)])
+                    item.resume.wait()
+                self._commit(calls)
+        finally:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def _take(self) -> list["_Call | _Pause | _Stop"]:
+        """Wait for work; then everything queued, and, if it may all linger while webhooks are
+        arriving, what comes within the shortest linger or until a call that may not."""
+        items = [self.queue.get()]
+        items.extend(self._drain())
+        lingering = [i.linger for i in items if isinstance(i, _Call)]
+        if len(lingering) == len(items) and all(lingering) and time.monotonic() - self.last_now < self.LIVELY:
+            deadline = time.monotonic() + min(lingering)
+            while (left := deadline - time.monotonic()) > 0:
+                try:
+                    item = self.queue.get(timeout=left)
+                except queue.Empty:
+                    break
+                items.append(item)
+                if not (isinstance(item, _Call) and item.linger):
+                    break
+            items.extend(self._drain())
+        return items
+
+    def _drain(self) -> list["_Call | _Pause | _Stop"]:
+        found = []
+        while True:
+            try:
+                found.append(self.queue.get_nowait())
+            except queue.Empty:
+                return found
+
+    def _commit(self, calls: list[_Call]) -> None:
+        if not calls:
+            return
+        try:
+            outcomes = self.run([c.fn for c in calls])
+        except BaseException as exc:  # noqa: BLE001 - BEGIN or COMMIT failed: nobody's work is stored
+            outcomes = [(False, exc)] * len(calls)
+        loops: dict[asyncio.AbstractEventLoop, tuple[list[Any], list[tuple[bool, Any]]]] = {}
+        for call, outcome in zip(calls, outcomes):
+            futs, results = loops.setdefault(call.fut.get_loop(), ([], []))
+            futs.append(call.fut)
+            results.append(outcome)
+        for loop, (futs, results) in loops.items():
+            _to_loop(loop, _settle, futs, results)
+        _to_loop(calls[0].fut.get_loop(), self.committed)
 
     def run(self, calls: Sequence[Callable[[sqlite3.Connection], Any]]) -> list[tuple[bool, Any]]:
         """One transaction for all `calls`, each in a savepoint: (True, result) or (False, error)."""
@@ -277,10 +372,21 @@ class _DirectWriter:
             raise
         return outcomes
 
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+
+def _to_loop(loop: asyncio.AbstractEventLoop, fn: Callable[..., None], *args: Any) -> None:
+    with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is waiting any more
+        loop.call_soon_threadsafe(fn, *args)
+
+
+def _settle(futs: Sequence["asyncio.Future[Any]"], outcomes: Sequence[tuple[bool, Any]]) -> None:
+    """On the event loop: hand each waiting caller its result or error."""
+    for fut, (ok, value) in zip(futs, outcomes):
+        if fut.done():
+            continue
+        if ok:
+            fut.set_result(value)
+        else:
+            fut.set_exception(value)
 
 
 class _Checkpointer:
@@ -291,9 +397,9 @@ class _Checkpointer:
     # 200 deliveries/s (about 1,100 pages a second) that wait comes every 15 s or so.
     MAX_FRAMES = 16000
 
-    def __init__(self, database: str, write_lock: asyncio.Lock | None) -> None:
+    def __init__(self, database: str, exclusive: Callable[[], contextlib.AbstractAsyncContextManager[None]]) -> None:
         self.database = database
-        self.write_lock = write_lock
+        self.exclusive = exclusive  # holds off the store's writers (Store._exclusive)
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="secbot-sqlite-checkpoint")
         self.task: asyncio.Task[None] | None = None
         self.last = float("-inf")
@@ -305,11 +411,11 @@ class _Checkpointer:
         loop = asyncio.get_running_loop()
         try:
             in_wal = await loop.run_in_executor(self.thread, self._checkpoint)
-            if in_wal > self.MAX_FRAMES and self.write_lock is not None:
+            if in_wal > self.MAX_FRAMES:
                 # Writes never paused at the right moment (see _checkpoint): make them wait once,
                 # for the little left to copy; the next one then restarts the WAL. Under a burst
                 # this also keeps the writers from outrunning the copying.
-                async with self.write_lock:
+                async with self.exclusive():
                     await asyncio.shield(loop.run_in_executor(self.thread, self._checkpoint))
         except Exception as exc:  # noqa: BLE001 - the next commit asks again; SQLite checkpoints at close
             logs.get("secbot.store").warning("WAL checkpoint failed", extra={"error": describe_error(exc)})

@@ -1,0 +1,81 @@
+"""Group commit of webhook deliveries (bot/intake.py) and the SQLite writer it relies on."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+import bot.store
+from bot.clock import FrozenClock
+from bot.intake import MAX_BATCH, Intake
+from bot.queue import Queue
+from bot.store import Store
+from bot.store.tables import jobs
+from tests.conftest import Databases
+
+
+def make_queue(store: Store, clock: FrozenClock) -> Queue:
+    return Queue(store, clock, rng=random.Random(7))
+
+
+async def test_every_delivery_of_a_burst_bigger_than_a_batch_is_stored_once(store: Store, clock: FrozenClock) -> None:
+    q = make_queue(store, clock)
+    stored: list[None] = []
+    intake = Intake(q, on_stored=lambda: stored.append(None))
+    ids = [f"d-{i}" for i in range(MAX_BATCH * 2 + 7)]
+    rows = [q.delivery_row(d, "issues.opened", 1, b"{}") for d in ids + ids[:5]]  # five redelivered at once
+    answers = await asyncio.gather(*(intake.submit(row) for row in rows))
+    assert answers == [True] * len(ids) + [False] * 5
+    assert sorted(j.delivery_id for j in await q.list(limit=10_000)) == sorted(ids)
+    assert stored  # the workers were woken
+    assert await intake.submit(q.delivery_row("d-0", "issues.opened", 1, b"{}")) is False
+
+
+async def test_a_transaction_that_fails_before_taking_deliveries_fails_them_and_the_next_ones_are_stored(
+        databases: Databases, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    store, _, _ = await databases.open("sqlite")
+    q = make_queue(store, clock)
+    intake = Intake(q)
+    real_run = bot.store._DirectWriter.run
+    failures = [OSError("disk I/O error")]
+
+    def run_or_fail(self: Any, calls: Any) -> Any:
+        if failures:
+            raise failures.pop()  # as BEGIN would: before any call has run
+        return real_run(self, calls)
+
+    monkeypatch.setattr(bot.store._DirectWriter, "run", run_or_fail)
+    first = await asyncio.gather(*(intake.submit(q.delivery_row(f"a-{i}", "e", None, b"{}")) for i in range(3)),
+                                 return_exceptions=True)
+    assert all(isinstance(x, OSError) for x in first)
+    assert await intake.submit(q.delivery_row("b", "e", None, b"{}")) is True
+    assert [j.delivery_id for j in await q.list()] == ["b"]
+
+
+async def test_the_writer_thread_and_store_write_take_turns_without_the_busy_handler(
+        databases: Databases, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    # With no busy timeout, a write transaction that found the other side's lock would fail at once
+    # ("database is locked"); taking turns, none does.
+    pragmas = tuple(p for p in bot.store.SQLITE_PRAGMAS if "busy_timeout" not in p) + ("PRAGMA busy_timeout=0",)
+    monkeypatch.setattr(bot.store, "SQLITE_PRAGMAS", pragmas)
+    store, _, _ = await databases.open("sqlite")
+    q = make_queue(store, clock)
+    intake = Intake(q)
+
+    async def scheduled(i: int) -> None:
+        async with store.write() as conn:
+            await q.schedule("tick", {"i": i}, conn=conn)
+            await asyncio.sleep(0)  # let deliveries arrive while this transaction is open
+
+    results = await asyncio.gather(
+        *(intake.submit(q.delivery_row(f"d-{i}", "e", None, b"{}")) for i in range(300)),
+        *(scheduled(i) for i in range(40)),
+        *(q.claim("w", 5) for _ in range(20)),
+    )
+    assert results[:300] == [True] * 300
+    async with store.engine.connect() as conn:
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(jobs))).scalar() == 340
