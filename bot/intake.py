@@ -34,8 +34,9 @@ class Intake:
         self._posted = False
         self._taking: set[asyncio.Future[Any]] = set()
 
-    async def submit(self, row: dict[str, Any]) -> bool:
-        """Store one delivery; True if it is new, False if this delivery id was stored before."""
+    def submit(self, row: dict[str, Any]) -> "asyncio.Future[bool]":
+        """Store one delivery. The future: True if it is new, False if this delivery id was
+        stored before. Cancelling it cancels only the wait: the row is still stored."""
         fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         if self.queue.store.direct:
             self._arrived.append((row, fut))
@@ -45,7 +46,7 @@ class Intake:
             self._pending.append((row, fut))
             if self._flusher is None or self._flusher.done():
                 self._flusher = asyncio.create_task(self._flush())
-        return await fut  # cancelling the wait cancels only this future: the row is still stored
+        return fut
 
     # -- SQLite: the writer thread takes what has arrived ---------------------------------------
 
@@ -54,12 +55,13 @@ class Intake:
         ran: list[bool] = []
 
         def take(conn: Any) -> set[str]:  # on the writer thread, inside its transaction
-            ran.append(True)
-            # Cleared before taking: a delivery appended after this line either is taken below
-            # or finds the flag clear and posts the next call; none is left waiting.
-            self._posted = False
-            while len(taken) < MAX_BATCH and self._arrived:
-                taken.append(self._arrived.popleft())
+            if not ran:  # the writer may run a call twice (Store.write_direct): the same rows then
+                ran.append(True)
+                # Cleared before taking: a delivery appended after this line either is taken
+                # below or finds the flag clear and posts the next call; none is left waiting.
+                self._posted = False
+                while len(taken) < MAX_BATCH and self._arrived:
+                    taken.append(self._arrived.popleft())
             return self.queue.add_deliveries_now(conn, [row for row, _ in taken]) if taken else set()
 
         self._posted = True

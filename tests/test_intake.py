@@ -79,3 +79,24 @@ async def test_the_writer_thread_and_store_write_take_turns_without_the_busy_han
     assert results[:300] == [True] * 300
     async with store.engine.connect() as conn:
         assert (await conn.execute(sa.select(sa.func.count()).select_from(jobs))).scalar() == 340
+
+
+async def test_deliveries_sharing_a_commit_with_a_failing_call_are_stored_once(databases: Databases, clock: FrozenClock) -> None:
+    # The writer runs a failed transaction's calls again, each in a savepoint: the deliveries the
+    # intake's call took the first time are stored by the second, once.
+    store, _, _ = await databases.open("sqlite")
+    q = make_queue(store, clock)
+    intake = Intake(q)
+
+    def broken(conn: Any) -> None:
+        conn.execute("INSERT INTO jobs (kind) VALUES ('missing columns')")
+
+    results = await asyncio.gather(
+        *(intake.submit(q.delivery_row(f"d-{i}", "e", None, b"{}")) for i in range(5)),
+        store.write_direct(broken),
+        *(intake.submit(q.delivery_row(f"e-{i}", "e", None, b"{}")) for i in range(5)),
+        return_exceptions=True,
+    )
+    assert results[:5] == [True] * 5 and results[6:] == [True] * 5
+    assert isinstance(results[5], Exception)
+    assert sorted(j.delivery_id for j in await q.list()) == sorted([f"d-{i}" for i in range(5)] + [f"e-{i}" for i in range(5)])

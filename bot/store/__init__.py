@@ -65,8 +65,9 @@ class Store:
 
         For the queue's hot paths (intake, claims, completions): no SQLAlchemy on the way and one
         thread round trip per transaction instead of one per statement. Calls that arrive while
-        a transaction is under way are run together in the next one (group commit), each in its
-        own savepoint, so one failing call rolls back only its own work; every result is handed
+        a transaction is under way are run together in the next one (group commit); one failing
+        call rolls back only its own work (see `_DirectWriter.run`: `fn` may run twice, and must
+        do the same work each time); every result is handed
         out only after the COMMIT, with the same PRAGMAs as the engine's connections (WAL,
         synchronous=FULL). The thread starts the next transaction as soon as one is committed,
         without waiting for the event loop; `write` pauses it, so the two never wait on each
@@ -335,28 +336,35 @@ class _DirectWriter:
             futs, results = loops.setdefault(call.fut.get_loop(), ([], []))
             futs.append(call.fut)
             results.append(outcome)
-        for loop, (futs, results) in loops.items():
-            _to_loop(loop, _settle, futs, results)
-        _to_loop(calls[0].fut.get_loop(), self.committed)
+        first = calls[0].fut.get_loop()
+        for loop, (futs, results) in loops.items():  # one wake-up of each loop per transaction
+            _to_loop(loop, _settle, futs, results, self.committed if loop is first else None)
 
     def run(self, calls: Sequence[Callable[[sqlite3.Connection], Any]]) -> list[tuple[bool, Any]]:
-        """One transaction for all `calls`, each in a savepoint: (True, result) or (False, error)."""
+        """One transaction for all `calls`: (True, result) or (False, error) for each.
+
+        The calls first run one after another with nothing between them (a SAVEPOINT and a
+        RELEASE around each would be two more statements, each one more wait for the GIL). If
+        one fails, the transaction is rolled back and run again with each call in a savepoint,
+        so that the failing call rolls back only its own work: a call may run twice, and must
+        do the same work each time (the first time's is rolled back).
+        """
         if self._conn is None:
             conn = sqlite3.connect(self.database, isolation_level=None, check_same_thread=False)
             for pragma in SQLITE_PRAGMAS + BACKGROUND_CHECKPOINT_PRAGMAS:
                 conn.execute(pragma)
             self._conn = conn
         conn = self._conn
-        outcomes: list[tuple[bool, Any]] = []
         conn.execute("BEGIN IMMEDIATE")
         try:
-            if len(calls) == 1:  # the transaction is the call's own: no savepoint needed
-                try:
-                    outcomes.append((True, calls[0](conn)))
-                except Exception as exc:  # noqa: BLE001 - handed to the caller
-                    conn.execute("ROLLBACK")
+            try:
+                outcomes: list[tuple[bool, Any]] = [(True, fn(conn)) for fn in calls]
+            except Exception as exc:  # noqa: BLE001 - handed to the caller (alone, below)
+                conn.execute("ROLLBACK")
+                if len(calls) == 1:
                     return [(False, exc)]
-            else:
+                conn.execute("BEGIN IMMEDIATE")
+                outcomes = []
                 for fn in calls:
                     conn.execute("SAVEPOINT call")
                     try:
@@ -378,8 +386,9 @@ def _to_loop(loop: asyncio.AbstractEventLoop, fn: Callable[..., None], *args: An
         loop.call_soon_threadsafe(fn, *args)
 
 
-def _settle(futs: Sequence["asyncio.Future[Any]"], outcomes: Sequence[tuple[bool, Any]]) -> None:
-    """On the event loop: hand each waiting caller its result or error."""
+def _settle(futs: Sequence["asyncio.Future[Any]"], outcomes: Sequence[tuple[bool, Any]],
+            then: Callable[[], None] | None = None) -> None:
+    """On the event loop: hand each waiting caller its result or error; then call `then`."""
     for fut, (ok, value) in zip(futs, outcomes):
         if fut.done():
             continue
@@ -387,6 +396,8 @@ def _settle(futs: Sequence["asyncio.Future[Any]"], outcomes: Sequence[tuple[bool
             fut.set_result(value)
         else:
             fut.set_exception(value)
+    if then is not None:
+        then()
 
 
 class _Checkpointer:
