@@ -11,7 +11,10 @@ Starts three servers as subprocesses on loopback and drives each with the same l
 For each number of connections (`--concurrency`, default 16 and 64):
 
   1. throughput: C keep-alive connections, each sending its next signed delivery as soon as
-     the last was answered, for a few seconds (closed loop);
+     the last was answered, for a few seconds (closed loop); the three servers take turns,
+     `--rounds` times (default 3), and each ratio printed is the median of the rounds' ratios:
+     on a shared machine the speed of all three drifts by a third within minutes, and only
+     runs taken side by side compare;
 
 then, once Secbot's workers have finished the backlog the bursts left (the time is printed):
 
@@ -33,7 +36,7 @@ which was used. The open loop always uses the Python generator (200/s costs it l
 
 Targets (issue 2): at least half the bare handler's throughput, p99 under 20 ms at 200/s.
 
-    .venv/bin/python bench/webhook.py [--seconds 5] [--concurrency 16,64] [--rate 200] [--rate-seconds 10]
+    .venv/bin/python bench/webhook.py [--seconds 5] [--concurrency 16,64] [--rounds 3] [--rate 200] [--rate-seconds 10]
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ import re
 import shutil
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -383,6 +387,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=float, default=5.0, help="length of each throughput run")
     ap.add_argument("--concurrency", default="16,64", help="connections in the throughput runs, comma-separated")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="throughput runs of each server per level, interleaved; ratios are the median of each round's")
     ap.add_argument("--generators", type=int, default=1, help="Python load-generator processes (without wrk)")
     ap.add_argument("--rate", type=float, default=200.0, help="requests per second in the steady phase")
     ap.add_argument("--rate-seconds", type=float, default=10.0, help="length of the steady phase")
@@ -409,16 +415,17 @@ def main() -> None:
         try:
             for name, proc in procs.items():
                 wait_port(ports[name], proc)
-            runs: dict[tuple[str, int], dict[str, Any]] = {}
+            runs: dict[tuple[str, int], list[dict[str, Any]]] = {}
             sent = 0
             print(f"\n{'connections':<12}" + "".join(f"{n:<34}" for n in procs))
             for c in levels:
-                for name in procs:
-                    runs[name, c] = burst(ports[name], c, args, wrk)
-                sent += runs["secbot", c]["sent"]
-                print(f"{c:<12}" + "".join(
-                    f"{r['rps']:>7.0f}/s p50 {r['p50']:5.1f} p99 {r['p99']:5.1f} ms   "
-                    for r in (runs[name, c] for name in procs)), flush=True)
+                for _ in range(args.rounds):  # interleaved: each round's three runs are minutes apart at most
+                    for name in procs:
+                        runs.setdefault((name, c), []).append(burst(ports[name], c, args, wrk))
+                    sent += runs["secbot", c][-1]["sent"]
+                    print(f"{c:<12}" + "".join(
+                        f"{r['rps']:>7.0f}/s p50 {r['p50']:5.1f} p99 {r['p99']:5.1f} ms   "
+                        for r in (runs[name, c][-1] for name in procs)), flush=True)
             t0 = time.perf_counter()
             while backlog(db) and time.perf_counter() - t0 < 120:
                 time.sleep(0.05)
@@ -428,7 +435,7 @@ def main() -> None:
             sent += calm["secbot"]["sent"]
             jobs = stored(db)
             # wrk counts the answers it read; a request in flight when a run ends may be stored too.
-            if not sent <= jobs <= sent + sum(levels) * 2:
+            if not sent <= jobs <= sent + sum(levels) * 2 * args.rounds:
                 raise SystemExit(f"secbot stored {jobs} jobs for {sent} deliveries")
         finally:
             for proc in procs.values():
@@ -438,9 +445,12 @@ def main() -> None:
                                                for name, r in calm.items()))
     print(f"secbot stored one job per delivery ({jobs} for {sent} answered requests)")
     for c in levels:
-        bare = runs["bare", c]["rps"]
-        print(f"{c} connections: secbot/bare {runs['secbot', c]['rps'] / bare:.2f} (target >= 0.50); "
-              f"floor/bare {runs['floor', c]['rps'] / bare:.2f}; secbot/floor {runs['secbot', c]['rps'] / runs['floor', c]['rps']:.2f}")
+        def ratio(a: str, b: str) -> str:
+            each = [x["rps"] / y["rps"] for x, y in zip(runs[a, c], runs[b, c])]
+            return f"{statistics.median(each):.2f}" + (f" ({min(each):.2f}-{max(each):.2f})" if len(each) > 1 else "")
+
+        print(f"{c} connections: secbot/bare {ratio('secbot', 'bare')} (target >= 0.50); "
+              f"floor/bare {ratio('floor', 'bare')}; secbot/floor {ratio('secbot', 'floor')}")
     print(f"p99 at {args.rate:.0f}/s: {calm['secbot']['p99']:.2f} ms (target < 20 ms)")
 
 
