@@ -90,11 +90,10 @@ def _with_bodies(found: list[dict[str, Any]], bodies: dict[int, bytes]) -> None:
             m["payload"] = bodies[m["id"]]
 
 
-
 # -- SQLite's hot paths, on the store's writer thread (Store.write_direct) ---------------------------
 # A fixed number of statements per batch, however many rows: each statement the thread runs
 # waits for the GIL once more, behind the event loop, and per-row statements made a batch of
-# deliveries wait for it twice per row. Counts come back as one row (group_concat) for the same reason.
+# deliveries wait for it twice per row. Sets of ids come back as one row (group_concat) for the same reason.
 
 _JOB_COLUMNS = ", ".join(DELIVERY_COLUMNS)
 
@@ -371,14 +370,11 @@ class Queue:
         if not done:
             return set()
         now = self.clock.now()
-        if self.store.direct:
-            owners: dict[str | None, list[int]] = {}
-            for job in done:
-                owners.setdefault(job.lease_owner, []).append(job.id)
-            return await self.store.write_direct(lambda conn: _complete_many(conn, owners, now), linger=self.linger)
         by_owner: dict[str | None, list[int]] = {}
         for job in done:
             by_owner.setdefault(job.lease_owner, []).append(job.id)
+        if self.store.direct:
+            return await self.store.write_direct(lambda conn: _complete_many(conn, by_owner, now), linger=self.linger)
         won: set[int] = set()
         async with self.store.write() as conn:
             for owner, ids in by_owner.items():

@@ -73,7 +73,7 @@ async def _receive(request: web.Request) -> tuple[str, str, web.Response]:
     if not event or not delivery or len(delivery) > 80 or len(event) > 60:
         return event, metrics.BAD_REQUEST, _json_error(400, "X-GitHub-Event and X-GitHub-Delivery headers are required")
     try:
-        if headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
+        if headers.get("Content-Type", "").lower().startswith("application/x-www-form-urlencoded"):
             body = parse_qs(body.decode())["payload"][0].encode()
         summary = _summary(body)
     except (ValueError, KeyError, IndexError):  # UnicodeDecodeError is a ValueError

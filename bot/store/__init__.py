@@ -43,8 +43,9 @@ class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name  # "sqlite" or "postgresql"
-        # SQLite has one writer at a time. Queueing writers here, in order, is far faster than
-        # letting them collide and sleep in SQLite's busy handler.
+        # SQLite has one writer at a time. Queueing writers here, in order (and pausing the direct
+        # writer's thread for them, see `_exclusive`), is far faster than letting them collide
+        # and sleep in SQLite's busy handler.
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
         database = engine.url.database or ""
         on_file = self.dialect == "sqlite" and sqlite_on_file(database)
@@ -67,11 +68,10 @@ class Store:
         thread round trip per transaction instead of one per statement. Calls that arrive while
         a transaction is under way are run together in the next one (group commit); one failing
         call rolls back only its own work (see `_DirectWriter.run`: `fn` may run twice, and must
-        do the same work each time); every result is handed
-        out only after the COMMIT, with the same PRAGMAs as the engine's connections (WAL,
-        synchronous=FULL). The thread starts the next transaction as soon as one is committed,
-        without waiting for the event loop; `write` pauses it, so the two never wait on each
-        other in SQLite's busy handler.
+        do the same work each time). Every result is handed out only after the COMMIT, with the
+        same PRAGMAs as the engine's connections (WAL, synchronous=FULL). The thread starts the
+        next transaction as soon as one is committed, without waiting for the event loop;
+        `write` pauses it, so the two never wait on each other in SQLite's busy handler.
 
         With `linger`, work that nobody is waiting on to answer a request (the workers' claims and
         completions) waits up to that many seconds for a call without one to share its commit,
