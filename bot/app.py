@@ -113,9 +113,12 @@ def _engine(routers: list[routing.Router], jobs: dict[str, JobHandler], start_wo
             services.bot_login = await _bot_login(github)
         app[SERVICES] = services
         dispatcher = Dispatcher(services, routers, jobs)
-        pool = Workers(queue, app[METRICS].timed(dispatcher.run), concurrency=settings.workers, poll_interval=settings.poll_interval)
+        intake = Intake(queue)
+        pool = Workers(queue, app[METRICS].timed(dispatcher.run), concurrency=settings.workers,
+                       poll_interval=settings.poll_interval, intake_busy=intake.busy)
+        intake.on_stored = pool.wake
         app[WORKERS] = pool
-        app[INTAKE] = Intake(queue, on_stored=pool.wake)
+        app[INTAKE] = intake
         if start_workers:
             if maintenance.KIND in jobs:
                 # One pending housekeeping job, shared by replicas: due a day after start at

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -24,9 +25,13 @@ Waiting = tuple[dict[str, Any], "asyncio.Future[bool]"]
 
 
 class Intake:
+    # Two deliveries this close together (seconds): webhooks are arriving back to back.
+    BACK_TO_BACK = 0.005
+
     def __init__(self, queue: Queue, on_stored: Callable[[], None] = lambda: None) -> None:
         self.queue = queue
         self.on_stored = on_stored
+        self._arrivals = (float("-inf"), float("-inf"))  # time.monotonic() of the last two
         self._pending: list[Waiting] = []
         self._flusher: asyncio.Task[None] | None = None
         # SQLite: deliveries waiting for the writer thread, and whether a call to take them is queued.
@@ -38,6 +43,7 @@ class Intake:
         """Store one delivery. The future: True if it is new, False if this delivery id was
         stored before. Cancelling it cancels only the wait: the row is still stored."""
         fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._arrivals = (self._arrivals[1], time.monotonic())
         if self.queue.store.direct:
             self._arrived.append((row, fut))
             if not self._posted:
@@ -47,6 +53,11 @@ class Intake:
             if self._flusher is None or self._flusher.done():
                 self._flusher = asyncio.create_task(self._flush())
         return fut
+
+    def busy(self) -> bool:
+        """True while webhooks arrive back to back: the last two came within `BACK_TO_BACK`
+        seconds of now (the workers then leave the store and the event loop to them)."""
+        return time.monotonic() - self._arrivals[0] < self.BACK_TO_BACK
 
     # -- SQLite: the writer thread takes what has arrived ---------------------------------------
 

@@ -100,3 +100,16 @@ async def test_deliveries_sharing_a_commit_with_a_failing_call_are_stored_once(d
     assert results[:5] == [True] * 5 and results[6:] == [True] * 5
     assert isinstance(results[5], Exception)
     assert sorted(j.delivery_id for j in await q.list()) == sorted([f"d-{i}" for i in range(5)] + [f"e-{i}" for i in range(5)])
+
+
+async def test_the_intake_is_busy_while_deliveries_arrive_back_to_back(store: Store, clock: FrozenClock) -> None:
+    q = make_queue(store, clock)
+    intake = Intake(q)
+    assert not intake.busy()
+    await intake.submit(q.delivery_row("one", "e", None, b"{}"))
+    assert not intake.busy()  # one delivery is not a burst
+    both = [intake.submit(q.delivery_row(f"d-{i}", "e", None, b"{}")) for i in range(2)]
+    assert intake.busy()
+    await asyncio.gather(*both)
+    await asyncio.sleep(intake.BACK_TO_BACK * 2)
+    assert not intake.busy()

@@ -246,3 +246,44 @@ async def test_a_route_on_another_field_than_the_action_makes_every_body_read(st
 
     dispatcher = Dispatcher(services_for(store, queue), [router], {})
     assert dispatcher.may_handle("check_run.completed") and dispatcher.may_handle("issues.labeled")
+
+
+async def test_while_webhooks_arrive_back_to_back_claims_wait_but_never_stop(store: Store) -> None:
+    queue = Queue(store, SystemClock())
+    busy = [True]
+    claims: list[float] = []
+    real_claim = queue.claim
+
+    async def claim(owner: str, limit: int) -> Any:
+        claims.append(asyncio.get_running_loop().time())
+        return await real_claim(owner, limit)
+
+    queue.claim = claim  # type: ignore[method-assign]
+    ran: list[str] = []
+
+    async def run(job: Any) -> None:
+        ran.append(job.delivery_id)
+
+    pool = Workers(queue, run, concurrency=1, poll_interval=0.01, intake_busy=lambda: busy[0])
+    pool.DEFER_WHILE_BUSY = 0.2
+    for i in range(3):
+        await deliver(queue, "issues.opened", {}, delivery=f"d-{i}")
+    await pool.start()
+    try:
+        await run_until(lambda: _ran(ran, 3))  # still busy: one claim every 0.2 s, none skipped
+        gaps = [b - a for a, b in zip(claims, claims[1:])]
+        assert len(claims) >= 3 and all(g >= 0.19 for g in gaps[:2]), gaps
+        busy[0] = False
+        for i in range(3, 6):
+            await deliver(queue, "issues.opened", {}, delivery=f"d-{i}")
+        pool.wake()
+        started = asyncio.get_running_loop().time()
+        await run_until(lambda: _ran(ran, 6))
+        assert asyncio.get_running_loop().time() - started < 0.3  # quiet again: claims at once
+    finally:
+        await pool.stop()
+    assert sorted(ran) == [f"d-{i}" for i in range(6)]
+
+
+async def _ran(ran: list[str], n: int) -> bool:
+    return len(ran) >= n
