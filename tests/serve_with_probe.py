@@ -25,14 +25,17 @@ RUN_SECONDS = float(os.environ.get("PROBE_RUN_SECONDS", "0"))
 
 @probe.register("probe")
 async def on_probe(event: sansio.Event, ctx: Context) -> None:
-    """Log the start, take a while, then record the effect once per delivery."""
+    """Log the start, take a while, then record the effect (once per delivery)."""
     async with ctx.store.write() as conn:
         await conn.execute(sa.text("INSERT INTO probe_starts (delivery_id, pid) VALUES (:d, :p)"),
                            {"d": event.delivery_id, "p": os.getpid()})
     if RUN_SECONDS:
         await asyncio.sleep(RUN_SECONDS)
+    # Idempotent, as every handler must be: a job killed between its effect and the record of its
+    # completion is still in flight, and runs again (the starts count how often each job ran).
     async with ctx.store.write() as conn:
-        await conn.execute(sa.text("INSERT INTO probe_effects (delivery_id, pid) VALUES (:d, :p)"),
+        await conn.execute(sa.text("INSERT INTO probe_effects (delivery_id, pid) VALUES (:d, :p) "
+                                   "ON CONFLICT (delivery_id) DO NOTHING"),
                            {"d": event.delivery_id, "p": os.getpid()})
 
 
