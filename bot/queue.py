@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import random
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
@@ -163,10 +163,11 @@ class Queue:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self._rng = rng or random.Random()
-        self._compiled: dict[str, DirectStatement] = {}
         # SQLite: how long claims and completions may wait to share a commit with webhook intake.
         self.linger = linger
         self._claim = self._claim_statement()
+        # The same claim, compiled once for the store's direct writer (SQLite on a file).
+        self._claim_direct: DirectStatement | None = store.compile_direct(self._claim) if store.direct else None
 
     # -- adding work -------------------------------------------------------------------------
 
@@ -223,13 +224,6 @@ class Queue:
                                    [(row["delivery_id"], row["body"]) for row in chunk])
         return new
 
-    def _direct(self, name: str, build: Callable[[], Any], column_keys: Sequence[str] | None = None) -> DirectStatement:
-        """A statement of this queue compiled once for the store's direct writer (SQLite)."""
-        found = self._compiled.get(name)
-        if found is None:
-            found = self._compiled[name] = self.store.compile_direct(build(), column_keys)
-        return found
-
     async def schedule(
         self,
         kind: str,
@@ -285,8 +279,7 @@ class Queue:
             return []
         now = self.clock.now()
         params = {"now": now, "until": now + self.lease_seconds, "owner": owner, "limit": limit}
-        if self.store.direct:
-            claim = self._direct("claim", lambda: self._claim)
+        if (claim := self._claim_direct) is not None:
 
             def run(conn: Any) -> list[dict[str, Any]]:
                 found = claim.rows(conn, params)

@@ -49,7 +49,7 @@ class Store:
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
         database = engine.url.database or ""
         on_file = self.dialect == "sqlite" and sqlite_on_file(database)
-        self._direct = _DirectWriter(database, self._committed) if on_file else None
+        self._direct = _DirectWriter(database, self._checkpoint_soon) if on_file else None
         self._checkpointer = _Checkpointer(database, self._exclusive) if on_file else None
 
     @property
@@ -85,10 +85,6 @@ class Store:
         fut: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._direct.put(_Call(fn, fut, linger))
         return fut
-
-    def _committed(self) -> None:
-        """On the event loop, after each of the writer's commits."""
-        self._checkpoint_soon()
 
     def _checkpoint_soon(self) -> None:
         """After a commit: have the checkpointer copy the WAL back, at most every `EVERY` seconds.
@@ -254,7 +250,7 @@ class _DirectWriter:
 
     def __init__(self, database: str, committed: Callable[[], None]) -> None:
         self.database = database
-        self.committed = committed
+        self.committed = committed  # called on the event loop after each commit
         self.queue: queue.SimpleQueue[_Call | _Pause | _Stop] = queue.SimpleQueue()
         self.last_now = float("-inf")  # time.monotonic() of the last call that may not linger
         self._thread: threading.Thread | None = None
