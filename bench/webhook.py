@@ -31,7 +31,7 @@ The closed loop runs on `wrk` when it is installed (Debian: `apt-get install wrk
 a few microseconds per request, so the servers get the cores. Without it a Python load
 generator (raw HTTP/1.1 on asyncio, in its own process) is used; it costs about as much per
 request as the bare server, shares the machine's two cores with the server under test and
-so understates whatever uses a second core (Secbot's SQLite writer thread). The output says
+so understates whatever uses a second core (Secbot's SQLite writer process). The output says
 which was used. The open loop always uses the Python generator (200/s costs it little).
 
 Targets (issue 2): at least half the bare handler's throughput, p99 under 20 ms at 200/s.

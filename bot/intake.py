@@ -4,9 +4,10 @@ Each delivery must be durable before its webhook is answered, but one transactio
 would cap throughput at the store's commit rate. Requests that arrive while a commit is under
 way wait together and are stored by the next single INSERT.
 
-On SQLite the batch is taken by the store's writer thread itself when it starts its next
-transaction (see `Store.write_direct`): every delivery that arrived before that moment goes
-in, and the event loop, however busy, is not on the way between one commit and the next.
+On SQLite the deliveries that arrive in one turn of the event loop go to the store's writer
+process as one call, and the writer puts every call that arrived while it was committing into
+its next transaction (see `Store.write_direct`): the event loop, however busy, is not on the way
+between one commit and the next.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class Intake:
         self._arrivals = (float("-inf"), float("-inf"))  # time.monotonic() of the last two
         self._pending: list[Waiting] = []
         self._flusher: asyncio.Task[None] | None = None
-        # SQLite: deliveries waiting for the writer thread, and whether a call to take them is queued.
+        # SQLite: deliveries of this turn of the event loop, and whether a call to send them is queued.
         self._arrived: collections.deque[Waiting] = collections.deque()
         self._posted = False
         self._taking: set[asyncio.Future[Any]] = set()
@@ -47,7 +48,8 @@ class Intake:
         if self.queue.store.direct:
             self._arrived.append((row, fut))
             if not self._posted:
-                self._post()
+                self._posted = True
+                asyncio.get_running_loop().call_soon(self._post)
         else:
             self._pending.append((row, fut))
             if self._flusher is None or self._flusher.done():
@@ -59,41 +61,26 @@ class Intake:
         seconds of now (the workers then leave the store and the event loop to them)."""
         return time.monotonic() - self._arrivals[0] < self.BACK_TO_BACK
 
-    # -- SQLite: the writer thread takes what has arrived ---------------------------------------
+    # -- SQLite: what arrived in this turn of the loop, to the writer process ----------------------
 
     def _post(self) -> None:
-        taken: list[Waiting] = []
-        ran: list[bool] = []
+        self._posted = False
+        while self._arrived:
+            batch = [self._arrived.popleft() for _ in range(min(MAX_BATCH, len(self._arrived)))]
+            call = self.queue.submit_deliveries([row for row, _ in batch])
+            self._taking.add(call)
+            call.add_done_callback(lambda done, batch=batch: self._taken(done, batch))
 
-        def take(conn: Any) -> set[str]:  # on the writer thread, inside its transaction
-            if not ran:  # the writer may run a call twice (Store.write_direct): the same rows then
-                ran.append(True)
-                # Cleared before taking: a delivery appended after this line either is taken
-                # below or finds the flag clear and posts the next call; none is left waiting.
-                self._posted = False
-                while len(taken) < MAX_BATCH and self._arrived:
-                    taken.append(self._arrived.popleft())
-            return self.queue.add_deliveries_now(conn, [row for row, _ in taken]) if taken else set()
-
-        self._posted = True
-        call = self.queue.store.submit_direct(take)
-        self._taking.add(call)
-        call.add_done_callback(lambda done: self._taken(done, taken, bool(ran)))
-
-    def _taken(self, call: asyncio.Future[set[str]], taken: list[Waiting], ran: bool) -> None:
+    def _taken(self, call: "asyncio.Future[set[str]]", batch: list[Waiting]) -> None:
         self._taking.discard(call)
+        if call.cancelled():  # nothing cancels it but a store closed under it; answer as failed
+            _answer(batch, None, ConnectionError("the store closed"))
+            return
         error = call.exception()
-        if error is not None and not ran:
-            # The transaction failed before `take` ran (BEGIN failed): what it would have taken
-            # gets the same error, and the next delivery posts a new call.
-            self._posted = False
-            while self._arrived:
-                taken.append(self._arrived.popleft())
-        _answer(taken, None if error is not None else call.result(), error)
-        if error is None and call.result():
+        new = None if error is not None else call.result()
+        _answer(batch, new, error)
+        if new:
             self.on_stored()
-        if self._arrived and not self._posted:  # more than MAX_BATCH arrived meanwhile
-            self._post()
 
     # -- other stores: one batch at a time, from the event loop ----------------------------------
 
@@ -110,6 +97,8 @@ class Intake:
                 self.on_stored()
 
     async def drain(self) -> None:
+        if self._arrived:  # not sent yet: send now rather than in this turn's callback
+            self._post()
         if self._flusher is not None:
             await asyncio.gather(self._flusher, return_exceptions=True)
         if self._taking:

@@ -12,9 +12,9 @@ ones this worker won.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import random
-import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -22,6 +22,7 @@ import orjson
 import sqlalchemy as sa
 
 from bot.clock import Clock, iso
+from bot.sqlite_writer import decode
 from bot.store import DirectStatement, Store
 from bot.store.tables import deliveries, jobs
 
@@ -53,7 +54,10 @@ class Job:
 
     @classmethod
     def from_row(cls, row: Any) -> "Job":
-        return cls.from_mapping(row._mapping)
+        """A row of `Queue._select_jobs`: a webhook body comes back as it was received."""
+        m = dict(row._mapping)
+        m["payload"] = decode(m["payload"], m.pop("encoding"))
+        return cls.from_mapping(m)
 
     @classmethod
     def from_mapping(cls, m: Any) -> "Job":
@@ -81,66 +85,6 @@ class Job:
 
 
 _FIELDS = dataclasses.fields(Job)
-
-
-def _with_bodies(found: list[dict[str, Any]], bodies: dict[int, bytes]) -> None:
-    """Put each claimed webhook job's body (from `deliveries`) in its payload."""
-    for m in found:
-        if m["id"] in bodies:
-            m["payload"] = bodies[m["id"]]
-
-
-# -- SQLite's hot paths, on the store's writer thread (Store.write_direct) ---------------------------
-# A fixed number of statements per batch, however many rows: each statement the thread runs
-# waits for the GIL once more, behind the event loop, and per-row statements made a batch of
-# deliveries wait for it twice per row. Sets of ids come back as one row (group_concat) for the same reason.
-
-_JOB_COLUMNS = ", ".join(DELIVERY_COLUMNS)
-
-
-def _marks(rows: int, width: int) -> str:
-    return ", ".join(["(" + ", ".join("?" * width) + ")"] * rows)
-
-
-def _ints(found: str | None) -> set[int]:
-    return {int(x) for x in found.split(",")} if found else set()
-
-
-def _add_deliveries(conn: Any, values: list[tuple[Any, ...]], pairs: list[tuple[str, bytes]]) -> set[str]:
-    """Insert the jobs and bodies of deliveries not stored before; returns their delivery ids.
-
-    `values`: one tuple of DELIVERY_COLUMNS per delivery, `pairs`: (delivery id, body) in the
-    same order, with no delivery id twice. Inside the writer's transaction nothing else writes,
-    so the deliveries found by the first statement are exactly the ones to skip.
-    """
-    indexed = [x for i, (delivery_id, _) in enumerate(pairs) for x in (i, delivery_id)]
-    (found,) = conn.execute(f"SELECT group_concat(v.column1) FROM (VALUES {_marks(len(pairs), 2)}) AS v "
-                            "JOIN jobs ON jobs.delivery_id = v.column2", indexed).fetchone()
-    seen = _ints(found)
-    fresh = [i for i in range(len(pairs)) if i not in seen]
-    if not fresh:
-        return set()
-    conn.execute(f"INSERT INTO jobs ({_JOB_COLUMNS}) VALUES {_marks(len(fresh), len(DELIVERY_COLUMNS))}",
-                 [x for i in fresh for x in values[i]])
-    conn.execute(f"INSERT INTO deliveries (job_id, body) SELECT jobs.id, v.column2 FROM (VALUES {_marks(len(fresh), 2)}) "
-                 "AS v JOIN jobs ON jobs.delivery_id = v.column1", [x for i in fresh for x in pairs[i]])
-    return {pairs[i][0] for i in fresh}
-
-
-def _complete_many(conn: Any, owners: dict[str | None, list[int]], now: float) -> set[int]:
-    """Mark done the jobs each owner still holds (running, under its lease); returns their ids."""
-    won: set[int] = set()
-    for owner, ids in owners.items():
-        marks = ", ".join("?" * len(ids))
-        (found,) = conn.execute(f"SELECT group_concat(id) FROM jobs WHERE id IN ({marks}) AND state = ? "
-                                "AND lease_owner = ?", [*ids, RUNNING, owner]).fetchone()
-        held = sorted(_ints(found))
-        if held:
-            done = Queue._done_values(now)
-            conn.execute(f"UPDATE jobs SET {', '.join(f'{c} = ?' for c in done)} "
-                         f"WHERE id IN ({', '.join('?' * len(held))})", [*done.values(), *held])
-            won.update(held)
-    return won
 
 
 class Queue:
@@ -198,7 +142,7 @@ class Queue:
         if not rows:
             return set()
         if self.store.direct:
-            return await self.store.write_direct(lambda conn: self.add_deliveries_now(conn, rows))
+            return await self.submit_deliveries(rows)
         stmt = self.store.insert_ignore(jobs, ["delivery_id"]).returning(jobs.c.id, jobs.c.delivery_id)
         body_of = {row["delivery_id"]: row["body"] for row in rows}
         async with self.store.write() as conn:
@@ -209,20 +153,12 @@ class Queue:
                                                            for d, job_id in new.items()])
             return set(new)
 
-    @staticmethod
-    def add_deliveries_now(conn: Any, rows: Sequence[dict[str, Any]]) -> set[str]:
-        """`add_deliveries` inside a transaction of SQLite's writer thread (`Store.write_direct`)."""
-        first: dict[str, dict[str, Any]] = {}
-        for row in rows:
-            first.setdefault(row["delivery_id"], row)  # a repeated id: its first row only
-        unique = list(first.values())
-        per_statement = max(1, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(DELIVERY_COLUMNS))
-        new: set[str] = set()
-        for at in range(0, len(unique), per_statement):
-            chunk = unique[at:at + per_statement]
-            new |= _add_deliveries(conn, [tuple(row[c] for c in DELIVERY_COLUMNS) for row in chunk],
-                                   [(row["delivery_id"], row["body"]) for row in chunk])
-        return new
+    def submit_deliveries(self, rows: Sequence[dict[str, Any]]) -> "asyncio.Future[set[str]]":
+        """SQLite on a file: `add_deliveries` as one call to the store's writer process, whose
+        future is returned at once (see `bot.sqlite_writer.add_deliveries`)."""
+        return self.store.submit_direct("add_deliveries", DELIVERY_COLUMNS,
+                                        [tuple(row[c] for c in DELIVERY_COLUMNS) for row in rows],
+                                        [row["body"] for row in rows])
 
     async def schedule(
         self,
@@ -280,23 +216,17 @@ class Queue:
         now = self.clock.now()
         params = {"now": now, "until": now + self.lease_seconds, "owner": owner, "limit": limit}
         if (claim := self._claim_direct) is not None:
-
-            def run(conn: Any) -> list[dict[str, Any]]:
-                found = claim.rows(conn, params)
-                if webhooks := [m["id"] for m in found if m["kind"] == WEBHOOK]:
-                    in_ids = ",".join("?" * len(webhooks))
-                    bodies = dict(conn.execute(f"SELECT job_id, body FROM deliveries WHERE job_id IN ({in_ids})",
-                                               webhooks).fetchall())
-                    _with_bodies(found, bodies)
-                return found
-
-            found: list[dict[str, Any]] = await self.store.write_direct(run, linger=self.linger)
+            found: list[dict[str, Any]] = await self.store.write_direct(
+                "claim", claim.sql, claim.args(params), WEBHOOK, linger=self.linger)
         else:
             async with self.store.write() as conn:
                 found = [dict(r._mapping) for r in (await conn.execute(self._claim, params)).all()]
                 if webhooks := [m["id"] for m in found if m["kind"] == WEBHOOK]:
-                    stmt = sa.select(deliveries.c.job_id, deliveries.c.body).where(deliveries.c.job_id.in_(webhooks))
-                    _with_bodies(found, dict((await conn.execute(stmt)).all()))
+                    stmt = sa.select(deliveries.c.job_id, deliveries.c.body, deliveries.c.encoding).where(
+                        deliveries.c.job_id.in_(webhooks))
+                    bodies = {job_id: decode(body, encoding) for job_id, body, encoding in await conn.execute(stmt)}
+                    for m in found:
+                        m["payload"] = bodies.get(m["id"], m["payload"])
         return sorted((Job.from_mapping(m) for m in found), key=lambda j: (j.run_at, j.id))
 
     def _claim_statement(self) -> Any:
@@ -367,7 +297,8 @@ class Queue:
         for job in done:
             by_owner.setdefault(job.lease_owner, []).append(job.id)
         if self.store.direct:
-            return await self.store.write_direct(lambda conn: _complete_many(conn, by_owner, now), linger=self.linger)
+            return await self.store.write_direct("complete_many", by_owner, RUNNING, self._done_values(now),
+                                                 linger=self.linger)
         won: set[int] = set()
         async with self.store.write() as conn:
             for owner, ids in by_owner.items():
@@ -448,7 +379,7 @@ class Queue:
     def _select_jobs() -> Any:
         """Jobs with their payload: a webhook job's body from `deliveries`, else `jobs.payload`."""
         payload = sa.func.coalesce(deliveries.c.body, jobs.c.payload).label("payload")
-        return sa.select(*(c for c in jobs.c if c.name != "payload"), payload).select_from(
+        return sa.select(*(c for c in jobs.c if c.name != "payload"), payload, deliveries.c.encoding).select_from(
             jobs.outerjoin(deliveries, deliveries.c.job_id == jobs.c.id))
 
     async def get(self, job_id: int) -> Job | None:

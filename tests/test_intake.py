@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import random
-from typing import Any
+import signal
+import sqlite3
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +15,7 @@ import bot.store
 from bot.clock import FrozenClock
 from bot.intake import MAX_BATCH, Intake
 from bot.queue import Queue
-from bot.store import Store
+from bot.store import Store, WriterGone
 from bot.store.tables import jobs
 from tests.conftest import Databases
 
@@ -35,28 +37,28 @@ async def test_every_delivery_of_a_burst_bigger_than_a_batch_is_stored_once(stor
     assert await intake.submit(q.delivery_row("d-0", "issues.opened", 1, b"{}")) is False
 
 
-async def test_a_transaction_that_fails_before_taking_deliveries_fails_them_and_the_next_ones_are_stored(
+async def test_deliveries_whose_transaction_cannot_begin_fail_and_the_next_ones_are_stored(
         databases: Databases, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Another program holds SQLite's write lock and the writer may not wait for it: BEGIN fails.
+    pragmas = tuple(p for p in bot.store.SQLITE_PRAGMAS if "busy_timeout" not in p) + ("PRAGMA busy_timeout=0",)
+    monkeypatch.setattr(bot.store, "SQLITE_PRAGMAS", pragmas)
     store, _, _ = await databases.open("sqlite")
     q = make_queue(store, clock)
     intake = Intake(q)
-    real_run = bot.store._DirectWriter.run
-    failures = [OSError("disk I/O error")]
-
-    def run_or_fail(self: Any, calls: Any) -> Any:
-        if failures:
-            raise failures.pop()  # as BEGIN would: before any call has run
-        return real_run(self, calls)
-
-    monkeypatch.setattr(bot.store._DirectWriter, "run", run_or_fail)
-    first = await asyncio.gather(*(intake.submit(q.delivery_row(f"a-{i}", "e", None, b"{}")) for i in range(3)),
-                                 return_exceptions=True)
-    assert all(isinstance(x, OSError) for x in first)
+    other = sqlite3.connect(store.engine.url.database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        first = await asyncio.gather(*(intake.submit(q.delivery_row(f"a-{i}", "e", None, b"{}")) for i in range(3)),
+                                     return_exceptions=True)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert all(isinstance(x, sqlite3.OperationalError) and "locked" in str(x) for x in first)
     assert await intake.submit(q.delivery_row("b", "e", None, b"{}")) is True
     assert [j.delivery_id for j in await q.list()] == ["b"]
 
 
-async def test_the_writer_thread_and_store_write_take_turns_without_the_busy_handler(
+async def test_the_writer_process_and_store_write_take_turns_without_the_busy_handler(
         databases: Databases, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> None:
     # With no busy timeout, a write transaction that found the other side's lock would fail at once
     # ("database is locked"); taking turns, none does.
@@ -88,12 +90,11 @@ async def test_deliveries_sharing_a_commit_with_a_failing_call_are_stored_once(d
     q = make_queue(store, clock)
     intake = Intake(q)
 
-    def broken(conn: Any) -> None:
-        conn.execute("INSERT INTO jobs (kind) VALUES ('missing columns')")
+    broken = [("INSERT INTO jobs (kind) VALUES ('missing columns')", ())]
 
     results = await asyncio.gather(
         *(intake.submit(q.delivery_row(f"d-{i}", "e", None, b"{}")) for i in range(5)),
-        store.write_direct(broken),
+        store.write_direct("execute", broken),
         *(intake.submit(q.delivery_row(f"e-{i}", "e", None, b"{}")) for i in range(5)),
         return_exceptions=True,
     )
@@ -113,3 +114,45 @@ async def test_the_intake_is_busy_while_deliveries_arrive_back_to_back(store: St
     await asyncio.gather(*both)
     await asyncio.sleep(intake.BACK_TO_BACK * 2)
     assert not intake.busy()
+
+
+async def test_a_writer_process_that_dies_fails_what_it_held_and_the_next_write_starts_another(
+        databases: Databases, clock: FrozenClock) -> None:
+    store, _, _ = await databases.open("sqlite")
+    q = make_queue(store, clock)
+    intake = Intake(q)
+    assert await intake.submit(q.delivery_row("a", "e", None, b"{}")) is True
+    first = store.writer_pid
+    assert first is not None
+    async with store._exclusive():  # the writer is paused: it holds what arrives
+        held = intake.submit(q.delivery_row("b", "e", None, b"{}"))
+        await asyncio.sleep(0.05)
+        os.kill(first, signal.SIGKILL)
+        with pytest.raises(WriterGone):
+            await held
+    assert await intake.submit(q.delivery_row("b", "e", None, b"{}")) is True
+    assert store.writer_pid not in (None, first)
+    assert sorted(j.delivery_id for j in await q.list()) == ["a", "b"]
+
+
+async def test_the_writer_process_ignores_terminal_signals_and_commits_what_it_has_when_stopped(
+        databases: Databases, clock: FrozenClock) -> None:
+    # Ctrl-C in a terminal, or a service manager stopping `serve`, signals the writer too; it
+    # keeps going until the server, once its requests are answered, stops it.
+    store, _, _ = await databases.open("sqlite")
+    q = make_queue(store, clock)
+    assert await q.add_deliveries([q.delivery_row("a", "e", None, b"{}")]) == {"a"}
+    pid = store.writer_pid
+    assert pid is not None
+    os.kill(pid, signal.SIGTERM)
+    os.kill(pid, signal.SIGINT)
+    await asyncio.sleep(0.1)
+    assert await q.add_deliveries([q.delivery_row("b", "e", None, b"{}")]) == {"b"}
+    assert store.writer_pid == pid
+    last = asyncio.create_task(q.add_deliveries([q.delivery_row("c", "e", None, b"{}")]))
+    await asyncio.sleep(0)  # sent
+    await store._direct.stop()  # type: ignore[union-attr]
+    assert await last == {"c"}
+    assert store.writer_pid is None
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

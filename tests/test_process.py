@@ -67,6 +67,19 @@ class Server:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
 
+    def children(self) -> list[int]:
+        """Processes this server started (SQLite's writer process), from /proc."""
+        assert self.proc is not None
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.proc.pid:  # the field after the state: the parent's pid
+                found.append(int(stat.parent.name))
+        return found
+
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -104,6 +117,13 @@ async def rows(store: Store, sql: str) -> list[Any]:
         return list((await conn.execute(sa.text(sql))).all())
 
 
+async def _gone(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"  # exited, not yet reaped
+    except OSError:
+        return True
+
+
 async def wait_for(predicate: Any, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not await predicate():
@@ -125,7 +145,11 @@ async def test_kill_9_while_jobs_are_leased_then_restart_completes_every_job_onc
                                  headers=delivery_headers("probe", body, delivery=d)) as resp:
                 assert resp.status == 202
     await wait_for(lambda: _count(store, "SELECT count(*) FROM probe_effects", lambda n: n >= 6), 30)
+    [writer] = first.children()
     first.kill9()
+    # The SQLite writer process finishes the transaction under way and exits: nothing of the
+    # dead server's is committed after this.
+    await wait_for(lambda: _gone(writer), 10)
     leased = await rows(store, "SELECT delivery_id FROM jobs WHERE state = 'running'")
     assert leased, "the kill should catch jobs in flight"
     in_flight = {r[0] for r in leased}

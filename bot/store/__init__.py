@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
-import dataclasses
-import queue
+import itertools
+import socket
 import sqlite3
+import subprocess
+import sys
 import threading
-import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -17,12 +19,12 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from bot import logs
+from bot import logs, sqlite_writer
 from bot.errors import describe_error
 from bot.store import tables
 from bot.store.tables import metadata
 
-__all__ = ["Store", "DirectStatement", "tables", "metadata"]
+__all__ = ["Store", "DirectStatement", "WriterGone", "tables", "metadata"]
 
 T = TypeVar("T")
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=10000",
@@ -43,13 +45,13 @@ class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name  # "sqlite" or "postgresql"
-        # SQLite has one writer at a time. Queueing writers here, in order (and pausing the direct
-        # writer's thread for them, see `_exclusive`), is far faster than letting them collide
+        # SQLite has one writer at a time. Queueing writers here, in order (and pausing the writer
+        # process for them, see `_exclusive`), is far faster than letting them collide
         # and sleep in SQLite's busy handler.
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
         database = engine.url.database or ""
         on_file = self.dialect == "sqlite" and sqlite_on_file(database)
-        self._direct = _DirectWriter(database, self._checkpoint_soon) if on_file else None
+        self._direct = _WriterProcess(database, self._checkpoint_soon) if on_file else None
         self._checkpointer = _Checkpointer(database, self._exclusive) if on_file else None
 
     @property
@@ -61,30 +63,34 @@ class Store:
         """Compile a SQLAlchemy statement once, for running it on the direct writer."""
         return DirectStatement(stmt, self.engine.dialect, column_keys)
 
-    async def write_direct(self, fn: Callable[[sqlite3.Connection], T], *, linger: float = 0.0) -> T:
-        """Run `fn(connection)` in a write transaction on SQLite's dedicated writer thread.
+    @property
+    def writer_pid(self) -> int | None:
+        """The process id of SQLite's writer process while it runs."""
+        return self._direct.pid if self._direct is not None else None
 
-        For the queue's hot paths (intake, claims, completions): no SQLAlchemy on the way and one
-        thread round trip per transaction instead of one per statement. Calls that arrive while
-        a transaction is under way are run together in the next one (group commit); one failing
-        call rolls back only its own work (see `_DirectWriter.run`: `fn` may run twice, and must
-        do the same work each time). Every result is handed out only after the COMMIT, with the
-        same PRAGMAs as the engine's connections (WAL, synchronous=FULL). The thread starts the
-        next transaction as soon as one is committed, without waiting for the event loop;
-        `write` pauses it, so the two never wait on each other in SQLite's busy handler.
+    async def write_direct(self, op: str, *args: Any, linger: float = 0.0) -> Any:
+        """Run the operation `op` of `bot.sqlite_writer.OPS` with `args` in a write transaction
+        of SQLite's writer process, and return its result once it is committed.
+
+        For the queue's hot paths (intake, claims, completions): no SQLAlchemy on the way, and no
+        thread of this process sharing the interpreter lock with the event loop. Calls that
+        arrive while a transaction is under way are run together in the next one (group
+        commit); one failing call rolls back only its own work (an operation may run twice, see
+        `bot.sqlite_writer.run`). Results are handed out only after the COMMIT, with the same
+        PRAGMAs as the engine's connections (WAL, synchronous=FULL). `write` pauses the writer,
+        so the two never wait on each other in SQLite's busy handler.
 
         With `linger`, work that nobody is waiting on to answer a request (the workers' claims and
         completions) waits up to that many seconds for a call without one to share its commit,
         instead of spending an fsync of its own, while webhooks are arriving (not otherwise).
         """
-        return await self.submit_direct(fn, linger=linger)  # a cancelled caller's work still runs
+        return await self.submit_direct(op, *args, linger=linger)  # a cancelled caller's work still runs
 
-    def submit_direct(self, fn: Callable[[sqlite3.Connection], T], *, linger: float = 0.0) -> "asyncio.Future[T]":
-        """`write_direct` without the wait: the future of `fn`'s result."""
+    def submit_direct(self, op: str, *args: Any, linger: float = 0.0) -> "asyncio.Future[Any]":
+        """`write_direct` without the wait: the future of the result."""
         assert self._direct is not None, "SQLite on a file only (see `direct`)"
-        fut: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._direct.put(_Call(fn, fut, linger))
-        return fut
+        assert op in sqlite_writer.OPS, op
+        return self._direct.call(op, args, linger)
 
     def _checkpoint_soon(self) -> None:
         """After a commit: have the checkpointer copy the WAL back, at most every `EVERY` seconds.
@@ -110,14 +116,11 @@ class Store:
             if self._direct is None:
                 yield
                 return
-            resume = threading.Event()
-            paused: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._direct.put(_Pause(paused, resume))
             try:
-                await paused  # the writer thread has committed what it had and waits for `resume`
+                await self._direct.pause()  # the writer has committed what it had and waits for "resume"
                 yield
             finally:
-                resume.set()
+                self._direct.resume()
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -214,186 +217,181 @@ class DirectStatement:
     def args(self, params: dict[str, Any]) -> tuple[Any, ...]:
         return tuple(params[k] if k in params else self._defaults[k] for k in self.keys)
 
-    def rows(self, conn: sqlite3.Connection, params: dict[str, Any]) -> list[dict[str, Any]]:
-        """Execute and return the rows (RETURNING) as dicts."""
-        cur = conn.execute(self.sql, self.args(params))
-        names = [d[0] for d in cur.description or ()]
-        return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
-@dataclasses.dataclass
-class _Call:
-    fn: Callable[[sqlite3.Connection], Any]
-    fut: "asyncio.Future[Any]"
-    linger: float
+class WriterGone(ConnectionError):
+    """The SQLite writer process exited (or could not be reached) before answering."""
 
 
-@dataclasses.dataclass
-class _Pause:
-    paused: "asyncio.Future[None]"  # set once the writer holds no transaction
-    resume: threading.Event
+class _WriterProcess:
+    """The server's side of SQLite's writer process (`bot.sqlite_writer`): sends it calls, pauses
+    and resumes it, and settles each caller's future when its transaction's results come back.
 
-
-class _Stop:
-    pass
-
-
-class _DirectWriter:
-    """One sqlite3 connection owned by one thread, which runs the queued calls' transactions.
-
-    The thread takes every call queued since its last transaction into the next one, so the
-    next batch starts the moment a commit ends, however busy the event loop is; results go back
-    to the loop with one `call_soon_threadsafe` per transaction. Started on first use.
+    Started on first use, on the running event loop; started again on the next use if it died
+    (the calls it had not answered fail with `WriterGone`: their requests answer 503 and GitHub
+    can redeliver, and a redelivery of what was committed after all is recognised).
     """
 
-    LIVELY = 0.05  # calls may linger while a call that may not arrived this recently (seconds)
+    BUFFER = 4 * 1024 * 1024  # bytes the socket to the writer may hold (SO_SNDBUF)
 
     def __init__(self, database: str, committed: Callable[[], None]) -> None:
         self.database = database
-        self.committed = committed  # called on the event loop after each commit
-        self.queue: queue.SimpleQueue[_Call | _Pause | _Stop] = queue.SimpleQueue()
-        self.last_now = float("-inf")  # time.monotonic() of the last call that may not linger
-        self._thread: threading.Thread | None = None
-        self._conn: sqlite3.Connection | None = None
+        self.committed = committed  # called on the event loop after each transaction
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._sock: socket.socket | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._frames = sqlite_writer.Frames()
+        self._out: collections.deque[memoryview] = collections.deque()  # what the socket did not take yet
+        self._waiting: dict[int, asyncio.Future[Any]] = {}
+        self._ids = itertools.count()
+        self._stopping = False
 
-    def put(self, item: "_Call | _Pause") -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._serve, name="secbot-sqlite-writer", daemon=True)
-            self._thread.start()
-        if isinstance(item, _Call) and not item.linger:
-            self.last_now = time.monotonic()
-        self.queue.put(item)
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None and self._sock is not None else None
+
+    def call(self, op: str, args: Sequence[Any], linger: float) -> "asyncio.Future[Any]":
+        return self._send_waiting("call", op, tuple(args), linger)
+
+    def pause(self) -> "asyncio.Future[Any]":
+        """Resolves once the writer has committed what it had and holds no transaction."""
+        return self._send_waiting("pause")
+
+    def resume(self) -> None:
+        if self._sock is not None:
+            self._send(("resume",))
 
     async def stop(self) -> None:
-        if self._thread is not None:
-            self.queue.put(_Stop())
-            await asyncio.get_running_loop().run_in_executor(None, self._thread.join)
-            self._thread = None
+        if self._sock is None or self._proc is None:
+            return
+        proc = self._proc
+        self._stopping = True
+        self._send(("stop",))
+        await asyncio.get_running_loop().run_in_executor(None, proc.wait)  # its last answers still arrive
+        self._gone(WriterGone("the SQLite writer stopped"))
 
-    # -- on the writer thread ---------------------------------------------------------------
-
-    def _serve(self) -> None:
+    def _send_waiting(self, kind: str, *rest: Any) -> "asyncio.Future[Any]":
         try:
-            while True:
-                items = self._take()
-                calls: list[_Call] = []
-                for item in items:
-                    if isinstance(item, _Call):
-                        calls.append(item)
-                        continue
-                    self._commit(calls)
-                    calls = []
-                    if isinstance(item, _Stop):
-                        return
-                    _to_loop(item.paused.get_loop(), _settle, [item.paused], [(True, None)])
-                    item.resume.wait()
-                self._commit(calls)
+            self._start()
+        except OSError as exc:  # could not start the process: this call fails, the next one tries again
+            fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            fut.set_exception(WriterGone(f"could not start the SQLite writer: {describe_error(exc)}"))
+            return fut
+        assert self._loop is not None
+        fut = self._loop.create_future()
+        key = next(self._ids)
+        self._waiting[key] = fut
+        self._send((kind, key, *rest))
+        return fut
+
+    def _start(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._sock is not None and self._loop is loop:
+            return
+        if self._sock is not None:  # used from a new event loop (the last one is gone)
+            self._gone(WriterGone("the SQLite writer was left by its event loop"))
+        ours, theirs = socket.socketpair()
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-I", sqlite_writer.__file__, str(theirs.fileno())],
+                pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
         finally:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+            theirs.close()
+        ours.setblocking(False)
+        # Room for a burst's bodies, so that a send rarely stops half way (the system may cap it).
+        ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.BUFFER)
+        self._sock, self._loop, self._frames = ours, loop, sqlite_writer.Frames()
+        loop.add_reader(ours.fileno(), self._readable)
+        self._send(("init", self.database, SQLITE_PRAGMAS + BACKGROUND_CHECKPOINT_PRAGMAS))
 
-    def _take(self) -> list["_Call | _Pause | _Stop"]:
-        """Wait for work; then everything queued, and, if it may all linger while webhooks are
-        arriving, what comes within the shortest linger or until a call that may not."""
-        items = [self.queue.get()]
-        items.extend(self._drain())
-        lingering = [i.linger for i in items if isinstance(i, _Call)]
-        if len(lingering) == len(items) and all(lingering) and time.monotonic() - self.last_now < self.LIVELY:
-            deadline = time.monotonic() + min(lingering)
-            while (left := deadline - time.monotonic()) > 0:
-                try:
-                    item = self.queue.get(timeout=left)
-                except queue.Empty:
-                    break
-                items.append(item)
-                if not (isinstance(item, _Call) and item.linger):
-                    break
-            items.extend(self._drain())
-        return items
-
-    def _drain(self) -> list["_Call | _Pause | _Stop"]:
-        found = []
-        while True:
-            try:
-                found.append(self.queue.get_nowait())
-            except queue.Empty:
-                return found
-
-    def _commit(self, calls: list[_Call]) -> None:
-        if not calls:
+    def _send(self, message: tuple[Any, ...]) -> None:
+        """Send a frame now, as far as the socket takes it; the rest when it can take more."""
+        sock, loop = self._sock, self._loop
+        assert sock is not None and loop is not None
+        frame = sqlite_writer.pack(message)
+        if self._out:
+            self._out.append(frame)
             return
         try:
-            outcomes = self.run([c.fn for c in calls])
-        except BaseException as exc:  # noqa: BLE001 - BEGIN or COMMIT failed: nobody's work is stored
-            outcomes = [(False, exc)] * len(calls)
-        loops: dict[asyncio.AbstractEventLoop, tuple[list[Any], list[tuple[bool, Any]]]] = {}
-        for call, outcome in zip(calls, outcomes):
-            futs, results = loops.setdefault(call.fut.get_loop(), ([], []))
-            futs.append(call.fut)
-            results.append(outcome)
-        first = calls[0].fut.get_loop()
-        for loop, (futs, results) in loops.items():  # one wake-up of each loop per transaction
-            _to_loop(loop, _settle, futs, results, self.committed if loop is first else None)
+            sent = sock.send(frame)
+        except BlockingIOError:
+            sent = 0
+        except OSError as exc:
+            loop.call_soon(self._gone, WriterGone(f"the SQLite writer cannot be reached: {exc}"))
+            return
+        if sent < len(frame):
+            self._out.append(frame[sent:])
+            loop.add_writer(sock.fileno(), self._writable)
 
-    def run(self, calls: Sequence[Callable[[sqlite3.Connection], Any]]) -> list[tuple[bool, Any]]:
-        """One transaction for all `calls`: (True, result) or (False, error) for each.
-
-        The calls first run one after another with nothing between them (a SAVEPOINT and a
-        RELEASE around each would be two more statements, each one more wait for the GIL). If
-        one fails, the transaction is rolled back and run again with each call in a savepoint,
-        so that the failing call rolls back only its own work: a call may run twice, and must
-        do the same work each time (the first time's is rolled back).
-        """
-        if self._conn is None:
-            conn = sqlite3.connect(self.database, isolation_level=None, check_same_thread=False)
-            for pragma in SQLITE_PRAGMAS + BACKGROUND_CHECKPOINT_PRAGMAS:
-                conn.execute(pragma)
-            self._conn = conn
-        conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
+    def _writable(self) -> None:
+        sock, loop = self._sock, self._loop
+        assert sock is not None and loop is not None
         try:
-            try:
-                outcomes: list[tuple[bool, Any]] = [(True, fn(conn)) for fn in calls]
-            except Exception as exc:  # noqa: BLE001 - handed to the caller (alone, below)
-                conn.execute("ROLLBACK")
-                if len(calls) == 1:
-                    return [(False, exc)]
-                conn.execute("BEGIN IMMEDIATE")
-                outcomes = []
-                for fn in calls:
-                    conn.execute("SAVEPOINT call")
-                    try:
-                        outcomes.append((True, fn(conn)))
-                    except Exception as exc:  # noqa: BLE001 - handed to that caller alone
-                        conn.execute("ROLLBACK TO call")
-                        outcomes.append((False, exc))
-                    conn.execute("RELEASE call")
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        return outcomes
+            sent = sock.sendmsg(list(itertools.islice(self._out, 64)))
+        except BlockingIOError:
+            return
+        except OSError as exc:
+            self._gone(WriterGone(f"the SQLite writer cannot be reached: {exc}"))
+            return
+        while sent and sent >= len(self._out[0]):
+            sent -= len(self._out.popleft())
+        if sent:
+            self._out[0] = self._out[0][sent:]
+        if not self._out:
+            loop.remove_writer(sock.fileno())
+
+    def _readable(self) -> None:
+        assert self._sock is not None
+        try:
+            data = self._sock.recv(1 << 20)
+        except BlockingIOError:
+            return
+        except OSError as exc:
+            self._gone(WriterGone(f"the SQLite writer cannot be reached: {exc}"))
+            return
+        if not data:
+            code = self._proc.poll() if self._proc is not None else None
+            if not self._stopping:
+                logs.get("secbot.store").error("the SQLite writer process exited; the next write starts another",
+                                               extra={"exit_code": code})
+            self._gone(WriterGone("the SQLite writer process exited"))
+            return
+        committed = False
+        for message in self._frames.feed(data):
+            if message[0] == "done":
+                committed = True
+                for key, ok, value in message[1]:
+                    _settle(self._waiting.pop(key, None), ok, value)
+            else:  # ("paused", key)
+                _settle(self._waiting.pop(message[1], None), True, None)
+        if committed:
+            self.committed()
+
+    def _gone(self, error: WriterGone) -> None:
+        """Forget the process (it exited or is to be replaced): its waiting callers get `error`."""
+        if self._sock is not None:
+            with contextlib.suppress(Exception):  # the loop may be closed already
+                assert self._loop is not None
+                self._loop.remove_reader(self._sock.fileno())
+                self._loop.remove_writer(self._sock.fileno())
+            self._sock.close()  # the process sees EOF and exits
+        if self._proc is not None and self._proc.poll() is None:
+            threading.Thread(target=self._proc.wait, daemon=True).start()  # reap it when it exits
+        self._sock = self._proc = self._loop = None
+        self._stopping = False
+        self._out.clear()
+        waiting, self._waiting = self._waiting, {}
+        for fut in waiting.values():
+            _settle(fut, False, error)
 
 
-def _to_loop(loop: asyncio.AbstractEventLoop, fn: Callable[..., None], *args: Any) -> None:
-    with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is waiting any more
-        loop.call_soon_threadsafe(fn, *args)
-
-
-def _settle(futs: Sequence["asyncio.Future[Any]"], outcomes: Sequence[tuple[bool, Any]],
-            then: Callable[[], None] | None = None) -> None:
-    """On the event loop: hand each waiting caller its result or error; then call `then`."""
-    for fut, (ok, value) in zip(futs, outcomes):
-        if fut.done():
-            continue
-        if ok:
-            fut.set_result(value)
-        else:
-            fut.set_exception(value)
-    if then is not None:
-        then()
+def _settle(fut: "asyncio.Future[Any] | None", ok: bool, value: Any) -> None:
+    if fut is None or fut.done():
+        return
+    if ok:
+        fut.set_result(value)
+    else:
+        fut.set_exception(value)
 
 
 class _Checkpointer:

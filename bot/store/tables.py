@@ -49,6 +49,8 @@ deliveries = sa.Table(
     metadata,
     sa.Column("job_id", BigId, sa.ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
     sa.Column("body", sa.LargeBinary, nullable=False),
+    # NULL: the body as received; "zlib": compressed (SQLite's writer process, see migration 0006).
+    sa.Column("encoding", sa.String(16), nullable=True),
 )
 
 installations = sa.Table(

@@ -1,0 +1,380 @@
+"""SQLite's writer, in a process of its own: the queue's hot paths, group-committed.
+
+Every webhook delivery is committed (WAL, synchronous=FULL) before it is answered. The
+transactions that store deliveries, claim jobs and complete them run here, on the one sqlite3
+connection of a child process of `secbot serve`, instead of on a thread of the server: a thread
+shares the interpreter lock with the event loop, and each of its statements waited for the loop
+to let go of it, and made the loop wait in turn (a bare aiohttp server beside such a thread
+lost a quarter of its throughput). See `bot.store._WriterProcess` for the server's side.
+
+The server sends named operations (`OPS`) with plain arguments; everything sent while a
+transaction runs goes into the next one, so commits are shared (group commit). A failing
+operation rolls back only its own work: the transaction is then run again with each operation
+in a savepoint, so an operation may run twice and must do the same work each time.
+
+Messages are frames of a 4-byte big-endian length and a pickle, over a socketpair that only the
+server and this process hold:
+
+    to the writer     ("init", database, pragmas)  ("call", id, op, args, linger)
+                      ("pause", id)  ("resume",)  ("stop",)
+    from the writer   ("done", [(id, ok, result or error), ...])   after each COMMIT (or failure)
+                      ("paused", id)                               nothing is written until "resume"
+
+The writer exits when its socket closes, so a server killed with -9 leaves no writer behind: it
+finishes the transaction under way and starts no other (what the dead server sent after it is
+dropped; nobody was told it was stored). It ignores SIGINT and SIGTERM, which a terminal or a
+service manager also sends to it: the server stops it with "stop" once its own requests are
+answered, and the writer commits what it had first. It imports only the standard library, and runs with
+`python -I` (started by path, no site directories, no PYTHON* variables).
+"""
+
+from __future__ import annotations
+
+import collections
+import io
+import pickle
+import queue
+import signal
+import socket
+import sqlite3
+import struct
+import sys
+import threading
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+HEADER = struct.Struct("!I")
+
+
+def pack(message: object) -> memoryview:
+    """One frame: the length, then the pickle (written after a gap for the length: no copy)."""
+    out = io.BytesIO()
+    out.write(bytes(HEADER.size))
+    pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
+    frame = out.getbuffer()
+    HEADER.pack_into(frame, 0, len(frame) - HEADER.size)
+    return frame
+
+
+class Frames:
+    """Splits a byte stream back into the messages `pack` made."""
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+
+    def feed(self, data: bytes) -> list[Any]:
+        self.buf += data
+        found = []
+        at = 0
+        with memoryview(self.buf) as view:
+            while len(view) - at >= HEADER.size:
+                (size,) = HEADER.unpack_from(view, at)
+                if len(view) - at - HEADER.size < size:
+                    break
+                found.append(pickle.loads(view[at + HEADER.size:at + HEADER.size + size]))
+                at += HEADER.size + size
+        del self.buf[:at]
+        return found
+
+
+# -- the operations ------------------------------------------------------------------------------
+# Each takes the connection, inside an open transaction, and plain arguments. A fixed number of
+# statements per call, however many rows: sets of ids come back as one row (group_concat).
+
+
+def _marks(rows: int, width: int) -> str:
+    return ", ".join(["(" + ", ".join("?" * width) + ")"] * rows)
+
+
+def _ints(found: str | None) -> set[int]:
+    return {int(x) for x in found.split(",")} if found else set()
+
+
+ZLIB = "zlib"  # deliveries.encoding of a body compressed with zlib (migration 0006)
+
+
+def decode(body: bytes, encoding: str | None) -> bytes:
+    """A body as received, from what `deliveries` holds."""
+    if encoding is None:
+        return body
+    if encoding == ZLIB:
+        return zlib.decompress(body)
+    raise ValueError(f"unknown encoding of a stored body: {encoding!r}")
+
+
+def add_deliveries(conn: sqlite3.Connection, columns: Sequence[str], values: Sequence[Sequence[Any]],
+                   bodies: Sequence[bytes], encoding: str | None = None) -> set[str]:
+    """Insert the jobs (`values`, one tuple in `columns` order each) and bodies of the deliveries
+    not stored before; returns their delivery ids. A delivery id given twice: its first row.
+    The bodies arrive compressed (see `_compress`): `encoding` says how."""
+    at = list(columns).index("delivery_id")
+    first: dict[str, int] = {}
+    for i, row in enumerate(values):
+        first.setdefault(row[at], i)
+    unique = list(first.values())
+    per_statement = max(1, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(columns))
+    new: set[str] = set()
+    for start in range(0, len(unique), per_statement):
+        chunk = unique[start:start + per_statement]
+        new |= _add_chunk(conn, columns, [values[i] for i in chunk], [(values[i][at], bodies[i]) for i in chunk],
+                          encoding)
+    return new
+
+
+def _compress(columns: Sequence[str], values: Sequence[Sequence[Any]], bodies: Sequence[bytes],
+              encoding: str | None = None) -> tuple[Any, ...]:
+    """`add_deliveries`' arguments with the bodies compressed, on the reader thread as they arrive
+    (zlib lets go of the interpreter lock, so this overlaps the transaction under way)."""
+    if encoding is not None:
+        return columns, values, bodies, encoding
+    return columns, values, [zlib.compress(body, 1) for body in bodies], ZLIB
+
+
+def _add_chunk(conn: sqlite3.Connection, columns: Sequence[str], values: list[Sequence[Any]],
+               pairs: list[tuple[str, bytes]], encoding: str | None) -> set[str]:
+    # Inside the writer's transaction nothing else writes, so the deliveries the first statement
+    # finds are exactly the ones to skip.
+    indexed = [x for i, (delivery_id, _) in enumerate(pairs) for x in (i, delivery_id)]
+    (found,) = conn.execute(f"SELECT group_concat(v.column1) FROM (VALUES {_marks(len(pairs), 2)}) AS v "
+                            "JOIN jobs ON jobs.delivery_id = v.column2", indexed).fetchone()
+    seen = _ints(found)
+    fresh = [i for i in range(len(pairs)) if i not in seen]
+    if not fresh:
+        return set()
+    conn.execute(f"INSERT INTO jobs ({', '.join(columns)}) VALUES {_marks(len(fresh), len(columns))}",
+                 [x for i in fresh for x in values[i]])
+    conn.execute("INSERT INTO deliveries (job_id, body, encoding) SELECT jobs.id, v.column2, ? "
+                 f"FROM (VALUES {_marks(len(fresh), 2)}) AS v JOIN jobs ON jobs.delivery_id = v.column1",
+                 [encoding, *(x for i in fresh for x in pairs[i])])
+    return {pairs[i][0] for i in fresh}
+
+
+def claim(conn: sqlite3.Connection, sql: str, args: Sequence[Any], webhook: str) -> list[dict[str, Any]]:
+    """Run the queue's claim (an UPDATE ... RETURNING); each claimed `webhook` job's body from
+    `deliveries` goes in its `payload`."""
+    cur = conn.execute(sql, args)
+    names = [d[0] for d in cur.description or ()]
+    found = [dict(zip(names, row)) for row in cur.fetchall()]
+    if webhooks := [m["id"] for m in found if m["kind"] == webhook]:
+        bodies = {job_id: decode(body, encoding) for job_id, body, encoding in conn.execute(
+            f"SELECT job_id, body, encoding FROM deliveries WHERE job_id IN ({','.join('?' * len(webhooks))})", webhooks)}
+        for m in found:
+            if m["id"] in bodies:
+                m["payload"] = bodies[m["id"]]
+    return found
+
+
+def complete_many(conn: sqlite3.Connection, owners: dict[str | None, list[int]], running: str,
+                  done: dict[str, Any]) -> set[int]:
+    """Set `done` on the jobs each owner still holds (state `running`, its lease); returns their ids."""
+    won: set[int] = set()
+    for owner, ids in owners.items():
+        (found,) = conn.execute(f"SELECT group_concat(id) FROM jobs WHERE id IN ({', '.join('?' * len(ids))}) "
+                                "AND state = ? AND lease_owner = ?", [*ids, running, owner]).fetchone()
+        held = sorted(_ints(found))
+        if held:
+            conn.execute(f"UPDATE jobs SET {', '.join(f'{c} = ?' for c in done)} "
+                         f"WHERE id IN ({', '.join('?' * len(held))})", [*done.values(), *held])
+            won.update(held)
+    return won
+
+
+def execute(conn: sqlite3.Connection, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[int]:
+    """Run each (sql, parameters) in order; returns their row counts."""
+    return [conn.execute(sql, params).rowcount for sql, params in statements]
+
+
+OPS: dict[str, Callable[..., Any]] = {f.__name__: f for f in (add_deliveries, claim, complete_many, execute)}
+# Work on an operation's arguments that needs no transaction, done as each call arrives.
+PREPARE: dict[str, Callable[..., tuple[Any, ...]]] = {"add_deliveries": _compress}
+
+
+def run(conn: sqlite3.Connection, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[tuple[bool, Any]]:
+    """One transaction for all `calls` (op name, args): (True, result) or (False, error) for each.
+
+    The calls first run one after another with nothing between them; if one fails, the
+    transaction is rolled back and run again with each call in a savepoint, so that the failing
+    call rolls back only its own work. A lone call that fails rolls back the whole transaction.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        try:
+            outcomes: list[tuple[bool, Any]] = [(True, OPS[op](conn, *args)) for op, args in calls]
+        except Exception as exc:  # noqa: BLE001 - handed to the caller (alone, below)
+            conn.execute("ROLLBACK")
+            if len(calls) == 1:
+                return [(False, exc)]
+            conn.execute("BEGIN IMMEDIATE")
+            outcomes = []
+            for op, args in calls:
+                conn.execute("SAVEPOINT call")
+                try:
+                    outcomes.append((True, OPS[op](conn, *args)))
+                except Exception as exc:  # noqa: BLE001 - handed to that caller alone
+                    conn.execute("ROLLBACK TO call")
+                    outcomes.append((False, exc))
+                conn.execute("RELEASE call")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return outcomes
+
+
+# -- the process -----------------------------------------------------------------------------------
+
+
+class Writer:
+    """Runs the calls that arrive on `inbox` (from the socket's reader thread), transaction by
+    transaction, and sends each transaction's results back."""
+
+    LIVELY = 0.05  # calls may linger while a call that may not arrived this recently (seconds)
+
+    def __init__(self, sock: socket.socket, inbox: "queue.SimpleQueue[tuple[Any, ...]]") -> None:
+        self.sock = sock
+        self.inbox = inbox
+        self.held: collections.deque[tuple[Any, ...]] = collections.deque()  # arrived while paused
+        self.last_now = float("-inf")  # time.monotonic() of the last call that may not linger
+        self.conn: sqlite3.Connection | None = None
+
+    def serve(self) -> None:
+        while True:
+            calls: list[tuple[Any, ...]] = []
+            for item in self._take():
+                kind = item[0]
+                if kind == "call":
+                    calls.append(item)
+                    continue
+                if kind == "gone":
+                    return
+                self._commit(calls)
+                calls = []
+                if kind == "stop":
+                    return
+                if kind == "init":
+                    self._open(item[1], item[2])
+                elif kind == "pause":
+                    self.sock.sendall(pack(("paused", item[1])))
+                    if not self._wait_for_resume():
+                        return
+            self._commit(calls)
+
+    def _open(self, database: str, pragmas: Sequence[str]) -> None:
+        conn = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+        for pragma in pragmas:
+            conn.execute(pragma)
+        self.conn = conn
+
+    def _wait_for_resume(self) -> bool:
+        """Paused: hold what arrives until "resume" (True) or "stop" or "gone" (False)."""
+        while True:
+            item = self.inbox.get()
+            if item[0] == "resume":
+                return True
+            if item[0] == "gone":
+                return False
+            if item[0] == "stop":
+                self._commit([c for c in self.held if c[0] == "call"])
+                return False
+            self.held.append(item)
+
+    def _get(self, timeout: float | None = None) -> tuple[Any, ...]:
+        if self.held:
+            return self.held.popleft()
+        return self.inbox.get(timeout=timeout)
+
+    def _take(self) -> list[tuple[Any, ...]]:
+        """Wait for work; then everything queued, and, if it may all linger while webhooks are
+        arriving, what comes within the shortest linger or until a call that may not."""
+        items = [self._get()]
+        items.extend(self._drain())
+        lingering = [i[4] for i in items if i[0] == "call"]
+        if len(lingering) == len(items) and all(lingering) and time.monotonic() - self.last_now < self.LIVELY:
+            deadline = time.monotonic() + min(lingering)
+            while (left := deadline - time.monotonic()) > 0:
+                try:
+                    item = self._get(timeout=left)
+                except queue.Empty:
+                    break
+                items.append(item)
+                if not (item[0] == "call" and item[4]):
+                    break
+            items.extend(self._drain())
+        return items
+
+    def _drain(self) -> list[tuple[Any, ...]]:
+        found = list(self.held)
+        self.held.clear()
+        while True:
+            try:
+                found.append(self.inbox.get_nowait())
+            except queue.Empty:
+                return found
+
+    def _commit(self, calls: list[tuple[Any, ...]]) -> None:
+        if not calls:
+            return
+        try:
+            if self.conn is None:
+                raise sqlite3.OperationalError("the writer got no database to open")
+            outcomes = run(self.conn, [(c[2], c[3]) for c in calls])
+        except Exception as exc:  # noqa: BLE001 - BEGIN or COMMIT failed: nobody's work is stored
+            outcomes = [(False, exc)] * len(calls)
+        self.sock.sendall(pack(("done", [(c[1], ok, _portable(value) if not ok else value)
+                                         for c, (ok, value) in zip(calls, outcomes)])))
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """An error the server can unpickle (a standard one as it is, anything else as its text)."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:  # noqa: BLE001 - any failure to round-trip
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+
+
+def _prepared(call: tuple[Any, ...], prepare: Callable[..., tuple[Any, ...]]) -> tuple[Any, ...]:
+    try:
+        return (*call[:3], prepare(*call[3]), *call[4:])
+    except Exception:  # noqa: BLE001 - the operation itself meets the bad arguments and answers
+        return call
+
+
+def _read(sock: socket.socket, inbox: "queue.SimpleQueue[tuple[Any, ...]]", writer: Writer) -> None:
+    frames = Frames()
+    try:
+        while data := sock.recv(1 << 20):
+            for message in frames.feed(data):
+                if message[0] == "call":
+                    if not message[4]:
+                        writer.last_now = time.monotonic()
+                    if (prepare := PREPARE.get(message[2])) is not None:
+                        message = _prepared(message, prepare)
+                inbox.put(message)
+    except OSError:
+        pass
+    inbox.put(("gone",))  # the server is gone (or stopped us and closed the socket)
+
+
+def main(argv: Sequence[str]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    sock = socket.socket(fileno=int(argv[1]))
+    sock.setblocking(True)
+    inbox: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+    writer = Writer(sock, inbox)
+    threading.Thread(target=_read, args=(sock, inbox, writer), name="reader", daemon=True).start()
+    try:
+        writer.serve()
+    except OSError:  # the server is gone: nobody to answer
+        pass
+    finally:
+        if writer.conn is not None:
+            writer.conn.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv)
