@@ -33,13 +33,12 @@ from __future__ import annotations
 import collections
 import io
 import pickle
-import queue
+import select
 import signal
 import socket
 import sqlite3
 import struct
 import sys
-import threading
 import time
 import zlib
 from collections.abc import Callable, Sequence
@@ -125,8 +124,7 @@ def add_deliveries(conn: sqlite3.Connection, columns: Sequence[str], values: Seq
 
 def _compress(columns: Sequence[str], values: Sequence[Sequence[Any]], bodies: Sequence[bytes],
               encoding: str | None = None) -> tuple[Any, ...]:
-    """`add_deliveries`' arguments with the bodies compressed, on the reader thread as they arrive
-    (zlib lets go of the interpreter lock, so this overlaps the transaction under way)."""
+    """`add_deliveries`' arguments with the bodies compressed (as each call arrives)."""
     if encoding is not None:
         return columns, values, bodies, encoding
     return columns, values, [zlib.compress(body, 1) for body in bodies], ZLIB
@@ -228,28 +226,33 @@ def run(conn: sqlite3.Connection, calls: Sequence[tuple[str, Sequence[Any]]]) ->
 
 
 class Writer:
-    """Runs the calls that arrive on `inbox` (from the socket's reader thread), transaction by
-    transaction, and sends each transaction's results back."""
+    """Reads the server's messages, runs the calls transaction by transaction, and sends each
+    transaction's results back; one thread, so that nothing waits on a hand-over between threads."""
 
     LIVELY = 0.05  # calls may linger while a call that may not arrived this recently (seconds)
 
-    def __init__(self, sock: socket.socket, inbox: "queue.SimpleQueue[tuple[Any, ...]]") -> None:
+    def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
-        self.inbox = inbox
-        self.held: collections.deque[tuple[Any, ...]] = collections.deque()  # arrived while paused
+        self.frames = Frames()
+        self.held: collections.deque[tuple[Any, ...]] = collections.deque()  # arrived, not yet taken
+        self.gone = False  # the server closed its end
         self.last_now = float("-inf")  # time.monotonic() of the last call that may not linger
         self.conn: sqlite3.Connection | None = None
 
     def serve(self) -> None:
         while True:
+            items = collections.deque(self._take())
             calls: list[tuple[Any, ...]] = []
-            for item in self._take():
+            while items:
+                item = items.popleft()
                 kind = item[0]
                 if kind == "call":
                     calls.append(item)
                     continue
                 if kind == "gone":
                     return
+                if kind == "resume":  # of a pause that was never seen through: nothing to do
+                    continue
                 self._commit(calls)
                 calls = []
                 if kind == "stop":
@@ -258,8 +261,7 @@ class Writer:
                     self._open(item[1], item[2])
                 elif kind == "pause":
                     self.sock.sendall(pack(("paused", item[1])))
-                    if not self._wait_for_resume():
-                        return
+                    self._hold_until_resumed(items)
             self._commit(calls)
 
     def _open(self, database: str, pragmas: Sequence[str]) -> None:
@@ -268,51 +270,65 @@ class Writer:
             conn.execute(pragma)
         self.conn = conn
 
-    def _wait_for_resume(self) -> bool:
-        """Paused: hold what arrives until "resume" (True) or "stop" or "gone" (False)."""
+    def _hold_until_resumed(self, items: collections.deque[tuple[Any, ...]]) -> None:
+        """Paused: write nothing until "resume"; what arrives meanwhile waits behind `items`. On
+        "stop" or "gone" that comes first, it goes at the end of `items`, with what came before it."""
+        later: list[tuple[Any, ...]] = []
         while True:
-            item = self.inbox.get()
+            if not self.held:
+                self._fill(None)
+            item = self.held.popleft()
             if item[0] == "resume":
-                return True
-            if item[0] == "gone":
-                return False
-            if item[0] == "stop":
-                self._commit([c for c in self.held if c[0] == "call"])
-                return False
-            self.held.append(item)
+                self.held.extendleft(reversed(later))
+                return
+            later.append(item)
+            if item[0] in ("stop", "gone"):
+                items.extend(later)
+                return
 
-    def _get(self, timeout: float | None = None) -> tuple[Any, ...]:
-        if self.held:
-            return self.held.popleft()
-        return self.inbox.get(timeout=timeout)
+    def _fill(self, wait: float | None) -> None:
+        """Read every message the socket holds into `held`, having waited up to `wait` seconds
+        (None: as long as it takes) for one to come."""
+        if self.gone:
+            self.held.append(("gone",))
+            return
+        if wait is None or wait > 0:
+            ready, _, _ = select.select([self.sock], [], [], wait)
+            if not ready:
+                return
+        while True:
+            try:
+                data = self.sock.recv(1 << 20, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:  # the server is gone (or stopped us and closed the socket)
+                self.gone = True
+                self.held.append(("gone",))
+                return
+            for message in self.frames.feed(data):
+                if message[0] == "call":
+                    if not message[4]:
+                        self.last_now = time.monotonic()
+                    if (prepare := PREPARE.get(message[2])) is not None:
+                        message = _prepared(message, prepare)
+                self.held.append(message)
 
     def _take(self) -> list[tuple[Any, ...]]:
-        """Wait for work; then everything queued, and, if it may all linger while webhooks are
-        arriving, what comes within the shortest linger or until a call that may not."""
-        items = [self._get()]
-        items.extend(self._drain())
+        """Wait for work; then everything that has arrived, and, if it may all linger while
+        webhooks are arriving, what comes within the shortest linger or until a call that may not."""
+        self._fill(None if not self.held else 0)
+        items = list(self.held)
+        self.held.clear()
         lingering = [i[4] for i in items if i[0] == "call"]
         if len(lingering) == len(items) and all(lingering) and time.monotonic() - self.last_now < self.LIVELY:
             deadline = time.monotonic() + min(lingering)
-            while (left := deadline - time.monotonic()) > 0:
-                try:
-                    item = self._get(timeout=left)
-                except queue.Empty:
-                    break
-                items.append(item)
-                if not (item[0] == "call" and item[4]):
-                    break
-            items.extend(self._drain())
+            while (left := deadline - time.monotonic()) > 0 and all(i[0] == "call" and i[4] for i in items):
+                self._fill(left)
+                items.extend(self.held)
+                self.held.clear()
         return items
-
-    def _drain(self) -> list[tuple[Any, ...]]:
-        found = list(self.held)
-        self.held.clear()
-        while True:
-            try:
-                found.append(self.inbox.get_nowait())
-            except queue.Empty:
-                return found
 
     def _commit(self, calls: list[tuple[Any, ...]]) -> None:
         if not calls:
@@ -343,30 +359,12 @@ def _prepared(call: tuple[Any, ...], prepare: Callable[..., tuple[Any, ...]]) ->
         return call
 
 
-def _read(sock: socket.socket, inbox: "queue.SimpleQueue[tuple[Any, ...]]", writer: Writer) -> None:
-    frames = Frames()
-    try:
-        while data := sock.recv(1 << 20):
-            for message in frames.feed(data):
-                if message[0] == "call":
-                    if not message[4]:
-                        writer.last_now = time.monotonic()
-                    if (prepare := PREPARE.get(message[2])) is not None:
-                        message = _prepared(message, prepare)
-                inbox.put(message)
-    except OSError:
-        pass
-    inbox.put(("gone",))  # the server is gone (or stopped us and closed the socket)
-
-
 def main(argv: Sequence[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     sock = socket.socket(fileno=int(argv[1]))
     sock.setblocking(True)
-    inbox: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
-    writer = Writer(sock, inbox)
-    threading.Thread(target=_read, args=(sock, inbox, writer), name="reader", daemon=True).start()
+    writer = Writer(sock)
     try:
         writer.serve()
     except OSError:  # the server is gone: nobody to answer
