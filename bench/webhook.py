@@ -74,14 +74,16 @@ app.router.add_post("/webhook", hook)
 web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
 """
 
-# The floor: what every durable intake does, and nothing else. Same signature check, JSON parser
-# and group commit as Secbot (requests arriving while a write is under way share the next one),
-# but the "store" is one append-only file on a writer thread.
+# The floor: what every durable intake does, and nothing else. The same signature check and JSON
+# validation (simdjson) as Secbot, and commits grouped the same way (requests arriving while a
+# write is under way share the next one), but the "store" is one append-only file, written and
+# fdatasync'd on a thread: no database, no compression, no second process.
 FLOOR = """
 import asyncio, hashlib, hmac, os, sys
 from concurrent.futures import ThreadPoolExecutor
-import orjson
+import simdjson
 from aiohttp import web
+parser = simdjson.Parser()
 SECRET = sys.argv[3].encode()
 fd = os.open(sys.argv[2], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
 thread = ThreadPoolExecutor(1)
@@ -103,7 +105,8 @@ async def hook(request):
     signature = "sha256=" + hmac.new(SECRET, body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(signature, request.headers.get("X-Hub-Signature-256", "")):
         return web.json_response({"error": "signature"}, status=401)
-    data = orjson.loads(body)
+    doc = parser.parse(body)
+    del doc
     fut = asyncio.get_running_loop().create_future()
     pending.append((request.headers["X-GitHub-Delivery"].encode() + b" " + body + b"\\n", fut))
     if flusher is None or flusher.done():
@@ -142,7 +145,7 @@ def payload() -> bytes:
     return json.dumps(data, separators=(",", ":")).encode()
 
 
-def start_secbot(port: int, db: Path) -> subprocess.Popen:  # type: ignore[type-arg]
+def start_secbot(port: int, db: Path, log: Path) -> subprocess.Popen:  # type: ignore[type-arg]
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -151,8 +154,9 @@ def start_secbot(port: int, db: Path) -> subprocess.Popen:  # type: ignore[type-
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "GITHUB_WEBHOOK_SECRET": SECRET, "GITHUB_APP_ID": "1",
            "GITHUB_PRIVATE_KEY": key, "GITHUB_API_URL": "http://127.0.0.1:9", "HOST": "127.0.0.1",
            "PORT": str(port), "LOG_LEVEL": "WARNING"}
-    return subprocess.Popen([sys.executable, "-m", "bot", "serve"], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with log.open("wb") as out:  # its log, shown if the bench fails
+        return subprocess.Popen([sys.executable, "-m", "bot", "serve"], env=env, cwd=ROOT,
+                                stdout=subprocess.DEVNULL, stderr=out)
 
 
 # -- the load generator (runs in its own process: `webhook.py --drive ...`) ----------------------
@@ -356,18 +360,18 @@ def _wrk_ms(out: str, which: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def burst(port: int, connections: int, args: argparse.Namespace, wrk: Wrk | None) -> dict[str, Any]:
+def burst(name: str, port: int, connections: int, args: argparse.Namespace, wrk: Wrk | None) -> dict[str, Any]:
     """Warm up for a second, then the closed loop; requests/s, p50, p99 and requests answered."""
     if wrk is not None:
         warm = wrk.run(port, connections, 1)
         result = wrk.run(port, connections, args.seconds)
         if warm["bad"] or result["bad"] or result["errors"]:
-            raise SystemExit(f"port {port}: {warm['bad'] + result['bad']} answers were not 202 {result['errors']}")
+            raise SystemExit(f"{name}: {warm['bad'] + result['bad']} answers were not 202 {result['errors']}")
         return {**result, "sent": warm["n"] + result["n"]}
     warm = drive("closed", port, connections, 1.0, args.generators)
     result = drive("closed", port, connections, args.seconds, args.generators)
     if warm["bad"] or result["bad"]:
-        raise SystemExit(f"port {port}: {warm['bad'] + result['bad']} answers were not 202")
+        raise SystemExit(f"{name}: {warm['bad'] + result['bad']} answers were not 202")
     return {"n": result["n"], "rps": result["n"] / result["elapsed"], "p50": pct(result["latencies"], 50),
             "p99": pct(result["latencies"], 99), "sent": warm["n"] + result["n"]}
 
@@ -409,7 +413,7 @@ def main() -> None:
         procs = {
             "bare": subprocess.Popen([sys.executable, "-c", BARE, str(ports["bare"])]),
             "floor": subprocess.Popen([sys.executable, "-c", FLOOR, str(ports["floor"]), str(tmp / "floor.log"), SECRET]),
-            "secbot": start_secbot(ports["secbot"], db),
+            "secbot": start_secbot(ports["secbot"], db, tmp / "secbot.log"),
         }
         wrk = Wrk(tmp, body) if use_wrk else None
         try:
@@ -421,7 +425,7 @@ def main() -> None:
             for c in levels:
                 for _ in range(args.rounds):  # interleaved: each round's three runs are minutes apart at most
                     for name in procs:
-                        runs.setdefault((name, c), []).append(burst(ports[name], c, args, wrk))
+                        runs.setdefault((name, c), []).append(burst(name, ports[name], c, args, wrk))
                     sent += runs["secbot", c][-1]["sent"]
                     print(f"{c:<12}" + "".join(
                         f"{r['rps']:>7.0f}/s p50 {r['p50']:5.1f} p99 {r['p99']:5.1f} ms   "
@@ -437,6 +441,10 @@ def main() -> None:
             # wrk counts the answers it read; a request in flight when a run ends may be stored too.
             if not sent <= jobs <= sent + sum(levels) * 2 * args.rounds:
                 raise SystemExit(f"secbot stored {jobs} jobs for {sent} deliveries")
+        except SystemExit:
+            print("the end of Secbot's log (WARNING and above):\n" + "".join(
+                (tmp / "secbot.log").read_text(errors="replace").splitlines(keepends=True)[-20:]), file=sys.stderr)
+            raise
         finally:
             for proc in procs.values():
                 proc.terminate()

@@ -318,7 +318,9 @@ class Writer:
     def _take(self) -> list[tuple[Any, ...]]:
         """Wait for work; then everything that has arrived, and, if it may all linger while
         webhooks are arriving, what comes within the shortest linger or until a call that may not."""
-        self._fill(None if not self.held else 0)
+        self._fill(0)
+        while not self.held:  # (a frame may come in pieces)
+            self._fill(None)
         items = list(self.held)
         self.held.clear()
         lingering = [i[4] for i in items if i[0] == "call"]

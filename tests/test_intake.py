@@ -6,12 +6,18 @@ import asyncio
 import os
 import random
 import signal
+import socket
 import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 import bot.store
+from bot import sqlite_writer
 from bot.clock import FrozenClock
 from bot.intake import MAX_BATCH, Intake
 from bot.queue import Queue
@@ -156,3 +162,34 @@ async def test_the_writer_process_ignores_terminal_signals_and_commits_what_it_h
     assert store.writer_pid is None
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_the_writer_takes_a_message_that_comes_in_pieces(tmp_path: Path) -> None:
+    # The writer process's own loop, on a thread here: a frame split across reads (as a big one
+    # is, or any under load) is run once it is whole, and "stop" commits before the writer exits.
+    ours, theirs = socket.socketpair()
+    writer = sqlite_writer.Writer(theirs)
+    thread = threading.Thread(target=writer.serve)
+    thread.start()
+    try:
+        ours.sendall(sqlite_writer.pack(("init", str(tmp_path / "w.db"), ("PRAGMA journal_mode=WAL",))))
+        ours.sendall(sqlite_writer.pack(("call", 1, "execute", ([("CREATE TABLE t (x)", ())],), 0.0)))
+        frame = bytes(sqlite_writer.pack(("call", 2, "execute", ([("INSERT INTO t VALUES (?)", (7,))],), 0.0)))
+        for piece in (frame[:3], frame[3:10], frame[10:]):  # within Writer.LIVELY of the last call
+            ours.sendall(piece)
+            time.sleep(0.005)
+        ours.sendall(sqlite_writer.pack(("stop",)))
+        thread.join(5)
+        assert not thread.is_alive()
+        frames = sqlite_writer.Frames()
+        answers: list[Any] = []
+        ours.settimeout(5)
+        while len([k for m in answers for k in m[1]]) < 2:
+            answers.extend(frames.feed(ours.recv(1 << 16)))
+        assert [(key, ok, value) for _, done in answers for key, ok, value in done] == [(1, True, [-1]), (2, True, [1])]
+        assert sqlite3.connect(tmp_path / "w.db").execute("SELECT x FROM t").fetchall() == [(7,)]
+    finally:
+        ours.close()
+        thread.join(5)
+        if writer.conn is not None:
+            writer.conn.close()
