@@ -136,8 +136,8 @@ class Queue:
         delivery ids that were new.
 
         The job: INSERT ... ON CONFLICT (delivery_id) DO NOTHING; for each new one, its body into
-        `deliveries`. On SQLite this runs on the store's dedicated writer (`Store.write_direct`),
-        with the statements compiled once by SQLAlchemy from the same tables.
+        `deliveries`. On SQLite (on a file) this is one call to the store's writer process, which
+        also compresses the bodies (`submit_deliveries`).
         """
         if not rows:
             return set()

@@ -13,7 +13,7 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -26,7 +26,6 @@ from bot.store.tables import metadata
 
 __all__ = ["Store", "DirectStatement", "WriterGone", "tables", "metadata"]
 
-T = TypeVar("T")
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=10000",
                   "PRAGMA foreign_keys=ON")
 # With a background checkpointer (SQLite on a file), no connection of ours checkpoints inside its
@@ -216,7 +215,6 @@ class DirectStatement:
 
     def args(self, params: dict[str, Any]) -> tuple[Any, ...]:
         return tuple(params[k] if k in params else self._defaults[k] for k in self.keys)
-
 
 
 class WriterGone(ConnectionError):
