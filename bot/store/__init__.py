@@ -116,7 +116,8 @@ class Store:
                 yield
                 return
             try:
-                await self._direct.pause()  # the writer has committed what it had and waits for "resume"
+                with contextlib.suppress(WriterGone):  # no writer process now: nothing to hold off
+                    await self._direct.pause()  # the writer has committed what it had and waits for "resume"
                 yield
             finally:
                 self._direct.resume()
