@@ -43,12 +43,19 @@ async def test_every_delivery_of_a_burst_bigger_than_a_batch_is_stored_once(stor
     assert await intake.submit(q.delivery_row("d-0", "issues.opened", 1, b"{}")) is False
 
 
-async def test_deliveries_whose_transaction_cannot_begin_fail_and_the_next_ones_are_stored(
-        databases: Databases, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Another program holds SQLite's write lock and the writer may not wait for it: BEGIN fails.
+async def never_waiting_for_locks(databases: Databases, monkeypatch: pytest.MonkeyPatch) -> Store:
+    """A SQLite store whose connections (the writer process's too) fail at once on a lock held
+    elsewhere, instead of waiting in SQLite's busy handler."""
     pragmas = tuple(p for p in bot.store.SQLITE_PRAGMAS if "busy_timeout" not in p) + ("PRAGMA busy_timeout=0",)
     monkeypatch.setattr(bot.store, "SQLITE_PRAGMAS", pragmas)
     store, _, _ = await databases.open("sqlite")
+    return store
+
+
+async def test_deliveries_whose_transaction_cannot_begin_fail_and_the_next_ones_are_stored(
+        databases: Databases, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Another program holds SQLite's write lock and the writer may not wait for it: BEGIN fails.
+    store = await never_waiting_for_locks(databases, monkeypatch)
     q = make_queue(store, clock)
     intake = Intake(q)
     other = sqlite3.connect(store.engine.url.database, isolation_level=None)
@@ -68,9 +75,7 @@ async def test_the_writer_process_and_store_write_take_turns_without_the_busy_ha
         databases: Databases, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> None:
     # With no busy timeout, a write transaction that found the other side's lock would fail at once
     # ("database is locked"); taking turns, none does.
-    pragmas = tuple(p for p in bot.store.SQLITE_PRAGMAS if "busy_timeout" not in p) + ("PRAGMA busy_timeout=0",)
-    monkeypatch.setattr(bot.store, "SQLITE_PRAGMAS", pragmas)
-    store, _, _ = await databases.open("sqlite")
+    store = await never_waiting_for_locks(databases, monkeypatch)
     q = make_queue(store, clock)
     intake = Intake(q)
 
