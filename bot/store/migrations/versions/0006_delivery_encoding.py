@@ -1,6 +1,6 @@
 """`deliveries.encoding`: how a webhook body is stored. NULL: as received; "zlib": compressed.
 
-SQLite's writer process compresses each body (GitHub's JSON shrinks to about a sixth): every
+SQLite's writer process compresses each body (GitHub's JSON shrinks to about a fifth): every
 byte stored is written twice, to the WAL before the webhook is answered and to the database
 file when the WAL is copied back, and under a burst those writes, not the processor, were what
 the webhook waited for. PostgreSQL compresses large values itself and stores bodies as received.
