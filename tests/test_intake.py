@@ -202,3 +202,15 @@ def test_the_writer_takes_a_message_that_comes_in_pieces(tmp_path: Path) -> None
         thread.join(5)
         if writer.conn is not None:
             writer.conn.close()
+
+
+async def test_a_writer_that_cannot_start_fails_the_call_and_the_next_call_starts_one(
+        databases: Databases, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    store, _, _ = await databases.open("sqlite")
+    await store._direct.stop()  # type: ignore[union-attr]  # (the migration started one)
+    q = make_queue(store, clock)
+    monkeypatch.setattr(bot.store.sys, "executable", "/nonexistent/python")
+    with pytest.raises(WriterGone, match="could not start the SQLite writer"):
+        await q.add_deliveries([q.delivery_row("a", "e", None, b"{}")])
+    monkeypatch.undo()
+    assert await q.add_deliveries([q.delivery_row("a", "e", None, b"{}")]) == {"a"}

@@ -294,6 +294,9 @@ class _WriterProcess:
             self._proc = subprocess.Popen(
                 [sys.executable, "-I", sqlite_writer.__file__, str(theirs.fileno())],
                 pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
+        except BaseException:
+            ours.close()
+            raise
         finally:
             theirs.close()
         ours.setblocking(False)
