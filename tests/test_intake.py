@@ -196,7 +196,9 @@ def test_the_writer_takes_a_message_that_comes_in_pieces(tmp_path: Path) -> None
         while len([k for m in answers for k in m[1]]) < 2:
             answers.extend(frames.feed(ours.recv(1 << 16)))
         assert [(key, ok, value) for _, done in answers for key, ok, value in done] == [(1, True, [-1]), (2, True, [1])]
-        assert sqlite3.connect(tmp_path / "w.db").execute("SELECT x FROM t").fetchall() == [(7,)]
+        check = sqlite3.connect(tmp_path / "w.db")
+        assert check.execute("SELECT x FROM t").fetchall() == [(7,)]
+        check.close()
     finally:
         ours.close()
         thread.join(5)
