@@ -105,8 +105,7 @@ async def hook(request):
     signature = "sha256=" + hmac.new(SECRET, body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(signature, request.headers.get("X-Hub-Signature-256", "")):
         return web.json_response({"error": "signature"}, status=401)
-    doc = parser.parse(body)
-    del doc
+    parser.parse(body)  # validates the whole body; the document is dropped at once
     fut = asyncio.get_running_loop().create_future()
     pending.append((request.headers["X-GitHub-Delivery"].encode() + b" " + body + b"\\n", fut))
     if flusher is None or flusher.done():
@@ -376,10 +375,10 @@ def burst(name: str, port: int, connections: int, args: argparse.Namespace, wrk:
             "p99": pct(result["latencies"], 99), "sent": warm["n"] + result["n"]}
 
 
-def steady(port: int, args: argparse.Namespace) -> dict[str, float]:
+def steady(name: str, port: int, args: argparse.Namespace) -> dict[str, float]:
     result = drive("open", port, args.rate, args.rate_seconds, 1)
     if result["bad"]:
-        raise SystemExit(f"port {port}: {result['bad']} answers were not 202")
+        raise SystemExit(f"{name}: {result['bad']} answers were not 202")
     return {"p50": pct(result["latencies"], 50), "p99": pct(result["latencies"], 99),
             "max": max(result["latencies"]) * 1000, "sent": result["n"]}
 
@@ -435,7 +434,7 @@ def main() -> None:
                 time.sleep(0.05)
             print(f"Secbot's workers finished the backlog {time.perf_counter() - t0:.1f} s after the last burst"
                   + (f"; {backlog(db)} jobs still open" if backlog(db) else ""))
-            calm = {name: steady(ports[name], args) for name in ("bare", "secbot")}
+            calm = {name: steady(name, ports[name], args) for name in ("bare", "secbot")}
             sent += calm["secbot"]["sent"]
             jobs = stored(db)
             # wrk counts the answers it read; a request in flight when a run ends may be stored too.

@@ -73,7 +73,7 @@ class Intake:
 
     def _taken(self, call: "asyncio.Future[set[str]]", batch: list[Waiting]) -> None:
         self._taking.discard(call)
-        if call.cancelled():  # nothing cancels it but a store closed under it; answer as failed
+        if call.cancelled():  # only `drain` being cancelled cancels it; its requests answer 503
             _answer(batch, None, ConnectionError("the store closed"))
             return
         error = call.exception()

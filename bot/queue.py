@@ -110,7 +110,7 @@ class Queue:
         # SQLite: how long claims and completions may wait to share a commit with webhook intake.
         self.linger = linger
         self._claim = self._claim_statement()
-        # The same claim, compiled once for the store's direct writer (SQLite on a file).
+        # The same claim, compiled once for the store's writer process (SQLite on a file).
         self._claim_direct: DirectStatement | None = store.compile_direct(self._claim) if store.direct else None
 
     # -- adding work -------------------------------------------------------------------------

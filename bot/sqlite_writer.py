@@ -25,8 +25,9 @@ The writer exits when its socket closes, so a server killed with -9 leaves no wr
 finishes the transaction under way and starts no other (what the dead server sent after it is
 dropped; nobody was told it was stored). It ignores SIGINT and SIGTERM, which a terminal or a
 service manager also sends to it: the server stops it with "stop" once its own requests are
-answered, and the writer commits what it had first. It imports only the standard library, and
-runs with `python -I` (started by path, no site directories, no PYTHON* variables).
+answered, and the writer commits what it had first. It imports only the standard library and is
+started by path with `python -I`: no PYTHON* variables, no user site directory, and not its own
+directory on the module path (where bot/queue.py would hide the standard library's `queue`).
 """
 
 from __future__ import annotations

@@ -59,7 +59,7 @@ class Store:
         return self._direct is not None
 
     def compile_direct(self, stmt: Any, column_keys: Sequence[str] | None = None) -> "DirectStatement":
-        """Compile a SQLAlchemy statement once, for running it on the direct writer."""
+        """Compile a SQLAlchemy statement once, for running it in the writer process (`write_direct`)."""
         return DirectStatement(stmt, self.engine.dialect, column_keys)
 
     @property
