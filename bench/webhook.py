@@ -16,6 +16,11 @@ For each number of connections (`--concurrency`, default 16 and 64):
      on a shared machine the speed of all three drifts by a third within minutes, and only
      runs taken side by side compare;
 
+and, on Linux, the CPU each server spent per request in those runs (read from /proc; Secbot's
+`serve` and its SQLite writer process apart) and how many cores' worth each kept busy. An event
+loop is one thread: a server whose loop spends more than twice the bare handler's CPU on each
+request cannot reach half the bare handler's throughput, however the rest of its work is arranged;
+
 then, once Secbot's workers have finished the backlog the bursts left (the time is printed):
 
   2. steady rate: 200 requests per second for a few seconds, open loop: latency counts from
@@ -303,6 +308,36 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
 
 
+def cpu_times(pid: int) -> dict[int, float] | None:
+    """CPU seconds (user and system, all threads) used so far by a process and by each of its
+    children (Secbot's SQLite writer), by process id; None where /proc cannot tell (not Linux)."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def used(p: int) -> float | None:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return None
+        return (int(fields[11]) + int(fields[12])) / tick  # utime and stime, in clock ticks
+
+    try:
+        children = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return None
+    times = {p: t for p in (pid, *children) if (t := used(p)) is not None}
+    return times if pid in times else None
+
+
+def cpu_per_request(pid: int, before: dict[int, float] | None, after: dict[int, float] | None,
+                    answered: int) -> tuple[float, float] | None:
+    """Microseconds of CPU per answered request between two `cpu_times`: (the server's own
+    process, its children); children that were not there both times are left out."""
+    if before is None or after is None or not answered:
+        return None
+    children = sum(after[p] - before[p] for p in after if p != pid and p in before)
+    return (after[pid] - before[pid]) / answered * 1e6, children / answered * 1e6
+
+
 def backlog(db: Path) -> int:
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         return conn.execute("SELECT count(*) FROM jobs WHERE kind = 'webhook' AND state <> 'done'").fetchone()[0]
@@ -359,20 +394,26 @@ def _wrk_ms(out: str, which: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def burst(name: str, port: int, connections: int, args: argparse.Namespace, wrk: Wrk | None) -> dict[str, Any]:
-    """Warm up for a second, then the closed loop; requests/s, p50, p99 and requests answered."""
+def burst(name: str, pid: int, port: int, connections: int, args: argparse.Namespace,
+          wrk: Wrk | None) -> dict[str, Any]:
+    """Warm up for a second, then the closed loop; requests/s, p50, p99, requests answered, and
+    the server's CPU per request during the closed loop (`cpu_per_request`)."""
     if wrk is not None:
         warm = wrk.run(port, connections, 1)
+        before = cpu_times(pid)
         result = wrk.run(port, connections, args.seconds)
+        cpu = cpu_per_request(pid, before, cpu_times(pid), result["n"])
         if warm["bad"] or result["bad"] or result["errors"]:
             raise SystemExit(f"{name}: {warm['bad'] + result['bad']} answers were not 202 {result['errors']}")
-        return {**result, "sent": warm["n"] + result["n"]}
+        return {**result, "sent": warm["n"] + result["n"], "cpu": cpu}
     warm = drive("closed", port, connections, 1.0, args.generators)
+    before = cpu_times(pid)
     result = drive("closed", port, connections, args.seconds, args.generators)
+    cpu = cpu_per_request(pid, before, cpu_times(pid), result["n"])
     if warm["bad"] or result["bad"]:
         raise SystemExit(f"{name}: {warm['bad'] + result['bad']} answers were not 202")
     return {"n": result["n"], "rps": result["n"] / result["elapsed"], "p50": pct(result["latencies"], 50),
-            "p99": pct(result["latencies"], 99), "sent": warm["n"] + result["n"]}
+            "p99": pct(result["latencies"], 99), "sent": warm["n"] + result["n"], "cpu": cpu}
 
 
 def steady(name: str, port: int, args: argparse.Namespace) -> dict[str, float]:
@@ -424,7 +465,7 @@ def main() -> None:
             for c in levels:
                 for _ in range(args.rounds):  # interleaved: each round's three runs are minutes apart at most
                     for name in procs:
-                        runs.setdefault((name, c), []).append(burst(name, ports[name], c, args, wrk))
+                        runs.setdefault((name, c), []).append(burst(name, procs[name].pid, ports[name], c, args, wrk))
                     sent += runs["secbot", c][-1]["sent"]
                     print(f"{c:<12}" + "".join(
                         f"{r['rps']:>7.0f}/s p50 {r['p50']:5.1f} p99 {r['p99']:5.1f} ms   "
@@ -458,6 +499,17 @@ def main() -> None:
 
         print(f"{c} connections: secbot/bare {ratio('secbot', 'bare')} (target >= 0.50); "
               f"floor/bare {ratio('floor', 'bare')}; secbot/floor {ratio('secbot', 'floor')}")
+        if all(r["cpu"] for name in procs for r in runs[name, c]):
+            def cpu(name: str, i: int) -> float:
+                return statistics.median(r["cpu"][i] for r in runs[name, c])
+
+            def cores(name: str) -> float:
+                return statistics.median(sum(r["cpu"]) * r["rps"] / 1e6 for r in runs[name, c])
+
+            print(f"  CPU per request (median): bare {cpu('bare', 0):.0f} us; floor {cpu('floor', 0):.0f} us "
+                  f"(its fdatasync thread included); secbot {cpu('secbot', 0):.0f} us in serve "
+                  f"+ {cpu('secbot', 1):.0f} us in its SQLite writer process; cores kept busy: bare "
+                  f"{cores('bare'):.2f}, floor {cores('floor'):.2f}, secbot {cores('secbot'):.2f} (load not counted)")
     print(f"p99 at {args.rate:.0f}/s: {calm['secbot']['p99']:.2f} ms (target < 20 ms)")
 
 
