@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import dataclasses
 from typing import TYPE_CHECKING, Any
@@ -38,28 +39,53 @@ class Services:
     bot_login: str | None = None  # "<app-slug>[bot]", learnt from GET /app at start
 
 
+Parsed = tuple[dict[str, Any], list[repo_config.Problem]]
+
+
 class ConfigCache:
-    """Parsed repository configs, per repository, for CONFIG_TTL; then revalidated by ETag."""
+    """Parsed repository configs, per repository, for CONFIG_TTL; then revalidated by ETag.
+
+    One read per repository at a time: jobs of the same repository that need its config while
+    it is being read wait for that read (one set of requests to GitHub, and its problems
+    logged once) instead of each reading it again.
+    """
 
     def __init__(self, clock: Clock, ttl: float = CONFIG_TTL) -> None:
-        self._cache: cachetools.TTLCache[str, tuple[dict[str, Any], list[repo_config.Problem]]] = cachetools.TTLCache(
-            maxsize=10_000, ttl=ttl, timer=clock.now
-        )
+        self._cache: cachetools.TTLCache[str, Parsed] = cachetools.TTLCache(maxsize=10_000, ttl=ttl, timer=clock.now)
+        self._reading: dict[str, asyncio.Future[Parsed]] = {}
 
     def clear(self) -> None:
         self._cache.clear()
 
-    async def get(self, gh: "InstallationClient", owner: str, repo: str) -> tuple[dict[str, Any], list[repo_config.Problem]]:
+    async def get(self, gh: "InstallationClient", owner: str, repo: str) -> Parsed:
         key = f"{owner}/{repo}".lower()
-        found = self._cache.get(key)
-        if found is None:
+        while (found := self._cache.get(key)) is None:
+            reading = self._reading.get(key)
+            if reading is None:
+                return await self._read(key, gh, owner, repo)
+            await asyncio.wait([reading])  # (cancelling this caller does not cancel that read)
+            if not reading.cancelled():
+                return reading.result()
+            # That read failed or was cancelled: this caller reads for itself.
+        return found
+
+    async def _read(self, key: str, gh: "InstallationClient", owner: str, repo: str) -> Parsed:
+        reading: asyncio.Future[Parsed] = asyncio.get_running_loop().create_future()
+        self._reading[key] = reading
+        try:
             text = await read_file(gh, owner, repo, repo_config.CONFIG_PATH)
             if text is None and repo != ".github":
                 text = await read_file(gh, owner, ".github", repo_config.CONFIG_PATH)
             found = repo_config.parse(text)
-            self._cache[key] = found
-            for problem in found[1]:  # once per parse, not once per event
-                log.warning("repository config problem", extra={"repo": f"{owner}/{repo}", "config_problem": str(problem)})
+        except BaseException:
+            reading.cancel()  # its waiters try for themselves; the error is this caller's alone
+            raise
+        finally:
+            del self._reading[key]
+        self._cache[key] = found
+        for problem in found[1]:  # once per read, not once per event
+            log.warning("repository config problem", extra={"repo": f"{owner}/{repo}", "config_problem": str(problem)})
+        reading.set_result(found)
         return found
 
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot import config
+from bot.clock import FrozenClock
+from bot.context import ConfigCache
 from bot.config import Duration
 
 
@@ -91,3 +97,66 @@ def test_check_config_prints_each_problem_with_its_line_and_exits_1(tmp_path: Pa
     good.write_text("security_team:\n  users: [alice]\npolicy:\n  update_every:\n    high: 5 working days\n")
     run = subprocess.run([sys.executable, "-m", "bot", "check-config", str(good)], capture_output=True, text=True)
     assert run.returncode == 0, run.stdout
+
+
+# -- ConfigCache: one read per repository at a time ----------------------------------------------
+
+
+class _SlowGitHub:
+    """An installation client whose reads of `.github/secbot.yml` wait for `release` and count."""
+
+    def __init__(self, text: str, fail_first: BaseException | None = None) -> None:
+        self.text = text
+        self.fail_first = fail_first
+        self.reads = 0
+        self.release = asyncio.Event()
+
+    async def getitem(self, url: str, url_vars: dict[str, object]) -> dict[str, object]:
+        self.reads += 1
+        await self.release.wait()
+        if self.fail_first is not None:
+            exc, self.fail_first = self.fail_first, None
+            raise exc
+        return {"type": "file", "encoding": "base64", "content": base64.b64encode(self.text.encode()).decode()}
+
+
+async def test_config_read_by_several_jobs_at_once_is_read_and_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    gh = _SlowGitHub("lables: [security]\n")
+    cache = ConfigCache(FrozenClock())
+    jobs = [asyncio.create_task(cache.get(gh, "octo-org", "Hello-World")) for _ in range(3)]  # type: ignore[arg-type]
+    await asyncio.sleep(0)
+    gh.release.set()
+    results = await asyncio.gather(*jobs)
+    assert gh.reads == 1
+    assert all(r is results[0] for r in results)
+    assert results[0][0]["labels"] == config.defaults()["labels"]
+    problems = [r for r in caplog.records if r.getMessage() == "repository config problem"]
+    assert len(problems) == 1 and "lables" in problems[0].config_problem  # type: ignore[attr-defined]
+
+
+async def test_a_failed_config_read_fails_its_caller_and_the_waiters_read_again() -> None:
+    gh = _SlowGitHub("labels: [sec]\n", fail_first=RuntimeError("GitHub is down"))
+    cache = ConfigCache(FrozenClock())
+    first = asyncio.create_task(cache.get(gh, "octo-org", "hello-world"))  # type: ignore[arg-type]
+    await asyncio.sleep(0)
+    second = asyncio.create_task(cache.get(gh, "octo-org", "hello-world"))  # type: ignore[arg-type]
+    await asyncio.sleep(0)
+    gh.release.set()
+    with pytest.raises(RuntimeError, match="GitHub is down"):
+        await first
+    assert (await second)[0]["labels"] == ["sec"]
+    assert gh.reads == 2
+
+
+async def test_a_cancelled_config_read_leaves_its_waiters_to_read() -> None:
+    gh = _SlowGitHub("labels: [sec]\n")
+    cache = ConfigCache(FrozenClock())
+    first = asyncio.create_task(cache.get(gh, "octo-org", "hello-world"))  # type: ignore[arg-type]
+    await asyncio.sleep(0)
+    second = asyncio.create_task(cache.get(gh, "octo-org", "hello-world"))  # type: ignore[arg-type]
+    await asyncio.sleep(0)
+    first.cancel()
+    await asyncio.sleep(0)
+    gh.release.set()
+    assert (await second)[0]["labels"] == ["sec"]
+    assert first.cancelled() and gh.reads == 2
