@@ -150,6 +150,18 @@ async def test_a_writer_process_that_dies_fails_what_it_held_and_the_next_write_
     assert sorted(j.delivery_id or j.kind for j in await q.list()) == ["a", "b", "tick"]
 
 
+async def test_a_write_through_the_engine_starts_no_writer_process(databases: Databases, clock: FrozenClock) -> None:
+    # `secbot retry`, `migrate` and other commands write only through the engine: nothing to pause.
+    store, _, _ = await databases.open("sqlite")
+    q = make_queue(store, clock)
+    async with store.write() as conn:
+        await q.schedule("tick", {}, conn=conn)
+    assert store.writer_pid is None
+    assert await q.add_deliveries([q.delivery_row("a", "e", None, b"{}")]) == {"a"}
+    assert store.writer_pid is not None
+    assert sorted(j.delivery_id or j.kind for j in await q.list()) == ["a", "tick"]
+
+
 async def test_the_writer_process_ignores_terminal_signals_and_commits_what_it_has_when_stopped(
         databases: Databases, clock: FrozenClock) -> None:
     # Ctrl-C in a terminal, or a service manager stopping `serve`, signals the writer too; it

@@ -253,7 +253,12 @@ class _WriterProcess:
         return self._send_waiting("call", op, tuple(args), linger)
 
     def pause(self) -> "asyncio.Future[Any]":
-        """Resolves once the writer has committed what it had and holds no transaction."""
+        """Resolves once the writer has committed what it had and holds no transaction; at once
+        when no writer runs (a CLI command that only writes through the engine starts none)."""
+        if self._sock is None:
+            done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            return done
         return self._send_waiting("pause")
 
     def resume(self) -> None:
