@@ -14,14 +14,17 @@ For each number of connections (`--concurrency`, default 16 and 64):
      the last was answered, for a few seconds (closed loop); the three servers take turns,
      `--rounds` times (default 3), and each ratio printed is the median of the rounds' ratios:
      on a shared machine the speed of all three drifts by a third within minutes, and only
-     runs taken side by side compare;
+     runs taken side by side compare. After each of Secbot's runs the next run waits until
+     Secbot's workers have finished the jobs it stored (the times are printed): those jobs
+     take seconds of both cores, and a bare or floor run that shared the machine with them
+     would be slowed, and Secbot's ratio raised;
 
 and, on Linux, the CPU each server spent per request in those runs (read from /proc; Secbot's
 `serve` and its SQLite writer process apart) and how many cores' worth each kept busy. An event
 loop is one thread: a server whose loop spends more than twice the bare handler's CPU on each
 request cannot reach half the bare handler's throughput, however the rest of its work is arranged;
 
-then, once Secbot's workers have finished the backlog the bursts left (the time is printed):
+then, with Secbot's workers idle again:
 
   2. steady rate: 200 requests per second for a few seconds, open loop: latency counts from
      the moment each request was due, so a stalled server cannot hide its stalls.
@@ -343,6 +346,16 @@ def backlog(db: Path) -> int:
         return conn.execute("SELECT count(*) FROM jobs WHERE kind = 'webhook' AND state <> 'done'").fetchone()[0]
 
 
+def drain(db: Path, limit: float = 120.0) -> float:
+    """Wait until Secbot's workers have finished every webhook job; the seconds that took."""
+    t0 = time.perf_counter()
+    while backlog(db):
+        if time.perf_counter() - t0 > limit:
+            raise SystemExit(f"secbot: {backlog(db)} jobs still open {limit:.0f} s after a run")
+        time.sleep(0.05)
+    return time.perf_counter() - t0
+
+
 def stored(db: Path) -> int:
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         return conn.execute("SELECT count(*) FROM jobs WHERE kind = 'webhook'").fetchone()[0]
@@ -460,21 +473,21 @@ def main() -> None:
             for name, proc in procs.items():
                 wait_port(ports[name], proc)
             runs: dict[tuple[str, int], list[dict[str, Any]]] = {}
+            drains: list[float] = []
             sent = 0
             print(f"\n{'connections':<12}" + "".join(f"{n:<34}" for n in procs))
             for c in levels:
                 for _ in range(args.rounds):  # interleaved: each round's three runs are minutes apart at most
                     for name in procs:
                         runs.setdefault((name, c), []).append(burst(name, procs[name].pid, ports[name], c, args, wrk))
+                        if name == "secbot":
+                            drains.append(drain(db))
                     sent += runs["secbot", c][-1]["sent"]
                     print(f"{c:<12}" + "".join(
                         f"{r['rps']:>7.0f}/s p50 {r['p50']:5.1f} p99 {r['p99']:5.1f} ms   "
                         for r in (runs[name, c][-1] for name in procs)), flush=True)
-            t0 = time.perf_counter()
-            while backlog(db) and time.perf_counter() - t0 < 120:
-                time.sleep(0.05)
-            print(f"Secbot's workers finished the backlog {time.perf_counter() - t0:.1f} s after the last burst"
-                  + (f"; {backlog(db)} jobs still open" if backlog(db) else ""))
+            print(f"Secbot's workers finished each run's jobs {min(drains):.1f}-{max(drains):.1f} s after it ended; "
+                  "the next run waited for them")
             calm = {name: steady(name, ports[name], args) for name in ("bare", "secbot")}
             sent += calm["secbot"]["sent"]
             jobs = stored(db)
