@@ -269,7 +269,7 @@ class Writer:
         "stop" or "gone" that comes first, it goes at the end of `items`, with what came before it."""
         later: list[tuple[Any, ...]] = []
         while True:
-            if not self.held:
+            while not self.held:  # (a frame may come in pieces: a read can hold none whole)
                 self._fill(None)
             item = self.held.popleft()
             if item[0] == "resume":

@@ -150,6 +150,29 @@ async def test_a_writer_process_that_dies_fails_what_it_held_and_the_next_write_
     assert sorted(j.delivery_id or j.kind for j in await q.list()) == ["a", "b", "tick"]
 
 
+async def test_a_writer_that_dies_with_calls_unread_is_logged_and_replaced(
+        databases: Databases, clock: FrozenClock, caplog: pytest.LogCaptureFixture) -> None:
+    # A writer that exits with messages of ours unread resets the socket (ECONNRESET, not EOF):
+    # that death is logged as the other is, once, and the next write starts another writer.
+    store, _, _ = await databases.open("sqlite")
+    q = make_queue(store, clock)
+    intake = Intake(q)
+    assert await intake.submit(q.delivery_row("a", "e", None, b"{}")) is True
+    first = store.writer_pid
+    assert first is not None
+    os.kill(first, signal.SIGSTOP)  # it reads nothing more
+    held = intake.submit(q.delivery_row("b", "e", None, b"{}"))
+    await asyncio.sleep(0.05)
+    os.kill(first, signal.SIGKILL)
+    with pytest.raises(WriterGone):
+        await held
+    lost = [r for r in caplog.records if r.name == "secbot.store" and r.levelname == "ERROR"]
+    assert [r.getMessage() for r in lost] == [
+        "the SQLite writer process exited or cannot be reached; the next write starts another"]
+    assert await intake.submit(q.delivery_row("b", "e", None, b"{}")) is True
+    assert store.writer_pid not in (None, first)
+
+
 async def test_a_write_through_the_engine_starts_no_writer_process(databases: Databases, clock: FrozenClock) -> None:
     # `secbot retry`, `migrate` and other commands write only through the engine: nothing to pause.
     store, _, _ = await databases.open("sqlite")
@@ -208,6 +231,45 @@ def test_the_writer_takes_a_message_that_comes_in_pieces(tmp_path: Path) -> None
         while len([k for m in answers for k in m[1]]) < 2:
             answers.extend(frames.feed(ours.recv(1 << 16)))
         assert [(key, ok, value) for _, done in answers for key, ok, value in done] == [(1, True, [-1]), (2, True, [1])]
+        check = sqlite3.connect(tmp_path / "w.db")
+        assert check.execute("SELECT x FROM t").fetchall() == [(7,)]
+        check.close()
+    finally:
+        ours.close()
+        thread.join(5)
+        if writer.conn is not None:
+            writer.conn.close()
+
+
+def test_a_paused_writer_takes_a_message_that_comes_in_pieces(tmp_path: Path) -> None:
+    # While paused (Store.write, or a checkpoint holding writes off) the writer reads on until
+    # "resume"; a read that holds only part of a frame is no message yet. It used to end the
+    # writer process (IndexError), and every webhook waiting on it was answered 503.
+    ours, theirs = socket.socketpair()
+    writer = sqlite_writer.Writer(theirs)
+    thread = threading.Thread(target=writer.serve)
+    thread.start()
+    try:
+        ours.sendall(sqlite_writer.pack(("init", str(tmp_path / "w.db"), ("PRAGMA journal_mode=WAL",))))
+        ours.sendall(sqlite_writer.pack(("call", 1, "execute", ([("CREATE TABLE t (x)", ())],), 0.0)))
+        ours.sendall(sqlite_writer.pack(("pause", 2)))
+        frames = sqlite_writer.Frames()
+        answers: list[Any] = []
+        ours.settimeout(5)
+        while not any(m[0] == "paused" for m in answers):
+            answers.extend(frames.feed(ours.recv(1 << 16)))
+        frame = bytes(sqlite_writer.pack(("call", 3, "execute", ([("INSERT INTO t VALUES (?)", (7,))],), 0.0)))
+        for piece in (frame[:3], frame[3:10], frame[10:]):
+            ours.sendall(piece)
+            time.sleep(0.05)  # the writer reads each piece on its own
+        ours.sendall(sqlite_writer.pack(("resume",)))
+        ours.sendall(sqlite_writer.pack(("stop",)))
+        thread.join(5)
+        assert not thread.is_alive()
+        while len([k for m in answers if m[0] == "done" for k in m[1]]) < 2:
+            answers.extend(frames.feed(ours.recv(1 << 16)))
+        assert [(key, ok, value) for kind, *rest in answers if kind == "done" for key, ok, value in rest[0]] == [
+            (1, True, [-1]), (3, True, [1])]
         check = sqlite3.connect(tmp_path / "w.db")
         assert check.execute("SELECT x FROM t").fetchall() == [(7,)]
         check.close()

@@ -324,7 +324,7 @@ class _WriterProcess:
         except BlockingIOError:
             sent = 0
         except OSError as exc:
-            loop.call_soon(self._gone, WriterGone(f"the SQLite writer cannot be reached: {exc}"))
+            loop.call_soon(self._lost, f"cannot be reached: {exc}")
             return
         if sent < len(frame):
             self._out.append(frame[sent:])
@@ -338,7 +338,7 @@ class _WriterProcess:
         except BlockingIOError:
             return
         except OSError as exc:
-            self._gone(WriterGone(f"the SQLite writer cannot be reached: {exc}"))
+            self._lost(f"cannot be reached: {exc}")
             return
         while sent and sent >= len(self._out[0]):
             sent -= len(self._out.popleft())
@@ -353,15 +353,11 @@ class _WriterProcess:
             data = self._sock.recv(1 << 20)
         except BlockingIOError:
             return
-        except OSError as exc:
-            self._gone(WriterGone(f"the SQLite writer cannot be reached: {exc}"))
+        except OSError as exc:  # (it exited with messages of ours unread: ECONNRESET)
+            self._lost(f"cannot be reached: {exc}")
             return
         if not data:
-            code = self._proc.poll() if self._proc is not None else None
-            if not self._stopping:
-                logs.get("secbot.store").error("the SQLite writer process exited; the next write starts another",
-                                               extra={"exit_code": code})
-            self._gone(WriterGone("the SQLite writer process exited"))
+            self._lost("process exited")
             return
         committed = False
         for message in self._frames.feed(data):
@@ -373,6 +369,16 @@ class _WriterProcess:
                 _settle(self._waiting.pop(message[1], None), True, None)
         if committed:
             self.committed()
+
+    def _lost(self, why: str) -> None:
+        """The writer went away under us: say so (unless `stop` ended it) and forget it."""
+        if self._sock is None:  # forgotten already (a send failed after the socket was closed)
+            return
+        if not self._stopping:
+            code = self._proc.poll() if self._proc is not None else None
+            logs.get("secbot.store").error("the SQLite writer process exited or cannot be reached; the next "
+                                           "write starts another", extra={"exit_code": code, "why": why})
+        self._gone(WriterGone(f"the SQLite writer {why}"))
 
     def _gone(self, error: WriterGone) -> None:
         """Forget the process (it exited or is to be replaced): its waiting callers get `error`."""
