@@ -495,8 +495,10 @@ def main() -> None:
             if not sent <= jobs <= sent + sum(levels) * 2 * args.rounds:
                 raise SystemExit(f"secbot stored {jobs} jobs for {sent} deliveries")
         except SystemExit:
-            print("the end of Secbot's log (WARNING and above):\n" + "".join(
-                (tmp / "secbot.log").read_text(errors="replace").splitlines(keepends=True)[-20:]), file=sys.stderr)
+            lines = (tmp / "secbot.log").read_text(errors="replace").splitlines(keepends=True)
+            # The first lines say what went wrong; the last, how it ended.
+            shown = "".join(lines) if len(lines) <= 30 else "".join(lines[:20]) + "...\n" + "".join(lines[-10:])
+            print(f"Secbot's log (WARNING and above, {len(lines)} lines):\n{shown}", file=sys.stderr)
             raise
         finally:
             for proc in procs.values():
