@@ -7,7 +7,8 @@ way wait together and are stored by the next single INSERT.
 On SQLite the deliveries that arrive in one turn of the event loop go to the store's writer
 process as one call, and the writer puts every call that arrived while it was committing into
 its next transaction (see `Store.write_direct`): the event loop, however busy, is not on the way
-between one commit and the next.
+between one commit and the next. If the writer process dies under a batch, the batch goes once
+more to the writer the next call starts: GitHub does not redeliver a webhook answered 503.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.queue import Queue
+from bot.store import WriterGone
 
 MAX_BATCH = 500
 
@@ -66,20 +68,29 @@ class Intake:
     def _post(self) -> None:
         self._posted = False
         while self._arrived:
-            batch = [self._arrived.popleft() for _ in range(min(MAX_BATCH, len(self._arrived)))]
-            call = self.queue.submit_deliveries([row for row, _ in batch])
-            self._taking.add(call)
-            call.add_done_callback(lambda done, batch=batch: self._taken(done, batch))
+            self._send([self._arrived.popleft() for _ in range(min(MAX_BATCH, len(self._arrived)))], retry=True)
 
-    def _taken(self, call: "asyncio.Future[set[str]]", batch: list[Waiting]) -> None:
+    def _send(self, batch: list[Waiting], *, retry: bool) -> None:
+        call = self.queue.submit_deliveries([row for row, _ in batch])
+        self._taking.add(call)
+        call.add_done_callback(lambda done: self._taken(done, batch, retry))
+
+    def _taken(self, call: "asyncio.Future[set[str]]", batch: list[Waiting], retry: bool) -> None:
         self._taking.discard(call)
         if call.cancelled():  # only `drain` being cancelled cancels it; its requests answer 503
             _answer(batch, None, ConnectionError("the store closed"))
             return
         error = call.exception()
+        if isinstance(error, WriterGone) and retry:
+            # The writer process died under this batch: its transaction rolled back, or it
+            # committed and died before answering. Once more, on the writer the next call starts:
+            # GitHub does not redeliver a webhook answered 503 by itself. What the first
+            # transaction committed comes back as stored before, and is answered so.
+            self._send(batch, retry=False)
+            return
         new = None if error is not None else call.result()
         _answer(batch, new, error)
-        if new:
+        if new or (error is None and not retry):  # (a second try may find them all stored by the first)
             self.on_stored()
 
     # -- other stores: one batch at a time, from the event loop ----------------------------------
@@ -101,7 +112,7 @@ class Intake:
             self._post()
         if self._flusher is not None:
             await asyncio.gather(self._flusher, return_exceptions=True)
-        if self._taking:
+        while self._taking:  # (a batch whose writer died is sent once more meanwhile)
             await asyncio.gather(*self._taking, return_exceptions=True)
 
 

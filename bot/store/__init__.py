@@ -227,8 +227,8 @@ class _WriterProcess:
     and resumes it, and settles each caller's future when its transaction's results come back.
 
     Started on first use, on the running event loop; started again on the next use if it died
-    (the calls it had not answered fail with `WriterGone`: their requests answer 503 and GitHub
-    can redeliver, and a redelivery of what was committed after all is recognised).
+    (the calls it had not answered fail with `WriterGone`; the intake sends a batch of webhook
+    deliveries once more, and a delivery committed after all is recognised as stored).
     """
 
     BUFFER = 4 * 1024 * 1024  # bytes the socket to the writer may hold (SO_SNDBUF)
