@@ -213,6 +213,23 @@ async def test_a_writer_that_dies_with_calls_unread_is_logged_and_replaced(
     assert store.writer_pid not in (None, first)
 
 
+async def test_a_send_that_failed_on_a_dead_writer_does_not_end_its_successor(databases: Databases) -> None:
+    # A failed send forgets its writer on the next turn of the loop; by then the death may have
+    # been seen another way and a new writer started, which must be left alone.
+    store, _, _ = await databases.open("sqlite")
+    assert await store.submit_direct("execute", [("SELECT 1", ())]) == [-1]
+    first = store.writer_pid
+    assert first is not None
+    os.kill(first, signal.SIGKILL)
+    os.waitpid(first, 0)  # without letting the event loop see the socket close
+    failed = store.submit_direct("execute", [("SELECT 1", ())])  # EPIPE: forgotten on the next turn
+    store._direct._gone(WriterGone("seen closed"))  # type: ignore[union-attr]  # as `_readable` would
+    with pytest.raises(WriterGone):
+        await failed
+    assert await store.submit_direct("execute", [("SELECT 1", ())]) == [-1]
+    assert store.writer_pid not in (None, first)
+
+
 async def test_a_write_through_the_engine_starts_no_writer_process(databases: Databases, clock: FrozenClock) -> None:
     # `secbot retry`, `migrate` and other commands write only through the engine: nothing to pause.
     store, _, _ = await databases.open("sqlite")

@@ -324,7 +324,7 @@ class _WriterProcess:
         except BlockingIOError:
             sent = 0
         except OSError as exc:
-            loop.call_soon(self._lost, f"cannot be reached: {exc}")
+            loop.call_soon(self._lost, sock, f"cannot be reached: {exc}")
             return
         if sent < len(frame):
             self._out.append(frame[sent:])
@@ -338,7 +338,7 @@ class _WriterProcess:
         except BlockingIOError:
             return
         except OSError as exc:
-            self._lost(f"cannot be reached: {exc}")
+            self._lost(sock, f"cannot be reached: {exc}")
             return
         while sent and sent >= len(self._out[0]):
             sent -= len(self._out.popleft())
@@ -354,10 +354,10 @@ class _WriterProcess:
         except BlockingIOError:
             return
         except OSError as exc:  # (it exited with messages of ours unread: ECONNRESET)
-            self._lost(f"cannot be reached: {exc}")
+            self._lost(self._sock, f"cannot be reached: {exc}")
             return
         if not data:
-            self._lost("process exited")
+            self._lost(self._sock, "process exited")
             return
         committed = False
         for message in self._frames.feed(data):
@@ -370,9 +370,9 @@ class _WriterProcess:
         if committed:
             self.committed()
 
-    def _lost(self, why: str) -> None:
-        """The writer went away under us: say so (unless `stop` ended it) and forget it."""
-        if self._sock is None:  # forgotten already (a send failed after the socket was closed)
+    def _lost(self, sock: socket.socket, why: str) -> None:
+        """The writer on `sock` went away under us: say so (unless `stop` ended it) and forget it."""
+        if sock is not self._sock:  # forgotten already, and maybe replaced (a failed send tells us late)
             return
         if not self._stopping:
             code = self._proc.poll() if self._proc is not None else None
