@@ -10,6 +10,7 @@ import socket
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -127,16 +128,22 @@ async def test_the_intake_is_busy_while_deliveries_arrive_back_to_back(store: St
     assert not intake.busy()
 
 
-async def test_a_batch_whose_writer_process_dies_is_sent_once_more_to_a_new_one(
-        databases: Databases, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> None:
-    # GitHub does not redeliver a webhook answered 503 by itself: a batch the writer died under
-    # goes to the writer the next call starts, once.
+async def intake_with_writer(databases: Databases, clock: FrozenClock) -> tuple[Store, Queue, Intake, int]:
+    """A SQLite store with its queue and intake; delivery "a" is stored, so its writer runs (pid)."""
     store, _, _ = await databases.open("sqlite")
     q = make_queue(store, clock)
     intake = Intake(q)
     assert await intake.submit(q.delivery_row("a", "e", None, b"{}")) is True
-    first = store.writer_pid
-    assert first is not None
+    pid = store.writer_pid
+    assert pid is not None
+    return store, q, intake, pid
+
+
+async def test_a_batch_whose_writer_process_dies_is_sent_once_more_to_a_new_one(
+        databases: Databases, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GitHub does not redeliver a webhook answered 503 by itself: a batch the writer died under
+    # goes to the writer the next call starts, once.
+    store, q, intake, first = await intake_with_writer(databases, clock)
     async with store._exclusive():  # the writer is paused: it holds what arrives
         held = intake.submit(q.delivery_row("b", "e", None, b"{}"))
         await asyncio.sleep(0.05)
@@ -196,12 +203,7 @@ async def test_a_writer_that_dies_with_calls_unread_is_logged_and_replaced(
         databases: Databases, clock: FrozenClock, caplog: pytest.LogCaptureFixture) -> None:
     # A writer that exits with messages of ours unread resets the socket (ECONNRESET, not EOF):
     # that death is logged as the other is, once, and the next call starts another writer.
-    store, _, _ = await databases.open("sqlite")
-    q = make_queue(store, clock)
-    intake = Intake(q)
-    assert await intake.submit(q.delivery_row("a", "e", None, b"{}")) is True
-    first = store.writer_pid
-    assert first is not None
+    store, q, intake, first = await intake_with_writer(databases, clock)
     os.kill(first, signal.SIGSTOP)  # it reads nothing more
     held = intake.submit(q.delivery_row("b", "e", None, b"{}"))
     await asyncio.sleep(0.05)
@@ -265,76 +267,82 @@ async def test_the_writer_process_ignores_terminal_signals_and_commits_what_it_h
         os.kill(pid, 0)
 
 
-def test_the_writer_takes_a_message_that_comes_in_pieces(tmp_path: Path) -> None:
-    # The writer process's own loop, on a thread here: a frame split across reads (as a big one
-    # is, or any under load) is run once it is whole, and "stop" commits before the writer exits.
-    ours, theirs = socket.socketpair()
-    writer = sqlite_writer.Writer(theirs)
-    thread = threading.Thread(target=writer.serve)
-    thread.start()
-    try:
-        ours.sendall(sqlite_writer.pack(("init", str(tmp_path / "w.db"), ("PRAGMA journal_mode=WAL",))))
-        ours.sendall(sqlite_writer.pack(("call", 1, "execute", ([("CREATE TABLE t (x)", ())],), 0.0)))
-        frame = bytes(sqlite_writer.pack(("call", 2, "execute", ([("INSERT INTO t VALUES (?)", (7,))],), 0.0)))
-        for piece in (frame[:3], frame[3:10], frame[10:]):  # within Writer.LIVELY of the last call
-            ours.sendall(piece)
-            time.sleep(0.005)
-        ours.sendall(sqlite_writer.pack(("stop",)))
-        thread.join(5)
-        assert not thread.is_alive()
-        frames = sqlite_writer.Frames()
-        answers: list[Any] = []
-        ours.settimeout(5)
-        while len([k for m in answers for k in m[1]]) < 2:
-            answers.extend(frames.feed(ours.recv(1 << 16)))
-        assert [(key, ok, value) for _, done in answers for key, ok, value in done] == [(1, True, [-1]), (2, True, [1])]
-        check = sqlite3.connect(tmp_path / "w.db")
-        assert check.execute("SELECT x FROM t").fetchall() == [(7,)]
+class _WriterOnThread:
+    """The writer process's own loop, on a thread, on a fresh database with a table `t (x)`
+    (created by call 1); the test speaks for the server on `sock`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.sock, theirs = socket.socketpair()
+        self.sock.settimeout(5)
+        self.writer = sqlite_writer.Writer(theirs)
+        self.thread = threading.Thread(target=self.writer.serve)
+        self.frames = sqlite_writer.Frames()
+        self.answers: list[Any] = []
+
+    def __enter__(self) -> "_WriterOnThread":
+        self.thread.start()
+        self.send(("init", str(self.path), ("PRAGMA journal_mode=WAL",)))
+        self.send(("call", 1, "execute", ([("CREATE TABLE t (x)", ())],), 0.0))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.sock.close()
+        self.thread.join(5)
+        if self.writer.conn is not None:
+            self.writer.conn.close()
+
+    def send(self, message: tuple[Any, ...]) -> None:
+        self.sock.sendall(sqlite_writer.pack(message))
+
+    def send_in_pieces(self, message: tuple[Any, ...], gap: float) -> None:
+        frame = bytes(sqlite_writer.pack(message))
+        for piece in (frame[:3], frame[3:10], frame[10:]):
+            self.sock.sendall(piece)
+            time.sleep(gap)
+
+    def read_until(self, enough: Callable[[], bool]) -> None:
+        while not enough():
+            self.answers.extend(self.frames.feed(self.sock.recv(1 << 16)))
+
+    def answered(self) -> list[tuple[Any, ...]]:
+        """(key, ok, value) of each call answered so far."""
+        return [tuple(answer) for kind, *rest in self.answers if kind == "done" for answer in rest[0]]
+
+    def stop(self, calls: int) -> list[tuple[Any, ...]]:
+        """Stop the writer; `answered()` once `calls` calls are; the table's rows in `rows`."""
+        self.send(("stop",))
+        self.thread.join(5)
+        assert not self.thread.is_alive()
+        self.read_until(lambda: len(self.answered()) >= calls)
+        check = sqlite3.connect(self.path)
+        self.rows = check.execute("SELECT x FROM t").fetchall()
         check.close()
-    finally:
-        ours.close()
-        thread.join(5)
-        if writer.conn is not None:
-            writer.conn.close()
+        return self.answered()
+
+
+def test_the_writer_takes_a_message_that_comes_in_pieces(tmp_path: Path) -> None:
+    # A frame split across reads (as a big one is, or any under load) is run once it is whole,
+    # and "stop" commits before the writer exits.
+    with _WriterOnThread(tmp_path / "w.db") as w:
+        w.send_in_pieces(("call", 2, "execute", ([("INSERT INTO t VALUES (?)", (7,))],), 0.0),
+                         gap=0.005)  # within Writer.LIVELY of the last call
+        assert w.stop(calls=2) == [(1, True, [-1]), (2, True, [1])]
+        assert w.rows == [(7,)]
 
 
 def test_a_paused_writer_takes_a_message_that_comes_in_pieces(tmp_path: Path) -> None:
     # While paused (Store.write, or a checkpoint holding writes off) the writer reads on until
     # "resume"; a read that holds only part of a frame is no message yet. It used to end the
     # writer process (IndexError), and every webhook waiting on it was answered 503.
-    ours, theirs = socket.socketpair()
-    writer = sqlite_writer.Writer(theirs)
-    thread = threading.Thread(target=writer.serve)
-    thread.start()
-    try:
-        ours.sendall(sqlite_writer.pack(("init", str(tmp_path / "w.db"), ("PRAGMA journal_mode=WAL",))))
-        ours.sendall(sqlite_writer.pack(("call", 1, "execute", ([("CREATE TABLE t (x)", ())],), 0.0)))
-        ours.sendall(sqlite_writer.pack(("pause", 2)))
-        frames = sqlite_writer.Frames()
-        answers: list[Any] = []
-        ours.settimeout(5)
-        while not any(m[0] == "paused" for m in answers):
-            answers.extend(frames.feed(ours.recv(1 << 16)))
-        frame = bytes(sqlite_writer.pack(("call", 3, "execute", ([("INSERT INTO t VALUES (?)", (7,))],), 0.0)))
-        for piece in (frame[:3], frame[3:10], frame[10:]):
-            ours.sendall(piece)
-            time.sleep(0.05)  # the writer reads each piece on its own
-        ours.sendall(sqlite_writer.pack(("resume",)))
-        ours.sendall(sqlite_writer.pack(("stop",)))
-        thread.join(5)
-        assert not thread.is_alive()
-        while len([k for m in answers if m[0] == "done" for k in m[1]]) < 2:
-            answers.extend(frames.feed(ours.recv(1 << 16)))
-        assert [(key, ok, value) for kind, *rest in answers if kind == "done" for key, ok, value in rest[0]] == [
-            (1, True, [-1]), (3, True, [1])]
-        check = sqlite3.connect(tmp_path / "w.db")
-        assert check.execute("SELECT x FROM t").fetchall() == [(7,)]
-        check.close()
-    finally:
-        ours.close()
-        thread.join(5)
-        if writer.conn is not None:
-            writer.conn.close()
+    with _WriterOnThread(tmp_path / "w.db") as w:
+        w.send(("pause", 2))
+        w.read_until(lambda: any(m[0] == "paused" for m in w.answers))
+        w.send_in_pieces(("call", 3, "execute", ([("INSERT INTO t VALUES (?)", (7,))],), 0.0),
+                         gap=0.05)  # the writer reads each piece on its own
+        w.send(("resume",))
+        assert w.stop(calls=2) == [(1, True, [-1]), (3, True, [1])]
+        assert w.rows == [(7,)]
 
 
 async def test_a_writer_that_cannot_start_fails_the_call_and_the_next_call_starts_one(
