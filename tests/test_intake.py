@@ -44,6 +44,28 @@ async def test_every_delivery_of_a_burst_bigger_than_a_batch_is_stored_once(stor
     assert await intake.submit(q.delivery_row("d-0", "issues.opened", 1, b"{}")) is False
 
 
+async def test_deliveries_more_than_the_socket_to_the_writer_holds_are_all_stored(
+        databases: Databases, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A burst of big bodies outruns the socket's buffer: what it does not take waits for the
+    # socket to drain (`_writable`), frames cut anywhere, and every delivery is stored once.
+    monkeypatch.setattr(bot.store._WriterProcess, "BUFFER", 64 * 1024)
+    store, _, _ = await databases.open("sqlite")
+    q = make_queue(store, clock)
+    intake = Intake(q)
+    direct = store._direct
+    assert direct is not None
+    waited: list[int] = []
+    writable = direct._writable
+    monkeypatch.setattr(direct, "_writable", lambda: (waited.append(len(direct._out)), writable()))
+    bodies = [os.urandom(20_000) for _ in range(MAX_BATCH + 50)]  # 10 MB that do not compress
+    answers = await asyncio.gather(*(intake.submit(q.delivery_row(f"d-{i}", "e", None, body))
+                                     for i, body in enumerate(bodies)))
+    assert answers == [True] * len(bodies)
+    assert waited and not direct._out
+    claimed = await q.claim("w", limit=len(bodies))
+    assert sorted((j.delivery_id, j.payload) for j in claimed) == sorted((f"d-{i}", b) for i, b in enumerate(bodies))
+
+
 async def never_waiting_for_locks(databases: Databases, monkeypatch: pytest.MonkeyPatch) -> Store:
     """A SQLite store whose connections (the writer process's too) fail at once on a lock held
     elsewhere, instead of waiting in SQLite's busy handler."""
