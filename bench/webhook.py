@@ -8,7 +8,7 @@ Starts three servers as subprocesses on loopback and drives each with the same l
           answering, with commits grouped the way Secbot groups them; no database, no queue;
   secbot  the real `secbot serve`, workers running, on a fresh SQLite file.
 
-For each number of connections (`--concurrency`, default 16 and 64):
+For each number of connections (`--concurrency`, default 16, 64 and 256):
 
   1. throughput: C keep-alive connections, each sending its next signed delivery as soon as
      the last was answered, for a few seconds (closed loop); the three servers take turns,
@@ -23,6 +23,12 @@ and, on Linux, the CPU each server spent per request in those runs (read from /p
 `serve` and its SQLite writer process apart) and how many cores' worth each kept busy. An event
 loop is one thread: a server whose loop spends more than twice the bare handler's CPU on each
 request cannot reach half the bare handler's throughput, however the rest of its work is arranged;
+
+and each server's peak: the best of its medians over the numbers of connections. The bare
+handler answers at once and peaks with few connections; an intake that answers only once the
+disk has the delivery keeps each connection waiting a commit, and needs many to be kept busy.
+The ratio at one number of connections compares the two under that load; the ratio of the
+peaks compares what each can take at all;
 
 then, with Secbot's workers idle again:
 
@@ -44,7 +50,7 @@ which was used. The open loop always uses the Python generator (200/s costs it l
 
 Targets (issue 2): at least half the bare handler's throughput, p99 under 20 ms at 200/s.
 
-    .venv/bin/python bench/webhook.py [--seconds 5] [--concurrency 16,64] [--rounds 3] [--rate 200] [--rate-seconds 10]
+    .venv/bin/python bench/webhook.py [--seconds 5] [--concurrency 16,64,256] [--rounds 3] [--rate 200] [--rate-seconds 10]
 """
 
 from __future__ import annotations
@@ -443,7 +449,7 @@ def main() -> None:
         return
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=float, default=5.0, help="length of each throughput run")
-    ap.add_argument("--concurrency", default="16,64", help="connections in the throughput runs, comma-separated")
+    ap.add_argument("--concurrency", default="16,64,256", help="connections in the throughput runs, comma-separated")
     ap.add_argument("--rounds", type=int, default=3,
                     help="throughput runs of each server per level, interleaved; ratios are the median of each round's")
     ap.add_argument("--generators", type=int, default=1, help="Python load-generator processes (without wrk)")
@@ -525,6 +531,11 @@ def main() -> None:
                   f"(its fdatasync thread included); secbot {cpu('secbot', 0):.0f} us in serve "
                   f"+ {cpu('secbot', 1):.0f} us in its SQLite writer process; cores kept busy: bare "
                   f"{cores('bare'):.2f}, floor {cores('floor'):.2f}, secbot {cores('secbot'):.2f} (load not counted)")
+    if len(levels) > 1:
+        peaks = {name: max((statistics.median(r["rps"] for r in runs[name, c]), c) for c in levels) for name in procs}
+        print("peak (the best median over the numbers of connections): " + "; ".join(
+            f"{name} {rps:.0f}/s at {c}" for name, (rps, c) in peaks.items())
+            + f"; secbot/bare {peaks['secbot'][0] / peaks['bare'][0]:.2f}, floor/bare {peaks['floor'][0] / peaks['bare'][0]:.2f}")
     print(f"p99 at {args.rate:.0f}/s: {calm['secbot']['p99']:.2f} ms (target < 20 ms)")
 
 
