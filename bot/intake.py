@@ -45,13 +45,14 @@ class Intake:
     def submit(self, row: dict[str, Any]) -> "asyncio.Future[bool]":
         """Store one delivery. The future: True if it is new, False if this delivery id was
         stored before. Cancelling it cancels only the wait: the row is still stored."""
-        fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[bool] = loop.create_future()
         self._arrivals = (self._arrivals[1], time.monotonic())
         if self.queue.store.direct:
             self._arrived.append((row, fut))
             if not self._posted:
                 self._posted = True
-                asyncio.get_running_loop().call_soon(self._post)
+                loop.call_soon(self._post)
         else:
             self._pending.append((row, fut))
             if self._flusher is None or self._flusher.done():

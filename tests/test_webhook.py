@@ -34,11 +34,13 @@ async def jobs_of(client: TestClient) -> list[Any]:
     return await Queue(client.app[STORE], client.app[CLOCK]).list()
 
 
-async def test_signed_ping_is_answered_200_and_not_stored(client: TestClient) -> None:
+async def test_signed_ping_is_answered_200_and_not_stored(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
     body = orjson.dumps({"zen": "Keep it logically awesome.", "hook": {"id": 1, "app_id": 7}})
-    resp = await client.post("/webhook", data=body, headers=delivery_headers("ping", body))
+    with caplog.at_level("INFO", logger="secbot.webhook"):
+        resp = await client.post("/webhook", data=body, headers=delivery_headers("ping", body))
     assert resp.status == 200
     assert await jobs_of(client) == []
+    assert [r.hook for r in caplog.records if r.getMessage() == "ping"] == [1]  # type: ignore[attr-defined]
 
 
 async def test_signed_delivery_is_stored_once_and_answered_202(client: TestClient) -> None:
@@ -121,6 +123,9 @@ async def test_the_webhook_accepts_exactly_the_bodies_the_workers_can_parse(clie
     ({"action": 5, "installation": [7]}, "issues", None),
     ({"installation": {"id": True}}, "issues", None),
     ({"action": "closed", "installation": {"id": 123456789012345678901234567890}}, "issues.closed", None),
+    ({"action": "opened"}, "issues.opened", None),
+    ({"ref": "refs/heads/main", "installation": {"id": 8}}, "issues", 8),
+    ({"hook": {"id": 1}, "action": None, "installation": None}, "issues", None),
 ])
 async def test_event_name_and_installation_are_read_only_from_fields_of_the_right_type(
         client: TestClient, fields: dict[str, Any], event: str, installation_id: int | None) -> None:
