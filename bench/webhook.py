@@ -48,11 +48,10 @@ request as the bare server, shares the machine's two cores with the server under
 so understates whatever uses a second core (Secbot's SQLite writer process). The output says
 which was used. The open loop always uses the Python generator (200/s costs it little).
 
-Targets (issue 2): at least half the bare handler's throughput, p99 under 20 ms at 200/s. A
-server's throughput is taken as what it can take at most, so the first target is checked on the
-ratio of the peaks. At a fixed, small number of connections an intake that commits before it
-answers is bound by its latency, not by its work: there, the floor's ratio shows what the
-machine's disk flush allows any such intake, and Secbot's is compared with it (secbot/floor).
+Targets (issue 2): at least half the bare handler's throughput, checked on the ratio of the
+peaks (a server's throughput being the most it can take); p99 under 20 ms at 200/s. At a fixed,
+small number of connections a durable intake is bound by its latency, not by its work: there the
+floor's ratio shows what the machine's disk flush allows, and secbot/floor compares Secbot with it.
 
     .venv/bin/python bench/webhook.py [--seconds 5] [--concurrency 16,64,256] [--rounds 3] [--rate 200] [--rate-seconds 10]
 """

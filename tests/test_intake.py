@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import signal
@@ -295,9 +296,9 @@ class _WriterOnThread:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.sock, theirs = socket.socketpair()
+        self.sock, self.theirs = socket.socketpair()
         self.sock.settimeout(5)
-        self.writer = sqlite_writer.Writer(theirs)
+        self.writer = sqlite_writer.Writer(self.theirs)
         self.thread = threading.Thread(target=self.writer.serve)
         self.frames = sqlite_writer.Frames()
         self.answers: list[Any] = []
@@ -311,6 +312,7 @@ class _WriterOnThread:
     def __exit__(self, *exc: object) -> None:
         self.sock.close()
         self.thread.join(5)
+        self.theirs.close()  # (the writer process's end: its exit closes it there)
         if self.writer.conn is not None:
             self.writer.conn.close()
 
@@ -337,8 +339,8 @@ class _WriterOnThread:
         self.thread.join(5)
         assert not self.thread.is_alive()
         self.read_until(lambda: len(self.answered()) >= calls)
-        check = sqlite3.connect(self.path)
-        self.rows = check.execute("SELECT x FROM t").fetchall()
+        with contextlib.closing(sqlite3.connect(self.path)) as check:
+            self.rows = check.execute("SELECT x FROM t").fetchall()
         check.close()
         return self.answered()
 
