@@ -1,4 +1,4 @@
-"""Benchmark bot.detect on the labelled corpora and, optionally, on the FARSEC test halves.
+"""Benchmark bot.rules.detect on the labelled corpora and, optionally, on the FARSEC test halves.
 
     .venv/bin/python bench/classify.py [--farsec DIR] [--threshold X] [--split test|train]
 
@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.detect import Thresholds, classify  # noqa: E402
+from bot.rules.detect import Thresholds, classify  # noqa: E402
 
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "tests" / "corpus"
 CORPUS = CORPUS_DIR / "issues.jsonl"

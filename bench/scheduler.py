@@ -40,8 +40,8 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.clock import FrozenClock  # noqa: E402
-from bot.lifecycle import OPEN as OPEN_STATES  # noqa: E402
-from bot.queue import QUEUED, RUNNING, Queue  # noqa: E402
+from bot.jobs.queue import QUEUED, RUNNING, Queue  # noqa: E402
+from bot.rules.lifecycle import OPEN as OPEN_STATES  # noqa: E402
 from bot.settings import async_database_url  # noqa: E402
 from bot.store import Store  # noqa: E402
 from bot.store.migrate import upgrade  # noqa: E402

@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "classify":
             return classify(args.file, args.threshold)
         if args.command == "demo":
-            from bot.demo import run_demo
+            from bot.emulator.demo import run_demo
 
             return asyncio.run(run_demo())
         env, env_file = with_env_file(os.environ)
@@ -78,11 +78,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def serve(settings: Settings, **app_options: Any) -> int:
     from aiohttp import web
 
-    from bot.app import create_app
+    from bot.web.app import create_app
 
     if settings.setup_mode:
         # No credential at all: register the App through the setup page instead of refusing.
-        from bot.setup_page import create_setup_app
+        from bot.web.setup_page import create_setup_app
 
         app = create_setup_app(settings)
         print(f"secbot: no GitHub App credentials; open http://{_shown_host(settings.host)}:{settings.port}/setup "
@@ -120,7 +120,7 @@ def _check_env_file_mode(path: str) -> None:
 
 async def _db_command(args: argparse.Namespace, settings: Settings) -> int:
     from bot.clock import SystemClock
-    from bot.queue import Queue
+    from bot.jobs.queue import Queue
     from bot.store import Store
     from bot.store.migrate import upgrade
 
@@ -131,7 +131,7 @@ async def _db_command(args: argparse.Namespace, settings: Settings) -> int:
             print("secbot: database is up to date")
             return 0
         if args.command == "reports":
-            from bot.reports import Reports
+            from bot.store.reports import Reports
 
             for report in await Reports(store).list(repo=args.repo, state=args.state):
                 row = report.summary()
@@ -172,7 +172,7 @@ def _print_job(summary: dict[str, Any], as_json: bool) -> None:
 
 
 def check_config(path: str) -> int:
-    from bot.config import parse
+    from bot.rules.config import parse
 
     try:
         with open(path, encoding="utf-8") as fh:
@@ -192,7 +192,7 @@ def check_config(path: str) -> int:
 
 
 def classify(path: str | None, threshold: float | None) -> int:
-    from bot.detect import Thresholds, classify_stream
+    from bot.rules.detect import Thresholds, classify_stream
 
     thresholds = Thresholds(vulnerability=threshold) if threshold is not None else None
     if path is None:

@@ -178,7 +178,7 @@ class Settings:
     github_url: str = DEFAULT_GITHUB_URL
     public_url: str | None = None
     env_file: str = DEFAULT_ENV_FILE
-    writes_per_minute: int = 72  # content-creating requests per installation (bot/budget.py)
+    writes_per_minute: int = 72  # content-creating requests per installation (bot/github/budget.py)
     writes_per_hour: int = 450
 
     @property

@@ -6,7 +6,7 @@ before features that read what it recorded.
 
 from __future__ import annotations
 
-from bot import maintenance
+from bot.jobs import housekeeping
 from handlers import advisories, channel_check, commands, installations, public_reports, schedule, watchdog
 
 ROUTERS = [installations.router, channel_check.router, public_reports.router, advisories.router, commands.router]
@@ -17,5 +17,5 @@ JOBS: dict = {
     schedule.TIMER: schedule.run_timer,
     watchdog.POLL: watchdog.run_poll,  # advisory changes GitHub sends no webhook for
     watchdog.SWEEP: watchdog.run_sweep,  # private reports no webhook announced
-    maintenance.KIND: maintenance.run,
+    housekeeping.KIND: housekeeping.run,
 }

@@ -7,13 +7,13 @@ from typing import Any
 import sqlalchemy as sa
 from gidgethub import routing, sansio
 
-from bot import actions, outreach
-from bot.context import Context
-from bot.detect import Thresholds, classify
-from bot.github import html_url
-from bot.lifecycle import PUBLISHED, Refused, next_state
+from bot.github.client import html_url
+from bot.jobs.context import Context
 from bot.render import render
-from bot.reports import Report, Reports, StateChanged, advisory_key
+from bot.reports import outreach, writes
+from bot.rules.detect import Thresholds, classify
+from bot.rules.lifecycle import PUBLISHED, Refused, next_state
+from bot.store.reports import Report, Reports, StateChanged, advisory_key
 from bot.store.tables import reports as reports_table
 
 router = routing.Router()
@@ -169,7 +169,7 @@ async def _close_public_issue(ctx: Context, public: Report, url: str, cfg: dict[
     number = public.issue_number
     if number is None:
         return
-    await actions.comment_once(ctx, key=f"public-published:{public.id}", kind="published", report_id=public.id,
+    await writes.comment_once(ctx, key=f"public-published:{public.id}", kind="published", report_id=public.id,
                                number=number, repo=public.repo,
                                body=render("public_published", (cfg or {}).get("templates", {}).get("public_published"), url=url,
                                            reporter=public.reporter))

@@ -19,12 +19,12 @@ import gidgethub
 import sqlalchemy as sa
 from gidgethub import routing, sansio
 
-from bot import config as repo_config
-from bot.channel import forget_channel, pvr_enabled, security_md
-from bot.context import Context, get_or_none
-from bot.queue import Queue
+from bot.jobs.context import Context, get_or_none
+from bot.jobs.queue import Queue
 from bot.render import find_marker, marker, render
-from bot.reports import Reports
+from bot.reports.channel import forget_channel, pvr_enabled, security_md
+from bot.rules import config as repo_config
+from bot.store.reports import Reports
 from bot.store.tables import installation_repos
 from handlers.installations import active_repos, still_covered
 

@@ -8,14 +8,14 @@ from typing import Any
 
 from gidgethub import routing, sansio
 
-from bot import actions, outreach
 from bot.clock import iso
-from bot.commands import HELP_TEXT, Command, may_run, parse
-from bot.context import Context
-from bot.lifecycle import Refused, next_state
-from bot.permissions import in_security_team, permission
+from bot.jobs.context import Context
 from bot.render import render
-from bot.reports import REJECTED, Report, Reports
+from bot.reports import outreach, writes
+from bot.reports.permissions import in_security_team, permission
+from bot.rules.commands import HELP_TEXT, Command, may_run, parse
+from bot.rules.lifecycle import Refused, next_state
+from bot.store.reports import REJECTED, Report, Reports
 from handlers.public_reports import hide_report
 
 router = routing.Router()
@@ -86,23 +86,23 @@ async def refuse(ctx: Context, where: Where, login: str) -> None:
     """One polite refusal per comment, however many commands it holds."""
     key = f"refused:{where.repo}:{where.comment_id or where.ghsa_id}"
     if await Reports(ctx.store).action_result(key) is None and where.comment_id is not None:
-        await actions.react(ctx, comment_id=where.comment_id, content="-1")
+        await writes.react(ctx, comment_id=where.comment_id, content="-1")
     await reply(ctx, where, key=key, kind="refused", body=render("command_refused", login=login))
 
 
 async def reply(ctx: Context, where: Where, *, key: str, kind: str, body: str) -> None:
     """Answer in the place of the command (issue comment or advisory comment), once."""
     if where.place == "advisory":
-        await actions.comment_once(ctx, key=key, kind=kind, report_id=0, body=body, ghsa_id=where.ghsa_id,
+        await writes.comment_once(ctx, key=key, kind=kind, report_id=0, body=body, ghsa_id=where.ghsa_id,
                                    repo=where.repo)
     else:
-        await actions.comment_once(ctx, key=key, kind=kind, report_id=0, body=body, number=where.number,
+        await writes.comment_once(ctx, key=key, kind=kind, report_id=0, body=body, number=where.number,
                                    repo=where.repo)
 
 
 async def react(ctx: Context, where: Where, content: str) -> None:
     if where.comment_id is not None:
-        await actions.react(ctx, comment_id=where.comment_id, content=content)
+        await writes.react(ctx, comment_id=where.comment_id, content=content)
 
 
 async def run(ctx: Context, cmd: Command, where: Where, found: list[Report], login: str, cfg: dict[str, Any],
@@ -190,7 +190,7 @@ async def apply(ctx: Context, report: Report, cmd: Command, actor: str, cfg: dic
         users = list(args["users"])
         await add_collaborators(ctx, report, users, [])
         if await outreach.tracker_ok(ctx, report):
-            await actions.add_assignees(ctx, report.tracker_number or 0, users, repo=report.tracker_repo)
+            await writes.add_assignees(ctx, report.tracker_number or 0, users, repo=report.tracker_repo)
         await reports.update(report.id, now=now, event="assigned", actor=actor, detail={"users": users})
         answer = "Assigned: " + ", ".join(users) + "."
     elif verb == "eta":
@@ -279,7 +279,7 @@ async def hide(ctx: Context, report: Report, cfg: dict[str, Any]) -> None:
     done = await Reports(ctx.store).action_result(f"redirect:{report.id}")
     transferred = report.source == "issue" and bool(cfg["public_reports"]["private_repo"])
     if done and done.get("comment_id") and not transferred:
-        from bot.channel import private_channel
+        from bot.reports.channel import private_channel
         repo = ctx.data["repository"]
         owner, name = repo["full_name"].split("/", 1)
         channel = await private_channel(ctx, owner, name, repo["html_url"])
@@ -289,24 +289,24 @@ async def hide(ctx: Context, report: Report, cfg: dict[str, Any]) -> None:
                       bounty_policy=cfg["beg_bounty"]["bounty_policy"])
         assert ctx.gh is not None
         await ctx.gh.patch("/repos/{owner}/{repo}/issues/comments/{comment_id}", ctx.repo(comment_id=done["comment_id"]),
-                           data={"body": actions.marked(body, "redirect", report.id, f"redirect:{report.id}")})
+                           data={"body": writes.marked(body, "redirect", report.id, f"redirect:{report.id}")})
     if report.source == "issue" and not transferred:
-        await actions.lock(ctx, report.issue_number or 0)
+        await writes.lock(ctx, report.issue_number or 0)
 
 
 async def not_security(ctx: Context, report: Report, cfg: dict[str, Any], login: str) -> None:
     """`/sec not-security`: undo everything the bot did for a false alarm, and remember it."""
     reports = Reports(ctx.store)
     number = report.issue_number or 0
-    await actions.remove_labels(ctx, number, list(cfg["labels"]))
+    await writes.remove_labels(ctx, number, list(cfg["labels"]))
     done = await reports.action_result(f"redirect:{report.id}")
     if done and done.get("comment_id"):
-        await actions.delete_comment(ctx, int(done["comment_id"]))
+        await writes.delete_comment(ctx, int(done["comment_id"]))
     if report.hidden and report.source == "issue" and not cfg["public_reports"]["private_repo"]:
-        await actions.update_issue(ctx, number, title=report.original_title or "", body=report.original_body or "",
+        await writes.update_issue(ctx, number, title=report.original_title or "", body=report.original_body or "",
                                    state="open")
     if (report.hidden and report.source == "issue") or cfg["public_reports"]["lock"]:
-        await actions.unlock(ctx, number)
+        await writes.unlock(ctx, number)
     if report.draft_ghsa_id:
         assert ctx.gh is not None
         await ctx.gh.patch("/repos/{owner}/{repo}/security-advisories/{ghsa_id}", ctx.repo(ghsa_id=report.draft_ghsa_id),

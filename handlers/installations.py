@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from gidgethub import routing, sansio
 
-from bot.context import Context
+from bot.jobs.context import Context
 from bot.store.tables import installation_repos, installations
 from handlers import watchdog
 

@@ -6,14 +6,14 @@ from typing import Any
 
 from gidgethub import routing, sansio
 
-from bot import actions
-from bot.channel import private_channel
 from bot.clock import iso
-from bot.context import Context
-from bot.detect import Thresholds, Verdict, classify
-from bot.permissions import is_maintainer
+from bot.jobs.context import Context
 from bot.render import render
-from bot.reports import Report, Reports, comment_key, issue_key
+from bot.reports import writes
+from bot.reports.channel import private_channel
+from bot.reports.permissions import is_maintainer
+from bot.rules.detect import Thresholds, Verdict, classify
+from bot.store.reports import Report, Reports, comment_key, issue_key
 
 router = routing.Router()
 
@@ -103,12 +103,12 @@ async def act(ctx: Context, report: Report, cfg: dict[str, Any], *, hide: bool) 
                   bounty_policy=cfg["beg_bounty"]["bounty_policy"])
     transferred = report.hidden and report.source == "issue" and bool(cfg["public_reports"]["private_repo"])
     if not transferred:
-        await actions.comment_once(ctx, key=f"redirect:{report.id}", kind="redirect", report_id=report.id,
+        await writes.comment_once(ctx, key=f"redirect:{report.id}", kind="redirect", report_id=report.id,
                                    number=number, body=body)
-        await actions.add_labels(ctx, number, list(cfg["labels"]))
-        await actions.add_assignees(ctx, number, list(cfg["security_team"]["users"]))
+        await writes.add_labels(ctx, number, list(cfg["labels"]))
+        await writes.add_assignees(ctx, number, list(cfg["security_team"]["users"]))
         if cfg["public_reports"]["lock"] or (report.hidden and report.source == "issue"):
-            await actions.lock(ctx, number)
+            await writes.lock(ctx, number)
     await reports.record_action(f"handled:{report.id}", report.id, {"channel": channel.kind}, ctx.clock.now())
     await reports.update(report.id, now=ctx.clock.now(), event="redirected", actor="secbot",
                          detail={"channel": channel.kind, "hidden": report.hidden})
@@ -143,11 +143,11 @@ async def hide_report(ctx: Context, report: Report, cfg: dict[str, Any]) -> Repo
     if report.hidden:
         return report
     if report.source == "comment" and report.comment_id:
-        await actions.delete_comment(ctx, report.comment_id)
+        await writes.delete_comment(ctx, report.comment_id)
     elif cfg["public_reports"]["private_repo"]:
         await _transfer(ctx, report, cfg["public_reports"]["private_repo"])
     else:
-        await actions.update_issue(ctx, report.issue_number or 0, title="Security report moved to a private advisory",
+        await writes.update_issue(ctx, report.issue_number or 0, title="Security report moved to a private advisory",
                                    body=render("hidden_issue"), state="closed", state_reason="not_planned")
     return await reports.update(report.id, now=ctx.clock.now(), hidden=True, event="hidden", actor="secbot")
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import outreach
 from bot.clock import iso
-from bot.context import Context
-from bot.policy import Policy, Step, countdown_steps, due_and_next, last_heard, next_update, target_steps
+from bot.jobs.context import Context
 from bot.render import render
-from bot.reports import Report, Reports
+from bot.reports import outreach
+from bot.rules.policy import Policy, Step, countdown_steps, due_and_next, last_heard, next_update, target_steps
+from bot.store.reports import Report, Reports
 
 TIMER = "report_timer"
 NAMES = ("update", "targets", "countdown")

@@ -28,13 +28,13 @@ from typing import Any
 import gidgethub
 from gidgethub import sansio
 
-from bot import outreach
 from bot.clock import parse_iso
-from bot.commands import parse
-from bot.context import Context
-from bot.github import html_url
-from bot.lifecycle import ACKNOWLEDGED, NEW, REJECTED, Refused, next_state
-from bot.reports import Report, Reports, advisory_key
+from bot.github.client import html_url
+from bot.jobs.context import Context
+from bot.reports import outreach
+from bot.rules.commands import parse
+from bot.rules.lifecycle import ACKNOWLEDGED, NEW, REJECTED, Refused, next_state
+from bot.store.reports import Report, Reports, advisory_key
 
 POLL = "advisory_poll"
 SWEEP = "advisory_sweep"

@@ -17,10 +17,10 @@ from typing import Any
 from aiohttp.test_utils import TestServer
 
 from bot import logs
-from bot.app import SERVICES, create_app
 from bot.clock import FrozenClock
 from bot.emulator import GitHubState, run_emulator
 from bot.settings import Secret
+from bot.web.app import SERVICES, create_app
 from tests.conftest import make_settings
 
 REPO = "octo-org/hello-world"

@@ -16,7 +16,7 @@ from gidgethub import routing, sansio
 import handlers
 from bot import logs
 from bot.__main__ import serve
-from bot.context import Context
+from bot.jobs.context import Context
 from bot.settings import Settings
 
 probe = routing.Router()

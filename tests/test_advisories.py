@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.reports import Reports
+from bot.store.reports import Reports
 from tests.e2e import MAINTAINER, REPO, REPORTER, Harness
 
 TRACKER = "octo-org/security-inbox"

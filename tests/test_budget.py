@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.budget import HOUR, MINUTE, Budget, is_content_creation
 from bot.clock import FrozenClock
-from bot.queue import QUEUED
+from bot.github.budget import HOUR, MINUTE, Budget, is_content_creation
+from bot.jobs.queue import QUEUED
 from bot.store import Store
 from tests.e2e import REPO, REPORTER, Harness
 

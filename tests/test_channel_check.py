@@ -11,11 +11,18 @@ import pytest
 from gidgethub import sansio
 
 from bot import logs
-from bot.context import Context
-from bot.queue import QUEUED
+from bot.jobs.context import Context
+from bot.jobs.queue import QUEUED
 from handlers import channel_check
 from handlers.channel_check import (
-    FORM_404, NO_CHANNEL, PLACEHOLDER, PLACEHOLDER_LEFT, PUBLIC_ISSUES, diagnose, human_duration, links_to_form,
+    FORM_404,
+    NO_CHANNEL,
+    PLACEHOLDER,
+    PLACEHOLDER_LEFT,
+    PUBLIC_ISSUES,
+    diagnose,
+    human_duration,
+    links_to_form,
     tells_to_open_issue,
 )
 from tests.e2e import INSTALLATION, MAINTAINER, REPO, Harness

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from bot.commands import (
+from bot.rules.commands import (
     HELP_TEXT,
     MAX_ASSIGNEES,
     MAX_COMMANDS,

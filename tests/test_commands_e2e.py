@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.reports import Reports
+from bot.store.reports import Reports
 from tests.e2e import MAINTAINER, REPO, REPORTER, Harness
 from tests.test_public_reports import SECRET_MARK, VULN_BODY, VULN_TITLE
 

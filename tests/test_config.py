@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import config
 from bot.clock import FrozenClock
-from bot.context import ConfigCache
-from bot.config import Duration
+from bot.jobs.context import ConfigCache
+from bot.rules import config
+from bot.rules.config import Duration
 
 
 def test_an_empty_or_missing_file_means_all_defaults() -> None:

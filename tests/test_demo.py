@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.demo import PRIVATE_DESCRIPTION, PRIVATE_MARKER
+from bot.emulator.demo import PRIVATE_DESCRIPTION, PRIVATE_MARKER
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = [

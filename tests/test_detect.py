@@ -1,4 +1,4 @@
-"""Behaviour of the pure report classifier (bot/detect.py)."""
+"""Behaviour of the pure report classifier (bot/rules/detect.py)."""
 
 import io
 import json
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.detect import MAX_BODY_CHARS, REASON_NAMES, Thresholds, Verdict, classify, classify_stream
+from bot.rules.detect import MAX_BODY_CHARS, REASON_NAMES, Thresholds, Verdict, classify, classify_stream
 
 CORPUS = Path(__file__).parent / "corpus" / "issues.jsonl"
 DEV = Path(__file__).parent / "corpus" / "dev.jsonl"

@@ -8,7 +8,7 @@ import pytest
 from bot.clock import FrozenClock
 from bot.emulator import GitHubState, run_emulator
 from bot.errors import RateLimited
-from bot.github import API_VERSION, GitHubApp, graphql_url
+from bot.github.client import API_VERSION, GitHubApp, graphql_url
 
 REPO_A, REPO_B = "org-a/app", "org-b/lib"
 

@@ -1,4 +1,4 @@
-"""Group commit of webhook deliveries (bot/intake.py) and the SQLite writer it relies on."""
+"""Group commit of webhook deliveries (bot/jobs/intake.py) and the SQLite writer it relies on."""
 
 from __future__ import annotations
 
@@ -19,11 +19,11 @@ import pytest
 import sqlalchemy as sa
 
 import bot.store
-from bot import sqlite_writer
 from bot.clock import FrozenClock
-from bot.intake import MAX_BATCH, Intake
-from bot.queue import Queue
+from bot.jobs.intake import MAX_BATCH, Intake
+from bot.jobs.queue import Queue
 from bot.store import Store, WriterGone
+from bot.store.sqlite import writer as sqlite_writer
 from bot.store.tables import jobs
 from tests.conftest import Databases
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.lifecycle import ACCEPTED, ACKNOWLEDGED, FIXED, NEW, PUBLISHED, REJECTED, Refused, next_state
+from bot.rules.lifecycle import ACCEPTED, ACKNOWLEDGED, FIXED, NEW, PUBLISHED, REJECTED, Refused, next_state
 
 
 def test_the_happy_path() -> None:

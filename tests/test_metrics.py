@@ -12,11 +12,11 @@ from aiohttp.test_utils import TestClient
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.app import CLOCK, create_app
 from bot.clock import FrozenClock
 from bot.errors import RateLimited
-from bot.metrics import Metrics
-from bot.queue import Job
+from bot.jobs.queue import Job
+from bot.web.app import CLOCK, create_app
+from bot.web.metrics import Metrics
 from tests.conftest import delivery_headers, make_settings
 from tests.e2e import INSTALLATION, REPO, REPORTER, Harness
 from tests.test_public_reports import VULN_BODY, VULN_TITLE
@@ -143,7 +143,7 @@ def test_each_app_has_its_own_registry() -> None:
 def test_event_names_get_labels_of_their_own_only_up_to_a_limit() -> None:
     # The event header is not covered by the signature: a replayed body with made-up event
     # names must not grow the metrics without end.
-    from bot.metrics import MAX_EVENTS, OTHER, STORED
+    from bot.web.metrics import MAX_EVENTS, OTHER, STORED
 
     metrics = Metrics()
     for i in range(MAX_EVENTS + 50):

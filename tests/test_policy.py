@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from types import SimpleNamespace
 
-from bot import config
-from bot.policy import Policy, countdown_steps, due_and_next, target_steps
+from bot.rules import config
+from bot.rules.policy import Policy, countdown_steps, due_and_next, target_steps
 
 UTC = dt.timezone.utc
 

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.clock import SystemClock
-from bot.queue import Queue
+from bot.jobs.queue import Queue
 from bot.store import Store
 from bot.store.migrate import upgrade
 from tests.conftest import WEBHOOK_SECRET, delivery_headers, free_port, wait_port

@@ -11,11 +11,10 @@ import sqlalchemy as sa
 from alembic import command
 
 from bot.clock import FrozenClock
-from bot.queue import DEAD, DELIVERY_COLUMNS, DONE, QUEUED, RUNNING, WEBHOOK, Queue
-from bot.sqlite_writer import decode
-from bot.store import Store
-from bot.store import migrate
+from bot.jobs.queue import DEAD, DELIVERY_COLUMNS, DONE, QUEUED, RUNNING, WEBHOOK, Queue
+from bot.store import Store, migrate
 from bot.store.migrate import upgrade
+from bot.store.sqlite.writer import decode
 from bot.store.tables import deliveries, jobs
 from tests.conftest import Databases
 

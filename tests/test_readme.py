@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.config import reference_markdown
+from bot.rules.config import reference_markdown
 
 README = Path(__file__).parent.parent / "README.md"
 
@@ -15,8 +15,8 @@ def test_configuration_reference_matches_the_schema() -> None:
     m = re.search(r"<!-- config-reference:start[^>]*-->\n(.*?)\n<!-- config-reference:end -->", text, re.S)
     assert m, "README lost its configuration reference markers"
     assert m.group(1).strip() == reference_markdown().strip(), (
-        "README's configuration reference drifted from bot/config.py: regenerate it with "
-        "python -c 'from bot.config import reference_markdown; print(reference_markdown())'"
+        "README's configuration reference drifted from bot/rules/config.py: regenerate it with "
+        "python -c 'from bot.rules.config import reference_markdown; print(reference_markdown())'"
     )
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.clock import FrozenClock
-from bot.reports import ActionBusy, Reports, issue_key
 from bot.store import Store
+from bot.store.reports import ActionBusy, Reports, issue_key
 
 
 async def test_a_source_gets_one_report_and_a_timeline(store: Store, clock: FrozenClock) -> None:
@@ -34,7 +34,7 @@ async def test_a_once_only_write_is_claimed_by_one_job(store: Store, clock: Froz
 
 
 async def test_a_claim_abandoned_by_a_dead_job_is_taken_over(store: Store, clock: FrozenClock) -> None:
-    from bot.reports import CLAIM_TTL
+    from bot.store.reports import CLAIM_TTL
 
     reports = Reports(store)
     assert await reports.claim_action("tracker:9", 1, clock.now()) is None

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import config
-from bot.policy import Policy
-from bot.reports import Reports
+from bot.rules import config
+from bot.rules.policy import Policy
+from bot.store.reports import Reports
 from tests.e2e import MAINTAINER, REPO, REPORTER, Harness
 
 TRACKER = "octo-org/security-inbox"
@@ -164,7 +164,7 @@ async def test_a_custom_update_restarts_the_cadence(h: Harness) -> None:
 async def test_two_replicas_on_postgresql_post_each_scheduled_message_once(tmp_path: Path, pg_database: str) -> None:
     from aiohttp.test_utils import TestServer
 
-    from bot.app import create_app
+    from bot.web.app import create_app
 
     async with Harness(tmp_path, frozen=True, database_url=pg_database) as h:
         h.state.put_file(REPO, ".github/secbot.yml", CONFIG)

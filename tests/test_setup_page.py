@@ -22,9 +22,9 @@ import pytest
 import yaml
 from aiohttp.test_utils import TestClient
 
-from bot import setup_page
 from bot.emulator import Emulator, GitHubState, run_emulator
 from bot.settings import Settings, SettingsError, read_env_file, with_env_file
+from bot.web import setup_page
 from tests.conftest import free_port, make_settings
 
 ROOT = Path(__file__).parent.parent

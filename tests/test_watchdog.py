@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from bot.clock import FrozenClock
-from bot.queue import QUEUED, Queue
-from bot.reports import Report, Reports
+from bot.jobs.queue import QUEUED, Queue
 from bot.store import Store
+from bot.store.reports import Report, Reports
 from handlers import watchdog
 from handlers.watchdog import POLL, SWEEP, interval, poll_key, sweep_key
 from tests.e2e import INSTALLATION, MAINTAINER, REPO, REPORTER, Harness
@@ -297,9 +297,10 @@ def test_polls_are_frequent_while_a_report_is_active_and_rare_when_quiet() -> No
 
 
 async def test_schedule_poll_never_moves_a_pending_poll_later_and_cancels_for_closed_reports(h: Harness) -> None:
-    from bot import logs
-    from bot.context import Context
     from gidgethub import sansio
+
+    from bot import logs
+    from bot.jobs.context import Context
 
     ghsa, rep = await report(h)
     ctx = Context(event=sansio.Event({}, event="test", delivery_id="t"), services=h.services, gh=None,

@@ -11,8 +11,8 @@ import orjson
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.app import CLOCK, STORE, create_app
-from bot.queue import Queue
+from bot.jobs.queue import Queue
+from bot.web.app import CLOCK, STORE, create_app
 from tests.conftest import delivery_headers, make_settings, sign
 
 ISSUE_OPENED = {

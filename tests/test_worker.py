@@ -13,12 +13,12 @@ import sqlalchemy as sa
 from gidgethub import routing, sansio
 
 from bot.clock import SystemClock
-from bot.context import ConfigCache, Context, Services
-from bot.dispatch import Dispatcher, caused_by_app
-from bot.queue import DEAD, DONE, Queue
+from bot.jobs.context import ConfigCache, Context, Services
+from bot.jobs.dispatch import Dispatcher, caused_by_app
+from bot.jobs.queue import DEAD, DONE, Queue
+from bot.jobs.worker import Workers
 from bot.store import Store
 from bot.store.tables import deliveries
-from bot.worker import Workers
 from tests.conftest import make_settings
 
 
@@ -187,9 +187,10 @@ async def _all_done(queue: Queue, n: int) -> bool:
 
 
 async def test_housekeeping_forgets_old_finished_jobs_and_expired_facts(store: Store) -> None:
-    from bot import logs, maintenance
+    from bot import logs
     from bot.clock import FrozenClock
-    from bot.reports import Reports
+    from bot.jobs import housekeeping
+    from bot.store.reports import Reports
 
     clock = FrozenClock()
     queue = Queue(store, clock)
@@ -201,18 +202,18 @@ async def test_housekeeping_forgets_old_finished_jobs_and_expired_facts(store: S
     await Reports(store).remember("perm:o/r:alice", "write", clock.now(), ttl=60)
     clock.advance(31 * 86400)
     await queue.add_deliveries([queue.delivery_row("new", "issues.opened", None, b"{}")])
-    await queue.schedule(maintenance.KIND, {}, singleton_key=maintenance.KIND)
+    await queue.schedule(housekeeping.KIND, {}, singleton_key=housekeeping.KIND)
     [new, house] = await queue.claim("w", 2)
     ctx = Context(event=sansio.Event({}, event="maintenance", delivery_id="x"), services=services, gh=None,
                   log=logs.get("test"))
-    await maintenance.run({}, ctx)
+    await housekeeping.run({}, ctx)
     remaining = {j.delivery_id or j.kind: j.state for j in await queue.list()}
     assert "old" not in remaining and remaining["new"] == "running"
     async with store.engine.connect() as conn:  # the old delivery's body (report text) is gone too
         bodies = (await conn.execute(sa.select(deliveries.c.job_id))).scalars().all()
     assert bodies == [new.id]
     assert await Reports(store).fact("perm:o/r:alice", clock.now()) is None
-    assert [j.run_at for j in await queue.list(state="queued")] == [clock.now() + maintenance.EVERY]
+    assert [j.run_at for j in await queue.list(state="queued")] == [clock.now() + housekeeping.EVERY]
 
 
 async def test_a_delivery_no_handler_takes_finishes_without_its_body_being_read(store: Store) -> None:

@@ -38,7 +38,15 @@ from aiohttp import web
 from .payloads import Payloads
 from .spec import Operation, Spec, load_spec
 from .state import (
-    API, Forbidden, GitHubState, NotFound, RecordedRequest, Repo, Unprocessable, Violation, public,
+    API,
+    Forbidden,
+    GitHubState,
+    NotFound,
+    RecordedRequest,
+    Repo,
+    Unprocessable,
+    Violation,
+    public,
 )
 
 STATE_KEY = web.AppKey("emulator_state", GitHubState)

@@ -19,9 +19,10 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from bot import logs, sqlite_writer
+from bot import logs
 from bot.errors import describe_error
 from bot.store import tables
+from bot.store.sqlite import writer as sqlite_writer
 from bot.store.tables import metadata
 
 __all__ = ["Store", "DirectStatement", "WriterGone", "tables", "metadata"]
@@ -68,14 +69,14 @@ class Store:
         return self._direct.pid if self._direct is not None else None
 
     async def write_direct(self, op: str, *args: Any, linger: float = 0.0) -> Any:
-        """Run the operation `op` of `bot.sqlite_writer.OPS` with `args` in a write transaction
+        """Run the operation `op` of `bot.store.sqlite.writer.OPS` with `args` in a write transaction
         of SQLite's writer process, and return its result once it is committed.
 
         For the queue's hot paths (intake, claims, completions): no SQLAlchemy on the way, and no
         thread of this process sharing the interpreter lock with the event loop. Calls that
         arrive while a transaction is under way are run together in the next one (group
         commit); one failing call rolls back only its own work (an operation may run twice, see
-        `bot.sqlite_writer.run`). Results are handed out only after the COMMIT, with the same
+        `bot.store.sqlite.writer.run`). Results are handed out only after the COMMIT, with the same
         PRAGMAs as the engine's connections (WAL, synchronous=FULL). `write` pauses the writer,
         so the two never wait on each other in SQLite's busy handler.
 
@@ -223,7 +224,7 @@ class WriterGone(ConnectionError):
 
 
 class _WriterProcess:
-    """The server's side of SQLite's writer process (`bot.sqlite_writer`): sends it calls, pauses
+    """The server's side of SQLite's writer process (`bot.store.sqlite.writer`): sends it calls, pauses
     and resumes it, and settles each caller's future when its transaction's results come back.
 
     Started on first use, on the running event loop; started again on the next use if it died

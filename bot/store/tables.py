@@ -155,7 +155,7 @@ facts = sa.Table(
     sa.Column("expires_at", sa.Float, nullable=False),
 )
 
-# Content-creation budget (bot/budget.py): writes counted per installation in fixed windows.
+# Content-creation budget (bot/github/budget.py): writes counted per installation in fixed windows.
 # One row per installation, window length (60 or 3600 s) and window start; ended windows are pruned.
 write_budget = sa.Table(
     "write_budget",

@@ -9,19 +9,21 @@ import aiohttp
 from aiohttp import web
 from gidgethub import routing
 
-from bot import logs, maintenance, metrics, setup_page, webhook
-from bot.budget import Budget
+from bot import logs
 from bot.clock import Clock, SystemClock
-from bot.context import ConfigCache, Services
-from bot.dispatch import Dispatcher, JobHandler
 from bot.errors import describe_error
-from bot.github import GitHubApp
-from bot.intake import Intake
-from bot.queue import Queue
+from bot.github.budget import Budget
+from bot.github.client import GitHubApp
+from bot.jobs import housekeeping
+from bot.jobs.context import ConfigCache, Services
+from bot.jobs.dispatch import Dispatcher, JobHandler
+from bot.jobs.intake import Intake
+from bot.jobs.queue import Queue
+from bot.jobs.worker import Workers
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.migrate import upgrade
-from bot.worker import Workers
+from bot.web import metrics, setup_page, webhook
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)  # type: ignore[type-abstract]
@@ -120,10 +122,10 @@ def _engine(routers: list[routing.Router], jobs: dict[str, JobHandler], start_wo
         app[WORKERS] = pool
         app[INTAKE] = intake
         if start_workers:
-            if maintenance.KIND in jobs:
+            if housekeeping.KIND in jobs:
                 # One pending housekeeping job, shared by replicas: due a day after start at
                 # the latest (restarts never push it further away).
-                await maintenance.schedule(queue, app[CLOCK].now() + maintenance.EVERY)
+                await housekeeping.schedule(queue, app[CLOCK].now() + housekeeping.EVERY)
             await pool.start()
         yield
         if start_workers:

@@ -11,9 +11,9 @@ from typing import Any
 
 import gidgethub
 
-from bot.context import Context
+from bot.jobs.context import Context
 from bot.render import find_marker, marker
-from bot.reports import Reports
+from bot.store.reports import Reports
 
 
 def _vars(ctx: Context, repo: str | None, **extra: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ these windows cannot see: our windows are aligned to the epoch, GitHub's are not
 (a burst straddling one of our window boundaries can reach twice a window's limit within a
 few seconds), clocks of replicas differ a little, and GitHub's own count may include writes
 we do not classify as content creation. When GitHub answers with a secondary limit anyway,
-`bot.github` honours its `retry-after` and defers the job as before.
+`bot.github.client` honours its `retry-after` and defers the job as before.
 
 Atomicity. One transaction per `take`, two statements, each a conditional upsert:
 

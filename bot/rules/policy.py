@@ -13,7 +13,7 @@ import zoneinfo
 from collections.abc import Mapping
 from typing import Any
 
-from bot.config import WEEKDAYS, Duration
+from bot.rules.config import WEEKDAYS, Duration
 
 DAY = 86400.0
 # Events after which the reporter has just heard from the project.

@@ -17,12 +17,12 @@ from typing import Any
 
 import gidgethub
 
-from bot import actions
 from bot.clock import iso
-from bot.context import Context
-from bot.github import html_url
+from bot.github.client import html_url
+from bot.jobs.context import Context
 from bot.render import render
-from bot.reports import Report, Reports
+from bot.reports import writes
+from bot.store.reports import Report, Reports
 
 
 def advisory_of(report: Report) -> str | None:
@@ -45,7 +45,7 @@ async def tell_reporter(ctx: Context, report: Report, *, key: str, template: str
                         extra={"report": report.id})
     if await tracker_ok(ctx, report):
         note = render("tracker_relay", message=body)
-        await actions.comment_once(ctx, key=key, kind="to-reporter", report_id=report.id, body=note,
+        await writes.comment_once(ctx, key=key, kind="to-reporter", report_id=report.id, body=note,
                                    number=report.tracker_number, repo=report.tracker_repo)
         return "tracker"
     ctx.log.warning("no private way to reach the reporter", extra={"report": report.id})
@@ -55,7 +55,7 @@ async def tell_reporter(ctx: Context, report: Report, *, key: str, template: str
 async def tell_maintainers(ctx: Context, report: Report, *, key: str, body: str) -> str:
     """A note for maintainers in the report's private places (tracker issue, else the advisory)."""
     if await tracker_ok(ctx, report):
-        await actions.comment_once(ctx, key=key, kind="to-maintainers", report_id=report.id, body=body,
+        await writes.comment_once(ctx, key=key, kind="to-maintainers", report_id=report.id, body=body,
                                    number=report.tracker_number, repo=report.tracker_repo)
         return "tracker"
     ghsa = advisory_of(report)
@@ -68,7 +68,7 @@ async def _advisory_comment(ctx: Context, report: Report, ghsa: str, *, key: str
     """Comment on the report's advisory, once; False when GitHub refuses advisory comments here
     (the API is a preview: 403 or 404)."""
     try:
-        await actions.comment_once(ctx, key=key, kind=kind, report_id=report.id, body=body, ghsa_id=ghsa,
+        await writes.comment_once(ctx, key=key, kind=kind, report_id=report.id, body=body, ghsa_id=ghsa,
                                    repo=report.repo)
     except gidgethub.BadRequest as exc:
         if exc.status_code not in (403, 404):
@@ -128,7 +128,7 @@ async def sync_tracker(ctx: Context, report: Report, cfg: dict[str, Any]) -> Rep
     body = render("tracker_issue", report=view(report), text=report.original_body or "",
                   summary=report.original_title or "", timeline=timeline,
                   source_url=_source_url(report, html_url(ctx.services.settings.api_url)), when=iso)
-    body = actions.marked(body, "tracker", report.id, f"tracker:{report.id}")
+    body = writes.marked(body, "tracker", report.id, f"tracker:{report.id}")
     title = f"[security] {report.ghsa_id or report.draft_ghsa_id or f'report {report.id}'}: {report.original_title or 'security report'}"[:250]
     assert ctx.gh is not None
     t_owner, _, t_name = full.partition("/")

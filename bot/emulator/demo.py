@@ -26,11 +26,11 @@ from typing import Any
 from aiohttp import web
 
 from bot import logs
-from bot.app import SERVICES, create_app
 from bot.clock import FrozenClock
 from bot.emulator import GitHubState, run_emulator
-from bot.reports import Reports
 from bot.settings import Secret, Settings
+from bot.store.reports import Reports
+from bot.web.app import SERVICES, create_app
 
 REPO = "octo-org/hello-world"
 TRACKER = "octo-org/security-inbox"

@@ -11,7 +11,7 @@
   the wait is short, otherwise `RateLimited` puts the job back in the queue until the reset.
 - In dry-run mode nothing but GETs reaches GitHub: each write is logged and answered locally.
 - Content-creating requests of an installation draw on its budget (`GitHubApp.budget`, see
-  bot/budget.py); one that does not fit raises `RateLimited` before it is sent.
+  bot/github/budget.py); one that does not fit raises `RateLimited` before it is sent.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ import jwt as pyjwt
 from cryptography.hazmat.primitives import serialization
 
 from bot import logs
-from bot.budget import Budget, is_content_creation
 from bot.clock import Clock, parse_iso
 from bot.errors import RateLimited
+from bot.github.budget import Budget, is_content_creation
 
 API_VERSION = "2022-11-28"
 USER_AGENT = "secbot (+https://github.com/apps/secbot)"
@@ -76,7 +76,7 @@ class GitHubApp:
         self.token_requests: collections.Counter[int] = collections.Counter()
         # The last writes dry-run mode held back (bounded: a dry run may last for months).
         self.dry_run_writes: collections.deque[tuple[str, str]] = collections.deque(maxlen=1000)
-        # Content-creation budget per installation (bot/budget.py); set where the app is built.
+        # Content-creation budget per installation (bot/github/budget.py); set where the app is built.
         self.budget: Budget | None = None
 
     # -- credentials -------------------------------------------------------------------------

@@ -22,8 +22,8 @@ import orjson
 import sqlalchemy as sa
 
 from bot.clock import Clock, iso
-from bot.sqlite_writer import decode
 from bot.store import DirectStatement, Store
+from bot.store.sqlite.writer import decode
 from bot.store.tables import deliveries, jobs
 
 QUEUED, RUNNING, DONE, DEAD = "queued", "running", "done", "dead"
@@ -155,7 +155,7 @@ class Queue:
 
     def submit_deliveries(self, rows: Sequence[dict[str, Any]]) -> "asyncio.Future[set[str]]":
         """SQLite on a file: `add_deliveries` as one call to the store's writer process, whose
-        future is returned at once (see `bot.sqlite_writer.add_deliveries`)."""
+        future is returned at once (see `bot.store.sqlite.writer.add_deliveries`)."""
         return self.store.submit_direct("add_deliveries", DELIVERY_COLUMNS,
                                         [tuple(row[c] for c in DELIVERY_COLUMNS) for row in rows],
                                         [row["body"] for row in rows])

@@ -18,10 +18,10 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from bot.errors import RateLimited
-from bot.queue import Job
+from bot.jobs.queue import Job
 from bot.store import tables
 
-# Outcomes of POST /webhook, from the answer it gave (see bot/webhook.py).
+# Outcomes of POST /webhook, from the answer it gave (see bot/web/webhook.py).
 STORED, DUPLICATE, PING = "stored", "duplicate", "ping"
 BAD_SIGNATURE, TOO_LARGE, BAD_JSON, BAD_REQUEST, STORE_DOWN = (
     "bad_signature", "too_large", "bad_json", "bad_request", "store_down")
@@ -171,7 +171,7 @@ def _label(event: str | None) -> str:
 
 
 async def view(request: web.Request) -> web.Response:
-    from bot.app import GITHUB, METRICS, SERVICES, STORE
+    from bot.web.app import GITHUB, METRICS, SERVICES, STORE
 
     body = await request.app[METRICS].render(
         queue=request.app[SERVICES].queue, store=request.app[STORE], github=request.app.get(GITHUB))

@@ -11,13 +11,13 @@ import cachetools
 import gidgethub
 from gidgethub import sansio
 
-from bot import config as repo_config
 from bot import logs
 from bot.clock import Clock
+from bot.rules import config as repo_config
 
 if TYPE_CHECKING:
-    from bot.github import GitHubApp, InstallationClient
-    from bot.queue import Queue
+    from bot.github.client import GitHubApp, InstallationClient
+    from bot.jobs.queue import Queue
     from bot.settings import Settings
     from bot.store import Store
 

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from bot import logs
 from bot.errors import RateLimited, describe_error
-from bot.queue import Job, Queue
+from bot.jobs.queue import Job, Queue
 
 log = logs.get("secbot.worker")
 

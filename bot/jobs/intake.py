@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bot.queue import Queue
+from bot.jobs.queue import Queue
 from bot.store import WriterGone
 
 MAX_BATCH = 500

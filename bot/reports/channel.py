@@ -10,8 +10,8 @@ import dataclasses
 import re
 from typing import Any
 
-from bot.context import Context, get_or_none, read_file
-from bot.reports import Reports
+from bot.jobs.context import Context, get_or_none, read_file
+from bot.store.reports import Reports
 
 PVR_TTL = 3600.0
 SECURITY_MD_TTL = 86400.0

@@ -35,7 +35,7 @@ import yaml
 from aiohttp import web
 
 from bot import logs
-from bot.github import API_VERSION, USER_AGENT
+from bot.github.client import API_VERSION, USER_AGENT
 from bot.settings import Settings
 
 SETTINGS = web.AppKey("setup_settings", Settings)

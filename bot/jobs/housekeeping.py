@@ -12,8 +12,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.context import Context
-from bot.queue import DONE
+from bot.jobs.context import Context
+from bot.jobs.queue import DONE
 from bot.store.tables import deliveries, facts, jobs
 
 KIND = "maintenance"

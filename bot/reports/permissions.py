@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.context import Context, get_or_none
-from bot.reports import Reports
+from bot.jobs.context import Context, get_or_none
+from bot.store.reports import Reports
 
 PERMISSION_TTL = 600.0
 MAINTAINER_ASSOCIATIONS = {"OWNER", "COLLABORATOR"}

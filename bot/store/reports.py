@@ -28,7 +28,8 @@ class ActionBusy(ReportableError):
     """Another job is performing the same once-only write right now; try again later."""
 
 
-from bot.lifecycle import NEW, OPEN as OPEN_STATES, REJECTED  # noqa: E402 - re-exported for callers
+from bot.rules.lifecycle import NEW, REJECTED  # noqa: E402 - re-exported for callers
+from bot.rules.lifecycle import OPEN as OPEN_STATES
 
 __all__ = ["ActionBusy", "StateChanged", "Report", "Reports", "NEW", "OPEN_STATES", "REJECTED"]
 

@@ -27,7 +27,7 @@ dropped; nobody was told it was stored). It ignores SIGINT and SIGTERM, which a 
 service manager also sends to it: the server stops it with "stop" once its own requests are
 answered, and the writer commits what it had first. It imports only the standard library and is
 started by path with `python -I`: no PYTHON* variables, no user site directory, and not its own
-directory on the module path (where bot/queue.py would hide the standard library's `queue`).
+directory on the module path (where bot/jobs/queue.py would hide the standard library's `queue`).
 """
 
 from __future__ import annotations

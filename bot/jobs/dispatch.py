@@ -15,9 +15,9 @@ import orjson
 from gidgethub import routing, sansio
 
 from bot import logs
-from bot.context import Context, Services
 from bot.errors import RateLimited, ReportableError, describe_error
-from bot.queue import WEBHOOK, Job
+from bot.jobs.context import Context, Services
+from bot.jobs.queue import WEBHOOK, Job
 
 Handler = Callable[[sansio.Event, Context], Awaitable[None]]
 JobHandler = Callable[[Any, Context], Awaitable[None]]

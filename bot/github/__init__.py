@@ -1,0 +1,1 @@
+"""Talking to GitHub: the App and installation clients, the write budget."""

@@ -1,0 +1,1 @@
+"""Workflows on a report, called by handlers."""

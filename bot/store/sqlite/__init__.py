@@ -1,0 +1,1 @@
+"""SQLite's writer process and its client."""
