@@ -1,4 +1,6 @@
-"""The `secbot` command. Nothing runs at import; `main()` parses and dispatches."""
+"""The `secbot` command and the composition root. Nothing runs at import; `main()` parses and
+dispatches. This is the one module of bot/ that imports `handlers`: it hands their routers and job
+entry points to the app (`serve`, `demo`)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import gc
 import os
 import stat
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -59,23 +61,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "classify":
             return classify(args.file, args.threshold)
         if args.command == "demo":
+            import handlers
             from bot.emulator.demo import run_demo
 
-            return asyncio.run(run_demo())
+            return asyncio.run(run_demo(routers=handlers.ROUTERS, jobs=handlers.JOBS))
         env, env_file = with_env_file(os.environ)
         settings = Settings.from_env(env, host=getattr(args, "host", None), port=getattr(args, "port", None))
         if env_file is not None:
             _check_env_file_mode(env_file)
         logs.setup(settings.log_level, settings.log_format)
         if args.command == "serve":
-            return serve(settings)
+            import handlers
+
+            return serve(settings, routers=handlers.ROUTERS, jobs=handlers.JOBS)
         return asyncio.run(_db_command(args, settings))
     except SettingsError as exc:
         print(f"secbot: {exc}", file=sys.stderr)
         return 2
 
 
-def serve(settings: Settings, **app_options: Any) -> int:
+def serve(settings: Settings, *, routers: Sequence[Any], jobs: Mapping[str, Any], **app_options: Any) -> int:
+    """Run the web server until it is stopped: the app built with the handlers' `routers` and `jobs`,
+    or the setup page when no credentials are configured."""
     from aiohttp import web
 
     from bot.web.app import create_app
@@ -89,7 +96,7 @@ def serve(settings: Settings, **app_options: Any) -> int:
               "to register the App (setup mode)", file=sys.stderr)
     else:
         settings.check_serve()  # some credentials but not all: refuse, naming what is missing
-        app = create_app(settings, **app_options)
+        app = create_app(settings, routers=routers, jobs=jobs, **app_options)
         app.on_startup.append(_freeze_startup_objects)
     web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None, shutdown_timeout=15)
     return 0

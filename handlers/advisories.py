@@ -1,197 +1,26 @@
-"""Private reports (`repository_advisory`): acknowledge at once, assign the team, follow to publication."""
+"""Private reports: `repository_advisory` webhooks (bot/reports/private.py does the work)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import sqlalchemy as sa
 from gidgethub import routing, sansio
 
-from bot.github.client import html_url
 from bot.jobs.context import Context
-from bot.render import render
-from bot.reports import outreach, writes
-from bot.rules.detect import Thresholds, classify
-from bot.rules.lifecycle import PUBLISHED, Refused, next_state
-from bot.store.reports import Report, Reports, StateChanged, advisory_key
-from bot.store.tables import reports as reports_table
+from bot.reports import private
 
 router = routing.Router()
-LINK_WINDOW = 30 * 86400.0  # a private report this soon after a redirect is linked to it
 
 
 @router.register("repository_advisory", action="reported")
 async def on_advisory_reported(event: sansio.Event, ctx: Context) -> None:
     """Record a private report, thank the reporter at once, and bring in the security team."""
-    adv, repo = event.data["repository_advisory"], event.data["repository"]
-    cfg = await ctx.config()
-    if not cfg["enabled"]:
-        return
-    reporter = ((adv.get("author") or {}).get("login") or (event.data.get("sender") or {}).get("login") or "unknown")
-    detection = cfg["detection"]
-    verdict = classify(adv.get("summary") or "", adv.get("description"),
-                       Thresholds(vulnerability=detection["vulnerability_threshold"],
-                                  beg_bounty=detection["beg_bounty_threshold"]))
-    reports = Reports(ctx.store)
-    report, created = await reports.create(
-        now=ctx.clock.now(), source_key=advisory_key(repo["full_name"], adv["ghsa_id"]), source="advisory",
-        installation_id=ctx.installation_id, repo=repo["full_name"], ghsa_id=adv["ghsa_id"], reporter=reporter,
-        verdict=verdict.kind if verdict.kind != "none" else "unclassified", score=verdict.score,
-        reasons=verdict.reasons, severity=adv.get("severity"), original_title=adv.get("summary"),
-        original_body=adv.get("description") or "",
-    )
-    if created:
-        ctx.log.info("private report received", extra={"report": report.id, "ghsa": adv["ghsa_id"],
-                                                        "verdict": verdict.kind})
-    report = await _link_to_redirect(ctx, report)
-    template = "advisory_beg_bounty" if report.verdict == "beg_bounty" else "advisory_ack"
-    report = await outreach.sync_tracker(ctx, report, cfg)
-    await outreach.tell_reporter(ctx, report, key=f"ack:{report.id}", template=template, policy=cfg["policy"],
-                                 bounty_policy=cfg["beg_bounty"]["bounty_policy"])
-    if report.verdict == "beg_bounty":
-        await outreach.tell_maintainers(ctx, report, key=f"beg-bounty-note:{report.id}",
-                                        body=render("beg_bounty_note", reasons=list(report.reasons)))
-    await add_collaborators(ctx, report, cfg["security_team"]["users"], cfg["security_team"]["teams"])
-    await schedule_followups(ctx, report)
-
-
-async def add_collaborators(ctx: Context, report: Report, users: list[str], teams: list[str]) -> None:
-    """Add people and teams to the advisory; GitHub's PATCH replaces the lists, so merge first."""
-    ghsa = outreach.advisory_of(report)
-    if ghsa is None or not (users or teams):
-        return
-    assert ctx.gh is not None
-    owner, name = report.repo.split("/", 1)
-    url_vars = {"owner": owner, "repo": name, "ghsa_id": ghsa}
-    current = await ctx.gh.getitem("/repos/{owner}/{repo}/security-advisories/{ghsa_id}", url_vars)
-    have_users = [u["login"] for u in current.get("collaborating_users") or []]
-    have_teams = [t["slug"] for t in current.get("collaborating_teams") or []]
-    want_users = have_users + [u for u in users if u.lower() not in {h.lower() for h in have_users}]
-    want_teams = have_teams + [t for t in teams if t.lower() not in {h.lower() for h in have_teams}]
-    if (want_users, want_teams) == (have_users, have_teams):
-        return
-    data: dict[str, Any] = {}
-    if want_users != have_users:
-        data["collaborating_users"] = want_users
-    if want_teams != have_teams:
-        data["collaborating_teams"] = want_teams
-    await ctx.gh.patch("/repos/{owner}/{repo}/security-advisories/{ghsa_id}", url_vars, data=data)
-
-
-async def _link_to_redirect(ctx: Context, report: Report) -> Report:
-    """If this reporter was redirected from a public issue lately, link the two records."""
-    if report.linked_report_id is not None:
-        return report
-    stmt = (
-        sa.select(reports_table.c.id)
-        .where(sa.func.lower(reports_table.c.repo) == report.repo.lower(),
-               sa.func.lower(reports_table.c.reporter) == report.reporter.lower(),
-               reports_table.c.source.in_(("issue", "comment")), reports_table.c.linked_report_id.is_(None),
-               reports_table.c.created_at >= report.created_at - LINK_WINDOW, reports_table.c.id != report.id)
-        .order_by(reports_table.c.created_at.desc()).limit(1)
-    )
-    async with ctx.store.engine.connect() as conn:
-        found = (await conn.execute(stmt)).scalar()
-    if found is None:
-        return report
-    reports = Reports(ctx.store)
-    await reports.update(found, now=ctx.clock.now(), linked_report_id=report.id, event="linked", actor="secbot",
-                         detail={"report": report.id})
-    ctx.log.info("private report linked to an earlier public one", extra={"report": report.id, "public_report": found})
-    return await reports.update(report.id, now=ctx.clock.now(), linked_report_id=found, event="linked",
-                                actor="secbot", detail={"report": found})
-
-
-async def schedule_followups(ctx: Context, report: Report) -> None:
-    """Set or stop the report's timers and watchdog (handlers/schedule.py; imported here, late,
-    because the schedule's watchdog imports this module)."""
-    from handlers import schedule
-
-    await schedule.reschedule(ctx, report)
+    await private.receive(ctx, event.data["repository_advisory"], sender=event.data.get("sender"))
 
 
 @router.register("repository_advisory", action="published")
 async def on_advisory_published(event: sansio.Event, ctx: Context) -> None:
     """Mark published, thank and credit the reporter, close the public issue, announce, stop timers."""
-    adv, repo = event.data["repository_advisory"], event.data["repository"]
-    reports = Reports(ctx.store)
-    report = await reports.by_key(advisory_key(repo["full_name"], adv["ghsa_id"])) or await _by_draft(ctx, adv["ghsa_id"])
+    adv = event.data["repository_advisory"]
+    report = await private.find(ctx, event.data["repository"]["full_name"], adv["ghsa_id"])
     if report is None:
         return  # an advisory the maintainers wrote themselves: nothing to follow
-    await mark_published(ctx, report, adv, actor=(adv.get("publisher") or {}).get("login"))
-
-
-async def mark_published(ctx: Context, report: Report, adv: dict[str, Any], *, actor: str | None) -> Report:
-    """Everything publication means for a report, each step once: the webhook and the watchdog's
-    poll may both see it."""
-    reports = Reports(ctx.store)
-    cfg = await ctx.config_for(report.repo)
-    if report.state != PUBLISHED:
-        try:
-            next_state(report.state, "publish")
-        except Refused:
-            ctx.log.info("advisory published for a closed report", extra={"report": report.id})
-        try:
-            report = await reports.update(report.id, now=ctx.clock.now(), state=PUBLISHED, closed_at=ctx.clock.now(),
-                                          event="published", actor=actor, expect_state=report.state)
-        except StateChanged:
-            report = await reports.get(report.id) or report  # a twin delivery got there first
-    url = adv.get("html_url") or (
-        f"{html_url(ctx.services.settings.api_url)}/{report.repo}/security/advisories/{adv['ghsa_id']}")
-    credited = ", ".join(f"{c['login']} ({c['type']})" for c in adv.get("credits") or [] if c.get("login") == report.reporter)
-    await outreach.tell_reporter(ctx, report, key=f"published:{report.id}", template="published", url=url,
-                                 credited=credited)
-    for public in await _public_sources(ctx, report):
-        await _close_public_issue(ctx, public, url, cfg)
-    if cfg["announcements"]["enabled"]:
-        await _announce(ctx, report, adv, url, cfg)
-    report = await outreach.sync_tracker(ctx, report, cfg)
-    await schedule_followups(ctx, report)
-    return report
-
-
-async def _by_draft(ctx: Context, ghsa_id: str) -> Report | None:
-    async with ctx.store.engine.connect() as conn:
-        row = (await conn.execute(sa.select(reports_table.c.id).where(reports_table.c.draft_ghsa_id == ghsa_id))).first()
-    return await Reports(ctx.store).get(row[0]) if row else None
-
-
-async def _public_sources(ctx: Context, report: Report) -> list[Report]:
-    found = [report] if report.source in ("issue", "comment") else []
-    if report.linked_report_id:
-        linked = await Reports(ctx.store).get(report.linked_report_id)
-        if linked and linked.source in ("issue", "comment"):
-            found.append(linked)
-    return found
-
-
-async def _close_public_issue(ctx: Context, public: Report, url: str, cfg: dict[str, Any] | None = None) -> None:
-    number = public.issue_number
-    if number is None:
-        return
-    await writes.comment_once(ctx, key=f"public-published:{public.id}", kind="published", report_id=public.id,
-                               number=number, repo=public.repo,
-                               body=render("public_published", (cfg or {}).get("templates", {}).get("public_published"), url=url,
-                                           reporter=public.reporter))
-    owner, name = public.repo.split("/", 1)
-    assert ctx.gh is not None
-    await ctx.gh.patch("/repos/{owner}/{repo}/issues/{issue_number}",
-                       {"owner": owner, "repo": name, "issue_number": number},
-                       data={"state": "closed", "state_reason": "completed"})
-
-
-async def _announce(ctx: Context, report: Report, adv: dict[str, Any], url: str, cfg: dict[str, Any]) -> None:
-    reports = Reports(ctx.store)
-    key = f"announce:{report.id}"
-    if await reports.claim_action(key, ctx.job_id, ctx.clock.now()) is not None:
-        return
-    patched = ", ".join(v.get("patched_versions") or "" for v in adv.get("vulnerabilities") or [] if v.get("patched_versions"))
-    credited = ", ".join(c["login"] for c in adv.get("credits") or [])
-    body = render("announcement", cfg["templates"].get("announcement"), summary=adv.get("summary") or adv["ghsa_id"], url=url, severity=adv.get("severity"),
-                  patched=patched or report.fixed_version, credited=credited)
-    assert ctx.gh is not None
-    made = await ctx.gh.post("/repos/{owner}/{repo}/issues", ctx.repo(), data={
-        "title": f"Security advisory {adv['ghsa_id']}: {adv.get('summary') or ''}"[:250], "body": body,
-        "labels": list(cfg["announcements"]["labels"]),
-    })
-    await reports.record_action(key, report.id, {"number": (made or {}).get("number")}, ctx.clock.now())
+    await private.mark_published(ctx, report, adv, actor=(adv.get("publisher") or {}).get("login"))

@@ -16,11 +16,13 @@ from typing import Any
 
 from aiohttp.test_utils import TestServer
 
+import handlers
 from bot import logs
 from bot.clock import FrozenClock
 from bot.emulator import GitHubState, run_emulator
 from bot.settings import Secret
-from bot.web.app import SERVICES, create_app
+from bot.web.app import create_app
+from bot.web.keys import SERVICES
 from tests.conftest import make_settings
 
 REPO = "octo-org/hello-world"
@@ -84,7 +86,7 @@ class Harness:
 
     async def start(self) -> None:
         """Start (or, after `stop`, restart) the bot on the same database."""
-        self.app = create_app(self.settings, clock=self.clock)
+        self.app = create_app(self.settings, clock=self.clock, routers=handlers.ROUTERS, jobs=handlers.JOBS)
         self.server = TestServer(self.app, host="127.0.0.1")
         await self.server.start_server()
         self.state.webhook_url = str(self.server.make_url("/webhook"))

@@ -56,7 +56,7 @@ def test_serve_leaves_what_exists_at_startup_out_of_later_garbage_collections(mo
     settings = make_settings(app_id="1", private_key=None)
     monkeypatch.setattr(type(settings), "setup_mode", property(lambda self: False))
     monkeypatch.setattr(type(settings), "check_serve", lambda self: None)
-    assert cli.serve(settings) == 0
+    assert cli.serve(settings, routers=[], jobs={}) == 0
     [app] = started
     assert cli._freeze_startup_objects in app.on_startup
     gc.unfreeze()

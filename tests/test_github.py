@@ -8,7 +8,8 @@ import pytest
 from bot.clock import FrozenClock
 from bot.emulator import GitHubState, run_emulator
 from bot.errors import RateLimited
-from bot.github.client import API_VERSION, GitHubApp, graphql_url
+from bot.github.client import API_VERSION, GitHubApp
+from bot.github.urls import graphql_url
 
 REPO_A, REPO_B = "org-a/app", "org-b/lib"
 

@@ -15,7 +15,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.clock import FrozenClock
 from bot.errors import RateLimited
 from bot.jobs.queue import Job
-from bot.web.app import CLOCK, create_app
+from bot.web.app import create_app
+from bot.web.keys import CLOCK
 from bot.web.metrics import Metrics
 from tests.conftest import delivery_headers, make_settings
 from tests.e2e import INSTALLATION, REPO, REPORTER, Harness

@@ -12,7 +12,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.jobs.queue import Queue
-from bot.web.app import CLOCK, STORE, create_app
+from bot.web.app import create_app
+from bot.web.keys import CLOCK, STORE
 from tests.conftest import delivery_headers, make_settings, sign
 
 ISSUE_OPENED = {

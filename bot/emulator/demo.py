@@ -20,17 +20,22 @@ import re
 import tempfile
 import textwrap
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from gidgethub import routing
 
 from bot import logs
 from bot.clock import FrozenClock
 from bot.emulator import GitHubState, run_emulator
+from bot.jobs.context import Context
+from bot.jobs.dispatch import JobHandler
 from bot.settings import Secret, Settings
 from bot.store.reports import Reports
-from bot.web.app import SERVICES, create_app
+from bot.web.app import create_app
+from bot.web.keys import SERVICES
 
 REPO = "octo-org/hello-world"
 TRACKER = "octo-org/security-inbox"
@@ -78,10 +83,6 @@ def _when(iso_or_ts: str | float) -> str:
     else:
         moment = dt.datetime.fromtimestamp(iso_or_ts, dt.timezone.utc)
     return moment.strftime("%Y-%m-%d %H:%M")
-
-
-def _is_bot(c: dict[str, Any]) -> bool:
-    return str(c["user"]["login"]).endswith("[bot]")
 
 
 class Demo:
@@ -143,7 +144,7 @@ class Demo:
     def _new(self, place: tuple[str, Any], comments: list[dict[str, Any]]) -> list[dict[str, Any]]:
         start = self.seen.get(place, 0)
         self.seen[place] = len(comments)
-        return [c for c in comments[start:] if _is_bot(c)]
+        return [c for c in comments[start:] if Context.is_bot(c["user"])]
 
     def new_to_reporter(self) -> list[dict[str, Any]]:
         assert self.ghsa is not None
@@ -211,7 +212,7 @@ class Demo:
              f"({_when(self.clock.now())}): {text}", 2)
         made = await self.comment(self.tracker_number, MAINTAINER, text, repo=TRACKER)
         reacted = [r["content"] for r in self.state.reactions
-                   if r["_subject"] == made["node_id"] and str(r["user"]["login"]).endswith("[bot]")]
+                   if r["_subject"] == made["node_id"] and Context.is_bot(r["user"])]
         if reacted:
             _say(f"(Secbot reacted {' '.join({'+1': '👍', '-1': '👎', 'confused': '😕'}.get(r, r) for r in reacted)})", 4)
         self.maintainers_saw()
@@ -260,7 +261,7 @@ async def play(d: Demo) -> None:
     await d.comment(n, MAINTAINER, "/sec not-security")
     issue = state.issue(REPO, n)
     _say(f"After the undo: labels: {', '.join(lb['name'] for lb in issue['labels']) or 'none'}; "
-         f"bot comments: {sum(1 for c in state.comments(REPO, n) if _is_bot(c))}", 2)
+         f"bot comments: {sum(1 for c in state.comments(REPO, n) if Context.is_bot(c['user']))}", 2)
 
     _heading("Scenario 5 — someone without write access tries a command")
     n = await d.issue("dave", "Docs typo", "“recieve” in README.")
@@ -369,7 +370,8 @@ def _next_monday_9am(now: dt.datetime) -> dt.datetime:
     return monday.replace(hour=9, minute=0, second=0, microsecond=0)
 
 
-async def run_demo(keep: Path | None = None) -> int:
+async def run_demo(*, routers: Sequence[routing.Router], jobs: Mapping[str, JobHandler], keep: Path | None = None) -> int:
+    """Play the scenarios against the real app built with `routers` and `jobs` (the handlers)."""
     began = time.monotonic()
     logs.setup("WARNING", "text")
     state = GitHubState()
@@ -393,7 +395,7 @@ async def run_demo(keep: Path | None = None) -> int:
                 private_key=Secret(state.private_key_pem), api_url=emu.base_url,
                 database_url=f"sqlite+aiosqlite:///{db}", poll_interval=0.01, log_format="text",
             )
-            app = create_app(settings, clock=clock)
+            app = create_app(settings, clock=clock, routers=routers, jobs=jobs)
             runner = web.AppRunner(app, access_log=None)
             await runner.setup()
             site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -32,6 +32,7 @@ from bot import logs
 from bot.clock import Clock, parse_iso
 from bot.errors import RateLimited
 from bot.github.budget import Budget, is_content_creation
+from bot.github.urls import graphql_url
 
 API_VERSION = "2022-11-28"
 USER_AGENT = "secbot (+https://github.com/apps/secbot)"
@@ -235,17 +236,3 @@ class InstallationClient(_Client):
 
     async def graphql(self, query: str, *, endpoint: str | None = None, **variables: Any) -> Any:
         return await super().graphql(query, endpoint=endpoint or graphql_url(self.app.base_url), **variables)
-
-
-def html_url(api_url: str) -> str:
-    """The web address that goes with an API address (GitHub.com or GitHub Enterprise Server)."""
-    if api_url.rstrip("/") == "https://api.github.com":
-        return "https://github.com"
-    return api_url.rstrip("/").removesuffix("/api/v3")
-
-
-def graphql_url(base_url: str) -> str:
-    """GitHub.com serves GraphQL at /graphql; GitHub Enterprise Server at /api/graphql."""
-    if base_url.endswith("/api/v3"):
-        return base_url[: -len("/v3")] + "/graphql"
-    return base_url + "/graphql"

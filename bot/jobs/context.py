@@ -13,6 +13,7 @@ from gidgethub import sansio
 
 from bot import logs
 from bot.clock import Clock
+from bot.github.urls import html_url
 from bot.rules import config as repo_config
 
 if TYPE_CHECKING:
@@ -148,6 +149,25 @@ class Context:
         """URL variables for the event's repository, plus `extra`."""
         owner, _, name = (self.full_name or "/").partition("/")
         return {"owner": owner, "repo": name, **extra}
+
+    @staticmethod
+    def is_bot(user: dict[str, Any] | None) -> bool:
+        """Whether a GitHub user object (an author, a sender) is a bot account."""
+        user = user or {}
+        return user.get("type") == "Bot" or str(user.get("login") or "").endswith("[bot]")
+
+    def for_repo(self, full_name: str, installation_id: int | None) -> "Context":
+        """A context for one repository, for work no webhook of that repository started (a
+        scheduled job, a sweep): its config, permissions and URL variables are that repository's.
+        Its data holds only the repository and the installation."""
+        owner, _, name = full_name.partition("/")
+        web = html_url(self.services.settings.api_url)
+        data = {"repository": {"full_name": full_name, "name": name, "owner": {"login": owner},
+                               "html_url": f"{web}/{full_name}"},
+                "installation": {"id": installation_id}}
+        event = sansio.Event(data, event=self.event.event, delivery_id=self.event.delivery_id)
+        return Context(event=event, services=self.services, gh=self.gh, log=self.log, job_id=self.job_id,
+                       job_attempt=self.job_attempt)
 
     @property
     def dry_run(self) -> bool:

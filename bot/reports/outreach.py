@@ -18,7 +18,7 @@ from typing import Any
 import gidgethub
 
 from bot.clock import iso
-from bot.github.client import html_url
+from bot.github.urls import html_url
 from bot.jobs.context import Context
 from bot.render import render
 from bot.reports import writes

@@ -123,6 +123,23 @@ class Reports:
         return await self._one(sa.and_(sa.func.lower(reports.c.tracker_repo) == repo.lower(),
                                        reports.c.tracker_number == number))
 
+    async def by_draft(self, ghsa_id: str) -> Report | None:
+        """The public report moved into the draft advisory `ghsa_id` by `hide`."""
+        return await self._one(reports.c.draft_ghsa_id == ghsa_id)
+
+    async def latest_public_unlinked(self, repo: str, reporter: str, since: float, *, besides: int) -> int | None:
+        """The newest report from an issue or comment by `reporter` in `repo` since `since` that is
+        linked to no other report (and is not report `besides`)."""
+        stmt = (
+            sa.select(reports.c.id)
+            .where(sa.func.lower(reports.c.repo) == repo.lower(), sa.func.lower(reports.c.reporter) == reporter.lower(),
+                   reports.c.source.in_(("issue", "comment")), reports.c.linked_report_id.is_(None),
+                   reports.c.created_at >= since, reports.c.id != besides)
+            .order_by(reports.c.created_at.desc()).limit(1)
+        )
+        async with self.store.engine.connect() as conn:
+            return (await conn.execute(stmt)).scalar()
+
     async def list(self, repo: str | None = None, state: str | None = None, limit: int = 10_000) -> list[Report]:
         stmt = sa.select(reports).order_by(reports.c.id).limit(limit)
         if repo:

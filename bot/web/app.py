@@ -24,16 +24,7 @@ from bot.settings import Settings
 from bot.store import Store
 from bot.store.migrate import upgrade
 from bot.web import metrics, setup_page, webhook
-
-SETTINGS = web.AppKey("settings", Settings)
-CLOCK = web.AppKey("clock", Clock)  # type: ignore[type-abstract]
-STORE = web.AppKey("store", Store)
-SESSION = web.AppKey("session", aiohttp.ClientSession)
-GITHUB = web.AppKey("github", GitHubApp)
-SERVICES = web.AppKey("services", Services)
-INTAKE = web.AppKey("intake", Intake)
-WORKERS = web.AppKey("workers", Workers)
-METRICS = web.AppKey("metrics", metrics.Metrics)
+from bot.web.keys import CLOCK, GITHUB, INTAKE, METRICS, SERVICES, SESSION, SETTINGS, STORE, WORKERS
 
 log = logs.get("secbot.app")
 
@@ -42,16 +33,13 @@ def create_app(
     settings: Settings,
     *,
     clock: Clock | None = None,
-    routers: Sequence[routing.Router] | None = None,
-    jobs: Mapping[str, JobHandler] | None = None,
+    routers: Sequence[routing.Router],
+    jobs: Mapping[str, JobHandler],
     workers: bool = True,
 ) -> web.Application:
-    """Build the app. Nothing connects until the app starts (see the cleanup contexts)."""
-    if routers is None or jobs is None:
-        import handlers
-
-        routers = handlers.ROUTERS if routers is None else routers
-        jobs = handlers.JOBS if jobs is None else jobs
+    """Build the app around the webhook `routers` and scheduled `jobs` it is given (the CLI
+    gives `handlers.ROUTERS` and `handlers.JOBS`). Nothing connects until the app starts (see
+    the cleanup contexts)."""
     logs.quiet_libraries()
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings

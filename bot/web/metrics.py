@@ -20,6 +20,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from bot.errors import RateLimited
 from bot.jobs.queue import Job
 from bot.store import tables
+from bot.web.keys import GITHUB, METRICS, SERVICES, STORE
 
 # Outcomes of POST /webhook, from the answer it gave (see bot/web/webhook.py).
 STORED, DUPLICATE, PING = "stored", "duplicate", "ping"
@@ -171,8 +172,6 @@ def _label(event: str | None) -> str:
 
 
 async def view(request: web.Request) -> web.Response:
-    from bot.web.app import GITHUB, METRICS, SERVICES, STORE
-
     body = await request.app[METRICS].render(
         queue=request.app[SERVICES].queue, store=request.app[STORE], github=request.app.get(GITHUB))
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})

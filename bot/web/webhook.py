@@ -15,6 +15,7 @@ from aiohttp import web
 from bot import logs
 from bot.errors import describe_error
 from bot.web import metrics
+from bot.web.keys import INTAKE, METRICS, SETTINGS
 
 log = logs.get("secbot.webhook")
 # Checking that a body is JSON and reading three fields from it needs no Python objects for the
@@ -43,8 +44,6 @@ def _answer(status: int, data: dict[str, object]) -> web.Response:
 
 
 async def receive(request: web.Request) -> web.Response:
-    from bot.web.app import METRICS
-
     event, outcome, response = await _receive(request)
     request.app[METRICS].count_delivery(event, outcome)
     return response
@@ -52,8 +51,6 @@ async def receive(request: web.Request) -> web.Response:
 
 async def _receive(request: web.Request) -> tuple[str, str, web.Response]:
     """(event label, outcome, answer). The label is the event header once the signature is good."""
-    from bot.web.app import INTAKE, SETTINGS  # the keys live with the app factory
-
     unverified = metrics.UNVERIFIED
     settings = request.app[SETTINGS]
     length = request.content_length

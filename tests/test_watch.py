@@ -11,10 +11,11 @@ import pytest
 
 from bot.clock import FrozenClock
 from bot.jobs.queue import QUEUED, Queue
+from bot.reports import timers, watch
+from bot.reports.timers import POLL, interval, poll_key
+from bot.reports.watch import SWEEP, sweep_key
 from bot.store import Store
 from bot.store.reports import Report, Reports
-from handlers import watchdog
-from handlers.watchdog import POLL, SWEEP, interval, poll_key, sweep_key
 from tests.e2e import INSTALLATION, MAINTAINER, REPO, REPORTER, Harness
 
 CONFIG = "security_team:\n  users: [maint]\n"
@@ -112,7 +113,7 @@ async def test_acceptance_in_the_web_interface_is_picked_up_and_the_reporter_tol
     assert count(bot_comments(h, ghsa), "**accepted**") == 1
     assert ("accepted", "github-ui") in await timeline(h, rep)
     [job] = await queued_polls(h, rep)  # still watched, often: it just changed
-    assert job.run_at == pytest.approx(h.services.clock.now() + watchdog.ACTIVE_EVERY, abs=60)
+    assert job.run_at == pytest.approx(h.services.clock.now() + timers.ACTIVE_EVERY, abs=60)
 
 
 async def test_closing_in_the_web_interface_rejects_the_report_and_polling_stops(h: Harness) -> None:
@@ -221,7 +222,7 @@ async def test_a_sweep_finds_a_report_no_webhook_announced_and_acknowledges_it_o
     await h.deliver("installation", h.payloads.installation("created", INSTALLATION))
     await settle(h)
     [job] = await h.services.queue.list(state=QUEUED, kind=SWEEP)  # the first sweep ran and set the next
-    assert job.run_at == pytest.approx(h.services.clock.now() + watchdog.SWEEP_EVERY, abs=60)
+    assert job.run_at == pytest.approx(h.services.clock.now() + watch.SWEEP_EVERY, abs=60)
     ghsa, rep = await report(h, announce=False)
     assert rep is None
     await sweep(h)
@@ -243,7 +244,7 @@ async def test_a_sweep_brings_back_the_poll_of_an_open_report(h: Harness) -> Non
     await h.services.queue.cancel(poll_key(rep.id))  # lost
     await sweep(h)
     [job] = await queued_polls(h, rep)
-    assert job.run_at == pytest.approx(h.services.clock.now() + watchdog.ACTIVE_EVERY, abs=60)
+    assert job.run_at == pytest.approx(h.services.clock.now() + timers.ACTIVE_EVERY, abs=60)
     h.state.update_advisory(REPO, ghsa, {"state": "closed"}, actor=MAINTAINER)
     await poll(h, rep)
     await sweep(h)
@@ -279,21 +280,21 @@ async def test_a_running_poll_sets_its_successor_and_never_pushes_an_earlier_one
     await queue.schedule(POLL, {"report_id": 7}, singleton_key=poll_key(7), installation_id=INSTALLATION)
     [job] = await queue.claim("w1", 5)
     ctx = SimpleNamespace(store=store, queue=queue, clock=clock, job_id=job.id)
-    await watchdog._schedule_by(ctx, POLL, {"report_id": 7}, poll_key(7), clock.now() + 900, INSTALLATION)  # type: ignore[arg-type]
+    await timers.schedule_by(ctx, POLL, {"report_id": 7}, poll_key(7), clock.now() + 900, INSTALLATION)  # type: ignore[arg-type]
     assert await queue.complete(job)
     [successor] = await queue.list(state=QUEUED)
     assert (successor.singleton_key, successor.run_at) == (poll_key(7), clock.now() + 900)
-    await watchdog._schedule_by(ctx, POLL, {"report_id": 7}, poll_key(7), clock.now() + 7200, INSTALLATION)  # type: ignore[arg-type]
-    await watchdog._schedule_by(ctx, POLL, {"report_id": 7}, poll_key(7), clock.now() + 60, INSTALLATION)  # type: ignore[arg-type]
+    await timers.schedule_by(ctx, POLL, {"report_id": 7}, poll_key(7), clock.now() + 7200, INSTALLATION)  # type: ignore[arg-type]
+    await timers.schedule_by(ctx, POLL, {"report_id": 7}, poll_key(7), clock.now() + 60, INSTALLATION)  # type: ignore[arg-type]
     [moved] = await queue.list(state=QUEUED)
     assert (moved.id, moved.run_at) == (successor.id, clock.now() + 60)
 
 
 def test_polls_are_frequent_while_a_report_is_active_and_rare_when_quiet() -> None:
     now = 1_800_000_000.0
-    assert interval(now - 3600, now) == watchdog.ACTIVE_EVERY
-    assert interval(now - 6.9 * 86400, now) == watchdog.ACTIVE_EVERY
-    assert interval(now - 8 * 86400, now) == watchdog.QUIET_EVERY
+    assert interval(now - 3600, now) == timers.ACTIVE_EVERY
+    assert interval(now - 6.9 * 86400, now) == timers.ACTIVE_EVERY
+    assert interval(now - 8 * 86400, now) == timers.QUIET_EVERY
 
 
 async def test_schedule_poll_never_moves_a_pending_poll_later_and_cancels_for_closed_reports(h: Harness) -> None:
@@ -305,12 +306,12 @@ async def test_schedule_poll_never_moves_a_pending_poll_later_and_cancels_for_cl
     ghsa, rep = await report(h)
     ctx = Context(event=sansio.Event({}, event="test", delivery_id="t"), services=h.services, gh=None,
                   log=logs.get("test"))
-    await watchdog.schedule_poll(ctx, rep, soon=True)  # due now: runs, then sets itself in 15 minutes
+    await timers.schedule_poll(ctx, rep, soon=True)  # due now: runs, then sets itself in 15 minutes
     await settle(h)
     [job] = await queued_polls(h, rep)
-    await watchdog.schedule_poll(ctx, rep)  # 15 minutes from now is not earlier: nothing moves
+    await timers.schedule_poll(ctx, rep)  # 15 minutes from now is not earlier: nothing moves
     [same] = await queued_polls(h, rep)
     assert same.run_at == job.run_at
     await Reports(h.services.store).update(rep.id, now=h.services.clock.now(), state="rejected")
-    await watchdog.schedule_poll(ctx, await fresh(h, rep))
+    await timers.schedule_poll(ctx, await fresh(h, rep))
     assert await queued_polls(h, rep) == []

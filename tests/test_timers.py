@@ -164,12 +164,14 @@ async def test_a_custom_update_restarts_the_cadence(h: Harness) -> None:
 async def test_two_replicas_on_postgresql_post_each_scheduled_message_once(tmp_path: Path, pg_database: str) -> None:
     from aiohttp.test_utils import TestServer
 
+    import handlers
     from bot.web.app import create_app
 
     async with Harness(tmp_path, frozen=True, database_url=pg_database) as h:
         h.state.put_file(REPO, ".github/secbot.yml", CONFIG)
         h.state.set_permission(TRACKER, MAINTAINER, "maintain")
-        second = TestServer(create_app(h.settings, clock=h.clock), host="127.0.0.1")
+        second = TestServer(create_app(h.settings, clock=h.clock, routers=handlers.ROUTERS, jobs=handlers.JOBS),
+                            host="127.0.0.1")
         await second.start_server()
         try:
             ghsa = await report(h)

@@ -1,4 +1,5 @@
-"""Channel check: the pure diagnosis, and end to end the onboarding issue, daily re-checks and /sec setup."""
+"""Channel check end to end: the onboarding issue, daily re-checks and /sec setup (the diagnosis
+itself: tests/test_security_md.py)."""
 
 from __future__ import annotations
 
@@ -13,105 +14,13 @@ from gidgethub import sansio
 from bot import logs
 from bot.jobs.context import Context
 from bot.jobs.queue import QUEUED
-from handlers import channel_check
-from handlers.channel_check import (
-    FORM_404,
-    NO_CHANNEL,
-    PLACEHOLDER,
-    PLACEHOLDER_LEFT,
-    PUBLIC_ISSUES,
-    diagnose,
-    human_duration,
-    links_to_form,
-    tells_to_open_issue,
-)
+from bot.reports import onboarding
+from bot.rules.security_md import PLACEHOLDER
 from tests.e2e import INSTALLATION, MAINTAINER, REPO, Harness
+from tests.test_security_md import FORM_POLICY, GOOD_POLICY, ISSUE_POLICY
 
 PRIVATE_REPO = "octo-org/security-inbox"
 OTHER = "octo-org/widgets"
-
-GOOD_POLICY = """# Security Policy
-
-## Reporting a Vulnerability
-
-Please do not open a public issue for security vulnerabilities. E-mail security@hello.example instead.
-"""
-ISSUE_POLICY = """# Security Policy
-
-## Supported Versions
-
-Only the latest release.
-
-## Reporting a Vulnerability
-
-If you find a vulnerability, please open an issue and we will look at it.
-"""
-FORM_POLICY = """# Security
-
-Report vulnerabilities privately [here](https://github.com/octo-org/hello-world/security/advisories/new).
-"""
-
-
-# -- the diagnosis (pure) ---------------------------------------------------------------------------
-
-
-def policy(text: str) -> dict[str, str]:
-    return {"repo": "hello-world", "path": "SECURITY.md", "text": text}
-
-
-def test_diagnosis_of_each_combination() -> None:
-    assert diagnose(REPO, pvr=True, policy=None) == []
-    assert diagnose(REPO, pvr=False, policy=None) == [NO_CHANNEL]
-    assert diagnose(REPO, pvr=False, policy=policy(GOOD_POLICY)) == []  # e-mail without PVR: fine
-    assert diagnose(REPO, pvr=False, policy=policy(FORM_POLICY)) == [FORM_404]
-    assert diagnose(REPO, pvr=True, policy=policy(FORM_POLICY)) == []
-    assert diagnose(REPO, pvr=True, policy=policy(ISSUE_POLICY)) == [PUBLIC_ISSUES]
-    assert diagnose(REPO, pvr=False, policy=policy(f"E-mail {PLACEHOLDER} with details.")) == [PLACEHOLDER_LEFT]
-
-
-@pytest.mark.parametrize("text", [
-    "To report a security vulnerability, open an issue on GitHub.",
-    "## Reporting a Vulnerability\n\nPlease file an issue with the details.",
-    "Security problems: create a GitHub issue labelled `security`.",
-    "Report vulnerabilities in our issue tracker.",
-    "Found a vulnerability? Submit a new issue and we will triage it.",
-    "## Security\n\nUse the GitHub issue tracker.",
-])
-def test_instructions_to_use_public_issues_are_recognised(text: str) -> None:
-    assert tells_to_open_issue(text)
-    assert diagnose(REPO, pvr=False, policy=policy(text)) == [PUBLIC_ISSUES]
-
-
-@pytest.mark.parametrize("text", [
-    "Please do not open a public issue for security vulnerabilities.",
-    "Don't report security vulnerabilities through public GitHub issues.",
-    "**Do NOT file an issue** for a vulnerability; e-mail us.",
-    "Never create a GitHub issue about a security problem.",
-    "Instead of opening an issue, report the vulnerability privately.",
-    "For bugs that are not security related, open an issue.",
-    "We fix bugs. Open an issue for feature requests.",  # nothing about security nearby
-])
-def test_advice_against_public_issues_is_not_a_problem(text: str) -> None:
-    assert not tells_to_open_issue(text)
-
-
-def test_an_issue_instruction_with_a_private_contact_is_fine() -> None:
-    text = ISSUE_POLICY + "\nFor anything sensitive, write to security@hello.example.\n"
-    assert diagnose(REPO, pvr=False, policy=policy(text)) == []
-
-
-def test_only_this_repositorys_form_counts_as_a_dead_link() -> None:
-    assert links_to_form("see ../../security/advisories/new", REPO)
-    assert links_to_form("https://github.com/Octo-Org/Hello-World/security/advisories/new", REPO)
-    assert not links_to_form("https://github.com/octo-org/other/security/advisories/new", REPO)
-
-
-def test_durations_read_as_people_write_them() -> None:
-    assert human_duration("2 working days") == "2 working days"
-    assert human_duration("1 working day") == "1 working day"
-    assert human_duration("90d") == "90 days"
-    assert human_duration("14d") == "2 weeks"
-    assert human_duration("36h") == "36 hours"
 
 
 # -- end to end -------------------------------------------------------------------------------------
@@ -141,7 +50,7 @@ async def install(h: Harness) -> None:
 
 async def recheck(h: Harness, repo: str = REPO) -> None:
     """What tomorrow's job does, now."""
-    await channel_check.schedule_check(h.services.queue, INSTALLATION, repo, h.services.clock.now())
+    await onboarding.schedule_check(h.services.queue, INSTALLATION, repo, h.services.clock.now())
     h.services.configs.clear()
     await settle(h)
 
@@ -156,15 +65,15 @@ def touched(h: Harness, repo: str) -> bool:
 
 
 async def queued_checks(h: Harness, repo: str = REPO) -> list[Any]:
-    return [j for j in await h.services.queue.list(state=QUEUED, kind=channel_check.JOB_KIND)
-            if j.singleton_key == channel_check.check_key(repo)]
+    return [j for j in await h.services.queue.list(state=QUEUED, kind=onboarding.JOB_KIND)
+            if j.singleton_key == onboarding.check_key(repo)]
 
 
 async def test_a_healthy_repository_gets_no_issue_and_a_daily_recheck(h: Harness) -> None:
     await install(h)
     assert h.writes() == []
     [job] = await queued_checks(h)
-    assert job.run_at == pytest.approx(h.services.clock.now() + channel_check.RECHECK_EVERY, abs=60)
+    assert job.run_at == pytest.approx(h.services.clock.now() + onboarding.RECHECK_EVERY, abs=60)
     assert job.installation_id == INSTALLATION
 
 
@@ -310,7 +219,7 @@ async def test_checks_stop_when_the_repository_or_installation_goes(h: Harness) 
 
 
 def command_context(h: Harness, issue_number: int) -> Context:
-    """The context handlers/commands.py passes when a maintainer comments `/sec setup`."""
+    """The context bot/reports/verbs.py passes when a maintainer comments `/sec setup`."""
     comment = h.state.add_comment(REPO, issue_number, body="/sec setup", user=MAINTAINER)
     data = h.payloads.issue_comment("created", REPO, issue_number, comment["id"], MAINTAINER)
     github = h.services.github
@@ -319,7 +228,7 @@ def command_context(h: Harness, issue_number: int) -> Context:
 
 
 def branch_file(h: Harness, path: str = "SECURITY.md") -> str | None:
-    return h.state.repo(REPO).files.get((channel_check.SETUP_BRANCH, path))
+    return h.state.repo(REPO).files.get((onboarding.SETUP_BRANCH, path))
 
 
 async def test_setup_opens_one_security_policy_pull_request(h: Harness) -> None:
@@ -327,16 +236,16 @@ async def test_setup_opens_one_security_policy_pull_request(h: Harness) -> None:
     await install(h)
     [issue] = bot_issues(h)
     h.state.repo(REPO).pvr_enabled = True
-    assert await channel_check.open_security_md_pull_request(command_context(h, issue["number"]), issue["number"]) == "opened"
+    assert await onboarding.open_security_md_pull_request(command_context(h, issue["number"]), issue["number"]) == "opened"
     [pull] = h.state.repo(REPO).pulls.values()
-    assert (pull["head"]["ref"], pull["base"]["ref"]) == (channel_check.SETUP_BRANCH, "main")
+    assert (pull["head"]["ref"], pull["base"]["ref"]) == (onboarding.SETUP_BRANCH, "main")
     assert f"#{issue['number']}" in pull["body"]
     text = branch_file(h)
     assert text is not None and f"https://github.com/{REPO}/security/advisories/new" in text
     assert "2 working days" in text and "90 days" in text and "credited" in text
     assert PLACEHOLDER not in text
     assert (("main", "SECURITY.md") not in h.state.repo(REPO).files)  # nothing pushed to the default branch
-    again = await channel_check.open_security_md_pull_request(command_context(h, issue["number"]), issue["number"])
+    again = await onboarding.open_security_md_pull_request(command_context(h, issue["number"]), issue["number"])
     assert again == "exists"
     assert len(h.state.repo(REPO).pulls) == 1
 
@@ -346,7 +255,7 @@ async def test_setup_without_private_reporting_leaves_a_placeholder_the_check_ke
     h.state.put_file(REPO, ".github/secbot.yml", "policy:\n  acknowledge_within: 3 working days\n")
     await install(h)
     [issue] = bot_issues(h)
-    assert await channel_check.open_security_md_pull_request(command_context(h, issue["number"]), issue["number"]) == "opened"
+    assert await onboarding.open_security_md_pull_request(command_context(h, issue["number"]), issue["number"]) == "opened"
     text = branch_file(h)
     assert text is not None and PLACEHOLDER in text and "3 working days" in text
     assert "security/advisories/new]" not in text  # no link to a switched-off form
@@ -365,11 +274,11 @@ async def test_setup_replaces_a_broken_policy_where_it_is(h: Harness) -> None:
     h.state.put_file(REPO, ".github/SECURITY.md", ISSUE_POLICY)
     await install(h)
     [issue] = bot_issues(h)
-    assert await channel_check.open_security_md_pull_request(command_context(h, issue["number"]), issue["number"]) == "opened"
+    assert await onboarding.open_security_md_pull_request(command_context(h, issue["number"]), issue["number"]) == "opened"
     text = branch_file(h, ".github/SECURITY.md")
     assert text is not None and "do not report security vulnerabilities in public issues" in text
     [put] = [r for r in h.writes() if r.method == "PUT"]
-    assert put.json["sha"] and put.json["branch"] == channel_check.SETUP_BRANCH
+    assert put.json["sha"] and put.json["branch"] == onboarding.SETUP_BRANCH
     assert base64.b64decode(put.json["content"]).decode() == text
 
 
@@ -380,13 +289,13 @@ async def test_setup_without_write_permission_explains_once_and_can_be_retried(h
     number = issue["number"]
     for _ in range(2):
         h.state.fail_next("POST", r"/git/refs$", 403)
-        outcome = await channel_check.open_security_md_pull_request(command_context(h, number), number)
+        outcome = await onboarding.open_security_md_pull_request(command_context(h, number), number)
         assert outcome == "missing-permission"
     explained = [c for c in h.state.comments(REPO, number) if c["user"]["type"] == "Bot"]
     assert len(explained) == 1
     assert "Contents" in explained[0]["body"] and "Pull requests" in explained[0]["body"]
     assert h.state.repo(REPO).pulls == {}
-    assert await channel_check.open_security_md_pull_request(command_context(h, number), number) == "opened"
+    assert await onboarding.open_security_md_pull_request(command_context(h, number), number) == "opened"
     assert len(h.state.repo(REPO).pulls) == 1
 
 
@@ -397,7 +306,7 @@ async def test_setup_finishes_what_a_failed_attempt_started(h: Harness) -> None:
     number = issue["number"]
     h.state.fail_next("POST", r"/pulls$", 422)
     with pytest.raises(Exception):
-        await channel_check.open_security_md_pull_request(command_context(h, number), number)
+        await onboarding.open_security_md_pull_request(command_context(h, number), number)
     assert branch_file(h) is not None and h.state.repo(REPO).pulls == {}
-    assert await channel_check.open_security_md_pull_request(command_context(h, number), number) == "opened"
+    assert await onboarding.open_security_md_pull_request(command_context(h, number), number) == "opened"
     assert len(h.state.repo(REPO).pulls) == 1

@@ -2,138 +2,34 @@
 
 On install (and when repositories are added) every public repository gets a `channel_check` job.
 The job asks whether private vulnerability reporting (PVR) is on and reads SECURITY.md; when they
-leave reporters without a working private channel, it opens one onboarding issue with the exact
-fix, keeps it up to date, and closes it once a later check finds the problem gone. The job then
-schedules itself for the next day, until the repository or the installation goes away.
+leave reporters without a working private channel (bot/rules/security_md.py says which
+problems), it opens one onboarding issue with the exact fix, keeps it up to date, and closes it
+once a later check finds the problem gone. The job then schedules itself for the next day, until
+the repository or the installation goes away.
 
-`/sec setup` (wired in handlers/commands.py) calls `open_security_md_pull_request`.
+`/sec setup` (bot/reports/verbs.py) calls `open_security_md_pull_request`.
 """
 
 from __future__ import annotations
 
 import base64
-import re
 from typing import Any
 
 import gidgethub
-import sqlalchemy as sa
-from gidgethub import routing, sansio
 
+from bot.github.urls import policy_url, report_form_url
 from bot.jobs.context import Context, get_or_none
 from bot.jobs.queue import Queue
 from bot.render import find_marker, marker, render
 from bot.reports.channel import forget_channel, pvr_enabled, security_md
-from bot.rules import config as repo_config
+from bot.rules.security_md import PLACEHOLDER, diagnose, human_duration
+from bot.store.installations import Installations
 from bot.store.reports import Reports
-from bot.store.tables import installation_repos
-from handlers.installations import active_repos, still_covered
-
-router = routing.Router()
 
 JOB_KIND = "channel_check"
 RECHECK_EVERY = 86400.0
 ISSUE_TITLE = "Make sure security reports can reach you privately"
 SETUP_BRANCH = "secbot/security-policy"
-# Written by the SECURITY.md template when there is no private-reporting form to link; never an
-# address, so nothing (the redirect comment included) can mistake it for a real contact.
-PLACEHOLDER = "REPLACE-WITH-YOUR-SECURITY-CONTACT"
-
-# Problem kinds, in the order the onboarding issue lists them.
-NO_CHANNEL = "no-channel"             # PVR off and no SECURITY.md
-FORM_404 = "form-404"                 # SECURITY.md links the PVR form while PVR is off
-PUBLIC_ISSUES = "public-issues"       # SECURITY.md says to open an issue, and gives no private contact
-PLACEHOLDER_LEFT = "placeholder"      # our template's placeholder contact was never filled in
-KINDS = (NO_CHANNEL, FORM_404, PUBLIC_ISSUES, PLACEHOLDER_LEFT)
-
-_FORM_LINK = re.compile(r"(?:https?://github\.com/(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+))?/security/advisories/new\b",
-                        re.IGNORECASE)
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-_ISSUE_INSTRUCTION = re.compile(
-    r"\b(?:open|opening|file|filing|create|creating|submit|submitting|raise|raising|post|posting|log|add)\s+"
-    r"(?:an?\s+|the\s+)?(?:new\s+)?(?:public\s+)?(?:github\s+)?(?:issue|bug\s+report|ticket)s?\b"
-    r"|\b(?:report|post|submit|raise)\b[^.!?\n]{0,60}\b(?:in|on|via|through|to|as)\s+(?:an?\s+|the\s+|our\s+)?"
-    r"(?:public\s+)?(?:github\s+)?(?:issues?|issue\s+tracker|bug\s+tracker)\b"
-    r"|\buse\s+(?:the\s+|our\s+)?(?:github\s+)?(?:issue|bug)\s+tracker\b",
-    re.IGNORECASE,
-)
-_NEGATION = re.compile(r"\b(?:not|never|no|avoid|instead\s+of|rather\s+than|without)\b|n't\b|n’t\b", re.IGNORECASE)
-_SECURITY_WORDS = re.compile(r"vulnerab|security|exploit|\bcve\b", re.IGNORECASE)
-_PRIVATE_HINTS = re.compile(
-    r"private\s+vulnerability\s+reporting|report\s+a\s+vulnerability|security\s+tab|security\s+advisor"
-    r"|hackerone\.com|bugcrowd\.com|huntr\.(?:dev|com)|intigriti\.com|yeswehack\.com",
-    re.IGNORECASE,
-)
-
-
-# -- deciding (pure) ------------------------------------------------------------------------------
-
-
-def links_to_form(text: str, full_name: str) -> bool:
-    """Does the policy send reporters to this repository's private-reporting form?"""
-    for m in _FORM_LINK.finditer(text):
-        if m["owner"] is None or f"{m['owner']}/{m['repo']}".lower() == full_name.lower():
-            return True
-    return False
-
-
-def has_private_contact(text: str) -> bool:
-    """An e-mail address, the private-reporting form, or a bug-bounty platform."""
-    emails = [e for e in _EMAIL.findall(text) if "noreply" not in e.lower()]
-    return bool(emails) or bool(_FORM_LINK.search(text)) or bool(_PRIVATE_HINTS.search(text))
-
-
-def tells_to_open_issue(text: str) -> bool:
-    """Does the policy tell people to report vulnerabilities in a (public) issue?
-
-    A sentence counts when it gives the instruction without a negation before it ("do not open an
-    issue" is the advice we want) and it, its paragraph or the heading above speaks of security.
-    """
-    heading = ""
-    for paragraph in re.split(r"\n\s*\n", text):
-        lines = paragraph.strip().splitlines()
-        if lines and lines[0].lstrip().startswith("#"):
-            heading = lines[0]
-        about_security = bool(_SECURITY_WORDS.search(paragraph) or _SECURITY_WORDS.search(heading))
-        for sentence in re.split(r"(?<=[.!?])\s+|\n", paragraph):
-            for m in _ISSUE_INSTRUCTION.finditer(sentence):
-                if not _NEGATION.search(sentence[: m.start()]) and about_security:
-                    return True
-    return False
-
-
-def diagnose(full_name: str, pvr: bool, policy: dict[str, str] | None) -> list[str]:
-    """The problem kinds that keep reporters from reaching the maintainers privately."""
-    if policy is None:
-        return [] if pvr else [NO_CHANNEL]
-    text = policy.get("text") or ""
-    found = []
-    if not pvr and links_to_form(text, full_name):
-        found.append(FORM_404)
-    if tells_to_open_issue(text) and not has_private_contact(text):
-        found.append(PUBLIC_ISSUES)
-    if PLACEHOLDER in text:
-        found.append(PLACEHOLDER_LEFT)
-    return found
-
-
-def human_duration(text: str) -> str:
-    """A config duration as people write it: "2 working days", "90 days", "36 hours"."""
-    d = repo_config.Duration.parse(text)
-    if d.working_days:
-        n = d.working_days
-        return f"{n:g} working day{'' if n == 1 else 's'}"
-    for unit, seconds in (("week", 7 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60)):
-        if d.seconds >= seconds and d.seconds % seconds == 0 or unit == "minute":
-            n = d.seconds / seconds
-            return f"{n:g} {unit}{'' if n == 1 else 's'}"
-    return text  # pragma: no cover - the loop always returns
-
-
-def _policy_url(html_url: str, policy: dict[str, str] | None) -> str | None:
-    if not policy:
-        return None
-    base = html_url.rsplit("/", 1)[0]
-    return f"{base}/{policy['repo']}/blob/HEAD/{policy['path']}"
 
 
 # -- scheduling ------------------------------------------------------------------------------------
@@ -147,7 +43,7 @@ async def schedule_check(queue: Queue, installation_id: int, full_name: str, run
     """Queue the repository's check (moving an already queued one to `run_at`)."""
     payload = {"event_data": {"installation": {"id": installation_id}, "repository": {"full_name": full_name}}}
     await queue.schedule(JOB_KIND, payload, run_at=run_at, singleton_key=check_key(full_name),
-                             installation_id=installation_id, conn=conn)
+                         installation_id=installation_id, conn=conn)
 
 
 async def _schedule_next(ctx: Context, installation_id: int, full_name: str) -> None:
@@ -155,56 +51,36 @@ async def _schedule_next(ctx: Context, installation_id: int, full_name: str) -> 
     await schedule_check(ctx.queue, installation_id, full_name, ctx.clock.now() + RECHECK_EVERY)
 
 
-async def _check_soon(ctx: Context, repos: list[dict[str, Any]]) -> None:
-    installation_id = ctx.data["installation"]["id"]
+async def check_soon(ctx: Context, installation_id: int, repos: list[dict[str, Any]]) -> None:
+    """Check these repositories (webhook `repositories` objects) now; private ones are not checked."""
     for repo in repos:
         if not repo.get("private"):
             await schedule_check(ctx.queue, installation_id, repo["full_name"], ctx.clock.now())
 
 
-@router.register("installation", action="created")
-async def on_installed(event: sansio.Event, ctx: Context) -> None:
-    """Check each public repository of a new installation."""
-    await _check_soon(ctx, event.data.get("repositories") or [])
+async def check_all_soon(ctx: Context, installation_id: int) -> None:
+    """Check every public repository the installation covers now (after a suspension ends)."""
+    for name in await Installations(ctx.store).active_repos(installation_id, public_only=True):
+        await schedule_check(ctx.queue, installation_id, name, ctx.clock.now())
 
 
-@router.register("installation", action="unsuspend")
-async def on_unsuspended(event: sansio.Event, ctx: Context) -> None:
-    """Resume the daily checks of an installation's public repositories."""
-    for name in await active_repos(ctx, event.data["installation"]["id"], public_only=True):
-        await schedule_check(ctx.queue, event.data["installation"]["id"], name, ctx.clock.now())
-
-
-@router.register("installation", action="deleted")
-@router.register("installation", action="suspend")
-async def on_uninstalled(event: sansio.Event, ctx: Context) -> None:
-    """Stop the checks of a removed or suspended installation."""
-    inst_id = event.data["installation"]["id"]
-    async with ctx.store.engine.connect() as conn:
-        names = [r[0] for r in await conn.execute(sa.select(installation_repos.c.full_name)
-                                                  .where(installation_repos.c.installation_id == inst_id))]
-    for name in {*names, *(r["full_name"] for r in event.data.get("repositories") or [])}:
+async def stop_checks(ctx: Context, installation_id: int | None, repos: list[dict[str, Any]]) -> None:
+    """Stop checking these repositories, and with an installation id, all of its repositories."""
+    names = await Installations(ctx.store).repo_names(installation_id) if installation_id is not None else []
+    for name in {*names, *(r["full_name"] for r in repos)}:
         await ctx.queue.cancel(check_key(name))
-
-
-@router.register("installation_repositories", action="added")
-@router.register("installation_repositories", action="removed")
-async def on_repositories_changed(event: sansio.Event, ctx: Context) -> None:
-    """Check added public repositories; stop checking removed ones."""
-    await _check_soon(ctx, event.data.get("repositories_added") or [])
-    for repo in event.data.get("repositories_removed") or []:
-        await ctx.queue.cancel(check_key(repo["full_name"]))
 
 
 # -- the check -------------------------------------------------------------------------------------
 
 
-async def run_check(payload: Any, ctx: Context) -> None:
-    """The `channel_check` job: check one repository, sync its onboarding issue, come back tomorrow."""
+async def check(ctx: Context) -> None:
+    """The `channel_check` job: check the context's repository, sync its onboarding issue, come
+    back tomorrow."""
     full_name, installation_id = ctx.full_name, ctx.installation_id
     if ctx.gh is None or not full_name or installation_id is None:
         return
-    if not await still_covered(ctx, installation_id, full_name):
+    if not await Installations(ctx.store).still_covered(installation_id, full_name):
         ctx.log.info("channel check stopped: repository no longer installed", extra={"repo": full_name})
         return
     owner, name = full_name.split("/", 1)
@@ -268,8 +144,8 @@ async def sync_onboarding_issue(ctx: Context, repo: dict[str, Any], problems: li
 def _issue_body(repo: dict[str, Any], problems: list[str], *, pvr: bool, policy: dict[str, str] | None) -> str:
     html_url = repo["html_url"]
     body = render("onboarding", problems=problems, pvr=pvr, html_url=html_url,
-                  settings_url=f"{html_url}/settings/security_analysis", form_url=f"{html_url}/security/advisories/new",
-                  policy_url=_policy_url(html_url, policy), policy_path=(policy or {}).get("path"),
+                  settings_url=f"{html_url}/settings/security_analysis", form_url=report_form_url(html_url),
+                  policy_url=policy_url(html_url, policy), policy_path=(policy or {}).get("path"),
                   placeholder=PLACEHOLDER)
     return f"{body.rstrip()}\n\n{marker('onboarding', repo=repo['full_name'])}\n"
 
@@ -383,7 +259,7 @@ async def _security_md_pull_request(ctx: Context, issue_number: int) -> dict[str
 
 def security_md_text(cfg: dict[str, Any], *, html_url: str, pvr: bool) -> str:
     policy = cfg["policy"]
-    return render("security_md", pvr=pvr, form_url=f"{html_url}/security/advisories/new", placeholder=PLACEHOLDER,
+    return render("security_md", pvr=pvr, form_url=report_form_url(html_url), placeholder=PLACEHOLDER,
                   acknowledge=human_duration(policy["acknowledge_within"]),
                   triage=human_duration(policy["triage_within"]),
                   update=human_duration(policy["update_every"]["untriaged"]),

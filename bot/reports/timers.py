@@ -1,11 +1,12 @@
-"""A report's timers: status updates to the reporter, reminders and escalations, disclosure countdown.
+"""A report's pending jobs: its timers (status updates to the reporter, reminders and escalations,
+the disclosure countdown) and the poll of its advisory (bot/reports/watch.py).
 
 Each timer is one pending job per report in the durable queue (singleton key
-`timer:<name>:<report id>`), moved on every change that matters (`reschedule`). When it runs, it
-does at most one thing — the latest step that is due, so a restart after downtime sends one
-update, not a burst — and sets itself again from now. Every message is keyed, so a retry or a
-second replica never sends it twice. Timers pause with `/sec pause` and stop when the report
-closes.
+`timer:<name>:<report id>`), moved on every change that matters (`reschedule`). When it runs
+(`fire`), it does at most one thing — the latest step that is due, so a restart after downtime
+sends one update, not a burst — and sets itself again from now. Every message is keyed, so a
+retry or a second replica never sends it twice. Timers pause with `/sec pause` and stop when the
+report closes.
 """
 
 from __future__ import annotations
@@ -17,14 +18,29 @@ from bot.jobs.context import Context
 from bot.render import render
 from bot.reports import outreach
 from bot.rules.policy import Policy, Step, countdown_steps, due_and_next, last_heard, next_update, target_steps
+from bot.store.installations import Installations
 from bot.store.reports import Report, Reports
 
 TIMER = "report_timer"
 NAMES = ("update", "targets", "countdown")
 
+POLL = "advisory_poll"
+ACTIVE_EVERY = 15 * 60.0  # poll interval while the report changed lately
+QUIET_EVERY = 2 * 3600.0  # poll interval otherwise
+ACTIVE_FOR = 7 * 86400.0  # "lately"
+
 
 def _key(name: str, report_id: int) -> str:
     return f"timer:{name}:{report_id}"
+
+
+def poll_key(report_id: int) -> str:
+    return f"poll:{report_id}"
+
+
+def interval(last_change: float, now: float) -> float:
+    """How long until the next poll of a report that last changed at `last_change`."""
+    return ACTIVE_EVERY if now - last_change < ACTIVE_FOR else QUIET_EVERY
 
 
 def reachable(report: Report) -> bool:
@@ -32,26 +48,12 @@ def reachable(report: Report) -> bool:
     return bool(report.ghsa_id or report.draft_ghsa_id or report.linked_report_id or report.tracker_number)
 
 
-async def _done(ctx: Context, report: Report, steps: list[Step]) -> set[str]:
-    reports = Reports(ctx.store)
-    return {s.key for s in steps if await reports.action_result(f"timer:{report.id}:{s.key}") is not None}
-
-
-async def _plan(ctx: Context, report: Report, policy: Policy, name: str, now: float) -> float | None:
-    """When timer `name` should next run (None: never)."""
-    if name == "update":
-        timeline = await Reports(ctx.store).timeline(report.id)
-        return next_update(policy, report.state, report.severity, last_heard(timeline, report.created_at))
-    steps = target_steps(policy, report) if name == "targets" else countdown_steps(policy, report)
-    step, upcoming = due_and_next(steps, now, await _done(ctx, report, steps))
-    return now if step is not None else upcoming
+# -- scheduling --------------------------------------------------------------------------------
 
 
 async def reschedule(ctx: Context, report: Report) -> None:
-    """Set or clear the report's pending timers (and its advisory watchdog) after a change that matters."""
-    from handlers import watchdog
-
-    await watchdog.schedule_poll(ctx, report)
+    """Set or clear the report's pending timers (and its advisory poll) after a change that matters."""
+    await schedule_poll(ctx, report)
     if not report.is_open or not reachable(report) or ctx.gh is None:
         for name in NAMES:
             await ctx.queue.cancel(_key(name, report.id))
@@ -69,15 +71,57 @@ async def reschedule(ctx: Context, report: Report) -> None:
                                  singleton_key=_key(name, report.id), installation_id=report.installation_id)
 
 
-async def run_timer(payload: dict[str, Any], ctx: Context) -> None:
-    """A timer is due: do its one due step, then set it again."""
+async def schedule_poll(ctx: Context, report: Report, *, soon: bool = False) -> None:
+    """Make sure the report's advisory is polled: at once with `soon`, else within its interval.
+
+    Never moves a pending poll later (a report that keeps changing is still polled), and stops
+    polling a closed report or one without an advisory.
+    """
+    key = poll_key(report.id)
+    if not report.is_open or outreach.advisory_of(report) is None or report.installation_id is None:
+        await ctx.queue.cancel(key)
+        return
+    now = ctx.clock.now()
+    at = now if soon else now + interval(report.updated_at, now)
+    await schedule_by(ctx, POLL, {"report_id": report.id}, key, at, report.installation_id)
+
+
+async def schedule_by(ctx: Context, kind: str, payload: dict[str, Any], key: str, at: float,
+                      installation_id: int) -> None:
+    """Queue job `key` to run no later than `at` (a pending one due earlier is left alone).
+
+    Works from inside the job of that key too: the queue takes a job's singleton key away when
+    the job starts, so its successor can be queued while it runs.
+    """
+    await ctx.queue.schedule(kind, payload, run_at=at, singleton_key=key, installation_id=installation_id,
+                             sooner_only=True)
+
+
+async def _done(ctx: Context, report: Report, steps: list[Step]) -> set[str]:
     reports = Reports(ctx.store)
-    report = await reports.get(int(payload["report_id"]))
+    return {s.key for s in steps if await reports.action_result(f"timer:{report.id}:{s.key}") is not None}
+
+
+async def _plan(ctx: Context, report: Report, policy: Policy, name: str, now: float) -> float | None:
+    """When timer `name` should next run (None: never)."""
+    if name == "update":
+        timeline = await Reports(ctx.store).timeline(report.id)
+        return next_update(policy, report.state, report.severity, last_heard(timeline, report.created_at))
+    steps = target_steps(policy, report) if name == "targets" else countdown_steps(policy, report)
+    step, upcoming = due_and_next(steps, now, await _done(ctx, report, steps))
+    return now if step is not None else upcoming
+
+
+# -- a timer is due ----------------------------------------------------------------------------
+
+
+async def fire(ctx: Context, report_id: int, name: str) -> None:
+    """Timer `name` of a report is due: do its one due step, then set it again."""
+    reports = Reports(ctx.store)
+    report = await reports.get(report_id)
     if report is None or not report.is_open:
         return
-    from handlers.installations import still_covered
-
-    if not await still_covered(ctx, report.installation_id, report.repo):
+    if not await Installations(ctx.store).still_covered(report.installation_id, report.repo):
         return  # uninstalled, suspended or repository removed: the timers stop here
     now = ctx.clock.now()
     if report.paused_until and report.paused_until > now:
@@ -85,7 +129,6 @@ async def run_timer(payload: dict[str, Any], ctx: Context) -> None:
         return
     cfg = await ctx.config_for(report.repo)
     policy = Policy.from_config(cfg["policy"])
-    name = payload["timer"]
     if name == "update":
         timeline = await reports.timeline(report.id)
         due = next_update(policy, report.state, report.severity, last_heard(timeline, report.created_at))
