@@ -6,7 +6,6 @@ from gidgethub import routing, sansio
 
 from bot.jobs.context import Context
 from bot.reports import watch
-from bot.store.installations import Installations
 
 router = routing.Router()
 
@@ -14,7 +13,7 @@ router = routing.Router()
 @router.register("installation", action="created")
 async def on_installation_created(event: sansio.Event, ctx: Context) -> None:
     """Remember a new installation and its repositories."""
-    installs, inst, now = Installations(ctx.store), event.data["installation"], ctx.clock.now()
+    installs, inst, now = ctx.installations, event.data["installation"], ctx.clock.now()
     await installs.save(inst, now)
     await installs.save_repos(inst["id"], event.data.get("repositories") or [], now, removed=False)
     ctx.log.info("installed", extra={"repositories": len(event.data.get("repositories") or [])})
@@ -24,26 +23,26 @@ async def on_installation_created(event: sansio.Event, ctx: Context) -> None:
 @router.register("installation", action="deleted")
 async def on_installation_deleted(event: sansio.Event, ctx: Context) -> None:
     """Mark an installation as removed (its records stay for the reports' history)."""
-    await Installations(ctx.store).save(event.data["installation"], ctx.clock.now(), deleted_at=ctx.clock.now())
+    await ctx.installations.save(event.data["installation"], ctx.clock.now(), deleted_at=ctx.clock.now())
     ctx.log.info("uninstalled")
 
 
 @router.register("installation", action="suspend")
 async def on_installation_suspended(event: sansio.Event, ctx: Context) -> None:
     """Mark an installation as suspended."""
-    await Installations(ctx.store).save(event.data["installation"], ctx.clock.now(), suspended_at=ctx.clock.now())
+    await ctx.installations.save(event.data["installation"], ctx.clock.now(), suspended_at=ctx.clock.now())
 
 
 @router.register("installation", action="unsuspend")
 async def on_installation_unsuspended(event: sansio.Event, ctx: Context) -> None:
     """Clear an installation's suspension."""
-    await Installations(ctx.store).save(event.data["installation"], ctx.clock.now(), suspended_at=None)
+    await ctx.installations.save(event.data["installation"], ctx.clock.now(), suspended_at=None)
 
 
 @router.register("installation_repositories")
 async def on_installation_repositories(event: sansio.Event, ctx: Context) -> None:
     """Track repositories added to or removed from an installation."""
-    installs, inst, now = Installations(ctx.store), event.data["installation"], ctx.clock.now()
+    installs, inst, now = ctx.installations, event.data["installation"], ctx.clock.now()
     await installs.save(inst, now)
     await installs.save_repos(inst["id"], event.data.get("repositories_added") or [], now, removed=False)
     await installs.save_repos(inst["id"], event.data.get("repositories_removed") or [], now, removed=True)

@@ -190,7 +190,7 @@ async def test_housekeeping_forgets_old_finished_jobs_and_expired_facts(store: S
     from bot import logs
     from bot.clock import FrozenClock
     from bot.jobs import housekeeping
-    from bot.store.reports import Reports
+    from bot.store.facts import Facts
 
     clock = FrozenClock()
     queue = Queue(store, clock)
@@ -199,7 +199,7 @@ async def test_housekeeping_forgets_old_finished_jobs_and_expired_facts(store: S
     await queue.add_deliveries([queue.delivery_row("old", "issues.opened", None, b'{"secret": "report text"}')])
     [job] = await queue.claim("w", 1)
     await queue.complete(job)
-    await Reports(store).remember("perm:o/r:alice", "write", clock.now(), ttl=60)
+    await Facts(store).remember("perm:o/r:alice", "write", clock.now(), ttl=60)
     clock.advance(31 * 86400)
     await queue.add_deliveries([queue.delivery_row("new", "issues.opened", None, b"{}")])
     await queue.schedule(housekeeping.KIND, {}, singleton_key=housekeeping.KIND)
@@ -212,7 +212,7 @@ async def test_housekeeping_forgets_old_finished_jobs_and_expired_facts(store: S
     async with store.engine.connect() as conn:  # the old delivery's body (report text) is gone too
         bodies = (await conn.execute(sa.select(deliveries.c.job_id))).scalars().all()
     assert bodies == [new.id]
-    assert await Reports(store).fact("perm:o/r:alice", clock.now()) is None
+    assert await Facts(store).get("perm:o/r:alice", clock.now()) is None
     assert [j.run_at for j in await queue.list(state="queued")] == [clock.now() + housekeeping.EVERY]
 
 

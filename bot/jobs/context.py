@@ -15,6 +15,10 @@ from bot import logs
 from bot.clock import Clock
 from bot.github.urls import html_url
 from bot.rules import config as repo_config
+from bot.store.facts import Facts
+from bot.store.installations import Installations
+from bot.store.ledger import Ledger
+from bot.store.reports import Reports
 
 if TYPE_CHECKING:
     from bot.github.client import GitHubApp, InstallationClient
@@ -38,6 +42,17 @@ class Services:
     github: "GitHubApp | None"
     configs: "ConfigCache"
     bot_login: str | None = None  # "<app-slug>[bot]", learnt from GET /app at start
+    # The stores that own the SQL workflows need, over `store`:
+    reports: Reports = dataclasses.field(init=False)  # report rows and their timelines
+    ledger: Ledger = dataclasses.field(init=False)  # once-only writes
+    facts: Facts = dataclasses.field(init=False)  # what was learnt from GitHub, for a while
+    installations: Installations = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reports = Reports(self.store)
+        self.ledger = Ledger(self.store)
+        self.facts = Facts(self.store)
+        self.installations = Installations(self.store)
 
 
 Parsed = tuple[dict[str, Any], list[repo_config.Problem]]
@@ -130,6 +145,22 @@ class Context:
     @property
     def queue(self) -> "Queue":
         return self.services.queue
+
+    @property
+    def reports(self) -> Reports:
+        return self.services.reports
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.services.ledger
+
+    @property
+    def facts(self) -> Facts:
+        return self.services.facts
+
+    @property
+    def installations(self) -> Installations:
+        return self.services.installations
 
     @property
     def data(self) -> dict[str, Any]:

@@ -11,7 +11,6 @@ import re
 from typing import Any
 
 from bot.jobs.context import Context, get_or_none, read_file
-from bot.store.reports import Reports
 
 PVR_TTL = 3600.0
 SECURITY_MD_TTL = 86400.0
@@ -39,7 +38,7 @@ async def pvr_enabled(ctx: Context, owner: str, repo: str) -> bool:
                                  {"owner": owner, "repo": repo}, missing=(403, 404, 422))
         return bool((data or {}).get("enabled"))
 
-    return bool(await Reports(ctx.store).remembered(f"pvr:{owner}/{repo}".lower(), ctx.clock.now(), PVR_TTL, ask))
+    return bool(await ctx.facts.remembered(f"pvr:{owner}/{repo}".lower(), ctx.clock.now(), PVR_TTL, ask))
 
 
 async def security_md(ctx: Context, owner: str, repo: str) -> dict[str, str] | None:
@@ -56,7 +55,7 @@ async def security_md(ctx: Context, owner: str, repo: str) -> dict[str, str] | N
         return {}
 
     key = f"security-md:{owner}/{repo}".lower()
-    return await Reports(ctx.store).remembered(key, ctx.clock.now(), SECURITY_MD_TTL, look) or None
+    return await ctx.facts.remembered(key, ctx.clock.now(), SECURITY_MD_TTL, look) or None
 
 
 def contact_from(text: str) -> str | None:
@@ -78,6 +77,5 @@ async def private_channel(ctx: Context, owner: str, repo: str, html_url: str) ->
 
 async def forget_channel(ctx: Context, owner: str, repo: str) -> None:
     """Drop the cached private-reporting status and SECURITY.md, so the next look asks GitHub."""
-    reports = Reports(ctx.store)
     for key in (f"pvr:{owner}/{repo}", f"security-md:{owner}/{repo}"):
-        await reports.remember(key.lower(), None, ctx.clock.now(), 0.0)
+        await ctx.facts.remember(key.lower(), None, ctx.clock.now(), 0.0)

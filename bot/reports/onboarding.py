@@ -23,8 +23,6 @@ from bot.jobs.queue import Queue
 from bot.render import find_marker, marker, render
 from bot.reports.channel import forget_channel, pvr_enabled, security_md
 from bot.rules.security_md import PLACEHOLDER, diagnose, human_duration
-from bot.store.installations import Installations
-from bot.store.reports import Reports
 
 JOB_KIND = "channel_check"
 RECHECK_EVERY = 86400.0
@@ -60,13 +58,13 @@ async def check_soon(ctx: Context, installation_id: int, repos: list[dict[str, A
 
 async def check_all_soon(ctx: Context, installation_id: int) -> None:
     """Check every public repository the installation covers now (after a suspension ends)."""
-    for name in await Installations(ctx.store).active_repos(installation_id, public_only=True):
+    for name in await ctx.installations.active_repos(installation_id, public_only=True):
         await schedule_check(ctx.queue, installation_id, name, ctx.clock.now())
 
 
 async def stop_checks(ctx: Context, installation_id: int | None, repos: list[dict[str, Any]]) -> None:
     """Stop checking these repositories, and with an installation id, all of its repositories."""
-    names = await Installations(ctx.store).repo_names(installation_id) if installation_id is not None else []
+    names = await ctx.installations.repo_names(installation_id) if installation_id is not None else []
     for name in {*names, *(r["full_name"] for r in repos)}:
         await ctx.queue.cancel(check_key(name))
 
@@ -80,7 +78,7 @@ async def check(ctx: Context) -> None:
     full_name, installation_id = ctx.full_name, ctx.installation_id
     if ctx.gh is None or not full_name or installation_id is None:
         return
-    if not await Installations(ctx.store).still_covered(installation_id, full_name):
+    if not await ctx.installations.still_covered(installation_id, full_name):
         ctx.log.info("channel check stopped: repository no longer installed", extra={"repo": full_name})
         return
     owner, name = full_name.split("/", 1)
@@ -110,12 +108,12 @@ async def sync_onboarding_issue(ctx: Context, repo: dict[str, Any], problems: li
     """Open the repository's one onboarding issue, update it, or close it when all is well."""
     assert ctx.gh is not None
     full_name = repo["full_name"]
-    key, reports, now = onboarding_key(full_name), Reports(ctx.store), ctx.clock.now()
-    record = await reports.action_result(key)
+    key, now = onboarding_key(full_name), ctx.clock.now()
+    record = await ctx.ledger.result(key)
     if record is None:
         if not problems:
             return
-        record = await reports.claim_action(key, ctx.job_id, now)
+        record = await ctx.ledger.claim(key, ctx.job_id, now)
         if record is None:
             await _open_issue(ctx, repo, problems, pvr=pvr, policy=policy)
             return
@@ -126,7 +124,7 @@ async def sync_onboarding_issue(ctx: Context, repo: dict[str, Any], problems: li
                               missing=(404, 410))
     if issue is None or (issue["state"] == "closed" and record.get("state") == "open"):
         # deleted, transferred, or closed by a maintainer: their call, never nag again
-        await reports.record_action(key, None, {**record, "state": "dismissed"}, now)
+        await ctx.ledger.record(key, None, {**record, "state": "dismissed"}, now)
         return
     if problems:
         changes: dict[str, Any] = {}
@@ -136,7 +134,7 @@ async def sync_onboarding_issue(ctx: Context, repo: dict[str, Any], problems: li
             changes["body"] = _issue_body(repo, problems, pvr=pvr, policy=policy)
         if changes:
             await ctx.gh.patch("/repos/{owner}/{repo}/issues/{issue_number}", ctx.repo(issue_number=number), data=changes)
-        await reports.record_action(key, None, {**record, "state": "open", "problems": problems}, now)
+        await ctx.ledger.record(key, None, {**record, "state": "open", "problems": problems}, now)
     elif record.get("state") in ("open", "closing"):  # not "closed": a maintainer reopened it
         await _close_issue(ctx, full_name, number, record)
 
@@ -155,13 +153,13 @@ async def _open_issue(ctx: Context, repo: dict[str, Any], problems: list[str], *
     """Post the issue, then record it. The claim keeps a second job out; if this job dies between
     the two, its retry cannot find the issue (GitHub offers no cheap search by marker) and posts again."""
     assert ctx.gh is not None
-    key, reports = onboarding_key(repo["full_name"]), Reports(ctx.store)
+    key = onboarding_key(repo["full_name"])
     made = await ctx.gh.post("/repos/{owner}/{repo}/issues", ctx.repo(),
                              data={"title": ISSUE_TITLE, "body": _issue_body(repo, problems, pvr=pvr, policy=policy)})
     if ctx.dry_run or not isinstance(made, dict) or "number" not in made:
-        await reports.forget_action(key)  # nothing was created: a real run must still open it
+        await ctx.ledger.forget(key)  # nothing was created: a real run must still open it
         return
-    await reports.record_action(key, None, {"number": made["number"], "state": "open", "problems": problems},
+    await ctx.ledger.record(key, None, {"number": made["number"], "state": "open", "problems": problems},
                                 ctx.clock.now())
     ctx.log.info("onboarding issue opened", extra={"repo": repo["full_name"], "number": made["number"]})
 
@@ -169,8 +167,8 @@ async def _open_issue(ctx: Context, repo: dict[str, Any], problems: list[str], *
 async def _close_issue(ctx: Context, full_name: str, number: int, record: dict[str, Any]) -> None:
     """Say why, then close as completed; the comment is found by its marker on a retry."""
     assert ctx.gh is not None
-    key, reports = onboarding_key(full_name), Reports(ctx.store)
-    await reports.record_action(key, None, {**record, "state": "closing"}, ctx.clock.now())
+    key = onboarding_key(full_name)
+    await ctx.ledger.record(key, None, {**record, "state": "closing"}, ctx.clock.now())
     url_vars = ctx.repo(issue_number=number)
     said = False
     async for comment in ctx.gh.getiter("/repos/{owner}/{repo}/issues/{issue_number}/comments", url_vars):
@@ -181,7 +179,7 @@ async def _close_issue(ctx: Context, full_name: str, number: int, record: dict[s
     await ctx.gh.patch("/repos/{owner}/{repo}/issues/{issue_number}", url_vars,
                        data={"state": "closed", "state_reason": "completed"})
     if not ctx.dry_run:
-        await reports.record_action(key, None, {**record, "state": "closed", "problems": []}, ctx.clock.now())
+        await ctx.ledger.record(key, None, {**record, "state": "closed", "problems": []}, ctx.clock.now())
     ctx.log.info("onboarding issue closed: channel works", extra={"repo": full_name, "number": number})
 
 
@@ -196,24 +194,24 @@ async def open_security_md_pull_request(ctx: Context, issue_number: int) -> str:
     """
     assert ctx.gh is not None
     full_name = ctx.full_name or ""
-    key, reports = f"setup-pr:{full_name.lower()}", Reports(ctx.store)
-    if await reports.claim_action(key, ctx.job_id, ctx.clock.now()) is not None:
+    key = f"setup-pr:{full_name.lower()}"
+    if await ctx.ledger.claim(key, ctx.job_id, ctx.clock.now()) is not None:
         return "exists"
     try:
         pull = await _security_md_pull_request(ctx, issue_number)
     except gidgethub.BadRequest as exc:
-        await reports.forget_action(key)  # a later /sec setup tries again
+        await ctx.ledger.forget(key)  # a later /sec setup tries again
         if exc.status_code != 403:
             raise
         await _explain_missing_permission(ctx, issue_number)
         return "missing-permission"
     except Exception:
-        await reports.forget_action(key)
+        await ctx.ledger.forget(key)
         raise
     if ctx.dry_run:
-        await reports.forget_action(key)
+        await ctx.ledger.forget(key)
         return "opened"
-    await reports.record_action(key, None, {"number": (pull or {}).get("number"), "issue": issue_number},
+    await ctx.ledger.record(key, None, {"number": (pull or {}).get("number"), "issue": issue_number},
                                 ctx.clock.now())
     ctx.log.info("security policy pull request opened", extra={"number": (pull or {}).get("number")})
     return "opened"
@@ -270,13 +268,13 @@ async def _explain_missing_permission(ctx: Context, issue_number: int) -> None:
     """Tell the maintainers once which permissions `/sec setup` needs."""
     assert ctx.gh is not None
     full_name = ctx.full_name or ""
-    key, reports = f"setup-permission:{full_name.lower()}", Reports(ctx.store)
-    if await reports.claim_action(key, ctx.job_id, ctx.clock.now()) is not None:
+    key = f"setup-permission:{full_name.lower()}"
+    if await ctx.ledger.claim(key, ctx.job_id, ctx.clock.now()) is not None:
         return
     body = render("onboarding_permission").rstrip() + f"\n\n{marker('setup-permission', repo=full_name)}\n"
     made = await ctx.gh.post("/repos/{owner}/{repo}/issues/{issue_number}/comments",
                              ctx.repo(issue_number=issue_number), data={"body": body})
     if ctx.dry_run:
-        await reports.forget_action(key)
+        await ctx.ledger.forget(key)
         return
-    await reports.record_action(key, None, {"comment_id": (made or {}).get("id")}, ctx.clock.now())
+    await ctx.ledger.record(key, None, {"comment_id": (made or {}).get("id")}, ctx.clock.now())

@@ -22,7 +22,7 @@ from bot.github.urls import html_url
 from bot.jobs.context import Context
 from bot.render import render
 from bot.reports import writes
-from bot.store.reports import Report, Reports
+from bot.store.reports import Report
 
 
 def advisory_of(report: Report) -> str | None:
@@ -36,7 +36,7 @@ async def tell_reporter(ctx: Context, report: Report, *, key: str, template: str
     body = render(template, cfg["templates"].get(template), report=view(report), **context)
     ghsa = advisory_of(report)
     if ghsa is None and report.linked_report_id:
-        linked = await Reports(ctx.store).get(report.linked_report_id)
+        linked = await ctx.reports.get(report.linked_report_id)
         ghsa = advisory_of(linked) if linked else None
     if ghsa is not None:
         if await _advisory_comment(ctx, report, ghsa, key=key, kind="to-reporter", body=body):
@@ -73,7 +73,7 @@ async def _advisory_comment(ctx: Context, report: Report, ghsa: str, *, key: str
     except gidgethub.BadRequest as exc:
         if exc.status_code not in (403, 404):
             raise
-        await Reports(ctx.store).forget_action(key)  # not done: the fallback may use the same key
+        await ctx.ledger.forget(key)  # not done: the fallback may use the same key
         return False
     return True
 
@@ -123,7 +123,7 @@ async def sync_tracker(ctx: Context, report: Report, cfg: dict[str, Any]) -> Rep
     if not await tracker_is_private(ctx, full):
         ctx.log.warning("the tracker repository is not private: Secbot writes nothing there", extra={"tracker": full})
         return report
-    reports = Reports(ctx.store)
+    reports = ctx.reports
     timeline = await reports.timeline(report.id)
     body = render("tracker_issue", report=view(report), text=report.original_body or "",
                   summary=report.original_title or "", timeline=timeline,
@@ -133,14 +133,14 @@ async def sync_tracker(ctx: Context, report: Report, cfg: dict[str, Any]) -> Rep
     assert ctx.gh is not None
     t_owner, _, t_name = full.partition("/")
     if report.tracker_number is None:
-        done = await reports.claim_action(f"tracker:{report.id}", ctx.job_id, ctx.clock.now())
+        done = await ctx.ledger.claim(f"tracker:{report.id}", ctx.job_id, ctx.clock.now())
         if done is None:
             made = await ctx.gh.post("/repos/{owner}/{repo}/issues", {"owner": t_owner, "repo": t_name}, data={
                 "title": title, "body": body, "labels": ["security"],
                 "assignees": list(cfg["security_team"]["users"])[:10],
             })
             done = {"number": made.get("number")}
-            await reports.record_action(f"tracker:{report.id}", report.id, done, ctx.clock.now())
+            await ctx.ledger.record(f"tracker:{report.id}", report.id, done, ctx.clock.now())
         return await reports.update(report.id, now=ctx.clock.now(), tracker_repo=full, tracker_number=done.get("number"))
     closed = report.state in ("published", "rejected")
     await ctx.gh.patch("/repos/{owner}/{repo}/issues/{issue_number}",

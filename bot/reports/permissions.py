@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bot.jobs.context import Context, get_or_none
-from bot.store.reports import Reports
 
 PERMISSION_TTL = 600.0
 MAINTAINER_ASSOCIATIONS = {"OWNER", "COLLABORATOR"}
@@ -20,7 +19,7 @@ async def permission(ctx: Context, login: str) -> str:
         return str((data or {}).get("permission") or "none")
 
     key = f"perm:{ctx.full_name}:{login}".lower()
-    return str(await Reports(ctx.store).remembered(key, ctx.clock.now(), PERMISSION_TTL, ask))
+    return str(await ctx.facts.remembered(key, ctx.clock.now(), PERMISSION_TTL, ask))
 
 
 def has_write(level: str | None) -> bool:
@@ -46,7 +45,6 @@ async def in_security_team(ctx: Context, login: str, cfg: dict) -> bool:  # type
     org = (ctx.full_name or "/").split("/", 1)[0]
     if not teams or ctx.gh is None:
         return False
-    reports = Reports(ctx.store)
     gh = ctx.gh
     for slug in teams:
 
@@ -55,6 +53,6 @@ async def in_security_team(ctx: Context, login: str, cfg: dict) -> bool:  # type
                                      {"org": org, "team_slug": slug, "username": login}, missing=(403, 404))
             return bool(data and data.get("state") == "active")
 
-        if await reports.remembered(f"team:{org}/{slug}:{login}".lower(), ctx.clock.now(), PERMISSION_TTL, ask):
+        if await ctx.facts.remembered(f"team:{org}/{slug}:{login}".lower(), ctx.clock.now(), PERMISSION_TTL, ask):
             return True
     return False

@@ -11,7 +11,7 @@ from bot.render import render
 from bot.reports import outreach, timers, writes
 from bot.rules.detect import Thresholds, classify
 from bot.rules.lifecycle import PUBLISHED, Refused, next_state
-from bot.store.reports import Report, Reports, StateChanged, advisory_key
+from bot.store.reports import Report, StateChanged, advisory_key
 
 LINK_WINDOW = 30 * 86400.0  # a private report this soon after a redirect is linked to it
 
@@ -28,7 +28,7 @@ async def receive(ctx: Context, adv: dict[str, Any], *, sender: dict[str, Any] |
     verdict = classify(adv.get("summary") or "", adv.get("description"),
                        Thresholds(vulnerability=detection["vulnerability_threshold"],
                                   beg_bounty=detection["beg_bounty_threshold"]))
-    reports = Reports(ctx.store)
+    reports = ctx.reports
     report, created = await reports.create(
         now=ctx.clock.now(), source_key=advisory_key(full_name, adv["ghsa_id"]), source="advisory",
         installation_id=ctx.installation_id, repo=full_name, ghsa_id=adv["ghsa_id"], reporter=reporter,
@@ -78,7 +78,7 @@ async def _link_to_redirect(ctx: Context, report: Report) -> Report:
     """If this reporter was redirected from a public issue lately, link the two records."""
     if report.linked_report_id is not None:
         return report
-    reports = Reports(ctx.store)
+    reports = ctx.reports
     found = await reports.latest_public_unlinked(report.repo, report.reporter, report.created_at - LINK_WINDOW,
                                                  besides=report.id)
     if found is None:
@@ -92,14 +92,14 @@ async def _link_to_redirect(ctx: Context, report: Report) -> Report:
 
 async def find(ctx: Context, full_name: str, ghsa_id: str) -> Report | None:
     """The report an advisory belongs to: a private report, or a public one hidden in a draft."""
-    reports = Reports(ctx.store)
+    reports = ctx.reports
     return await reports.by_key(advisory_key(full_name, ghsa_id)) or await reports.by_draft(ghsa_id)
 
 
 async def mark_published(ctx: Context, report: Report, adv: dict[str, Any], *, actor: str | None) -> Report:
     """Everything publication means for a report, each step once: the webhook and the watchdog's
     poll may both see it."""
-    reports = Reports(ctx.store)
+    reports = ctx.reports
     cfg = await ctx.config_for(report.repo)
     if report.state != PUBLISHED:
         try:
@@ -127,7 +127,7 @@ async def mark_published(ctx: Context, report: Report, adv: dict[str, Any], *, a
 async def _public_sources(ctx: Context, report: Report) -> list[Report]:
     found = [report] if report.source in ("issue", "comment") else []
     if report.linked_report_id:
-        linked = await Reports(ctx.store).get(report.linked_report_id)
+        linked = await ctx.reports.get(report.linked_report_id)
         if linked and linked.source in ("issue", "comment"):
             found.append(linked)
     return found
@@ -149,9 +149,8 @@ async def _close_public_issue(ctx: Context, public: Report, url: str, cfg: dict[
 
 
 async def _announce(ctx: Context, report: Report, adv: dict[str, Any], url: str, cfg: dict[str, Any]) -> None:
-    reports = Reports(ctx.store)
     key = f"announce:{report.id}"
-    if await reports.claim_action(key, ctx.job_id, ctx.clock.now()) is not None:
+    if await ctx.ledger.claim(key, ctx.job_id, ctx.clock.now()) is not None:
         return
     patched = ", ".join(v.get("patched_versions") or "" for v in adv.get("vulnerabilities") or [] if v.get("patched_versions"))
     credited = ", ".join(c["login"] for c in adv.get("credits") or [])
@@ -162,4 +161,4 @@ async def _announce(ctx: Context, report: Report, adv: dict[str, Any], url: str,
         "title": f"Security advisory {adv['ghsa_id']}: {adv.get('summary') or ''}"[:250], "body": body,
         "labels": list(cfg["announcements"]["labels"]),
     })
-    await reports.record_action(key, report.id, {"number": (made or {}).get("number")}, ctx.clock.now())
+    await ctx.ledger.record(key, report.id, {"number": (made or {}).get("number")}, ctx.clock.now())

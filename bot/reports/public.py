@@ -14,7 +14,7 @@ from bot.reports import writes
 from bot.reports.channel import Channel, private_channel
 from bot.reports.permissions import is_maintainer
 from bot.rules.detect import Thresholds, Verdict, classify
-from bot.store.reports import REJECTED, Report, Reports, comment_key, issue_key
+from bot.store.reports import REJECTED, Report, comment_key, issue_key
 
 
 def verdict_for(cfg: dict[str, Any], title: str, body: str | None, labels: list[str]) -> Verdict | None:
@@ -45,7 +45,7 @@ async def consider(ctx: Context, *, source: str, number: int, comment_id: int | 
     login = author["login"]
     if await is_maintainer(ctx, login, association):
         return
-    reports = Reports(ctx.store)
+    reports = ctx.reports
     key = issue_key(repo["full_name"], number) if source == "issue" else comment_key(repo["full_name"], comment_id or 0)
     report, _ = await reports.create(
         now=ctx.clock.now(), source_key=key, source=source, installation_id=ctx.installation_id,
@@ -53,7 +53,7 @@ async def consider(ctx: Context, *, source: str, number: int, comment_id: int | 
         verdict=verdict.kind, score=verdict.score, reasons=verdict.reasons,
         original_title=title if source == "issue" else None, original_body=body or "",
     )
-    if await reports.action_result(f"handled:{report.id}") is not None:
+    if await ctx.ledger.result(f"handled:{report.id}") is not None:
         return  # acted on before: an edit or a redelivery changes nothing
     ctx.log.info("security report detected in public", extra={
         "report": report.id, "source": source, "number": number, "verdict": verdict.kind,
@@ -64,7 +64,7 @@ async def consider(ctx: Context, *, source: str, number: int, comment_id: int | 
 async def act(ctx: Context, report: Report, cfg: dict[str, Any], *, hide: bool) -> None:
     """Redirect (and optionally hide) a report; each step is done once across retries."""
     number = report.issue_number or 0
-    reports = Reports(ctx.store)
+    reports = ctx.reports
     if hide:
         report = await hide_report(ctx, report, cfg)
     channel = await _channel(ctx)
@@ -75,7 +75,7 @@ async def act(ctx: Context, report: Report, cfg: dict[str, Any], *, hide: bool) 
         await writes.add_assignees(ctx, number, list(cfg["security_team"]["users"]))
         if cfg["public_reports"]["lock"] or (report.hidden and report.source == "issue"):
             await writes.lock(ctx, number)
-    await reports.record_action(f"handled:{report.id}", report.id, {"channel": channel.kind}, ctx.clock.now())
+    await ctx.ledger.record(f"handled:{report.id}", report.id, {"channel": channel.kind}, ctx.clock.now())
     await reports.update(report.id, now=ctx.clock.now(), event="redirected", actor="secbot",
                          detail={"channel": channel.kind, "hidden": report.hidden})
 
@@ -106,7 +106,7 @@ def _redirect_body(ctx: Context, report: Report, cfg: dict[str, Any], channel: C
 async def hide_report(ctx: Context, report: Report, cfg: dict[str, Any]) -> Report:
     """Move the report into a private draft advisory, then take the public copy away."""
     assert ctx.gh is not None
-    reports = Reports(ctx.store)
+    reports = ctx.reports
     repo = ctx.data["repository"]
     if report.draft_ghsa_id is None:
         where = f"issue #{report.issue_number}" if report.source == "issue" else f"a comment on #{report.issue_number}"
@@ -153,7 +153,7 @@ async def hide(ctx: Context, report: Report, cfg: dict[str, Any]) -> None:
     if report.hidden:
         return
     report = await hide_report(ctx, report, cfg)
-    done = await Reports(ctx.store).action_result(f"redirect:{report.id}")
+    done = await ctx.ledger.result(f"redirect:{report.id}")
     transferred = _transferred(report, cfg)
     if done and done.get("comment_id") and not transferred:
         body = _redirect_body(ctx, report, cfg, await _channel(ctx), "redirect")  # now: where the text went
@@ -166,10 +166,10 @@ async def hide(ctx: Context, report: Report, cfg: dict[str, Any]) -> None:
 
 async def not_security(ctx: Context, report: Report, cfg: dict[str, Any], login: str) -> None:
     """`/sec not-security`: undo everything the bot did for a false alarm, and remember it."""
-    reports = Reports(ctx.store)
+    reports = ctx.reports
     number = report.issue_number or 0
     await writes.remove_labels(ctx, number, list(cfg["labels"]))
-    done = await reports.action_result(f"redirect:{report.id}")
+    done = await ctx.ledger.result(f"redirect:{report.id}")
     if done and done.get("comment_id"):
         await writes.delete_comment(ctx, int(done["comment_id"]))
     if report.hidden and report.source == "issue" and not cfg["public_reports"]["private_repo"]:

@@ -18,8 +18,7 @@ from bot.jobs.context import Context
 from bot.render import render
 from bot.reports import outreach
 from bot.rules.policy import Policy, Step, countdown_steps, due_and_next, last_heard, next_update, target_steps
-from bot.store.installations import Installations
-from bot.store.reports import Report, Reports
+from bot.store.reports import Report
 
 TIMER = "report_timer"
 NAMES = ("update", "targets", "countdown")
@@ -98,14 +97,13 @@ async def schedule_by(ctx: Context, kind: str, payload: dict[str, Any], key: str
 
 
 async def _done(ctx: Context, report: Report, steps: list[Step]) -> set[str]:
-    reports = Reports(ctx.store)
-    return {s.key for s in steps if await reports.action_result(f"timer:{report.id}:{s.key}") is not None}
+    return {s.key for s in steps if await ctx.ledger.result(f"timer:{report.id}:{s.key}") is not None}
 
 
 async def _plan(ctx: Context, report: Report, policy: Policy, name: str, now: float) -> float | None:
     """When timer `name` should next run (None: never)."""
     if name == "update":
-        timeline = await Reports(ctx.store).timeline(report.id)
+        timeline = await ctx.reports.timeline(report.id)
         return next_update(policy, report.state, report.severity, last_heard(timeline, report.created_at))
     steps = target_steps(policy, report) if name == "targets" else countdown_steps(policy, report)
     step, upcoming = due_and_next(steps, now, await _done(ctx, report, steps))
@@ -117,11 +115,11 @@ async def _plan(ctx: Context, report: Report, policy: Policy, name: str, now: fl
 
 async def fire(ctx: Context, report_id: int, name: str) -> None:
     """Timer `name` of a report is due: do its one due step, then set it again."""
-    reports = Reports(ctx.store)
+    reports = ctx.reports
     report = await reports.get(report_id)
     if report is None or not report.is_open:
         return
-    if not await Installations(ctx.store).still_covered(report.installation_id, report.repo):
+    if not await ctx.installations.still_covered(report.installation_id, report.repo):
         return  # uninstalled, suspended or repository removed: the timers stop here
     now = ctx.clock.now()
     if report.paused_until and report.paused_until > now:
@@ -146,7 +144,7 @@ async def fire(ctx: Context, report_id: int, name: str) -> None:
 
 
 async def _perform(ctx: Context, report: Report, step: Step, cfg: dict[str, Any]) -> None:
-    reports = Reports(ctx.store)
+    reports = ctx.reports
     key = f"timer:{report.id}:{step.key}"
     team = cfg["security_team"]
     org = report.repo.split("/", 1)[0]
@@ -161,7 +159,7 @@ async def _perform(ctx: Context, report: Report, step: Step, cfg: dict[str, Any]
                   mentions=mentions, report=outreach.view(report))
     await outreach.tell_maintainers(ctx, report, key=key, body=body)
     # Mark the earlier steps of this target done too: after downtime only the latest is sent.
-    await reports.record_action(key, report.id, {"at": step.at}, ctx.clock.now())
+    await ctx.ledger.record(key, report.id, {"at": step.at}, ctx.clock.now())
     await reports.update(report.id, now=ctx.clock.now(), event="reminder" if step.kind == "remind" else step.kind,
                          actor="secbot", detail={"step": step.key})
 

@@ -20,7 +20,7 @@ from bot.reports import onboarding, outreach, private, public, timers, writes
 from bot.reports.permissions import in_security_team, permission
 from bot.rules.commands import HELP_TEXT, MUTATING, Command, may_run, parse
 from bot.rules.lifecycle import Refused, next_state
-from bot.store.reports import REJECTED, Report, Reports
+from bot.store.reports import REJECTED, Report
 
 PAUSED_FOREVER = 1e12  # paused_until for "until /sec resume"
 
@@ -59,10 +59,9 @@ async def obey(ctx: Context, commands: list[Command], *, where: Where, found: li
     author may not give."""
     level = await permission(ctx, login)
     member = await in_security_team(ctx, login, cfg)
-    reports = Reports(ctx.store)
     for cmd in commands:
         key = f"{key_prefix}:{cmd.line}"
-        if await reports.claim_action(key, ctx.job_id, ctx.clock.now()) is not None:
+        if await ctx.ledger.claim(key, ctx.job_id, ctx.clock.now()) is not None:
             continue
         if not may_run(cmd.verb, permission=level, login=login, team_users=cfg["security_team"]["users"],
                        team_member=member):
@@ -70,13 +69,13 @@ async def obey(ctx: Context, commands: list[Command], *, where: Where, found: li
             outcome = "refused"
         else:
             outcome = await run(ctx, cmd, where, found, login, cfg, key)
-        await reports.record_action(key, None, {"verb": cmd.verb, "outcome": outcome}, ctx.clock.now())
+        await ctx.ledger.record(key, None, {"verb": cmd.verb, "outcome": outcome}, ctx.clock.now())
         ctx.log.info("command", extra={"verb": cmd.verb, "by": login, "outcome": outcome, "place": where.place})
 
 
 async def reports_at(ctx: Context, repo: str, number: int) -> tuple[str, list[Report]]:
     """The reports an issue is about: a tracker issue's report, or those found on a public issue."""
-    reports = Reports(ctx.store)
+    reports = ctx.reports
     tracked = await reports.for_tracker(repo, number)
     if tracked is not None:
         return "tracker", [tracked]
@@ -86,7 +85,7 @@ async def reports_at(ctx: Context, repo: str, number: int) -> tuple[str, list[Re
 async def refuse(ctx: Context, where: Where, login: str) -> None:
     """One polite refusal per comment, however many commands it holds."""
     key = f"refused:{where.repo}:{where.comment_id or where.ghsa_id}"
-    if await Reports(ctx.store).action_result(key) is None and where.comment_id is not None:
+    if await ctx.ledger.result(key) is None and where.comment_id is not None:
         await writes.react(ctx, comment_id=where.comment_id, content="-1")
     await reply(ctx, where, key=key, kind="refused", body=render("command_refused", login=login))
 
@@ -131,7 +130,7 @@ async def run(ctx: Context, cmd: Command, where: Where, found: list[Report], log
         await react(ctx, where, "+1")
         return "done"
     outcome, message = "done", None
-    reports = Reports(ctx.store)
+    reports = ctx.reports
     for stale in found:
         report = await reports.get(stale.id) or stale  # an earlier command of the comment may have moved it
         try:
@@ -187,7 +186,7 @@ async def apply(ctx: Context, report: Report, cmd: Command, actor: str, cfg: dic
 
 async def _ack(ctx: Context, o: Order) -> Done:
     now = ctx.clock.now()
-    report = await Reports(ctx.store).update(o.report.id, now=now, state=o.after, acknowledged_at=now,
+    report = await ctx.reports.update(o.report.id, now=now, state=o.after, acknowledged_at=now,
                                              event="acknowledged", actor=o.actor, expect_state=o.report.state)
     await outreach.tell_reporter(ctx, report, key=o.msg_key, template="acknowledged", actor=o.actor, next_update=None)
     return report, "Acknowledged. The reporter has been told."
@@ -196,7 +195,7 @@ async def _ack(ctx: Context, o: Order) -> Done:
 async def _accept(ctx: Context, o: Order) -> Done:
     now = ctx.clock.now()
     severity, cvss = o.args.get("severity"), o.args.get("cvss")
-    report = await Reports(ctx.store).update(o.report.id, now=now, state=o.after, accepted_at=now, severity=severity,
+    report = await ctx.reports.update(o.report.id, now=now, state=o.after, accepted_at=now, severity=severity,
                                              cvss=cvss, event="accepted", actor=o.actor,
                                              detail={"severity": severity}, expect_state=o.report.state)
     await _patch_advisory(ctx, report, accept=True, severity=severity, cvss=cvss)
@@ -206,7 +205,7 @@ async def _accept(ctx: Context, o: Order) -> Done:
 
 async def _severity(ctx: Context, o: Order) -> Done:
     severity, cvss = o.args.get("severity"), o.args.get("cvss")
-    report = await Reports(ctx.store).update(o.report.id, now=ctx.clock.now(), severity=severity, cvss=cvss,
+    report = await ctx.reports.update(o.report.id, now=ctx.clock.now(), severity=severity, cvss=cvss,
                                              event="severity", actor=o.actor, detail={"severity": severity},
                                              expect_state=o.report.state)
     await _patch_advisory(ctx, report, severity=severity, cvss=cvss)
@@ -216,7 +215,7 @@ async def _severity(ctx: Context, o: Order) -> Done:
 async def _reject(ctx: Context, o: Order) -> Done:
     now = ctx.clock.now()
     reason = o.args["reason"]
-    report = await Reports(ctx.store).update(o.report.id, now=now, state=o.after, reject_reason=reason, closed_at=now,
+    report = await ctx.reports.update(o.report.id, now=now, state=o.after, reject_reason=reason, closed_at=now,
                                              event="rejected", actor=o.actor, detail={"reason": reason},
                                              expect_state=o.report.state)
     await _patch_advisory(ctx, report, close=True)
@@ -230,14 +229,14 @@ async def _assign(ctx: Context, o: Order) -> Done:
     await private.add_collaborators(ctx, report, users, [])
     if await outreach.tracker_ok(ctx, report):
         await writes.add_assignees(ctx, report.tracker_number or 0, users, repo=report.tracker_repo)
-    await Reports(ctx.store).update(report.id, now=ctx.clock.now(), event="assigned", actor=o.actor,
+    await ctx.reports.update(report.id, now=ctx.clock.now(), event="assigned", actor=o.actor,
                                     detail={"users": users})
     return report, "Assigned: " + ", ".join(users) + "."
 
 
 async def _eta(ctx: Context, o: Order) -> Done:
     day = o.args["date"].isoformat()
-    report = await Reports(ctx.store).update(o.report.id, now=ctx.clock.now(), eta=day, event="eta", actor=o.actor,
+    report = await ctx.reports.update(o.report.id, now=ctx.clock.now(), eta=day, event="eta", actor=o.actor,
                                              detail={"eta": day})
     await outreach.tell_reporter(ctx, report, key=o.msg_key, template="eta")
     return report, f"Target fix date: {report.eta}. The reporter has been told."
@@ -246,7 +245,7 @@ async def _eta(ctx: Context, o: Order) -> Done:
 async def _fixed(ctx: Context, o: Order) -> Done:
     now = ctx.clock.now()
     version = o.args["version"]
-    report = await Reports(ctx.store).update(o.report.id, now=now, state=o.after, fixed_version=version, fixed_at=now,
+    report = await ctx.reports.update(o.report.id, now=now, state=o.after, fixed_version=version, fixed_at=now,
                                              event="fixed", actor=o.actor, detail={"version": version},
                                              expect_state=o.report.state)
     await _patch_advisory(ctx, report, patched=version)
@@ -258,20 +257,20 @@ async def _fixed(ctx: Context, o: Order) -> Done:
 async def _update(ctx: Context, o: Order) -> Done:
     await outreach.tell_reporter(ctx, o.report, key=o.msg_key, template="custom_update", text=o.args["text"],
                                  actor=o.actor)
-    report = await Reports(ctx.store).update(o.report.id, now=ctx.clock.now(), event="update-sent", actor=o.actor)
+    report = await ctx.reports.update(o.report.id, now=ctx.clock.now(), event="update-sent", actor=o.actor)
     return report, "Sent to the reporter."
 
 
 async def _pause(ctx: Context, o: Order) -> Done:
     until = o.args.get("until")
     stamp = _day_start(until) if until else PAUSED_FOREVER
-    report = await Reports(ctx.store).update(o.report.id, now=ctx.clock.now(), paused_until=stamp, event="paused",
+    report = await ctx.reports.update(o.report.id, now=ctx.clock.now(), paused_until=stamp, event="paused",
                                              actor=o.actor, detail={"until": until.isoformat() if until else None})
     return report, f"Timers paused{f' until {until.isoformat()}' if until else ' until /sec resume'}."
 
 
 async def _resume(ctx: Context, o: Order) -> Done:
-    report = await Reports(ctx.store).update(o.report.id, now=ctx.clock.now(), paused_until=None, event="resumed",
+    report = await ctx.reports.update(o.report.id, now=ctx.clock.now(), paused_until=None, event="resumed",
                                              actor=o.actor)
     return report, "Timers resumed."
 

@@ -32,8 +32,7 @@ from bot.jobs.context import Context
 from bot.reports import outreach, private, timers, verbs
 from bot.rules.commands import parse
 from bot.rules.lifecycle import ACKNOWLEDGED, NEW, REJECTED, Refused, next_state
-from bot.store.installations import Installations
-from bot.store.reports import Report, Reports, advisory_key
+from bot.store.reports import Report, advisory_key
 
 SWEEP = "advisory_sweep"
 SWEEP_EVERY = 6 * 3600.0
@@ -60,18 +59,18 @@ def memory_key(report_id: int) -> str:
 
 async def poll(ctx: Context, report_id: int) -> None:
     """The `advisory_poll` job: follow one report's advisory, read new comments, come back later."""
-    reports = Reports(ctx.store)
+    reports = ctx.reports
     report = await reports.get(report_id)
     ghsa = outreach.advisory_of(report) if report else None
     if report is None or ghsa is None or not report.is_open or ctx.gh is None:
         return  # closed reports are not polled again
-    if not await Installations(ctx.store).still_covered(report.installation_id):
+    if not await ctx.installations.still_covered(report.installation_id):
         ctx.log.info("advisory poll stopped: installation gone or suspended", extra={"report": report.id})
         return
     rctx = ctx.for_repo(report.repo, report.installation_id)
     owner, name = report.repo.split("/", 1)
     now = ctx.clock.now()
-    memory = await reports.fact(memory_key(report.id), now) or {}
+    memory = await ctx.facts.get(memory_key(report.id), now) or {}
     try:
         adv = await rctx.gh.getitem(ADVISORY, {"owner": owner, "repo": name, "ghsa_id": ghsa})
     except gidgethub.BadRequest as exc:
@@ -91,7 +90,7 @@ async def poll(ctx: Context, report_id: int) -> None:
             active = now
         report = await reports.get(report.id) or report
     memory["active"] = active
-    await reports.remember(memory_key(report.id), memory, now, MEMORY_TTL)
+    await ctx.facts.remember(memory_key(report.id), memory, now, MEMORY_TTL)
     if report.is_open:
         last = max(report.updated_at, active)
         await timers.schedule_by(ctx, timers.POLL, {"report_id": report.id}, timers.poll_key(report.id),
@@ -102,7 +101,7 @@ async def poll(ctx: Context, report_id: int) -> None:
 
 async def follow_advisory(ctx: Context, report: Report, adv: dict[str, Any], memory: dict[str, Any]) -> Report:
     """Bring the report up to what was done to its advisory in GitHub's web interface."""
-    reports = Reports(ctx.store)
+    reports = ctx.reports
     now = ctx.clock.now()
     state, severity = adv.get("state"), adv.get("severity")
     if state == "published":
@@ -190,11 +189,11 @@ async def schedule_sweep(ctx: Context, installation_id: int, *, at: float | None
 
 async def sweep(ctx: Context, installation_id: int) -> None:
     """The `advisory_sweep` job: private reports no webhook announced are received as if one had."""
-    installs = Installations(ctx.store)
+    installs = ctx.installations
     if ctx.gh is None or not await installs.still_covered(installation_id):
         ctx.log.info("advisory sweep stopped: installation gone or suspended")
         return
-    reports = Reports(ctx.store)
+    reports = ctx.reports
     found = 0
     for full_name in await installs.active_repos(installation_id, public_only=True):
         owner, name = full_name.split("/", 1)

@@ -13,7 +13,6 @@ import gidgethub
 
 from bot.jobs.context import Context
 from bot.render import find_marker, marker
-from bot.store.reports import Reports
 
 
 def _vars(ctx: Context, repo: str | None, **extra: Any) -> dict[str, Any]:
@@ -28,8 +27,7 @@ async def comment_once(ctx: Context, *, key: str, kind: str, report_id: int, bod
                        ghsa_id: str | None = None, repo: str | None = None) -> dict[str, Any]:
     """Post a marked comment on an issue (`number`) or an advisory (`ghsa_id`) unless it was posted
     before; returns {"comment_id"}."""
-    reports = Reports(ctx.store)
-    done = await reports.claim_action(key, ctx.job_id, ctx.clock.now())
+    done = await ctx.ledger.claim(key, ctx.job_id, ctx.clock.now())
     if done is not None:
         return done
     assert ctx.gh is not None
@@ -44,12 +42,12 @@ async def comment_once(ctx: Context, *, key: str, kind: str, report_id: int, bod
             attrs = find_marker(existing.get("body"), kind)
             if attrs and attrs.get("report") == str(report_id) and attrs.get("key", key) == _short(key):
                 result = {"comment_id": existing["id"]}
-                await reports.record_action(key, report_id, result, ctx.clock.now())
+                await ctx.ledger.record(key, report_id, result, ctx.clock.now())
                 return result
     text = marked(body, kind, report_id, key)
     made = await ctx.gh.post(url, url_vars, data={"body": text})
     result = {"comment_id": (made or {}).get("id")}
-    await reports.record_action(key, report_id, result, ctx.clock.now())
+    await ctx.ledger.record(key, report_id, result, ctx.clock.now())
     return result
 
 

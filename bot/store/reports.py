@@ -1,4 +1,4 @@
-"""Report records in the store: create once per source, follow their state, keep a timeline.
+"""Report records: create once per source, follow their state, keep a timeline.
 
 Nothing here talks to GitHub. Report text is stored only in `original_title`/`original_body`
 (for `hide` and its undo); everything else is identifiers, verdicts and signal names.
@@ -7,31 +7,22 @@ Nothing here talks to GitHub. Report text is stored only in `original_title`/`or
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
 
 from bot.errors import ReportableError
+from bot.rules.lifecycle import NEW, REJECTED
+from bot.rules.lifecycle import OPEN as OPEN_STATES
 from bot.store import Store
-from bot.store.tables import actions, facts, report_events, reports
+from bot.store.tables import report_events, reports
 
-CLAIM_TTL = 900.0  # a claim older than this was left by a job that died; another may take it over
+__all__ = ["StateChanged", "Report", "Reports", "NEW", "OPEN_STATES", "REJECTED"]
 
 
 class StateChanged(ReportableError):
     """The report changed state under us; the job retries with fresh data."""
-
-
-class ActionBusy(ReportableError):
-    """Another job is performing the same once-only write right now; try again later."""
-
-
-from bot.rules.lifecycle import NEW, REJECTED  # noqa: E402 - re-exported for callers
-from bot.rules.lifecycle import OPEN as OPEN_STATES
-
-__all__ = ["ActionBusy", "StateChanged", "Report", "Reports", "NEW", "OPEN_STATES", "REJECTED"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -199,70 +190,3 @@ class Reports:
                 {**dict(r._mapping), "detail": orjson.loads(r.detail) if r.detail else None}
                 for r in await conn.execute(stmt)
             ]
-
-    # -- once-only writes ---------------------------------------------------------------------
-
-    async def action_result(self, key: str) -> dict[str, Any] | None:
-        async with self.store.engine.connect() as conn:
-            row = (await conn.execute(sa.select(actions.c.result).where(actions.c.key == key))).first()
-        if row is None:
-            return None
-        found = orjson.loads(row[0]) if row[0] else {}
-        return None if "_claimed_by" in found else found
-
-    async def claim_action(self, key: str, job_id: int | None, now: float) -> dict[str, Any] | None:
-        """Take the right to perform the write `key`.
-
-        Returns None when the caller should perform it (first claim, its own earlier claim on a
-        retry, or a claim abandoned for CLAIM_TTL by a job that died), the recorded result when it
-        was done before, and raises `ActionBusy` while another job holds a live claim (that job is
-        doing it now; the caller's retry will see the result).
-        """
-        claim = orjson.dumps({"_claimed_by": job_id, "_at": now}).decode()
-        async with self.store.write() as conn:
-            inserted = await conn.execute(self.store.insert_ignore(actions, ["key"]).values(
-                key=key, report_id=None, result=claim, at=now))
-            if inserted.rowcount == 1:
-                return None
-            row = (await conn.execute(sa.select(actions.c.result, actions.c.at).where(actions.c.key == key))).one()
-            found = orjson.loads(row[0]) if row[0] else {}
-            if "_claimed_by" not in found:
-                return found
-            if found["_claimed_by"] == job_id or row[1] < now - CLAIM_TTL:
-                await conn.execute(sa.update(actions).where(actions.c.key == key).values(result=claim, at=now))
-                return None
-        raise ActionBusy(f"another job is performing {key.split(':', 1)[0]}")
-
-    async def record_action(self, key: str, report_id: int | None, result: dict[str, Any], now: float) -> None:
-        stmt = self.store.upsert(actions, ["key"], ["report_id", "result", "at"]).values(
-            key=key, report_id=report_id, result=orjson.dumps(result).decode(), at=now)
-        async with self.store.write() as conn:
-            await conn.execute(stmt)
-
-    async def forget_action(self, key: str) -> None:
-        async with self.store.write() as conn:
-            await conn.execute(sa.delete(actions).where(actions.c.key == key))
-
-    # -- cached facts ---------------------------------------------------------------------------
-
-    async def fact(self, key: str, now: float) -> Any:
-        async with self.store.engine.connect() as conn:
-            row = (await conn.execute(sa.select(facts.c.value, facts.c.expires_at).where(facts.c.key == key))).first()
-        if row is None or row[1] <= now:
-            return None
-        return orjson.loads(row[0])
-
-    async def remembered(self, key: str, now: float, ttl: float, compute: Callable[[], Awaitable[Any]]) -> Any:
-        """The cached fact `key`, or `compute()`'s answer, kept for `ttl` seconds."""
-        known = await self.fact(key, now)
-        if known is not None:
-            return known
-        value = await compute()
-        await self.remember(key, value, now, ttl)
-        return value
-
-    async def remember(self, key: str, value: Any, now: float, ttl: float) -> None:
-        stmt = self.store.upsert(facts, ["key"], ["value", "expires_at"]).values(
-            key=key, value=orjson.dumps(value).decode(), expires_at=now + ttl)
-        async with self.store.write() as conn:
-            await conn.execute(stmt)

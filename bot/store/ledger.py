@@ -1,0 +1,72 @@
+"""The ledger of once-only writes: each write Secbot must not repeat (a comment, an issue, a
+command's effect) is claimed under a key before it is made and recorded with what it created.
+
+A retry, a redelivery or a second replica finds the record and skips the write; a claim left by
+a job that died is taken over after CLAIM_TTL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from bot.errors import ReportableError
+from bot.store import Store
+from bot.store.tables import actions
+
+CLAIM_TTL = 900.0  # a claim older than this was left by a job that died; another may take it over
+
+
+class ActionBusy(ReportableError):
+    """Another job is performing the same once-only write right now; try again later."""
+
+
+class Ledger:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def result(self, key: str) -> dict[str, Any] | None:
+        """What the write `key` recorded, or None when it was not done (or is being done now)."""
+        async with self.store.engine.connect() as conn:
+            row = (await conn.execute(sa.select(actions.c.result).where(actions.c.key == key))).first()
+        if row is None:
+            return None
+        found = orjson.loads(row[0]) if row[0] else {}
+        return None if "_claimed_by" in found else found
+
+    async def claim(self, key: str, job_id: int | None, now: float) -> dict[str, Any] | None:
+        """Take the right to perform the write `key`.
+
+        Returns None when the caller should perform it (first claim, its own earlier claim on a
+        retry, or a claim abandoned for CLAIM_TTL by a job that died), the recorded result when it
+        was done before, and raises `ActionBusy` while another job holds a live claim (that job is
+        doing it now; the caller's retry will see the result).
+        """
+        claim = orjson.dumps({"_claimed_by": job_id, "_at": now}).decode()
+        async with self.store.write() as conn:
+            inserted = await conn.execute(self.store.insert_ignore(actions, ["key"]).values(
+                key=key, report_id=None, result=claim, at=now))
+            if inserted.rowcount == 1:
+                return None
+            row = (await conn.execute(sa.select(actions.c.result, actions.c.at).where(actions.c.key == key))).one()
+            found = orjson.loads(row[0]) if row[0] else {}
+            if "_claimed_by" not in found:
+                return found
+            if found["_claimed_by"] == job_id or row[1] < now - CLAIM_TTL:
+                await conn.execute(sa.update(actions).where(actions.c.key == key).values(result=claim, at=now))
+                return None
+        raise ActionBusy(f"another job is performing {key.split(':', 1)[0]}")
+
+    async def record(self, key: str, report_id: int | None, result: dict[str, Any], now: float) -> None:
+        """The write `key` was made (for `report_id`); `result` is what a later look finds."""
+        stmt = self.store.upsert(actions, ["key"], ["report_id", "result", "at"]).values(
+            key=key, report_id=report_id, result=orjson.dumps(result).decode(), at=now)
+        async with self.store.write() as conn:
+            await conn.execute(stmt)
+
+    async def forget(self, key: str) -> None:
+        """The write `key` was not made after all (a dry run, a refusal): a later try may make it."""
+        async with self.store.write() as conn:
+            await conn.execute(sa.delete(actions).where(actions.c.key == key))

@@ -1,0 +1,30 @@
+"""The ledger of once-only writes, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.clock import FrozenClock
+from bot.store import Store
+from bot.store.ledger import CLAIM_TTL, ActionBusy, Ledger
+
+
+async def test_a_once_only_write_is_claimed_by_one_job(store: Store, clock: FrozenClock) -> None:
+    ledger = Ledger(store)
+    assert await ledger.claim("redirect:1", 10, clock.now()) is None  # job 10 performs it
+    with pytest.raises(ActionBusy):
+        await ledger.claim("redirect:1", 11, clock.now())  # job 11 must wait
+    assert await ledger.claim("redirect:1", 10, clock.now()) is None  # job 10's retry carries on
+    assert await ledger.result("redirect:1") is None  # claimed, not done
+    await ledger.record("redirect:1", 1, {"comment_id": 5}, clock.now())
+    assert await ledger.claim("redirect:1", 11, clock.now()) == {"comment_id": 5}
+    assert await ledger.result("redirect:1") == {"comment_id": 5}
+
+
+async def test_a_claim_abandoned_by_a_dead_job_is_taken_over(store: Store, clock: FrozenClock) -> None:
+    ledger = Ledger(store)
+    assert await ledger.claim("tracker:9", 1, clock.now()) is None
+    clock.advance(CLAIM_TTL + 1)
+    assert await ledger.claim("tracker:9", 2, clock.now()) is None  # job 1 never came back
+    with pytest.raises(ActionBusy):
+        await ledger.claim("tracker:9", 1, clock.now())  # and now job 2 holds it
