@@ -3,6 +3,7 @@
 - handlers are leaves: a handler module imports `bot.*`, never another handler module (only
   `handlers/__init__.py` composes them);
 - `bot/` imports `handlers` in one place, the composition root `bot/__main__.py`;
+- handlers and the report workflows (`bot/reports/`) run no SQL: the stores in `bot/store/` do;
 - the pure rules (`bot/rules/`) import no I/O library and no `bot` module with effects;
 - no import cycle among the project's modules, except inside the emulator.
 """
@@ -94,6 +95,14 @@ def test_only_the_composition_root_imports_handlers() -> None:
                        and any(in_package(m, "handlers") for m in imported))
     assert offenders == []
     assert "handlers" in graph[COMPOSITION_ROOT]
+
+
+def test_handlers_and_workflows_leave_sql_to_the_stores() -> None:
+    graph = import_graph()
+    offenders = sorted(name for name, imported in graph.items()
+                       if (in_package(name, "handlers") or in_package(name, "bot.reports"))
+                       and any(in_package(m, "sqlalchemy") or in_package(m, "bot.store.tables") for m in imported))
+    assert offenders == []
 
 
 def test_pure_rules_import_no_io_and_no_module_with_effects() -> None:

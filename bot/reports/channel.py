@@ -7,15 +7,15 @@ for a day), so a report costs no extra GitHub calls once they are known.
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import Any
 
+from bot.github.urls import policy_url, report_form_url
 from bot.jobs.context import Context, get_or_none, read_file
+from bot.rules.security_md import contact_from
 
 PVR_TTL = 3600.0
 SECURITY_MD_TTL = 86400.0
 SECURITY_MD_PATHS = ("SECURITY.md", ".github/SECURITY.md", "docs/SECURITY.md")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,20 +58,12 @@ async def security_md(ctx: Context, owner: str, repo: str) -> dict[str, str] | N
     return await ctx.facts.remembered(key, ctx.clock.now(), SECURITY_MD_TTL, look) or None
 
 
-def contact_from(text: str) -> str | None:
-    """An e-mail address the policy gives for private reports, if any."""
-    m = _EMAIL.search(text)
-    return m.group(0) if m else None
-
-
 async def private_channel(ctx: Context, owner: str, repo: str, html_url: str) -> Channel:
     if await pvr_enabled(ctx, owner, repo):
-        return Channel("pvr", f"{html_url}/security/advisories/new")
+        return Channel("pvr", report_form_url(html_url))
     policy = await security_md(ctx, owner, repo)
     if policy:
-        base = html_url.rsplit("/", 1)[0]
-        url = f"{base}/{policy['repo']}/blob/HEAD/{policy['path']}"
-        return Channel("security_md", url, contact_from(policy["text"]))
+        return Channel("security_md", policy_url(html_url, policy), contact_from(policy["text"]))
     return Channel("none")
 
 

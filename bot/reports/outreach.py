@@ -18,7 +18,7 @@ from typing import Any
 import gidgethub
 
 from bot.clock import iso
-from bot.github.urls import html_url
+from bot.github.urls import advisory_url, html_url, issue_url
 from bot.jobs.context import Context
 from bot.render import render
 from bot.reports import writes
@@ -151,7 +151,7 @@ async def sync_tracker(ctx: Context, report: Report, cfg: dict[str, Any]) -> Rep
 
 def _source_url(report: Report, web: str) -> str | None:
     if report.ghsa_id:
-        return f"{web}/{report.repo}/security/advisories/{report.ghsa_id}"
+        return advisory_url(f"{web}/{report.repo}", report.ghsa_id)
     if report.issue_number:
-        return f"{web}/{report.repo}/issues/{report.issue_number}"
+        return issue_url(f"{web}/{report.repo}", report.issue_number)
     return None

@@ -140,6 +140,22 @@ class Reports:
         async with self.store.engine.connect() as conn:
             return [Report.from_row(r) for r in await conn.execute(stmt)]
 
+    async def count_by_state(self) -> list[tuple[str, int]]:
+        stmt = sa.select(reports.c.state, sa.func.count()).group_by(reports.c.state)
+        async with self.store.engine.connect() as conn:
+            return sorted((str(state), int(n)) for state, n in await conn.execute(stmt))
+
+    async def escalations_by_target(self) -> list[tuple[str, int]]:
+        """Escalations recorded in the reports' timelines: one per response target that slipped."""
+        stmt = (sa.select(report_events.c.detail, sa.func.count())
+                .where(report_events.c.kind == "escalate-assignees").group_by(report_events.c.detail))
+        found = {"acknowledge": 0, "triage": 0}
+        async with self.store.engine.connect() as conn:
+            for detail, n in await conn.execute(stmt):
+                target = "acknowledge" if detail and '"acknowledge:' in detail else "triage"
+                found[target] += int(n)
+        return sorted(found.items())
+
     async def _one(self, where: Any) -> Report | None:
         async with self.store.engine.connect() as conn:
             row = (await conn.execute(sa.select(reports).where(where))).first()

@@ -12,15 +12,13 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
-import sqlalchemy as sa
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from bot.errors import RateLimited
 from bot.jobs.queue import Job
-from bot.store import tables
-from bot.web.keys import GITHUB, METRICS, SERVICES, STORE
+from bot.web.keys import GITHUB, METRICS, SERVICES
 
 # Outcomes of POST /webhook, from the answer it gave (see bot/web/webhook.py).
 STORED, DUPLICATE, PING = "stored", "duplicate", "ping"
@@ -87,7 +85,7 @@ class Metrics:
 
     # -- read at scrape time ------------------------------------------------------------------
 
-    async def render(self, *, queue: Any, store: Any, github: Any) -> bytes:
+    async def render(self, *, queue: Any, records: Any, github: Any) -> bytes:
         families: list[Metric] = []
         counts = await queue.counts()
         depth = GaugeMetricFamily("secbot_queue_jobs", "Jobs in the durable queue, by state.", labels=["state"])
@@ -98,13 +96,13 @@ class Metrics:
             "secbot_queue_oldest_due_seconds", "Seconds the oldest due, unclaimed job has waited (0 when none).",
             value=await queue.oldest_due_age()))
         reports = GaugeMetricFamily("secbot_reports", "Security reports recorded, by state.", labels=["state"])
-        for state, n in await report_counts(store):
+        for state, n in await records.count_by_state():
             reports.add_metric([state], n)
         families.append(reports)
         missed = CounterMetricFamily(
             "secbot_missed_targets", "Response targets that slipped (first escalation sent), by target.",
             labels=["target"])
-        for target, n in await missed_targets(store):
+        for target, n in await records.escalations_by_target():
             missed.add_metric([target], n)
         families.append(missed)
         if github is not None:
@@ -145,25 +143,6 @@ class _ScrapeTime:
         return []
 
 
-async def report_counts(store: Any) -> list[tuple[str, int]]:
-    stmt = sa.select(tables.reports.c.state, sa.func.count()).group_by(tables.reports.c.state)
-    async with store.engine.connect() as conn:
-        return sorted((str(state), int(n)) for state, n in await conn.execute(stmt))
-
-
-async def missed_targets(store: Any) -> list[tuple[str, int]]:
-    """Escalations recorded in the reports' timelines: one per target that slipped."""
-    events = tables.report_events
-    stmt = (sa.select(events.c.detail, sa.func.count()).where(events.c.kind == "escalate-assignees")
-            .group_by(events.c.detail))
-    found = {"acknowledge": 0, "triage": 0}
-    async with store.engine.connect() as conn:
-        for detail, n in await conn.execute(stmt):
-            target = "acknowledge" if detail and '"acknowledge:' in detail else "triage"
-            found[target] += int(n)
-    return sorted(found.items())
-
-
 def _label(event: str | None) -> str:
     """The event name as a label: GitHub's event names are short lowercase words."""
     if not event or len(event) > 60 or not all(c.isalnum() or c == "_" for c in event):
@@ -172,6 +151,7 @@ def _label(event: str | None) -> str:
 
 
 async def view(request: web.Request) -> web.Response:
-    body = await request.app[METRICS].render(
-        queue=request.app[SERVICES].queue, store=request.app[STORE], github=request.app.get(GITHUB))
+    services = request.app[SERVICES]
+    body = await request.app[METRICS].render(queue=services.queue, records=services.reports,
+                                             github=request.app.get(GITHUB))
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
