@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-import bot.store
 from bot.clock import FrozenClock
 from bot.jobs.intake import MAX_BATCH, Intake
 from bot.jobs.queue import Queue
-from bot.store import Store, WriterGone
+from bot.store import Store, WriterGone, database
+from bot.store.sqlite import client
 from bot.store.sqlite import writer as sqlite_writer
 from bot.store.tables import jobs
 from tests.conftest import Databases
@@ -49,7 +49,7 @@ async def test_deliveries_more_than_the_socket_to_the_writer_holds_are_all_store
         databases: Databases, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> None:
     # A burst of big bodies outruns the socket's buffer: what it does not take waits for the
     # socket to drain (`_writable`), frames cut anywhere, and every delivery is stored once.
-    monkeypatch.setattr(bot.store._WriterProcess, "BUFFER", 64 * 1024)
+    monkeypatch.setattr(client.WriterProcess, "BUFFER", 64 * 1024)
     store, _, _ = await databases.open("sqlite")
     q = make_queue(store, clock)
     intake = Intake(q)
@@ -70,8 +70,8 @@ async def test_deliveries_more_than_the_socket_to_the_writer_holds_are_all_store
 async def never_waiting_for_locks(databases: Databases, monkeypatch: pytest.MonkeyPatch) -> Store:
     """A SQLite store whose connections (the writer process's too) fail at once on a lock held
     elsewhere, instead of waiting in SQLite's busy handler."""
-    pragmas = tuple(p for p in bot.store.SQLITE_PRAGMAS if "busy_timeout" not in p) + ("PRAGMA busy_timeout=0",)
-    monkeypatch.setattr(bot.store, "SQLITE_PRAGMAS", pragmas)
+    pragmas = tuple(p for p in database.SQLITE_PRAGMAS if "busy_timeout" not in p) + ("PRAGMA busy_timeout=0",)
+    monkeypatch.setattr(database, "SQLITE_PRAGMAS", pragmas)
     store, _, _ = await databases.open("sqlite")
     return store
 
@@ -177,7 +177,7 @@ async def test_a_batch_whose_writer_process_dies_is_sent_once_more_to_a_new_one(
     async with store._exclusive():  # once only: when the second writer cannot start, the call fails
         held = intake.submit(q.delivery_row("c", "e", None, b"{}"))
         await asyncio.sleep(0.05)
-        monkeypatch.setattr(bot.store.sys, "executable", "/nonexistent/python")
+        monkeypatch.setattr(client.sys, "executable", "/nonexistent/python")
         os.kill(second, signal.SIGKILL)
         with pytest.raises(WriterGone, match="could not start"):
             await held
@@ -374,7 +374,7 @@ async def test_a_writer_that_cannot_start_fails_the_call_and_the_next_call_start
     store, _, _ = await databases.open("sqlite")
     await store._direct.stop()  # type: ignore[union-attr]  # (the migration started one)
     q = make_queue(store, clock)
-    monkeypatch.setattr(bot.store.sys, "executable", "/nonexistent/python")
+    monkeypatch.setattr(client.sys, "executable", "/nonexistent/python")
     with pytest.raises(WriterGone, match="could not start the SQLite writer"):
         await q.add_deliveries([q.delivery_row("a", "e", None, b"{}")])
     monkeypatch.undo()

@@ -14,6 +14,7 @@ from bot.clock import FrozenClock
 from bot.jobs.queue import DEAD, DELIVERY_COLUMNS, DONE, QUEUED, RUNNING, WEBHOOK, Queue
 from bot.store import Store, migrate
 from bot.store.migrate import upgrade
+from bot.store.sqlite.checkpointer import Checkpointer
 from bot.store.sqlite.writer import decode
 from bot.store.tables import deliveries, jobs
 from tests.conftest import Databases
@@ -232,10 +233,8 @@ async def test_migration_0006_undone_gives_back_the_bodies_as_received(databases
 async def test_sqlite_wal_is_copied_back_beside_the_commits_and_kept_short(
     databases: Databases, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.store import _Checkpointer
-
-    monkeypatch.setattr(_Checkpointer, "EVERY", 0.005)
-    monkeypatch.setattr(_Checkpointer, "MAX_FRAMES", 300)
+    monkeypatch.setattr(Checkpointer, "EVERY", 0.005)
+    monkeypatch.setattr(Checkpointer, "MAX_FRAMES", 300)
     store, _, _ = await databases.open("sqlite")
     async with store.engine.connect() as conn:  # no connection of ours checkpoints inside its COMMIT
         assert (await conn.exec_driver_sql("PRAGMA wal_autocheckpoint")).scalar() == 0

@@ -6,7 +6,7 @@ connection of a child process of `secbot serve`, instead of on a thread of the s
 shares the interpreter lock with the event loop, and each of its statements waited for the loop
 to let go of it, and made the loop wait in turn. Measured side by side with the same
 compression, this process takes 10-15% more webhooks a second than that thread did
-(bench/webhook.py's load). See `bot.store._WriterProcess` for the server's side.
+(bench/webhook.py's load). See `bot.store.sqlite.client.WriterProcess` for the server's side.
 
 The server sends named operations (`OPS`) with plain arguments; everything sent while a
 transaction runs goes into the next one, so commits are shared (group commit). A failing
