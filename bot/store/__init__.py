@@ -1,9 +1,11 @@
 """The durable store: everything Secbot keeps, in SQLite (the default) or PostgreSQL.
 
     database.py      `Store`: the engine, write transactions, upserts
+    backend.py       the queue's hot path: its interface, and the implementation on the engine
     tables.py        the schema;  migrate.py, migrations/: Alembic
     reports.py       report records
-    sqlite/          SQLite on a file: the writer process, its client, the WAL checkpointer
+    sqlite/          SQLite on a file: the writer process, its client, the queue's backend on it,
+                     the WAL checkpointer
 """
 
 from bot.store import tables

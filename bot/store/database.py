@@ -1,8 +1,9 @@
 """The store: one async SQLAlchemy engine, on SQLite (the default) or PostgreSQL.
 
 `Store` opens the engine, runs write transactions (on SQLite one at a time, and never against
-the writer process), builds the dialect's INSERT ... ON CONFLICT, and on SQLite on a file owns
-the writer process's client and the WAL checkpointer (`bot.store.sqlite`).
+the writer process), builds the dialect's INSERT ... ON CONFLICT, and picks the queue's backend
+(`bot.store.backend`). On SQLite on a file it owns the writer process's client and the WAL
+checkpointer (`bot.store.sqlite`).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from bot.store.sqlite import writer as sqlite_writer
+from bot.store.backend import EngineBackend, QueueBackend
+from bot.store.sqlite.backend import WriterBackend
 from bot.store.sqlite.checkpointer import Checkpointer
-from bot.store.sqlite.client import DirectStatement, WriterGone, WriterProcess
+from bot.store.sqlite.client import WriterGone, WriterProcess
 
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=10000",
                   "PRAGMA foreign_keys=ON")
@@ -44,47 +46,17 @@ class Store:
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
         database = engine.url.database or ""
         on_file = self.dialect == "sqlite" and sqlite_on_file(database)
-        self._direct = (WriterProcess(database, SQLITE_PRAGMAS + BACKGROUND_CHECKPOINT_PRAGMAS, self._checkpoint_soon)
+        self._writer = (WriterProcess(database, SQLITE_PRAGMAS + BACKGROUND_CHECKPOINT_PRAGMAS, self._checkpoint_soon)
                         if on_file else None)
         self._checkpointer = Checkpointer(database, self._exclusive) if on_file else None
-
-    @property
-    def direct(self) -> bool:
-        """True when `write_direct` is available (SQLite on a file)."""
-        return self._direct is not None
-
-    def compile_direct(self, stmt: Any, column_keys: Sequence[str] | None = None) -> "DirectStatement":
-        """Compile a SQLAlchemy statement once, for running it in the writer process (`write_direct`)."""
-        return DirectStatement(stmt, self.engine.dialect, column_keys)
+        # The queue's hot path (bot/store/backend.py), chosen here once.
+        self.backend: QueueBackend = (WriterBackend(self._writer, engine.dialect) if self._writer is not None
+                                      else EngineBackend(self))
 
     @property
     def writer_pid(self) -> int | None:
         """The process id of SQLite's writer process while it runs."""
-        return self._direct.pid if self._direct is not None else None
-
-    async def write_direct(self, op: str, *args: Any, linger: float = 0.0) -> Any:
-        """Run the operation `op` of `bot.store.sqlite.writer.OPS` with `args` in a write transaction
-        of SQLite's writer process, and return its result once it is committed.
-
-        For the queue's hot paths (intake, claims, completions): no SQLAlchemy on the way, and no
-        thread of this process sharing the interpreter lock with the event loop. Calls that
-        arrive while a transaction is under way are run together in the next one (group
-        commit); one failing call rolls back only its own work (an operation may run twice, see
-        `bot.store.sqlite.writer.run`). Results are handed out only after the COMMIT, with the same
-        PRAGMAs as the engine's connections (WAL, synchronous=FULL). `write` pauses the writer,
-        so the two never wait on each other in SQLite's busy handler.
-
-        With `linger`, work that nobody is waiting on to answer a request (the workers' claims and
-        completions) waits up to that many seconds for a call without one to share its commit,
-        instead of spending an fsync of its own, while webhooks are arriving (not otherwise).
-        """
-        return await self.submit_direct(op, *args, linger=linger)  # a cancelled caller's work still runs
-
-    def submit_direct(self, op: str, *args: Any, linger: float = 0.0) -> "asyncio.Future[Any]":
-        """`write_direct` without the wait: the future of the result."""
-        assert self._direct is not None, "SQLite on a file only (see `direct`)"
-        assert op in sqlite_writer.OPS, op
-        return self._direct.call(op, args, linger)
+        return self._writer.pid if self._writer is not None else None
 
     def _checkpoint_soon(self) -> None:
         """After a commit: have the checkpointer copy the WAL back, at most every `EVERY` seconds.
@@ -107,15 +79,15 @@ class Store:
         """Hold SQLite's write side: the other writers of this process wait until the block ends."""
         assert self._write_lock is not None
         async with self._write_lock:
-            if self._direct is None:
+            if self._writer is None:
                 yield
                 return
             try:
                 with contextlib.suppress(WriterGone):  # no writer process now: nothing to hold off
-                    await self._direct.pause()  # the writer has committed what it had and waits for "resume"
+                    await self._writer.pause()  # the writer has committed what it had and waits for "resume"
                 yield
             finally:
-                self._direct.resume()
+                self._writer.resume()
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -147,8 +119,8 @@ class Store:
     async def close(self) -> None:
         if self._checkpointer is not None:  # first: a round holding the writer paused lets it go
             await self._checkpointer.close()
-        if self._direct is not None:
-            await self._direct.stop()
+        if self._writer is not None:
+            await self._writer.stop()
         await self.engine.dispose()
 
     def insert(self, table: sa.Table) -> Any:

@@ -1,1 +1,1 @@
-"""SQLite on a file: the writer process, its client, and the WAL checkpointer."""
+"""SQLite on a file: the writer process, its client, the queue's backend on it, the WAL checkpointer."""
