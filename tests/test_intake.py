@@ -18,18 +18,25 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-import bot.store
 from bot.clock import FrozenClock
 from bot.jobs.intake import MAX_BATCH, Intake
 from bot.jobs.queue import Queue
-from bot.store import Store, WriterGone
+from bot.store import Store, WriterGone, database
+from bot.store.sqlite import client
 from bot.store.sqlite import writer as sqlite_writer
+from bot.store.sqlite.backend import WriterBackend
 from bot.store.tables import jobs
 from tests.conftest import Databases
 
 
 def make_queue(store: Store, clock: FrozenClock) -> Queue:
     return Queue(store, clock, rng=random.Random(7))
+
+
+def writer_of(store: Store) -> WriterBackend:
+    """The store's backend, which sends the queue's operations to SQLite's writer process."""
+    assert isinstance(store.backend, WriterBackend)
+    return store.backend
 
 
 async def test_every_delivery_of_a_burst_bigger_than_a_batch_is_stored_once(store: Store, clock: FrozenClock) -> None:
@@ -49,20 +56,19 @@ async def test_deliveries_more_than_the_socket_to_the_writer_holds_are_all_store
         databases: Databases, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> None:
     # A burst of big bodies outruns the socket's buffer: what it does not take waits for the
     # socket to drain (`_writable`), frames cut anywhere, and every delivery is stored once.
-    monkeypatch.setattr(bot.store._WriterProcess, "BUFFER", 64 * 1024)
+    monkeypatch.setattr(client.WriterProcess, "BUFFER", 64 * 1024)
     store, _, _ = await databases.open("sqlite")
     q = make_queue(store, clock)
     intake = Intake(q)
-    direct = store._direct
-    assert direct is not None
+    process = writer_of(store).process
     waited: list[int] = []
-    writable = direct._writable
-    monkeypatch.setattr(direct, "_writable", lambda: (waited.append(len(direct._out)), writable()))
+    writable = process._writable
+    monkeypatch.setattr(process, "_writable", lambda: (waited.append(len(process._out)), writable()))
     bodies = [os.urandom(20_000) for _ in range(MAX_BATCH + 50)]  # 10 MB that do not compress
     answers = await asyncio.gather(*(intake.submit(q.delivery_row(f"d-{i}", "e", None, body))
                                      for i, body in enumerate(bodies)))
     assert answers == [True] * len(bodies)
-    assert waited and not direct._out
+    assert waited and not process._out
     claimed = await q.claim("w", limit=len(bodies))
     assert sorted((j.delivery_id, j.payload) for j in claimed) == sorted((f"d-{i}", b) for i, b in enumerate(bodies))
 
@@ -70,8 +76,8 @@ async def test_deliveries_more_than_the_socket_to_the_writer_holds_are_all_store
 async def never_waiting_for_locks(databases: Databases, monkeypatch: pytest.MonkeyPatch) -> Store:
     """A SQLite store whose connections (the writer process's too) fail at once on a lock held
     elsewhere, instead of waiting in SQLite's busy handler."""
-    pragmas = tuple(p for p in bot.store.SQLITE_PRAGMAS if "busy_timeout" not in p) + ("PRAGMA busy_timeout=0",)
-    monkeypatch.setattr(bot.store, "SQLITE_PRAGMAS", pragmas)
+    pragmas = tuple(p for p in database.SQLITE_PRAGMAS if "busy_timeout" not in p) + ("PRAGMA busy_timeout=0",)
+    monkeypatch.setattr(database, "SQLITE_PRAGMAS", pragmas)
     store, _, _ = await databases.open("sqlite")
     return store
 
@@ -129,7 +135,7 @@ async def test_deliveries_sharing_a_commit_with_a_failing_call_are_stored_once(d
 
     results = await asyncio.gather(
         *(intake.submit(q.delivery_row(f"d-{i}", "e", None, b"{}")) for i in range(5)),
-        store.write_direct("execute", broken),
+        writer_of(store).write("execute", broken),
         *(intake.submit(q.delivery_row(f"e-{i}", "e", None, b"{}")) for i in range(5)),
         return_exceptions=True,
     )
@@ -177,7 +183,7 @@ async def test_a_batch_whose_writer_process_dies_is_sent_once_more_to_a_new_one(
     async with store._exclusive():  # once only: when the second writer cannot start, the call fails
         held = intake.submit(q.delivery_row("c", "e", None, b"{}"))
         await asyncio.sleep(0.05)
-        monkeypatch.setattr(bot.store.sys, "executable", "/nonexistent/python")
+        monkeypatch.setattr(client.sys, "executable", "/nonexistent/python")
         os.kill(second, signal.SIGKILL)
         with pytest.raises(WriterGone, match="could not start"):
             await held
@@ -195,8 +201,8 @@ async def test_a_batch_whose_writer_process_dies_is_sent_once_more_to_a_new_one(
 class _WriterDiesAfterCommit:
     """A queue whose writer commits a batch, then dies before answering: the second try finds it stored."""
 
-    class store:  # noqa: N801 - stands in for Store
-        direct = True
+    class backend:  # noqa: N801 - stands in for WriterBackend
+        pipelined = True
 
     def __init__(self) -> None:
         self.calls: list[list[str]] = []
@@ -242,16 +248,17 @@ async def test_a_send_that_failed_on_a_dead_writer_does_not_end_its_successor(da
     # A failed send forgets its writer on the next turn of the loop; by then the death may have
     # been seen another way and a new writer started, which must be left alone.
     store, _, _ = await databases.open("sqlite")
-    assert await store.submit_direct("execute", [("SELECT 1", ())]) == [-1]
+    writer = writer_of(store)
+    assert await writer.submit("execute", [("SELECT 1", ())]) == [-1]
     first = store.writer_pid
     assert first is not None
     os.kill(first, signal.SIGKILL)
     os.waitpid(first, 0)  # without letting the event loop see the socket close
-    failed = store.submit_direct("execute", [("SELECT 1", ())])  # EPIPE: forgotten on the next turn
-    store._direct._gone(WriterGone("seen closed"))  # type: ignore[union-attr]  # as `_readable` would
+    failed = writer.submit("execute", [("SELECT 1", ())])  # EPIPE: forgotten on the next turn
+    writer.process._gone(WriterGone("seen closed"))  # as `_readable` would
     with pytest.raises(WriterGone):
         await failed
-    assert await store.submit_direct("execute", [("SELECT 1", ())]) == [-1]
+    assert await writer.submit("execute", [("SELECT 1", ())]) == [-1]
     assert store.writer_pid not in (None, first)
 
 
@@ -283,7 +290,7 @@ async def test_the_writer_process_ignores_terminal_signals_and_commits_what_it_h
     assert store.writer_pid == pid
     last = asyncio.create_task(q.add_deliveries([q.delivery_row("c", "e", None, b"{}")]))
     await asyncio.sleep(0)  # sent
-    await store._direct.stop()  # type: ignore[union-attr]
+    await writer_of(store).process.stop()
     assert await last == {"c"}
     assert store.writer_pid is None
     with pytest.raises(ProcessLookupError):
@@ -372,9 +379,9 @@ def test_a_paused_writer_takes_a_message_that_comes_in_pieces(tmp_path: Path) ->
 async def test_a_writer_that_cannot_start_fails_the_call_and_the_next_call_starts_one(
         databases: Databases, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> None:
     store, _, _ = await databases.open("sqlite")
-    await store._direct.stop()  # type: ignore[union-attr]  # (the migration started one)
+    await writer_of(store).process.stop()  # (the migration started one)
     q = make_queue(store, clock)
-    monkeypatch.setattr(bot.store.sys, "executable", "/nonexistent/python")
+    monkeypatch.setattr(client.sys, "executable", "/nonexistent/python")
     with pytest.raises(WriterGone, match="could not start the SQLite writer"):
         await q.add_deliveries([q.delivery_row("a", "e", None, b"{}")])
     monkeypatch.undo()

@@ -13,7 +13,10 @@ from alembic import command
 from bot.clock import FrozenClock
 from bot.jobs.queue import DEAD, DELIVERY_COLUMNS, DONE, QUEUED, RUNNING, WEBHOOK, Queue
 from bot.store import Store, migrate
+from bot.store.backend import EngineBackend
 from bot.store.migrate import upgrade
+from bot.store.sqlite.backend import WriterBackend
+from bot.store.sqlite.checkpointer import Checkpointer
 from bot.store.sqlite.writer import decode
 from bot.store.tables import deliveries, jobs
 from tests.conftest import Databases
@@ -142,14 +145,19 @@ async def test_a_batch_with_a_repeated_delivery_id_stores_it_once(store: Store, 
     assert sorted(j.delivery_id for j in await q.list()) == ["a", "b"]
 
 
+async def test_the_queue_backend_is_the_writer_process_on_a_sqlite_file_and_the_engine_otherwise(store: Store) -> None:
+    assert type(store.backend) is (WriterBackend if store.dialect == "sqlite" else EngineBackend)
+
+
 async def test_sqlite_calls_sharing_a_commit_fail_alone(databases: object, clock: FrozenClock) -> None:
     store, _, _ = await databases.open("sqlite")  # type: ignore[attr-defined]
-    assert store.direct
+    writer = store.backend
+    assert isinstance(writer, WriterBackend)
     q = make_queue(store, clock)
 
     results = await asyncio.gather(
         q.add_deliveries([q.delivery_row("a", "e", None, b"{}")]),
-        store.write_direct("execute", [("INSERT INTO jobs (kind) VALUES ('missing columns')", ())]),
+        writer.write("execute", [("INSERT INTO jobs (kind) VALUES ('missing columns')", ())]),
         q.add_deliveries([q.delivery_row("b", "e", None, b"{}")]),
         return_exceptions=True,
     )
@@ -159,13 +167,15 @@ async def test_sqlite_calls_sharing_a_commit_fail_alone(databases: object, clock
 
 async def test_a_sqlite_call_alone_in_its_commit_that_fails_leaves_nothing_behind(databases: Databases, clock: FrozenClock) -> None:
     store, _, _ = await databases.open("sqlite")
+    writer = store.backend
+    assert isinstance(writer, WriterBackend)
     q = make_queue(store, clock)
-    insert = store.compile_direct(store.insert_ignore(jobs, ["delivery_id"]), DELIVERY_COLUMNS)
+    insert = writer.prepare(store.insert_ignore(jobs, ["delivery_id"]), DELIVERY_COLUMNS)
     half_then_fail = [(insert.sql, insert.args(q.delivery_row("half", "e", None, b"{}"))),
                       ("INSERT INTO jobs (kind) VALUES ('missing columns')", ())]
 
     with pytest.raises(sqlite3.IntegrityError):
-        await store.write_direct("execute", half_then_fail)
+        await writer.write("execute", half_then_fail)
     assert await q.add_deliveries([q.delivery_row("next", "e", None, b"{}")]) == {"next"}
     assert [j.delivery_id for j in await q.list()] == ["next"]
 
@@ -189,7 +199,7 @@ async def test_a_delivery_body_is_stored_once_beside_its_job_and_comes_back_with
         assert (await conn.execute(sa.select(jobs.c.payload))).scalar_one() == b""  # claims rewrite a small row
         stored, encoding = (await conn.execute(sa.select(deliveries.c.body, deliveries.c.encoding))).one()
     assert decode(stored, encoding) == body
-    if store.direct:  # SQLite's writer process compresses bodies (migration 0006)
+    if isinstance(store.backend, WriterBackend):  # SQLite's writer process compresses bodies (migration 0006)
         assert encoding == "zlib" and len(stored) < len(body) // 10
     [job] = await q.claim("w", 5)
     assert job.payload == body and job.data()["action"] == "opened"
@@ -232,10 +242,8 @@ async def test_migration_0006_undone_gives_back_the_bodies_as_received(databases
 async def test_sqlite_wal_is_copied_back_beside_the_commits_and_kept_short(
     databases: Databases, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.store import _Checkpointer
-
-    monkeypatch.setattr(_Checkpointer, "EVERY", 0.005)
-    monkeypatch.setattr(_Checkpointer, "MAX_FRAMES", 300)
+    monkeypatch.setattr(Checkpointer, "EVERY", 0.005)
+    monkeypatch.setattr(Checkpointer, "MAX_FRAMES", 300)
     store, _, _ = await databases.open("sqlite")
     async with store.engine.connect() as conn:  # no connection of ours checkpoints inside its COMMIT
         assert (await conn.exec_driver_sql("PRAGMA wal_autocheckpoint")).scalar() == 0

@@ -4,9 +4,10 @@ Each delivery must be durable before its webhook is answered, but one transactio
 would cap throughput at the store's commit rate. Requests that arrive while a commit is under
 way wait together and are stored by the next single INSERT.
 
-On SQLite the deliveries that arrive in one turn of the event loop go to the store's writer
-process as one call, and the writer puts every call that arrived while it was committing into
-its next transaction (see `Store.write_direct`): the event loop, however busy, is not on the way
+On SQLite (on a file) the deliveries that arrive in one turn of the event loop go to the store's
+writer process as one call, and the writer puts every call that arrived while it was committing
+into its next transaction (the queue's backend is pipelined, see
+`bot.store.sqlite.backend.WriterBackend.write`): the event loop, however busy, is not on the way
 between one commit and the next. If the writer process dies under a batch, the batch goes once
 more to the writer the next call starts: GitHub does not redeliver a webhook answered 503.
 """
@@ -20,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.jobs.queue import Queue
-from bot.store import WriterGone
+from bot.store.sqlite.client import WriterGone
 
 MAX_BATCH = 500
 
@@ -37,7 +38,7 @@ class Intake:
         self._arrivals = (float("-inf"), float("-inf"))  # time.monotonic() of the last two
         self._pending: list[Waiting] = []
         self._flusher: asyncio.Task[None] | None = None
-        # SQLite: deliveries of this turn of the event loop, and whether a call to send them is queued.
+        # A pipelined backend: deliveries of this turn of the event loop, and whether a call to send them is queued.
         self._arrived: collections.deque[Waiting] = collections.deque()
         self._posted = False
         self._taking: set[asyncio.Future[Any]] = set()
@@ -48,7 +49,7 @@ class Intake:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[bool] = loop.create_future()
         self._arrivals = (self._arrivals[1], time.monotonic())
-        if self.queue.store.direct:
+        if self.queue.backend.pipelined:
             self._arrived.append((row, fut))
             if not self._posted:
                 self._posted = True
@@ -64,7 +65,7 @@ class Intake:
         seconds of now (the workers then leave the store and the event loop to them)."""
         return time.monotonic() - self._arrivals[0] < self.BACK_TO_BACK
 
-    # -- SQLite: what arrived in this turn of the loop, to the writer process ----------------------
+    # -- a pipelined backend (SQLite's writer process): what arrived in this turn of the loop -------
 
     def _post(self) -> None:
         self._posted = False

@@ -22,7 +22,7 @@ import orjson
 import sqlalchemy as sa
 
 from bot.clock import Clock, iso
-from bot.store import DirectStatement, Store
+from bot.store import Store
 from bot.store.sqlite.writer import decode
 from bot.store.tables import deliveries, jobs
 
@@ -101,17 +101,17 @@ class Queue:
         linger: float = 0.002,
     ) -> None:
         self.store = store
+        self.backend = store.backend  # the hot path: deliveries, claims, completions (bot/store/backend.py)
         self.clock = clock
         self.max_attempts = max_attempts
         self.lease_seconds = lease_seconds
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self._rng = rng or random.Random()
-        # SQLite: how long claims and completions may wait to share a commit with webhook intake.
+        # How long claims and completions may wait to share a commit with webhook intake (SQLite).
         self.linger = linger
         self._claim = self._claim_statement()
-        # The same claim, compiled once for the store's writer process (SQLite on a file).
-        self._claim_direct: DirectStatement | None = store.compile_direct(self._claim) if store.direct else None
+        self._claim_ready = self.backend.prepare(self._claim)  # (compiled once for SQLite's writer process)
 
     # -- adding work -------------------------------------------------------------------------
 
@@ -136,29 +136,17 @@ class Queue:
         delivery ids that were new.
 
         The job: INSERT ... ON CONFLICT (delivery_id) DO NOTHING; for each new one, its body into
-        `deliveries`. On SQLite (on a file) this is one call to the store's writer process, which
-        also compresses the bodies (`submit_deliveries`).
+        `deliveries` (`bot.store.backend.QueueBackend.add_deliveries`; SQLite's writer process
+        also compresses the bodies).
         """
         if not rows:
             return set()
-        if self.store.direct:
-            return await self.submit_deliveries(rows)
-        stmt = self.store.insert_ignore(jobs, ["delivery_id"]).returning(jobs.c.id, jobs.c.delivery_id)
-        body_of = {row["delivery_id"]: row["body"] for row in rows}
-        async with self.store.write() as conn:
-            result = await conn.execute(stmt, [{k: row[k] for k in DELIVERY_COLUMNS} for row in rows])
-            new = {delivery_id: job_id for job_id, delivery_id in result}
-            if new:
-                await conn.execute(sa.insert(deliveries), [{"job_id": job_id, "body": body_of[d]}
-                                                           for d, job_id in new.items()])
-            return set(new)
+        return await self.backend.add_deliveries(DELIVERY_COLUMNS, rows)
 
     def submit_deliveries(self, rows: Sequence[dict[str, Any]]) -> "asyncio.Future[set[str]]":
-        """SQLite on a file: `add_deliveries` as one call to the store's writer process, whose
-        future is returned at once (see `bot.store.sqlite.writer.add_deliveries`)."""
-        return self.store.submit_direct("add_deliveries", DELIVERY_COLUMNS,
-                                        [tuple(row[c] for c in DELIVERY_COLUMNS) for row in rows],
-                                        [row["body"] for row in rows])
+        """`add_deliveries`, under way at once: the future of its result (the intake's path when
+        the backend is pipelined)."""
+        return self.backend.submit_deliveries(DELIVERY_COLUMNS, rows)
 
     async def schedule(
         self,
@@ -215,18 +203,7 @@ class Queue:
             return []
         now = self.clock.now()
         params = {"now": now, "until": now + self.lease_seconds, "owner": owner, "limit": limit}
-        if (claim := self._claim_direct) is not None:
-            found: list[dict[str, Any]] = await self.store.write_direct(
-                "claim", claim.sql, claim.args(params), WEBHOOK, linger=self.linger)
-        else:
-            async with self.store.write() as conn:
-                found = [dict(r._mapping) for r in (await conn.execute(self._claim, params)).all()]
-                if webhooks := [m["id"] for m in found if m["kind"] == WEBHOOK]:
-                    stmt = sa.select(deliveries.c.job_id, deliveries.c.body, deliveries.c.encoding).where(
-                        deliveries.c.job_id.in_(webhooks))
-                    bodies = {job_id: decode(body, encoding) for job_id, body, encoding in await conn.execute(stmt)}
-                    for m in found:
-                        m["payload"] = bodies.get(m["id"], m["payload"])
+        found = await self.backend.claim(self._claim_ready, params, WEBHOOK, linger=self.linger)
         return sorted((Job.from_mapping(m) for m in found), key=lambda j: (j.run_at, j.id))
 
     def _claim_statement(self) -> Any:
@@ -296,20 +273,7 @@ class Queue:
         by_owner: dict[str | None, list[int]] = {}
         for job in done:
             by_owner.setdefault(job.lease_owner, []).append(job.id)
-        if self.store.direct:
-            return await self.store.write_direct("complete_many", by_owner, RUNNING, self._done_values(now),
-                                                 linger=self.linger)
-        won: set[int] = set()
-        async with self.store.write() as conn:
-            for owner, ids in by_owner.items():
-                stmt = (
-                    sa.update(jobs)
-                    .where(jobs.c.id.in_(ids), jobs.c.state == RUNNING, jobs.c.lease_owner == owner)
-                    .values(**self._done_values(now))
-                    .returning(jobs.c.id)
-                )
-                won.update(r[0] for r in await conn.execute(stmt))
-        return won
+        return await self.backend.complete_many(by_owner, RUNNING, self._done_values(now), linger=self.linger)
 
     @staticmethod
     def _done_values(now: Any) -> dict[str, Any]:

@@ -88,7 +88,7 @@ class Workers:
         while not self._stopping:
             await self._yield_to_intake()
             # A job whose handlers have returned no longer takes a slot while its outcome is
-            # stored: the claim for its successor then shares that commit (Store.write_direct).
+            # stored: the claim for its successor then shares that commit (WriterBackend.write).
             free = self.concurrency - len(self._inflight) + len(self._settling)
             claimed: list[Job] = []
             if free > 0:

@@ -4,9 +4,9 @@ Every webhook delivery is committed (WAL, synchronous=FULL) before it is answere
 transactions that store deliveries, claim jobs and complete them run here, on the one sqlite3
 connection of a child process of `secbot serve`, instead of on a thread of the server: a thread
 shares the interpreter lock with the event loop, and each of its statements waited for the loop
-to let go of it, and made the loop wait in turn. Measured side by side with the same
-compression, this process takes 10-15% more webhooks a second than that thread did
-(bench/webhook.py's load). See `bot.store._WriterProcess` for the server's side.
+to let go of it, and made the loop wait in turn. The server's side is
+`bot.store.sqlite.client.WriterProcess`; the queue reaches it through
+`bot.store.sqlite.backend.WriterBackend`.
 
 The server sends named operations (`OPS`) with plain arguments; everything sent while a
 transaction runs goes into the next one, so commits are shared (group commit). A failing
@@ -26,8 +26,10 @@ finishes the transaction under way and starts no other (what the dead server sen
 dropped; nobody was told it was stored). It ignores SIGINT and SIGTERM, which a terminal or a
 service manager also sends to it: the server stops it with "stop" once its own requests are
 answered, and the writer commits what it had first. It imports only the standard library and is
-started by path with `python -I`: no PYTHON* variables, no user site directory, and not its own
-directory on the module path (where bot/jobs/queue.py would hide the standard library's `queue`).
+started by path with `python -I` (isolated mode), so that nothing around it changes what it
+imports: PYTHON* variables such as PYTHONPATH are ignored, the user site directory is not added,
+and neither is the script's own directory (bot/store/sqlite/), where a module of the package
+could hide a standard one of the same name.
 """
 
 from __future__ import annotations
@@ -110,9 +112,9 @@ def add_deliveries(conn: sqlite3.Connection, columns: Sequence[str], values: Seq
     """Insert the jobs (`values`, one tuple in `columns` order each) and bodies of the deliveries
     not stored before; returns their delivery ids. A delivery id given twice: its first row.
 
-    Bodies are stored compressed (zlib, level 1: GitHub's JSON shrinks to about a fifth). Every
-    byte stored is written twice, to the WAL before the webhook is answered and to the database
-    when the WAL is copied back; under a burst those writes were what webhooks waited for."""
+    Bodies are stored compressed (zlib, level 1; GitHub's JSON compresses well). Every byte
+    stored is written twice, to the WAL before the webhook is answered and to the database when
+    the WAL is copied back; under a burst those writes were what webhooks waited for."""
     at = list(columns).index("delivery_id")
     first: dict[str, int] = {}
     for i, row in enumerate(values):

@@ -1,0 +1,169 @@
+"""The store: one async SQLAlchemy engine, on SQLite (the default) or PostgreSQL.
+
+`Store` opens the engine, runs write transactions (on SQLite one at a time, and never against
+the writer process), builds the dialect's INSERT ... ON CONFLICT, and picks the queue's backend
+(`bot.store.backend`). On SQLite on a file it owns the writer process's client and the WAL
+checkpointer (`bot.store.sqlite`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from bot.store.backend import EngineBackend, QueueBackend
+from bot.store.sqlite.backend import WriterBackend
+from bot.store.sqlite.checkpointer import Checkpointer
+from bot.store.sqlite.client import WriterGone, WriterProcess
+
+SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=10000",
+                  "PRAGMA foreign_keys=ON")
+# With a background checkpointer (SQLite on a file), no connection of ours checkpoints inside its
+# own COMMIT; a WAL left bigger than this by a burst is cut back to it when it is next reset.
+BACKGROUND_CHECKPOINT_PRAGMAS = ("PRAGMA wal_autocheckpoint=0", f"PRAGMA journal_size_limit={64 * 1024 * 1024}")
+
+
+def sqlite_on_file(database: str) -> bool:
+    """A database other connections and threads can open (an in-memory one is private to its connection)."""
+    return database not in ("", ":memory:") and not database.startswith("file:")
+
+
+class Store:
+    """One engine per process, shared by the webhook view, the workers and the CLI."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name  # "sqlite" or "postgresql"
+        # SQLite has one writer at a time. Queueing writers here, in order (and pausing the writer
+        # process for them, see `_exclusive`), is far faster than letting them collide
+        # and sleep in SQLite's busy handler.
+        self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
+        database = engine.url.database or ""
+        on_file = self.dialect == "sqlite" and sqlite_on_file(database)
+        self._writer = (WriterProcess(database, SQLITE_PRAGMAS + BACKGROUND_CHECKPOINT_PRAGMAS, self._checkpoint_soon)
+                        if on_file else None)
+        self._checkpointer = Checkpointer(database, self._exclusive) if on_file else None
+        # The queue's hot path (bot/store/backend.py), chosen here once.
+        self.backend: QueueBackend = (WriterBackend(self._writer, engine.dialect) if self._writer is not None
+                                      else EngineBackend(self))
+
+    @property
+    def writer_pid(self) -> int | None:
+        """The process id of SQLite's writer process while it runs."""
+        return self._writer.pid if self._writer is not None else None
+
+    def _checkpoint_soon(self) -> None:
+        """After a commit: have the checkpointer copy the WAL back, at most every `EVERY` seconds.
+
+        SQLite's own automatic checkpoint runs inside the COMMIT that crosses its threshold, and
+        every request waiting on that commit waits for megabytes of copying and an fsync of the
+        database file: the worst latencies of the webhook. Here the copying runs on a thread
+        and connection of its own (a PASSIVE checkpoint needs no write lock), so commits go on
+        (see `Checkpointer._checkpoint` for how the WAL is kept from growing without end).
+        """
+        cp = self._checkpointer
+        if cp is None or cp.closed or (cp.task is not None and not cp.task.done()):
+            return
+        loop = asyncio.get_running_loop()
+        wait = cp.last + cp.EVERY - loop.time()
+        cp.task = asyncio.create_task(cp.after(max(0.0, wait)), name="secbot-sqlite-checkpoint")
+
+    @contextlib.asynccontextmanager
+    async def _exclusive(self) -> AsyncIterator[None]:
+        """Hold SQLite's write side: the other writers of this process wait until the block ends."""
+        assert self._write_lock is not None
+        async with self._write_lock:
+            if self._writer is None:
+                yield
+                return
+            try:
+                with contextlib.suppress(WriterGone):  # no writer process now: nothing to hold off
+                    await self._writer.pause()  # the writer has committed what it had and waits for "resume"
+                yield
+            finally:
+                self._writer.resume()
+
+    @contextlib.asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction (BEGIN IMMEDIATE on SQLite), committed on leaving the block."""
+        if self._write_lock is None:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self._exclusive():
+            async with self.engine.connect() as conn:
+                await conn.execution_options(secbot_write=True)
+                async with conn.begin():
+                    yield conn
+        self._checkpoint_soon()
+
+    @classmethod
+    def open(cls, url: str, *, pool_size: int = 5, connect_args: dict[str, Any] | None = None) -> "Store":
+        """Create the engine; `url` is an async SQLAlchemy URL (see settings.async_database_url)."""
+        args = connect_args or {}
+        if url.startswith("sqlite"):
+            engine = create_async_engine(url, pool_size=pool_size, max_overflow=0, connect_args=args)
+            _tune_sqlite(engine, background_checkpoints=sqlite_on_file(engine.url.database or ""))
+        else:
+            engine = create_async_engine(
+                url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, connect_args=args
+            )
+        return cls(engine)
+
+    async def close(self) -> None:
+        if self._checkpointer is not None:  # first: a round holding the writer paused lets it go
+            await self._checkpointer.close()
+        if self._writer is not None:
+            await self._writer.stop()
+        await self.engine.dispose()
+
+    def insert(self, table: sa.Table) -> Any:
+        """The dialect's INSERT, which knows ON CONFLICT."""
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        return insert(table)
+
+    def insert_ignore(self, table: sa.Table, conflict: Sequence[str]) -> Any:
+        """INSERT ... ON CONFLICT (conflict) DO NOTHING."""
+        return self.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
+
+    def upsert(self, table: sa.Table, conflict: Sequence[str], update: Sequence[str], where: Any = None) -> Any:
+        """INSERT ... ON CONFLICT (conflict) DO UPDATE SET the `update` columns from the new row."""
+        stmt = self.insert(table)
+        return stmt.on_conflict_do_update(
+            index_elements=list(conflict), set_={c: stmt.excluded[c] for c in update}, where=where
+        )
+
+    async def ping(self) -> bool:
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+            return True
+        except Exception:  # noqa: BLE001 - health check reports, never raises
+            return False
+
+
+def _tune_sqlite(engine: AsyncEngine, *, background_checkpoints: bool) -> None:
+    """WAL, a busy timeout, and BEGIN IMMEDIATE for write transactions (see Store.write)."""
+    pragmas = SQLITE_PRAGMAS + (BACKGROUND_CHECKPOINT_PRAGMAS if background_checkpoints else ())
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        for pragma in pragmas:
+            cur.execute(pragma)
+        cur.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("secbot_write") else "BEGIN")
+
