@@ -24,3 +24,14 @@ def test_readme_opens_with_the_two_set_up_commands() -> None:
     first_block = README.read_text().split("```sh\n", 1)[1].split("```", 1)[0]
     assert first_block.splitlines()[0].startswith("scripts/dev demo")
     assert first_block.splitlines()[1].startswith("scripts/dev test")
+
+
+def test_where_things_live_names_every_folder_of_the_engine() -> None:
+    """README's map of the tree lists each package of bot/ (a new folder needs its line)."""
+    section = README.read_text().split("### Where things live", 1)[1].split("```", 2)[1]
+    mapped = {line.split()[0].rstrip("/") for line in section.splitlines() if line.strip()}
+    root = README.parent
+    packages = {str(p.parent.relative_to(root)) for p in (root / "bot").rglob("__init__.py")
+                if "migrations" not in p.parts}
+    assert packages - mapped == set()
+    assert {"handlers", "templates", "tests", "bench"} <= mapped

@@ -382,6 +382,17 @@ class Queue:
             oldest = (await conn.execute(stmt)).scalar()
         return max(0.0, now - oldest) if oldest is not None else 0.0
 
+    async def forget_done(self, before: float) -> int:
+        """Delete jobs that finished before `before`, with their deliveries' bodies; dead jobs stay
+        (someone may retry them). Returns how many jobs went."""
+        old = sa.select(jobs.c.id).where(jobs.c.state == DONE, jobs.c.finished_at < before)
+        async with self.store.write() as conn:
+            # The bodies first, explicitly: their foreign key would cascade, but only where the
+            # database enforces foreign keys.
+            await conn.execute(sa.delete(deliveries).where(deliveries.c.job_id.in_(old.scalar_subquery())))
+            done = await conn.execute(sa.delete(jobs).where(jobs.c.state == DONE, jobs.c.finished_at < before))
+        return done.rowcount
+
     async def _write(self, stmt: Any, conn: Any = None) -> int:
         if conn is not None:
             return (await conn.execute(stmt)).rowcount

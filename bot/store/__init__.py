@@ -3,7 +3,10 @@
     database.py      `Store`: the engine, write transactions, upserts
     backend.py       the queue's hot path: its interface, and the implementation on the engine
     tables.py        the schema;  migrate.py, migrations/: Alembic
-    reports.py       report records
+    reports.py       report records and their timelines
+    ledger.py        once-only writes: claimed, then recorded with what they made
+    facts.py         what was learnt from GitHub, kept for a while
+    installations.py installations and the repositories they cover
     sqlite/          SQLite on a file: the writer process, its client, the queue's backend on it,
                      the WAL checkpointer
 """

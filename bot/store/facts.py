@@ -35,6 +35,11 @@ class Facts:
         await self.remember(key, value, now, ttl)
         return value
 
+    async def forget_expired(self, now: float) -> int:
+        """Delete the facts that expired by `now`; returns how many."""
+        async with self.store.write() as conn:
+            return (await conn.execute(sa.delete(facts).where(facts.c.expires_at < now))).rowcount
+
     async def remember(self, key: str, value: Any, now: float, ttl: float) -> None:
         stmt = self.store.upsert(facts, ["key"], ["value", "expires_at"]).values(
             key=key, value=orjson.dumps(value).decode(), expires_at=now + ttl)
