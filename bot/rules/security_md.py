@@ -24,7 +24,10 @@ KINDS = (NO_CHANNEL, FORM_404, PUBLIC_ISSUES, PLACEHOLDER_LEFT)
 
 _FORM_LINK = re.compile(r"(?:https?://github\.com/(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+))?/security/advisories/new\b",
                         re.IGNORECASE)
-EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+# An e-mail address. Each part is bounded (RFC 5321's lengths) and a match starts only where a run
+# of local-part characters starts, so a long run without an address costs linear time, not
+# quadratic: SECURITY.md is a repository's text, read on the event loop.
+EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}")
 _ISSUE_INSTRUCTION = re.compile(
     r"\b(?:open|opening|file|filing|create|creating|submit|submitting|raise|raising|post|posting|log|add)\s+"
     r"(?:an?\s+|the\s+)?(?:new\s+)?(?:public\s+)?(?:github\s+)?(?:issue|bug\s+report|ticket)s?\b"
