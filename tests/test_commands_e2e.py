@@ -109,3 +109,21 @@ async def test_commands_inside_code_blocks_and_quotes_are_ignored(h: Harness) ->
     before = len(h.writes())
     await command(h, number, MAINTAINER, "> /sec not-security\n\n```\n/sec hide\n```\n")
     assert h.writes()[before:] == []
+
+
+async def test_write_access_taken_away_stops_commands_within_a_minute(tmp_path: Path) -> None:
+    """Issue 17, finding 17: a permission answer was trusted for ten minutes after it was revoked."""
+    async with Harness(tmp_path, frozen=True) as h:
+        h.state.set_permission(REPO, "helper", "write")
+        number = await open_report(h)
+        first = await command(h, number, "helper", "/sec status")  # anyone may: caches "write" for helper
+        assert h.state.reactions[-1]["_subject"] == first["node_id"]
+        h.state.set_permission(REPO, "helper", "read")
+        await h.advance(61)
+        before = len(h.writes())
+        await command(h, number, "helper", "/sec not-security")
+        assert "only the repository's maintainers" in h.state.comments(REPO, number)[-1]["body"]
+        assert h.state.reactions[-1]["content"] == "-1"
+        assert h.state.issue(REPO, number)["labels"] != []  # the labels the redirect put on stay
+        assert len(h.writes()) == before + 2  # the refusal and its reaction, nothing else
+    h.state.assert_no_violations()

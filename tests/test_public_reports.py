@@ -123,6 +123,19 @@ async def test_maintainers_and_bots_are_not_redirected(h: Harness) -> None:
     assert h.writes() == []
 
 
+async def test_a_collaborator_without_push_access_is_redirected_like_anyone(h: Harness) -> None:
+    """Issue 17, finding 14: a triage-only collaborator is a COLLABORATOR by association, and was
+    taken for a maintainer; GitHub's permission says who can push."""
+    h.state.set_permission(REPO, "triager", "triage")
+    issue = h.state.open_issue(REPO, title=VULN_TITLE, body=VULN_BODY, user="triager")
+    payload = h.payloads.issues("opened", REPO, issue["number"], "triager")
+    assert payload["issue"]["author_association"] == "COLLABORATOR"
+    await h.deliver("issues", payload)
+    await h.settle()
+    [comment] = h.state.comments(REPO, issue["number"])
+    assert "<!-- secbot:redirect " in comment["body"] and "@triager" in comment["body"]
+
+
 async def test_without_private_reporting_the_security_policy_contact_is_given(h: Harness) -> None:
     h.state.repo(REPO).pvr_enabled = False
     h.state.put_file(REPO, "SECURITY.md", "# Security\nPlease e-mail security@hello.example with details.\n")

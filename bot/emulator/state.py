@@ -331,6 +331,8 @@ class GitHubState:
         repo = self.repo(full_name)
         if login in repo.roles:
             return repo.roles[login]
+        if login == repo.data["owner"]["login"]:
+            return "admin"  # a user owns their repositories
         if login == self.bot_user["login"]:
             return "write"
         return "none"

@@ -1,11 +1,15 @@
-"""Who may do what: collaborator permission levels, cached in the store for a few minutes."""
+"""Who may do what: collaborator permission levels and security-team membership, from GitHub's
+API, cached in the store for a minute (a revoked permission stops steering reports that soon)."""
 
 from __future__ import annotations
 
 from bot.jobs.context import Context, get_or_none
 
-PERMISSION_TTL = 600.0
-MAINTAINER_ASSOCIATIONS = {"OWNER", "COLLABORATOR"}
+PERMISSION_TTL = 60.0
+# Authors GitHub says are tied to the repository; only these can have write access, so only for
+# them is GitHub asked. The association itself is never trusted: a read- or triage-only
+# collaborator is a COLLABORATOR too.
+TIED_ASSOCIATIONS = {"OWNER", "COLLABORATOR", "MEMBER"}
 
 
 async def permission(ctx: Context, login: str) -> str:
@@ -27,14 +31,9 @@ def has_write(level: str | None) -> bool:
 
 
 async def is_maintainer(ctx: Context, login: str, association: str | None) -> bool:
-    """Whether the author of an issue or comment can push to the repository.
-
-    OWNER and COLLABORATOR associations imply it; an organisation MEMBER may or may not have
-    write access, so only then is GitHub asked.
-    """
-    if association in MAINTAINER_ASSOCIATIONS:
-        return True
-    if association == "MEMBER":
+    """Whether the author of an issue or comment can push to the repository: GitHub's
+    collaborator permission, asked for authors tied to the repository (anyone else cannot push)."""
+    if association in TIED_ASSOCIATIONS:
         return has_write(await permission(ctx, login))
     return False
 
