@@ -244,7 +244,7 @@ async def test_config_read_by_several_jobs_at_once_is_read_and_logged_once(caplo
     results = await asyncio.gather(*jobs)
     assert gh.reads == 1
     assert all(r is results[0] for r in results)
-    assert results[0][0]["labels"] == config.defaults()["labels"]
+    assert results[0][0].labels == RepoConfig.default().labels
     problems = [r for r in caplog.records if r.getMessage() == "repository config problem"]
     assert len(problems) == 1 and "lables" in problems[0].config_problem  # type: ignore[attr-defined]
 
@@ -259,7 +259,7 @@ async def test_a_failed_config_read_fails_its_caller_and_the_waiters_read_again(
     gh.release.set()
     with pytest.raises(RuntimeError, match="GitHub is down"):
         await first
-    assert (await second)[0]["labels"] == ["sec"]
+    assert (await second)[0].labels == ("sec",)
     assert gh.reads == 2
 
 
@@ -273,5 +273,5 @@ async def test_a_cancelled_config_read_leaves_its_waiters_to_read() -> None:
     first.cancel()
     await asyncio.sleep(0)
     gh.release.set()
-    assert (await second)[0]["labels"] == ["sec"]
+    assert (await second)[0].labels == ("sec",)
     assert first.cancelled() and gh.reads == 2

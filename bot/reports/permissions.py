@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.jobs.context import Context, get_or_none
+from bot.rules.config import RepoConfig
 
 PERMISSION_TTL = 600.0
 MAINTAINER_ASSOCIATIONS = {"OWNER", "COLLABORATOR"}
@@ -39,9 +40,9 @@ async def is_maintainer(ctx: Context, login: str, association: str | None) -> bo
     return False
 
 
-async def in_security_team(ctx: Context, login: str, cfg: dict) -> bool:  # type: ignore[type-arg]
+async def in_security_team(ctx: Context, login: str, cfg: RepoConfig) -> bool:
     """Whether `login` is an active member of one of the configured security teams (cached)."""
-    teams = cfg["security_team"]["teams"]
+    teams = cfg.security_team.teams
     org = (ctx.full_name or "/").split("/", 1)[0]
     if not teams or ctx.gh is None:
         return False
