@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
+import functools
+import operator
 import subprocess
 import sys
+import typing
 from pathlib import Path
+from typing import Any, Literal
 
 import pytest
 
 from bot.clock import FrozenClock
 from bot.jobs.context import ConfigCache
 from bot.rules import config
-from bot.rules.config import Duration
+from bot.rules.config import Duration, RepoConfig
 
 
 def test_an_empty_or_missing_file_means_all_defaults() -> None:
@@ -99,6 +104,116 @@ def test_check_config_prints_each_problem_with_its_line_and_exits_1(tmp_path: Pa
     assert run.returncode == 0, run.stdout
 
 
+# -- RepoConfig: the typed view the rest of Secbot reads ------------------------------------------
+
+
+def test_a_repository_without_a_file_gets_every_default_as_attributes() -> None:
+    for text in (None, "", "# nothing\n"):
+        cfg, problems = config.load(text)
+        assert problems == []
+        assert cfg == RepoConfig.default()
+    cfg = RepoConfig.default()
+    assert cfg.enabled is True and cfg.dry_run is False
+    assert cfg.labels == ("security", "needs-triage")
+    assert cfg.detection.vulnerability_threshold == 0.5
+    assert cfg.public_reports.action == "redirect" and cfg.public_reports.private_repo is None
+    assert cfg.policy.update_every.high == "7d"
+    assert cfg.policy.working_days == ("mon", "tue", "wed", "thu", "fri")
+    assert cfg.templates.override("redirect") is None
+    assert cfg.as_dict() == config.defaults()  # nothing lost on the way: the same document, typed
+
+
+def test_a_parsed_file_reads_as_attributes_with_the_problems_parse_finds() -> None:
+    text = """\
+enabled: true
+dry_run: true
+security_team:
+  users: ['@alice', bob]
+  teams: [sec-team]
+labels: [security]
+lables: [oops]
+detection:
+  comments: false
+  exempt_labels: [wontfix]
+public_reports:
+  action: hide
+  private_repo: security-inbox
+policy:
+  update_every:
+    critical: 12h
+  timezone: Europe/Berlin
+templates:
+  redirect: "Thanks, {{ reporter }}."
+"""
+    cfg, problems = config.load(text)
+    document, parse_problems = config.parse(text)
+    assert problems == parse_problems and [(p.path, p.line) for p in problems] == [("lables", 7)]
+    assert cfg == RepoConfig.from_dict(document) and cfg.as_dict() == document
+    assert cfg.dry_run is True
+    assert cfg.security_team.users == ("alice", "bob") and cfg.security_team.teams == ("sec-team",)
+    assert cfg.labels == ("security",)
+    assert cfg.detection.comments is False and cfg.detection.enabled is True
+    assert cfg.detection.exempt_labels == ("wontfix",)
+    assert cfg.public_reports.action == "hide" and cfg.public_reports.private_repo == "security-inbox"
+    assert cfg.policy.update_every.critical == "12h" and cfg.policy.update_every.high == "7d"
+    assert cfg.policy.timezone == "Europe/Berlin"
+    assert cfg.templates.override("redirect") == "Thanks, {{ reporter }}."
+    assert cfg.templates.override("beg_bounty") is None
+    # Only the templates SCHEMA lets a repository override; never a method or a private name.
+    assert cfg.templates.override("tracker_relay") is None
+    assert cfg.templates.override("override") is None and cfg.templates.override("__class__") is None
+
+
+def test_a_repo_config_is_frozen_all_the_way_down() -> None:
+    cfg, _ = config.load("labels: [a, b]\nsecurity_team:\n  users: [alice]\n")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.enabled = False  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.policy.update_every.high = "1d"  # type: ignore[misc]
+    assert isinstance(cfg.labels, tuple) and isinstance(cfg.security_team.users, tuple)
+    hash(cfg)  # a frozen dataclass hashes its fields: any list or dict left inside would raise here
+
+
+def _expected_type(schema: dict[str, Any]) -> Any:
+    """The Python type a leaf of SCHEMA reads as in RepoConfig."""
+    if "enum" in schema:
+        return Literal[tuple(schema["enum"])]
+    types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+    python = {"boolean": bool, "number": float, "string": str, "null": type(None), "array": tuple[str, ...]}
+    return functools.reduce(operator.or_, [python[t] for t in types])
+
+
+def test_every_schema_key_has_a_field_and_every_field_a_key() -> None:
+    """RepoConfig is written by hand (so that editors and type checkers know its attributes); this
+    walk keeps it and SCHEMA the same tree: same keys in the same order, matching types."""
+
+    def walk(schema: dict[str, Any], cls: type, path: str) -> None:
+        keys = list(schema["properties"])
+        fields = [f.name for f in dataclasses.fields(cls)]
+        assert fields == keys, (
+            f"{cls.__name__} ({path or 'top level'}) and SCHEMA disagree: keys without a field "
+            f"{sorted(set(keys) - set(fields))}, fields without a key {sorted(set(fields) - set(keys))}")
+        hints = typing.get_type_hints(cls)
+        for key, sub in schema["properties"].items():
+            where = f"{path}.{key}" if path else key
+            if sub.get("type") == "object":
+                assert dataclasses.is_dataclass(hints[key]), where
+                walk(sub, hints[key], where)
+            else:
+                assert hints[key] == _expected_type(sub), f"{where}: the field says {hints[key]}, SCHEMA {_expected_type(sub)}"
+
+    walk(config.SCHEMA, RepoConfig, "")
+
+
+def test_a_document_that_disagrees_with_the_fields_is_refused_not_half_read() -> None:
+    extra = {**config.defaults(), "detection": {**config.defaults()["detection"], "new_key": 1}}
+    with pytest.raises(ValueError, match=r"DetectionConfig and SCHEMA disagree at detection.*\['new_key'\]"):
+        RepoConfig.from_dict(extra)
+    missing = {k: v for k, v in config.defaults().items() if k != "dry_run"}
+    with pytest.raises(ValueError, match=r"RepoConfig and SCHEMA disagree at \(top\).*\['dry_run'\]"):
+        RepoConfig.from_dict(missing)
+
+
 # -- ConfigCache: one read per repository at a time ----------------------------------------------
 
 
@@ -129,7 +244,7 @@ async def test_config_read_by_several_jobs_at_once_is_read_and_logged_once(caplo
     results = await asyncio.gather(*jobs)
     assert gh.reads == 1
     assert all(r is results[0] for r in results)
-    assert results[0][0]["labels"] == config.defaults()["labels"]
+    assert results[0][0].labels == RepoConfig.default().labels
     problems = [r for r in caplog.records if r.getMessage() == "repository config problem"]
     assert len(problems) == 1 and "lables" in problems[0].config_problem  # type: ignore[attr-defined]
 
@@ -144,7 +259,7 @@ async def test_a_failed_config_read_fails_its_caller_and_the_waiters_read_again(
     gh.release.set()
     with pytest.raises(RuntimeError, match="GitHub is down"):
         await first
-    assert (await second)[0]["labels"] == ["sec"]
+    assert (await second)[0].labels == ("sec",)
     assert gh.reads == 2
 
 
@@ -158,5 +273,5 @@ async def test_a_cancelled_config_read_leaves_its_waiters_to_read() -> None:
     first.cancel()
     await asyncio.sleep(0)
     gh.release.set()
-    assert (await second)[0]["labels"] == ["sec"]
+    assert (await second)[0].labels == ("sec",)
     assert first.cancelled() and gh.reads == 2

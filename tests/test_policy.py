@@ -18,7 +18,7 @@ def ts(*args: int) -> float:
 def policy(**overrides: object) -> Policy:
     p = config.defaults()["policy"]
     p.update(overrides)
-    return Policy.from_config(p)
+    return Policy.from_config(config.PolicyConfig.from_dict(p))
 
 
 def test_working_days_skip_the_weekend_and_keep_the_time() -> None:

@@ -70,7 +70,7 @@ async def run_days(h: Harness, days: float) -> None:
 
 
 async def test_one_report_through_120_days(h: Harness) -> None:
-    policy = Policy.from_config(config.defaults()["policy"])
+    policy = Policy.from_config(config.RepoConfig.default().policy)
     start = h.clock.now()  # type: ignore[union-attr]
     ghsa = await report(h)
     await run_days(h, 4)  # nobody acknowledges: reminder, then escalations

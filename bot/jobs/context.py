@@ -55,7 +55,7 @@ class Services:
         self.installations = Installations(self.store)
 
 
-Parsed = tuple[dict[str, Any], list[repo_config.Problem]]
+Parsed = tuple[repo_config.RepoConfig, list[repo_config.Problem]]
 
 
 class ConfigCache:
@@ -92,7 +92,7 @@ class ConfigCache:
             text = await read_file(gh, owner, repo, repo_config.CONFIG_PATH)
             if text is None and repo != ".github":
                 text = await read_file(gh, owner, ".github", repo_config.CONFIG_PATH)
-            found = repo_config.parse(text)
+            found = repo_config.load(text)
         except BaseException:
             reading.cancel()  # its waiters try for themselves; the error is this caller's alone
             raise
@@ -132,7 +132,7 @@ class Context:
     log: logs.Bound
     job_id: int | None = None
     job_attempt: int = 1
-    _config: dict[str, Any] | None = None
+    _config: repo_config.RepoConfig | None = None
 
     @property
     def clock(self) -> Clock:
@@ -204,19 +204,19 @@ class Context:
     def dry_run(self) -> bool:
         return bool(self.gh.dry_run) if self.gh is not None else self.services.settings.dry_run
 
-    async def config_for(self, full_name: str) -> dict[str, Any]:
+    async def config_for(self, full_name: str) -> repo_config.RepoConfig:
         """A repository's effective config; a repository that asks for a dry run gets a client that
         writes nothing (for its webhooks and its jobs alike)."""
         if self.gh is None:
-            return repo_config.defaults()
+            return repo_config.RepoConfig.default()
         owner, name = full_name.split("/", 1)
         cfg, _ = await self.services.configs.get(self.gh, owner, name)
-        if cfg.get("dry_run"):
+        if cfg.dry_run:
             self.gh.dry_run = True  # the repository asked for a dry run: its jobs write nothing either
         return cfg
 
-    async def config(self) -> dict[str, Any]:
+    async def config(self) -> repo_config.RepoConfig:
         """The event repository's effective config (defaults where the file says nothing or is wrong)."""
         if self._config is None:
-            self._config = await self.config_for(self.full_name) if self.full_name else repo_config.defaults()
+            self._config = await self.config_for(self.full_name) if self.full_name else repo_config.RepoConfig.default()
         return self._config

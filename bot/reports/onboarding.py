@@ -22,6 +22,7 @@ from bot.jobs.context import Context, get_or_none
 from bot.jobs.queue import Queue
 from bot.render import find_marker, marker, render
 from bot.reports.channel import forget_channel, pvr_enabled, security_md
+from bot.rules.config import RepoConfig
 from bot.rules.security_md import PLACEHOLDER, diagnose, human_duration
 
 JOB_KIND = "channel_check"
@@ -88,7 +89,7 @@ async def check(ctx: Context) -> None:
         return
     await _schedule_next(ctx, installation_id, full_name)
     cfg = await ctx.config()
-    if not cfg["enabled"] or not cfg["channel_check"]["enabled"]:
+    if not cfg.enabled or not cfg.channel_check.enabled:
         return
     await forget_channel(ctx, owner, name)  # a daily check must see today's settings
     pvr = await pvr_enabled(ctx, owner, name)
@@ -255,13 +256,13 @@ async def _security_md_pull_request(ctx: Context, issue_number: int) -> dict[str
         "title": "Add a security policy (SECURITY.md)", "head": SETUP_BRANCH, "base": base, "body": body})
 
 
-def security_md_text(cfg: dict[str, Any], *, html_url: str, pvr: bool) -> str:
-    policy = cfg["policy"]
+def security_md_text(cfg: RepoConfig, *, html_url: str, pvr: bool) -> str:
+    policy = cfg.policy
     return render("security_md", pvr=pvr, form_url=report_form_url(html_url), placeholder=PLACEHOLDER,
-                  acknowledge=human_duration(policy["acknowledge_within"]),
-                  triage=human_duration(policy["triage_within"]),
-                  update=human_duration(policy["update_every"]["untriaged"]),
-                  disclosure=human_duration(policy["disclosure_after"]))
+                  acknowledge=human_duration(policy.acknowledge_within),
+                  triage=human_duration(policy.triage_within),
+                  update=human_duration(policy.update_every.untriaged),
+                  disclosure=human_duration(policy.disclosure_after))
 
 
 async def _explain_missing_permission(ctx: Context, issue_number: int) -> None:

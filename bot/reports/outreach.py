@@ -22,6 +22,7 @@ from bot.github.urls import advisory_url, html_url, issue_url
 from bot.jobs.context import Context
 from bot.render import render
 from bot.reports import writes
+from bot.rules.config import RepoConfig
 from bot.store.reports import Report
 
 
@@ -33,7 +34,7 @@ def advisory_of(report: Report) -> str | None:
 async def tell_reporter(ctx: Context, report: Report, *, key: str, template: str, **context: Any) -> str:
     """Send the reporter a templated message, once per `key`; returns where it went."""
     cfg = await ctx.config_for(report.repo)
-    body = render(template, cfg["templates"].get(template), report=view(report), **context)
+    body = render(template, cfg.templates.override(template), report=view(report), **context)
     ghsa = advisory_of(report)
     if ghsa is None and report.linked_report_id:
         linked = await ctx.reports.get(report.linked_report_id)
@@ -113,9 +114,9 @@ async def tracker_is_private(ctx: Context, full_name: str) -> bool:
     return bool(data.get("private"))
 
 
-async def sync_tracker(ctx: Context, report: Report, cfg: dict[str, Any]) -> Report:
+async def sync_tracker(ctx: Context, report: Report, cfg: RepoConfig) -> Report:
     """Create or refresh the report's tracking issue (state, deadlines, assignees, links)."""
-    name = cfg["tracker"]["repo"]
+    name = cfg.tracker.repo
     if not name:
         return report
     owner = report.repo.split("/", 1)[0]
@@ -137,7 +138,7 @@ async def sync_tracker(ctx: Context, report: Report, cfg: dict[str, Any]) -> Rep
         if done is None:
             made = await ctx.gh.post("/repos/{owner}/{repo}/issues", {"owner": t_owner, "repo": t_name}, data={
                 "title": title, "body": body, "labels": ["security"],
-                "assignees": list(cfg["security_team"]["users"])[:10],
+                "assignees": list(cfg.security_team.users)[:10],
             })
             done = {"number": made.get("number")}
             await ctx.ledger.record(f"tracker:{report.id}", report.id, done, ctx.clock.now())

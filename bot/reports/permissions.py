@@ -4,6 +4,7 @@ API, cached in the store for a minute (a revoked permission stops steering repor
 from __future__ import annotations
 
 from bot.jobs.context import Context, get_or_none
+from bot.rules.config import RepoConfig
 
 PERMISSION_TTL = 60.0
 # Authors GitHub says are tied to the repository; only these can have write access, so only for
@@ -38,9 +39,9 @@ async def is_maintainer(ctx: Context, login: str, association: str | None) -> bo
     return False
 
 
-async def in_security_team(ctx: Context, login: str, cfg: dict) -> bool:  # type: ignore[type-arg]
+async def in_security_team(ctx: Context, login: str, cfg: RepoConfig) -> bool:
     """Whether `login` is an active member of one of the configured security teams (cached)."""
-    teams = cfg["security_team"]["teams"]
+    teams = cfg.security_team.teams
     org = (ctx.full_name or "/").split("/", 1)[0]
     if not teams or ctx.gh is None:
         return False

@@ -3,12 +3,14 @@ security team, link to an earlier public redirect, and everything publication me
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bot.github.urls import advisory_url, html_url
 from bot.jobs.context import Context
 from bot.render import render
 from bot.reports import outreach, timers, writes
+from bot.rules.config import RepoConfig
 from bot.rules.detect import Thresholds, classify
 from bot.rules.lifecycle import PUBLISHED, Refused, next_state
 from bot.store.reports import Report, StateChanged, advisory_key
@@ -20,14 +22,14 @@ async def receive(ctx: Context, adv: dict[str, Any], *, sender: dict[str, Any] |
     """A private report arrived (webhook `repository_advisory.reported`, or found by the sweep):
     record it, thank the reporter at once, bring in the security team, set its timers."""
     cfg = await ctx.config()
-    if not cfg["enabled"]:
+    if not cfg.enabled:
         return
     full_name = ctx.full_name or ""
     reporter = ((adv.get("author") or {}).get("login") or (sender or {}).get("login") or "unknown")
-    detection = cfg["detection"]
+    detection = cfg.detection
     verdict = classify(adv.get("summary") or "", adv.get("description"),
-                       Thresholds(vulnerability=detection["vulnerability_threshold"],
-                                  beg_bounty=detection["beg_bounty_threshold"]))
+                       Thresholds(vulnerability=detection.vulnerability_threshold,
+                                  beg_bounty=detection.beg_bounty_threshold))
     reports = ctx.reports
     report, created = await reports.create(
         now=ctx.clock.now(), source_key=advisory_key(full_name, adv["ghsa_id"]), source="advisory",
@@ -42,16 +44,16 @@ async def receive(ctx: Context, adv: dict[str, Any], *, sender: dict[str, Any] |
     report = await _link_to_redirect(ctx, report)
     template = "advisory_beg_bounty" if report.verdict == "beg_bounty" else "advisory_ack"
     report = await outreach.sync_tracker(ctx, report, cfg)
-    await outreach.tell_reporter(ctx, report, key=f"ack:{report.id}", template=template, policy=cfg["policy"],
-                                 bounty_policy=cfg["beg_bounty"]["bounty_policy"])
+    await outreach.tell_reporter(ctx, report, key=f"ack:{report.id}", template=template,
+                                 policy=cfg.policy.as_dict(), bounty_policy=cfg.beg_bounty.bounty_policy)
     if report.verdict == "beg_bounty":
         await outreach.tell_maintainers(ctx, report, key=f"beg-bounty-note:{report.id}",
                                         body=render("beg_bounty_note", reasons=list(report.reasons)))
-    await add_collaborators(ctx, report, cfg["security_team"]["users"], cfg["security_team"]["teams"])
+    await add_collaborators(ctx, report, cfg.security_team.users, cfg.security_team.teams)
     await timers.reschedule(ctx, report)
 
 
-async def add_collaborators(ctx: Context, report: Report, users: list[str], teams: list[str]) -> None:
+async def add_collaborators(ctx: Context, report: Report, users: Sequence[str], teams: Sequence[str]) -> None:
     """Add people and teams to the advisory; GitHub's PATCH replaces the lists, so merge first."""
     ghsa = outreach.advisory_of(report)
     if ghsa is None or not (users or teams):
@@ -117,7 +119,7 @@ async def mark_published(ctx: Context, report: Report, adv: dict[str, Any], *, a
                                  credited=credited)
     for public in await _public_sources(ctx, report):
         await _close_public_issue(ctx, public, url, cfg)
-    if cfg["announcements"]["enabled"]:
+    if cfg.announcements.enabled:
         await _announce(ctx, report, adv, url, cfg)
     report = await outreach.sync_tracker(ctx, report, cfg)
     await timers.reschedule(ctx, report)
@@ -133,13 +135,13 @@ async def _public_sources(ctx: Context, report: Report) -> list[Report]:
     return found
 
 
-async def _close_public_issue(ctx: Context, public: Report, url: str, cfg: dict[str, Any]) -> None:
+async def _close_public_issue(ctx: Context, public: Report, url: str, cfg: RepoConfig) -> None:
     number = public.issue_number
     if number is None:
         return
     await writes.comment_once(ctx, key=f"public-published:{public.id}", kind="published", report_id=public.id,
                               number=number, repo=public.repo,
-                              body=render("public_published", cfg["templates"].get("public_published"), url=url,
+                              body=render("public_published", cfg.templates.override("public_published"), url=url,
                                           reporter=public.reporter))
     owner, name = public.repo.split("/", 1)
     assert ctx.gh is not None
@@ -148,17 +150,17 @@ async def _close_public_issue(ctx: Context, public: Report, url: str, cfg: dict[
                        data={"state": "closed", "state_reason": "completed"})
 
 
-async def _announce(ctx: Context, report: Report, adv: dict[str, Any], url: str, cfg: dict[str, Any]) -> None:
+async def _announce(ctx: Context, report: Report, adv: dict[str, Any], url: str, cfg: RepoConfig) -> None:
     key = f"announce:{report.id}"
     if await ctx.ledger.claim(key, ctx.job_id, ctx.clock.now()) is not None:
         return
     patched = ", ".join(v.get("patched_versions") or "" for v in adv.get("vulnerabilities") or [] if v.get("patched_versions"))
     credited = ", ".join(c["login"] for c in adv.get("credits") or [])
-    body = render("announcement", cfg["templates"].get("announcement"), summary=adv.get("summary") or adv["ghsa_id"],
+    body = render("announcement", cfg.templates.override("announcement"), summary=adv.get("summary") or adv["ghsa_id"],
                   url=url, severity=adv.get("severity"), patched=patched or report.fixed_version, credited=credited)
     assert ctx.gh is not None
     made = await ctx.gh.post("/repos/{owner}/{repo}/issues", ctx.repo(), data={
         "title": f"Security advisory {adv['ghsa_id']}: {adv.get('summary') or ''}"[:250], "body": body,
-        "labels": list(cfg["announcements"]["labels"]),
+        "labels": list(cfg.announcements.labels),
     })
     await ctx.ledger.record(key, report.id, {"number": (made or {}).get("number")}, ctx.clock.now())

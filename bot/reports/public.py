@@ -13,18 +13,19 @@ from bot.render import render
 from bot.reports import writes
 from bot.reports.channel import Channel, private_channel
 from bot.reports.permissions import is_maintainer
+from bot.rules.config import RepoConfig
 from bot.rules.detect import Thresholds, Verdict, classify
 from bot.store.reports import REJECTED, Report, comment_key, issue_key
 
 
-def verdict_for(cfg: dict[str, Any], title: str, body: str | None, labels: list[str]) -> Verdict | None:
+def verdict_for(cfg: RepoConfig, title: str, body: str | None, labels: list[str]) -> Verdict | None:
     """The classifier's verdict under the repository's settings, or None when it is no report."""
-    detection = cfg["detection"]
-    if not cfg["enabled"] or not detection["enabled"]:
+    detection = cfg.detection
+    if not cfg.enabled or not detection.enabled:
         return None
-    if set(labels) & set(detection["exempt_labels"]):
+    if set(labels) & set(detection.exempt_labels):
         return None
-    thresholds = Thresholds(vulnerability=detection["vulnerability_threshold"], beg_bounty=detection["beg_bounty_threshold"])
+    thresholds = Thresholds(vulnerability=detection.vulnerability_threshold, beg_bounty=detection.beg_bounty_threshold)
     verdict = classify(title, body, thresholds)
     return verdict if verdict.kind in ("vulnerability", "beg_bounty") else None
 
@@ -37,7 +38,7 @@ async def consider(ctx: Context, *, source: str, number: int, comment_id: int | 
     if repo.get("private") or Context.is_bot(author) or ctx.gh is None:
         return
     cfg = await ctx.config()
-    if source == "comment" and not cfg["detection"]["comments"]:
+    if source == "comment" and not cfg.detection.comments:
         return
     verdict = verdict_for(cfg, title, body, labels)
     if verdict is None:
@@ -58,10 +59,10 @@ async def consider(ctx: Context, *, source: str, number: int, comment_id: int | 
     ctx.log.info("security report detected in public", extra={
         "report": report.id, "source": source, "number": number, "verdict": verdict.kind,
         "score": round(verdict.score, 3), "reasons": list(verdict.reasons)})
-    await act(ctx, report, cfg, hide=cfg["public_reports"]["action"] == "hide")
+    await act(ctx, report, cfg, hide=cfg.public_reports.action == "hide")
 
 
-async def act(ctx: Context, report: Report, cfg: dict[str, Any], *, hide: bool) -> None:
+async def act(ctx: Context, report: Report, cfg: RepoConfig, *, hide: bool) -> None:
     """Redirect (and optionally hide) a report; each step is done once across retries."""
     number = report.issue_number or 0
     reports = ctx.reports
@@ -71,9 +72,9 @@ async def act(ctx: Context, report: Report, cfg: dict[str, Any], *, hide: bool) 
     if not _transferred(report, cfg):
         await writes.comment_once(ctx, key=f"redirect:{report.id}", kind="redirect", report_id=report.id,
                                   number=number, body=_redirect_body(ctx, report, cfg, channel, _template(report)))
-        await writes.add_labels(ctx, number, list(cfg["labels"]))
-        await writes.add_assignees(ctx, number, list(cfg["security_team"]["users"]))
-        if cfg["public_reports"]["lock"] or (report.hidden and report.source == "issue"):
+        await writes.add_labels(ctx, number, list(cfg.labels))
+        await writes.add_assignees(ctx, number, list(cfg.security_team.users))
+        if cfg.public_reports.lock or (report.hidden and report.source == "issue"):
             await writes.lock(ctx, number)
     await ctx.ledger.record(f"handled:{report.id}", report.id, {"channel": channel.kind}, ctx.clock.now())
     await reports.update(report.id, now=ctx.clock.now(), event="redirected", actor="secbot",
@@ -86,24 +87,24 @@ async def _channel(ctx: Context) -> Channel:
     return await private_channel(ctx, owner, name, repo["html_url"])
 
 
-def _transferred(report: Report, cfg: dict[str, Any]) -> bool:
+def _transferred(report: Report, cfg: RepoConfig) -> bool:
     """A hidden issue that went to the configured private repository: nothing is left to write on."""
-    return report.hidden and report.source == "issue" and bool(cfg["public_reports"]["private_repo"])
+    return report.hidden and report.source == "issue" and bool(cfg.public_reports.private_repo)
 
 
 def _template(report: Report) -> str:
     return "redirect" if report.verdict == "vulnerability" else "beg_bounty"
 
 
-def _redirect_body(ctx: Context, report: Report, cfg: dict[str, Any], channel: Channel, template: str) -> str:
+def _redirect_body(ctx: Context, report: Report, cfg: RepoConfig, channel: Channel, template: str) -> str:
     """The redirect comment: thanks, and where to report privately (never the report's text)."""
     url = advisory_url(ctx.data["repository"]["html_url"], report.draft_ghsa_id) if report.draft_ghsa_id else None
-    return render(template, cfg["templates"].get(template), reporter=report.reporter, channel=channel.as_dict(),
+    return render(template, cfg.templates.override(template), reporter=report.reporter, channel=channel.as_dict(),
                   hidden=report.hidden, source=report.source, ghsa_id=report.draft_ghsa_id, advisory_url=url,
-                  bounty_policy=cfg["beg_bounty"]["bounty_policy"])
+                  bounty_policy=cfg.beg_bounty.bounty_policy)
 
 
-async def hide_report(ctx: Context, report: Report, cfg: dict[str, Any]) -> Report:
+async def hide_report(ctx: Context, report: Report, cfg: RepoConfig) -> Report:
     """Move the report into a private draft advisory, then take the public copy away."""
     assert ctx.gh is not None
     reports = ctx.reports
@@ -129,8 +130,8 @@ async def hide_report(ctx: Context, report: Report, cfg: dict[str, Any]) -> Repo
         return report
     if report.source == "comment" and report.comment_id:
         await writes.delete_comment(ctx, report.comment_id)
-    elif cfg["public_reports"]["private_repo"]:
-        await _transfer(ctx, cfg["public_reports"]["private_repo"])
+    elif cfg.public_reports.private_repo:
+        await _transfer(ctx, cfg.public_reports.private_repo)
     else:
         await writes.update_issue(ctx, report.issue_number or 0, title="Security report moved to a private advisory",
                                   body=render("hidden_issue"), state="closed", state_reason="not_planned")
@@ -148,7 +149,7 @@ async def _transfer(ctx: Context, private_repo: str) -> None:
         issue=issue_id, repo=target["repository"]["id"])
 
 
-async def hide(ctx: Context, report: Report, cfg: dict[str, Any]) -> None:
+async def hide(ctx: Context, report: Report, cfg: RepoConfig) -> None:
     """`/sec hide`: move a redirected report into a draft advisory and point the reporter there."""
     if report.hidden:
         return
@@ -164,18 +165,18 @@ async def hide(ctx: Context, report: Report, cfg: dict[str, Any]) -> None:
         await writes.lock(ctx, report.issue_number or 0)
 
 
-async def not_security(ctx: Context, report: Report, cfg: dict[str, Any], login: str) -> None:
+async def not_security(ctx: Context, report: Report, cfg: RepoConfig, login: str) -> None:
     """`/sec not-security`: undo everything the bot did for a false alarm, and remember it."""
     reports = ctx.reports
     number = report.issue_number or 0
-    await writes.remove_labels(ctx, number, list(cfg["labels"]))
+    await writes.remove_labels(ctx, number, list(cfg.labels))
     done = await ctx.ledger.result(f"redirect:{report.id}")
     if done and done.get("comment_id"):
         await writes.delete_comment(ctx, int(done["comment_id"]))
-    if report.hidden and report.source == "issue" and not cfg["public_reports"]["private_repo"]:
+    if report.hidden and report.source == "issue" and not cfg.public_reports.private_repo:
         await writes.update_issue(ctx, number, title=report.original_title or "", body=report.original_body or "",
                                   state="open")
-    if (report.hidden and report.source == "issue") or cfg["public_reports"]["lock"]:
+    if (report.hidden and report.source == "issue") or cfg.public_reports.lock:
         await writes.unlock(ctx, number)
     if report.draft_ghsa_id:
         assert ctx.gh is not None

@@ -17,6 +17,7 @@ from bot.clock import iso
 from bot.jobs.context import Context
 from bot.render import render
 from bot.reports import outreach
+from bot.rules.config import RepoConfig
 from bot.rules.policy import Policy, Step, countdown_steps, due_and_next, last_heard, next_update, target_steps
 from bot.store.reports import Report
 
@@ -57,7 +58,7 @@ async def reschedule(ctx: Context, report: Report) -> None:
         for name in NAMES:
             await ctx.queue.cancel(_key(name, report.id))
         return
-    policy = Policy.from_config((await ctx.config_for(report.repo))["policy"])
+    policy = Policy.from_config((await ctx.config_for(report.repo)).policy)
     now = ctx.clock.now()
     for name in NAMES:
         at = await _plan(ctx, report, policy, name, now)
@@ -126,7 +127,7 @@ async def fire(ctx: Context, report_id: int, name: str) -> None:
         await reschedule(ctx, report)
         return
     cfg = await ctx.config_for(report.repo)
-    policy = Policy.from_config(cfg["policy"])
+    policy = Policy.from_config(cfg.policy)
     if name == "update":
         timeline = await reports.timeline(report.id)
         due = next_update(policy, report.state, report.severity, last_heard(timeline, report.created_at))
@@ -143,15 +144,15 @@ async def fire(ctx: Context, report_id: int, name: str) -> None:
     await reschedule(ctx, report)
 
 
-async def _perform(ctx: Context, report: Report, step: Step, cfg: dict[str, Any]) -> None:
+async def _perform(ctx: Context, report: Report, step: Step, cfg: RepoConfig) -> None:
     reports = ctx.reports
     key = f"timer:{report.id}:{step.key}"
-    team = cfg["security_team"]
+    team = cfg.security_team
     org = report.repo.split("/", 1)[0]
     if step.kind == "escalate-assignees":
-        mentions = [f"@{u}" for u in team["users"]]
+        mentions = [f"@{u}" for u in team.users]
     elif step.kind == "escalate-team":
-        mentions = [f"@{org}/{t}" for t in team["teams"]] or [f"@{u}" for u in team["users"]]
+        mentions = [f"@{org}/{t}" for t in team.teams] or [f"@{u}" for u in team.users]
     else:
         mentions = []
     body = render("timer_" + step.kind.split("-")[0], step=step.kind, target=step.detail.get("target"),
@@ -168,7 +169,7 @@ async def describe(ctx: Context, report: Report) -> list[str]:
     """Human lines about the report's pending timers, for `/sec status`."""
     if not report.is_open or ctx.gh is None:
         return []
-    policy = Policy.from_config((await ctx.config_for(report.repo))["policy"])
+    policy = Policy.from_config((await ctx.config_for(report.repo)).policy)
     now = ctx.clock.now()
     lines = []
     labels = {"update": "next update to the reporter", "targets": "next response-target check",

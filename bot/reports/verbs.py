@@ -19,6 +19,7 @@ from bot.render import render
 from bot.reports import onboarding, outreach, private, public, timers, writes
 from bot.reports.permissions import in_security_team, permission
 from bot.rules.commands import HELP_TEXT, MUTATING, Command, may_run, parse
+from bot.rules.config import RepoConfig
 from bot.rules.lifecycle import Refused, next_state
 from bot.store.reports import REJECTED, Report
 
@@ -54,7 +55,7 @@ async def from_issue_comment(ctx: Context, comment: dict[str, Any], issue_number
 
 
 async def obey(ctx: Context, commands: list[Command], *, where: Where, found: list[Report], login: str,
-               cfg: dict[str, Any], key_prefix: str) -> None:
+               cfg: RepoConfig, key_prefix: str) -> None:
     """Run a comment's commands, each once (claimed under `key_prefix:line`), refusing those its
     author may not give."""
     level = await permission(ctx, login)
@@ -63,7 +64,7 @@ async def obey(ctx: Context, commands: list[Command], *, where: Where, found: li
         key = f"{key_prefix}:{cmd.line}"
         if await ctx.ledger.claim(key, ctx.job_id, ctx.clock.now()) is not None:
             continue
-        if not may_run(cmd.verb, permission=level, login=login, team_users=cfg["security_team"]["users"],
+        if not may_run(cmd.verb, permission=level, login=login, team_users=cfg.security_team.users,
                        team_member=member):
             await refuse(ctx, where, login)
             outcome = "refused"
@@ -105,7 +106,7 @@ async def react(ctx: Context, where: Where, content: str) -> None:
         await writes.react(ctx, comment_id=where.comment_id, content=content)
 
 
-async def run(ctx: Context, cmd: Command, where: Where, found: list[Report], login: str, cfg: dict[str, Any],
+async def run(ctx: Context, cmd: Command, where: Where, found: list[Report], login: str, cfg: RepoConfig,
               key: str) -> str:
     """Carry out one command that its author may give; returns its outcome for the log."""
     if cmd.error or cmd.verb in ("unknown", "help"):
@@ -163,13 +164,13 @@ class Order:
     actor: str
     after: str  # the state the lifecycle moves the report to (its current state if the verb moves none)
     msg_key: str  # once-only key for the message this verb sends
-    cfg: dict[str, Any]
+    cfg: RepoConfig
 
 
 Done = tuple[Report, str | None]  # the report as it is now, and the answer for the maintainers
 
 
-async def apply(ctx: Context, report: Report, cmd: Command, actor: str, cfg: dict[str, Any], key: str) -> str | None:
+async def apply(ctx: Context, report: Report, cmd: Command, actor: str, cfg: RepoConfig, key: str) -> str | None:
     """Carry out one command on a report; returns a short answer for the maintainers."""
     after = next_state(report.state, cmd.verb)
     run_verb = ON_REPORT.get(cmd.verb)

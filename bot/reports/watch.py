@@ -31,6 +31,7 @@ from bot.clock import parse_iso
 from bot.jobs.context import Context
 from bot.reports import outreach, private, timers, verbs
 from bot.rules.commands import parse
+from bot.rules.config import RepoConfig
 from bot.rules.lifecycle import ACKNOWLEDGED, NEW, REJECTED, Refused, next_state
 from bot.store.reports import Report, advisory_key
 
@@ -167,7 +168,7 @@ async def read_comments(ctx: Context, report: Report, ghsa: str, memory: dict[st
     fresh = [c for c in comments if not Context.is_bot(c.get("user")) and c["id"] not in read]
     memory["read"] = (list(memory.get("read") or ()) + [c["id"] for c in fresh])[-MAX_READ:]
     where = verbs.Where(place="advisory", repo=report.repo, ghsa_id=ghsa)
-    cfg: dict[str, Any] | None = None
+    cfg: RepoConfig | None = None
     for comment in sorted(fresh, key=lambda c: (parse_iso(c["created_at"]), c["id"])):
         commands = parse(comment.get("body"))
         if not commands:

@@ -5,16 +5,23 @@ owner's `.github` repository (as Probot does). Every key has a default and a des
 `SCHEMA`; the README's configuration reference is generated from it. Unknown keys and bad
 values are reported as `Problem`s and replaced by their defaults: a broken config never stops
 the bot, and `secbot check-config` shows the same problems with their line numbers.
+
+Two layers: `parse` validates the text against SCHEMA into a plain document (every key present,
+defaults filled in) plus its problems; `load` turns that document into a `RepoConfig`, the typed,
+frozen view the rest of Secbot reads (`cfg.detection.vulnerability_threshold`). The dataclasses
+carry no defaults of their own: SCHEMA is the one place for keys, defaults and descriptions.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import re
+import typing
 import zoneinfo
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, Self
 
 import jsonschema
 import yaml
@@ -225,6 +232,195 @@ SCHEMA: dict[str, Any] = _obj(
 )
 
 
+# -- The typed view: what the rest of Secbot reads -----------------------------------------------
+#
+# One frozen dataclass per object in SCHEMA, one field per key, same names, same order; lists
+# become tuples. No defaults here: a RepoConfig is only built from a validated document (`load`,
+# `RepoConfig.default()`), whose values come from SCHEMA. `from_dict` refuses a document whose keys
+# and the fields disagree, and tests/test_config.py walks SCHEMA against these classes (names and
+# types), so a key added to one and not the other fails at once.
+
+DurationText = str | float  # as written in the file: "2 working days", "36h", or seconds
+
+
+class _Section:
+    """What every section has: built from its part of a validated document, and back."""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """From its part of a document `parse` validated (all keys present)."""
+        built: Self = _build(cls, data, "")
+        return built
+
+    def as_dict(self) -> dict[str, Any]:
+        """The section as `parse` gives it (lists, not tuples)."""
+        return _plain(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class SecurityTeamConfig(_Section):
+    """`security_team`: assigned to reports, mentioned on escalation, allowed to give `/sec` commands."""
+
+    users: tuple[str, ...]
+    teams: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class DetectionConfig(_Section):
+    """`detection`: recognising security reports filed in public issues and comments."""
+
+    enabled: bool
+    comments: bool
+    vulnerability_threshold: float
+    beg_bounty_threshold: float
+    exempt_labels: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class PublicReportsConfig(_Section):
+    """`public_reports`: what to do with a security report filed in public."""
+
+    action: Literal["redirect", "hide"]
+    lock: bool
+    private_repo: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class BegBountyConfig(_Section):
+    """`beg_bounty`: replies to likely beg-bounty reports."""
+
+    bounty_policy: str
+
+
+@dataclasses.dataclass(frozen=True)
+class TrackerConfig(_Section):
+    """`tracker`: the optional private repository with one tracking issue per report."""
+
+    repo: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class UpdateEveryConfig(_Section):
+    """`policy.update_every`: how often the reporter hears about progress, by stage."""
+
+    untriaged: DurationText
+    critical: DurationText
+    high: DurationText
+    medium: DurationText
+    low: DurationText
+
+
+@dataclasses.dataclass(frozen=True)
+class PolicyConfig(_Section):
+    """`policy`: response targets, update cadence and disclosure deadline, as written (see
+    bot/rules/policy.py's `Policy` for them as numbers)."""
+
+    acknowledge_within: DurationText
+    triage_within: DurationText
+    update_every: UpdateEveryConfig
+    disclosure_after: DurationText
+    working_days: tuple[str, ...]
+    timezone: str
+
+
+@dataclasses.dataclass(frozen=True)
+class AnnouncementsConfig(_Section):
+    """`announcements`: announcing a published advisory to the project's users."""
+
+    enabled: bool
+    labels: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class TemplatesConfig(_Section):
+    """`templates`: a repository's own wording for the messages people read (None: the built-in)."""
+
+    redirect: str | None
+    beg_bounty: str | None
+    advisory_ack: str | None
+    advisory_beg_bounty: str | None
+    acknowledged: str | None
+    accepted: str | None
+    rejected: str | None
+    eta: str | None
+    fixed: str | None
+    status_update: str | None
+    published: str | None
+    public_published: str | None
+    announcement: str | None
+
+    def override(self, name: str) -> str | None:
+        """The repository's own text for template `name`, or None to use the built-in one (also for
+        a template that cannot be overridden)."""
+        if name not in {f.name for f in dataclasses.fields(self)}:
+            return None
+        text: str | None = getattr(self, name)
+        return text
+
+
+@dataclasses.dataclass(frozen=True)
+class ChannelCheckConfig(_Section):
+    """`channel_check`: checking that the repository's private reporting channel works."""
+
+    enabled: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class RepoConfig(_Section):
+    """A repository's effective `.github/secbot.yml`: every key of SCHEMA, as attributes."""
+
+    enabled: bool
+    dry_run: bool
+    security_team: SecurityTeamConfig
+    labels: tuple[str, ...]
+    detection: DetectionConfig
+    public_reports: PublicReportsConfig
+    beg_bounty: BegBountyConfig
+    tracker: TrackerConfig
+    policy: PolicyConfig
+    announcements: AnnouncementsConfig
+    templates: TemplatesConfig
+    channel_check: ChannelCheckConfig
+
+    @classmethod
+    def default(cls) -> "RepoConfig":
+        """Every key at its default: the config of a repository without a file."""
+        return _default_config()
+
+
+@functools.cache
+def _default_config() -> RepoConfig:
+    return RepoConfig.from_dict(defaults())  # frozen all the way down, so one instance serves all
+
+
+def _build(cls: type, data: Mapping[str, Any], path: str) -> Any:
+    """A section from its part of a validated document: nested sections built in turn, lists made tuples."""
+    fields = dataclasses.fields(cls)
+    names = [f.name for f in fields]
+    if set(data) != set(names):
+        missing, extra = sorted(set(names) - set(data)), sorted(set(data) - set(names))
+        raise ValueError(f"{cls.__name__} and SCHEMA disagree at {path or '(top)'}: "
+                         f"fields without a key {missing}, keys without a field {extra}")
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for name in names:
+        value, hint = data[name], hints[name]
+        if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+            value = _build(hint, value, _join(path, name))
+        elif isinstance(value, list):
+            value = tuple(value)
+        values[name] = value
+    return cls(**values)
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
 @dataclasses.dataclass(frozen=True)
 class Problem:
     path: str  # dotted key path, "" for the whole file
@@ -316,6 +512,12 @@ def parse(text: str | None) -> tuple[dict[str, Any], list[Problem]]:
     lines = _lines(text)
     problems = [dataclasses.replace(p, line=lines.get(p.path)) for p in problems]
     return config, problems
+
+
+def load(text: str | None) -> tuple[RepoConfig, list[Problem]]:
+    """A config file's text as the typed `RepoConfig`, and the problems `parse` found in it."""
+    config, problems = parse(text)
+    return RepoConfig.from_dict(config), problems
 
 
 def reference_markdown() -> str:

@@ -13,7 +13,7 @@ import zoneinfo
 from collections.abc import Mapping
 from typing import Any
 
-from bot.rules.config import WEEKDAYS, Duration
+from bot.rules.config import WEEKDAYS, Duration, PolicyConfig
 
 DAY = 86400.0
 # Events after which the reporter has just heard from the project.
@@ -32,14 +32,14 @@ class Policy:
     tz: zoneinfo.ZoneInfo
 
     @classmethod
-    def from_config(cls, policy: Mapping[str, Any]) -> "Policy":
+    def from_config(cls, policy: PolicyConfig) -> "Policy":
         return cls(
-            acknowledge_within=Duration.parse(policy["acknowledge_within"]),
-            triage_within=Duration.parse(policy["triage_within"]),
-            update_every={k: Duration.parse(v) for k, v in policy["update_every"].items()},
-            disclosure_after=Duration.parse(policy["disclosure_after"]),
-            working_days=frozenset(WEEKDAYS.index(d) for d in policy["working_days"]),
-            tz=zoneinfo.ZoneInfo(policy["timezone"]),
+            acknowledge_within=Duration.parse(policy.acknowledge_within),
+            triage_within=Duration.parse(policy.triage_within),
+            update_every={k: Duration.parse(v) for k, v in policy.update_every.as_dict().items()},
+            disclosure_after=Duration.parse(policy.disclosure_after),
+            working_days=frozenset(WEEKDAYS.index(d) for d in policy.working_days),
+            tz=zoneinfo.ZoneInfo(policy.timezone),
         )
 
     def after(self, start: float, span: Duration) -> float:
