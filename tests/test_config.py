@@ -9,6 +9,7 @@ import functools
 import operator
 import subprocess
 import sys
+import time
 import typing
 from pathlib import Path
 from typing import Any, Literal
@@ -275,3 +276,28 @@ async def test_a_cancelled_config_read_leaves_its_waiters_to_read() -> None:
     gh.release.set()
     assert (await second)[0].labels == ("sec",)
     assert first.cancelled() and gh.reads == 2
+
+
+HOSTILE_CONFIGS = {
+    # Issue 17, finding 3: 612 bytes of aliases froze every webhook for 7-10 s, 702 bytes for 119 s.
+    "aliases": "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join(["*" + chr(97 + i)] * 9) + "]\n" for i in range(9)),
+    "deep nesting": "a:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 40)),
+    "deep flow nesting": "a: " + "[" * 30000,
+    "too large": "# " + "x" * (config.MAX_CONFIG_BYTES + 1),
+}
+
+
+@pytest.mark.parametrize("text", list(HOSTILE_CONFIGS.values()), ids=list(HOSTILE_CONFIGS))
+def test_a_hostile_config_is_refused_at_once_for_the_defaults(text: str) -> None:
+    began = time.perf_counter()
+    cfg, problems = config.parse(text)
+    assert time.perf_counter() - began < 2  # seconds; the alias bomb took minutes
+    assert cfg == config.defaults()
+    [problem] = problems
+    assert problem.path == "" and "using all defaults" in problem.message
+
+
+def test_aliases_are_refused_with_their_line() -> None:
+    [problem] = config.parse("security_team:\n  users: &team [maint]\nlabels: *team\n")[1]
+    assert "anchors and aliases" in problem.message and problem.line == 2

@@ -62,3 +62,20 @@ async def test_a_repositorys_own_dry_run_covers_private_reports_and_their_timers
         assert h.state.advisory_comments(REPO, adv["ghsa_id"]) == []
         assert any(m == "POST" for m, _ in h.services.github.dry_run_writes)
     h.state.assert_no_violations()
+
+
+async def test_one_repositorys_dry_run_leaves_the_others_of_a_sweep_alone(tmp_path: Path) -> None:
+    """Issue 17, finding 11: a sweep over an installation went on with the dry-run client of the
+    first repository that asked for it, and recorded the skipped acknowledgements as sent."""
+    async with Harness(tmp_path) as h:
+        quiet = "octo-org/alpha"  # swept before hello-world
+        h.state.add_repo(quiet, installation_id=next(iter(h.state.installations)), pvr_enabled=True)
+        h.state.put_file(quiet, ".github/secbot.yml", "dry_run: true\n")
+        first = h.state.report_vulnerability(quiet, summary="Auth bypass", description="details", user=REPORTER)
+        second = h.state.report_vulnerability(REPO, summary="Path traversal", description="details", user=REPORTER)
+        await h.deliver("installation", h.payloads.installation("created", next(iter(h.state.installations))))
+        await h.settle()
+        assert h.state.advisory_comments(quiet, first["ghsa_id"]) == []
+        [ack] = h.state.advisory_comments(REPO, second["ghsa_id"])
+        assert f"@{REPORTER}" in ack["body"]
+    h.state.assert_no_violations()

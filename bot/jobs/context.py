@@ -92,7 +92,9 @@ class ConfigCache:
             text = await read_file(gh, owner, repo, repo_config.CONFIG_PATH)
             if text is None and repo != ".github":
                 text = await read_file(gh, owner, ".github", repo_config.CONFIG_PATH)
-            found = repo_config.load(text)
+            # A thread, so the event loop keeps answering webhooks while a large file is parsed
+            # (bounded in size and shape by the parser, but a stranger's text all the same).
+            found = await asyncio.to_thread(repo_config.load, text) if text else repo_config.load(text)
         except BaseException:
             reading.cancel()  # its waiters try for themselves; the error is this caller's alone
             raise
@@ -190,14 +192,18 @@ class Context:
     def for_repo(self, full_name: str, installation_id: int | None) -> "Context":
         """A context for one repository, for work no webhook of that repository started (a
         scheduled job, a sweep): its config, permissions and URL variables are that repository's.
-        Its data holds only the repository and the installation."""
+        Its data holds only the repository and the installation. It gets a client of its own, so
+        the repository's dry run (see `config_for`) stays with it and does not spread to the next
+        repository the job visits."""
         owner, _, name = full_name.partition("/")
         web = html_url(self.services.settings.api_url)
         data = {"repository": {"full_name": full_name, "name": name, "owner": {"login": owner},
                                "html_url": f"{web}/{full_name}"},
                 "installation": {"id": installation_id}}
         event = sansio.Event(data, event=self.event.event, delivery_id=self.event.delivery_id)
-        return Context(event=event, services=self.services, gh=self.gh, log=self.log, job_id=self.job_id,
+        github = self.services.github
+        gh = github.client(installation_id) if github is not None and installation_id is not None else self.gh
+        return Context(event=event, services=self.services, gh=gh, log=self.log, job_id=self.job_id,
                        job_attempt=self.job_attempt)
 
     @property

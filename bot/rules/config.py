@@ -478,7 +478,50 @@ def _closest(key: str, options: Mapping[str, Any]) -> str | None:
     return found[0] if found else None
 
 
-def _lines(text: str) -> dict[str, int]:
+MAX_CONFIG_BYTES = 64 * 1024  # a real secbot.yml is a few hundred bytes; template overrides make it a few KB
+MAX_CONFIG_DEPTH = 16  # the schema nests three levels
+# libyaml's loader where PyYAML was built with it (its wheels are): the same documents and errors,
+# several times faster than the pure-Python one.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Refused(Exception):
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.problem = Problem("", f"{message}; using all defaults", line)
+
+
+def _compose(text: str) -> Any:
+    """The file's YAML node tree, read once (every use below walks it, never the text again).
+
+    A repository's config is read on the event loop, so reading it must cost time linear in its
+    size: files over MAX_CONFIG_BYTES are refused, and so are anchors and aliases (a 600-byte file
+    of aliases expands to millions of nodes) and nesting deeper than MAX_CONFIG_DEPTH.
+    """
+    if len(text.encode("utf-8", "replace")) > MAX_CONFIG_BYTES:
+        raise _Refused(f"the file is larger than {MAX_CONFIG_BYTES // 1024} KiB")
+    loader = _LOADER(text)
+    try:
+        root = loader.get_single_node()
+    finally:
+        loader.dispose()
+    seen: set[int] = set()
+    stack = [(root, 1)] if root is not None else []
+    while stack:
+        node, depth = stack.pop()
+        if id(node) in seen:  # an alias: the same node reached twice
+            raise _Refused("YAML anchors and aliases (& and *) are not supported", node.start_mark.line + 1)
+        seen.add(id(node))
+        if depth > MAX_CONFIG_DEPTH:
+            raise _Refused(f"nested more than {MAX_CONFIG_DEPTH} levels deep", node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            stack.extend((n, depth + 1) for pair in node.value for n in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((n, depth + 1) for n in node.value)
+    return root
+
+
+def _lines(root: Any) -> dict[str, int]:
     """Map dotted key paths to 1-based line numbers, from YAML's node tree."""
     out: dict[str, int] = {}
 
@@ -489,10 +532,7 @@ def _lines(text: str) -> dict[str, int]:
                 out[p] = k.start_mark.line + 1
                 walk(v, p)
 
-    try:
-        walk(yaml.compose(text, Loader=yaml.SafeLoader), "")
-    except yaml.YAMLError:
-        pass
+    walk(root, "")
     return out
 
 
@@ -501,7 +541,10 @@ def parse(text: str | None) -> tuple[dict[str, Any], list[Problem]]:
     if text is None or not text.strip():
         return defaults(), []
     try:
-        data = yaml.safe_load(text)
+        root = _compose(text)
+        data = _LOADER("").construct_document(root) if root is not None else None
+    except _Refused as refused:
+        return defaults(), [refused.problem]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -509,7 +552,7 @@ def parse(text: str | None) -> tuple[dict[str, Any], list[Problem]]:
         return defaults(), [Problem("", f"not valid YAML ({reason}); using all defaults", line)]
     problems: list[Problem] = []
     config = _clean(SCHEMA, data, "", problems)
-    lines = _lines(text)
+    lines = _lines(root)
     problems = [dataclasses.replace(p, line=lines.get(p.path)) for p in problems]
     return config, problems
 
