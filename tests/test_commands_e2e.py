@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.store.reports import Reports
-from tests.e2e import MAINTAINER, REPO, REPORTER, Harness
+from tests.e2e import INSTALLATION, MAINTAINER, REPO, REPORTER, Harness
 from tests.test_public_reports import SECRET_MARK, VULN_BODY, VULN_TITLE
 
 
@@ -79,6 +79,45 @@ async def test_hide_as_the_configured_action_transfers_to_the_private_repository
     assert h.state.moved_to(REPO, number) is not None
     [advisory] = h.state.repo(REPO).advisories.values()
     assert SECRET_MARK in advisory["description"]
+
+
+async def test_hide_never_moves_a_report_into_a_public_repository(h: Harness) -> None:
+    """Issue 17, finding 4: the configured private_repo was never checked private; the report
+    went to a public repository and was recorded as hidden."""
+    h.state.add_repo("octo-org/not-so-private", installation_id=INSTALLATION, pvr_enabled=False)
+    h.state.put_file(REPO, ".github/secbot.yml", "public_reports:\n  action: hide\n  private_repo: not-so-private\n")
+    number = await open_report(h)
+    assert h.state.moved_to(REPO, number) is None
+    assert SECRET_MARK not in everything_public(h, number)  # its text was replaced in place instead
+    assert h.state.repo("octo-org/not-so-private").issues == {}
+    [report] = await Reports(h.services.store).list()
+    assert report.hidden
+    await command(h, number, MAINTAINER, "/sec not-security")
+    issue = h.state.issue(REPO, number)
+    assert (issue["title"], issue["body"], issue["state"]) == (VULN_TITLE, VULN_BODY, "open")  # and undone in place
+
+
+async def test_hide_copies_the_latest_text_and_text_put_back_is_hidden_again(h: Harness) -> None:
+    """Issue 17, finding 8: edits to a handled report were ignored, so a proof of concept added by
+    an edit never reached the advisory, and text put back into a hidden issue stayed public."""
+    number = await open_report(h)
+    added = VULN_BODY + "\nPoC: ADDED-BY-EDIT-5J1Q\n"
+    h.state.update_issue(REPO, number, {"body": added}, actor=REPORTER)
+    await h.deliver("issues", h.payloads.issues("edited", REPO, number, REPORTER, changes={"body": {"from": VULN_BODY}}))
+    await h.settle()
+    await command(h, number, MAINTAINER, "/sec hide")
+    [advisory] = h.state.repo(REPO).advisories.values()
+    assert "ADDED-BY-EDIT-5J1Q" in advisory["description"]
+    assert "ADDED-BY-EDIT-5J1Q" not in everything_public(h, number)
+
+    put_back = added + "\nand again: PUT-BACK-8W3Z\n"
+    h.state.update_issue(REPO, number, {"title": VULN_TITLE, "body": put_back}, actor=REPORTER)
+    await h.deliver("issues", h.payloads.issues("edited", REPO, number, REPORTER, changes={"body": {"from": ""}}))
+    await h.settle()
+    assert "PUT-BACK-8W3Z" not in everything_public(h, number) and VULN_TITLE not in everything_public(h, number)
+    assert "PUT-BACK-8W3Z" in h.state.advisory(REPO, advisory["ghsa_id"])["description"]
+    await command(h, number, MAINTAINER, "/sec not-security")
+    assert h.state.issue(REPO, number)["body"] == put_back  # the undo restores the latest text
 
 
 async def test_a_command_from_someone_without_write_access_is_refused_once_and_changes_nothing(h: Harness) -> None:

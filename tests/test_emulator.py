@@ -353,6 +353,17 @@ async def test_transfer_issue_moves_it_and_the_old_address_redirects(emu, sessio
     state.assert_no_violations()
 
 
+async def test_a_repository_query_says_whether_it_is_private(emu, session, state):
+    token = await token_for(emu, session)
+    gh = GitHubAPI(session, "secbot-tests", oauth_token=token, base_url=emu.base_url)
+    query = "query($owner: String!, $name: String!) { repository(owner: $owner, name: $name) { isPrivate nameWithOwner } }"
+    for full_name, private in ((REPO, False), (PRIVATE, True)):
+        owner, name = full_name.split("/")
+        found = await gh.graphql(query, endpoint=emu.graphql_url, owner=owner, name=name)
+        assert found == {"repository": {"isPrivate": private, "nameWithOwner": full_name}}
+    state.assert_no_violations()
+
+
 async def test_transfer_to_an_id_that_is_not_a_repository_is_not_found(emu, session, state):
     issue = state.open_issue(REPO, title="vuln", body="secret details", user="reporter")
     token = await token_for(emu, session)

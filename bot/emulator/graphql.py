@@ -1,6 +1,7 @@
 """The two GraphQL shapes the app needs, parsed with regular expressions; anything else fails closed.
 
-* ``query { repository(owner: "o", name: "r") { id } }`` (literals or ``$variables``)
+* ``query { repository(owner: "o", name: "r") { id isPrivate } }`` (literals or ``$variables``; any of
+  the fields ``id``, ``isPrivate``, ``nameWithOwner``)
 * ``mutation { transferIssue(input: {issueId: ..., repositoryId: ...[, createLabelsIfMissing: ...]})
   { issue { number url [id] } } }`` (or ``input: $input`` with a variables object)
 
@@ -21,12 +22,13 @@ if TYPE_CHECKING:
 _VALUE = r'(\$\w+|"(?:[^"\\]|\\.)*"|true|false)'
 _REPOSITORY = re.compile(
     r"^\s*(?:query\b[^{]*)?\{\s*repository\s*\(\s*owner\s*:\s*" + _VALUE + r"\s*,\s*name\s*:\s*" + _VALUE
-    + r"\s*\)\s*\{\s*id\s*\}\s*\}\s*$", re.S)
+    + r"\s*\)\s*\{(?P<fields>[\w\s]*)\}\s*\}\s*$", re.S)
 _TRANSFER = re.compile(
     r"^\s*mutation\b[^{]*\{\s*transferIssue\s*\(\s*input\s*:\s*(?P<input>\$\w+|\{[^}]*\})\s*\)\s*"
     r"\{\s*issue\s*\{(?P<fields>[\w\s]*)\}\s*\}\s*\}\s*$", re.S)
 _INPUT_PAIR = re.compile(r"(\w+)\s*:\s*" + _VALUE)
 _ISSUE_FIELDS = {"number", "url", "id"}
+_REPOSITORY_FIELDS = {"id", "isPrivate", "nameWithOwner"}
 
 
 class _Unsupported(Exception):
@@ -86,13 +88,19 @@ def graphql_reply(ctx: Ctx) -> Reply:
             if repo is None or not _covered(ctx, repo):
                 return Reply(200, _error("repository", "NOT_FOUND",
                                          f"Could not resolve to a Repository with the name '{owner}/{name}'."))
-            return Reply(200, {"data": {"repository": {"id": repo.data["node_id"]}}})
+            fields = m.group("fields").split()
+            if not fields or set(fields) - _REPOSITORY_FIELDS:
+                raise _Unsupported(f"repository selection {sorted(fields)} not supported (only {sorted(_REPOSITORY_FIELDS)})")
+            known = {"id": repo.data["node_id"], "isPrivate": bool(repo.data["private"]),
+                     "nameWithOwner": repo.data["full_name"]}
+            return Reply(200, {"data": {"repository": {f: known[f] for f in fields}}})
         if m := _TRANSFER.match(query):
             return Reply(200, _transfer(ctx, m, variables))
     except _Unsupported as exc:
         return _violation(ctx, str(exc))
     return _violation(ctx, "GraphQL document not understood: the emulator supports only "
-                           "repository(owner:, name:) { id } and transferIssue(input:) { issue { number url id } }")
+                           "repository(owner:, name:) { id isPrivate nameWithOwner } and "
+                           "transferIssue(input:) { issue { number url id } }")
 
 
 def _violation(ctx: Ctx, reason: str) -> Reply:
