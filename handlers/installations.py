@@ -47,3 +47,14 @@ async def on_installation_repositories(event: sansio.Event, ctx: Context) -> Non
     await installs.save_repos(inst["id"], event.data.get("repositories_added") or [], now, removed=False)
     await installs.save_repos(inst["id"], event.data.get("repositories_removed") or [], now, removed=True)
     await watch.schedule_sweep(ctx, inst["id"])
+
+
+@router.register("repository", action="publicized")
+@router.register("repository", action="privatized")
+async def on_repository_visibility(event: sansio.Event, ctx: Context) -> None:
+    """Note a repository made public or private; one made public is swept for private reports."""
+    if ctx.installation_id is None:
+        return
+    await ctx.installations.save_repos(ctx.installation_id, [event.data["repository"]], ctx.clock.now(), removed=False)
+    if event.data["action"] == "publicized":
+        await watch.schedule_sweep(ctx, ctx.installation_id)

@@ -39,6 +39,19 @@ async def on_repositories_changed(event: sansio.Event, ctx: Context) -> None:
     await onboarding.stop_checks(ctx, None, event.data.get("repositories_removed") or [])
 
 
+@router.register("repository", action="publicized")
+async def on_publicized(event: sansio.Event, ctx: Context) -> None:
+    """Check a repository made public: reporters need a private channel there now."""
+    if ctx.installation_id is not None:
+        await onboarding.check_soon(ctx, ctx.installation_id, [event.data["repository"]])
+
+
+@router.register("repository", action="privatized")
+async def on_privatized(event: sansio.Event, ctx: Context) -> None:
+    """Stop checking a repository made private (private reporting is for public repositories)."""
+    await onboarding.stop_checks(ctx, None, [event.data["repository"]])
+
+
 async def run_check(payload: Any, ctx: Context) -> None:
     """The `channel_check` job: its payload's event data names the repository."""
     await onboarding.check(ctx)

@@ -28,6 +28,7 @@ WANTED: list[tuple[str, str | None]] = [
     ("installation_repositories", "added"), ("installation_repositories", "removed"),
     ("issues", "opened"), ("issues", "edited"), ("issues", "reopened"),
     ("issue_comment", "created"), ("issue_comment", "edited"),
+    ("repository", "publicized"), ("repository", "privatized"),
 ]
 SYNTHETIC = ["repository_advisory.reported", "repository_advisory.published"]
 

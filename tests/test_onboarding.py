@@ -310,3 +310,21 @@ async def test_setup_finishes_what_a_failed_attempt_started(h: Harness) -> None:
     assert branch_file(h) is not None and h.state.repo(REPO).pulls == {}
     assert await onboarding.open_security_md_pull_request(command_context(h, number), number) == "opened"
     assert len(h.state.repo(REPO).pulls) == 1
+
+
+async def test_a_repository_made_public_is_checked_and_swept_and_one_made_private_is_not(h: Harness) -> None:
+    """Issue 17, finding 15: a repository made public after the installation was never checked."""
+    await install(h)
+    assert bot_issues(h, PRIVATE_REPO) == [] and not touched(h, PRIVATE_REPO)
+    report = h.state.report_vulnerability(REPO, summary="Auth bypass", description="details", user="jane")
+    h.state.set_visibility(PRIVATE_REPO, private=False)
+    await h.deliver("repository", h.payloads.repository("publicized", PRIVATE_REPO))
+    await settle(h)
+    [issue] = bot_issues(h, PRIVATE_REPO)  # no private reporting and no SECURITY.md there
+    assert issue["title"] == onboarding.ISSUE_TITLE
+    assert await queued_checks(h, PRIVATE_REPO)  # and again tomorrow
+    assert h.state.advisory_comments(REPO, report["ghsa_id"])  # the sweep found the unannounced report
+    h.state.set_visibility(PRIVATE_REPO, private=True)
+    await h.deliver("repository", h.payloads.repository("privatized", PRIVATE_REPO))
+    await settle(h)
+    assert await queued_checks(h, PRIVATE_REPO) == []

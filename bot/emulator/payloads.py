@@ -62,6 +62,10 @@ class Payloads:
             sender = who["login"] if who else None
         return {"action": action, "repository_advisory": adv, **self._common(full_name, sender)}
 
+    def repository(self, action: str, full_name: str, sender: str | None = None) -> dict[str, Any]:
+        """``repository`` event (``publicized``, ``privatized``, ...) as it is now in the state."""
+        return {"action": action, **self._common(full_name, sender)}
+
     def installation(self, action: str, installation_id: int, sender: str | None = None) -> dict[str, Any]:
         state = self.state
         inst = public(state.installations[installation_id])

@@ -321,6 +321,12 @@ class GitHubState:
         head = f"heads/{branch}"
         repo.refs[head] = _sha(full_name, head, path, text, repo.refs.get(head, ""))
 
+    def set_visibility(self, full_name: str, *, private: bool) -> None:
+        """Make a repository public or private, as its owner's settings do."""
+        data = self.repo(full_name).data
+        data["private"] = private
+        data["visibility"] = "private" if private else "public"
+
     def set_permission(self, full_name: str, login: str, role: str) -> None:
         if role not in ROLES:
             raise ValueError(f"role must be one of {ROLES}")
