@@ -1,1 +1,1 @@
-"""Pure rules, no I/O: the classifier, the command parser, lifecycle, policy, the config schema."""
+"""Pure rules, no I/O: the classifier, the command parser, CVSS, lifecycle, policy, the config schema."""
