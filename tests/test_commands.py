@@ -8,10 +8,14 @@ from datetime import date
 import pytest
 
 from bot.rules.commands import (
+    ANYONE,
     HELP_TEXT,
+    MAINTAINERS,
     MAX_ASSIGNEES,
     MAX_COMMANDS,
     MUTATING,
+    UNKNOWN,
+    VERB_TABLE,
     VERBS,
     Command,
     may_run,
@@ -203,6 +207,13 @@ def test_rejects_arguments_to_verbs_that_take_none(verb):
     command = one(f"/sec {verb} please now")
     assert command.error == f"{verb} takes no arguments"
     assert command.args == {}
+
+
+@pytest.mark.parametrize("verb", VERB_TABLE.values(), ids=lambda verb: verb.name)
+def test_every_verb_of_the_table_is_found_by_its_name_and_its_other_spellings(verb):
+    for spelling in (verb.name, verb.name.upper(), *verb.aliases):
+        assert one(f"/sec {spelling} x").verb == verb.name
+    assert UNKNOWN not in VERB_TABLE and VERBS == set(VERB_TABLE) | {UNKNOWN}
 
 
 def test_help_ignores_what_follows_it():
@@ -503,6 +514,19 @@ def test_handles_megabyte_comments(body):
 
 def test_mutating_verbs_are_all_but_status_help_and_unknown():
     assert MUTATING == VERBS - {"status", "help", "unknown"}
+
+
+@pytest.mark.parametrize("verb", VERB_TABLE.values(), ids=lambda verb: verb.name)
+def test_a_verb_anyone_may_run_changes_nothing(verb):
+    assert verb.who in (ANYONE, MAINTAINERS)
+    if verb.who == ANYONE:
+        assert not verb.mutating and verb.moves is None
+
+
+@pytest.mark.parametrize("verb", VERB_TABLE.values(), ids=lambda verb: verb.name)
+def test_who_may_run_a_verb_is_what_its_table_entry_says(verb):
+    assert may_run(verb.name, permission="read", login="eve", team_users=()) == (verb.who == ANYONE)
+    assert may_run(verb.name, permission="write", login="eve", team_users=())
 
 
 @pytest.mark.parametrize("permission", ["admin", "maintain", "write", "ADMIN"])

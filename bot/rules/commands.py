@@ -1,4 +1,4 @@
-"""Pure parser for the ``/sec`` comment commands, and the rule for who may run them.
+"""Pure parser for the ``/sec`` comment commands, the verb table, and the rule for who may run them.
 
 Text in, ``list[Command]`` out. Standard library and ``bot.rules.cvss`` only, no I/O, nothing runs
 at import apart from compiling the regular expressions below.
@@ -36,26 +36,42 @@ Results
 Each command becomes a frozen ``Command(verb, args, error, line)``. Wrong or missing arguments give
 the command with ``error`` set to a fixed message (it never repeats the commenter's text) and
 empty ``args``. Anything else after ``/sec``, or a bare ``/sec``, is ``unknown`` with the word.
+
+The verb table
+==============
+
+``VERB_TABLE`` (after the argument parsers it names) is the one place a verb is defined: its
+name and other spellings, the function that parses its arguments and their usage, who may run
+it, whether it changes anything, and the report states it applies to and leads to. The parser
+looks verbs up there, ``may_run`` reads who may run them, ``bot.rules.lifecycle.next_state``
+reads the moves, and tests/test_readme.py checks README's command table against it. Running a
+verb is the handlers' business (handlers/commands.py).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import date
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from bot.rules.cvss import band, parse_cvss
+from bot.rules.states import ACCEPTED, ACKNOWLEDGED, FIXED, NEW, OPEN, REJECTED
 
 __all__ = [
     "Command",
+    "Verb",
     "parse",
     "parse_date",
     "parse_cvss",
     "may_run",
+    "VERB_TABLE",
     "VERBS",
     "MUTATING",
+    "UNKNOWN",
+    "ANYONE",
+    "MAINTAINERS",
     "SEVERITIES",
     "REJECT_REASONS",
     "HELP_TEXT",
@@ -65,14 +81,8 @@ __all__ = [
 
 SEVERITIES = ("critical", "high", "medium", "low")
 REJECT_REASONS = ("invalid", "duplicate", "out-of-scope", "not-security", "beg-bounty")
-VERBS = frozenset(
-    {
-        "ack", "accept", "reject", "assign", "severity", "eta", "fixed", "update", "pause",
-        "resume", "status", "hide", "not-security", "help", "setup", "unknown",
-    }
-)  # fmt: skip
-_READ_ONLY = frozenset({"status", "help", "unknown"})
-MUTATING = VERBS - _READ_ONLY
+UNKNOWN = "unknown"  # the verb of a word after /sec that is no verb; it is answered with the help
+ANYONE, MAINTAINERS = "anyone", "maintainers"  # who may run a verb (see may_run)
 MAX_ASSIGNEES = 10  # GitHub's own limit per issue
 MAX_COMMANDS = 50  # per comment; the rest are ignored, so one comment cannot queue thousands of actions
 MAX_WORD_CHARS = 30
@@ -84,7 +94,7 @@ _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 @dataclass(frozen=True)
 class Command:
-    verb: str  # one of VERBS
+    verb: str  # one of VERBS: a verb of VERB_TABLE, or UNKNOWN
     args: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, hash=False)
     error: str | None = None
     line: int = 0  # 1-based line in the comment
@@ -95,7 +105,7 @@ class Command:
 
     @property
     def ok(self) -> bool:
-        return self.error is None and self.verb != "unknown"
+        return self.error is None and self.verb != UNKNOWN
 
 
 # --- fixed error messages: they name the verb and never the commenter's text ---------------------
@@ -293,8 +303,6 @@ def _join_block(lines: list[str]) -> str:
 
 # --- arguments ----------------------------------------------------------------------------------
 
-_VERB_ALIASES = {verb: verb for verb in VERBS - {"unknown"}}
-_VERB_ALIASES.update({"notsecurity": "not-security", "not_security": "not-security"})
 _REASON_ALIASES = {reason: reason for reason in REJECT_REASONS}
 _REASON_ALIASES.update(
     {
@@ -317,15 +325,13 @@ def _command(text: str, line: int) -> Command | None:
     """The command for the text after ``/sec``; None for a bare ``/sec update``."""
     parts = text.split(None, 1)
     if not parts:
-        return Command("unknown", {"word": ""}, line=line)
+        return Command(UNKNOWN, {"word": ""}, line=line)
     word = parts[0]
     tail = parts[1].strip() if len(parts) > 1 else ""
-    verb = _VERB_ALIASES.get(word.lower()) if word.isascii() else None
+    verb = _SPELLINGS.get(word.lower()) if word.isascii() else None
     if verb is None:
-        return Command("unknown", {"word": word[:MAX_WORD_CHARS].lower()}, line=line)
-    if verb == "update" and not tail:
-        return None
-    return _ARGUMENTS[verb](verb, tail, line)
+        return Command(UNKNOWN, {"word": word[:MAX_WORD_CHARS].lower()}, line=line)
+    return VERB_TABLE[verb].arguments(verb, tail, line)
 
 
 def _no_args(verb: str, tail: str, line: int) -> Command:
@@ -401,6 +407,11 @@ def _fixed(verb: str, tail: str, line: int) -> Command:
     return Command(verb, {"version": tail}, line=line)
 
 
+def _update_line(verb: str, tail: str, line: int) -> Command | None:
+    """The text on the command's line; None when there is none: it follows on the lines below."""
+    return _update(tail, line) if tail else None
+
+
 def _update(text: str, line: int) -> Command:
     if not text:
         return Command("update", error=_ERR_UPDATE, line=line)
@@ -417,25 +428,6 @@ def _pause(verb: str, tail: str, line: int) -> Command:
     return Command(verb, {"until": when}, line=line)
 
 
-_ARGUMENTS = {
-    "ack": _no_args,
-    "accept": _severity,
-    "reject": _reject,
-    "assign": _assign,
-    "severity": _severity,
-    "eta": _eta,
-    "fixed": _fixed,
-    "update": lambda verb, tail, line: _update(tail, line),
-    "pause": _pause,
-    "resume": _no_args,
-    "status": _no_args,
-    "hide": _no_args,
-    "not-security": _no_args,
-    "help": _help,
-    "setup": _no_args,
-}
-
-
 def parse_date(text: object) -> date | None:
     """``YYYY-MM-DD`` or ``YYYY/MM/DD`` (ASCII digits, a real calendar day) as a date, else None."""
     if not isinstance(text, str):
@@ -450,6 +442,68 @@ def parse_date(text: object) -> date | None:
         return date(int(match[1]), int(match[3]), int(match[4]))
     except ValueError:
         return None
+
+
+# --- the verb table -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verb:
+    """One ``/sec`` verb: all that the parser, the permission rule and the state machine know of it."""
+
+    name: str
+    arguments: Callable[[str, str, int], Command | None]  # (verb, text after it, line) -> the command;
+    # None only for "update" with nothing after it: its text follows on the lines below
+    usage: str  # its arguments as README shows them: "" for none, <fill in>, [optional], a|b for one of
+    who: str  # ANYONE, or MAINTAINERS: write access or more, or the security team (see may_run)
+    _: KW_ONLY
+    mutating: bool  # running it changes something: a report, an advisory, the repository
+    moves: Mapping[str, str] | None  # report state -> state after it; None: any state, unchanged
+    needs: str = ""  # the states ``moves`` starts from, in words, for lifecycle's refusal
+    aliases: tuple[str, ...] = ()  # other spellings the parser accepts
+
+    def __post_init__(self) -> None:
+        if self.moves is not None and not isinstance(self.moves, MappingProxyType):
+            object.__setattr__(self, "moves", MappingProxyType(dict(self.moves)))
+
+
+def _verbs(*verbs: Verb) -> Mapping[str, Verb]:
+    return MappingProxyType({verb.name: verb for verb in verbs})
+
+
+_SEVERITY_USAGE = "<" + "|".join(SEVERITIES) + "|CVSS vector>"
+_TO_REJECTED = MappingProxyType({state: REJECTED for state in OPEN})
+_STAYS_OPEN = MappingProxyType({state: state for state in OPEN})  # changes a report, does not move it
+
+# Every /sec verb, once, in the order the help lists them. The parser, may_run, lifecycle's
+# next_state and the help message read it; tests/test_readme.py holds README's table to it.
+VERB_TABLE: Mapping[str, Verb] = _verbs(
+    Verb("ack", _no_args, "", MAINTAINERS, mutating=True, moves={NEW: ACKNOWLEDGED}, needs="a new report"),
+    Verb("accept", _severity, _SEVERITY_USAGE, MAINTAINERS, mutating=True,
+         moves={NEW: ACCEPTED, ACKNOWLEDGED: ACCEPTED}, needs="a new or acknowledged report"),
+    Verb("reject", _reject, "<" + "|".join(REJECT_REASONS) + "> [text]", MAINTAINERS, mutating=True,
+         moves=_TO_REJECTED, needs="an open report"),
+    Verb("assign", _assign, "@login [@login ...]", MAINTAINERS, mutating=True,
+         moves=_STAYS_OPEN, needs="an open report"),
+    Verb("severity", _severity, _SEVERITY_USAGE, MAINTAINERS, mutating=True,
+         moves=_STAYS_OPEN, needs="an open report"),
+    Verb("eta", _eta, "YYYY-MM-DD", MAINTAINERS, mutating=True, moves=_STAYS_OPEN, needs="an open report"),
+    Verb("fixed", _fixed, "<version>", MAINTAINERS, mutating=True,
+         moves={ACCEPTED: FIXED, FIXED: FIXED}, needs="an accepted report (accept it first, with a severity)"),
+    Verb("update", _update_line, "<text>", MAINTAINERS, mutating=True, moves=_STAYS_OPEN, needs="an open report"),
+    Verb("pause", _pause, "[until YYYY-MM-DD]", MAINTAINERS, mutating=True,
+         moves=_STAYS_OPEN, needs="an open report"),
+    Verb("resume", _no_args, "", MAINTAINERS, mutating=True, moves=_STAYS_OPEN, needs="an open report"),
+    Verb("status", _no_args, "", ANYONE, mutating=False, moves=None),
+    Verb("hide", _no_args, "", MAINTAINERS, mutating=True, moves=_STAYS_OPEN, needs="an open report"),
+    Verb("not-security", _no_args, "", MAINTAINERS, mutating=True, moves=_TO_REJECTED, needs="an open report",
+         aliases=("notsecurity", "not_security")),
+    Verb("help", _help, "", ANYONE, mutating=False, moves=None),
+    Verb("setup", _no_args, "", MAINTAINERS, mutating=True, moves=None),
+)
+VERBS = frozenset(VERB_TABLE) | {UNKNOWN}
+MUTATING = frozenset(verb.name for verb in VERB_TABLE.values() if verb.mutating)
+_SPELLINGS = {spelling: verb.name for verb in VERB_TABLE.values() for spelling in (verb.name, *verb.aliases)}
 
 
 # --- who may run what ---------------------------------------------------------------------------
@@ -469,15 +523,16 @@ def may_run(
 
     Bots (logins ending in ``[bot]``) run nothing. Collaborators with write, maintain or admin
     permission, configured security-team users (case-insensitive, ``@`` optional) and members of
-    the configured team run anything; everyone else only the read-only verbs (status, help, and
-    unknown, which answers with help). A verb that is not one of ``VERBS`` is refused to everyone.
+    the configured team run anything; everyone else only the verbs ``VERB_TABLE`` says ANYONE may
+    run (status, help), and UNKNOWN, which is answered with the help. A verb that is not one of
+    ``VERBS`` is refused to everyone.
     """
     if not isinstance(verb, str) or verb not in VERBS:
         return False
     name = login.strip().lower() if isinstance(login, str) else ""
     if not name or name.endswith("[bot]"):
         return False
-    if verb in _READ_ONLY:
+    if VERB_TABLE["help" if verb == UNKNOWN else verb].who == ANYONE:
         return True
     if isinstance(permission, str) and permission.lower() in _PRIVILEGED:
         return True
