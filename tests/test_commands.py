@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from bot.render import render
 from bot.rules.commands import (
     ANYONE,
     HELP_TEXT,
@@ -578,3 +579,29 @@ def test_help_lists_every_command_with_an_example():
 
 def test_help_text_itself_contains_no_commands():
     assert parse(HELP_TEXT) == []
+
+
+def test_the_help_message_is_rendered_from_the_verb_table():
+    message = render("command_help", error=None, verbs=VERB_TABLE.values())
+    assert message == HELP_TEXT
+    for verb in VERB_TABLE.values():
+        examples = " or ".join(f"`{example}`" for example in verb.examples)
+        assert f"\n| `{verb.name}` | {verb.help} | {examples} |\n" in message
+    anyone = [verb.name for verb in VERB_TABLE.values() if verb.who == ANYONE]
+    assert anyone == ["status", "help"] and "anyone may run `status` and `help`." in message
+
+
+def test_callers_that_pass_help_text_get_the_same_message():
+    for error in (None, "eta needs a date as YYYY-MM-DD"):
+        assert render("command_help", error=error, help=HELP_TEXT) == render(
+            "command_help", error=error, verbs=VERB_TABLE.values())
+    assert render("command_help", error="a <b>", help=HELP_TEXT).startswith(
+        "That command was not understood: a \\<b\\>.\n\n**Secbot commands.**")
+
+
+@pytest.mark.parametrize("verb", VERB_TABLE.values(), ids=lambda verb: verb.name)
+def test_every_example_in_the_help_is_a_command_secbot_understands(verb):
+    assert verb.examples
+    for example in verb.examples:
+        command = one(example)
+        assert command.verb == verb.name and command.ok, example

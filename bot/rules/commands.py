@@ -42,9 +42,10 @@ The verb table
 
 ``VERB_TABLE`` (after the argument parsers it names) is the one place a verb is defined: its
 name and other spellings, the function that parses its arguments and their usage, who may run
-it, whether it changes anything, and the report states it applies to and leads to. The parser
-looks verbs up there, ``may_run`` reads who may run them, ``bot.rules.lifecycle.next_state``
-reads the moves, and tests/test_readme.py checks README's command table against it. Running a
+it, whether it changes anything, the report states it applies to and leads to, and its line in
+the help. The parser looks verbs up there, ``may_run`` reads who may run them,
+``bot.rules.lifecycle.next_state`` reads the moves, templates/command_help.md renders the help
+message from it, and tests/test_readme.py checks README's command table against it. Running a
 verb is the handlers' business (handlers/commands.py).
 """
 
@@ -460,6 +461,8 @@ class Verb:
     mutating: bool  # running it changes something: a report, an advisory, the repository
     moves: Mapping[str, str] | None  # report state -> state after it; None: any state, unchanged
     needs: str = ""  # the states ``moves`` starts from, in words, for lifecycle's refusal
+    help: str  # what it does, a line of the help message (templates/command_help.md)
+    examples: tuple[str, ...]  # whole command lines, shown in the help message
     aliases: tuple[str, ...] = ()  # other spellings the parser accepts
 
     def __post_init__(self) -> None:
@@ -476,30 +479,50 @@ _TO_REJECTED = MappingProxyType({state: REJECTED for state in OPEN})
 _STAYS_OPEN = MappingProxyType({state: state for state in OPEN})  # changes a report, does not move it
 
 # Every /sec verb, once, in the order the help lists them. The parser, may_run, lifecycle's
-# next_state and the help message read it; tests/test_readme.py holds README's table to it.
+# next_state and the help message (templates/command_help.md) read it; tests/test_readme.py
+# holds README's command table to it.
 VERB_TABLE: Mapping[str, Verb] = _verbs(
-    Verb("ack", _no_args, "", MAINTAINERS, mutating=True, moves={NEW: ACKNOWLEDGED}, needs="a new report"),
+    Verb("ack", _no_args, "", MAINTAINERS, mutating=True, moves={NEW: ACKNOWLEDGED}, needs="a new report",
+         help="acknowledge the report and tell the reporter it is being looked at", examples=("/sec ack",)),
     Verb("accept", _severity, _SEVERITY_USAGE, MAINTAINERS, mutating=True,
-         moves={NEW: ACCEPTED, ACKNOWLEDGED: ACCEPTED}, needs="a new or acknowledged report"),
+         moves={NEW: ACCEPTED, ACKNOWLEDGED: ACCEPTED}, needs="a new or acknowledged report",
+         help="accept the report as a vulnerability, with a severity or a CVSS 3.x/4.0 vector",
+         examples=("/sec accept high", "/sec accept CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")),
     Verb("reject", _reject, "<" + "|".join(REJECT_REASONS) + "> [text]", MAINTAINERS, mutating=True,
-         moves=_TO_REJECTED, needs="an open report"),
+         moves=_TO_REJECTED, needs="an open report",
+         help="reject the report: " + ", ".join(REJECT_REASONS[:-1]) + " or " + REJECT_REASONS[-1]
+         + ", with an optional note",
+         examples=("/sec reject duplicate of the report from May",)),
     Verb("assign", _assign, "@login [@login ...]", MAINTAINERS, mutating=True,
-         moves=_STAYS_OPEN, needs="an open report"),
+         moves=_STAYS_OPEN, needs="an open report",
+         help="assign one or more people to handle the report", examples=("/sec assign @alice @bob",)),
     Verb("severity", _severity, _SEVERITY_USAGE, MAINTAINERS, mutating=True,
-         moves=_STAYS_OPEN, needs="an open report"),
-    Verb("eta", _eta, "YYYY-MM-DD", MAINTAINERS, mutating=True, moves=_STAYS_OPEN, needs="an open report"),
+         moves=_STAYS_OPEN, needs="an open report",
+         help="set or change the severity, by name or CVSS vector", examples=("/sec severity medium",)),
+    Verb("eta", _eta, "YYYY-MM-DD", MAINTAINERS, mutating=True, moves=_STAYS_OPEN, needs="an open report",
+         help="tell the reporter when a fix is expected", examples=("/sec eta 2025-07-01",)),
     Verb("fixed", _fixed, "<version>", MAINTAINERS, mutating=True,
-         moves={ACCEPTED: FIXED, FIXED: FIXED}, needs="an accepted report (accept it first, with a severity)"),
-    Verb("update", _update_line, "<text>", MAINTAINERS, mutating=True, moves=_STAYS_OPEN, needs="an open report"),
+         moves={ACCEPTED: FIXED, FIXED: FIXED}, needs="an accepted report (accept it first, with a severity)",
+         help="record the version that contains the fix", examples=("/sec fixed 1.4.2",)),
+    Verb("update", _update_line, "<text>", MAINTAINERS, mutating=True, moves=_STAYS_OPEN, needs="an open report",
+         help="send a message to the reporter: the rest of the line, or the lines below up to the next command",
+         examples=("/sec update A fix is in review.",)),
     Verb("pause", _pause, "[until YYYY-MM-DD]", MAINTAINERS, mutating=True,
-         moves=_STAYS_OPEN, needs="an open report"),
-    Verb("resume", _no_args, "", MAINTAINERS, mutating=True, moves=_STAYS_OPEN, needs="an open report"),
-    Verb("status", _no_args, "", ANYONE, mutating=False, moves=None),
-    Verb("hide", _no_args, "", MAINTAINERS, mutating=True, moves=_STAYS_OPEN, needs="an open report"),
+         moves=_STAYS_OPEN, needs="an open report",
+         help="pause reminders, for good or until a date", examples=("/sec pause until 2025-07-01",)),
+    Verb("resume", _no_args, "", MAINTAINERS, mutating=True, moves=_STAYS_OPEN, needs="an open report",
+         help="resume reminders", examples=("/sec resume",)),
+    Verb("status", _no_args, "", ANYONE, mutating=False, moves=None,
+         help="show where the report stands", examples=("/sec status",)),
+    Verb("hide", _no_args, "", MAINTAINERS, mutating=True, moves=_STAYS_OPEN, needs="an open report",
+         help="take a report filed in public out of view, into a draft security advisory", examples=("/sec hide",)),
     Verb("not-security", _no_args, "", MAINTAINERS, mutating=True, moves=_TO_REJECTED, needs="an open report",
+         help="a false alarm: undo what Secbot did on this issue and remember it", examples=("/sec not-security",),
          aliases=("notsecurity", "not_security")),
-    Verb("help", _help, "", ANYONE, mutating=False, moves=None),
-    Verb("setup", _no_args, "", MAINTAINERS, mutating=True, moves=None),
+    Verb("help", _help, "", ANYONE, mutating=False, moves=None,
+         help="show this help", examples=("/sec help",)),
+    Verb("setup", _no_args, "", MAINTAINERS, mutating=True, moves=None,
+         help="set up Secbot for this repository", examples=("/sec setup",)),
 )
 VERBS = frozenset(VERB_TABLE) | {UNKNOWN}
 MUTATING = frozenset(verb.name for verb in VERB_TABLE.values() if verb.mutating)
@@ -547,26 +570,18 @@ def may_run(
 
 # --- help ---------------------------------------------------------------------------------------
 
-HELP_TEXT = """\
-**Secbot commands.** Write one per line in a comment on the report, starting the line with `/sec`. \
-Commands in quotes and code blocks are ignored. Maintainers (write access or the security team) \
-may run all of them; anyone may run `status` and `help`.
 
-| command | what it does | example |
-|---|---|---|
-| `ack` | acknowledge the report and tell the reporter it is being looked at | `/sec ack` |
-| `accept` | accept the report as a vulnerability, with a severity or a CVSS 3.x/4.0 vector | `/sec accept high` or `/sec accept CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H` |
-| `reject` | reject the report: invalid, duplicate, out-of-scope, not-security or beg-bounty, with an optional note | `/sec reject duplicate of the report from May` |
-| `assign` | assign one or more people to handle the report | `/sec assign @alice @bob` |
-| `severity` | set or change the severity, by name or CVSS vector | `/sec severity medium` |
-| `eta` | tell the reporter when a fix is expected | `/sec eta 2025-07-01` |
-| `fixed` | record the version that contains the fix | `/sec fixed 1.4.2` |
-| `update` | send a message to the reporter: the rest of the line, or the lines below up to the next command | `/sec update A fix is in review.` |
-| `pause` | pause reminders, for good or until a date | `/sec pause until 2025-07-01` |
-| `resume` | resume reminders | `/sec resume` |
-| `status` | show where the report stands | `/sec status` |
-| `hide` | take a report filed in public out of view, into a draft security advisory | `/sec hide` |
-| `not-security` | a false alarm: undo what Secbot did on this issue and remember it | `/sec not-security` |
-| `help` | show this help | `/sec help` |
-| `setup` | set up Secbot for this repository | `/sec setup` |
-"""
+def __getattr__(name: str) -> str:
+    """``HELP_TEXT``: the help message, rendered from templates/command_help.md and the verb table.
+
+    For callers that answer with ``render("command_help", error=..., help=HELP_TEXT)``; a new
+    caller passes ``verbs=VERB_TABLE.values()`` instead. Rendering reads the template, so it
+    happens on first use, not when this module is imported.
+    """
+    global HELP_TEXT
+    if name != "HELP_TEXT":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from bot.render import render
+
+    HELP_TEXT = render("command_help", error=None, verbs=VERB_TABLE.values())
+    return HELP_TEXT
