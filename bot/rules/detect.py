@@ -70,14 +70,14 @@ i.e. one named weakness class in the title, or report wording plus attacker fram
 threshold (0.06 in ``bench/classify.py``) turns the scorer into a "security-related?" filter for
 bug trackers, which is what the FARSEC benchmark measures.
 
-Speed (pure Python, one core; about 2,000-3,500 texts/s on 1-2k-character bug reports): each
-signal's pattern is split at its top-level ``|`` into branches, and each branch keeps a literal
-that every match of it must contain; a branch that starts with a group of alternatives is
+Speed (pure Python, one core; measured figures are in bench/README.md, from bench/classify.py):
+each signal's pattern is split at its top-level ``|`` into branches, and each branch keeps a
+literal that every match of it must contain; a branch that starts with a group of alternatives is
 distributed over them first (``(?:a|b)c`` = ``ac|bc``, ``(?:a)?c`` = ``ac|c``). The word signals'
 branches are indexed by one trigram of their literal: per text, the set of its trigrams is built
 once and only the branches whose trigram (then all of whose literal's trigrams, then the literal
-itself) occur are run; a typical text runs a few dozen of ~1,900 branches. A branch that starts
-with ``\\b`` plus a literal is compiled as ``literal(?<=\\bliteral)...`` so that the regex engine
+itself) occur are run, a small part of them for a typical text. A branch that starts with
+``\\b`` plus a literal is compiled as ``literal(?<=\\bliteral)...`` so that the regex engine
 scans for its literal prefix instead of trying every position. All of these give exactly the
 matches of the original patterns; they only skip work that cannot match. Zone searches (title,
 prose, quote) run only for the signals that fired on the whole text. The language guess counts
@@ -346,7 +346,7 @@ _ALL_SIGNALS = (_CLASS_SIGNALS + _REPORT_SIGNALS + _PLAIN_SIGNALS + _TOPIC_SIGNA
                 + _PLAIN_NEG_SIGNALS + _PAYLOAD_SIGNALS)
 
 # Inverted index of the word signals' branches by their literal's trigram key: for a text, only
-# the branches whose key occurs among its trigrams are looked at (a few hundred of ~1,700).
+# the branches whose key occurs among its trigrams are looked at.
 # Each entry also carries all the literal's trigrams: when one is missing from the text's, the
 # literal cannot occur, and a set comparison is cheaper than the substring scan.
 _BY_GRAM: dict[str, tuple[tuple[int, frozenset[str], str, re.Pattern[str]], ...]] = {}
