@@ -7,11 +7,15 @@ from datetime import date
 
 import pytest
 
+from bot.render import render
 from bot.rules.commands import (
-    HELP_TEXT,
+    ANYONE,
+    MAINTAINERS,
     MAX_ASSIGNEES,
     MAX_COMMANDS,
     MUTATING,
+    UNKNOWN,
+    VERB_TABLE,
     VERBS,
     Command,
     may_run,
@@ -203,6 +207,13 @@ def test_rejects_arguments_to_verbs_that_take_none(verb):
     command = one(f"/sec {verb} please now")
     assert command.error == f"{verb} takes no arguments"
     assert command.args == {}
+
+
+@pytest.mark.parametrize("verb", VERB_TABLE.values(), ids=lambda verb: verb.name)
+def test_every_verb_of_the_table_is_found_by_its_name_and_its_other_spellings(verb):
+    for spelling in (verb.name, verb.name.upper(), *verb.aliases):
+        assert one(f"/sec {spelling} x").verb == verb.name
+    assert UNKNOWN not in VERB_TABLE and VERBS == set(VERB_TABLE) | {UNKNOWN}
 
 
 def test_help_ignores_what_follows_it():
@@ -505,6 +516,19 @@ def test_mutating_verbs_are_all_but_status_help_and_unknown():
     assert MUTATING == VERBS - {"status", "help", "unknown"}
 
 
+@pytest.mark.parametrize("verb", VERB_TABLE.values(), ids=lambda verb: verb.name)
+def test_a_verb_anyone_may_run_changes_nothing(verb):
+    assert verb.who in (ANYONE, MAINTAINERS)
+    if verb.who == ANYONE:
+        assert not verb.mutating and verb.moves is None
+
+
+@pytest.mark.parametrize("verb", VERB_TABLE.values(), ids=lambda verb: verb.name)
+def test_who_may_run_a_verb_is_what_its_table_entry_says(verb):
+    assert may_run(verb.name, permission="read", login="eve", team_users=()) == (verb.who == ANYONE)
+    assert may_run(verb.name, permission="write", login="eve", team_users=())
+
+
 @pytest.mark.parametrize("permission", ["admin", "maintain", "write", "ADMIN"])
 @pytest.mark.parametrize("verb", sorted(VERBS))
 def test_write_access_runs_everything(permission, verb):
@@ -545,6 +569,8 @@ def test_an_unknown_verb_or_an_empty_login_runs_nothing():
 
 # --- help ---------------------------------------------------------------------------------------
 
+HELP_TEXT = render("command_help", error=None, verbs=VERB_TABLE.values())
+
 
 def test_help_lists_every_command_with_an_example():
     for verb in VERBS - {"unknown"}:
@@ -554,3 +580,26 @@ def test_help_lists_every_command_with_an_example():
 
 def test_help_text_itself_contains_no_commands():
     assert parse(HELP_TEXT) == []
+
+
+def test_the_help_message_is_rendered_from_the_verb_table():
+    message = HELP_TEXT
+    for verb in VERB_TABLE.values():
+        examples = " or ".join(f"`{example}`" for example in verb.examples)
+        assert f"\n| `{verb.name}` | {verb.help} | {examples} |\n" in message
+    anyone = [verb.name for verb in VERB_TABLE.values() if verb.who == ANYONE]
+    assert anyone == ["status", "help"] and "anyone may run `status` and `help`." in message
+
+
+def test_a_command_not_understood_is_named_before_the_help():
+    assert render("command_help", error=None, verbs=VERB_TABLE.values()) == HELP_TEXT
+    assert render("command_help", error="a <b>", verbs=VERB_TABLE.values()) == (
+        "That command was not understood: a \\<b\\>.\n\n" + HELP_TEXT)
+
+
+@pytest.mark.parametrize("verb", VERB_TABLE.values(), ids=lambda verb: verb.name)
+def test_every_example_in_the_help_is_a_command_secbot_understands(verb):
+    assert verb.examples
+    for example in verb.examples:
+        command = one(example)
+        assert command.verb == verb.name and command.ok, example

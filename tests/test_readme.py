@@ -1,10 +1,12 @@
-"""README stays true: the configuration reference matches the schema, the set-up commands exist."""
+"""README stays true: the configuration reference matches the schema, the command table matches the
+verb table, the set-up commands exist."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+from bot.rules.commands import VERB_TABLE
 from bot.rules.config import reference_markdown
 
 README = Path(__file__).parent.parent / "README.md"
@@ -35,3 +37,30 @@ def test_where_things_live_names_every_folder_of_the_engine() -> None:
                 if "migrations" not in p.parts}
     assert packages - mapped == set()
     assert {"handlers", "templates", "tests", "bench"} <= mapped
+
+
+def _commands_section() -> str:
+    text = README.read_text()
+    assert "\n## Commands\n" in text, "README lost its Commands section"
+    return text.split("\n## Commands\n", 1)[1].split("\n## ", 1)[0]
+
+
+def _cells(row: str) -> list[str]:
+    """A Markdown table row's cells, split on unescaped pipes, with escaped pipes unescaped."""
+    return [cell.strip().replace("\\|", "|") for cell in re.split(r"(?<!\\)\|", row.strip())[1:-1]]
+
+
+def test_command_table_lists_every_verb_with_its_arguments_and_who_may_run_it() -> None:
+    rows = [line for line in _commands_section().splitlines() if line.startswith("|")]
+    assert [_cells(row) for row in rows[:2]] == [["command", "who may run it", "what it does"], ["---"] * 3]
+    found = []
+    for row in rows[2:]:
+        command, who, what = _cells(row)
+        assert command.startswith("`/sec ") and command.endswith("`") and what, row
+        found.append((command.strip("`"), who))
+    expected = [(f"/sec {verb.name} {verb.usage}".rstrip(), verb.who) for verb in VERB_TABLE.values()]
+    assert found == expected, (
+        "README's /sec command table drifted from VERB_TABLE in bot/rules/commands.py: one row per verb, in "
+        "the table's order, `/sec <name> <usage>` (pipes escaped as \\|), then who may run it: "
+        + "; ".join(f"{command} | {who}" for command, who in expected)
+    )

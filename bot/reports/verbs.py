@@ -18,7 +18,7 @@ from bot.jobs.context import Context
 from bot.render import render
 from bot.reports import onboarding, outreach, private, public, timers, writes
 from bot.reports.permissions import in_security_team, permission
-from bot.rules.commands import HELP_TEXT, MUTATING, Command, may_run, parse
+from bot.rules.commands import MUTATING, VERB_TABLE, Command, may_run, parse
 from bot.rules.config import RepoConfig
 from bot.rules.lifecycle import Refused, next_state
 from bot.store.reports import REJECTED, Report
@@ -113,7 +113,7 @@ async def run(ctx: Context, cmd: Command, where: Where, found: list[Report], log
         if cmd.verb != "help":
             await react(ctx, where, "confused")
         await reply(ctx, where, key=f"help:{key}", kind="help",
-                    body=render("command_help", error=cmd.error, help=HELP_TEXT))
+                    body=render("command_help", error=cmd.error, verbs=VERB_TABLE.values()))
         return "help"
     if cmd.verb == "setup":
         outcome = await onboarding.open_security_md_pull_request(ctx, where.number or 0)

@@ -1,7 +1,7 @@
-"""Pure parser for the ``/sec`` comment commands, and the rule for who may run them.
+"""Pure parser for the ``/sec`` comment commands, the verb table, and the rule for who may run them.
 
-Text in, ``list[Command]`` out. Standard library only, no I/O, nothing runs at import apart from
-compiling the regular expressions below.
+Text in, ``list[Command]`` out. Standard library and ``bot.rules.cvss`` only, no I/O, nothing runs
+at import apart from compiling the regular expressions below.
 
 Where a command counts
 ======================
@@ -36,46 +36,56 @@ Results
 Each command becomes a frozen ``Command(verb, args, error, line)``. Wrong or missing arguments give
 the command with ``error`` set to a fixed message (it never repeats the commenter's text) and
 empty ``args``. Anything else after ``/sec``, or a bare ``/sec``, is ``unknown`` with the word.
+
+The verb table
+==============
+
+``VERB_TABLE`` (after the argument parsers it names) is the one place a verb is defined: its
+name and other spellings, the function that parses its arguments and their usage, who may run
+it, whether it changes anything, the report states it applies to and leads to, and its line in
+the help. The parser looks verbs up there, ``may_run`` reads who may run them,
+``bot.rules.lifecycle.next_state`` reads the moves, templates/command_help.md renders the help
+message from it, and tests/test_readme.py checks README's command table against it. Running a
+verb is the handlers' business (handlers/commands.py).
 """
 
 from __future__ import annotations
 
-import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import date
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
+
+from bot.rules.cvss import band, parse_cvss
+from bot.rules.states import ACCEPTED, ACKNOWLEDGED, FIXED, NEW, OPEN, REJECTED
 
 __all__ = [
     "Command",
+    "Verb",
     "parse",
     "parse_date",
     "parse_cvss",
     "may_run",
+    "VERB_TABLE",
     "VERBS",
     "MUTATING",
+    "UNKNOWN",
+    "ANYONE",
+    "MAINTAINERS",
     "SEVERITIES",
     "REJECT_REASONS",
-    "HELP_TEXT",
     "MAX_ASSIGNEES",
     "MAX_COMMANDS",
 ]
 
 SEVERITIES = ("critical", "high", "medium", "low")
 REJECT_REASONS = ("invalid", "duplicate", "out-of-scope", "not-security", "beg-bounty")
-VERBS = frozenset(
-    {
-        "ack", "accept", "reject", "assign", "severity", "eta", "fixed", "update", "pause",
-        "resume", "status", "hide", "not-security", "help", "setup", "unknown",
-    }
-)  # fmt: skip
-_READ_ONLY = frozenset({"status", "help", "unknown"})
-MUTATING = VERBS - _READ_ONLY
+UNKNOWN = "unknown"  # the verb of a word after /sec that is no verb; it is answered with the help
+ANYONE, MAINTAINERS = "anyone", "maintainers"  # who may run a verb (see may_run)
 MAX_ASSIGNEES = 10  # GitHub's own limit per issue
 MAX_COMMANDS = 50  # per comment; the rest are ignored, so one comment cannot queue thousands of actions
 MAX_WORD_CHARS = 30
-_MAX_VECTOR_CHARS = 512
 _MAX_VERSION_CHARS = 64
 _MAX_LOGIN_CHARS = 39
 
@@ -84,7 +94,7 @@ _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 @dataclass(frozen=True)
 class Command:
-    verb: str  # one of VERBS
+    verb: str  # one of VERBS: a verb of VERB_TABLE, or UNKNOWN
     args: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, hash=False)
     error: str | None = None
     line: int = 0  # 1-based line in the comment
@@ -95,7 +105,7 @@ class Command:
 
     @property
     def ok(self) -> bool:
-        return self.error is None and self.verb != "unknown"
+        return self.error is None and self.verb != UNKNOWN
 
 
 # --- fixed error messages: they name the verb and never the commenter's text ---------------------
@@ -293,8 +303,6 @@ def _join_block(lines: list[str]) -> str:
 
 # --- arguments ----------------------------------------------------------------------------------
 
-_VERB_ALIASES = {verb: verb for verb in VERBS - {"unknown"}}
-_VERB_ALIASES.update({"notsecurity": "not-security", "not_security": "not-security"})
 _REASON_ALIASES = {reason: reason for reason in REJECT_REASONS}
 _REASON_ALIASES.update(
     {
@@ -317,15 +325,13 @@ def _command(text: str, line: int) -> Command | None:
     """The command for the text after ``/sec``; None for a bare ``/sec update``."""
     parts = text.split(None, 1)
     if not parts:
-        return Command("unknown", {"word": ""}, line=line)
+        return Command(UNKNOWN, {"word": ""}, line=line)
     word = parts[0]
     tail = parts[1].strip() if len(parts) > 1 else ""
-    verb = _VERB_ALIASES.get(word.lower()) if word.isascii() else None
+    verb = _SPELLINGS.get(word.lower()) if word.isascii() else None
     if verb is None:
-        return Command("unknown", {"word": word[:MAX_WORD_CHARS].lower()}, line=line)
-    if verb == "update" and not tail:
-        return None
-    return _ARGUMENTS[verb](verb, tail, line)
+        return Command(UNKNOWN, {"word": word[:MAX_WORD_CHARS].lower()}, line=line)
+    return VERB_TABLE[verb].arguments(verb, tail, line)
 
 
 def _no_args(verb: str, tail: str, line: int) -> Command:
@@ -350,7 +356,7 @@ def _severity(verb: str, tail: str, line: int) -> Command:
         if parsed is None:
             return Command(verb, error=_ERR_VECTOR.format(verb=verb), line=line)
         vector, score = parsed
-        severity = _band(score) if score is not None else None
+        severity = band(score) if score is not None else None
         return Command(verb, {"severity": severity, "cvss": vector, "score": score}, line=line)
     return Command(verb, error=_ERR_SEVERITY.format(verb=verb), line=line)
 
@@ -401,6 +407,11 @@ def _fixed(verb: str, tail: str, line: int) -> Command:
     return Command(verb, {"version": tail}, line=line)
 
 
+def _update_line(verb: str, tail: str, line: int) -> Command | None:
+    """The text on the command's line; None when there is none: it follows on the lines below."""
+    return _update(tail, line) if tail else None
+
+
 def _update(text: str, line: int) -> Command:
     if not text:
         return Command("update", error=_ERR_UPDATE, line=line)
@@ -415,25 +426,6 @@ def _pause(verb: str, tail: str, line: int) -> Command:
     if when is None:
         return Command(verb, error=_ERR_PAUSE, line=line)
     return Command(verb, {"until": when}, line=line)
-
-
-_ARGUMENTS = {
-    "ack": _no_args,
-    "accept": _severity,
-    "reject": _reject,
-    "assign": _assign,
-    "severity": _severity,
-    "eta": _eta,
-    "fixed": _fixed,
-    "update": lambda verb, tail, line: _update(tail, line),
-    "pause": _pause,
-    "resume": _no_args,
-    "status": _no_args,
-    "hide": _no_args,
-    "not-security": _no_args,
-    "help": _help,
-    "setup": _no_args,
-}
 
 
 def parse_date(text: object) -> date | None:
@@ -452,113 +444,88 @@ def parse_date(text: object) -> date | None:
         return None
 
 
-# --- CVSS ---------------------------------------------------------------------------------------
-
-_CVSS3_METRICS: dict[str, tuple[str, ...]] = {
-    "AV": ("N", "A", "L", "P"), "AC": ("L", "H"), "PR": ("N", "L", "H"), "UI": ("N", "R"),
-    "S": ("U", "C"), "C": ("H", "L", "N"), "I": ("H", "L", "N"), "A": ("H", "L", "N"),
-    "E": ("X", "U", "P", "F", "H"), "RL": ("X", "O", "T", "W", "U"), "RC": ("X", "U", "R", "C"),
-    "CR": ("X", "L", "M", "H"), "IR": ("X", "L", "M", "H"), "AR": ("X", "L", "M", "H"),
-    "MAV": ("X", "N", "A", "L", "P"), "MAC": ("X", "L", "H"), "MPR": ("X", "N", "L", "H"),
-    "MUI": ("X", "N", "R"), "MS": ("X", "U", "C"),
-    "MC": ("X", "N", "L", "H"), "MI": ("X", "N", "L", "H"), "MA": ("X", "N", "L", "H"),
-}  # fmt: skip
-_CVSS3_BASE = frozenset({"AV", "AC", "PR", "UI", "S", "C", "I", "A"})
-_CVSS4_METRICS: dict[str, tuple[str, ...]] = {
-    "AV": ("N", "A", "L", "P"), "AC": ("L", "H"), "AT": ("N", "P"), "PR": ("N", "L", "H"),
-    "UI": ("N", "P", "A"), "VC": ("H", "L", "N"), "VI": ("H", "L", "N"), "VA": ("H", "L", "N"),
-    "SC": ("H", "L", "N"), "SI": ("H", "L", "N"), "SA": ("H", "L", "N"),
-    "E": ("X", "A", "P", "U"),
-    "CR": ("X", "H", "M", "L"), "IR": ("X", "H", "M", "L"), "AR": ("X", "H", "M", "L"),
-    "MAV": ("X", "N", "A", "L", "P"), "MAC": ("X", "L", "H"), "MAT": ("X", "N", "P"),
-    "MPR": ("X", "N", "L", "H"), "MUI": ("X", "N", "P", "A"),
-    "MVC": ("X", "H", "L", "N"), "MVI": ("X", "H", "L", "N"), "MVA": ("X", "H", "L", "N"),
-    "MSC": ("X", "H", "L", "N"), "MSI": ("X", "S", "H", "L", "N"), "MSA": ("X", "S", "H", "L", "N"),
-    "S": ("X", "N", "P"), "AU": ("X", "N", "Y"), "R": ("X", "A", "U", "I"), "V": ("X", "D", "C"),
-    "RE": ("X", "L", "M", "H"), "U": ("X", "Clear", "Green", "Amber", "Red"),
-}  # fmt: skip
-_CVSS4_BASE = frozenset({"AV", "AC", "AT", "PR", "UI", "VC", "VI", "VA", "SC", "SI", "SA"})
-_CVSS_PREFIX = re.compile(r"CVSS:(3\.0|3\.1|4\.0)/", re.I)
+# --- the verb table -----------------------------------------------------------------------------
 
 
-def parse_cvss(text: str) -> tuple[str, float | None] | None:
-    """``(canonical vector, base score)`` for a CVSS 3.0/3.1/4.0 vector, None if it is not one.
+@dataclass(frozen=True)
+class Verb:
+    """One ``/sec`` verb: all that the parser, the permission rule and the state machine know of it."""
 
-    Metric names and values are checked against the specification's tables, each metric at most
-    once, every base metric present. The base score is computed for 3.x only (None for 4.0).
-    """
-    if not isinstance(text, str) or len(text) > _MAX_VECTOR_CHARS or not text.isascii():
-        return None
-    prefix = _CVSS_PREFIX.match(text)
-    if prefix is None:
-        return None
-    version = prefix[1]
-    table, base = (_CVSS4_METRICS, _CVSS4_BASE) if version == "4.0" else (_CVSS3_METRICS, _CVSS3_BASE)
-    seen: dict[str, str] = {}
-    for part in text[prefix.end() :].split("/"):
-        name, colon, value = part.partition(":")
-        name = name.upper()
-        allowed = table.get(name)
-        if not colon or allowed is None or name in seen:
-            return None
-        value = value.capitalize() if name == "U" and version == "4.0" and len(value) > 1 else value.upper()
-        if value not in allowed:
-            return None
-        seen[name] = value
-    if not base <= seen.keys():
-        return None
-    vector = f"CVSS:{version}/" + "/".join(f"{name}:{value}" for name, value in seen.items())
-    return vector, (_cvss3_base_score(seen, version) if version != "4.0" else None)
+    name: str
+    arguments: Callable[[str, str, int], Command | None]  # (verb, text after it, line) -> the command;
+    # None only for "update" with nothing after it: its text follows on the lines below
+    usage: str  # its arguments as README shows them: "" for none, <fill in>, [optional], a|b for one of
+    who: str  # ANYONE, or MAINTAINERS: write access or more, or the security team (see may_run)
+    _: KW_ONLY
+    mutating: bool  # running it changes something: a report, an advisory, the repository
+    moves: Mapping[str, str] | None  # report state -> state after it; None: any state, unchanged
+    needs: str = ""  # the states ``moves`` starts from, in words, for lifecycle's refusal
+    help: str  # what it does, a line of the help message (templates/command_help.md)
+    examples: tuple[str, ...]  # whole command lines, shown in the help message
+    aliases: tuple[str, ...] = ()  # other spellings the parser accepts
+
+    def __post_init__(self) -> None:
+        if self.moves is not None and not isinstance(self.moves, MappingProxyType):
+            object.__setattr__(self, "moves", MappingProxyType(dict(self.moves)))
 
 
-_AV = {"N": 0.85, "A": 0.62, "L": 0.55, "P": 0.2}
-_AC = {"L": 0.77, "H": 0.44}
-_PR_UNCHANGED = {"N": 0.85, "L": 0.62, "H": 0.27}
-_PR_CHANGED = {"N": 0.85, "L": 0.68, "H": 0.5}
-_UI = {"N": 0.85, "R": 0.62}
-_CIA = {"H": 0.56, "L": 0.22, "N": 0.0}
+def _verbs(*verbs: Verb) -> Mapping[str, Verb]:
+    return MappingProxyType({verb.name: verb for verb in verbs})
 
 
-def _roundup_31(value: float) -> float:
-    """CVSS 3.1 Appendix A: round up to one decimal, immune to floating-point noise."""
-    scaled = round(value * 100000)
-    if scaled % 10000 == 0:
-        return scaled / 100000.0
-    return (math.floor(scaled / 10000) + 1) / 10.0
+_SEVERITY_USAGE = "<" + "|".join(SEVERITIES) + "|CVSS vector>"
+_TO_REJECTED = MappingProxyType({state: REJECTED for state in OPEN})
+_STAYS_OPEN = MappingProxyType({state: state for state in OPEN})  # changes a report, does not move it
 
-
-def _roundup_30(value: float) -> float:
-    """CVSS 3.0 as its reference calculator does it."""
-    return math.ceil(value * 10) / 10
-
-
-def _cvss3_base_score(m: Mapping[str, str], version: str) -> float:
-    changed = m["S"] == "C"
-    iss = 1 - (1 - _CIA[m["C"]]) * (1 - _CIA[m["I"]]) * (1 - _CIA[m["A"]])
-    if changed:
-        impact = 7.52 * (iss - 0.029) - 3.25 * (iss - 0.02) ** 15
-    else:
-        impact = 6.42 * iss
-    pr = (_PR_CHANGED if changed else _PR_UNCHANGED)[m["PR"]]
-    exploitability = 8.22 * _AV[m["AV"]] * _AC[m["AC"]] * pr * _UI[m["UI"]]
-    if impact <= 0:
-        return 0.0
-    roundup = _roundup_30 if version == "3.0" else _roundup_31
-    total = (1.08 if changed else 1.0) * (impact + exploitability)
-    return roundup(min(total, 10.0))
-
-
-def _band(score: float) -> str | None:
-    """CVSS qualitative rating; None for 0.0 ("None" is not a severity Secbot tracks)."""
-    if score <= 0:
-        return None
-    if score < 4.0:
-        return "low"
-    if score < 7.0:
-        return "medium"
-    if score < 9.0:
-        return "high"
-    return "critical"
+# Every /sec verb, once, in the order the help lists them. The parser, may_run, lifecycle's
+# next_state and the help message (templates/command_help.md) read it; tests/test_readme.py
+# holds README's command table to it.
+VERB_TABLE: Mapping[str, Verb] = _verbs(
+    Verb("ack", _no_args, "", MAINTAINERS, mutating=True, moves={NEW: ACKNOWLEDGED}, needs="a new report",
+         help="acknowledge the report and tell the reporter it is being looked at", examples=("/sec ack",)),
+    Verb("accept", _severity, _SEVERITY_USAGE, MAINTAINERS, mutating=True,
+         moves={NEW: ACCEPTED, ACKNOWLEDGED: ACCEPTED}, needs="a new or acknowledged report",
+         help="accept the report as a vulnerability, with a severity or a CVSS 3.x/4.0 vector",
+         examples=("/sec accept high", "/sec accept CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")),
+    Verb("reject", _reject, "<" + "|".join(REJECT_REASONS) + "> [text]", MAINTAINERS, mutating=True,
+         moves=_TO_REJECTED, needs="an open report",
+         help="reject the report: " + ", ".join(REJECT_REASONS[:-1]) + " or " + REJECT_REASONS[-1]
+         + ", with an optional note",
+         examples=("/sec reject duplicate of the report from May",)),
+    Verb("assign", _assign, "@login [@login ...]", MAINTAINERS, mutating=True,
+         moves=_STAYS_OPEN, needs="an open report",
+         help="assign one or more people to handle the report", examples=("/sec assign @alice @bob",)),
+    Verb("severity", _severity, _SEVERITY_USAGE, MAINTAINERS, mutating=True,
+         moves=_STAYS_OPEN, needs="an open report",
+         help="set or change the severity, by name or CVSS vector", examples=("/sec severity medium",)),
+    Verb("eta", _eta, "YYYY-MM-DD", MAINTAINERS, mutating=True, moves=_STAYS_OPEN, needs="an open report",
+         help="tell the reporter when a fix is expected", examples=("/sec eta 2025-07-01",)),
+    Verb("fixed", _fixed, "<version>", MAINTAINERS, mutating=True,
+         moves={ACCEPTED: FIXED, FIXED: FIXED}, needs="an accepted report (accept it first, with a severity)",
+         help="record the version that contains the fix", examples=("/sec fixed 1.4.2",)),
+    Verb("update", _update_line, "<text>", MAINTAINERS, mutating=True, moves=_STAYS_OPEN, needs="an open report",
+         help="send a message to the reporter: the rest of the line, or the lines below up to the next command",
+         examples=("/sec update A fix is in review.",)),
+    Verb("pause", _pause, "[until YYYY-MM-DD]", MAINTAINERS, mutating=True,
+         moves=_STAYS_OPEN, needs="an open report",
+         help="pause reminders, for good or until a date", examples=("/sec pause until 2025-07-01",)),
+    Verb("resume", _no_args, "", MAINTAINERS, mutating=True, moves=_STAYS_OPEN, needs="an open report",
+         help="resume reminders", examples=("/sec resume",)),
+    Verb("status", _no_args, "", ANYONE, mutating=False, moves=None,
+         help="show where the report stands", examples=("/sec status",)),
+    Verb("hide", _no_args, "", MAINTAINERS, mutating=True, moves=_STAYS_OPEN, needs="an open report",
+         help="take a report filed in public out of view, into a draft security advisory", examples=("/sec hide",)),
+    Verb("not-security", _no_args, "", MAINTAINERS, mutating=True, moves=_TO_REJECTED, needs="an open report",
+         help="a false alarm: undo what Secbot did on this issue and remember it", examples=("/sec not-security",),
+         aliases=("notsecurity", "not_security")),
+    Verb("help", _help, "", ANYONE, mutating=False, moves=None,
+         help="show this help", examples=("/sec help",)),
+    Verb("setup", _no_args, "", MAINTAINERS, mutating=True, moves=None,
+         help="set up Secbot for this repository", examples=("/sec setup",)),
+)
+VERBS = frozenset(VERB_TABLE) | {UNKNOWN}
+MUTATING = frozenset(verb.name for verb in VERB_TABLE.values() if verb.mutating)
+_SPELLINGS = {spelling: verb.name for verb in VERB_TABLE.values() for spelling in (verb.name, *verb.aliases)}
 
 
 # --- who may run what ---------------------------------------------------------------------------
@@ -578,15 +545,16 @@ def may_run(
 
     Bots (logins ending in ``[bot]``) run nothing. Collaborators with write, maintain or admin
     permission, configured security-team users (case-insensitive, ``@`` optional) and members of
-    the configured team run anything; everyone else only the read-only verbs (status, help, and
-    unknown, which answers with help). A verb that is not one of ``VERBS`` is refused to everyone.
+    the configured team run anything; everyone else only the verbs ``VERB_TABLE`` says ANYONE may
+    run (status, help), and UNKNOWN, which is answered with the help. A verb that is not one of
+    ``VERBS`` is refused to everyone.
     """
     if not isinstance(verb, str) or verb not in VERBS:
         return False
     name = login.strip().lower() if isinstance(login, str) else ""
     if not name or name.endswith("[bot]"):
         return False
-    if verb in _READ_ONLY:
+    if VERB_TABLE["help" if verb == UNKNOWN else verb].who == ANYONE:
         return True
     if isinstance(permission, str) and permission.lower() in _PRIVILEGED:
         return True
@@ -597,30 +565,3 @@ def may_run(
     return any(
         isinstance(user, str) and user.strip().lstrip("@").lower() == name for user in team_users or ()
     )
-
-
-# --- help ---------------------------------------------------------------------------------------
-
-HELP_TEXT = """\
-**Secbot commands.** Write one per line in a comment on the report, starting the line with `/sec`. \
-Commands in quotes and code blocks are ignored. Maintainers (write access or the security team) \
-may run all of them; anyone may run `status` and `help`.
-
-| command | what it does | example |
-|---|---|---|
-| `ack` | acknowledge the report and tell the reporter it is being looked at | `/sec ack` |
-| `accept` | accept the report as a vulnerability, with a severity or a CVSS 3.x/4.0 vector | `/sec accept high` or `/sec accept CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H` |
-| `reject` | reject the report: invalid, duplicate, out-of-scope, not-security or beg-bounty, with an optional note | `/sec reject duplicate of the report from May` |
-| `assign` | assign one or more people to handle the report | `/sec assign @alice @bob` |
-| `severity` | set or change the severity, by name or CVSS vector | `/sec severity medium` |
-| `eta` | tell the reporter when a fix is expected | `/sec eta 2025-07-01` |
-| `fixed` | record the version that contains the fix | `/sec fixed 1.4.2` |
-| `update` | send a message to the reporter: the rest of the line, or the lines below up to the next command | `/sec update A fix is in review.` |
-| `pause` | pause reminders, for good or until a date | `/sec pause until 2025-07-01` |
-| `resume` | resume reminders | `/sec resume` |
-| `status` | show where the report stands | `/sec status` |
-| `hide` | take a report filed in public out of view, into a draft security advisory | `/sec hide` |
-| `not-security` | a false alarm: undo what Secbot did on this issue and remember it | `/sec not-security` |
-| `help` | show this help | `/sec help` |
-| `setup` | set up Secbot for this repository | `/sec setup` |
-"""

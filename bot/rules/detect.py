@@ -1,7 +1,9 @@
 """Pure classifier: is this issue a security report, a beg-bounty scanner finding, or neither?
 
 Text in, ``Verdict(kind, score, reasons)`` out. Standard library only, no I/O, nothing runs at
-import apart from compiling the regular expressions below.
+import apart from compiling the regular expressions: those below, and the signal tables, which
+are data in ``bot/rules/signals.py`` (what is looked for and what it weighs); this module is the
+logic that searches and scores them.
 
 How it works
 ============
@@ -68,14 +70,14 @@ i.e. one named weakness class in the title, or report wording plus attacker fram
 threshold (0.06 in ``bench/classify.py``) turns the scorer into a "security-related?" filter for
 bug trackers, which is what the FARSEC benchmark measures.
 
-Speed (pure Python, one core; about 2,000-3,500 texts/s on 1-2k-character bug reports): each
-signal's pattern is split at its top-level ``|`` into branches, and each branch keeps a literal
-that every match of it must contain; a branch that starts with a group of alternatives is
+Speed (pure Python, one core; measured figures are in bench/README.md, from bench/classify.py):
+each signal's pattern is split at its top-level ``|`` into branches, and each branch keeps a
+literal that every match of it must contain; a branch that starts with a group of alternatives is
 distributed over them first (``(?:a|b)c`` = ``ac|bc``, ``(?:a)?c`` = ``ac|c``). The word signals'
 branches are indexed by one trigram of their literal: per text, the set of its trigrams is built
 once and only the branches whose trigram (then all of whose literal's trigrams, then the literal
-itself) occur are run; a typical text runs a few dozen of ~1,900 branches. A branch that starts
-with ``\\b`` plus a literal is compiled as ``literal(?<=\\bliteral)...`` so that the regex engine
+itself) occur are run, a small part of them for a typical text. A branch that starts with
+``\\b`` plus a literal is compiled as ``literal(?<=\\bliteral)...`` so that the regex engine
 scans for its literal prefix instead of trying every position. All of these give exactly the
 matches of the original patterns; they only skip work that cannot match. Zone searches (title,
 prose, quote) run only for the signals that fired on the whole text. The language guess counts
@@ -95,6 +97,8 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable, TextIO
+
+from bot.rules import signals
 
 __all__ = ["Verdict", "Thresholds", "classify", "classify_stream", "REASON_NAMES", "MAX_BODY_CHARS"]
 
@@ -326,514 +330,23 @@ def _s(name: str, pattern: str, vuln: float, beg: float = 0.0, family: str = "re
     return _Signal(name, re.compile(pattern), vuln, beg, family, parts)
 
 
-# Patterns run on lower-cased text. \b is Unicode-aware for str patterns; CJK terms use no \b.
-_B = r"\b"
-
-_CLASS_SIGNALS: tuple[_Signal, ...] = tuple(
-    _s(name, pat, w, b, "class")
-    for name, pat, w, b in (
-        ("vuln-term:xss",
-         r"(?<!self[- ])(?<!self)\bxss\b|(?:attribute|javascript|script|markup) injection|breaks? out of the (?:\w+ )?attribute|execut\w* (?:java)?script (?:for|in|as) (?:other|another|every|any)|cross[- ]?site[- ]scripting|stored xss|reflected xss|dom[- ]based xss"
-         r"|secuencias de comandos en sitios cruzados|scripts? entre sites|script intersite"
-         r"|跨站脚本|межсайтов\w* скриптинг|クロスサイトスクリプティング",
-         3.0, 0.5),
-        ("vuln-term:sql-injection",
-         r"\bsql[- ]?injection|\bsqli\b|inyecci[oó]n (?:de )?sql|inje[cç][aã]o (?:de )?sql|injection sql"
-         r"|sql-injektion|sql注入|sql[- ]?инъекц|sqlインジェクション|union[- ]based|blind sql",
-         3.0, 0.3),
-        ("vuln-term:command-injection",
-         r"(?:os |shell |command |cmd )injection|inyecci[oó]n de comandos|inje[cç][aã]o de comandos"
-         r"|injection de commandes?|befehls?-?injektion|kommandoinjektion|命令注入|命令执行漏洞"
-         r"|(?:внедрение|инъекци\w*) (?:команд|кода)|コマンドインジェクション|os command",
-         3.0, 0.0),
-        ("vuln-term:code-injection",
-         r"(?:code|template|expression|ognl|el|ldap|xpath|nosql|header|crlf|log) injection|\bssti\b"
-         r"|inyecci[oó]n de c[oó]digo|inje[cç][aã]o de c[oó]digo|injection de code|code-injektion"
-         r"|代码注入|模板注入|テンプレートインジェクション",
-         3.0, 0.0),
-        ("vuln-term:rce",
-         r"\brce\b|remote code execution|(?:arbitrary|remote) (?:code|command)s? (?:execution|exec)"
-         r"|execute arbitrary (?:code|commands?|javascript|python|shell)|run arbitrary (?:code|commands?)"
-         r"|code execution|\bruns? (?:arbitrary |attacker'?s? |malicious )?code (?:on|as|in)\b|(?:code|commands?) (?:is |are )?(?:executed|run) (?:by|on) the server|is executed by the server"
-         r"|ejecuci[oó]n (?:remota )?de c[oó]digo|execu[cç][aã]o (?:remota )?de c[oó]digo"
-         r"|ex[ée]cution (?:de code )?(?:arbitraire|[àa] distance)|ex[ée]cution de code"
-         r"|codeausf[üu]hrung|ausf[üu]hrung (?:von )?beliebige\w* (?:code|befehl)"
-         r"|执行任意代码|任意代码执行|远程代码执行|代码执行|远程命令执行"
-         r"|(?:удал[её]нное )?выполнени\w* (?:произвольного )?кода|исполнени\w* произвольного кода"
-         r"|任意のコード(?:を)?実行|リモートコード実行|コード実行",
-         3.0, 0.0),
-        ("vuln-term:path-traversal",
-         r"(?:path|directory|dir) traversal|escapes? (?:the )?(?:workspace|project directory|chroot|upload dir\w*|base dir\w*)|outside (?:the )?(?:project|upload|static|base|target|workspace|attachments?|templates?) (?:dir\w*|folder|root)|\bzip[- ]?slip\b|\blfi\b|local file inclusion"
-         r"|arbitrary file (?:read|write|overwrite|deletion|delete|access|download|upload)"
-         r"|recorrido de directorios|salto de directorio|travessia de diret[oó]rio|travers[ée]e de r[ée]pertoire"
-         r"|(?:pfad|verzeichnis)[- ]?traversal|verzeichnistraversierung|目录遍历|路径穿越|路径遍历|任意文件读取"
-         r"|обход (?:каталог|пут|директори)\w*|path[- ]?traversal|ディレクトリトラバーサル|パストラバーサル",
-         3.0, 0.0),
-        ("vuln-term:ssrf",
-         r"\bssrf\b|server[- ]side request forgery|服务端请求伪造|服务器端请求伪造|подделк\w* серверн\w* запрос",
-         3.0, 0.0),
-        ("vuln-term:xxe",
-         r"\bxxe\b|xml external entit|billion laughs|xml bomb|entity expansion",
-         3.0, 0.0),
-        ("vuln-term:deserialization",
-         r"(?:unsafe|insecure|untrusted|arbitrary) (?:de)?serializ|deserialization (?:of untrusted|vuln|attack|gadget)"
-         r"|pickle\.loads? (?:on|of) (?:untrusted|user)|yaml\.load\b.{0,40}(?:untrusted|unsafe)|gadget chain"
-         r"|deserializaci[oó]n insegura|desserializa[cç][aã]o insegura|d[ée]s[ée]rialisation non s[ée]curis[ée]e"
-         r"|unsichere deserialisierung|反序列化漏洞|不安全的反序列化|небезопасн\w* десериализац|安全でないデシリアライズ",
-         3.0, 0.0),
-        ("vuln-term:prototype-pollution",
-         r"prototype pollution|原型链污染|загрязнени\w* прототип|プロトタイプ汚染",
-         3.0, 0.0),
-        ("vuln-term:redos",
-         r"\bredos\b|regular expression denial of service|catastrophic backtracking|regex denial of service",
-         2.8, 0.0),
-        ("vuln-term:open-redirect",
-         r"open[- ]redirect|unvalidated redirect|redirecci[oó]n abierta|redirecionamento aberto|开放重定向|任意url跳转"
-         r"|открыт\w* редирект|オープンリダイレクト",
-         2.4, 0.8),
-        ("vuln-term:auth-bypass",
-         r"(?:authentication|auth|authori[sz]ation|login|2fa|mfa|signature|access control|acl|permission) (?:check )?bypass"
-         r"|bypass(?:es|ed|ing)? (?:the )?(?:authentication|authori[sz]ation|auth|login|2fa|mfa|access control|permission checks?|signature verification)"
-         r"|(?:2fa|mfa|otp|totp|authentication|login|password check|auth check) (?:step )?(?:can be|is) (?:skipped|bypassed|circumvented)|provides? no protection against"
-         r"|broken access control|missing authori[sz]ation|unauthenticated access to|without (?:any )?authentication"
-         r"|omisi[oó]n de (?:la )?autenticaci[oó]n|bypass de autentica[cç][aã]o|contorno d[ae] autentica[cç][aã]o"
-         r"|contournement de l'authentification|umgehung der (?:authentifizierung|authentisierung|zugriffskontrolle)"
-         r"|认证绕过|绕过认证|绕过身份验证|未授权访问|越权|обход (?:аутентификац|авторизац)\w*|認証(?:回避|バイパス)",
-         3.0, 0.0),
-        ("vuln-term:privilege-escalation",
-         r"privilege escalation|escalat\w* (?:of )?privileges?|elevation of privilege|gain (?:root|admin)"
-         r"|escalada de privilegios|escalonamento de privil[eé]gios|[ée]l[ée]vation de privil[eè]ges"
-         r"|rechteausweitung|privilegienerweiterung|权限提升|提权|повышени\w* привилеги\w*|権限昇格",
-         3.0, 0.0),
-        ("vuln-term:idor",
-         r"\bidor\b|insecure direct object reference|(?:access|delete|modify|edit|read|view|download|change) (?:any|other|another) users?'? (?:\w+ )?(?:data|files?|records?|accounts?|comments?|posts?|invoices?|messages?|emails?|passwords?|profiles?)"
-         r"|other tenants?'?|another tenant|cross[- ]tenant (?:access|leak|read)|no tenant check|visible to (?:anonymous|unauthenticated|other) users?"
-         r"|private (?:repos?|repositories|projects?|data|files?|issues?|messages?)\b.{0,40}\b(?:visible|exposed|readable|accessible|leaked|shown) to"
-         r"|checks? authentication but not (?:authori[sz]ation|ownership|authorship)|(?:does not|doesn't|without) check(?:ing)? (?:that )?(?:the )?\w+ belongs to|not scoped to the (?:user|account|tenant)",
-         3.0, 0.0),
-        ("vuln-term:csrf",
-         r"\bcsrf\b|\bxsrf\b|\bget request changes state|state[- ]changing get|cross[- ]site request forgery|falsificaci[oó]n de petici[oó]n|跨站请求伪造",
-         2.6, 0.6),
-        ("vuln-term:request-smuggling",
-         r"request smuggling|response splitting|cache poisoning|http desync",
-         3.0, 0.0),
-        ("vuln-term:memory-corruption",
-         r"heap[- ]?(?:based )?(?:buffer )?overflow|stack[- ]based (?:buffer )?overflow|buffer overflow|buffer overrun"
-         r"|use[- ]after[- ]free|double[- ]free|out[- ]of[- ]bounds (?:write|read)|memory corruption|format string vuln"
-         r"|arbitrary (?:memory )?write|desbordamiento de b[uú]fer|estouro de buffer|d[ée]passement de tampon"
-         r"|puffer[üu]berlauf|缓冲区溢出|堆溢出|释放后使用|переполнени\w* буфера|バッファオーバーフロー|ヒープオーバーフロー",
-         2.6, 0.0),
-        ("vuln-term:secrets-exposure",
-         r"(?:leaks?|leaking|leaked|expos\w+|logs?|logged|logging|printed|writes?|stored) (?:the |a |an |all |my |user |users' )?"
-         r"(?:plain[- ]?text |cleartext |clear[- ]text )?(?:passwords?|credentials|api[- ]?keys?|access tokens?|secret keys?|private keys?|session tokens?|tokens|secrets)"
-         r"(?! manager)|(?:passwords?|credentials|api[- ]?keys?|tokens?|secrets?) (?:are |is )?(?:logged|leaked|exposed|written to (?:the )?logs?|in (?:the )?logs|in plain ?text|in clear ?text|visible in)"
-         r"|hard[- ]?coded (?:credentials|passwords?|secret|keys?)|information disclosure|sensitive (?:data|information) (?:exposure|disclosure|leak)"
-         r"|fuga de (?:credenciales|informaci[oó]n|datos)|vazamento de (?:credenciais|dados|informa[cç][oõ]es)"
-         r"|fuite (?:de |des )?(?:donn[ée]es|identifiants|informations)|(?:datenleck|informationsleck|offenlegung von (?:zugangsdaten|passw[öo]rtern))"
-         r"|expos\w* (?:\w+ ){0,3}(?:secret_key|environment variables|env vars)"
-         r"|(?:contrase[ñn]as?|credenciales) (?:\w+ ){0,4}(?:en texto plano|en (?:los )?logs)|(?:senhas?|credenciais) (?:\w+ ){0,4}(?:em texto (?:puro|claro)|nos logs)"
-         r"|mots? de passe (?:\w+ ){0,4}en clair|(?:passw[öo]rt\w*|zugangsdaten|kennw[öo]rt\w*) (?:\w+ ){0,4}(?:im klartext|protokolliert|ins log)"
-         r"|明文(?:密码|存储|记录)|密码明文|пароли? (?:\w+ ){0,4}в открытом виде|パスワード(?:が|を)?平文"
-         r"|信息泄露|敏感信息泄露|凭据泄露|утечк\w* (?:данных|учетных|паролей|токен\w*|информации)|情報漏え?洩|資格情報の漏洩",
-         2.6, 0.3),
-        ("vuln-term:sandbox-escape",
-         r"sandbox (?:escape|bypass|breakout)|\bescape\b.{0,60}\bsandbox\b|\bsandbox\b.{0,60}\bescape\b|escape (?:the |from the )?sandbox|container escape|jail ?break out of",
-         3.0, 0.0),
-        ("vuln-term:verification-bypass",
-         r"signature (?:verification|check) (?:is )?(?:bypass\w*|broken|skipped|ineffective)|\bforge (?:\w+ )?(?:events?|requests?|tokens?|cookies?|signatures?|deliveries|sessions?)|skip(?:s|ped)? (?:the )?(?:signature |token |hmac )?verification|\bunsigned (?:payloads?|requests?|tokens?|updates?|cookies?)|verif\w* against the (?:public )?key (?:embedded|included|shipped) in"
-         r"|accepts? any (?:key|signature|certificate)|(?:certificate|hostname|tls) (?:verification|validation) (?:is )?(?:disabled|skipped) by default|ship a malicious update",
-         2.8, 0.0),
-        ("vuln-term:denial-of-service",
-         r"denial[- ]of[- ]service|hash (?:collision|flooding) (?:dos|attack)|take (?:down|out) the (?:server|service)|takes? the (?:server|service|worker|process) down|hang the (?:server|renderer|worker)|\bdos (?:attack|vulnerab)|zip bomb|decompression bomb|resource exhaustion|algorithmic complexity"
-         r"|denegaci[oó]n de servicio|nega[cç][aã]o de servi[cç]o|d[ée]ni de service|dienstverweigerung|拒绝服务|отказ\w* в обслуживании|サービス拒否",
-         1.8, 0.2),
-        ("vuln-term:origin-bypass",
-         r"same[- ]origin (?:policy )?(?:bypass|violation)|bypass(?:es)? (?:the )?same[- ]origin|cross[- ]origin (?:leak|read|access)"
-         r"|origin bypass|without (?:checking|validating|verifying) (?:the )?\W?(?:event\.)?origin|universal xss|\buxss\b|address bar spoof|url spoof|origin spoof",
-         3.0, 0.0),
-        ("vuln-term:session",
-         r"session fixation|session hijack|account takeover|timing attack|signature forgery|jwt (?:none|alg)|alg(?:orithm)? ?none"
-         r"|insecure (?:randomness|random number)|predictable (?:tokens?|session)|toctou|symlink attack",
-         2.6, 0.3),
-    )
-)
-
-_REPORT_SIGNALS: tuple[_Signal, ...] = (
-    _s("report:vulnerability",
-       r"vulnerabilit|\bvulnerable\b|security (?:vulnerabilit|issue|flaw|bug|hole|problem|weakness|defect|concern|risk|breach)"
-       r"|vulnerabilidad|vulnerabilidade|vuln[ée]rabilit[ée]|faille de s[ée]curit[ée]|sicherheitsl[üu]cke|schwachstelle"
-       r"|sicherheitsproblem|fallo de seguridad|falla de seguridad|problema de seguridad|falha de seguran[cç]a"
-       r"|brecha de seguran[cç]a|problema de seguran[cç]a|漏洞|安全问题|安全隐患|уязвим\w*|брешь в безопасности"
-       r"|проблем\w* безопасности|脆弱性|セキュリティ(?:上の)?(?:問題|ホール)",
-       1.6, 1.0),
-    _s("report:exploit", r"\bexploit(?:s|ed|able|ation|ing)?\b|\bweaponi[sz]|explotar|explorar a falha|explorável|ausnutzbar|利用此漏洞|эксплуатац|エクスプロイト",
-       1.0, 0.3),
-    _s("attacker-framing",
-       r"\battackers?\b|\bmalicious\b|\badversar(?:y|ies)\b|\battacker[- ]controlled|\buntrusted (?:input|user|data|content|source)"
-       r"|\b(?:specially )?crafted\b|\bvictim'?s?\b|\bhijack|\bunauthenticated\b|\bremote(?:ly)?,? (?:exploitable|attacker)"
-       r"|\bany (?:visitor|anonymous user|logged-in user|registered user|user who can)|\bany (?:anonymous|unauthenticated|remote) (?:user|client|visitor|attacker|peer)|\bany (?:website|web ?page|site|page) (?:the user visits|can)|\bwithout (?:a )?(?:login|session)\b"
-       r"|atacante|malicios[oa]|attaquant|malveillant|angreifer|b[öo]sartig|攻击者|恶意|злоумышленни|атакующ|вредоносн|攻撃者|悪意",
-       1.5, 0.3),
-    _s("report:proof-of-concept",
-       r"proof[- ]of[- ]concept|\bpoc\b|prueba de concepto|prova de conceito|preuve de concept|概念验证|доказательств\w* концепции",
-       1.0, 0.3),
-    _s("report:severity",
-       r"\bcvss\b|\bcwe-\d+|severity:? ?(?:critical|high)|cvss:3|av:n/ac:l|(?:critical|high)[- ]severity|\bcve request|request(?:ing)? a cve|assign (?:a )?cve",
-       1.4, 0.5),
-    _s("report:disclosure",
-       r"responsible(?:ly)? disclos|coordinated disclosure|disclose (?:this )?(?:privately|responsibly)|report(?:ing)? (?:this )?privately"
-       r"|private (?:security )?advisory|security advisory for|embargo|\bghsa\b request|divulgaci[oó]n responsable|divulga[cç][aã]o respons[aá]vel",
-       1.0, 0.8),
-    _s("cve-id", r"\bcve-\d{4}-\d{3,}", 0.8, 0.2),
-)
-
-_TOPIC_SIGNALS: tuple[_Signal, ...] = tuple(
-    _s(name, pat, w, 0.0, "topic")
-    for name, pat, w in (
-        ("security-topic:security", r"\bsecurity\b|\bseguridad\b|\bseguran[cç]a\b|s[ée]curit[ée]|sicherheit|安全|безопасност|セキュリティ", 0.8),
-        ("security-topic:credentials", r"\bpasswords?\b|\bcredentials?\b|\bpasswd\b|\bapi[- ]?keys?\b|\bsecret\b|\btokens?\b", 0.5),
-        ("security-topic:access-control", r"\bprivileg\w*|\bunauthori[sz]ed\b|\bauthori[sz]ation\b|\baccess control|\bpermissions?\b|\bgrant(?:ed)?\b|\brevok\w*|\bsecure (?:cluster|mode|connection)|\bkeystore|\btruststore|\bssh\b", 0.6),
-        ("security-topic:authentication", r"\bauthenticat\w*|\bkerberos\b|\bldap\b|\bkeytab|\bsso\b|\bsaml\b|\boauth", 0.4),
-        ("security-topic:crypto", r"\bencrypt\w*|\bdecrypt\w*|\bssl\b|\btls\b|\bcertificates?\b|\bhttps\b|\bcipher|\bmd5\b|\bsha-?1\b", 0.4),
-        ("security-topic:security-manager", r"security ?manager|securityexception|accesscontrolexception|doprivileged|\bjava\.security|policy file", 0.9),
-        ("security-topic:web-boundary", r"cross[- ]origin|same[- ]origin|\bcors\b|mixed content|\bspoof\w*|\bphishing|\bmalware|\bsandbox|\bsanitiz\w*|\binsecure\b|\bunsafe\b|\bbypass\w*|\bescape ?html|\bescaping\b|\bleaks?\b|\bpopup blocker|\bclickjack", 0.8),
-        ("security-topic:memory", r"\binteger overflow|\boverflow|\bunderflow|\bout of bounds|\bwild pointer|\bdangling|\bheap\b|\bmemory exhaustion", 0.5),
-        ("security-topic:title-prefix", r"^\s*\[?security\]?\s*[:\-\]]|^\s*\[sec\]", 0.9),
-    )
-)
-
-_BEG_SIGNALS: tuple[_Signal, ...] = tuple(
-    _s(name, pat, w, b, "beg")
-    for name, pat, w, b in (
-        ("scanner-finding:missing-header",
-         r"(?:missing|absent|not set|lack of|no|without)\W+(?:\w+\W+){0,3}(?:security headers?|x-frame-options|content[- ]security[- ]policy|\bcsp\b header|hsts|strict-transport-security|x-content-type-options|x-xss-protection|referrer-policy|permissions-policy)"
-         r"|(?:x-frame-options|strict-transport-security|x-content-type-options|x-xss-protection|referrer-policy|permissions-policy|security) headers? (?:is |are )?(?:missing|not (?:set|present|implemented|configured))"
-         r"|(?:x-frame-options|strict-transport-security|content-security-policy) (?:\w+ )?(?:est |is |ist )?(?:absent|manquant|fehlt)|(?:缺少|没有) ?(?:x-frame-options|hsts|安全头)"
-         r"|cabeceras? de seguridad|cabe[cç]alhos? de seguran[cç]a|en-t[êe]tes? de s[ée]curit[ée]|sicherheitsheader|安全响应头|安全头",
-         -1.0, 3.0),
-        ("scanner-finding:email-auth",
-         r"\bspf\b|\bdmarc\b|\bdkim\b|email spoofing|mail spoofing|spoof (?:emails?|mails?) (?:from|as)",
-         -1.5, 3.0),
-        ("scanner-finding:clickjacking", r"click-?jacking|ui redress|frame(?:d|able)? in an? iframe|can be (?:loaded|embedded) in an? iframe", -1.5, 3.0),
-        ("scanner-finding:version-disclosure",
-         r"version (?:disclosure|leak|exposed|number (?:is )?(?:disclosed|exposed|visible))|(?:server|x-powered-by) (?:header|banner)|banner grabbing|discloses? (?:the )?(?:server|nginx|apache|php) version",
-         -1.0, 2.8),
-        ("scanner-finding:self-xss", r"self[- ]?xss", -3.5, 3.0),
-        ("scanner-finding:rate-limit",
-         r"(?:no|missing|lack of|without)\W+(?:\w+\W+){0,2}rate[- ]?limit|rate[- ]?limit(?:ing)? (?:is )?(?:missing|not (?:implemented|enforced|present))|(?:unlimited|no) (?:otp|login|password reset|contact form|newsletter) (?:attempts|requests|submissions)|\bno captcha\b|missing captcha|\bunlimited (?:\w+ )?attempts|\bnever blocked me|\btried \d+ (?:wrong )?passwords",
-         -1.0, 2.6),
-        ("scanner-finding:cookie-flags",
-         r"cookies? (?:\w+ ){0,6}(?:without|missing|lacks?|lack|with no) (?:the )?(?:secure|httponly|samesite)|(?:secure|httponly|samesite) (?:flag|attribute) (?:is )?(?:not set|missing|absent)|missing (?:secure|httponly|samesite) (?:flag|attribute)",
-         -1.0, 2.8),
-        ("scanner-finding:directory-listing", r"directory listing|index of /|directory browsing|directory indexing", -1.0, 2.6),
-        ("scanner-finding:tabnabbing", r"tab-?nabbing|target=.?_blank.{0,40}noopener|rel=.?noopener", -1.5, 2.8),
-        ("scanner-finding:weak-tls", r"tls ?1\.0|tls ?1\.1|weak (?:ssl|tls )?cipher|sslv3|ssl labs|\bbeast\b|\bpoodle\b", -0.6, 2.0),
-        ("scanner-finding:autocomplete", r"autocomplete(?:=\"?on\"?| (?:is )?enabled| not disabled) (?:on|for) (?:the )?password", -1.5, 2.8),
-        ("scanner-finding:logout-csrf", r"(?:logout|log out|sign[- ]?out) csrf|csrf (?:on|in) (?:the )?(?:logout|log out|sign[- ]?out)", -3.0, 3.0),
-        ("scanner-finding:content-spoofing", r"content spoofing|text injection|html injection in (?:the )?(?:404|error)|broken link hijack", -1.5, 2.6),
-        ("scanner-finding:user-enumeration", r"(?:user(?:name)?|account|email) enumeration|enumerate (?:valid )?(?:users|usernames|emails|accounts)", -1.0, 2.6),
-        ("scanner-finding:host-header", r"host header (?:injection|poisoning attack on your)", -1.0, 2.4),
-        ("scanner-finding:exposed-files", r"\.git (?:folder|directory|repository) (?:is )?(?:exposed|accessible|public)|exposed \.git|\.ds_store|/\.git/? (?:is )?(?:exposed|accessible)", -0.8, 2.4),
-        ("scanner-finding:cors-wildcard", r"cors misconfiguration|access-control-allow-origin: ?\*", -0.8, 2.4),
-        ("scanner-finding:weak-password-policy", r"weak password policy|no password (?:complexity|policy)|password policy (?:is )?weak", -1.0, 2.6),
-        ("payment-ask",
-         r"bug ?bount|\bbounty\b|\breward|\bcompensat\w*|\bpaid\b|\bpay(?:ment|out)?\b|\bpaypal\b|\bhonorarium|\bswag\b|\bappreciation\b|monetary"
-         r"|recompensa|r[ée]compense|belohnung|prämie|赏金|奖励|вознагражден|報奨金|バウンティ",
-         0.0, 2.2),
-        ("beg-framing",
-         r"\byour (?:website|web ?site|domain|site|web application|organi[sz]ation)\b|\b(?:i am|i'm) an? (?:independent |ethical |certified )?(?:security researcher|ethical hacker|bug hunter|white ?hat|pentester|penetration tester)"
-         r"|\bethical hack|\bwhite ?hat|\bbefore (?:i|we) (?:share|disclose|send|provide) (?:the )?(?:details|full report|poc)|\bwill share (?:the )?details (?:after|once|if)",
-         -0.4, 1.4),
-        ("scanner-output", r"\bnikto\b|\bburp(?: suite)?\b|\bzap scan|\bowasp zap\b|\bacunetix\b|\bnessus\b|\bqualys\b|securityheaders\.com|\bmxtoolbox\b", -0.3, 1.0),
-    )
-)
-
-_NEG_SIGNALS: tuple[_Signal, ...] = tuple(
-    _s(name, pat, w, b, "neg")
-    for name, pat, w, b in (
-        ("negative:dependency-bump",
-         r"\bbump(?:s|ed|ing)?\b|\bupgrade (?:\S+ ){0,2}(?:to|from) v?\d|\bupdate (?:\S+ ){0,2}(?:to|from) v?\d|\bupgrad\w* (?:the )?(?:dependenc|package|transitive|library)"
-         r"|\b(?:from|to) v?\d+\.\d+(?:\.\d+)? to v?\d+\.\d+|\btransitive(?:ly)? dependenc|\bdependabot|\brenovate(?:bot)?\b|\bsnyk (?:has|bot)|\bnpm audit|\byarn audit"
-         r"|\bvendored (?:copy|version|library)|\b(?:bundled|vendored) \S+ is (?:outdated|old)|\bis outdated\b|\b(?:fixed|released) upstream|\bupstream (?:fixed|released)|\bpip-audit|\bcargo audit|\bbundle audit|\bosv-scanner|\bpinned? (?:version|to)|\brelease notes|\bchangelog|\bcommits?\b.{0,20}\bcompare\b"
-         r"|actualizar (?:la )?dependencia|atualizar (?:a )?depend[eê]ncia|mettre [àa] jour (?:la )?d[ée]pendance|abh[äa]ngigkeit (?:aktualisieren|auf)|升级依赖|更新依赖|обновить зависимост|依存関係(?:を)?更新",
-         -3.0, -2.5),
-        ("negative:bot-author", r"dependabot\[bot\]|renovate\[bot\]|snyk-bot|github-actions\[bot\]|this pr was (?:automatically )?(?:created|generated)|automated pull request", -2.5, -2.5),
-        ("negative:scanner-false-positive",
-         r"false[- ]positive|false alarm|not (?:actually )?exploitable|\b(?:we|i|you|users?|it|this|the project|our \w+) (?:are|is|am|'re|'m)(?:n't| not) (?:actually |really )?(?:affected|vulnerable)\b|does(?:n't| not) (?:affect|apply to) (?:us|this|our)|not applicable"
-         r"|\btrivy\b|\bgrype\b|\bclair\b|\bdependency[- ]check\b|(?:scanner|scan) (?:flags?|reports?|complains?)|code path is (?:never|not) (?:reached|used)|unreachable"
-         r"|falso positivo|faux positif|fehlalarm|falsch[- ]positiv|误报|ложн\w* срабатывани|誤検知",
-         -3.2, -2.0),
-        ("negative:feature-request",
-         r"feature request|\bwould (?:be )?(?:nice|great|useful|helpful|awesome)|\bplease (?:add|support|consider|implement)|\badd(?:ing)? (?:support|an option|a setting|a way|optional)"
-         r"|\bsupport for\b|\bcould you (?:add|support)|\bis it possible to (?:add|support|configure)|\benhancement\b|\bproposal\b|\bnice to have|\bfeature\]"
-         r"|ser[ií]a (?:genial|bueno|[uú]til)|soporte para|suporte (?:a|para)|seria (?:[óo]timo|bom|legal)|ajouter (?:le )?support|serait (?:bien|utile|g[ée]nial)"
-         r"|unterst[üu]tzung f[üu]r|w[äa]re (?:sch[öo]n|toll|gut)|希望(?:能)?支持|建议(?:增加|添加)|добавить поддержку|было бы (?:здорово|удобно|неплохо)|サポートして(?:ほしい|欲しい)|対応してほしい",
-         -2.0, -1.5),
-        ("negative:policy-question",
-         r"how (?:do|can|should) (?:i|we|one) (?:report|disclose|contact)|where (?:do|should|can) (?:i|we) (?:report|send|disclose)|security\.md|security policy"
-         r"|security contact|private vulnerability reporting|security\.txt|(?:enable|turn on) (?:private )?(?:vulnerability )?reporting|who (?:do|should) i contact"
-         r"|c[oó]mo (?:reporto|reportar|informo)|como (?:reportar|relatar)|comment signaler|wie melde ich|如何报告|如何提交漏洞|как сообщить|どこに報告",
-         -2.6, -1.0),
-        ("negative:how-to-question",
-         r"\bdoes\b[^.?\n]{0,40}\b(?:protect|prevent|guard|defend)\w* against|\bis (?:it|this) safe (?:to|against)|\bhow (?:do|can|should) (?:i|we|you) (?:prevent|protect|avoid|sanitize|escape|mitigate|secure|harden|store)"
-         r"|\bbest practices?\b|\bis there a way to (?:prevent|protect|secure)|\bdocs? (?:should|could) (?:mention|explain|warn)|\bquestion\]|\bhardening guide",
-         -2.0, -1.0),
-        ("negative:not-security",
-         r"\b(?:not|isn't|is not|don't think (?:it|this) is|don't think it's) (?:a |really )?security[- ]?(?:relevant|issue|problem|bug|related|sensitive|thing)|\bnot a (?:security )?vulnerability"
-         r"|\bno security impact|\bnever (?:on|from) (?:user|untrusted|external) (?:input|data)|\bfil(?:e|ing) (?:it |this )?as a (?:normal|regular) bug|\bnot security[- ]relevant",
-         -3.0, -2.0),
-        ("negative:defensive-context",
-         r"\b(?:to )?(?:avoid|prevent|preventing|protect(?:s|ing)? (?:users )?(?:against|from)|guard against|defen[cs]e[- ]in[- ]depth|defeats the purpose)\b",
-         -1.0, -0.5),
-        ("negative:hearsay",
-         r"\bis (?:this|that|it) (?:accurate|true|real|correct|legit)\b|\b(?:blog|post|forum|article|tweet|someone|a user) (?:\w+ ){0,3}(?:claims?|wrote|says|alleges?)\b",
-         -3.0, -1.5),
-        ("negative:question-title", r"^(?:how|does|do|is|are|can|could|should|what|which|where|why|when|will)\b[^\n]*\?[ \t]*(?:\n|$)", -1.2, -0.8),
-        ("negative:crash-framing",
-         r"\bsegfault|segmentation fault|\bpanic(?:ked|s)?\b|\bcrash(?:es|ed|ing)?\b|\btraceback\b|\bstack ?trace\b|\bnullpointerexception|\bnull pointer dereference|\bregression\b|\bhangs?\b|\bfreez\w+|\boom[- ]?kill",
-         -1.0, -0.8),
-        ("negative:domain-vocabulary",
-         r"dependency[- ]injection|\bdi container|\binject(?:ed|s|ing)? (?:the |a |an )?(?:service|dependency|dependencies|bean|provider|repository|logger|config)|\binjectable\b|@inject\b"
-         r"|insulin|\bsyringe|\bdosage|\bvaccine|fuel injection|injection mou?ld|\bspeed ?run|\bglitch|\bcheat code|\bboss fight|\bplayers?\b|\bgameplay|\bnpc\b|\blevel \d|\bchess\b|\bengine's? attack|\bpawns?\b|\bbishop|\brocket|\bsatellite"
-         r"|\borbit|\bchemical|\breagent|\bmolecul|\btitration|\bbuffer (?:solution|capacity)|\bph buffer|\bjson payload|\brequest payload|\bwebhook payload|\bresponse payload|\bpayload (?:size|schema|format|field)"
-         r"|\bmedication|\bpatients?\b|\bclinical",
-         -2.4, -2.0),
-        ("negative:test-or-docs",
-         r"\btypo\b|\bbroken link in (?:the )?docs|\bflaky test|\b(?:unit )?tests?(?: suite)? (?:fails?|failing)|only a test problem|\bin the readme\b|\bdocs? example|\b(?:update|switch|fix) the docs|\bthe docs (?:show|use|say)|\bci (?:is )?(?:failing|red|broken)|\bdocumentation (?:is )?(?:wrong|outdated|unclear)",
-         -1.5, -0.8),
-    )
-)
-
-# Payload shapes, looked for in code blocks and inline code as well as prose.
-_PAYLOAD_SIGNALS: tuple[_Signal, ...] = tuple(
-    _s(name, pat, w, 0.0, "payload")
-    for name, pat, w in (
-        ("payload:script", r"<script\b|onerror\s*=|onload\s*=|javascript:alert|alert\(\s*(?:1|document\.(?:domain|cookie)|origin)\s*\)|<svg[^>]{0,40}onload|<img[^>]{0,60}onerror", 1.2),
-        ("payload:sql", r"'\s*or\s*'?1'?\s*=\s*'?1|\bunion\s+(?:all\s+)?select\b|;\s*drop\s+table|sleep\(\s*\d+\s*\)--|' ?--\s|waitfor delay", 1.2),
-        ("payload:traversal", r"\.\./\.\./|\.\.\\\.\.\\|%2e%2e%2f|/etc/passwd|/etc/shadow|c:\\windows\\win\.ini", 1.2),
-        ("payload:command", r"\$\((?:id|whoami|curl|wget|touch|cat)\b|`(?:id|whoami|touch [^`]*)`|;\s*(?:id|whoami|cat /etc)\b|\|\s*(?:sh|bash)\b|&&\s*(?:id|whoami)\b|/bin/sh\s+-c|os\.system\(|subprocess\.\w+\([^)]{0,80}shell\s*=\s*true|__import__\(['\"]os", 1.0),
-        ("payload:template", r"\{\{\s*7\s*\*\s*7\s*\}\}|\$\{\s*7\s*\*\s*7\s*\}|\{\{\s*(?:config|self|request)\.|__class__\.__mro__|\$\{(?:jndi|script|env|sys|ctx):|#\{7\*7\}", 1.3),
-        ("payload:prototype", r"__proto__|constructor\.prototype|constructor\[.prototype", 1.0),
-        ("payload:ssrf", r"169\.254\.169\.254|metadata\.google\.internal|file:///|gopher://|dict://|localhost:\d+/admin|127\.0\.0\.1:\d+", 1.0),
-        ("payload:xxe", r"<!entity|<!doctype [^>]{0,60}\[|system \"file:", 1.2),
-        ("payload:deserialization", r"!!python/object|pickle\.loads|marshal\.loads|objectinputstream|readobject\(|yaml\.load\(|unserialize\(|binaryformatter|ysoserial|rO0AB", 1.0),
-        ("payload:crlf", r"%0d%0a|\\r\\n(?:set-cookie|location|content-length)", 1.0),
-        ("payload:sanitizer-report", r"addresssanitizer|heap-buffer-overflow|stack-buffer-overflow|heap-use-after-free|global-buffer-overflow|\bubsan\b|memorysanitizer|valgrind.{0,40}invalid (?:write|read)", 1.6),
-    )
-)
-
-def _any_of(heads: Iterable[str], tail: str = "") -> str:
-    """``h1TAIL|h2TAIL|...``: one top-level branch per head, so that each keeps its own literal."""
-    return "|".join(h + tail for h in heads)
-
-
-# Plain-language capability signals: what someone other than the author can do, or whose data is
-# exposed, described without the weakness's jargon name. Each weighs at most ~2, so one phrase
-# alone stays under the default threshold; two families together (a subject that is someone else
-# plus a capability, a stale credential plus a replay, a secret plus a response) reach it.
-_CAN = r"\b[^.\n?!]{0,50}?\b(?:can(?!'t| ?not)|could|is able to|are able to|gets?|got|sees?|receives?|will be able)\b"
-_PLAIN_SIGNALS: tuple[_Signal, ...] = tuple(
-    _s(name, pat, w, 0.0, "plain")
-    for name, pat, w in (
-        ("plain:anyone-can",
-         _any_of((r"\banyone", r"\banybody", r"\bwhoever", r"\bsomeone (?:else|who)", r"\bany (?:\w+[- ]?){0,2}?(?:users?|accounts?|members?|visitors?|guests?|customers?|tenants?)",
-                  r"\bany (?:web ?)?(?:page|website|site)", r"\bevery (?:\w+ )?user", r"\b(?:normal|plain|regular|read-only|guest) (?:\w+ )?(?:users?|accounts?|members?|role|tokens?)",
-                  r"\b(?:viewers?|guests?|team admins?|non-admins?|deactivated (?:users?|accounts?)|removed (?:users?|members?)|suspended (?:users?|accounts?)|low-privileged (?:users?|accounts?))"), _CAN)
-         + r"|\blets? (?:anyone|anybody|everyone|any user|other users|guests) (?:\w+ ){0,2}?(?:join|see|read|access|download|post|log in|list|change|delete|take)|\bthe next (?:visitor|person|user) sees|\bguests? who (?:is|are) not|\bi'?m not a member|\bas a normal user"
-         r"|cualquier(?:a| usuario| persona) (?:\w+ )?pued|quien tenga|qualquer (?:pessoa|usu[aá]rio) (?:\w+ )?(?:consegue|pode)|n'importe qu(?:i|el utilisateur)"
-         r"|\bjeder (?:angemeldete )?(?:benutzer|nutzer)? ?kann|\b(?:gastbenutzer|g[äa]ste|gast) (?:\w+ ){0,3}k[öo]nn(?:en|te)|\bwer (?:\w+ ){1,4}hat, kann|chiunque|qualsiasi utente (?:\w+ )?pu[oò]|\biedere?(?: ingelogde)? gebruiker kan|\biedereen kan"
-         r"|ka[żz]dy(?: zalogowany)?(?: u[żz]ytkownik)? (?:\w+ )?mo[żz]e|ka[żz]dy, kto|herhangi bir kullan[ıi]c[ıi]|bilen herkes|herkes (?:\w+ ){0,3}(?:g[öo]nderebilir|g[öo]rebilir|okuyabilir)"
-         r"|任何(?:登录)?用户|任何人|普通(?:用户|账号)|誰でも|누구나|любой(?: пользователь)?(?:,| может| кто)|кто угодно",
-         1.5),
-        ("plain:other-party-data",
-         _any_of((r"\bsomeone else'?s?", r"\bsomebody else'?s?", r"\bother (?:people|persons?|users?|customers?|clients?|members?|tenants?|organi[sz]ations?|compan(?:y|ies)|accounts?)(?:'s?|s'|s)?",
-                  r"\banother (?:user|customer|client|company|organi[sz]ation|tenant|account|person|member)(?:'s)?"),
-                 r" (?:\w+ ){0,2}?(?:invoices?|data|files?|documents?|orders?|messages?|drafts?|posts?|comments?|profiles?|records?|rows|emails?|addresses|customer list|spreadsheets?|attachments?|account|dashboard|roles?|page|keys?|tokens?|repos?|repositories|projects?|builds?)\b")
-         + r"|\bprivate (?:repos?|repositories|projects?|channels?|events?|fields?|messages?|files?|notes?|posts?|entries|boards?|documents?|pages?)\b|\bmarked (?:as )?'?(?:only me|private|hidden)|\bdirect messages between|\b(?:every|all) (?:other )?(?:members|users|customers|tenants)'|\bevery (?:other )?(?:member|user|customer|tenant)'s\b|\ball of the team'?s|\balle (?:\w+ )?des (?:teams|unternehmens)|\b(?:which|that) the owner never shared"
-         r"|de otr[oa]s? (?:clientes?|usuarios?|empresas?|personas?|cuentas?)|de outr[oa]s? (?:usu[aá]rios?|contas?|pessoas?|clientes?)|d'un autre (?:compte|utilisateur|client)|des autres (?:utilisateurs|clients|comptes)"
-         r"|\bfremde[nrs]? |eines anderen (?:kunden|benutzers|nutzers)|anderer (?:kunden|benutzer|nutzer)|degli altri|di un altro (?:cliente|utente)|\baltrui\b|van (?:andere|een andere) (?:klant|gebruiker)"
-         r"|innych (?:klient[óo]w|u[żz]ytkownik[óo]w)|innej firmy|innego (?:u[żz]ytkownika|klienta)|ba[şs]ka (?:bir )?(?:m[üu][şs]teri|kullan[ıi]c[ıi])|di[ğg]er kullan[ıi]c[ıi]"
-         r"|di altri utenti|别人的|其他用户的|他人的|其他人的|所有用户的|他のユーザー|別の(?:顧客|ユーザー|会社|テナント)|他のテナント|他社の|他人の|다른 (?:사용자|사람|고객|회사)|타인의|чуж(?:ой|ие|ую|их|ое)|друг(?:ого|их) (?:клиент|пользовател)",
-         1.5),
-        ("plain:id-swap",
-         r"\b(?:ids?|numbers|tokens?|identifiers) (?:are |is )?(?:just )?(?:sequential|incrementing|predictable|guessable)|\bsequential (?:ids?|numbers)|\bincrementing numbers"
-         r"|\bchang(?:e|es|ed|ing) (?:the |that )?(?:\w+ )?(?:number|id|identifier)\b|\b(?:tokens?|codes?|ids?|links?) (?:are|is) (?:only |just )?\d+ (?:digits|characters)|\bcan be (?:tried|guessed|brute[- ]?forced|enumerated)|\ball of them can be tried|\bno limit on (?:attempts|tries|guesses)|\bchang(?:e|ing) (?:it )?to \d+\b|\b(?:change|changing|replace|replacing) \S+ (?:to|with) \S+ (?:and|you)|\bfor any (?:id|comment id|number)\b|\bworks for any id"
-         r"|cambiando el (?:n[uú]mero|id)|\bpongo \d+|trocando o (?:n[uú]mero|id)|en changeant l'identifiant|changer le num[ée]ro|die nummer zu [äa]ndern|nummer [äa]ndern|cambiando (?:l'id|il numero|in \d+)"
-         r"|het nummer (?:\w+ ){0,4}te veranderen|zmieni[ćc] numer|zmieniaj[ąa]c numer|numaray[ıi] (?:\d+ yap|de[ğg]i[şs]tir)|改成 ?/|修改url中的id|番号を変え|idを変え|id를 바꾸|を \d+ に変え|번호(?:만)? 바꾸|으로 바꾸면|(?:поменяв|заменить|изменив) (?:номер|id)",
-         1.5),
-        ("plain:no-ownership-check",
-         r"\b(?:no|without|never|doesn't|does not|don't) (?:\w+ ){0,2}(?:check\w*|verif\w*|compar\w*) (?:\w+ ){0,3}?(?:owner\w*|belongs|visibility|membership|the state|the role)|\bnot (?:just|only) (?:your|their|his|her) own|\bonly (?:hidden|hides? them|hides? it) in the (?:ui|menu|frontend|web ui)|\bonly the (?:web )?ui hides|\bin the ui\b[^.\n]{0,60}?\bbut\b|\bthe ui only\b|\bis only hidden"
-         r"|sin comprobar el propietario|sem verificar o dono|keine pr[üu]fung des (?:besitzers|eigent[üu]mers)|nessun controllo sul proprietario|sahiplik kontrol[üu] yok|没有检查.{0,12}属于|所有者のチェックがありません|絞り込みがされていない|소유자 확인이 없|проверки владельца нет",
-         1.5),
-        ("plain:stale-credential",
-         r"\b(?:still|keeps?|kept|continues? to|remains?) (?:\w+ ){0,3}?(?:works?|working|valid|active|usable|accepted|returns? my|lets? me|logged in|could list|list)\b[^.\n]{0,80}?\bafter\b|\bafter (?:i |you |they |the user )?(?:log(?:ged|ging)? ?out|sign(?:ed|ing)? ?out|changing (?:\w+ )?password|(?:the )?password (?:was |is )?changed|i removed|removing|removed|being removed|it was used|deleting|deleted|revoking|revoked)\b[^.\n]{0,80}?\b(?:still|keeps?|kept|continues?)\b"
-         r"|\bkeeps? working (?:after|for days|forever)|\b(?:deactivated|removed|deleted|disabled|suspended|banned|former|expired|revoked) (?:\w+ ){0,2}?(?:users?|accounts?|members?|tokens?|keys?|employees?|projects?) (?:\w+ ){0,4}?(?:can |could )?still\b|\bstill (?:\w+ ){0,2}?(?:works?|accepts?|valid)\b[^.\n]{0,40}?\b(?:today|days later|weeks later)|\b(?:never|not|isn't|aren't|doesn't|don't|does not|do not) (?:\w+ ){0,2}?(?:invalidat\w*|revok\w*|destroy\w*|forgets? the|terminat\w*|bound to|expire)\b|\bonly deletes the cookie|\bstays? logged in"
-         r"|sigue (?:funcionando|siendo v[aá]lid)|restent? valides? apr[eè]s|continue (?:[àa] )?fonctionner|continua (?:v[aá]lid|funcionando)|(?:reste|toujours) valide|fonctionne toujours apr[eè]s|bleibt nach (?:\w+ ){0,3}g[üu]ltig|funktioniert (?:\w+ ){0,3}weiter|weiterhin g[üu]ltig"
-         r"|funziona ancora dopo|rest[ae] valid|blijft geldig|werkt (?:\w+ ){0,3}nog steeds|dzia[łl]a nadal|nadal dzia[łl]a|(?:hâlâ|hala) (?:ge[çc]erli|a[çc][ıi]l[ıi]yor)|sonland[ıi]r[ıi]lm[ıi]yor"
-         r"|仍然有效|依然有效|仍然可以访问|没有销毁会话|有効なまま|破棄されていません|계속 작동|여전히 유효|оста[её]тся активн|по-прежнему работает|не завершает сессию|no invalida la sesi[oó]n|n[aã]o invalida a sess[aã]o|niet be[ëe]indigd",
-         2.0),
-        ("plain:signature-unchecked",
-         r"\b(?:signatures?|hmac|checksums?|x-signature|x-hub-signature|signature header|stripe-signature)\b[^.\n]{0,40}?\b(?:(?:is|are|was|were)(?:n't| not| never)|never|not|aren't|isn't)\b (?:\w+ ){0,2}?(?:checked|verified|validated|compared|looked at)"
-         r"|\b(?:never|doesn't|does not|don't|do not|without|nothing) (?:\w+ ){0,2}?(?:checks?|checking|verif\w*|validat\w*|compar\w*|looks? at) (?:\w+ ){0,3}?(?:signatures?|checksums?|hmac|x-signature|signature header|stripe-signature)"
-         r"|\b(?:aren't|isn't|not|never) (?:\w+ )?signed\b|\b(?:accepts?|trusts?) (?:any|all) (?:\w+ )?(?:certificates?|certs?)|\bcertificate (?:validation|verification|checks?) (?:is )?(?:disabled|turned off|skipped)|\bverify\s*=\s*false|\binsecureskipverify|\brejectunauthorized\W{0,3}false|\bwithout (?:a |any )?(?:checksum|signature)|\b(?:state|nonce) (?:parameter |value )?(?:is )?(?:never|not) (?:checked|compared|verified)|\baccepts any (?:state|nonce)|\bnever compares `?(?:state|nonce)|alg\W{0,4}none\b|\bdrop (?:the )?signature"
-         r"|firmas? no (?:se )?verifica|no se verifica (?:la|las) firmas?|assinaturas? n[aã]o (?:[ée]|s[aã]o) verificad|signatures? (?:\w+ ){0,4}ne sont pas v[ée]rifi[ée]es|ne contr[ôo]le jamais (?:\w+ ){0,3}signature|sans v[ée]rifier la signature"
-         r"|signatur\w* (?:wird|werden) nicht (?:gepr[üu]ft|[üu]berpr[üu]ft)|firma non (?:viene )?verificata|handtekening\w* (?:wordt|worden) niet (?:gecontroleerd|geverifieerd)|podpis\w* nie (?:jest|s[ąa]) weryfikowan"
-         r"|imzalar[ıi] do[ğg]rulanm[ıi]yor|imza ba[şs]l[ıi][ğg][ıi]n[ıi] hi[çc] kontrol etmiyor|签名未校验|没有校验签名|不校验签名|署名(?:を)?検証していない|署名が検証されない|서명(?:을)? 검증하지 않|подпись (?:\w+ )?не проверяется|не смотрит на заголовок подписи",
-         2.0),
-        ("plain:forged-input",
-         r"\bfake (?:\w+ ){0,2}(?:events?|payments?|requests?|deliveries|webhooks?)|\bsign (?:their|his|her) own (?:session|token|cookie)|\bmarked as paid|\bswap the binary|\bpush(?:es)? code to every"
-         r"|falsos? eventos|faux [ée]v[ée]nements|gef[äa]lschte ereignisse|eventi falsi|sahte (?:\w+ )?olay|поддельн\w* событ|фальшив\w* событ|伪造事件|偽のイベント|가짜 이벤트",
-         1.5),
-        ("plain:outside-folder",
-         r"\boutside (?:the |of the |its )?(?:\w+ ){0,2}?(?:folder|directory|dir|root|data dir|import folder)|\b(?:named|called|entry|name)\W{0,3}(?:\.\./|\.\.\\)|\bextracted (?:to|without checking) (?:that )?path|\bwritten to that path|\bwrite files anywhere|\b(?:from )?anywhere on (?:the )?(?:disk|server|filesystem|host)|\bany file on the (?:disk|server|host|filesystem)|\bfollows? the (?:sym)?link"
-         r"|fuera de la carpeta|fora da pasta|en dehors du (?:dossier|r[ée]pertoire)|au[ßs]erhalb des (?:ordners|verzeichnisses)|al di fuori della cartella|buiten de (?:\w+ )?map|poza (?:folderem|katalogiem)|klas[öo]r[üu]n d[ıi][şs][ıi]nda|目录之外|文件夹外|フォルダの外|폴더 밖|вне (?:папки|каталога)",
-         1.8),
-        ("plain:server-fetch",
-         r"\b(?:make|makes|making|let|lets) (?:the )?(?:server|backend|app|service) (?:to )?(?:fetch|request|download|load|call|connect)|\bthe server (?:\w+ ){0,2}?(?:fetches|downloads|requests) (?:any|anything|it|whatever)|\bfetch anything\b|\b(?:fetched|downloaded|requested|loaded) by the server|\bthe server downloads\b|\binternal (?:hosts?|services?|network|addresses|ips?)\b"
-         r"|\bservers?'? (?:passwd|hostname|files?)\b|\bshows? the server'?s\b|\bread (?:local |server )?files? (?:on|from) the server"
-         r"|va chercher n'importe quelle url|services internes|ruft beliebige urls ab|interne adressen|内网|内部ネットワーク|내부 (?:네트워크|서비스)|внутренн\w+ (?:сервис|адрес|сет)",
-         2.0),
-        ("plain:secret-exposed",
-         r"(?:password[_ ]?hash(?:es)?|hash(?:ed)? passwords?|secret[_ ]key|api[_ ]?keys?|bot token|\btoken\b|refresh token|passwords?|credentials|private keys?|card numbers?|\bcvc\b|twofactorsecret|2fa secret|session (?:id|cookie|token)|deploy key|db_password|database password|(?:smtp|ldap|mail|admin|root|service account) password|aws_secret\w*|datasource\.password|environment variables|env vars|backups?|database dumps?|\.sql(?:\.gz)?)"
-         r"[^.\n]{0,60}?\b(?:returned|included|shown|listed|displayed|exposed|printed|visible|revealed|logged|readable|served|ends? up in|sent to|in (?:the )?(?:response|json|url|query string|access log|log aggregator|ps(?: aux)?)\b|in clear|in full|serves? (?:it |them )?to)"
-         r"|\b(?:returns?|includes?|including|shows?|lists?|displays?|exposes?|prints?|reveals?|contains?|sees?|logged|logs|writes?) [^.\n]{0,60}?(?:password[_ ]?hash|the hash of|secret[_ ]key|api key|the full (?:slack |bot )?token|full card number|deploy key|the database password|(?:smtp|ldap|mail|admin|root) password|the full (?:\w+[- ])?(?:api[- ])?key|db_password|aws_secret\w*|datasource\.password|environment variables|session cookie|card numbers?)"
-         r"|\bsends? (?:the |their |my )?(?:password|session cookie|cookie|token)s? to\b|\b(?:password|contrase[ñn]a|senha|passwort|wachtwoord|has[łl]o|[şs]ifre|密码|パスワード|비밀번호|пароль)\w* (?:\w+ ){0,3}(?:en claro|in chiaro|im klartext|en clair|평문|明文)"
-         r"|passwort-hash|password_hash|contrase[ñn]a de la base de datos|password del database|비밀번호가 (?:\w+ )?(?:표시|보입|노출)|db 비밀번호",
-         2.0),
-        ("plain:world-readable",
-         r"\bworld[- ](?:readable|writable|writeable)|\breadable (?:and writable )?by (?:everyone|all|any|other)|\bmode 0?6[46][46]\b|\b0666\b|\bevery other account can read|czyteln\w* dla wszystkich|herkes taraf[ıi]ndan okunabilir|\bsees? the database password in\b|\bany local user\b",
-         2.0),
-        ("plain:no-login",
-         r"\bwithout (?:any |being |a |ever )?(?:login|logging in|logged in|signing in|authentication|a token|a session|any token|any session|session|token|entering the code)\b|\bno login (?:required|needed)|\bno (?:token|auth\w*|login|session)(?: check)? (?:required|needed)\b|\byou don't need to be logged in|\bdoesn't require (?:login|auth\w*)"
-         r"|\bno token\b|\b(?:answers|responds|works|open|reachable|accessible) (?:\w+ ){0,2}without|\bnot logged in\b"
-         r"|sin (?:iniciar )?sesi[oó]n|sin autenticaci[oó]n|sem (?:estar )?logad|sem login|sem autentica[cç][aã]o|sans (?:[êe]tre )?(?:connect[ée]|authentification)|ohne (?:anmeldung|login|authentifizierung)"
-         r"|senza (?:login|autenticazione)|zonder (?:in te loggen|inloggen|authenticatie)|bez (?:logowania|uwierzytelniania)|giri[şs] yapmadan|oturum a[çc]madan|无需登录|不需要登录|未登录|ログインせずに|ログインなしで|認証なしで|로그인하지 않아도|로그인 없이|인증 없이|без (?:авторизации|входа|аутентификации)",
-         1.5),
-        ("plain:debug-exposure",
-         r"/actuator/(?:env|heapdump|configprops|mappings|beans)|\bdebug ?=? ?true\b|\bdebug (?:page|toolbar|endpoint|route)\b|\bphpinfo\b|/\.env\b|/\.git/|\bheapdump\b|\bshows? the full settings|/debug\b",
-         1.2),
-        ("plain:everyone-affected",
-         r"\b(?:for|to) everyone\b|\bfor all (?:users|visitors)|\beveryone else|\bnobody else|\bserves? nobody|\btakes? (?:the )?(?:site|server|service|api|instance) down|\b(?:site|server|service) (?:stops|goes) (?:down|answering)|\bstops? answering\b|\bwhole process (?:exits|dies|crashes)|\bthe whole process exits"
-         r"|deja de responder a todos|para todos|f[üu]r alle|per tutti|voor iedereen|dla wszystkich|herkes i[çc]in|所有人|全員|모든 사용자|для всех",
-         1.4),
-        ("plain:resource-blowup",
-         r"\b(?:takes?|took|spins?|hangs?|blocks?|stuck|freez\w*|locks?) (?:\w+ ){0,5}?(?:minutes|hours|forever|100% cpu)|\b100% cpu\b|\ballocates? (?:about )?\d+ ?gb\b|\brecursion limit|\bgets? killed\b"
-         r"|tarda minutos|se queda colgad|leva minutos|prend des minutes|dauert minuten|impiega minuti|duurt minuten|trwa minuty|dakikalarca|需要几分钟|数分かかる|몇 분|занимает минуты",
-         1.2),
-        ("plain:input-from-anyone",
-         r"\b(?:public|signup|sign-up|registration|login) (?:form|page|endpoint)\b|\bany public endpoint|\ba handful of (?:such )?requests|\bfew (?:such )?requests|\bcan do this repeatedly|\bupload an avatar|\bfrom the public|formulario p[uú]blico|formul[aá]rio p[uú]blico",
-         1.0),
-        ("plain:code-from-input",
-         r"(?:yaml\.load|pickle\.loads?|\bunpickl\w*|marshal\.loads|\beval\(|\bexec\(|\beval\b|os\.system|os\.popen|shell=true|\bsh -c\b|child_process|runtime\.exec|unserialize)"
-         r"[^.\n]{0,80}?(?:upload\w*|user input|\{name\}|user[- ]supplied|request\.(?:files|form|args|body|data|get|post)|whatever the user|cookie|\bcell\b|\bfield\b|file name|filename|string|column)"
-         r"|(?:upload\w*|user input|user[- ]supplied|whatever the user|cookie|formula|column|field|file name|filename|name|manifest|string|postinstall)[^.\n]{0,80}?(?:yaml\.load|pickle\.loads?|\bunpickl\w*|\beval\(\)|\beval\b|os\.system|shell=true|\bsh -c\b|through `?sh\b)"
-         r"|\b(?:file ?name|user input|input|text|value|string) (?:\w+ ){0,3}?(?:to|into|in) the (?:shell|command line|sql query|query)\b|\bstraight into the (?:sql|query|shell)|\b(?:pasted|inserted|concatenated|put|copied) (?:\w+ ){0,2}?into the (?:where clause|query|sql|command)|\brun (?:your own|arbitrary|any) (?:sql|quer(?:y|ies)|commands?)\b|\bpassed to (?:python )?`?eval|\bpassed to the shell|\brun with the shell|\bthrough the shell|\brenders? (?:\w+ ){0,3}?as a (?:jinja )?template|\bshows? the app config|\bruns? (?:that|the|this|any) (?:\w+ )?command on the server|\bruns? (?:on|during) (?:the server|unpickling)|\brun code on the server|\brun anything on|\bcan run anything|\bis unpickled|\brequire\('child_process'\)|\bnodeintegration",
-         2.2),
-        ("plain:self-promotion",
-         r"\bcan set `?(?:is_?admin|role|email_verified|verified)|\"?(?:is_?admin|is_?staff|is_superuser|email_verified|verified)\"?\s*:\s*true\b|\"role\"\s*:\s*\"(?:owner|admin)\"|\bmade my (?:\w+ )?account (?:an )?(?:admin\w*|owner)|\bchanged my (?:own )?role|\brole\s*=\s*'admin'|\bi'?m admin\b|\bbecome (?:an? )?(?:admin|owner|root)|\bget (?:a )?root shell|\bgets? a root shell"
-         r"|\bchange other (?:people|users)'?s? roles|\bremove the real owners|\bpromote themselves|\bmake themselves (?:\w+ )?(?:owner|admin)|\bis_admin\"?: ?true|变成了管理员|passa a ser administrador|virar administrador|管理者になれ|관리자가 됩니다|станов\w+ администратор",
-         2.5),
-        ("plain:takeover",
-         r"\btake (?:over )?(?:the |their |any |an |someone'?s? |other )?accounts?\b|\btake over\b|\btake the account|\blogged in as (?:them|any|another|other|that)|\blog in as (?:any|another|other|them)|\bis logged in as them|\bimpersonat\w+|\bthen reset the password"
-         r"|puede entrar en la cuenta|tomar la cuenta|assumir a conta|prendre (?:le contr[ôo]le du|l')compte|konto [üu]bernehmen|prendere l'account|account overnemen|przej[ąa][ćc] konto|hesab[ıi] ele ge[çc]ir|接管账号|接管账户|アカウントを乗っ取|계정을 가져갈|захватить аккаунт",
-         1.6),
-        ("plain:other-site-request",
-         r"\b(?:any|another|other|third[- ]party) (?:web ?)?(?:site|page|website|origin)s?\b[^.\n]{0,60}?\b(?:can|could|will)\b[^.\n]{0,40}?\b(?:read|submit|post|change|create|send|call|dump|make requests)|\bno csrf token|\bwithout (?:a |any )?csrf token|\bhas no (?:csrf )?token|samesite=none|\bcookies are sent cross-site"
-         r"|\breflects? (?:\w+ ){0,3}origin|access-control-allow-credentials: ?true|\bcopies (?:\w+ ){0,3}`?origin|\bwithout checking where the message came from|\bauto-submit a form|\ba hidden form on any",
-         1.8),
-        ("plain:redirect-anywhere",
-         r"\b(?:redirect\w*|sends? (?:people|users|you)|goes (?:straight )?to|lands? on) (?:\w+ ){0,3}?(?:to )?(?:any|arbitrary|whatever|an external|any external) (?:url|site|domain|website|page|host)s?\b|\b(?:redirects|redirected) there after|\bphishing (?:mails?|emails?|links?|pages?)|\bcopy of our login page|\bcollect passwords",
-         1.8),
-        ("plain:cache-crossover",
-         r"\bcached (?:\w+ ){0,4}without `?vary|\bprevious (?:person|user|visitor)'?s? (?:account|page|dashboard|data)|\bcached at the cdn",
-         1.5),
-        ("plain:credential-replay",
-         r"\b(?:old|same|copied|previous|stale|earlier) (?:session )?(?:cookie|token|link|reset link|session)|\breplay(?:ed)? (?:a |the )?request|\bsession cookie|\breset link|\bapi (?:tokens?|keys?)\b|\bapp(?:-specific)? passwords?|\bingest key|jetons? d'api|api-schl[üu]ssel|\breset tokens?\b"
-         r"|cookie (?:antigu[oa]|antig[oa])|enlace (?:para restablecer|de restablecimiento)|link de (?:reset|redefini[cç][aã]o)|cookie de sess(?:ion|[aã]o)|alte[nrs]? (?:cookie|link)|sitzungs-?cookie|link zum zur[üu]cksetzen"
-         r"|vecchio link|link di reset|oude (?:sessie)?cookie|sessiecookie|stary link|link do resetu|eski [çc]erez|oturum [çc]erezi|旧的 ?cookie|会话 ?cookie|古いcookie|セッションcookie|예전 (?:재설정 )?링크|재설정 링크|세션 쿠키|стар\w+ cookie|сесси",
-         1.0),
-        ("plain:exposed-to-others",
-         r"\b(?:visible|shown|readable|accessible|exposed|available|served|serves?|leaked|appears?|show(?:s|n)? up|included|downloadable) (?:it )?(?:\w+ ){0,2}?(?:to|for|in|by) (?:anyone|anybody|everyone|everybody|the public|public|other (?:users|people|members|tenants)|guests?|anonymous|all (?:users|members)|any(?:one| user| member| visitor)|the internet|every(?:one| user))"
-         r"|\b(?:marked|set to) (?:as )?(?:private|hidden)\b[^.\n]{0,80}?\b(?:public|includes?|shows?|visible)|\bfor (?:whoever|anyone who|everyone who) (?:opens|clicks|views|visits)|\bpublic (?:ci |build )?logs\b|publieke (?:ci-)?logs|\bto (?:anyone|anybody) (?:who|on the internet)|\banybody on the internet|\bi received another|\brows of both|\b(?:you're|you are|i'm|i am) not (?:a )?member|\bnot a member of|\beven for users who|\bnever shared\b|\bwasn't shared|\b(?:of|for) (?:every|all|any) (?:users?|members?|customers?|accounts?|ids?)\b",
-         1.5),
-        ("plain:script-runs",
-         r"\b(?:alert|script|javascript|the code) (?:\w+ ){0,3}?(?:pops|runs|executes|fires)|\bthe alert pops|\bruns? in the (?:admin'?s?|other|their|victim'?s?) browser|\bin the admin'?s browser|\brenders? as a live link|\brendered (?:unescaped|as html|raw)|\bwhoever (?:clicks|opens|views)|\bwhen an admin opens|\bruns? with the (?:app|site|application)'?s? cookies|\bserved inline\b",
-         1.8),
-        ("plain:host-header",
-         r"\b(?:uses|taken from|built from|trusts?) the `?host`? header|\bhost: ?evil|\bfrom the host header",
-         1.6),
-        ("plain:step-skip",
-         r"\b(?:2fa|two-factor|second factor|otp|mfa|verification|payment|login|password) (?:step |page |check )?(?:\w+ ){0,3}?(?:can be |is )?skipped|\bskip (?:the )?(?:2fa|second factor|otp|login|payment|verification)|\bgoing straight to\b|\btyping /\w+ in the address bar|\bwithout ever entering",
-         1.8),
-        ("plain:weak-password-storage",
-         r"\bunsalted\b|\bwithout (?:a )?salt|\bno salt\b|\bmd5\(password|\bpasswords? (?:are |is )?stored (?:as|in|with) (?:plain|clear|md5|sha-?1|unsalted|reversible)|\bstores? (?:\w+ ){0,2}passwords? in (?:plain|clear)",
-         2.6),
-        ("plain:xml-entity",
-         r"\bdoctype (?:\w+ ){0,4}?(?:entity|declares)|\bdeclares an entity|\bentity pointing to|\bexternal entit",
-         1.5),
-        ("plain:runs-on-others",
-         r"\bon (?:the )?(?:recipient|victim|other (?:user|person))'?s? (?:computer|machine|browser)|\bon every (?:user's )?(?:machine|computer|desktop client)|\bon the server\b|\bas root\b|\bsetuid\b"
-         r"|en el servidor|no servidor|sur le serveur|auf dem server|sul server|op de server|na serwerze|sunucuda|在服务器上|サーバー上で|서버에서|на сервере",
-         0.8),
-        ("plain:forbidden-succeeds",
-         r"\b(?:and )?it succeeds\b|\bis accepted\b|\bwas accepted|\bstill succeeds|\banswers 20[0-9]\b|\bcan call `?(?:delete|put|patch|post)\b",
-         1.2),
-        ("plain:regex-on-input",
-         r"\b(?:regex|regexp|regular expression|route pattern)\b|expresi[oó]n regular|express[aã]o regular|regul[äa]re[rn]? ausdruck|espressione regolare|正则|正規表現|정규식|регулярн",
-         0.8),
-        ("plain:personal-data",
-         r"\bemail addresses\b|\bphone numbers?\b|\bhome address|\blast 4 digits|\bcard last 4|\bcustomer (?:list|data)|\bevery (?:member|user)'?s (?:email|phone|address)"
-         r"|correos electr[oó]nicos|n[uú]meros de tel[ée]fono|telefone|adresses e-mail|e-mail-adressen|telefonnummern|手机号|邮箱|顧客データ|メールアドレス|전화번호|이메일 주소|номера телефонов",
-         0.8),
-        ("plain:secret-multilingual",
-         _any_of((r"contrase[ñn]a", r"credenciales", r"clave de api", r"senha", r"credenciais", r"chave de api", r"mot de passe", r"identifiants", r"jetons?", r"cl[ée] d'api",
-                  r"passw[öo]rt", r"zugangsdaten", r"api-schl[üu]ssel", r"credenziali", r"chiave api", r"wachtwoord", r"api-sleutel", r"has[łl]o", r"klucz api", r"[şs]ifre", r"api anahtar",
-                  r"密码", r"令牌", r"密钥", r"パスワード", r"トークン", r"apiキー", r"비밀번호", r"토큰", r"api 키", r"пароль", r"токен", r"ключ api"),
-                 r"[^.\n。]{0,40}?(?:en (?:los )?logs|en texto plano|nos logs|em texto|dans les (?:logs|journaux)|en clair|im log|im klartext|sichtbar|nei log|in chiaro|in de (?:\w+ )?logs|leesbaar|zichtbaar|w logach|jawnym tekstem|loglarda|a[çc][ıi]k metin|日志|明文|ログに|平文|로그에|평문|в логах|в открытом виде)"),
-         1.8),
-        ("plain:role-exceeded",
-         r"\b(?:view[- ]only|read[- ]only|viewer'?s?|guests?)\b[^.\n]{0,80}?\b(?:could|can(?!'t| ?not)|still|was able to|is able to)\b[^.\n]{0,30}?\b(?:edit|rename|delete|change|modify|write|saves?|create|invite|remove)",
-         1.8),
-        ("plain:price-tamper",
-         r"\bthe price is (?:a hidden|taken from)|\btakes the price from|\bbuy (?:\w+ ){0,4}for 0\.01|\bchanging it in devtools",
-         2.6),
-    )
-)
-
-# First-person, question and inability framings that turn plain capability words into an ordinary
-# support request ("I can't see other users' posts", "how can I expose /actuator/health without login?").
+# The tables of bot/rules/signals.py, compiled, one tuple per family.
+_CLASS_SIGNALS: tuple[_Signal, ...] = tuple(_s(name, pat, w, b, "class") for name, pat, w, b in signals.CLASS)
+_REPORT_SIGNALS: tuple[_Signal, ...] = tuple(_s(name, pat, w, b, "report") for name, pat, w, b in signals.REPORT)
+_TOPIC_SIGNALS: tuple[_Signal, ...] = tuple(_s(name, pat, w, 0.0, "topic") for name, pat, w in signals.TOPIC)
+_BEG_SIGNALS: tuple[_Signal, ...] = tuple(_s(name, pat, w, b, "beg") for name, pat, w, b in signals.BEG)
+_NEG_SIGNALS: tuple[_Signal, ...] = tuple(_s(name, pat, w, b, "neg") for name, pat, w, b in signals.NEGATIVE)
+_PAYLOAD_SIGNALS: tuple[_Signal, ...] = tuple(_s(name, pat, w, 0.0, "payload") for name, pat, w in signals.PAYLOAD)
+_PLAIN_SIGNALS: tuple[_Signal, ...] = tuple(_s(name, pat, w, 0.0, "plain") for name, pat, w in signals.PLAIN)
 _PLAIN_NEG_SIGNALS: tuple[_Signal, ...] = tuple(
-    _s(name, pat, w, b, "neg")
-    for name, pat, w, b in (
-        ("negative:inability",
-         r"\b(?:can't|cannot|can not|unable to|couldn't|don't|doesn't|do not|does not|isn't|aren't|won't) (?:\w+ ){0,2}?(?:see|view|access|download|load|show up|appear|show|reach|find|get)\b|\bmissing from (?:the )?(?:search|list|feed)"
-         r"|\bgets? (?:a |an )?(?:401|403|404|5\d\d|permission denied|error|blank page|exception)|\bpermission denied\b|\beacces\b|\bfails? with\b|\brejected with"
-         r"|no puedo (?:ver|iniciar)|no aparecen|n[aã]o consigo (?:ver|entrar)|n[aã]o aparecem|impossible de voir|kann (?:\w+ )?nicht sehen|non riesco|kan niet|nie mog[ęe]|g[öo]remiyorum|看不到|見えない|볼 수 없|не вижу|не могу",
-         -2.0, -1.0),
-        ("negative:own-account",
-         r"\bi (?:probably |must have )?mistyped|\bmy own (?:password|\.env|config|file|rules?|regex|machine|repositor\w+|repos?)|\b(?:i|we) (?:accidentally|mistakenly)|\bby mistake\b|\bon my (?:local|own) machine|\bin my own\b|\bmy own\b[^.\n]{0,30}\b(?:to a public|by mistake)"
-         r"|\bmy own (?:client|app|script|integration)\b|\b(?:in )?our own (?:service|app|code|deployment|config\w*|server|instance)\b|\bsee my (?:private|own)\b|\bla escrib[ií] mal|\btypfout van mij|опечатал",
-         -1.6, -0.8),
-        ("negative:regression",
-         r"\b(?:it |this )?worked (?:fine |well )?(?:in|before|with|until) |\bsince (?:upgrading|the upgrade|the update)\b|\bafter (?:upgrading|updating) to\b|\bused to work\b",
-         -1.2, -0.6),
-        ("negative:audit-question",
-         r"\bcan you confirm\b|\bvendor (?:review|assessment|questionnaire)|\bsecurity (?:questionnaire|review|assessment)\b|\bour security team (?:is|asks|wants|needs)|\bcompliance (?:review|audit|questionnaire)"
-         r"|\bdo(?:es)? (?:you|the app|it) (?:store|log|encrypt|hash|keep)\b|\b(?:are|is)(?:n't| not) (?:logged|exposed|returned|shown|visible|readable|stored in plain)\b|\bwhich (?:library|version|setting|option)\b|\bwill (?:they|others|guests|contractors?|members) be able to",
-         -2.0, -1.0),
-        ("negative:user-question",
-         r"\bhow (?:can|do|should) (?:i|we)\b|\bis there (?:a|an|any) (?:way|setting|option|lighter)|\bwhere (?:is|do i|can i|should i)\b|\bwhat(?:'s| is) the (?:minimum|recommended|right)|\bwhich role\b|\bwhat (?:owner|mode|role|permission)"
-         r"|\bis (?:it|this|that) (?:expected|intended|normal|a problem|the intended)\b|\bnot sure (?:this|it|if) (?:matters|is a problem)|\bam i (?:doing|setting)|\bis there a setting|\bcould (?:it|you|the \w+) (?:be|use|last|keep|add)|\b(?:we|i)'d (?:like|prefer)|\b(?:i|we) (?:want|would like) to (?:move|give|share|let|see)"
-         r"|c[oó]mo la restablezco|faut-il|wie (?:kann|stelle) ich|wo stelle ich|hoe reset ik|[èe] voluto\?|仕様でしょうか|如何|어떻게|как сбросить|czy mo[żz]na|est-ce possible",
-         -1.5, -0.8),
-    )
+    _s(name, pat, w, b, "neg") for name, pat, w, b in signals.PLAIN_NEGATIVE
 )
 
 _ALL_SIGNALS = (_CLASS_SIGNALS + _REPORT_SIGNALS + _PLAIN_SIGNALS + _TOPIC_SIGNALS + _BEG_SIGNALS + _NEG_SIGNALS
                 + _PLAIN_NEG_SIGNALS + _PAYLOAD_SIGNALS)
 
 # Inverted index of the word signals' branches by their literal's trigram key: for a text, only
-# the branches whose key occurs among its trigrams are looked at (a few hundred of ~1,700).
+# the branches whose key occurs among its trigrams are looked at.
 # Each entry also carries all the literal's trigrams: when one is missing from the text's, the
 # literal cannot occur, and a set comparison is cheaper than the substring scan.
 _BY_GRAM: dict[str, tuple[tuple[int, frozenset[str], str, re.Pattern[str]], ...]] = {}
@@ -857,26 +370,8 @@ def _word_hits(text: str) -> set[int]:
     return hits
 
 
-# Derived signals, not tied to one regex.
-_DERIVED = (
-    "poc-steps",              # steps to reproduce + a payload shape + report wording
-    "link:advisory",          # a link to a CVE / advisory database
-    "link:bounty-platform",   # a link to a disclosure platform report
-    "negative:third-party-advisory",  # advisory link or CVE id together with bump/upgrade wording
-    "stacktrace-in-code",     # a stack trace inside a code block, with no attacker framing
-    "quoted-only",            # the report words occur only inside quotes
-    "truncated",              # body longer than MAX_BODY_CHARS; the rest was not read
-    "plain:internal-target",  # the server is made to fetch a metadata, loopback or private address
-)
-_INTERNAL_TARGET = re.compile(r"169\.254\.169\.254|metadata\.google|localhost:\d+|127\.0\.0\.1|\b10\.\d+\.\d+\.\d+|\b192\.168\.\d+|内网|内部")
-_WEAK_NEGATIVES = (
-    "negative:crash-framing", "negative:test-or-docs", "negative:defensive-context", "negative:question-title",
-    "negative:feature-request", "negative:how-to-question", "stacktrace-in-code",
-    "negative:inability", "negative:own-account", "negative:user-question", "negative:regression", "negative:audit-question",
-)
-_LANGS = ("es", "pt", "fr", "de", "it", "nl", "pl", "tr", "zh", "ru", "ja", "ko")
 REASON_NAMES: frozenset[str] = frozenset(
-    [s.name for s in _ALL_SIGNALS] + list(_DERIVED) + [f"lang:{c}" for c in _LANGS]
+    [s.name for s in _ALL_SIGNALS] + list(signals.DERIVED) + [f"lang:{c}" for c in signals.LANGS]
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -886,16 +381,6 @@ _FENCE = re.compile(r"^\s{0,3}(```+|~~~+)")
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 _UNTICKED = re.compile(r"^\s*[-*]\s*\[ \]\s.*$", re.M)
 _URL = re.compile(r"https?://[^\s)\]>\"'`]+|www\.[^\s)\]>\"'`]+")
-_ADVISORY_URL = re.compile(
-    r"nvd\.nist\.gov|cve\.mitre\.org|cve\.org|github\.com/advisories|/security/advisories/ghsa|osv\.dev|snyk\.io/vuln|security\.snyk\.io"
-    r"|security-tracker\.debian|ubuntu\.com/security|access\.redhat\.com/security|rustsec\.org|pyup\.io|vuldb"
-)
-_BOUNTY_URL = re.compile(r"huntr\.(?:dev|com)|hackerone\.com/reports|bugcrowd\.com|intigriti|openbugbounty|yeswehack")
-_STEPS = re.compile(r"steps to reproduce|to reproduce|reproduction|\brepro\b|pasos para reproducir|passos para reproduzir|[ée]tapes pour reproduire|schritte zur reproduktion|复现步骤|重现步骤|шаги воспроизведения|再現手順|^\s*1[.)]\s", re.M)
-_STACKTRACE = re.compile(
-    r"traceback \(most recent call last\)|^\s+at [\w$.<>]+\(|\bexception in thread\b|goroutine \d+ \[|thread '[^']*' panicked|^#\d+\s+0x[0-9a-f]+|\bsegmentation fault\b|\bcore dumped\b|\w+error: ",
-    re.M,
-)
 
 
 def _zones(body: str) -> tuple[str, str, str]:
@@ -945,28 +430,6 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _HANGUL = re.compile(r"[\uac00-\ud7af]")
-_STOP = {
-    "es": re.compile(r"\b(?:el|los|las|que|una|por|para|con|del|es|est[aá]|pero|cuando|puede|c[oó]mo|tambi[eé]n)\b"),
-    "pt": re.compile(r"\b(?:o|os|as|que|uma|para|com|do|da|n[aã]o|[ée]|est[aá]|quando|pode|tamb[eé]m|voc[eê])\b"),
-    "fr": re.compile(r"\b(?:le|les|des|est|une|dans|pour|que|pas|sur|avec|cette|peut|nous|vous|aussi)\b"),
-    "de": re.compile(r"\b(?:der|die|das|und|ist|nicht|mit|ein|eine|auf|wird|kann|wenn|auch|beim|dass|im|f[üu]r|k[öo]nnen|werden|sind)\b"),
-    "it": re.compile(r"\b(?:il|gli|della|degli|che|non|per|con|una|sono|anche|quando|pu[oò]|ancora|dopo|chiunque)\b"),
-    "nl": re.compile(r"\b(?:het|een|van|niet|voor|met|ook|wordt|zijn|kan|bij|naar|nog|maar|na)\b"),
-    "pl": re.compile(r"\b(?:nie|jest|się|oraz|dla|przez|tylko|może|że|po|już|czy|aby|są)\b"),
-    "tr": re.compile(r"\b(?:ve|bir|bu|için|ile|değil|hiç|çok|gibi|sonra|ama|olan)\b"),
-    "en": re.compile(r"\b(?:the|and|is|are|with|this|that|when|can|not|for|from|have|it)\b"),
-}
-
-
-_LETTERS = (
-    ("tr", re.compile(r"[ığş]")),
-    ("it", re.compile(r"[òì]|\b(?:degli|della|nell'|gli)\b")),
-    ("pl", re.compile(r"[ąęłńśźż]")),
-    ("de", re.compile(r"[äöüß]")),
-    ("pt", re.compile(r"[ãõ]|ção")),
-    ("es", re.compile(r"[ñ¿¡]|ción")),
-    ("fr", re.compile(r"[èêëàâîôûœ]|é[a-z]* (?:de|du|la|le)\b")),
-)
 
 
 def _stop_words(rx: re.Pattern[str]) -> frozenset[str]:
@@ -986,7 +449,7 @@ def _stop_words(rx: re.Pattern[str]) -> frozenset[str]:
 
 # Each stop-word pattern matches whole \w+ runs only, so counting the text's words once gives the
 # same figures as running each pattern's findall (which, with a leading \b, tries every position).
-_STOP_WORDS = {lang: _stop_words(rx) for lang, rx in _STOP.items()}
+_STOP_WORDS = {lang: _stop_words(rx) for lang, rx in signals.STOP_WORD_PATTERNS.items()}
 _WORD = re.compile(r"\w+")
 
 
@@ -1006,7 +469,7 @@ def _language(text: str) -> str:
     best = max(counts, key=counts.__getitem__)
     if counts[best] < 3 and counts["en"] < 2:
         # Short texts: fall back on letters each language uses and English does not.
-        for lang, rx in _LETTERS:
+        for lang, rx in signals.LETTERS:
             if rx.search(sample):
                 return lang
         return "en"
@@ -1084,10 +547,10 @@ def classify(title: str, body: str | None, thresholds: Thresholds | None = None)
     has_report = "report:vulnerability" in names or "attacker-framing" in names or has_class or has_plain
     bumpish = "negative:dependency-bump" in names or "negative:bot-author" in names
 
-    advisory_links = sum(1 for u in urls if _ADVISORY_URL.search(u))
+    advisory_links = sum(1 for u in urls if signals.ADVISORY_URL.search(u))
     if advisory_links:
         fired["link:advisory"] = (0.3, 0.0)
-    if any(_BOUNTY_URL.search(u) for u in urls):
+    if any(signals.BOUNTY_URL.search(u) for u in urls):
         fired["link:bounty-platform"] = (1.0, 0.5)
     if bumpish and (advisory_links or "cve-id" in names):
         fired["negative:third-party-advisory"] = (-2.0, -1.0)
@@ -1099,18 +562,18 @@ def classify(title: str, body: str | None, thresholds: Thresholds | None = None)
         # Memory-safety and DoS reports talk about crashes too; only crashes *without* attacker framing are ordinary.
         fired["negative:crash-framing"] = (-0.3, -0.3)
 
-    if "plain:server-fetch" in names and _INTERNAL_TARGET.search(all_words + " " + " ".join(urls)):
+    if "plain:server-fetch" in names and signals.INTERNAL_TARGET.search(all_words + " " + " ".join(urls)):
         fired["plain:internal-target"] = (1.2, 0.0)
 
     payloads = [n for n in names if n.startswith("payload:")]
-    if payloads and has_report and _STEPS.search(text):
+    if payloads and has_report and signals.STEPS.search(text):
         fired["poc-steps"] = (1.0, 0.0)
     if not has_report:
         # A payload shape with no words around it is a test fixture or an example, not a report.
         for n in payloads:
             v, b = fired[n]
             fired[n] = (v * 0.4, b)
-    if code and "attacker-framing" not in names and not payloads and _STACKTRACE.search(code):
+    if code and "attacker-framing" not in names and not payloads and signals.STACKTRACE.search(code):
         fired["stacktrace-in-code"] = (-0.6, -0.3)
     if word_hits and quoted_only_hits == word_hits:
         fired["quoted-only"] = (-0.8, -0.5)
@@ -1124,7 +587,7 @@ def classify(title: str, body: str | None, thresholds: Thresholds | None = None)
     # Weak negatives offset claims; they do not erase topic words on their own (a bug tracker's
     # "test fails under the security manager" is still about security, it just is no report).
     claims = sum(v for n, (v, _) in fired.items() if v > 0 and not n.startswith("security-topic:"))
-    weak = sum(fired[n][0] for n in _WEAK_NEGATIVES if n in fired)
+    weak = sum(fired[n][0] for n in signals.WEAK_NEGATIVES if n in fired)
     v_sum = sum(v for v, _ in fired.values()) - over - weak + max(weak, -claims)
     b_sum = sum(b for _, b in fired.values())
     # Begging needs a scanner finding or a payment ask; generic words alone are not beg bounty.

@@ -6,34 +6,27 @@
      └───────────────┴──reject──▶ rejected ◀──reject────────────┘ (not after publication)
 
 `publish` comes from GitHub (the advisory was published) and is accepted from any open state.
-Everything else is a maintainer's `/sec` command. An invalid transition raises `Refused` with a
-fixed message that names the command and the state, never anyone's text.
+Everything else is a maintainer's `/sec` command, and where each may be given and where it leads
+is in its entry of the verb table (`moves`, `needs` in bot/rules/commands.py): verbs that change a
+report without moving it (severity, eta, update, pause, resume, assign, hide) are allowed while it
+is open. An invalid transition raises `Refused` with a fixed message that names the command and
+the state, never anyone's text. The states themselves are in bot/rules/states.py.
 """
 
 from __future__ import annotations
 
-NEW, ACKNOWLEDGED, ACCEPTED, FIXED, PUBLISHED, REJECTED = "new", "acknowledged", "accepted", "fixed", "published", "rejected"
-STATES = (NEW, ACKNOWLEDGED, ACCEPTED, FIXED, PUBLISHED, REJECTED)
-OPEN = (NEW, ACKNOWLEDGED, ACCEPTED, FIXED)
+from types import MappingProxyType
+from typing import Mapping
 
-_MOVES: dict[str, dict[str, str]] = {
-    "ack": {NEW: ACKNOWLEDGED},
-    "accept": {NEW: ACCEPTED, ACKNOWLEDGED: ACCEPTED},
-    "fixed": {ACCEPTED: FIXED, FIXED: FIXED},
-    "reject": {NEW: REJECTED, ACKNOWLEDGED: REJECTED, ACCEPTED: REJECTED, FIXED: REJECTED},
-    "not-security": {NEW: REJECTED, ACKNOWLEDGED: REJECTED, ACCEPTED: REJECTED, FIXED: REJECTED},
-    "publish": {NEW: PUBLISHED, ACKNOWLEDGED: PUBLISHED, ACCEPTED: PUBLISHED, FIXED: PUBLISHED},
-}
-# Commands that change a report without moving it: allowed while it is open.
-_WHILE_OPEN = {"severity", "eta", "update", "pause", "resume", "assign", "hide"}
+from bot.rules.commands import VERB_TABLE
+from bot.rules.states import ACCEPTED, ACKNOWLEDGED, FIXED, NEW, OPEN, PUBLISHED, REJECTED, STATES
 
-_NEEDS = {
-    "ack": "a new report",
-    "accept": "a new or acknowledged report",
-    "fixed": "an accepted report (accept it first, with a severity)",
-    "reject": "an open report",
-    "not-security": "an open report",
-    "publish": "an open report",
+__all__ = ["NEW", "ACKNOWLEDGED", "ACCEPTED", "FIXED", "PUBLISHED", "REJECTED", "STATES", "OPEN",
+           "Refused", "next_state", "is_open"]
+
+# Moves that come from GitHub, not from a /sec verb (those are in VERB_TABLE).
+_EVENTS: Mapping[str, tuple[Mapping[str, str], str]] = {
+    "publish": (MappingProxyType({state: PUBLISHED for state in OPEN}), "an open report"),
 }
 
 
@@ -42,17 +35,15 @@ class Refused(Exception):
 
 
 def next_state(state: str, verb: str) -> str:
-    """The state after `verb`, or `Refused`."""
-    if verb in _MOVES:
-        after = _MOVES[verb].get(state)
-        if after is None:
-            raise Refused(f"/sec {verb} applies to {_NEEDS[verb]}; this report is {state}")
-        return after
-    if verb in _WHILE_OPEN:
-        if state not in OPEN:
-            raise Refused(f"/sec {verb} applies to an open report; this report is {state}")
+    """The state after `verb`, or `Refused`. A verb the state machine does not know leaves the state."""
+    entry = VERB_TABLE.get(verb)
+    moves, needs = (entry.moves, entry.needs) if entry is not None else _EVENTS.get(verb, (None, ""))
+    if moves is None:
         return state
-    return state
+    after = moves.get(state)
+    if after is None:
+        raise Refused(f"/sec {verb} applies to {needs}; this report is {state}")
+    return after
 
 
 def is_open(state: str) -> bool:

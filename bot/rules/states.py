@@ -1,0 +1,8 @@
+"""The states a report can be in. A leaf: the verb table (bot/rules/commands.py) and the state
+machine that reads it (bot/rules/lifecycle.py) both name states, so they live below both."""
+
+from __future__ import annotations
+
+NEW, ACKNOWLEDGED, ACCEPTED, FIXED, PUBLISHED, REJECTED = "new", "acknowledged", "accepted", "fixed", "published", "rejected"
+STATES = (NEW, ACKNOWLEDGED, ACCEPTED, FIXED, PUBLISHED, REJECTED)
+OPEN = (NEW, ACKNOWLEDGED, ACCEPTED, FIXED)
