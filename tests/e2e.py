@@ -5,6 +5,9 @@
         await h.deliver("issues", h.payloads.issues("opened", REPO, 1, "reporter"))
         await h.settle()
         ... assert on h.state (what GitHub now holds) and h.writes() (what the bot wrote)
+
+Tests usually take the `h` fixture (tests/conftest.py) instead: the same, put in place by a `harness`
+mark, and checked at teardown for requests GitHub would refuse.
 """
 
 from __future__ import annotations

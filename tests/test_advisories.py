@@ -19,13 +19,7 @@ SECRET = "PoC-7f3a"
 CONFIG = "security_team:\n  users: [maint]\ntracker:\n  repo: security-inbox\n"
 
 
-@pytest.fixture
-async def h(tmp_path: Path):
-    async with Harness(tmp_path) as harness:
-        harness.state.put_file(REPO, ".github/secbot.yml", CONFIG)
-        harness.state.set_permission(TRACKER, MAINTAINER, "maintain")
-        yield harness
-    harness.state.assert_no_violations()
+pytestmark = pytest.mark.harness(config=CONFIG, setup=lambda h: h.state.set_permission(TRACKER, MAINTAINER, "maintain"))
 
 
 async def report(h: Harness, twice: bool = False, description: str = DESCRIPTION) -> str:

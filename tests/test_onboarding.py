@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,12 +25,8 @@ OTHER = "octo-org/widgets"
 # -- end to end -------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-async def h(tmp_path: Path):
-    async with Harness(tmp_path) as harness:
-        harness.state.add_repo(OTHER, installation_id=INSTALLATION, pvr_enabled=True)
-        yield harness
-    harness.state.assert_no_violations()
+pytestmark = pytest.mark.harness(
+    setup=lambda h: h.state.add_repo(OTHER, installation_id=INSTALLATION, pvr_enabled=True))
 
 
 async def settle(h: Harness, timeout: float = 15.0) -> None:

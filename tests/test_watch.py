@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -22,12 +21,7 @@ CONFIG = "security_team:\n  users: [maint]\n"
 REFUSAL = "only the repository's maintainers"
 
 
-@pytest.fixture
-async def h(tmp_path: Path):
-    async with Harness(tmp_path) as harness:
-        harness.state.put_file(REPO, ".github/secbot.yml", CONFIG)
-        yield harness
-    harness.state.assert_no_violations()
+pytestmark = pytest.mark.harness(config=CONFIG)
 
 
 async def settle(h: Harness, timeout: float = 15.0) -> None:
