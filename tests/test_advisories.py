@@ -217,6 +217,7 @@ def test_secbot_reports_json_lists_the_reports(tmp_path: Path) -> None:
         async with Harness(tmp_path) as h:
             h.state.put_file(REPO, ".github/secbot.yml", CONFIG)
             await report(h)
+        h.state.assert_no_violations()
         return f"sqlite:///{tmp_path / 'e2e.db'}"
 
     url = asyncio.run(make())
