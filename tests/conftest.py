@@ -1,9 +1,10 @@
-"""Shared fixtures: a frozen clock, stores on SQLite and PostgreSQL, signed deliveries."""
+"""Shared fixtures: a frozen clock, stores on SQLite and PostgreSQL, signed deliveries, the end-to-end harness."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import inspect
 import json
 import os
 import socket
@@ -12,7 +13,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import sqlalchemy as sa
@@ -21,6 +22,9 @@ from bot.clock import FrozenClock
 from bot.settings import Secret, Settings
 from bot.store import Store
 from bot.store.migrate import upgrade
+
+if TYPE_CHECKING:
+    from tests.e2e import Harness
 
 FIXTURES = Path(__file__).parent / "fixtures"
 WEBHOOK_SECRET = "test-webhook-secret"
@@ -34,6 +38,10 @@ def pg_async_url() -> str:
     return async_database_url(PG_URL)
 
 
+def pytest_configure(config: Any) -> None:
+    config.addinivalue_line("markers", "harness(config=None, setup=None, **Harness options): what `h` puts in place")
+
+
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     if os.environ.get("CI") and not PG_URL:
         raise pytest.UsageError("CI must set TEST_DATABASE_URL: PostgreSQL tests may not be skipped there")
@@ -42,6 +50,28 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
 @pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock()
+
+
+@pytest.fixture(name="h")
+async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
+    """`h`: the real Secbot against the GitHub emulator (tests/e2e.py); at teardown, no request GitHub would refuse.
+
+    A test module says what to put in place with a mark (a test's own mark replaces its module's), e.g.
+        pytestmark = pytest.mark.harness(config=CONFIG, frozen=True, setup=start_on_monday_9am)
+    config: the text of the repository's .github/secbot.yml; setup: called with the started harness (awaited
+    if it returns an awaitable); anything else goes to Harness (frozen=True, or a setting such as dry_run=True)."""
+    from tests.e2e import REPO, Harness  # here: tests/e2e.py imports this module
+
+    mark = request.node.get_closest_marker("harness")
+    options = dict(mark.kwargs) if mark else {}
+    config, setup = options.pop("config", None), options.pop("setup", None)
+    async with Harness(tmp_path, **options) as h:
+        if config is not None:
+            h.state.put_file(REPO, ".github/secbot.yml", config)
+        if setup is not None and inspect.isawaitable(done := setup(h)):
+            await done
+        yield h
+    h.state.assert_no_violations()
 
 
 class Databases:

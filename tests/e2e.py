@@ -5,6 +5,9 @@
         await h.deliver("issues", h.payloads.issues("opened", REPO, 1, "reporter"))
         await h.settle()
         ... assert on h.state (what GitHub now holds) and h.writes() (what the bot wrote)
+
+Tests usually take the `h` fixture (tests/conftest.py) instead: the same, put in place by a `harness`
+mark, and checked at teardown for requests GitHub would refuse.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import handlers
 from bot import logs
 from bot.clock import FrozenClock
 from bot.emulator import GitHubState, run_emulator
+from bot.jobs.queue import QUEUED, RUNNING
 from bot.settings import Secret
 from bot.web.app import create_app
 from bot.web.keys import SERVICES
@@ -129,6 +133,22 @@ class Harness:
                 if not [j for j in await queue.list(state="queued") if j.last_error is not None]:
                     return
             assert asyncio.get_running_loop().time() < deadline, f"jobs did not settle: {await queue.counts()}"
+            await asyncio.sleep(0.02)
+
+    async def settle_due_soon(self, within: float = 60.0, timeout: float = 15.0) -> None:
+        """Wait until no job is running or due within `within` seconds of the bot's clock, retried or not.
+
+        Unlike `settle`, a job is waited for by when it runs, not by whether it failed: a retry or a
+        deferral set for later than that, like the next poll or sweep, stays queued. With a frozen
+        clock nothing comes due by itself: use `settle`, and `advance`."""
+        queue = self.services.queue
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            soon = self.services.clock.now() + within
+            pending = [j for j in await queue.list() if j.state == RUNNING or (j.state == QUEUED and j.run_at < soon)]
+            if not pending:
+                return
+            assert asyncio.get_running_loop().time() < deadline, [j.summary() for j in pending]
             await asyncio.sleep(0.02)
 
     def writes(self) -> list[Any]:

@@ -19,13 +19,7 @@ SECRET = "PoC-7f3a"
 CONFIG = "security_team:\n  users: [maint]\ntracker:\n  repo: security-inbox\n"
 
 
-@pytest.fixture
-async def h(tmp_path: Path):
-    async with Harness(tmp_path) as harness:
-        harness.state.put_file(REPO, ".github/secbot.yml", CONFIG)
-        harness.state.set_permission(TRACKER, MAINTAINER, "maintain")
-        yield harness
-    harness.state.assert_no_violations()
+pytestmark = pytest.mark.harness(config=CONFIG, setup=lambda h: h.state.set_permission(TRACKER, MAINTAINER, "maintain"))
 
 
 async def report(h: Harness, twice: bool = False, description: str = DESCRIPTION) -> str:
@@ -223,6 +217,7 @@ def test_secbot_reports_json_lists_the_reports(tmp_path: Path) -> None:
         async with Harness(tmp_path) as h:
             h.state.put_file(REPO, ".github/secbot.yml", CONFIG)
             await report(h)
+        h.state.assert_no_violations()
         return f"sqlite:///{tmp_path / 'e2e.db'}"
 
     url = asyncio.run(make())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -11,13 +10,7 @@ from bot.store.reports import Reports
 from tests.e2e import INSTALLATION, MAINTAINER, REPO, REPORTER, Harness
 from tests.test_public_reports import SECRET_MARK, VULN_BODY, VULN_TITLE
 
-
-@pytest.fixture
-async def h(tmp_path: Path):
-    async with Harness(tmp_path) as harness:
-        harness.state.put_file(REPO, ".github/secbot.yml", "security_team:\n  users: [maint]\n")
-        yield harness
-    harness.state.assert_no_violations()
+pytestmark = pytest.mark.harness(config="security_team:\n  users: [maint]\n")
 
 
 async def open_report(h: Harness) -> int:

@@ -3,9 +3,7 @@ itself: tests/test_security_md.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,33 +24,20 @@ OTHER = "octo-org/widgets"
 # -- end to end -------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-async def h(tmp_path: Path):
-    async with Harness(tmp_path) as harness:
-        harness.state.add_repo(OTHER, installation_id=INSTALLATION, pvr_enabled=True)
-        yield harness
-    harness.state.assert_no_violations()
-
-
-async def settle(h: Harness, timeout: float = 15.0) -> None:
-    """Wait until no job is running or due (the next daily checks stay queued for tomorrow)."""
-    queue = h.services.queue
-    deadline = asyncio.get_running_loop().time() + timeout
-    while await queue.busy():
-        assert asyncio.get_running_loop().time() < deadline, await queue.counts()
-        await asyncio.sleep(0.02)
+pytestmark = pytest.mark.harness(
+    setup=lambda h: h.state.add_repo(OTHER, installation_id=INSTALLATION, pvr_enabled=True))
 
 
 async def install(h: Harness) -> None:
     assert await h.deliver("installation", h.payloads.installation("created", INSTALLATION)) == 202
-    await settle(h)
+    await h.settle()
 
 
 async def recheck(h: Harness, repo: str = REPO) -> None:
     """What tomorrow's job does, now."""
     await onboarding.schedule_check(h.services.queue, INSTALLATION, repo, h.services.clock.now())
     h.services.configs.clear()
-    await settle(h)
+    await h.settle()
 
 
 def bot_issues(h: Harness, repo: str = REPO) -> list[dict[str, Any]]:
@@ -127,7 +112,7 @@ async def test_private_repositories_are_skipped(h: Harness) -> None:
     await install(h)
     added = h.payloads.installation_repositories("added", INSTALLATION, added=[PRIVATE_REPO])
     await h.deliver("installation_repositories", added)
-    await settle(h)
+    await h.settle()
     assert not touched(h, PRIVATE_REPO)
     assert await queued_checks(h, PRIVATE_REPO) == []
 
@@ -145,9 +130,9 @@ async def test_the_same_event_twice_opens_one_issue(h: Harness) -> None:
     payload = h.payloads.installation("created", INSTALLATION)
     await h.deliver("installation", payload)
     await h.deliver("installation", payload)  # redelivered by hand: a new delivery id
-    await settle(h)
+    await h.settle()
     await h.deliver("installation_repositories", h.payloads.installation_repositories("added", INSTALLATION, added=[REPO]))
-    await settle(h)
+    await h.settle()
     assert len(bot_issues(h)) == 1
     assert len(await queued_checks(h)) == 1
 
@@ -205,13 +190,13 @@ async def test_checks_stop_when_the_repository_or_installation_goes(h: Harness) 
     assert await queued_checks(h) and await queued_checks(h, OTHER)
     removed = h.payloads.installation_repositories("removed", INSTALLATION, removed=[REPO])
     await h.deliver("installation_repositories", removed)
-    await settle(h)
+    await h.settle()
     assert await queued_checks(h) == []
     await recheck(h)  # a check already on its way when the repository went: it does not come back
     assert await queued_checks(h) == []
     assert await queued_checks(h, OTHER)
     await h.deliver("installation", h.payloads.installation("deleted", INSTALLATION))
-    await settle(h)
+    await h.settle()
     assert await queued_checks(h, OTHER) == []
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -27,12 +26,7 @@ Affected: 2.3.0 and earlier. CWE-22.
 SECRET_MARK = "../../home/user/.bashrc"
 
 
-@pytest.fixture
-async def h(tmp_path: Path):
-    async with Harness(tmp_path) as harness:
-        harness.state.put_file(REPO, ".github/secbot.yml", "security_team:\n  users: [maint, outsider-no-push]\n")
-        yield harness
-    harness.state.assert_no_violations()
+pytestmark = pytest.mark.harness(config="security_team:\n  users: [maint, outsider-no-push]\n")
 
 
 def public_writes_text(h: Harness) -> str:

@@ -24,14 +24,12 @@ def monday_9am(h: Harness) -> float:
     return monday.timestamp()
 
 
-@pytest.fixture
-async def h(tmp_path: Path):
-    async with Harness(tmp_path, frozen=True) as harness:
-        harness.state.put_file(REPO, ".github/secbot.yml", CONFIG)
-        harness.state.set_permission(TRACKER, MAINTAINER, "maintain")
-        await harness.advance(monday_9am(harness) - harness.clock.now())  # type: ignore[union-attr]
-        yield harness
-    harness.state.assert_no_violations()
+async def start_on_monday_9am(h: Harness) -> None:
+    h.state.set_permission(TRACKER, MAINTAINER, "maintain")
+    await h.advance(monday_9am(h) - h.clock.now())  # type: ignore[union-attr]
+
+
+pytestmark = pytest.mark.harness(config=CONFIG, frozen=True, setup=start_on_monday_9am)
 
 
 async def report(h: Harness) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -22,25 +20,7 @@ CONFIG = "security_team:\n  users: [maint]\n"
 REFUSAL = "only the repository's maintainers"
 
 
-@pytest.fixture
-async def h(tmp_path: Path):
-    async with Harness(tmp_path) as harness:
-        harness.state.put_file(REPO, ".github/secbot.yml", CONFIG)
-        yield harness
-    harness.state.assert_no_violations()
-
-
-async def settle(h: Harness, timeout: float = 15.0) -> None:
-    """Wait until no job is running or due soon (retries are; the next polls and sweeps are not)."""
-    queue = h.services.queue
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        soon = h.services.clock.now() + 60
-        pending = [j for j in await queue.list() if j.state == "running" or (j.state == QUEUED and j.run_at < soon)]
-        if not pending:
-            return
-        assert asyncio.get_running_loop().time() < deadline, [j.summary() for j in pending]
-        await asyncio.sleep(0.02)
+pytestmark = pytest.mark.harness(config=CONFIG)
 
 
 async def report(h: Harness, *, announce: bool = True) -> tuple[str, Report]:
@@ -50,7 +30,7 @@ async def report(h: Harness, *, announce: bool = True) -> tuple[str, Report]:
                                        user=REPORTER)
     if announce:
         await h.deliver("repository_advisory", h.payloads.repository_advisory("reported", REPO, adv["ghsa_id"], REPORTER))
-        await settle(h)
+        await h.settle_due_soon()
     found = await Reports(h.services.store).list()
     return str(adv["ghsa_id"]), found[-1] if found else None  # type: ignore[return-value]
 
@@ -60,7 +40,7 @@ async def poll(h: Harness, rep: Report) -> int:
     mark = len(h.state.requests)
     await h.services.queue.schedule(POLL, {"report_id": rep.id}, singleton_key=poll_key(rep.id),
                                     installation_id=INSTALLATION)
-    await settle(h)
+    await h.settle_due_soon()
     return mark
 
 
@@ -68,7 +48,7 @@ async def sweep(h: Harness) -> int:
     mark = len(h.state.requests)
     await h.services.queue.schedule(SWEEP, {"installation_id": INSTALLATION}, singleton_key=sweep_key(INSTALLATION),
                                     installation_id=INSTALLATION)
-    await settle(h)
+    await h.settle_due_soon()
     return mark
 
 
@@ -144,7 +124,7 @@ async def test_publication_seen_by_polling_and_by_the_webhook_thanks_the_reporte
     h.state.update_advisory(REPO, ghsa, {"state": "published"}, actor=MAINTAINER)
     await poll(h, rep)
     await h.deliver("repository_advisory", h.payloads.repository_advisory("published", REPO, ghsa, MAINTAINER))
-    await settle(h)
+    await h.settle_due_soon()
     assert (await fresh(h, rep)).state == "published"
     assert count(bot_comments(h, ghsa), "**published**") == 1
     assert await queued_polls(h, rep) == []
@@ -220,7 +200,7 @@ async def test_comments_api_missing_is_logged_once(h: Harness) -> None:
 
 async def test_a_sweep_finds_a_report_no_webhook_announced_and_acknowledges_it_once(h: Harness) -> None:
     await h.deliver("installation", h.payloads.installation("created", INSTALLATION))
-    await settle(h)
+    await h.settle_due_soon()
     [job] = await h.services.queue.list(state=QUEUED, kind=SWEEP)  # the first sweep ran and set the next
     assert job.run_at == pytest.approx(h.services.clock.now() + watch.SWEEP_EVERY, abs=60)
     ghsa, rep = await report(h, announce=False)
@@ -238,7 +218,7 @@ async def test_a_sweep_finds_a_report_no_webhook_announced_and_acknowledges_it_o
 
 async def test_a_sweep_brings_back_the_poll_of_an_open_report(h: Harness) -> None:
     await h.deliver("installation", h.payloads.installation("created", INSTALLATION))
-    await settle(h)
+    await h.settle_due_soon()
     ghsa, rep = await report(h)
     await poll(h, rep)
     await h.services.queue.cancel(poll_key(rep.id))  # lost
@@ -255,16 +235,16 @@ async def test_repositories_added_are_swept(h: Harness) -> None:
     ghsa, _ = await report(h, announce=False)
     added = h.payloads.installation_repositories("added", INSTALLATION, added=[REPO])
     await h.deliver("installation_repositories", added)
-    await settle(h)
+    await h.settle_due_soon()
     [rep] = await Reports(h.services.store).list()
     assert rep.ghsa_id == ghsa and len(bot_comments(h, ghsa)) == 1
 
 
 async def test_sweeps_stop_when_the_installation_goes(h: Harness) -> None:
     await h.deliver("installation", h.payloads.installation("created", INSTALLATION))
-    await settle(h)
+    await h.settle_due_soon()
     await h.deliver("installation", h.payloads.installation("deleted", INSTALLATION))
-    await settle(h)
+    await h.settle_due_soon()
     mark = await sweep(h)
     assert h.calls_since(mark) == []
     assert await h.services.queue.list(state=QUEUED, kind=SWEEP) == []
@@ -307,7 +287,7 @@ async def test_schedule_poll_never_moves_a_pending_poll_later_and_cancels_for_cl
     ctx = Context(event=sansio.Event({}, event="test", delivery_id="t"), services=h.services, gh=None,
                   log=logs.get("test"))
     await timers.schedule_poll(ctx, rep, soon=True)  # due now: runs, then sets itself in 15 minutes
-    await settle(h)
+    await h.settle_due_soon()
     [job] = await queued_polls(h, rep)
     await timers.schedule_poll(ctx, rep)  # 15 minutes from now is not earlier: nothing moves
     [same] = await queued_polls(h, rep)
