@@ -304,12 +304,12 @@ async def test_a_repository_made_public_is_checked_and_swept_and_one_made_privat
     report = h.state.report_vulnerability(REPO, summary="Auth bypass", description="details", user="jane")
     h.state.set_visibility(PRIVATE_REPO, private=False)
     await h.deliver("repository", h.payloads.repository("publicized", PRIVATE_REPO))
-    await settle(h)
+    await h.settle()
     [issue] = bot_issues(h, PRIVATE_REPO)  # no private reporting and no SECURITY.md there
     assert issue["title"] == onboarding.ISSUE_TITLE
     assert await queued_checks(h, PRIVATE_REPO)  # and again tomorrow
     assert h.state.advisory_comments(REPO, report["ghsa_id"])  # the sweep found the unannounced report
     h.state.set_visibility(PRIVATE_REPO, private=True)
     await h.deliver("repository", h.payloads.repository("privatized", PRIVATE_REPO))
-    await settle(h)
+    await h.settle()
     assert await queued_checks(h, PRIVATE_REPO) == []
