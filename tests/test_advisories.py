@@ -99,7 +99,13 @@ async def test_a_tracker_made_public_later_gets_nothing_more(h: Harness) -> None
     assert len(h.state.comments(TRACKER, number)) == before + 1  # only the maintainer's own comment
     assert h.state.issue(TRACKER, number)["body"] == body_before
     messages = reporter_messages(h, ghsa)
-    assert any("accepted" in m for m in messages) and "**Status of" in messages[-1] and "accepted" in messages[-1]
+    assert any("accepted" in m for m in messages)
+    # Issue 17, finding 9: the status is for the maintainers. It went to the advisory, which the
+    # reporter reads; now it is kept in the report's timeline.
+    assert not any("**Status of" in m for m in messages)
+    [rep] = await Reports(h.services.store).list()
+    notes = [e["detail"]["note"] for e in await Reports(h.services.store).timeline(rep.id) if e["kind"] == "note"]
+    assert any("**Status of" in n and "accepted" in n for n in notes)
 
 
 async def test_the_whole_life_every_message_once_even_when_each_delivery_comes_twice(h: Harness) -> None:
