@@ -513,8 +513,13 @@ def test_write_access_runs_everything(permission, verb):
 
 @pytest.mark.parametrize("permission", ["triage", "read", "none", None, "", "owner"])
 def test_others_run_only_read_only_verbs(permission):
-    allowed = {v for v in VERBS if may_run(v, permission=permission, login="eve", team_users=["alice"])}
-    assert allowed == {"status", "help", "unknown"}
+    # Issue 17, findings 2 and 6: anyone's `/sec status` sent a report's state to the maintainers'
+    # places (the advisory, then) and `/sec help` fifty times was fifty comments. Others now run
+    # the read-only verbs only in the private tracker, and nothing on public pages or advisories.
+    private = {v for v in VERBS if may_run(v, permission=permission, login="eve", team_users=["alice"],
+                                           private_place=True)}
+    assert private == {"status", "help", "unknown"}
+    assert {v for v in VERBS if may_run(v, permission=permission, login="eve", team_users=["alice"])} == set()
 
 
 def test_security_team_users_run_everything_whatever_their_case_or_at_sign():

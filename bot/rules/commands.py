@@ -53,8 +53,10 @@ __all__ = [
     "parse_date",
     "parse_cvss",
     "may_run",
+    "is_maintainer",
     "VERBS",
     "MUTATING",
+    "PUBLIC_VERBS",
     "SEVERITIES",
     "REJECT_REASONS",
     "HELP_TEXT",
@@ -72,8 +74,15 @@ VERBS = frozenset(
 )  # fmt: skip
 _READ_ONLY = frozenset({"status", "help", "unknown"})
 MUTATING = VERBS - _READ_ONLY
+# The verbs whose words say nothing about how a report is handled, so they may stay readable on a
+# public page. Any other command a maintainer types there (accept with a severity, eta with a date,
+# reject with a reason, ...) is carried out, and its comment minimized.
+PUBLIC_VERBS = frozenset({"hide", "not-security", "setup", "help", "status"})
 MAX_ASSIGNEES = 10  # GitHub's own limit per issue
-MAX_COMMANDS = 50  # per comment; the rest are ignored, so one comment cannot queue thousands of actions
+# Commands read per comment; the rest are ignored. The longest comment a maintainer writes in
+# earnest steers one report through a step or two (ack, accept, assign, eta, update, status: six),
+# so ten leaves room and bounds what one comment costs: at most ten verbs run, answered in one reply.
+MAX_COMMANDS = 10
 MAX_WORD_CHARS = 30
 _MAX_VECTOR_CHARS = 512
 _MAX_VERSION_CHARS = 64
@@ -573,21 +582,32 @@ def may_run(
     login: str,
     team_users: Iterable[str],
     team_member: bool = False,
+    private_place: bool = False,
 ) -> bool:
     """Whether ``login`` may run ``verb``.
 
-    Bots (logins ending in ``[bot]``) run nothing. Collaborators with write, maintain or admin
-    permission, configured security-team users (case-insensitive, ``@`` optional) and members of
-    the configured team run anything; everyone else only the read-only verbs (status, help, and
-    unknown, which answers with help). A verb that is not one of ``VERBS`` is refused to everyone.
+    Maintainers (see `is_maintainer`) run anything. Anyone else runs only the read-only verbs
+    (status, help, and unknown, which answers with help), and only in a ``private_place`` (the
+    private tracker), whose readers see everything in it anyway. On a public issue or an advisory,
+    someone else's command runs nothing at all: a status there would go to the maintainers'
+    private place at a stranger's bidding, and help would be a comment per line (issue 17,
+    findings 2 and 6). Bots run nothing; a verb that is not one of ``VERBS`` is refused to everyone.
     """
     if not isinstance(verb, str) or verb not in VERBS:
         return False
+    if is_maintainer(permission=permission, login=login, team_users=team_users, team_member=team_member):
+        return True
+    name = login.strip().lower() if isinstance(login, str) else ""
+    return bool(name) and not name.endswith("[bot]") and private_place is True and verb in _READ_ONLY
+
+
+def is_maintainer(*, permission: str | None, login: str, team_users: Iterable[str], team_member: bool = False) -> bool:
+    """Whether ``login`` steers reports: collaborators with write, maintain or admin permission,
+    configured security-team users (case-insensitive, ``@`` optional) and members of the
+    configured team. Bots (logins ending in ``[bot]``) never do."""
     name = login.strip().lower() if isinstance(login, str) else ""
     if not name or name.endswith("[bot]"):
         return False
-    if verb in _READ_ONLY:
-        return True
     if isinstance(permission, str) and permission.lower() in _PRIVILEGED:
         return True
     if team_member is True:
@@ -602,9 +622,12 @@ def may_run(
 # --- help ---------------------------------------------------------------------------------------
 
 HELP_TEXT = """\
-**Secbot commands.** Write one per line in a comment on the report, starting the line with `/sec`. \
-Commands in quotes and code blocks are ignored. Maintainers (write access or the security team) \
-may run all of them; anyone may run `status` and `help`.
+**Secbot commands.** Write one per line, starting the line with `/sec`, in the report's private \
+tracker issue or in a comment on its advisory; on a public issue only `hide` and `not-security` \
+belong (any other command typed there is carried out, its comment minimized, and answered \
+privately). Commands in quotes and code blocks are ignored, and at most ten are read per comment. \
+Only maintainers (write access or the security team) can give them; in the private tracker, \
+whoever can read it may also ask for `status` and `help`.
 
 | command | what it does | example |
 |---|---|---|
