@@ -34,7 +34,10 @@ def _parser() -> argparse.ArgumentParser:
     j.add_argument("--state", choices=["queued", "running", "done", "dead"])
     j.add_argument("--limit", type=int, default=1000)
 
-    rp = sub.add_parser("reports", help="list the security reports Secbot follows")
+    rp = sub.add_parser("reports", help="list the security reports Secbot follows, or one report's timeline "
+                                        "with the notes kept for the maintainers")
+    rp.add_argument("report_id", nargs="?", type=int, metavar="REPORT_ID",
+                    help="show this report's timeline, notes for the maintainers in full")
     rp.add_argument("--json", action="store_true", help="one JSON object per line")
     rp.add_argument("--state", help="only reports in this state")
     rp.add_argument("--repo", help="only reports of this repository (owner/name)")
@@ -140,6 +143,8 @@ async def _db_command(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "reports":
             from bot.store.reports import Reports
 
+            if args.report_id is not None:
+                return await _report_timeline(Reports(store), args.report_id, args.json)
             for report in await Reports(store).list(repo=args.repo, state=args.state):
                 row = report.summary()
                 if args.json:
@@ -165,6 +170,36 @@ async def _db_command(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         await store.close()
     raise AssertionError(args.command)
+
+
+async def _report_timeline(reports: Any, report_id: int, as_json: bool) -> int:
+    """`secbot reports ID`: one report's timeline. Notes for the maintainers that had no private
+    tracker to go to (bot/reports/outreach.py) are printed in full; report text never is."""
+    from bot.clock import iso
+    from bot.store.reports import NOTE
+
+    report = await reports.get(report_id)
+    if report is None:
+        print(f"secbot: no report {report_id}", file=sys.stderr)
+        return 1
+    events = await reports.timeline(report_id)
+    if as_json:
+        for e in events:
+            detail = e["detail"] or {}
+            row = {"report": report_id, "at": iso(e["at"]), "kind": e["kind"], "actor": e["actor"],
+                   "detail": {k: v for k, v in detail.items() if k != "key"} if e["kind"] == NOTE else detail}
+            sys.stdout.write(orjson.dumps(row).decode() + "\n")
+        return 0
+    row = report.summary()
+    where = row["ghsa_id"] or (f"#{row['number']}" if row["number"] else "-")
+    print(f"report {row['id']}  {row['repo']}  {where}  {row['state']}  severity {row['severity'] or '-'}  "
+          f"reported by {row['reporter']}")
+    for e in events:
+        print(f"  {iso(e['at'])}  {e['kind']}" + (f" by {e['actor']}" if e["actor"] else ""))
+        if e["kind"] == NOTE:
+            for line in str((e["detail"] or {}).get("note", "")).splitlines():
+                print(f"      {line}")
+    return 0
 
 
 def _print_job(summary: dict[str, Any], as_json: bool) -> None:

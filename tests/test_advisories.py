@@ -93,7 +93,15 @@ async def test_a_tracker_made_public_later_gets_nothing_more(h: Harness) -> None
     assert len(h.state.comments(TRACKER, number)) == before + 1  # only the maintainer's own comment
     assert h.state.issue(TRACKER, number)["body"] == body_before
     messages = reporter_messages(h, ghsa)
-    assert any("accepted" in m for m in messages) and "**Status of" in messages[-1] and "accepted" in messages[-1]
+    assert any("accepted" in m for m in messages)
+    # Issue 17, finding 9: the status is for the maintainers. It went to the advisory, which the
+    # reporter reads; now it is kept in the report's timeline, and the command's comment, now on a
+    # public page, is minimized.
+    assert not any("**Status of" in m for m in messages)
+    [rep] = await Reports(h.services.store).list()
+    notes = [e["detail"]["note"] for e in await Reports(h.services.store).timeline(rep.id) if e["kind"] == "note"]
+    assert len(notes) == 1 and "**Status of" in notes[0] and "accepted" in notes[0]
+    assert h.state.minimized(TRACKER, h.state.comments(TRACKER, number)[-1]["id"]) == "outdated"
 
 
 async def test_the_whole_life_every_message_once_even_when_each_delivery_comes_twice(h: Harness) -> None:
@@ -256,8 +264,9 @@ async def test_status_and_help_are_answered_to_anyone_who_can_read_the_tracker(h
     number = tracker_number(h)
     h.state.set_permission(TRACKER, "bystander", "read")
     await command(h, TRACKER, number, "bystander", "/sec status\n/sec help")
-    bodies = [c["body"] for c in h.state.comments(TRACKER, number)[-2:]]
-    assert "Status of" in bodies[0] and "/sec accept" in bodies[1]
+    # One reply per comment (issue 17, finding 6): the status and the help together.
+    [reply] = [c["body"] for c in h.state.comments(TRACKER, number)[-1:] if c["user"]["login"].endswith("[bot]")]
+    assert "Status of" in reply and "/sec accept" in reply and reply.index("Status of") < reply.index("/sec accept")
 
 
 async def test_lifecycle_commands_on_the_public_issue_answer_only_with_a_reaction(h: Harness) -> None:

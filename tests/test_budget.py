@@ -8,7 +8,18 @@ from pathlib import Path
 import pytest
 
 from bot.clock import FrozenClock
-from bot.github.budget import HOUR, MINUTE, Budget, is_content_creation
+from bot.github.budget import (
+    COURTESY,
+    HOUR,
+    MINUTE,
+    REPLY,
+    SECURITY,
+    Budget,
+    current_class,
+    is_content_creation,
+    share,
+    spending,
+)
 from bot.jobs.queue import QUEUED
 from bot.store import Store
 from tests.e2e import REPO, REPORTER, Harness
@@ -77,6 +88,57 @@ async def test_ended_windows_are_pruned(store: Store, clock: FrozenClock) -> Non
     assert await budget.used(1) == {HOUR: 1, MINUTE: 0}
     clock.advance(3600)
     assert await budget.prune() == 1
+
+
+async def test_command_replies_leave_a_third_of_each_window_to_security_work(store: Store, clock: FrozenClock) -> None:
+    """Issue 17, finding 6: command traffic spent the hour and a report stayed public for half an hour."""
+    budget = Budget(store, clock, per_minute=72, per_hour=450)
+    replies = [await budget.take(1, REPLY) for _ in range(60)]
+    assert replies.count(None) == 48  # two thirds of the minute; the rest wait for the next one
+    assert set(replies[48:]) == {(START // 60 + 1) * 60}
+    assert await budget.take(1, COURTESY) == (START // 60 + 1) * 60  # past a third: no more courtesy
+    assert [await budget.take(1, SECURITY) for _ in range(25)].count(None) == 24  # the reserved third
+    assert await budget.used(1) == {HOUR: 72, MINUTE: 72}
+
+
+async def test_the_hour_keeps_its_reserve_too(store: Store, clock: FrozenClock) -> None:
+    budget = Budget(store, clock, per_minute=1000, per_hour=450)
+    assert [await budget.take(1, COURTESY) for _ in range(200)].count(None) == 150
+    assert [await budget.take(1, REPLY) for _ in range(200)].count(None) == 150  # up to 300 in all
+    assert [await budget.take(1) for _ in range(200)].count(None) == 150  # security: up to 450
+    assert (await budget.used(1))[HOUR] == 450
+
+
+def test_shares_of_small_limits_keep_at_least_one_write() -> None:
+    assert [share(72, c) for c in (SECURITY, REPLY, COURTESY)] == [72, 48, 24]
+    assert [share(450, c) for c in (SECURITY, REPLY, COURTESY)] == [450, 300, 150]
+    assert [share(1, c) for c in (SECURITY, REPLY, COURTESY)] == [1, 1, 1]
+
+
+async def test_the_class_is_the_callers_for_the_block_and_its_task_only(store: Store, clock: FrozenClock) -> None:
+    budget = Budget(store, clock, per_minute=3, per_hour=100)
+    seen: dict[str, str] = {}
+
+    async def job(name: str, write_class: str | None) -> None:
+        if write_class is None:
+            await asyncio.sleep(0.01)  # runs while the other job is inside its block
+            seen[name] = current_class()
+            return
+        with spending(write_class):
+            await asyncio.sleep(0.02)
+            seen[name] = current_class()
+
+    await asyncio.gather(job("reply", REPLY), job("plain", None))
+    assert seen == {"reply": REPLY, "plain": SECURITY} and current_class() == SECURITY
+    with spending(COURTESY):
+        assert await budget.take(1) is None  # courtesy may use one of three
+        assert await budget.take(1) is not None
+        with spending(SECURITY):
+            assert await budget.take(1) is None
+    assert current_class() == SECURITY
+    with pytest.raises(ValueError):
+        with spending("urgent"):
+            pass
 
 
 @pytest.mark.parametrize(("method", "path", "counts"), [

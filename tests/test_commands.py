@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from bot.render import render
+from bot.reports.verbs import help_text
 from bot.rules.commands import (
     ANYONE,
     MAINTAINERS,
@@ -525,7 +525,9 @@ def test_a_verb_anyone_may_run_changes_nothing(verb):
 
 @pytest.mark.parametrize("verb", VERB_TABLE.values(), ids=lambda verb: verb.name)
 def test_who_may_run_a_verb_is_what_its_table_entry_says(verb):
-    assert may_run(verb.name, permission="read", login="eve", team_users=()) == (verb.who == ANYONE)
+    """In the private tracker; elsewhere a stranger runs nothing (issue 17, finding 6)."""
+    assert may_run(verb.name, permission="read", login="eve", team_users=(), private_place=True) == (verb.who == ANYONE)
+    assert not may_run(verb.name, permission="read", login="eve", team_users=())
     assert may_run(verb.name, permission="write", login="eve", team_users=())
 
 
@@ -537,8 +539,13 @@ def test_write_access_runs_everything(permission, verb):
 
 @pytest.mark.parametrize("permission", ["triage", "read", "none", None, "", "owner"])
 def test_others_run_only_read_only_verbs(permission):
-    allowed = {v for v in VERBS if may_run(v, permission=permission, login="eve", team_users=["alice"])}
-    assert allowed == {"status", "help", "unknown"}
+    # Issue 17, findings 2 and 6: anyone's `/sec status` sent a report's state to the maintainers'
+    # places (the advisory, then) and `/sec help` fifty times was fifty comments. Others now run
+    # the read-only verbs only in the private tracker, and nothing on public pages or advisories.
+    private = {v for v in VERBS if may_run(v, permission=permission, login="eve", team_users=["alice"],
+                                           private_place=True)}
+    assert private == {"status", "help", "unknown"}
+    assert {v for v in VERBS if may_run(v, permission=permission, login="eve", team_users=["alice"])} == set()
 
 
 def test_security_team_users_run_everything_whatever_their_case_or_at_sign():
@@ -569,7 +576,7 @@ def test_an_unknown_verb_or_an_empty_login_runs_nothing():
 
 # --- help ---------------------------------------------------------------------------------------
 
-HELP_TEXT = render("command_help", error=None, verbs=VERB_TABLE.values())
+HELP_TEXT = help_text()
 
 
 def test_help_lists_every_command_with_an_example():
@@ -588,13 +595,13 @@ def test_the_help_message_is_rendered_from_the_verb_table():
         examples = " or ".join(f"`{example}`" for example in verb.examples)
         assert f"\n| `{verb.name}` | {verb.help} | {examples} |\n" in message
     anyone = [verb.name for verb in VERB_TABLE.values() if verb.who == ANYONE]
-    assert anyone == ["status", "help"] and "anyone may run `status` and `help`." in message
+    assert anyone == ["status", "help"] and "may also ask for `status` and `help`." in message
+    assert f"at most {MAX_COMMANDS} are read per comment" in message
 
 
 def test_a_command_not_understood_is_named_before_the_help():
-    assert render("command_help", error=None, verbs=VERB_TABLE.values()) == HELP_TEXT
-    assert render("command_help", error="a <b>", verbs=VERB_TABLE.values()) == (
-        "That command was not understood: a \\<b\\>.\n\n" + HELP_TEXT)
+    assert help_text([]) == HELP_TEXT
+    assert help_text(["a <b>"]) == "That command was not understood: a \\<b\\>.\n\n" + HELP_TEXT
 
 
 @pytest.mark.parametrize("verb", VERB_TABLE.values(), ids=lambda verb: verb.name)

@@ -121,8 +121,10 @@ async def test_a_command_from_someone_without_write_access_is_refused_once_and_c
     new = h.writes()[before:]
     comments = [r for r in new if r.path.endswith("/comments")]
     reactions = [r for r in new if r.path.endswith("/reactions")]
-    assert len(comments) == 1 and len(reactions) == 1 and len(new) == 2
-    assert "only the repository's maintainers" in h.state.comments(REPO, number)[-1]["body"]
+    # Issue 17, finding 6: someone who may not give commands gets one reaction and no comment.
+    assert len(comments) == 0 and len(reactions) == 1 and len(new) == 1
+    assert reactions[0].json == {"content": "-1"}
+    assert not h.state.comments(REPO, number)[-1]["user"]["login"].endswith("[bot]")
     assert h.state.issue(REPO, number)["labels"] != []
 
 
@@ -154,9 +156,9 @@ async def test_write_access_taken_away_stops_commands_within_a_minute(tmp_path: 
         h.state.set_permission(REPO, "helper", "read")
         await h.advance(61)
         before = len(h.writes())
-        await command(h, number, "helper", "/sec not-security")
-        assert "only the repository's maintainers" in h.state.comments(REPO, number)[-1]["body"]
-        assert h.state.reactions[-1]["content"] == "-1"
+        second = await command(h, number, "helper", "/sec not-security")
+        assert h.state.comments(REPO, number)[-1]["id"] == second["id"]  # no refusal comment (finding 6)
+        assert h.state.reactions[-1]["content"] == "-1" and h.state.reactions[-1]["_subject"] == second["node_id"]
         assert h.state.issue(REPO, number)["labels"] != []  # the labels the redirect put on stay
-        assert len(h.writes()) == before + 2  # the refusal and its reaction, nothing else
+        assert len(h.writes()) == before + 1  # the reaction, nothing else
     h.state.assert_no_violations()

@@ -62,7 +62,9 @@ def test_public_scenarios(transcript: str) -> None:
     assert re.search(r"private draft advisory GHSA-[\w-]+ .* state draft; credited: mallory-researcher", hidden)
     assert "the one with the details is gone" in hidden
     assert "After the undo: labels: none; bot comments: 0" in section(transcript, SCENARIOS[3], SCENARIOS[4])
-    assert "only the repository's maintainers" in flat(section(transcript, SCENARIOS[4], SCENARIOS[5]))
+    refused = flat(section(transcript, SCENARIOS[4], SCENARIOS[5]))
+    assert "only the repository's maintainers" in refused
+    assert "On @dave's comment: 👎, and not a word" in refused and "💬 secbot" not in refused
 
 
 def test_a_private_report_is_acknowledged_tracked_and_linked(transcript: str) -> None:

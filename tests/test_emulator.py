@@ -380,6 +380,51 @@ async def test_transfer_to_an_id_that_is_not_a_repository_is_not_found(emu, sess
     state.assert_no_violations()
 
 
+async def test_minimize_comment_hides_an_issue_comment_as_githubs_schema_says(emu, session, state):
+    state.open_issue(REPO, title="question", body="hi", user="reporter")
+    first = state.add_comment(REPO, 1, body="/sec accept critical", user="maintainer")
+    second = state.add_comment(REPO, 1, body="/sec eta 2027-01-01", user="maintainer")
+    token = await token_for(emu, session)
+    gh = GitHubAPI(session, "secbot-tests", oauth_token=token, base_url=emu.base_url)
+    result = await gh.graphql(
+        "mutation($input: MinimizeCommentInput!) { minimizeComment(input: $input) "
+        "{ minimizedComment { isMinimized minimizedReason } } }", endpoint=emu.graphql_url,
+        input={"subjectId": first["node_id"], "classifier": "OUTDATED"})
+    assert result == {"minimizeComment": {"minimizedComment": {"isMinimized": True, "minimizedReason": "outdated"}}}
+    result = await gh.graphql(
+        "mutation($id: ID!) { minimizeComment(input: {subjectId: $id, classifier: OFF_TOPIC}) "
+        "{ clientMutationId minimizedComment { isMinimized } } }", endpoint=emu.graphql_url, id=second["node_id"])
+    assert result == {"minimizeComment": {"clientMutationId": None, "minimizedComment": {"isMinimized": True}}}
+    assert (state.minimized(REPO, first["id"]), state.minimized(REPO, second["id"])) == ("outdated", "off-topic")
+    async with session.get(f"{emu.base_url}/repos/{REPO}/issues/comments/{first['id']}", headers=auth(token)) as resp:
+        assert "_minimized" not in await resp.json()  # REST does not show it
+    state.assert_no_violations()
+
+
+async def test_minimize_comment_refuses_what_github_refuses(emu, session, state):
+    issue = state.open_issue(REPO, title="question", body="hi", user="reporter")
+    elsewhere = state.add_repo("other/repo", installation_id=None)
+    state.open_issue("other/repo", title="x", body="y", user="reporter")
+    foreign = state.add_comment("other/repo", 1, body="/sec ack", user="reporter")
+    token = await token_for(emu, session)
+    query = ("mutation($input: MinimizeCommentInput!) { minimizeComment(input: $input) "
+             "{ minimizedComment { isMinimized } } }")
+    for subject, kind in ((issue["node_id"], "NOT_FOUND"), ("IC_nope", "NOT_FOUND"), (foreign["node_id"], "FORBIDDEN")):
+        async with session.post(f"{emu.base_url}/graphql", headers=auth(token), json={
+                "query": query, "variables": {"input": {"subjectId": subject, "classifier": "OUTDATED"}}}) as resp:
+            [error] = (await resp.json())["errors"]
+        assert error["type"] == kind
+    assert elsewhere and state.minimized("other/repo", foreign["id"]) is None
+    for document in (  # a quoted enum, a classifier GitHub does not know: the emulator fails closed
+        'mutation { minimizeComment(input: {subjectId: "x", classifier: "OUTDATED"}) { minimizedComment { isMinimized } } }',
+        'mutation { minimizeComment(input: {subjectId: "x", classifier: HIDDEN}) { minimizedComment { isMinimized } } }',
+        'mutation { minimizeComment(input: {subjectId: "x", classifier: SPAM}) { minimizedComment { body } } }',
+    ):
+        async with session.post(f"{emu.base_url}/graphql", headers=auth(token), json={"query": document}) as resp:
+            assert resp.status == 400
+    assert len(state.violations) == 3
+
+
 async def test_unsupported_graphql_is_a_violation(emu, session, state):
     token = await token_for(emu, session)
     async with session.post(f"{emu.base_url}/graphql", json={"query": "{ viewer { login } }"},

@@ -73,6 +73,21 @@ async def test_no_private_channel_opens_one_onboarding_issue(h: Harness) -> None
     assert bot_issues(h, OTHER) == []  # PVR on there
 
 
+async def test_the_onboarding_issue_recommends_a_private_tracker_until_there_is_one(h: Harness) -> None:
+    """Issue 17, finding 9: without a tracker, notes for the maintainers are kept in the database
+    (never on the advisory the reporter reads); the onboarding issue says so and how to fix it."""
+    h.state.repo(REPO).pvr_enabled = False
+    await install(h)
+    [issue] = bot_issues(h)
+    assert "a private tracker for notes to the maintainers" in issue["body"]
+    assert "tracker:\n  repo: security-inbox" in issue["body"] and "secbot reports <id>" in issue["body"]
+    h.state.put_file(REPO, ".github/secbot.yml", "tracker:\n  repo: security-inbox\n")
+    await recheck(h)
+    body = h.state.issue(REPO, issue["number"])["body"]
+    assert "No private way to report a vulnerability" in body and "private tracker" not in body
+    assert bot_issues(h, OTHER) == []  # the advice alone opens no issue
+
+
 async def test_a_security_policy_linking_the_disabled_form_is_flagged(h: Harness) -> None:
     h.state.repo(REPO).pvr_enabled = False
     h.state.put_file(REPO, "SECURITY.md", FORM_POLICY)

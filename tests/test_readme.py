@@ -6,10 +6,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from bot.reports.verbs import help_text
 from bot.rules.commands import VERB_TABLE
 from bot.rules.config import reference_markdown
 
 README = Path(__file__).parent.parent / "README.md"
+TEMPLATES = Path(__file__).parent.parent / "templates"
+# Commands whose words tell how a report is handled: typed on a public page, they tell everyone.
+LIFECYCLE = re.compile(r"/sec (ack|accept|reject|assign|severity|eta|fixed|update|pause|resume)\b")
 
 
 def test_configuration_reference_matches_the_schema() -> None:
@@ -64,3 +68,22 @@ def test_command_table_lists_every_verb_with_its_arguments_and_who_may_run_it() 
         "the table's order, `/sec <name> <usage>` (pipes escaped as \\|), then who may run it: "
         + "; ".join(f"{command} | {who}" for command, who in expected)
     )
+
+
+def test_no_text_invites_lifecycle_commands_on_a_public_issue() -> None:
+    """Issue 17, finding 13: README and the tracker template invited `/sec accept critical` and
+    `/sec eta` on the public issue, where the command's own words show severity and dates. No
+    sentence of README, the templates or the help may place such a command, or steering with
+    commands, on a public issue or page, unless it is the one saying that such a comment gets
+    minimized."""
+    texts = {"README.md": README.read_text(), "the help": help_text()}
+    texts |= {f"templates/{p.name}": p.read_text() for p in sorted(TEMPLATES.glob("*.md"))}
+    offending = []
+    for name, text in texts.items():
+        for block in re.split(r"\n\s*\n|\n(?=\s*\|)|\n(?=\s*(?:\d+\.|-) )", text):
+            for sentence in re.split(r"(?<=[.!?])\s+", " ".join(block.split())):
+                if not re.search(r"\b(on|in) (the|a) public (issue|page)", sentence, re.I) or "minimiz" in sentence:
+                    continue
+                if LIFECYCLE.search(sentence) or re.search(r"\bsteer", sentence, re.I):
+                    offending.append(f"{name}: {sentence[:160]}")
+    assert offending == []

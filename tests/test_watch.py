@@ -78,6 +78,11 @@ async def timeline(h: Harness, rep: Report) -> list[tuple[str, str | None]]:
     return [(e["kind"], e["actor"]) for e in await Reports(h.services.store).timeline(rep.id)]
 
 
+async def notes(h: Harness, rep: Report) -> list[str]:
+    """Notes for the maintainers kept in the report's timeline (there is no tracker here)."""
+    return [e["detail"]["note"] for e in await Reports(h.services.store).timeline(rep.id) if e["kind"] == "note"]
+
+
 # -- the poll ---------------------------------------------------------------------------------------
 
 
@@ -152,7 +157,10 @@ async def test_an_ack_in_an_advisory_comment_runs_once_however_often_it_is_polle
     assert (await fresh(h, rep)).state == "acknowledged"
     messages = bot_comments(h, ghsa)
     assert count(messages, "**acknowledged**") == 1
-    assert count(messages, "Acknowledged. The reporter has been told.") == 1
+    # The answer is for the maintainers: without a tracker it is kept in the timeline, once; the
+    # advisory, which the reporter reads, does not get it (issue 17, finding 9).
+    assert count(messages, "Acknowledged. The reporter has been told.") == 0
+    assert count(await notes(h, rep), "Acknowledged. The reporter has been told.") == 1
     assert ("acknowledged", MAINTAINER) in await timeline(h, rep)
 
 
@@ -175,7 +183,10 @@ async def test_a_command_from_someone_without_write_access_is_refused_once(h: Ha
     await poll(h, rep)
     got = await fresh(h, rep)
     assert (got.state, got.severity) == ("new", None)
-    assert count(bot_comments(h, ghsa), REFUSAL) == 1
+    # Issue 17, finding 6: someone who may not give commands gets no comment (and an advisory
+    # comment cannot carry a reaction), nor a note anywhere.
+    assert count(bot_comments(h, ghsa), REFUSAL) == 0
+    assert await notes(h, rep) == []
 
 
 async def test_without_the_comments_api_the_poll_still_follows_the_advisory(h: Harness) -> None:

@@ -51,6 +51,7 @@ PRIVATE_DESCRIPTION = (
     f"({PRIVATE_MARKER}): a tar with a member named `../../home/victim/.bashrc` overwrites the victim's "
     "shell profile when `hello extract evil.tar` runs. Tested on 1.4.1."
 )
+_EMOJI = {"+1": "👍", "-1": "👎", "confused": "😕", "eyes": "👀"}
 CONFIG = "security_team:\n  users: [maint]\ntracker:\n  repo: security-inbox\n"
 _MARKER = re.compile(r"<!--\s*secbot.*?-->", re.S)
 
@@ -265,9 +266,13 @@ async def play(d: Demo) -> None:
 
     _heading("Scenario 5 — someone without write access tries a command")
     n = await d.issue("dave", "Docs typo", "“recieve” in README.")
-    await d.comment(n, "dave", "/sec hide")
-    _say("@dave answers `/sec hide`; everyone saw:", 2)
+    made = await d.comment(n, "dave", "/sec hide\n/sec status\n/sec help")
+    _say("@dave answers `/sec hide`, `/sec status` and `/sec help`; everyone saw:", 2)
     d.show_issue(n)
+    reactions = " ".join(_EMOJI.get(r["content"], r["content"]) for r in state.reactions if r["_subject"] == made["node_id"])
+    _say(f"On @dave's comment: {reactions or 'no reaction'}, and not a word: only the repository's maintainers "
+         "and its security team can give commands, and however many lines someone else types, one reaction "
+         "is all they get (it tells nothing about any report).", 4)
 
     _heading("Scenario 6 — a private report through GitHub's private vulnerability reporting")
     await d.advance_to(d.clock.now() + 2 * HOUR)

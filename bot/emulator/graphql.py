@@ -1,9 +1,17 @@
-"""The two GraphQL shapes the app needs, parsed with regular expressions; anything else fails closed.
+"""The GraphQL shapes the app needs, parsed with regular expressions; anything else fails closed.
 
 * ``query { repository(owner: "o", name: "r") { id isPrivate } }`` (literals or ``$variables``; any of
   the fields ``id``, ``isPrivate``, ``nameWithOwner``)
 * ``mutation { transferIssue(input: {issueId: ..., repositoryId: ...[, createLabelsIfMissing: ...]})
   { issue { number url [id] } } }`` (or ``input: $input`` with a variables object)
+* ``mutation { minimizeComment(input: {subjectId: ..., classifier: OUTDATED}) { [clientMutationId]
+  minimizedComment { isMinimized minimizedReason viewerCanMinimize } } }`` (any of the three fields;
+  or ``input: $input``), as GitHub's schema has it: ``MinimizeCommentInput`` is ``subjectId: ID!``,
+  ``classifier: ReportedContentClassifiers!`` (ABUSE, DUPLICATE, OFF_TOPIC, OUTDATED, RESOLVED,
+  SPAM; an enum, so a literal is written bare and a variable holds its name) and an optional
+  ``clientMutationId``; the payload's ``minimizedComment`` is the ``Minimizable`` interface, whose
+  ``minimizedReason`` is lower-case with a hyphen (``outdated``, ``off-topic``): GitHub documents
+  that it is formatted differently from the classifier. Only issue comments can be minimized here.
 
 Answers look like GitHub's: HTTP 200, ``{"data": ...}``, and ``errors`` with a
 ``type`` (``NOT_FOUND``, ``FORBIDDEN``, ``UNPROCESSABLE``) for refusals.
@@ -29,6 +37,12 @@ _TRANSFER = re.compile(
 _INPUT_PAIR = re.compile(r"(\w+)\s*:\s*" + _VALUE)
 _ISSUE_FIELDS = {"number", "url", "id"}
 _REPOSITORY_FIELDS = {"id", "isPrivate", "nameWithOwner"}
+_MINIMIZE = re.compile(
+    r"^\s*mutation\b[^{]*\{\s*minimizeComment\s*\(\s*input\s*:\s*(?P<input>\$\w+|\{[^}]*\})\s*\)\s*"
+    r"\{(?P<before>[\w\s]*)minimizedComment\s*\{(?P<fields>[\w\s]*)\}(?P<after>[\w\s]*)\}\s*\}\s*$", re.S)
+_ENUM_PAIR = re.compile(r"(\w+)\s*:\s*(" + _VALUE[1:-1] + r"|[A-Z][A-Z_]*)")
+_CLASSIFIERS = {"ABUSE", "DUPLICATE", "OFF_TOPIC", "OUTDATED", "RESOLVED", "SPAM"}
+_MINIMIZABLE_FIELDS = {"isMinimized", "minimizedReason", "viewerCanMinimize"}
 
 
 class _Unsupported(Exception):
@@ -46,13 +60,17 @@ def _value(token: str, variables: dict[str, Any]) -> Any:
 
 
 def _node(ctx: Ctx, node_id: str) -> tuple[str, Any]:
-    """Find an issue or repository by node id: ("issue", (repo, number)) or ("repo", repo)."""
+    """Find an issue, an issue comment or a repository by node id: ("issue", (repo, number)),
+    ("comment", (repo, comment)) or ("repo", repo)."""
     for repo in ctx.state.repos.values():
         if repo.data["node_id"] == node_id:
             return "repo", repo
         for number, issue in repo.issues.items():
             if issue["node_id"] == node_id:
                 return "issue", (repo, number)
+            for comment in issue.get("_comments", []):
+                if comment["node_id"] == node_id:
+                    return "comment", (repo, comment)
     raise NotFound(node_id)
 
 
@@ -96,11 +114,14 @@ def graphql_reply(ctx: Ctx) -> Reply:
             return Reply(200, {"data": {"repository": {f: known[f] for f in fields}}})
         if m := _TRANSFER.match(query):
             return Reply(200, _transfer(ctx, m, variables))
+        if m := _MINIMIZE.match(query):
+            return Reply(200, _minimize(ctx, m, variables))
     except _Unsupported as exc:
         return _violation(ctx, str(exc))
     return _violation(ctx, "GraphQL document not understood: the emulator supports only "
-                           "repository(owner:, name:) { id isPrivate nameWithOwner } and "
-                           "transferIssue(input:) { issue { number url id } }")
+                           "repository(owner:, name:) { id isPrivate nameWithOwner }, "
+                           "transferIssue(input:) { issue { number url id } } "
+                           "and minimizeComment(input:) { minimizedComment { isMinimized minimizedReason } }")
 
 
 def _violation(ctx: Ctx, reason: str) -> Reply:
@@ -142,3 +163,43 @@ def _transfer(ctx: Ctx, m: re.Match[str], variables: dict[str, Any]) -> dict[str
         return _error("transferIssue", "UNPROCESSABLE", str(exc))
     out = {"number": issue["number"], "url": issue["html_url"], "id": issue["node_id"]}
     return {"data": {"transferIssue": {"issue": {k: v for k, v in out.items() if k in fields}}}}
+
+
+def _minimize(ctx: Ctx, m: re.Match[str], variables: dict[str, Any]) -> dict[str, Any]:
+    fields = set(m.group("fields").split())
+    around = set(m.group("before").split()) | set(m.group("after").split())
+    if not fields or fields - _MINIMIZABLE_FIELDS or around - {"clientMutationId"}:
+        raise _Unsupported(f"minimizeComment selection {sorted(fields | around)} not supported "
+                           f"(only {sorted(_MINIMIZABLE_FIELDS)} and clientMutationId)")
+    raw = m.group("input")
+    if raw.startswith("$"):
+        given = _value(raw, variables)
+        if not isinstance(given, dict):
+            raise _Unsupported(f"{raw} must be an object")
+    else:
+        given = {}
+        for key, token in _ENUM_PAIR.findall(raw):
+            if key == "classifier":
+                if token.startswith('"'):
+                    raise _Unsupported("classifier is an enum: write it bare (OUTDATED), not as a string")
+                given[key] = _value(token, variables) if token.startswith("$") else token
+            else:
+                given[key] = _value(token, variables)
+    unknown = set(given) - {"subjectId", "classifier", "clientMutationId"}
+    if unknown or "subjectId" not in given or "classifier" not in given:
+        raise _Unsupported(f"MinimizeCommentInput needs subjectId and classifier (unknown: {sorted(unknown)})")
+    if given["classifier"] not in _CLASSIFIERS:
+        raise _Unsupported(f"classifier must be one of {sorted(_CLASSIFIERS)}")
+    found = _node_of(ctx, given["subjectId"], "comment")
+    if found is None:
+        return _error("minimizeComment", "NOT_FOUND",
+                      f"Could not resolve to a node with the global id of '{given['subjectId']}'")
+    repo, comment = found
+    if not _covered(ctx, repo):
+        return _error("minimizeComment", "FORBIDDEN", "Resource not accessible by integration")
+    reason = ctx.state.minimize_comment(repo.full_name, comment["id"], given["classifier"])
+    shown = {"isMinimized": True, "minimizedReason": reason, "viewerCanMinimize": True}
+    out: dict[str, Any] = {"minimizedComment": {k: v for k, v in shown.items() if k in fields}}
+    if "clientMutationId" in around:
+        out["clientMutationId"] = given.get("clientMutationId")
+    return {"data": {"minimizeComment": out}}

@@ -624,6 +624,18 @@ class GitHubState:
     def comments(self, full_name: str, number: int) -> list[dict[str, Any]]:
         return list(self.issue(full_name, number).get("_comments", []))
 
+    def minimize_comment(self, full_name: str, comment_id: int, classifier: str) -> str:
+        """Hide a comment behind "This comment was marked as ..." (GraphQL minimizeComment);
+        returns the reason as GitHub shows it (``outdated``, ``off-topic``)."""
+        _, comment = self.find_comment(full_name, comment_id)
+        comment["_minimized"] = classifier.lower().replace("_", "-")
+        return str(comment["_minimized"])
+
+    def minimized(self, full_name: str, comment_id: int) -> str | None:
+        """Why a comment was minimized, or None while it is shown in full."""
+        _, comment = self.find_comment(full_name, comment_id)
+        return comment.get("_minimized")
+
     def add_reaction(self, subject: dict[str, Any], content: str, user: str) -> tuple[dict[str, Any], bool]:
         """Return (reaction, created)."""
         for reaction in self.reactions:
@@ -845,7 +857,7 @@ class GitHubState:
             raise AssertionError("GitHub emulator saw problems:\n  " + "\n  ".join(problems))
 
 
-_PRIVATE_KEYS = frozenset({"_comments", "_subject", "_event", "_payload"})
+_PRIVATE_KEYS = frozenset({"_comments", "_subject", "_event", "_payload", "_minimized"})
 
 
 def public(obj: Any) -> Any:

@@ -33,11 +33,39 @@ neither" is what a transaction says plainly.
 
 Ended windows are useless to fixed windows; `prune` deletes them, and `take` calls it at most
 every `PRUNE_EVERY` seconds per process.
+
+Classes of writes. Not every write is equally urgent: a redirect, a hide or a reporter's
+acknowledgement keeps a report from being read or lost; the answer to a `/sec` command is a
+courtesy to someone who can wait. So each write has a class, and a class may only fill a window
+up to its share of the limit; the count is shared, so a lower class stops where a higher one
+still has room:
+
+    class      what                                                  share   a minute  an hour
+    security   redirects, hides, reporter messages, tracker issues,   all       72       450
+               minimizing a command, everything not said otherwise
+    reply      answers and reactions to maintainers' commands         2/3       48       300
+    courtesy   the one reaction a stranger's command gets             1/3       24       150
+
+(at the default limits). However many commands arrive, a third of every window is left for
+security work, and strangers cannot spend more than a third on reactions nor crowd out the
+maintainers' answers. A reply that does not fit is deferred like any write (the job runs again
+when the window ends, its commands already recorded as done); a courtesy write that does not fit
+is dropped by its caller, since a reaction an hour late helps no one. In SQL the share is only
+the `limit` of the conditional upsert above, so a class costs nothing.
+
+The caller says the class: `with spending(REPLY): ...` around the writes. The class travels in a
+context variable because the writes go through gidgethub's `post()`, whose signature cannot
+carry it; a context variable belongs to one asyncio task (one job), so concurrent jobs never see
+each other's class, and the block ends it. Writes outside any block are `security`: an unlabelled
+write is never starved by command traffic.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -52,6 +80,35 @@ MINUTE, HOUR = 60, 3600
 DEFAULT_PER_MINUTE = 72
 DEFAULT_PER_HOUR = 450
 PRUNE_EVERY = 600.0
+
+SECURITY = "security"  # may fill each window
+REPLY = "reply"  # may fill each window up to two thirds: a third stays for security work
+COURTESY = "courtesy"  # may fill each window up to a third; its caller drops what does not fit
+SHARES = {SECURITY: 3, REPLY: 2, COURTESY: 1}  # thirds of each window's limit
+
+_CLASS: contextvars.ContextVar[str] = contextvars.ContextVar("secbot_write_class", default=SECURITY)
+
+
+@contextlib.contextmanager
+def spending(write_class: str) -> Iterator[None]:
+    """Count the content-creating writes made inside this block as `write_class`."""
+    if write_class not in SHARES:
+        raise ValueError(f"unknown write class {write_class!r}")
+    token = _CLASS.set(write_class)
+    try:
+        yield
+    finally:
+        _CLASS.reset(token)
+
+
+def current_class() -> str:
+    """The class of a write made here and now (`security` outside any `spending` block)."""
+    return _CLASS.get()
+
+
+def share(limit: int, write_class: str) -> int:
+    """How far a window of `limit` may be filled by writes of `write_class` (at least one)."""
+    return max(1, limit * SHARES[write_class] // 3)
 
 log = logs.get("secbot.budget")
 
@@ -112,13 +169,18 @@ class Budget:
             where=write_budget.c.count < sa.bindparam("limit", type_=sa.Integer),
         ).returning(write_budget.c.count)
 
-    async def take(self, installation_id: int) -> float | None:
-        """Count one content-creating request: None when it fits, else when the full window ends.
+    async def take(self, installation_id: int, write_class: str | None = None) -> float | None:
+        """Count one content-creating request of `write_class` (by default the class of the
+        enclosing `spending` block): None when it fits, else when the window that is full for
+        that class ends.
 
         A refused request is counted in no window.
         """
         now = self.clock.now()
-        blocked = await self._take_once(installation_id, now)
+        write_class = write_class or current_class()
+        if write_class not in SHARES:
+            raise ValueError(f"unknown write class {write_class!r}")
+        blocked = await self._take_once(installation_id, now, write_class)
         if now - self._last_prune >= PRUNE_EVERY:
             self._last_prune = now
             try:
@@ -127,15 +189,15 @@ class Budget:
                 log.warning("pruning the write budget failed", extra={"error": describe_error(exc)})
         if blocked is not None:
             log.info("content-creation budget reached", extra={"installation": installation_id,
-                                                               "until": round(blocked)})
+                                                               "until": round(blocked), "write_class": write_class})
         return blocked
 
-    async def _take_once(self, installation_id: int, now: float) -> float | None:
+    async def _take_once(self, installation_id: int, now: float, write_class: str) -> float | None:
         try:
             async with self.store.write() as conn:
                 for span, limit in self.windows:
                     start = int(now // span) * span
-                    params = {"inst": installation_id, "len": span, "start": start, "limit": limit}
+                    params = {"inst": installation_id, "len": span, "start": start, "limit": share(limit, write_class)}
                     if (await conn.execute(self._take, params)).first() is None:
                         raise _Full(float(start + span))
         except _Full as full:

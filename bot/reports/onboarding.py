@@ -97,7 +97,7 @@ async def check(ctx: Context) -> None:
     problems = diagnose(full_name, pvr, policy)
     ctx.log.info("channel checked", extra={"repo": full_name, "pvr": pvr, "security_md": bool(policy),
                                            "problems": problems})
-    await sync_onboarding_issue(ctx, repo, problems, pvr=pvr, policy=policy)
+    await sync_onboarding_issue(ctx, repo, problems, pvr=pvr, policy=policy, tracker=cfg.tracker.repo)
 
 
 def onboarding_key(full_name: str) -> str:
@@ -105,8 +105,13 @@ def onboarding_key(full_name: str) -> str:
 
 
 async def sync_onboarding_issue(ctx: Context, repo: dict[str, Any], problems: list[str], *, pvr: bool,
-                                policy: dict[str, str] | None) -> None:
-    """Open the repository's one onboarding issue, update it, or close it when all is well."""
+                                policy: dict[str, str] | None, tracker: str | None = None) -> None:
+    """Open the repository's one onboarding issue, update it, or close it when all is well.
+
+    Without a private tracker (`tracker.repo`) the issue also recommends one: notes for the
+    maintainers never go to the advisory the reporter reads, so without a tracker they are only
+    kept in Secbot's database (bot/reports/outreach.py). That advice alone opens no issue."""
+    advice = [] if tracker else ["tracker"]
     assert ctx.gh is not None
     full_name = repo["full_name"]
     key, now = onboarding_key(full_name), ctx.clock.now()
@@ -116,7 +121,7 @@ async def sync_onboarding_issue(ctx: Context, repo: dict[str, Any], problems: li
             return
         record = await ctx.ledger.claim(key, ctx.job_id, now)
         if record is None:
-            await _open_issue(ctx, repo, problems, pvr=pvr, policy=policy)
+            await _open_issue(ctx, repo, problems, pvr=pvr, policy=policy, advice=advice)
             return
     if record.get("state") == "dismissed":
         return
@@ -131,18 +136,19 @@ async def sync_onboarding_issue(ctx: Context, repo: dict[str, Any], problems: li
         changes: dict[str, Any] = {}
         if issue["state"] == "closed":
             changes["state"] = "open"
-        if issue["state"] == "closed" or problems != record.get("problems"):
-            changes["body"] = _issue_body(repo, problems, pvr=pvr, policy=policy)
+        if issue["state"] == "closed" or problems != record.get("problems") or advice != record.get("advice"):
+            changes["body"] = _issue_body(repo, problems, pvr=pvr, policy=policy, advice=advice)
         if changes:
             await ctx.gh.patch("/repos/{owner}/{repo}/issues/{issue_number}", ctx.repo(issue_number=number), data=changes)
-        await ctx.ledger.record(key, None, {**record, "state": "open", "problems": problems}, now)
+        await ctx.ledger.record(key, None, {**record, "state": "open", "problems": problems, "advice": advice}, now)
     elif record.get("state") in ("open", "closing"):  # not "closed": a maintainer reopened it
         await _close_issue(ctx, full_name, number, record)
 
 
-def _issue_body(repo: dict[str, Any], problems: list[str], *, pvr: bool, policy: dict[str, str] | None) -> str:
+def _issue_body(repo: dict[str, Any], problems: list[str], *, pvr: bool, policy: dict[str, str] | None,
+                advice: list[str]) -> str:
     html_url = repo["html_url"]
-    body = render("onboarding", problems=problems, pvr=pvr, html_url=html_url,
+    body = render("onboarding", problems=problems, advice=advice, pvr=pvr, html_url=html_url,
                   settings_url=f"{html_url}/settings/security_analysis", form_url=report_form_url(html_url),
                   policy_url=policy_url(html_url, policy), policy_path=(policy or {}).get("path"),
                   placeholder=PLACEHOLDER)
@@ -150,18 +156,19 @@ def _issue_body(repo: dict[str, Any], problems: list[str], *, pvr: bool, policy:
 
 
 async def _open_issue(ctx: Context, repo: dict[str, Any], problems: list[str], *, pvr: bool,
-                      policy: dict[str, str] | None) -> None:
+                      policy: dict[str, str] | None, advice: list[str]) -> None:
     """Post the issue, then record it. The claim keeps a second job out; if this job dies between
     the two, its retry cannot find the issue (GitHub offers no cheap search by marker) and posts again."""
     assert ctx.gh is not None
     key = onboarding_key(repo["full_name"])
     made = await ctx.gh.post("/repos/{owner}/{repo}/issues", ctx.repo(),
-                             data={"title": ISSUE_TITLE, "body": _issue_body(repo, problems, pvr=pvr, policy=policy)})
+                             data={"title": ISSUE_TITLE,
+                                   "body": _issue_body(repo, problems, pvr=pvr, policy=policy, advice=advice)})
     if ctx.dry_run or not isinstance(made, dict) or "number" not in made:
         await ctx.ledger.forget(key)  # nothing was created: a real run must still open it
         return
-    await ctx.ledger.record(key, None, {"number": made["number"], "state": "open", "problems": problems},
-                                ctx.clock.now())
+    await ctx.ledger.record(key, None, {"number": made["number"], "state": "open", "problems": problems,
+                                        "advice": advice}, ctx.clock.now())
     ctx.log.info("onboarding issue opened", extra={"repo": repo["full_name"], "number": made["number"]})
 
 

@@ -9,6 +9,12 @@ issue: a report's state, severity or dates on a public page would tell attackers
 The tracker is an optional private repository of the same owner with one issue per report. Its
 privacy is checked before every write (a conditional GET, free when unchanged); if it is public,
 Secbot writes nothing there.
+
+Notes meant for the maintainers only (answers to `/sec` commands, reminders, escalations, the
+beg-bounty note) go to the tracker issue. Never to the advisory: the reporter is a collaborator
+on it and reads every comment. Without a private tracker such a note is kept in the report's
+timeline in Secbot's database, where `secbot reports <id>` shows it, and the log says so (with
+the report's id, never the note); the onboarding issue recommends a tracker.
 """
 
 from __future__ import annotations
@@ -54,15 +60,20 @@ async def tell_reporter(ctx: Context, report: Report, *, key: str, template: str
 
 
 async def tell_maintainers(ctx: Context, report: Report, *, key: str, body: str) -> str:
-    """A note for maintainers in the report's private places (tracker issue, else the advisory)."""
+    """A note for the maintainers only, once per `key`: in the report's private tracker issue, else
+    kept in its timeline for `secbot reports <id>`. Never on the advisory, which the reporter reads.
+    Returns where it went: "tracker" or "timeline"."""
     if await tracker_ok(ctx, report):
         await writes.comment_once(ctx, key=key, kind="to-maintainers", report_id=report.id, body=body,
                                    number=report.tracker_number, repo=report.tracker_repo)
         return "tracker"
-    ghsa = advisory_of(report)
-    if ghsa is not None and await _advisory_comment(ctx, report, ghsa, key=key, kind="to-maintainers", body=body):
-        return "advisory"
-    return "none"
+    now = ctx.clock.now()
+    if await ctx.ledger.claim(key, ctx.job_id, now) is None:
+        if await ctx.reports.add_note(report.id, now=now, key=key, body=body):
+            ctx.log.info("a note for the maintainers is kept in the report's timeline (no private tracker): "
+                         "`secbot reports <id>` shows it", extra={"report": report.id})
+        await ctx.ledger.record(key, report.id, {"kept": "timeline"}, now)
+    return "timeline"
 
 
 async def _advisory_comment(ctx: Context, report: Report, ghsa: str, *, key: str, kind: str, body: str) -> bool:

@@ -1,29 +1,66 @@
 """Running `/sec` commands: who typed them where, each once, and one function per verb.
 
 The parser, the verb table and who may run what are pure rules (bot/rules/commands.py); the state
-moves are bot/rules/lifecycle.py. Here a comment's commands are claimed once each, refused when
-their author may not give them, carried out on the reports the comment is about, and answered in
-the place they were typed — never with a report's details on a public page.
+moves are bot/rules/lifecycle.py. Here a comment's commands (at most MAX_COMMANDS) are claimed once
+each, carried out on the reports the comment is about, and answered once per comment:
+
+- `enabled: false` in the repository's config: nothing is run or answered, `help` included (the
+  repository asked Secbot to ignore it; the README has the commands).
+- Someone who may not give commands (no write access, not in the security team) on a public issue
+  or an advisory gets one 👎 reaction for the whole comment, however many commands it holds, and
+  nothing else: no comment, no note, nothing run. The reaction is a courtesy write (see
+  bot/github/budget.py): when that share of the budget is spent, it is left out. In the private
+  tracker, whose readers see everything there anyway, they may ask for status and help and are
+  refused the rest once.
+- Answers about a report go to that report's maintainers' place only: its tracker issue, else its
+  timeline (bot/reports/outreach.py `tell_maintainers`; never the advisory, which the reporter
+  reads). A comment about two reports answers each with its own state alone. What concerns no
+  report (help, a command not understood, a refusal) is answered where the command was typed.
+  One reply per place per comment, and one reaction.
+- On a public page the reaction depends only on what anyone can read in the comment (👍 when every
+  command was understood, 😕 otherwise), never on the reports' private state: a rejected report
+  must look like any other. A maintainer's comment there with a command that says how a report is
+  handled (anything outside PUBLIC_VERBS, such as `/sec accept critical`) is minimized as outdated
+  (first, so its words are shown no longer than needed), then carried out and answered privately.
+- The answers and reactions are reply writes, which yield to security work in the write budget: a
+  reply that does not fit defers the job, and the retry finds each command recorded as done with
+  its answers, so nothing runs twice.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import gidgethub
+
 from bot.clock import iso
+from bot.errors import RateLimited
+from bot.github.budget import COURTESY, REPLY, spending
 from bot.jobs.context import Context
 from bot.render import render
 from bot.reports import onboarding, outreach, private, public, timers, writes
 from bot.reports.permissions import in_security_team, permission
-from bot.rules.commands import MUTATING, VERB_TABLE, Command, may_run, parse
+from bot.rules.commands import (
+    MAX_COMMANDS,
+    MUTATING,
+    PUBLIC_VERBS,
+    VERB_TABLE,
+    Command,
+    is_maintainer,
+    may_run,
+    parse,
+)
 from bot.rules.config import RepoConfig
 from bot.rules.lifecycle import Refused, next_state
 from bot.store.reports import REJECTED, Report
 
 PAUSED_FOREVER = 1e12  # paused_until for "until /sec resume"
+DONE_OUTCOMES = frozenset({"done", "help", "opened", "exists"})
+MINIMIZE = ("mutation($input: MinimizeCommentInput!) { minimizeComment(input: $input) "
+            "{ minimizedComment { isMinimized } } }")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,6 +72,26 @@ class Where:
     number: int | None = None  # issue number, for public and tracker places
     comment_id: int | None = None  # issue comment to react to
     ghsa_id: str | None = None  # for the advisory place
+    node_id: str | None = None  # the issue comment's GraphQL id, to minimize it
+
+
+@dataclasses.dataclass(frozen=True)
+class Answer:
+    """Something a command has to say: about one report (`report`), or about none ("help": the
+    command table, "error": why a command was not understood, "refused": may not give it)."""
+
+    text: str
+    report: int | None = None
+    kind: str = "report"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "report": self.report, "kind": self.kind}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "Answer | None":
+        if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+            return None
+        return cls(text=data["text"], report=data.get("report"), kind=str(data.get("kind") or "report"))
 
 
 async def from_issue_comment(ctx: Context, comment: dict[str, Any], issue_number: int) -> None:
@@ -44,55 +101,147 @@ async def from_issue_comment(ctx: Context, comment: dict[str, Any], issue_number
     commands = parse(comment.get("body"))
     if not commands:
         return
-    cfg = await ctx.config()
     repo = ctx.full_name or ""
     place, found = await reports_at(ctx, repo, issue_number)
+    # A command about a report obeys that report's repository's config (`enabled`, the security
+    # team), also when it is typed in the tracker, another repository.
+    cfg = await ctx.config_for(found[0].repo) if place == "tracker" else await ctx.config()
+    if not cfg.enabled:
+        ctx.log.info("commands ignored: Secbot is switched off for this repository", extra={"place": place})
+        return
     if place == "tracker" and not await outreach.tracker_is_private(ctx, repo):
         place = "public"  # the tracker was made public: answer as on any public page
-    where = Where(place=place, number=issue_number, comment_id=comment["id"], repo=repo)
+    where = Where(place=place, number=issue_number, comment_id=comment["id"], repo=repo,
+                  node_id=comment.get("node_id"))
     await obey(ctx, commands, where=where, found=found, login=comment["user"]["login"], cfg=cfg,
                key_prefix=f"cmd:{repo}:{comment['id']}")
 
 
 async def obey(ctx: Context, commands: list[Command], *, where: Where, found: list[Report], login: str,
                cfg: RepoConfig, key_prefix: str) -> None:
-    """Run a comment's commands, each once (claimed under `key_prefix:line`), refusing those its
-    author may not give."""
+    """Run a comment's commands, each once (claimed under `key_prefix:line`), then answer the
+    comment once: its reports' maintainers privately, the rest where it was typed."""
+    if not cfg.enabled:
+        ctx.log.info("commands ignored: Secbot is switched off for this repository", extra={"place": where.place})
+        return
+    commands = commands[:MAX_COMMANDS]
     level = await permission(ctx, login)
     member = await in_security_team(ctx, login, cfg)
+    team = cfg.security_team.users
+    if not is_maintainer(permission=level, login=login, team_users=team, team_member=member) \
+            and where.place != "tracker":
+        await _stranger(ctx, where, login, key_prefix, len(commands))
+        return
+    if where.place == "public" and any(c.verb not in PUBLIC_VERBS for c in commands):
+        await minimize(ctx, where)  # first: its words say how a report is handled, to everyone
+    answers: list[Answer] = []
+    outcomes: list[str] = []
     for cmd in commands:
         key = f"{key_prefix}:{cmd.line}"
-        if await ctx.ledger.claim(key, ctx.job_id, ctx.clock.now()) is not None:
-            continue
-        if not may_run(cmd.verb, permission=level, login=login, team_users=cfg.security_team.users,
-                       team_member=member):
-            await refuse(ctx, where, login)
-            outcome = "refused"
-        else:
-            outcome = await run(ctx, cmd, where, found, login, cfg, key)
-        await ctx.ledger.record(key, None, {"verb": cmd.verb, "outcome": outcome}, ctx.clock.now())
-        ctx.log.info("command", extra={"verb": cmd.verb, "by": login, "outcome": outcome, "place": where.place})
+        done = await ctx.ledger.claim(key, ctx.job_id, ctx.clock.now())
+        if done is None:
+            if may_run(cmd.verb, permission=level, login=login, team_users=team, team_member=member,
+                       private_place=where.place == "tracker"):
+                outcome, said = await run(ctx, cmd, where, found, login, cfg, key)
+            else:
+                outcome, said = "refused", [Answer(render("command_refused", login=login), kind="refused")]
+            await ctx.ledger.record(key, None, {"verb": cmd.verb, "outcome": outcome,
+                                                "answers": [a.as_dict() for a in said]}, ctx.clock.now())
+            ctx.log.info("command", extra={"verb": cmd.verb, "by": login, "outcome": outcome, "place": where.place})
+        else:  # run before (a retry after a deferred reply, or a redelivery): answer what it said
+            outcome = str(done.get("outcome") or "done")
+            said = [a for a in map(Answer.from_dict, done.get("answers") or ()) if a is not None]
+        outcomes.append(outcome)
+        answers += said
+    await respond(ctx, where, found, commands, outcomes, answers, key_prefix)
+
+
+async def _stranger(ctx: Context, where: Where, login: str, key_prefix: str, count: int) -> None:
+    """Commands from someone who may not give them, on a public issue or an advisory: one 👎 for
+    the comment, nothing else, whatever it holds and whatever the reports' state."""
+    key = f"{key_prefix}:not-allowed"
+    if await ctx.ledger.claim(key, ctx.job_id, ctx.clock.now()) is not None:
+        return
+    if where.comment_id is not None:
+        try:
+            with spending(COURTESY):
+                await writes.react(ctx, comment_id=where.comment_id, content="-1")
+        except RateLimited:
+            ctx.log.info("no reaction to a command from someone who may not give it: the write budget's "
+                         "courtesy share is spent")
+    await ctx.ledger.record(key, None, {"outcome": "not-allowed", "commands": count}, ctx.clock.now())
+    ctx.log.info("commands from someone who may not give them: nothing run",
+                 extra={"by": login, "commands": count, "place": where.place})
 
 
 async def reports_at(ctx: Context, repo: str, number: int) -> tuple[str, list[Report]]:
-    """The reports an issue is about: a tracker issue's report, or those found on a public issue."""
+    """The reports an issue is about: a tracker issue's report, or every report found on a public
+    issue, closed ones too (whether a report was rejected is private: the command is answered in
+    its private place, and a public page must not show any difference)."""
     reports = ctx.reports
     tracked = await reports.for_tracker(repo, number)
     if tracked is not None:
         return "tracker", [tracked]
-    return "public", [r for r in await reports.for_issue(repo, number) if r.state != REJECTED]
+    return "public", await reports.for_issue(repo, number)
 
 
-async def refuse(ctx: Context, where: Where, login: str) -> None:
-    """One polite refusal per comment, however many commands it holds."""
-    key = f"refused:{where.repo}:{where.comment_id or where.ghsa_id}"
-    if await ctx.ledger.result(key) is None and where.comment_id is not None:
-        await writes.react(ctx, comment_id=where.comment_id, content="-1")
-    await reply(ctx, where, key=key, kind="refused", body=render("command_refused", login=login))
+async def respond(ctx: Context, where: Where, found: Sequence[Report], commands: Sequence[Command],
+                  outcomes: Sequence[str], answers: Sequence[Answer], key_prefix: str) -> None:
+    """Answer a comment once: each report's answers to its maintainers' place, the rest in place,
+    then one reaction."""
+    with spending(REPLY):
+        if where.place == "tracker":
+            await reply(ctx, where, key=f"reply:{key_prefix}", body=_compose(answers))
+        else:
+            for stale in found:
+                mine = [a.text for a in answers if a.report == stale.id]
+                if mine:
+                    report = await ctx.reports.get(stale.id) or stale  # a command may have opened its tracker issue
+                    await outreach.tell_maintainers(ctx, report, key=f"reply:{key_prefix}:{report.id}",
+                                                    body="\n\n".join(mine))
+            await reply(ctx, where, key=f"reply:{key_prefix}", body=_compose([a for a in answers if a.report is None]))
+        if where.comment_id is not None:
+            await writes.react(ctx, comment_id=where.comment_id, content=reaction(where, commands, outcomes))
 
 
-async def reply(ctx: Context, where: Where, *, key: str, kind: str, body: str) -> None:
-    """Answer in the place of the command (issue comment or advisory comment), once."""
+def reaction(where: Where, commands: Sequence[Command], outcomes: Sequence[str]) -> str:
+    """One reaction per comment. On a public page it depends on the comment's own words alone
+    (👍 every command understood, 😕 not), so it tells nothing about the reports; in private places
+    it says how the commands went (👎 refused, 😕 not done, 👍 done)."""
+    if where.place == "public":
+        return "+1" if all(c.ok for c in commands) else "confused"
+    if "refused" in outcomes:
+        return "-1"
+    return "+1" if all(o in DONE_OUTCOMES for o in outcomes) else "confused"
+
+
+HELP_HEADING = "**Secbot commands.**"
+
+
+def help_text(errors: Sequence[str] = ()) -> str:
+    """The answer to `/sec help`, and to commands not understood (named first): the verb table."""
+    return render("command_help", errors=list(errors), verbs=VERB_TABLE.values(), max_commands=MAX_COMMANDS)
+
+
+def _compose(answers: Sequence[Answer]) -> str:
+    """One reply out of a comment's answers: a refusal once, the answers, the help table once."""
+    parts: list[str] = []
+    refused = [a.text for a in answers if a.kind == "refused"]
+    if refused:
+        parts.append(refused[0])
+    parts += [a.text for a in answers if a.kind == "report"]
+    errors = [a.text for a in answers if a.kind == "error"]
+    if errors or any(a.kind == "help" for a in answers):
+        parts.append(help_text(errors))
+    return "\n\n".join(p.strip() for p in parts)
+
+
+async def reply(ctx: Context, where: Where, *, key: str, body: str) -> None:
+    """Answer in the place of the command (issue comment or advisory comment), once; nothing when
+    there is nothing to say."""
+    if not body:
+        return
+    kind = "help" if HELP_HEADING in body else "reply"  # the marker names what a reply mostly is
     if where.place == "advisory":
         await writes.comment_once(ctx, key=key, kind=kind, report_id=0, body=body, ghsa_id=where.ghsa_id,
                                   repo=where.repo)
@@ -101,54 +250,61 @@ async def reply(ctx: Context, where: Where, *, key: str, kind: str, body: str) -
                                   repo=where.repo)
 
 
-async def react(ctx: Context, where: Where, content: str) -> None:
-    if where.comment_id is not None:
-        await writes.react(ctx, comment_id=where.comment_id, content=content)
+async def minimize(ctx: Context, where: Where) -> None:
+    """Minimize a command comment on a public page as outdated (GraphQL `minimizeComment`), once:
+    its words said how a report is handled. Security work in the write budget."""
+    if where.node_id is None or where.comment_id is None:
+        return
+    key = f"minimize:{where.repo}:{where.comment_id}"
+    if await ctx.ledger.claim(key, ctx.job_id, ctx.clock.now()) is not None:
+        return
+    if ctx.dry_run:
+        ctx.log.info("dry run: would minimize a command comment", extra={"comment": where.comment_id})
+        await ctx.ledger.forget(key)
+        return
+    assert ctx.gh is not None
+    try:
+        await ctx.gh.graphql(MINIMIZE, input={"subjectId": where.node_id, "classifier": "OUTDATED"})
+        result = {"minimized": True}
+    except (gidgethub.QueryError, gidgethub.BadGraphQLRequest) as exc:  # refused for good: say so, go on
+        ctx.log.warning("could not minimize a command comment on a public page",
+                        extra={"comment": where.comment_id, "error": type(exc).__name__})
+        result = {"minimized": False}
+    await ctx.ledger.record(key, None, result, ctx.clock.now())
 
 
 async def run(ctx: Context, cmd: Command, where: Where, found: list[Report], login: str, cfg: RepoConfig,
-              key: str) -> str:
-    """Carry out one command that its author may give; returns its outcome for the log."""
-    if cmd.error or cmd.verb in ("unknown", "help"):
-        if cmd.verb != "help":
-            await react(ctx, where, "confused")
-        await reply(ctx, where, key=f"help:{key}", kind="help",
-                    body=render("command_help", error=cmd.error, verbs=VERB_TABLE.values()))
-        return "help"
+              key: str) -> tuple[str, list[Answer]]:
+    """Carry out one command that its author may give; returns its outcome (for the log and the
+    reaction) and what it has to say."""
+    if cmd.error or cmd.verb == "unknown":
+        error = cmd.error or "there is no such command"
+        return "not-understood", [Answer(error, kind="error")]
+    if cmd.verb == "help":
+        return "help", [Answer("", kind="help")]
     if cmd.verb == "setup":
-        outcome = await onboarding.open_security_md_pull_request(ctx, where.number or 0)
-        await react(ctx, where, "+1" if outcome in ("opened", "exists") else "confused")
-        return outcome
-    if not found:
-        await react(ctx, where, "confused")
-        return "no-report"
+        return await onboarding.open_security_md_pull_request(ctx, where.number or 0), []
     if where.place == "public" and cmd.verb in ("hide", "not-security"):
-        for report in found:
+        targets = [r for r in found if r.state != REJECTED]
+        for report in targets:
             if cmd.verb == "hide":
                 await public.hide(ctx, report, cfg)
             else:
                 await public.not_security(ctx, report, cfg, login)
-        await react(ctx, where, "+1")
-        return "done"
-    outcome, message = "done", None
+        return ("done" if targets else "no-report"), []
+    if not found:
+        return "no-report", []
+    outcome, said = "done", []
     reports = ctx.reports
     for stale in found:
         report = await reports.get(stale.id) or stale  # an earlier command of the comment may have moved it
         try:
             message = await apply(ctx, report, cmd, login, cfg, key)
         except Refused as exc:
-            outcome, message = "refused", str(exc)
-    if where.place == "public":
-        # A public page never shows a report's state, severity or dates: react, and say more privately.
-        await react(ctx, where, "+1" if outcome == "done" else "confused")
+            outcome, message = "refused-by-state", str(exc)
         if message:
-            for report in found:
-                await outreach.tell_maintainers(ctx, report, key=f"reply:{key}:{report.id}", body=message)
-    else:
-        await react(ctx, where, "+1" if outcome == "done" else "confused")
-        if message:
-            await reply(ctx, where, key=f"reply:{key}", kind="reply", body=message)
-    return outcome
+            said.append(Answer(message, report=report.id))
+    return outcome, said
 
 
 # -- one function per verb on a report --------------------------------------------------------

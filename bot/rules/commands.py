@@ -67,9 +67,11 @@ __all__ = [
     "parse_date",
     "parse_cvss",
     "may_run",
+    "is_maintainer",
     "VERB_TABLE",
     "VERBS",
     "MUTATING",
+    "PUBLIC_VERBS",
     "UNKNOWN",
     "ANYONE",
     "MAINTAINERS",
@@ -83,8 +85,15 @@ SEVERITIES = ("critical", "high", "medium", "low")
 REJECT_REASONS = ("invalid", "duplicate", "out-of-scope", "not-security", "beg-bounty")
 UNKNOWN = "unknown"  # the verb of a word after /sec that is no verb; it is answered with the help
 ANYONE, MAINTAINERS = "anyone", "maintainers"  # who may run a verb (see may_run)
+# The verbs whose words say nothing about how a report is handled, so they may stay readable on a
+# public page. Any other command a maintainer types there (accept with a severity, eta with a date,
+# reject with a reason, ...) is carried out, and its comment minimized.
+PUBLIC_VERBS = frozenset({"hide", "not-security", "setup", "help", "status"})
 MAX_ASSIGNEES = 10  # GitHub's own limit per issue
-MAX_COMMANDS = 50  # per comment; the rest are ignored, so one comment cannot queue thousands of actions
+# Commands read per comment; the rest are ignored. The longest comment a maintainer writes in
+# earnest steers one report through a step or two (ack, accept, assign, eta, update, status: six),
+# so ten leaves room and bounds what one comment costs: at most ten verbs run, answered in one reply.
+MAX_COMMANDS = 10
 MAX_WORD_CHARS = 30
 _MAX_VERSION_CHARS = 64
 _MAX_LOGIN_CHARS = 39
@@ -540,22 +549,34 @@ def may_run(
     login: str,
     team_users: Iterable[str],
     team_member: bool = False,
+    private_place: bool = False,
 ) -> bool:
     """Whether ``login`` may run ``verb``.
 
-    Bots (logins ending in ``[bot]``) run nothing. Collaborators with write, maintain or admin
-    permission, configured security-team users (case-insensitive, ``@`` optional) and members of
-    the configured team run anything; everyone else only the verbs ``VERB_TABLE`` says ANYONE may
-    run (status, help), and UNKNOWN, which is answered with the help. A verb that is not one of
-    ``VERBS`` is refused to everyone.
+    Maintainers (see `is_maintainer`) run anything. Anyone else runs only the verbs ``VERB_TABLE``
+    says ANYONE may run (status, help, and UNKNOWN, which is answered with the help), and only in
+    a ``private_place`` (the private tracker), whose readers see everything in it anyway. On a
+    public issue or an advisory, someone else's command runs nothing at all: a status there would
+    go to the maintainers' private place at a stranger's bidding, and help would be a comment per
+    line (issue 17, findings 2 and 6). Bots run nothing; a verb that is not one of ``VERBS`` is
+    refused to everyone.
     """
     if not isinstance(verb, str) or verb not in VERBS:
         return False
+    if is_maintainer(permission=permission, login=login, team_users=team_users, team_member=team_member):
+        return True
+    name = login.strip().lower() if isinstance(login, str) else ""
+    anyone_may = VERB_TABLE["help" if verb == UNKNOWN else verb].who == ANYONE
+    return bool(name) and not name.endswith("[bot]") and private_place is True and anyone_may
+
+
+def is_maintainer(*, permission: str | None, login: str, team_users: Iterable[str], team_member: bool = False) -> bool:
+    """Whether ``login`` steers reports: collaborators with write, maintain or admin permission,
+    configured security-team users (case-insensitive, ``@`` optional) and members of the
+    configured team. Bots (logins ending in ``[bot]``) never do."""
     name = login.strip().lower() if isinstance(login, str) else ""
     if not name or name.endswith("[bot]"):
         return False
-    if VERB_TABLE["help" if verb == UNKNOWN else verb].who == ANYONE:
-        return True
     if isinstance(permission, str) and permission.lower() in _PRIVILEGED:
         return True
     if team_member is True:

@@ -18,7 +18,9 @@ from bot.rules.lifecycle import OPEN as OPEN_STATES
 from bot.store import Store
 from bot.store.tables import report_events, reports
 
-__all__ = ["StateChanged", "Report", "Reports", "NEW", "OPEN_STATES", "REJECTED"]
+__all__ = ["StateChanged", "Report", "Reports", "NEW", "NOTE", "OPEN_STATES", "REJECTED"]
+
+NOTE = "note"  # timeline event: a note for the maintainers kept here, for want of a private tracker
 
 
 class StateChanged(ReportableError):
@@ -198,6 +200,20 @@ class Reports:
                     detail=orjson.dumps(detail).decode() if detail else None))
             row = (await conn.execute(sa.select(reports).where(reports.c.id == report_id))).one()
         return Report.from_row(row)
+
+    async def add_note(self, report_id: int, *, now: float, key: str, body: str) -> bool:
+        """Keep a note for the maintainers in the report's timeline, once per `key` (a retry
+        finds it); False when it was kept before. The report itself is not touched: a note is
+        no change to it (its `updated_at` paces the advisory poll)."""
+        async with self.store.write() as conn:
+            kept = await conn.execute(sa.select(report_events.c.detail).where(
+                report_events.c.report_id == report_id, report_events.c.kind == NOTE))
+            if any(detail and orjson.loads(detail).get("key") == key for (detail,) in kept):
+                return False
+            await conn.execute(sa.insert(report_events).values(
+                report_id=report_id, at=now, actor="secbot", kind=NOTE,
+                detail=orjson.dumps({"key": key, "note": body}).decode()))
+        return True
 
     async def timeline(self, report_id: int) -> list[dict[str, Any]]:
         stmt = sa.select(report_events).where(report_events.c.report_id == report_id).order_by(report_events.c.at, report_events.c.id)
