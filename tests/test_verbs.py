@@ -20,14 +20,9 @@ WITH_TRACKER = TEAM + "tracker:\n  repo: security-inbox\n"
 FLOOD = "\n".join(["/sec help"] * 25 + ["/sec status"] * 15 + ["/sec frobnicate"] * 10)  # fifty commands
 
 
-@pytest.fixture
-async def h(tmp_path: Path):
-    # A budget no test here reaches in its minute: what a full budget does is tested on its own.
-    async with Harness(tmp_path, writes_per_minute=600, writes_per_hour=6000) as harness:
-        harness.state.put_file(REPO, ".github/secbot.yml", TEAM)
-        harness.state.set_permission(TRACKER, MAINTAINER, "maintain")
-        yield harness
-    harness.state.assert_no_violations()
+# A budget no test here reaches in its minute: what a full budget does is tested on its own.
+pytestmark = pytest.mark.harness(config=TEAM, setup=lambda h: h.state.set_permission(TRACKER, MAINTAINER, "maintain"),
+                                 writes_per_minute=600, writes_per_hour=6000)
 
 
 async def open_report(h: Harness, user: str = REPORTER) -> int:
@@ -185,13 +180,13 @@ async def test_a_maintainers_comment_is_read_up_to_the_cap_and_answered_once(h: 
 
 
 async def test_a_command_typed_in_an_advisory_is_answered_where_only_maintainers_read(h: Harness) -> None:
-    from tests.test_watch import poll, settle
+    from tests.test_watch import poll
 
     adv = h.state.report_vulnerability(REPO, summary="Path traversal in the upload handler",
                                        description="`../` in the file name writes outside the upload directory.",
                                        user=REPORTER)
     await h.deliver("repository_advisory", h.payloads.repository_advisory("reported", REPO, adv["ghsa_id"], REPORTER))
-    await settle(h)
+    await h.settle_due_soon()
     [report] = await Reports(h.services.store).list()
     await poll(h, report)
     h.state.add_advisory_comment(REPO, adv["ghsa_id"], body="/sec pause\n/sec status", user=MAINTAINER)
