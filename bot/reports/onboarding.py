@@ -21,6 +21,7 @@ from bot.github.urls import policy_url, report_form_url
 from bot.jobs.context import Context, get_or_none
 from bot.jobs.queue import Queue
 from bot.render import find_marker, marker, render
+from bot.reports import writes
 from bot.reports.channel import forget_channel, pvr_enabled, security_md
 from bot.rules.security_md import PLACEHOLDER, diagnose, human_duration
 
@@ -170,9 +171,10 @@ async def _close_issue(ctx: Context, full_name: str, number: int, record: dict[s
     key = onboarding_key(full_name)
     await ctx.ledger.record(key, None, {**record, "state": "closing"}, ctx.clock.now())
     url_vars = ctx.repo(issue_number=number)
-    said = False
+    said = False  # by this app: anyone can type a marker
     async for comment in ctx.gh.getiter("/repos/{owner}/{repo}/issues/{issue_number}/comments", url_vars):
-        said = said or find_marker(comment.get("body"), "onboarding-resolved") is not None
+        if not said and find_marker(comment.get("body"), "onboarding-resolved") is not None:
+            said = await writes.own(ctx, comment)
     if not said:
         body = render("onboarding_resolved").rstrip() + f"\n\n{marker('onboarding-resolved', repo=full_name)}\n"
         await ctx.gh.post("/repos/{owner}/{repo}/issues/{issue_number}/comments", url_vars, data={"body": body})

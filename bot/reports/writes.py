@@ -2,7 +2,8 @@
 
 A write that must not repeat is named by a key and recorded in the store (`actions`) with what
 it created. A retry finds the record and skips the write. If a crash fell between the write and
-the record, the retry finds the bot's comment by its hidden marker before posting again.
+the record, the retry finds the bot's comment by its hidden marker before posting again. Only
+what this app wrote is trusted: anyone can type a marker into a comment (`own`).
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ async def comment_once(ctx: Context, *, key: str, kind: str, report_id: int, bod
     if ctx.job_attempt > 1:  # a previous attempt may have posted before it could record
         async for existing in ctx.gh.getiter(url, url_vars):
             attrs = find_marker(existing.get("body"), kind)
-            if attrs and attrs.get("report") == str(report_id) and attrs.get("key", key) == _short(key):
+            if (attrs and attrs.get("report") == str(report_id) and attrs.get("key", key) == _short(key)
+                    and await own(ctx, existing)):
                 result = {"comment_id": existing["id"]}
                 await ctx.ledger.record(key, report_id, result, ctx.clock.now())
                 return result
@@ -49,6 +51,27 @@ async def comment_once(ctx: Context, *, key: str, kind: str, report_id: int, bod
     result = {"comment_id": (made or {}).get("id")}
     await ctx.ledger.record(key, report_id, result, ctx.clock.now())
     return result
+
+
+async def own(ctx: Context, item: dict[str, Any]) -> bool:
+    """Whether a comment, issue, pull request or advisory GitHub returned was written by this app:
+    made through it (`performed_via_github_app`) or by its bot account. Markers count only there."""
+    via = item.get("performed_via_github_app") or {}
+    app_id = ctx.services.settings.app_id
+    if app_id is not None and via.get("id") is not None and str(via["id"]) == str(app_id):
+        return True
+    author = item.get("user") or item.get("author") or {}
+    login = await bot_login(ctx)
+    return login is not None and str(author.get("login") or "").lower() == login.lower()
+
+
+async def bot_login(ctx: Context) -> str | None:
+    """The app's bot account ("<slug>[bot]"), learnt at start; asked for here if that failed."""
+    services = ctx.services
+    if services.bot_login is None and services.github is not None:
+        data = await services.github.app_client().getitem("/app")
+        services.bot_login = f"{data['slug']}[bot]"
+    return services.bot_login
 
 
 def marked(body: str, kind: str, report_id: int, key: str) -> str:

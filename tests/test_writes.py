@@ -1,0 +1,88 @@
+"""Once-only writes (bot/reports/writes.py) against the emulator: a hidden marker counts only on
+what the app itself wrote."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from bot.store.reports import Reports
+from tests.e2e import REPO, REPORTER, Harness
+from tests.test_onboarding import bot_issues, install, recheck
+from tests.test_public_reports import VULN_BODY, VULN_TITLE
+
+BOT = "secbot[bot]"
+STRANGER = "bystander"
+
+
+@pytest.fixture
+async def h(tmp_path: Path):
+    async with Harness(tmp_path) as harness:
+        yield harness
+    harness.state.assert_no_violations()
+
+
+def forged(kind: str, report_id: int, key: str) -> str:
+    """A comment anyone could write: the bot's marker, which is no secret (report ids count up from
+    1, and the key's digest is computed from the key alone)."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+    return f"Nothing to see here.\n\n<!-- secbot:{kind} key={digest} report={report_id} -->\n"
+
+
+def by_bot(comments: list[dict]) -> list[dict]:
+    return [c for c in comments if c["user"]["login"] == BOT]
+
+
+async def only_report_id(h: Harness) -> int:
+    [report] = await Reports(h.services.store).list()
+    return report.id
+
+
+async def test_a_strangers_comment_carrying_the_redirect_marker_does_not_stop_the_redirect(h: Harness) -> None:
+    issue = h.state.open_issue(REPO, title=VULN_TITLE, body=VULN_BODY, user=REPORTER)
+    h.state.add_comment(REPO, issue["number"], body=forged("redirect", 1, "redirect:1"), user=STRANGER)
+    # The first attempt's comment does not get through, so the retry looks for one before posting.
+    h.state.fail_next("POST", r"/issues/\d+/comments$", 502, times=4)
+    await h.deliver("issues", h.payloads.issues("opened", REPO, issue["number"], REPORTER))
+    await h.settle()
+    assert await only_report_id(h) == 1  # the stranger guessed right
+    [redirect] = by_bot(h.state.comments(REPO, issue["number"]))
+    assert f"https://github.com/{REPO}/security/advisories/new" in redirect["body"]
+    assert len(h.state.comments(REPO, issue["number"])) == 2  # the stranger's and the bot's
+
+
+async def test_a_reporters_advisory_comment_carrying_the_marker_does_not_stop_the_acknowledgement(h: Harness) -> None:
+    adv = h.state.report_vulnerability(REPO, summary="Heap overflow in the PNG parser", description="Details.",
+                                       user=REPORTER)
+    h.state.add_advisory_comment(REPO, adv["ghsa_id"], body=forged("to-reporter", 1, "ack:1"), user=REPORTER)
+    h.state.fail_next("POST", r"/security-advisories/[^/]+/comments$", 502, times=4)
+    await h.deliver("repository_advisory", h.payloads.repository_advisory("reported", REPO, adv["ghsa_id"], REPORTER))
+    await h.settle()
+    assert await only_report_id(h) == 1
+    [ack] = by_bot(h.state.advisory_comments(REPO, adv["ghsa_id"]))
+    assert f"@{REPORTER}" in ack["body"]
+
+
+async def test_a_strangers_resolved_marker_does_not_stop_the_closing_note(h: Harness) -> None:
+    h.state.repo(REPO).pvr_enabled = False
+    await install(h)
+    [issue] = bot_issues(h)
+    h.state.add_comment(REPO, issue["number"], body=f"<!-- secbot:onboarding-resolved repo={REPO} -->", user=STRANGER)
+    h.state.repo(REPO).pvr_enabled = True
+    await recheck(h)
+    assert h.state.issue(REPO, issue["number"])["state"] == "closed"
+    [note] = by_bot(h.state.comments(REPO, issue["number"]))
+    assert "working private channel" in note["body"]
+
+
+async def test_without_its_login_from_start_up_the_app_asks_for_it(h: Harness) -> None:
+    h.services.bot_login = None  # GET /app failed when the app started
+    issue = h.state.open_issue(REPO, title=VULN_TITLE, body=VULN_BODY, user=REPORTER)
+    h.state.add_comment(REPO, issue["number"], body=forged("redirect", 1, "redirect:1"), user=STRANGER)
+    h.state.fail_next("POST", r"/issues/\d+/comments$", 502, times=4)
+    await h.deliver("issues", h.payloads.issues("opened", REPO, issue["number"], REPORTER))
+    await h.settle()
+    assert len(by_bot(h.state.comments(REPO, issue["number"]))) == 1
+    assert h.services.bot_login == BOT
