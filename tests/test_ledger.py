@@ -6,7 +6,7 @@ import pytest
 
 from bot.clock import FrozenClock
 from bot.store import Store
-from bot.store.ledger import CLAIM_TTL, ActionBusy, Ledger
+from bot.store.ledger import CLAIM_TTL, ActionBusy, Claim, Ledger
 
 
 async def test_a_once_only_write_is_claimed_by_one_job(store: Store, clock: FrozenClock) -> None:
@@ -28,3 +28,15 @@ async def test_a_claim_abandoned_by_a_dead_job_is_taken_over(store: Store, clock
     assert await ledger.claim("tracker:9", 2, clock.now()) is None  # job 1 never came back
     with pytest.raises(ActionBusy):
         await ledger.claim("tracker:9", 1, clock.now())  # and now job 2 holds it
+
+
+async def test_a_claim_says_when_an_earlier_try_may_have_made_the_write(store: Store, clock: FrozenClock) -> None:
+    ledger = Ledger(store)
+    first = clock.now()
+    assert await ledger.claim_write("ack:3", 1, first) == Claim(None, None)  # nothing can have been written
+    clock.advance(30)
+    assert await ledger.claim_write("ack:3", 1, clock.now()) == Claim(None, first)  # job 1's retry: look first
+    clock.advance(CLAIM_TTL + 1)
+    assert await ledger.claim_write("ack:3", 2, clock.now()) == Claim(None, first)  # taken over: since the first try
+    await ledger.record("ack:3", 3, {"comment_id": 8}, clock.now())
+    assert await ledger.claim_write("ack:3", 3, clock.now()) == Claim({"comment_id": 8}, None)

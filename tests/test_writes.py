@@ -1,5 +1,5 @@
 """Once-only writes (bot/reports/writes.py) against the emulator: a hidden marker counts only on
-what the app itself wrote."""
+what the app itself wrote, and a create GitHub may have made is looked for before it is sent again."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.emulator.state import DROP
+from bot.reports import writes
+from bot.store.ledger import CLAIM_TTL
 from bot.store.reports import Reports
 from tests.e2e import REPO, REPORTER, Harness
 from tests.test_onboarding import bot_issues, install, recheck
@@ -86,3 +89,55 @@ async def test_without_its_login_from_start_up_the_app_asks_for_it(h: Harness) -
     await h.settle()
     assert len(by_bot(h.state.comments(REPO, issue["number"]))) == 1
     assert h.services.bot_login == BOT
+
+
+# -- a create GitHub may have made although it answered an error (finding 19) --------------------
+
+
+@pytest.mark.parametrize("status", [502, DROP], ids=["502", "dropped"])
+async def test_a_redirect_github_made_but_did_not_confirm_is_posted_once(h: Harness, status: int) -> None:
+    issue = h.state.open_issue(REPO, title=VULN_TITLE, body=VULN_BODY, user=REPORTER)
+    h.state.fail_next("POST", r"/issues/\d+/comments$", status, applied=True)
+    await h.deliver("issues", h.payloads.issues("opened", REPO, issue["number"], REPORTER))
+    await h.settle()
+    [redirect] = h.state.comments(REPO, issue["number"])
+    assert redirect["user"]["login"] == BOT
+    posts = [r for r in h.state.requests if r.method == "POST" and r.path.endswith("/comments")]
+    assert len(posts) == 1  # looked for, found: not sent again
+    [report] = await Reports(h.services.store).list()
+    assert await h.services.ledger.result(f"redirect:{report.id}") == {"comment_id": redirect["id"]}
+
+
+async def test_an_acknowledgement_github_made_but_did_not_confirm_is_posted_once(h: Harness) -> None:
+    adv = h.state.report_vulnerability(REPO, summary="Heap overflow in the PNG parser", description="Details.",
+                                       user=REPORTER)
+    h.state.fail_next("POST", r"/security-advisories/[^/]+/comments$", 502, applied=True)
+    await h.deliver("repository_advisory", h.payloads.repository_advisory("reported", REPO, adv["ghsa_id"], REPORTER))
+    await h.settle()
+    assert len(by_bot(h.state.advisory_comments(REPO, adv["ghsa_id"]))) == 1
+
+
+@pytest.mark.parametrize("status", [502, 503, DROP], ids=["502", "503", "dropped"])
+async def test_a_redirect_github_did_not_make_is_posted_after_looking(h: Harness, status: int) -> None:
+    issue = h.state.open_issue(REPO, title=VULN_TITLE, body=VULN_BODY, user=REPORTER)
+    h.state.fail_next("POST", r"/issues/\d+/comments$", status, times=2)
+    await h.deliver("issues", h.payloads.issues("opened", REPO, issue["number"], REPORTER))
+    await h.settle()
+    assert len(by_bot(h.state.comments(REPO, issue["number"]))) == 1
+    calls = [(r.method, "list" if r.method == "GET" else "post") for r in h.state.requests
+             if r.path == f"/repos/{REPO}/issues/{issue['number']}/comments"]
+    assert calls == [("POST", "post"), ("GET", "list"), ("POST", "post"), ("GET", "list"), ("POST", "post")]
+
+
+async def test_a_claim_taken_over_from_a_dead_job_looks_before_posting(h: Harness) -> None:
+    """Job 999 claimed the redirect, posted it, and died before recording it; a new job (its first
+    attempt) takes the claim over once it is abandoned, and finds the comment."""
+    issue = h.state.open_issue(REPO, title=VULN_TITLE, body=VULN_BODY, user=REPORTER)
+    posted = h.state.add_comment(REPO, issue["number"], body=writes.marked("Thanks!", "redirect", 1, "redirect:1"),
+                                 user=BOT)
+    await h.services.ledger.claim_write("redirect:1", 999, h.services.clock.now() - CLAIM_TTL - 1)
+    await h.deliver("issues", h.payloads.issues("opened", REPO, issue["number"], REPORTER))
+    await h.settle()
+    assert await only_report_id(h) == 1
+    assert h.state.comments(REPO, issue["number"]) == [posted]
+    assert await h.services.ledger.result("redirect:1") == {"comment_id": posted["id"]}

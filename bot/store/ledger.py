@@ -7,6 +7,7 @@ a job that died is taken over after CLAIM_TTL.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import orjson
@@ -21,6 +22,14 @@ CLAIM_TTL = 900.0  # a claim older than this was left by a job that died; anothe
 
 class ActionBusy(ReportableError):
     """Another job is performing the same once-only write right now; try again later."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    """The outcome of `Ledger.claim_write`."""
+
+    done: dict[str, Any] | None  # what the write recorded, if it was made before: do not make it
+    since: float | None  # when an earlier try under this claim began (it may have made the write), or None
 
 
 class Ledger:
@@ -44,19 +53,26 @@ class Ledger:
         was done before, and raises `ActionBusy` while another job holds a live claim (that job is
         doing it now; the caller's retry will see the result).
         """
-        claim = orjson.dumps({"_claimed_by": job_id, "_at": now}).decode()
+        return (await self.claim_write(key, job_id, now)).done
+
+    async def claim_write(self, key: str, job_id: int | None, now: float) -> Claim:
+        """`claim`, saying also whether an earlier try may have made the write: a claim taken over
+        (this job's earlier attempt, or one abandoned by a job that died) has `since`, the time
+        that first try began; a write to GitHub it made before it could record is to be looked for."""
         async with self.store.write() as conn:
             inserted = await conn.execute(self.store.insert_ignore(actions, ["key"]).values(
-                key=key, report_id=None, result=claim, at=now))
+                key=key, report_id=None, result=_claim(job_id, now, now), at=now))
             if inserted.rowcount == 1:
-                return None
+                return Claim(None, None)
             row = (await conn.execute(sa.select(actions.c.result, actions.c.at).where(actions.c.key == key))).one()
             found = orjson.loads(row[0]) if row[0] else {}
             if "_claimed_by" not in found:
-                return found
+                return Claim(found, None)
             if found["_claimed_by"] == job_id or row[1] < now - CLAIM_TTL:
-                await conn.execute(sa.update(actions).where(actions.c.key == key).values(result=claim, at=now))
-                return None
+                since = float(found.get("_since", row[1]))
+                await conn.execute(sa.update(actions).where(actions.c.key == key).values(
+                    result=_claim(job_id, now, since), at=now))
+                return Claim(None, since)
         raise ActionBusy(f"another job is performing {key.split(':', 1)[0]}")
 
     async def record(self, key: str, report_id: int | None, result: dict[str, Any], now: float) -> None:
@@ -70,3 +86,7 @@ class Ledger:
         """The write `key` was not made after all (a dry run, a refusal): a later try may make it."""
         async with self.store.write() as conn:
             await conn.execute(sa.delete(actions).where(actions.c.key == key))
+
+
+def _claim(job_id: int | None, now: float, since: float) -> str:
+    return orjson.dumps({"_claimed_by": job_id, "_at": now, "_since": since}).decode()
