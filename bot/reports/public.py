@@ -113,7 +113,7 @@ async def hide_report(ctx: Context, report: Report, cfg: dict[str, Any]) -> Repo
         description = render("advisory_description", reporter=report.reporter, where=where,
                              when=(iso(report.created_at) or "")[:10], original=report.original_body or "")
         summary = (report.original_title or f"Security report from a public comment by {report.reporter}")[:1000]
-        advisory = await ctx.gh.post("/repos/{owner}/{repo}/security-advisories", ctx.repo(), data={
+        advisory = await writes.advisory_once(ctx, key=f"draft:{report.id}", report_id=report.id, data={
             "summary": summary, "description": description,
             "vulnerabilities": [{"package": {"ecosystem": "other", "name": repo["name"]}}],
             "credits": [{"login": report.reporter, "type": "reporter"}],

@@ -17,7 +17,7 @@ from typing import Any
 
 import gidgethub
 
-from bot.clock import iso
+from bot.clock import iso, parse_iso
 from bot.errors import MaybeApplied
 from bot.jobs.context import Context
 from bot.render import find_marker, marker
@@ -54,7 +54,7 @@ async def comment_once(ctx: Context, *, key: str, kind: str, report_id: int, bod
         return {"comment_id": (made or {}).get("id")}
 
     async def find(since: float) -> dict[str, Any] | None:
-        found = await find_comment(ctx, url, url_vars, kind, since, report=str(report_id), key=short(key))
+        found = await find_comment(ctx, url, url_vars, kind, {"report": str(report_id), "key": short(key)}, since)
         return {"comment_id": found["id"]} if found else None
 
     return await create_once(ctx, key=key, report_id=report_id, send=send, find=find)
@@ -101,6 +101,54 @@ async def create_once(ctx: Context, *, key: str, report_id: int | None, send: Ca
     return result
 
 
+async def issue_once(ctx: Context, *, key: str, report_id: int | None, repo: str, data: dict[str, Any], kind: str,
+                     attrs: dict[str, str] | None = None, extra: dict[str, Any] | None = None,
+                     record_dry_run: bool = True) -> dict[str, Any]:
+    """Open an issue in `repo` ("owner/name") once; returns {"number", **extra} as recorded.
+
+    Its body carries a `kind` marker: the caller's, found by `attrs`, or else one added here with
+    the report and the key (as `marked` writes it)."""
+    if attrs is None:
+        attrs = {"report": str(report_id), "key": short(key)}
+        if find_marker(data.get("body"), kind) is None:
+            data = {**data, "body": marked(data.get("body") or "", kind, report_id or 0, key)}
+    owner, _, name = repo.partition("/")
+
+    async def send() -> dict[str, Any]:
+        assert ctx.gh is not None
+        made = await ctx.gh.post("/repos/{owner}/{repo}/issues", {"owner": owner, "repo": name}, data=data)
+        return {"number": (made or {}).get("number"), **(extra or {})}
+
+    async def find(since: float) -> dict[str, Any] | None:
+        found = await find_issue(ctx, repo, kind, attrs, since)
+        return {"number": found["number"], **(extra or {})} if found else None
+
+    return await create_once(ctx, key=key, report_id=report_id, send=send, find=find, record_dry_run=record_dry_run)
+
+
+async def advisory_once(ctx: Context, *, key: str, report_id: int, data: dict[str, Any]) -> dict[str, Any]:
+    """Create a draft repository advisory in the event's repository once; returns its "ghsa_id" and
+    "collaborating_users" (None and [] in a dry run, which records nothing). Its description gets
+    a `draft` marker."""
+    data = {**data, "description": marked(data["description"], "draft", report_id, key)}
+
+    def result(advisory: Any) -> dict[str, Any]:
+        advisory = advisory if isinstance(advisory, dict) else {}
+        return {"ghsa_id": advisory.get("ghsa_id"),
+                "collaborating_users": [{"login": u["login"]} for u in advisory.get("collaborating_users") or []]}
+
+    async def send() -> dict[str, Any]:
+        assert ctx.gh is not None
+        return result(await ctx.gh.post("/repos/{owner}/{repo}/security-advisories", ctx.repo(), data=data))
+
+    async def find(since: float) -> dict[str, Any] | None:
+        found = await find_advisory(ctx, ctx.full_name or "", "draft", {"report": str(report_id), "key": short(key)},
+                                    since)
+        return result(found) if found else None
+
+    return await create_once(ctx, key=key, report_id=report_id, send=send, find=find, record_dry_run=False)
+
+
 async def own(ctx: Context, item: dict[str, Any]) -> bool:
     """Whether a comment, issue, pull request or advisory GitHub returned was written by this app:
     made through it (`performed_via_github_app`) or by its bot account. Markers count only there."""
@@ -122,14 +170,45 @@ async def bot_login(ctx: Context) -> str | None:
     return services.bot_login
 
 
-async def find_comment(ctx: Context, url: str, url_vars: dict[str, Any], kind: str, since: float,
-                       **attrs: str) -> dict[str, Any] | None:
+async def find_comment(ctx: Context, url: str, url_vars: dict[str, Any], kind: str, attrs: dict[str, str],
+                       since: float) -> dict[str, Any] | None:
     """This app's comment at `url` (issue or advisory comments) updated at `since` or later whose
     `kind` marker carries `attrs`."""
     assert ctx.gh is not None
     async for comment in ctx.gh.getiter(url + "{?since,per_page}", {**url_vars, "since": iso(since), "per_page": 100}):
         if _carries(comment.get("body"), kind, attrs) and await own(ctx, comment):
             return comment
+    return None
+
+
+async def find_issue(ctx: Context, repo: str, kind: str, attrs: dict[str, str], since: float) -> dict[str, Any] | None:
+    """This app's issue in `repo` ("owner/name") opened at `since` or later whose `kind` marker
+    carries `attrs` (newest first: what a try just made is on the first page)."""
+    assert ctx.gh is not None
+    owner, _, name = repo.partition("/")
+    url = "/repos/{owner}/{repo}/issues{?state,sort,direction,since,per_page}"
+    async for issue in ctx.gh.getiter(url, {"owner": owner, "repo": name, "state": "all", "sort": "created",
+                                            "direction": "desc", "since": iso(since), "per_page": 100}):
+        if parse_iso(issue["created_at"]) < since:
+            return None
+        if _carries(issue.get("body"), kind, attrs) and await own(ctx, issue):
+            return issue
+    return None
+
+
+async def find_advisory(ctx: Context, repo: str, kind: str, attrs: dict[str, str],
+                        since: float) -> dict[str, Any] | None:
+    """This app's repository advisory in `repo` created at `since` or later whose description's
+    `kind` marker carries `attrs` (a private report's author is its reporter, never this app)."""
+    assert ctx.gh is not None
+    owner, _, name = repo.partition("/")
+    url = "/repos/{owner}/{repo}/security-advisories{?sort,direction,per_page}"
+    async for advisory in ctx.gh.getiter(url, {"owner": owner, "repo": name, "sort": "created", "direction": "desc",
+                                               "per_page": 100}):
+        if parse_iso(advisory["created_at"]) < since:
+            return None
+        if _carries(advisory.get("description"), kind, attrs) and await own(ctx, advisory):
+            return advisory
     return None
 
 
