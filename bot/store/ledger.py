@@ -1,8 +1,11 @@
 """The ledger of once-only writes: each write Secbot must not repeat (a comment, an issue, a
 command's effect) is claimed under a key before it is made and recorded with what it created.
 
-A retry, a redelivery or a second replica finds the record and skips the write; a claim left by
-a job that died is taken over after CLAIM_TTL.
+A retry, a redelivery or a second replica finds the record and skips the write. A claim is held
+while its job runs: once that job is no longer running under a live lease (it finished, failed and
+waits for its retry, or its process died and the lease ran out) another job may take the claim
+over, and, told `since`, looks for the write before making it. A claim whose job is unknown is
+held for CLAIM_TTL.
 """
 
 from __future__ import annotations
@@ -15,9 +18,9 @@ import sqlalchemy as sa
 
 from bot.errors import ReportableError
 from bot.store import Store
-from bot.store.tables import actions
+from bot.store.tables import actions, jobs
 
-CLAIM_TTL = 900.0  # a claim older than this was left by a job that died; another may take it over
+CLAIM_TTL = 900.0  # a claim of an unknown job older than this was abandoned; another may take it over
 
 
 class ActionBusy(ReportableError):
@@ -49,7 +52,7 @@ class Ledger:
         """Take the right to perform the write `key`.
 
         Returns None when the caller should perform it (first claim, its own earlier claim on a
-        retry, or a claim abandoned for CLAIM_TTL by a job that died), the recorded result when it
+        retry, or a claim abandoned by a job that is not running), the recorded result when it
         was done before, and raises `ActionBusy` while another job holds a live claim (that job is
         doing it now; the caller's retry will see the result).
         """
@@ -68,11 +71,14 @@ class Ledger:
             found = orjson.loads(row[0]) if row[0] else {}
             if "_claimed_by" not in found:
                 return Claim(found, None)
-            if found["_claimed_by"] == job_id or row[1] < now - CLAIM_TTL:
+            holder = found["_claimed_by"]
+            if holder == job_id or not await _held(conn, holder, row[1], now):
                 since = float(found.get("_since", row[1]))
-                await conn.execute(sa.update(actions).where(actions.c.key == key).values(
-                    result=_claim(job_id, now, since), at=now))
-                return Claim(None, since)
+                # Only if the claim is still the one read: two jobs taking over at once cannot both win.
+                taken = await conn.execute(sa.update(actions).where(actions.c.key == key, actions.c.result == row[0])
+                                           .values(result=_claim(job_id, now, since), at=now))
+                if taken.rowcount == 1:
+                    return Claim(None, since)
         raise ActionBusy(f"another job is performing {key.split(':', 1)[0]}")
 
     async def record(self, key: str, report_id: int | None, result: dict[str, Any], now: float) -> None:
@@ -90,3 +96,14 @@ class Ledger:
 
 def _claim(job_id: int | None, now: float, since: float) -> str:
     return orjson.dumps({"_claimed_by": job_id, "_at": now, "_since": since}).decode()
+
+
+async def _held(conn: Any, job_id: int | None, claimed_at: float, now: float) -> bool:
+    """Whether the claim of `job_id`, made at `claimed_at`, still stands: its job runs under a live
+    lease, or (a job the queue does not know) the claim is younger than CLAIM_TTL."""
+    row = None
+    if job_id is not None:
+        row = (await conn.execute(sa.select(jobs.c.state, jobs.c.lease_until).where(jobs.c.id == job_id))).first()
+    if row is None:
+        return claimed_at >= now - CLAIM_TTL
+    return row[0] == "running" and row[1] is not None and row[1] >= now
