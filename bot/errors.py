@@ -26,6 +26,18 @@ class ReportableError(Exception):
     """An error whose message was written by Secbot, holds no user text, and may be shown."""
 
 
+class MaybeApplied(ReportableError):
+    """A create GitHub may have made although its answer was a 5xx or never came (a dropped
+    connection, a time-out): sending it again could make it twice. Whoever sent it looks for what
+    it wrote (bot/reports/writes.py) before sending it again; uncaught, the job fails and its
+    retry looks."""
+
+    def __init__(self, method: str, path: str, status: int) -> None:
+        answer = f"answered {status}" if status else "did not answer"
+        super().__init__(f"{method} {path}: GitHub {answer}; the write may have been made")
+        self.method, self.path, self.status = method, path, status
+
+
 def _where(exc: BaseException) -> str:
     frames = traceback.extract_tb(exc.__traceback__)
     ours = [f for f in frames if "/bot/" in f.filename or "/handlers/" in f.filename] or frames

@@ -18,6 +18,7 @@ from gidgethub.aiohttp import GitHubAPI
 from bot.emulator import GitHubState, run_emulator
 from bot.emulator.server import HANDLERS
 from bot.emulator.spec import load_spec
+from bot.emulator.state import DROP, FAULT_KINDS
 
 REPO = "acme/widget"
 PRIVATE = "acme/widget-security"
@@ -446,6 +447,108 @@ async def test_injected_failures_answer_then_clear(emu, session, state):
     state.assert_no_violations()
 
 
+async def test_an_applied_failure_makes_the_write_and_loses_the_answer(emu, session, state):
+    state.open_issue(REPO, title="t", body="b", user="reporter")
+    state.fail_next("POST", r"/issues/\d+/comments$", 502, applied=True)
+    state.fail_next("POST", r"/issues/\d+/comments$", DROP, applied=True)
+    state.fail_next("POST", r"/issues/\d+/comments$", DROP)
+    token = await token_for(emu, session)
+    url = f"{emu.base_url}/repos/{REPO}/issues/1/comments"
+    async with session.post(url, json={"body": "one"}, headers=auth(token)) as resp:
+        assert resp.status == 502
+    for _ in range(2):
+        with pytest.raises(aiohttp.ServerDisconnectedError):
+            async with session.post(url, json={"body": "two"}, headers=auth(token)) as resp:
+                await resp.read()
+    assert [c["body"] for c in state.comments(REPO, 1)] == ["one", "two"]  # the last drop came before the write
+    assert [r.fault for r in state.requests if r.method == "POST" and r.path.endswith("/comments")] == [
+        "applied-502", "applied-drop", "drop"]
+    state.assert_no_violations()
+
+
+async def _fault_run(seed: int, rate: float = 0.3) -> tuple[list[tuple[str, str, str | None]], GitHubState]:
+    """The same 120 requests against a fresh emulator with random faults; what each one met."""
+    s = GitHubState(now=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
+    s.add_installation(INSTALLATION, "acme")
+    s.add_repo(REPO, installation_id=INSTALLATION)
+    s.open_issue(REPO, title="t", body="b", user="reporter")
+    async with run_emulator(s) as emu, aiohttp.ClientSession() as http:
+        token = await token_for(emu, http)
+        faults = s.inject_faults(rate, seed=seed, retry_after=7)
+        for n in range(60):
+            for method, path, body in (("GET", f"/repos/{REPO}/issues/1", None),
+                                       ("POST", f"/repos/{REPO}/issues/1/comments", {"body": f"c{n}"})):
+                try:
+                    async with http.request(method, emu.base_url + path, json=body, headers=auth(token)) as resp:
+                        await resp.read()
+                        if resp.status == 403:
+                            assert resp.headers["retry-after"] == "7"
+                            assert "secondary rate limit" in (await resp.json())["message"]
+                except aiohttp.ServerDisconnectedError:
+                    pass
+    s.assert_no_violations()
+    assert sum(faults.injected.values()) == sum(1 for r in s.requests if r.fault)
+    return [(r.method, r.path, r.fault) for r in s.requests if r.path != f"/app/installations/{INSTALLATION}/access_tokens"], s
+
+
+async def test_random_faults_are_repeatable_from_their_seed_and_of_every_kind():
+    first, state = await _fault_run(seed=11)
+    again, _ = await _fault_run(seed=11)
+    other, _ = await _fault_run(seed=12)
+    assert first == again and first != other
+    faults = [f for _, _, f in first if f]
+    assert 0.15 < len(faults) / len(first) < 0.45  # about the rate asked for
+    assert set(faults) == set(FAULT_KINDS)
+    assert not [f for m, _, f in first if m == "GET" and f and f.startswith("applied-")]  # a read applies nothing
+    applied = sum(1 for m, _, f in first if m == "POST" and f and f.startswith("applied-"))
+    served = sum(1 for m, _, f in first if m == "POST" and not f)
+    assert len(state.comments(REPO, 1)) == served + applied  # applied failures made their comment
+
+
+async def test_random_faults_never_hide_a_violation(emu, session, state):
+    token = await token_for(emu, session)
+    state.inject_faults(1.0, seed=1)
+    async with session.post(f"{emu.base_url}/repos/{REPO}/issues/1/comments", json={"text": "no body"},
+                            headers=auth(token)) as resp:
+        assert resp.status == 400
+    assert len(state.violations) == 1 and state.requests[-1].fault is None
+    state.violations.clear()
+    state.inject_faults(0)
+    async with session.get(f"{emu.base_url}/repos/{REPO}", headers=auth(token)) as resp:
+        assert resp.status == 200  # rate 0: off
+
+
+async def test_issues_of_a_repository_are_listed_newest_first_with_filters(emu, session, state):
+    first = state.open_issue(REPO, title="one", body="b", user="reporter")
+    state.open_issue(REPO, title="two", body="b", user="maintainer", labels=["security"])
+    state.update_issue(REPO, first["number"], {"state": "closed"}, actor="maintainer")
+    token = await token_for(emu, session)
+    gh = GitHubAPI(session, "secbot-tests", oauth_token=token, base_url=emu.base_url)
+    url = "/repos/acme/widget/issues{?state,creator,labels,sort,direction}"
+    assert [i["title"] async for i in gh.getiter(url, {"state": "all"})] == ["two", "one"]
+    assert [i["title"] async for i in gh.getiter(url, {})] == ["two"]  # open ones by default
+    assert [i["title"] async for i in gh.getiter(url, {"state": "all", "creator": "reporter"})] == ["one"]
+    assert [i["title"] async for i in gh.getiter(url, {"state": "all", "labels": "security"})] == ["two"]
+    assert [i["title"] async for i in gh.getiter(url, {"state": "all", "direction": "asc"})] == ["one", "two"]
+    state.assert_no_violations()
+    with pytest.raises(BadRequest):
+        await gh.getitem("/repos/acme/widget/issues?milestone=1")  # a filter the emulator would ignore: refused
+    assert state.violations
+
+
+async def test_a_second_pull_request_from_the_same_branch_is_refused_and_the_first_is_listed(emu, session, state):
+    token = await token_for(emu, session)
+    gh = GitHubAPI(session, "secbot-tests", oauth_token=token, base_url=emu.base_url)
+    await gh.post("/repos/acme/widget/git/refs", data={"ref": "refs/heads/fix", "sha": state.repo(REPO).refs["heads/main"]})
+    made = await gh.post("/repos/acme/widget/pulls", data={"title": "Fix", "head": "fix", "base": "main"})
+    with pytest.raises(BadRequest) as info:
+        await gh.post("/repos/acme/widget/pulls", data={"title": "Fix", "head": "fix", "base": "main"})
+    assert info.value.status_code == 422
+    found = [p["number"] async for p in gh.getiter("/repos/acme/widget/pulls{?head,state}", {"head": "acme:fix", "state": "open"})]
+    assert found == [made["number"]]
+    state.assert_no_violations()
+
+
 async def test_list_comments_paginates_with_link_headers(emu, session, state):
     state.open_issue(REPO, title="t", body="b", user="reporter")
     for i in range(5):
@@ -569,7 +672,10 @@ async def test_every_served_operation_answers_conformant_to_the_description(emu,
         ("GET", f"{r}/git/ref/heads/main", auth(token), None, 200),
         ("POST", f"{r}/git/refs", auth(token), {"ref": "refs/heads/secbot/policy", "sha": state.repo(REPO).refs["heads/main"]}, 201),
         ("POST", f"{r}/pulls", auth(token), {"title": "Add policy", "head": "secbot/policy", "base": "main"}, 201),
+        ("GET", f"{r}/pulls?head=acme:secbot/policy&state=open", auth(token), None, 200),
         ("POST", f"{r}/issues", auth(token), {"title": "Tracking", "labels": ["security"], "assignees": ["maintainer"]}, 201),
+        ("GET", f"{r}/issues?state=all&sort=created&direction=desc&since=2000-01-01T00:00:00Z&per_page=100",
+         auth(token), None, 200),
         ("GET", f"{r}/issues/1", auth(token), None, 200),
         ("PATCH", f"{r}/issues/1", auth(token), {"state": "closed", "state_reason": "not_planned"}, 200),
         ("GET", f"{r}/issues/1/comments?since=2000-01-01T00:00:00Z&per_page=10&page=1", auth(token), None, 200),

@@ -7,8 +7,9 @@ import pytest
 
 from bot.clock import FrozenClock
 from bot.emulator import GitHubState, run_emulator
-from bot.errors import RateLimited
-from bot.github.client import API_VERSION, GitHubApp
+from bot.emulator.state import DROP
+from bot.errors import MaybeApplied, RateLimited
+from bot.github.client import API_VERSION, GitHubApp, may_repeat
 from bot.github.urls import graphql_url
 
 REPO_A, REPO_B = "org-a/app", "org-b/lib"
@@ -74,6 +75,64 @@ async def test_server_errors_are_retried_with_back_off(env, state: GitHubState) 
     data = await app.client(1).getitem("/repos/{owner}/{repo}", {"owner": "org-a", "repo": "app"})
     assert data["full_name"] == REPO_A
     assert clock.now() - before >= 1.0  # it waited (instantly, on the frozen clock)
+
+
+COMMENTS = "/repos/{owner}/{repo}/issues/{issue_number}/comments"
+
+
+@pytest.mark.parametrize("status", [502, 503, DROP], ids=["502", "503", "dropped"])
+@pytest.mark.parametrize("applied", [True, False], ids=["applied", "not-applied"])
+async def test_a_create_github_may_have_made_is_not_sent_again(env, state: GitHubState, status: int,
+                                                               applied: bool) -> None:
+    app, _, _ = env
+    issue = state.open_issue(REPO_A, title="t", body="b", user="someone")
+    state.fail_next("POST", r"/comments$", status, applied=applied)
+    with pytest.raises(MaybeApplied) as caught:
+        await app.client(1).post(COMMENTS, {"owner": "org-a", "repo": "app", "issue_number": issue["number"]},
+                                 data={"body": "x"})
+    assert caught.value.status == status
+    assert len(state.comments(REPO_A, issue["number"])) == (1 if applied else 0)
+    assert len([r for r in state.requests if r.path.endswith("/comments")]) == 1  # sent once, not retried
+
+
+async def test_reads_and_repeatable_writes_are_retried_after_5xx_or_a_dropped_connection(env, state: GitHubState) -> None:
+    app, _, _ = env
+    issue = state.open_issue(REPO_A, title="t", body="b", user="someone")
+    gh, url_vars = app.client(1), {"owner": "org-a", "repo": "app", "issue_number": issue["number"]}
+    state.fail_next("GET", f"^/repos/{REPO_A}$", DROP, times=2)
+    assert (await gh.getitem("/repos/{owner}/{repo}", {"owner": "org-a", "repo": "app"}))["full_name"] == REPO_A
+    state.fail_next("PATCH", r"/issues/\d+$", DROP, applied=True)
+    assert (await gh.patch("/repos/{owner}/{repo}/issues/{issue_number}", url_vars, data={"title": "u"}))["title"] == "u"
+    state.fail_next("POST", r"/labels$", 502, applied=True)
+    await gh.post("/repos/{owner}/{repo}/issues/{issue_number}/labels", url_vars, data={"labels": ["security"]})
+    assert [lb["name"] for lb in state.issue(REPO_A, issue["number"])["labels"]] == ["security"]
+
+
+async def test_a_connection_never_made_is_tried_again_even_for_a_create(state: GitHubState) -> None:
+    clock = FrozenClock(state.now().timestamp())
+    async with aiohttp.ClientSession() as session:
+        app = GitHubApp(session, app_id=str(state.app_id), private_key_pem=state.private_key_pem,
+                        base_url="http://127.0.0.1:9", clock=clock)  # nothing listens
+        app._tokens[1] = ("t", clock.now() + 3600)
+        with pytest.raises(aiohttp.ClientConnectorError):
+            await app.client(1).post(COMMENTS, {"owner": "org-a", "repo": "app", "issue_number": 1}, data={"body": "x"})
+    assert app.calls == {}  # nothing reached a server: no MaybeApplied, four tries
+    assert clock.now() - state.now().timestamp() >= 1 + 2 + 4  # with back-off between them
+
+
+def test_which_requests_may_be_sent_twice() -> None:
+    assert may_repeat("GET", "/repos/o/r/issues/1/comments")
+    assert may_repeat("PATCH", "/repos/o/r/issues/1") and may_repeat("PUT", "/repos/o/r/issues/1/lock")
+    assert may_repeat("DELETE", "/repos/o/r/issues/comments/5")
+    for adds in ("/repos/o/r/issues/1/labels", "/repos/o/r/issues/1/assignees", "/repos/o/r/issues/1/reactions",
+                 "/repos/o/r/issues/comments/5/reactions", "/repos/o/r/git/refs", "/app/installations/1/access_tokens"):
+        assert may_repeat("POST", adds), adds
+    for creates in ("/repos/o/r/issues/1/comments", "/repos/o/r/issues", "/repos/o/r/security-advisories",
+                    "/repos/o/r/security-advisories/GHSA-x/comments", "/repos/o/r/pulls", "/repos/o/r/labels"):
+        assert not may_repeat("POST", creates), creates
+    assert may_repeat("POST", "/graphql", b'{"query": "query { repository(owner: \\"o\\", name: \\"r\\") { id } }"}')
+    assert not may_repeat("POST", "/graphql", b'{"query": " mutation($i: ID!) { transferIssue(input: {}) { issue { number } } }"}')
+    assert not may_repeat("POST", "/graphql", b"not json")
 
 
 async def test_a_short_secondary_rate_limit_is_waited_out(env, state: GitHubState) -> None:

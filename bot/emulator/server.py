@@ -9,7 +9,9 @@ Order of checks for every request (each failure is recorded, never silently pass
 3. Auth: App JWT for ``/app…`` and ``/repos/{owner}/{repo}/installation``; none for
    manifest conversion; an unexpired emulator-issued installation token whose
    installation covers the repository (or org) for everything else. Else 401.
-4. Injected failures (``state.fail_next``).
+4. Injected failures (``state.fail_next``, then ``state.inject_faults``'s random ones): an
+   answer (502, 503, a secondary rate limit...) or a dropped connection instead of the
+   handler's, or, for an ``applied`` failure, after it: the write is made, the answer is lost.
 5. The handler. Its answer is checked against the description's response schema
    (problems go to ``state.response_errors``), gets an ETag if it is a GET, and a
    matching ``If-None-Match`` turns it into a 304.
@@ -39,8 +41,10 @@ from .payloads import Payloads
 from .spec import Operation, Spec, load_spec
 from .state import (
     API,
+    DROP,
     Forbidden,
     GitHubState,
+    InjectedFailure,
     NotFound,
     RecordedRequest,
     Repo,
@@ -72,6 +76,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     raw: bytes | None = None  # pre-encoded body (e.g. raw file contents)
     content_type: str = "application/json; charset=utf-8"
+    drop: bool = False  # close the connection instead of answering
 
 
 @dataclass
@@ -370,6 +375,21 @@ def create_ref(ctx: Ctx) -> Reply:
     return Reply(201, _git_ref(repo, ref))
 
 
+@route("GET", "/repos/{owner}/{repo}/pulls")
+def list_pulls(ctx: Ctx) -> Reply:
+    """A repository's pull requests, by state, `head` ("owner:branch") and `base`; newest first."""
+    repo = ctx.repo()
+    items = sorted(repo.pulls.values(), key=lambda p: p["number"], reverse=ctx.query.get("direction", "desc") == "desc")
+    state = ctx.query.get("state", "open")
+    if state != "all":
+        items = [p for p in items if p["state"] == state]
+    if "head" in ctx.query:
+        items = [p for p in items if p["head"]["label"].lower() == ctx.query["head"].lower()]
+    if "base" in ctx.query:
+        items = [p for p in items if p["base"]["ref"] == ctx.query["base"]]
+    return _paginate(ctx, items)
+
+
 @route("POST", "/repos/{owner}/{repo}/pulls")
 def create_pull(ctx: Ctx) -> Reply:
     state, repo = ctx.state, ctx.repo()
@@ -377,6 +397,10 @@ def create_pull(ctx: Ctx) -> Reply:
     for branch in (head, base):
         if f"heads/{branch}" not in repo.refs:
             return _error(422, "Validation Failed", errors=[{"resource": "PullRequest", "field": "head" if branch == head else "base", "code": "invalid"}])
+    label = f"{repo.data['owner']['login']}:{head}"
+    if any(p["state"] == "open" and p["head"]["label"] == label and p["base"]["ref"] == base for p in repo.pulls.values()):
+        return _error(422, "Validation Failed", errors=[{"resource": "PullRequest", "code": "custom",
+                                                        "message": f"A pull request already exists for {label}."}])
     issue = state.open_issue(repo.full_name, title=ctx.body.get("title") or head, body=ctx.body.get("body"),
                              user=ctx.actor)
     number = issue["number"]
@@ -432,6 +456,30 @@ def create_issue(ctx: Ctx) -> Reply:
                                                          for lab in ctx.body_value("labels") or []],
                                  assignees=assignees)
     return Reply(201, issue)
+
+
+_UNSERVED_ISSUE_FILTERS = ("milestone", "assignee", "type", "mentioned", "issue_field_values")
+
+
+@route("GET", "/repos/{owner}/{repo}/issues")
+def list_issues(ctx: Ctx) -> Reply:
+    """A repository's issues and pull requests, filtered by state, creator, labels and `since`."""
+    unserved = [name for name in _UNSERVED_ISSUE_FILTERS if name in ctx.query]
+    if unserved:
+        ctx.state.violations.append(Violation("GET", ctx.request.path, f"emulator does not filter issues by {unserved}"))
+        return Reply(400, {"message": f"emulator: does not filter issues by {unserved}", "documentation_url": DOCS})
+    items = list(ctx.repo().issues.values())
+    state = ctx.query.get("state", "open")
+    if state != "all":
+        items = [i for i in items if i["state"] == state]
+    if "creator" in ctx.query:
+        items = [i for i in items if i["user"]["login"].lower() == ctx.query["creator"].lower()]
+    if ctx.query.get("labels"):
+        wanted = {name.strip().lower() for name in ctx.query["labels"].split(",")}
+        items = [i for i in items if wanted <= {lab["name"].lower() for lab in i["labels"]}]
+    key = {"created": "created_at", "updated": "updated_at", "comments": "comments"}[ctx.query.get("sort", "created")]
+    items.sort(key=lambda i: (i[key], i["number"]), reverse=ctx.query.get("direction", "desc") == "desc")
+    return _paginate(ctx, _since(ctx, items))
 
 
 @route("GET", "/repos/{owner}/{repo}/issues/{issue_number}")
@@ -849,6 +897,11 @@ async def _dispatch(request: web.Request) -> web.StreamResponse:
         state.response_errors.append(f"{request.method} {raw_path}: emulator crashed: {exc!r}")
         reply = _error(500, f"emulator crashed: {exc!r}")
 
+    if reply.drop:
+        record.status = DROP
+        if request.transport is not None:
+            request.transport.abort()  # the client sees the connection close with no answer
+        return web.Response(status=502)  # never sent
     payload: bytes = b""
     content_type = reply.content_type
     if reply.raw is not None:
@@ -890,14 +943,28 @@ async def _authorised(request: web.Request, state: GitHubState, op: Operation, p
 
     failure = state.take_failure(request.method, request.raw_path.split("?", 1)[0])
     if failure is not None:
-        message = failure.body if failure.body is not None else {
-            "message": f"emulator: injected {failure.status}", "documentation_url": DOCS}
-        return Reply(failure.status, message, headers=dict(failure.headers))
+        record.fault = failure.kind
+        if not failure.applied:
+            return _failed(failure)
 
     handler = HANDLERS.get((op.method, op.template))
     if handler is None:
         return violation(f"{op.method} {op.template} is in the description but the emulator does not serve it")
-    ctx = Ctx(state, op, params, query, body, installation_id, actor, request, deliverer)
+    reply = await _handle(request, state, op, handler, Ctx(state, op, params, query, body, installation_id, actor,
+                                                           request, deliverer))
+    return reply if failure is None else _failed(failure)  # an applied failure: done, and the answer lost
+
+
+def _failed(failure: InjectedFailure) -> Reply:
+    if failure.status == DROP:
+        return Reply(DROP, drop=True)
+    message = failure.body if failure.body is not None else {
+        "message": f"emulator: injected {failure.status}", "documentation_url": DOCS}
+    return Reply(failure.status, message, headers=dict(failure.headers))
+
+
+async def _handle(request: web.Request, state: GitHubState, op: Operation, handler: Handler, ctx: Ctx) -> Reply:
+    params = ctx.params
     try:
         result = handler(ctx)
         reply = await result if asyncio.iscoroutine(result) else result

@@ -8,6 +8,7 @@ Every timestamp comes from ``now()``, which tests can set and advance.
 from __future__ import annotations
 
 import base64
+import collections
 import datetime as dt
 import hashlib
 import itertools
@@ -33,6 +34,16 @@ APP_PERMISSIONS = {"issues": "write", "metadata": "read", "contents": "read",
                    "repository_advisories": "write", "pull_requests": "write"}
 APP_EVENTS = ["issues", "issue_comment", "repository_advisory", "repository"]
 TOKEN_LIFETIME = dt.timedelta(hours=1)
+
+DROP = 0  # the "status" of an injected failure that drops the connection instead of answering
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+# What `GitHubState.inject_faults` can do to a request. The `applied-` kinds are for writes only:
+# GitHub made the change, and the client still hears an error (probot/probot#921).
+FAULT_KINDS = ("502", "503", "secondary-limit", "drop", "applied-502", "applied-drop")
+SECONDARY_LIMIT = ("You have exceeded a secondary rate limit. Please wait a few minutes before you try again. "
+                   "If you reach out to GitHub Support for help, please include the request ID {request_id}.")
+SECONDARY_LIMIT_DOCS = ("https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api"
+                        "#about-secondary-rate-limits")
 
 
 class NotFound(Exception):
@@ -72,16 +83,74 @@ class RecordedRequest:
     installation_id: int | None
     operation_id: str | None = None
     api_version: str | None = None  # the X-GitHub-Api-Version header, if one was sent
+    fault: str | None = None  # the failure injected into this request, if any
 
 
 @dataclass
 class InjectedFailure:
     method: str
     path_regex: re.Pattern[str]
-    status: int
+    status: int  # DROP: close the connection without an answer
     headers: dict[str, str]
     times: int
     body: Any
+    applied: bool = False  # run the request first, then fail it (the write is made)
+    kind: str = ""  # what it is, as `FAULT_KINDS` names them ("applied-502", "drop", "403", ...)
+
+
+class Faults:
+    """Random failures on a share of the requests, repeatable from a seed.
+
+    Whether the n-th request of a method and path fails, and how, is a function of the seed, the
+    method, the path and n alone, so a run that sends the same requests per path sees the same
+    faults, however requests to different paths interleave. Each kind is equally likely among
+    those that apply (the `applied-` kinds only to writes); `injected` counts what was done.
+    """
+
+    def __init__(self, rate: float, *, seed: int = 0, kinds: tuple[str, ...] = FAULT_KINDS,
+                 retry_after: int = 60, path_regex: str | None = None) -> None:
+        unknown = set(kinds) - set(FAULT_KINDS)
+        if unknown or not kinds:
+            raise ValueError(f"unknown fault kinds {sorted(unknown)}; known: {FAULT_KINDS}")
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError("rate is a share of requests, from 0 to 1")
+        self.rate, self.seed, self.kinds, self.retry_after = rate, seed, tuple(kinds), retry_after
+        self.path_regex = re.compile(path_regex) if path_regex else None
+        self.injected: collections.Counter[str] = collections.Counter()
+        self._seen: collections.Counter[tuple[str, str]] = collections.Counter()
+
+    def pick(self, method: str, path: str) -> InjectedFailure | None:
+        """The failure for this request, or None to serve it."""
+        if self.path_regex is not None and not self.path_regex.search(path):
+            return None
+        n = self._seen[(method, path)]
+        self._seen[(method, path)] += 1
+        digest = hashlib.sha256(f"{self.seed}\0{method}\0{path}\0{n}".encode()).digest()
+        if int.from_bytes(digest[:8], "big") >= self.rate * 2 ** 64:
+            return None
+        kinds = [k for k in self.kinds if method in WRITE_METHODS or not k.startswith("applied-")]
+        if not kinds:
+            return None
+        kind = kinds[int.from_bytes(digest[8:16], "big") % len(kinds)]
+        self.injected[kind] += 1
+        return failure_of(kind, method, path, retry_after=self.retry_after)
+
+
+def failure_of(kind: str, method: str = "*", path: str = "", *, retry_after: int = 60) -> InjectedFailure:
+    """One failure of a `FAULT_KINDS` kind, as GitHub sends it."""
+    applied = kind.startswith("applied-")
+    what = kind.removeprefix("applied-")
+    headers: dict[str, str] = {}
+    if what == "drop":
+        status, body = DROP, None
+    elif what == "secondary-limit":
+        status, headers = 403, {"retry-after": str(retry_after)}
+        body = {"message": SECONDARY_LIMIT.format(request_id=secrets.token_hex(8).upper()),
+                "documentation_url": SECONDARY_LIMIT_DOCS}
+    else:
+        status = int(what)
+        body = {"message": "Server Error" if status == 502 else "Service Unavailable"}
+    return InjectedFailure(method, re.compile(re.escape(path)), status, headers, 1, body, applied=applied, kind=kind)
 
 
 @dataclass
@@ -165,6 +234,7 @@ class GitHubState:
         self.response_errors: list[str] = []  # the emulator's own non-conformant answers
         self.token_requests: dict[int, int] = {}
         self.failures: list[InjectedFailure] = []
+        self.faults: Faults | None = None  # random failures (inject_faults); off by default
         self.rate_used: dict[str, tuple[int, int]] = {}  # key -> (window reset epoch, used)
 
         self.owner_user = self.add_user("secbot-developer")
@@ -418,13 +488,23 @@ class GitHubState:
     # -- failure injection --------------------------------------------------------------------
 
     def fail_next(self, method: str, path_regex: str, status: int, headers: dict[str, str] | None = None,
-                  times: int = 1, body: Any = None) -> None:
-        """Answer the next ``times`` matching requests with ``status`` (after validation and auth).
+                  times: int = 1, body: Any = None, *, applied: bool = False) -> None:
+        """Answer the next ``times`` matching requests with ``status`` (after validation and auth);
+        ``DROP`` (0) closes the connection instead. With ``applied`` the request is served first
+        (a write is made) and then failed.
 
         ``path_regex`` is searched in the request path (``re.search``).
         """
+        kind = ("applied-" if applied else "") + ("drop" if status == DROP else str(status))
         self.failures.append(InjectedFailure(method.upper(), re.compile(path_regex), status,
-                                             dict(headers or {}), times, body))
+                                             dict(headers or {}), times, body, applied=applied, kind=kind))
+
+    def inject_faults(self, rate: float, *, seed: int = 0, kinds: tuple[str, ...] = FAULT_KINDS,
+                      retry_after: int = 60, path_regex: str | None = None) -> Faults:
+        """Fail a share (`rate`) of the requests at random, repeatably from `seed` (see `Faults`);
+        `rate` 0 switches it off. Requests are still validated first: a fault never hides a violation."""
+        self.faults = Faults(rate, seed=seed, kinds=kinds, retry_after=retry_after, path_regex=path_regex)
+        return self.faults
 
     def take_failure(self, method: str, path: str) -> InjectedFailure | None:
         for failure in self.failures:
@@ -433,6 +513,8 @@ class GitHubState:
                 if failure.times <= 0:
                     self.failures.remove(failure)
                 return failure
+        if self.faults is not None:
+            return self.faults.pick(method.upper(), path)
         return None
 
     # -- labels -------------------------------------------------------------------------------

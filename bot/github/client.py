@@ -7,8 +7,15 @@
 - Every request carries `X-GitHub-Api-Version: 2022-11-28`, goes through one shared aiohttp
   session, and (for GETs) through an ETag cache kept per installation, because gidgethub's
   cache is keyed by URL alone.
-- 5xx answers are retried with back-off; secondary rate limits and 429s are waited out when
-  the wait is short, otherwise `RateLimited` puts the job back in the queue until the reset.
+- 5xx answers and dropped connections are retried with back-off, but only for requests that
+  may be sent twice (reads, PATCH/PUT/DELETE, and the POSTs that add to a set: labels,
+  assignees, reactions, a branch, a token, a GraphQL query). Any other POST creates something
+  (a comment, an issue, an advisory, a pull request): GitHub may have made it and still answered
+  502 or dropped the connection, so it raises `MaybeApplied` and the caller looks for what it
+  wrote before sending it again (bot/reports/writes.py). A connection that was never made is
+  retried for every request: nothing was sent.
+- Secondary rate limits and 429s are waited out when the wait is short, otherwise
+  `RateLimited` puts the job back in the queue until the reset; GitHub made nothing then.
 - In dry-run mode nothing but GETs reaches GitHub: each write is logged and answered locally.
 - Content-creating requests of an installation draw on its budget (`GitHubApp.budget`, see
   bot/github/budget.py); one that does not fit raises `RateLimited` before it is sent.
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,11 +34,12 @@ import cachetools
 import gidgethub
 import gidgethub.aiohttp
 import jwt as pyjwt
+import orjson
 from cryptography.hazmat.primitives import serialization
 
 from bot import logs
 from bot.clock import Clock, parse_iso
-from bot.errors import RateLimited
+from bot.errors import MaybeApplied, RateLimited
 from bot.github.budget import Budget, is_content_creation
 from bot.github.urls import graphql_url
 
@@ -41,6 +50,9 @@ JWT_REUSE = 300.0  # mint a new JWT after this long (each lives 10 minutes)
 SHORT_WAIT = 20.0  # rate-limit waits up to this long happen in place; longer ones defer the job
 MAX_TRIES = 4
 WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
+# POSTs that may be sent twice: they add to a set (GitHub answers the second as the first, or 422
+# for a branch that exists, which the caller takes as made), or create nothing lasting.
+REPEATABLE_POST = re.compile(r"(/access_tokens|/issues/\d+/labels|/issues/\d+/assignees|/reactions|/git/refs)$")
 
 log = logs.get("secbot.github")
 
@@ -150,11 +162,29 @@ class _Client(gidgethub.aiohttp.GitHubAPI):
                                                           "installation": self.installation_id})
             return 200, {"content-type": "application/json; charset=utf-8"}, b"{}"
         await self._take_budget(method, url, body)
+        path = url[len(self.app.base_url):] if url.startswith(self.app.base_url) else url
+        repeatable = may_repeat(method, path, body)
         tried_new_token = False
         for attempt in range(1, MAX_TRIES + 1):
             headers["authorization"] = await self._authorization()
-            async with self.app.session.request(method, url, headers=headers, data=body) as resp:
-                status, rheaders, rbody = resp.status, resp.headers, await resp.read()
+            try:
+                async with self.app.session.request(method, url, headers=headers, data=body) as resp:
+                    status, rheaders, rbody = resp.status, resp.headers, await resp.read()
+            except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError):
+                if attempt == MAX_TRIES:  # no connection was made: nothing was sent
+                    raise
+                await self.sleep(_backoff(attempt))
+                continue
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                self.app.calls[(method, 0)] += 1
+                if not repeatable:
+                    raise MaybeApplied(method, path.split("?", 1)[0], 0) from exc
+                if attempt == MAX_TRIES:
+                    raise
+                log.warning("GitHub dropped the connection; trying again", extra={
+                    "method": method, "error": type(exc).__name__, "installation": self.installation_id})
+                await self.sleep(_backoff(attempt))
+                continue
             self.app.calls[(method, status)] += 1
             rl = gidgethub.sansio.RateLimit.from_http(rheaders)
             if rl is not None:
@@ -164,9 +194,11 @@ class _Client(gidgethub.aiohttp.GitHubAPI):
                 self.app.forget_token(self.installation_id)
                 tried_new_token = True
                 continue
+            if status >= 500 and not repeatable:
+                raise MaybeApplied(method, path.split("?", 1)[0], status)
             wait = _rate_limit_wait(status, rheaders, self.app.clock.now())
             if wait is None and status >= 500 and attempt < MAX_TRIES:
-                wait = min(8.0, 0.5 * 2 ** attempt)
+                wait = _backoff(attempt)
             if wait is None or attempt == MAX_TRIES:
                 if wait is not None and _is_rate_limit(status, rheaders):
                     raise RateLimited(self.app.clock.now() + max(wait, 60.0), f"GitHub rate limit ({status})")
@@ -189,6 +221,24 @@ class _Client(gidgethub.aiohttp.GitHubAPI):
         until = await budget.take(self.installation_id)
         if until is not None:
             raise RateLimited(until, "content-creation budget")
+
+
+def may_repeat(method: str, path: str, body: bytes = b"") -> bool:
+    """Whether sending this request twice does no more than sending it once."""
+    if method != "POST":
+        return True  # reads; PATCH and PUT set what they set; a DELETE again answers 404, taken as done
+    path = path.split("?", 1)[0]
+    if path.endswith("/graphql"):
+        try:
+            query = orjson.loads(body or b"{}").get("query") or ""
+        except (orjson.JSONDecodeError, AttributeError):
+            return False
+        return not query.lstrip().startswith("mutation")
+    return REPEATABLE_POST.search(path) is not None
+
+
+def _backoff(attempt: int) -> float:
+    return min(8.0, 0.5 * 2 ** attempt)
 
 
 def _is_rate_limit(status: int, headers: Mapping[str, str]) -> bool:

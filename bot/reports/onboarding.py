@@ -17,13 +17,16 @@ from typing import Any
 
 import gidgethub
 
+from bot.errors import MaybeApplied
 from bot.github.urls import policy_url, report_form_url
 from bot.jobs.context import Context, get_or_none
 from bot.jobs.queue import Queue
 from bot.render import find_marker, marker, render
+from bot.reports import writes
 from bot.reports.channel import forget_channel, pvr_enabled, security_md
 from bot.rules.config import RepoConfig
 from bot.rules.security_md import PLACEHOLDER, diagnose, human_duration
+from bot.store.ledger import ActionBusy
 
 JOB_KIND = "channel_check"
 RECHECK_EVERY = 86400.0
@@ -117,12 +120,9 @@ async def sync_onboarding_issue(ctx: Context, repo: dict[str, Any], problems: li
     key, now = onboarding_key(full_name), ctx.clock.now()
     record = await ctx.ledger.result(key)
     if record is None:
-        if not problems:
-            return
-        record = await ctx.ledger.claim(key, ctx.job_id, now)
-        if record is None:
+        if problems:  # advice alone (a tracker to set up) never opens an issue
             await _open_issue(ctx, repo, problems, pvr=pvr, policy=policy, advice=advice)
-            return
+        return
     if record.get("state") == "dismissed":
         return
     number = record["number"]
@@ -157,19 +157,16 @@ def _issue_body(repo: dict[str, Any], problems: list[str], *, pvr: bool, policy:
 
 async def _open_issue(ctx: Context, repo: dict[str, Any], problems: list[str], *, pvr: bool,
                       policy: dict[str, str] | None, advice: list[str]) -> None:
-    """Post the issue, then record it. The claim keeps a second job out; if this job dies between
-    the two, its retry cannot find the issue (GitHub offers no cheap search by marker) and posts again."""
-    assert ctx.gh is not None
-    key = onboarding_key(repo["full_name"])
-    made = await ctx.gh.post("/repos/{owner}/{repo}/issues", ctx.repo(),
-                             data={"title": ISSUE_TITLE,
-                                   "body": _issue_body(repo, problems, pvr=pvr, policy=policy, advice=advice)})
-    if ctx.dry_run or not isinstance(made, dict) or "number" not in made:
-        await ctx.ledger.forget(key)  # nothing was created: a real run must still open it
-        return
-    await ctx.ledger.record(key, None, {"number": made["number"], "state": "open", "problems": problems,
-                                        "advice": advice}, ctx.clock.now())
-    ctx.log.info("onboarding issue opened", extra={"repo": repo["full_name"], "number": made["number"]})
+    """Open the issue once (writes.issue_once: a try that may have opened it is looked for, by its
+    marker, among the app's newest issues). A dry run records nothing: a real run must still open it."""
+    full_name = repo["full_name"]
+    made = await writes.issue_once(
+        ctx, key=onboarding_key(full_name), report_id=None, repo=ctx.full_name or full_name, kind="onboarding",
+        attrs={"repo": full_name}, extra={"state": "open", "problems": problems, "advice": advice},
+        record_dry_run=False,
+        data={"title": ISSUE_TITLE, "body": _issue_body(repo, problems, pvr=pvr, policy=policy, advice=advice)})
+    if not ctx.dry_run:
+        ctx.log.info("onboarding issue opened", extra={"repo": full_name, "number": made["number"]})
 
 
 async def _close_issue(ctx: Context, full_name: str, number: int, record: dict[str, Any]) -> None:
@@ -178,9 +175,12 @@ async def _close_issue(ctx: Context, full_name: str, number: int, record: dict[s
     key = onboarding_key(full_name)
     await ctx.ledger.record(key, None, {**record, "state": "closing"}, ctx.clock.now())
     url_vars = ctx.repo(issue_number=number)
+    # Said by this app (anyone can type a marker). A post GitHub did not confirm (MaybeApplied)
+    # fails the job, and its retry looks here again.
     said = False
     async for comment in ctx.gh.getiter("/repos/{owner}/{repo}/issues/{issue_number}/comments", url_vars):
-        said = said or find_marker(comment.get("body"), "onboarding-resolved") is not None
+        if not said and find_marker(comment.get("body"), "onboarding-resolved") is not None:
+            said = await writes.own(ctx, comment)
     if not said:
         body = render("onboarding_resolved").rstrip() + f"\n\n{marker('onboarding-resolved', repo=full_name)}\n"
         await ctx.gh.post("/repos/{owner}/{repo}/issues/{issue_number}/comments", url_vars, data={"body": body})
@@ -203,25 +203,37 @@ async def open_security_md_pull_request(ctx: Context, issue_number: int) -> str:
     assert ctx.gh is not None
     full_name = ctx.full_name or ""
     key = f"setup-pr:{full_name.lower()}"
-    if await ctx.ledger.claim(key, ctx.job_id, ctx.clock.now()) is not None:
+    if await ctx.ledger.result(key) is not None:
         return "exists"
-    try:
+
+    async def send() -> dict[str, Any]:
         pull = await _security_md_pull_request(ctx, issue_number)
+        return {"number": (pull or {}).get("number"), "issue": issue_number}
+
+    async def find(since: float) -> dict[str, Any] | None:
+        assert ctx.gh is not None
+        owner = full_name.split("/", 1)[0]
+        async for pull in ctx.gh.getiter("/repos/{owner}/{repo}/pulls{?head,state}",
+                                         ctx.repo(head=f"{owner}:{SETUP_BRANCH}", state="open")):
+            if await writes.own(ctx, pull):
+                return {"number": pull["number"], "issue": issue_number}
+        return None
+
+    try:
+        made = await writes.create_once(ctx, key=key, report_id=None, send=send, find=find, record_dry_run=False)
     except gidgethub.BadRequest as exc:
         await ctx.ledger.forget(key)  # a later /sec setup tries again
         if exc.status_code != 403:
             raise
         await _explain_missing_permission(ctx, issue_number)
         return "missing-permission"
+    except (MaybeApplied, ActionBusy):
+        raise  # the claim stays: GitHub may have opened it (the retry looks), or another job is opening it
     except Exception:
         await ctx.ledger.forget(key)
         raise
-    if ctx.dry_run:
-        await ctx.ledger.forget(key)
-        return "opened"
-    await ctx.ledger.record(key, None, {"number": (pull or {}).get("number"), "issue": issue_number},
-                                ctx.clock.now())
-    ctx.log.info("security policy pull request opened", extra={"number": (pull or {}).get("number")})
+    if not ctx.dry_run:
+        ctx.log.info("security policy pull request opened", extra={"number": made.get("number")})
     return "opened"
 
 
@@ -277,12 +289,16 @@ async def _explain_missing_permission(ctx: Context, issue_number: int) -> None:
     assert ctx.gh is not None
     full_name = ctx.full_name or ""
     key = f"setup-permission:{full_name.lower()}"
-    if await ctx.ledger.claim(key, ctx.job_id, ctx.clock.now()) is not None:
-        return
     body = render("onboarding_permission").rstrip() + f"\n\n{marker('setup-permission', repo=full_name)}\n"
-    made = await ctx.gh.post("/repos/{owner}/{repo}/issues/{issue_number}/comments",
-                             ctx.repo(issue_number=issue_number), data={"body": body})
-    if ctx.dry_run:
-        await ctx.ledger.forget(key)
-        return
-    await ctx.ledger.record(key, None, {"comment_id": (made or {}).get("id")}, ctx.clock.now())
+    url, url_vars = "/repos/{owner}/{repo}/issues/{issue_number}/comments", ctx.repo(issue_number=issue_number)
+
+    async def send() -> dict[str, Any]:
+        assert ctx.gh is not None
+        made = await ctx.gh.post(url, url_vars, data={"body": body})
+        return {"comment_id": (made or {}).get("id")}
+
+    async def find(since: float) -> dict[str, Any] | None:
+        found = await writes.find_comment(ctx, url, url_vars, "setup-permission", {"repo": full_name}, since)
+        return {"comment_id": found["id"]} if found else None
+
+    await writes.create_once(ctx, key=key, report_id=None, send=send, find=find, record_dry_run=False)

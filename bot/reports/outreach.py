@@ -145,14 +145,11 @@ async def sync_tracker(ctx: Context, report: Report, cfg: RepoConfig) -> Report:
     assert ctx.gh is not None
     t_owner, _, t_name = full.partition("/")
     if report.tracker_number is None:
-        done = await ctx.ledger.claim(f"tracker:{report.id}", ctx.job_id, ctx.clock.now())
-        if done is None:
-            made = await ctx.gh.post("/repos/{owner}/{repo}/issues", {"owner": t_owner, "repo": t_name}, data={
+        done = await writes.issue_once(
+            ctx, key=f"tracker:{report.id}", report_id=report.id, repo=full, kind="tracker", data={
                 "title": title, "body": body, "labels": ["security"],
                 "assignees": list(cfg.security_team.users)[:10],
             })
-            done = {"number": made.get("number")}
-            await ctx.ledger.record(f"tracker:{report.id}", report.id, done, ctx.clock.now())
         return await reports.update(report.id, now=ctx.clock.now(), tracker_repo=full, tracker_number=done.get("number"))
     closed = report.state in ("published", "rejected")
     await ctx.gh.patch("/repos/{owner}/{repo}/issues/{issue_number}",

@@ -152,15 +152,14 @@ async def _close_public_issue(ctx: Context, public: Report, url: str, cfg: RepoC
 
 async def _announce(ctx: Context, report: Report, adv: dict[str, Any], url: str, cfg: RepoConfig) -> None:
     key = f"announce:{report.id}"
-    if await ctx.ledger.claim(key, ctx.job_id, ctx.clock.now()) is not None:
+    if await ctx.ledger.result(key) is not None:
         return
     patched = ", ".join(v.get("patched_versions") or "" for v in adv.get("vulnerabilities") or [] if v.get("patched_versions"))
     credited = ", ".join(c["login"] for c in adv.get("credits") or [])
     body = render("announcement", cfg.templates.override("announcement"), summary=adv.get("summary") or adv["ghsa_id"],
                   url=url, severity=adv.get("severity"), patched=patched or report.fixed_version, credited=credited)
-    assert ctx.gh is not None
-    made = await ctx.gh.post("/repos/{owner}/{repo}/issues", ctx.repo(), data={
+    repo = ctx.full_name or report.repo
+    await writes.issue_once(ctx, key=key, report_id=report.id, repo=repo, kind="announcement", data={
         "title": f"Security advisory {adv['ghsa_id']}: {adv.get('summary') or ''}"[:250], "body": body,
         "labels": list(cfg.announcements.labels),
     })
-    await ctx.ledger.record(key, report.id, {"number": (made or {}).get("number")}, ctx.clock.now())

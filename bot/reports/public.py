@@ -150,7 +150,7 @@ async def hide_report(ctx: Context, report: Report, cfg: RepoConfig) -> Report:
     if report.draft_ghsa_id is None:
         description = _advisory_description(report)
         summary = (report.original_title or f"Security report from a public comment by {report.reporter}")[:1000]
-        advisory = await ctx.gh.post("/repos/{owner}/{repo}/security-advisories", ctx.repo(), data={
+        advisory = await writes.advisory_once(ctx, key=f"draft:{report.id}", report_id=report.id, data={
             "summary": summary, "description": description,
             "vulnerabilities": [{"package": {"ecosystem": "other", "name": repo["name"]}}],
             "credits": [{"login": report.reporter, "type": "reporter"}],

@@ -1,18 +1,30 @@
 """Every write Secbot makes to GitHub for a report, each done once.
 
 A write that must not repeat is named by a key and recorded in the store (`actions`) with what
-it created. A retry finds the record and skips the write. If a crash fell between the write and
-the record, the retry finds the bot's comment by its hidden marker before posting again.
+it created. A retry finds the record and skips the write. Whatever it creates carries a hidden
+marker, so that when a try may have made it without recording it, it is looked for before it is
+sent again (`create_once`): after a crash between the write and the record (a claim taken over),
+and after GitHub answered a create with a 5xx or dropped the connection (`MaybeApplied`: it may
+have made it all the same). Only what this app wrote is trusted: anyone can type a marker into a
+comment (`own`).
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import gidgethub
 
+from bot.clock import iso, parse_iso
+from bot.errors import MaybeApplied
 from bot.jobs.context import Context
 from bot.render import find_marker, marker
+
+LOOK_BACK = 3600.0  # look for a create from this long before its first try: GitHub's clock is not ours
+SENDS = 3  # sends of one create in one attempt, each after the first looking for the last
+PAUSE = 1.0  # seconds before looking for a create GitHub may have made (times the send's number)
 
 
 def _vars(ctx: Context, repo: str | None, **extra: Any) -> dict[str, Any]:
@@ -27,9 +39,6 @@ async def comment_once(ctx: Context, *, key: str, kind: str, report_id: int, bod
                        ghsa_id: str | None = None, repo: str | None = None) -> dict[str, Any]:
     """Post a marked comment on an issue (`number`) or an advisory (`ghsa_id`) unless it was posted
     before; returns {"comment_id"}."""
-    done = await ctx.ledger.claim(key, ctx.job_id, ctx.clock.now())
-    if done is not None:
-        return done
     assert ctx.gh is not None
     if ghsa_id is not None:
         url = "/repos/{owner}/{repo}/security-advisories/{ghsa_id}/comments"
@@ -37,29 +46,188 @@ async def comment_once(ctx: Context, *, key: str, kind: str, report_id: int, bod
     else:
         url = "/repos/{owner}/{repo}/issues/{issue_number}/comments"
         url_vars = _vars(ctx, repo, issue_number=number)
-    if ctx.job_attempt > 1:  # a previous attempt may have posted before it could record
-        async for existing in ctx.gh.getiter(url, url_vars):
-            attrs = find_marker(existing.get("body"), kind)
-            if attrs and attrs.get("report") == str(report_id) and attrs.get("key", key) == _short(key):
-                result = {"comment_id": existing["id"]}
-                await ctx.ledger.record(key, report_id, result, ctx.clock.now())
-                return result
     text = marked(body, kind, report_id, key)
-    made = await ctx.gh.post(url, url_vars, data={"body": text})
-    result = {"comment_id": (made or {}).get("id")}
+
+    async def send() -> dict[str, Any]:
+        assert ctx.gh is not None
+        made = await ctx.gh.post(url, url_vars, data={"body": text})
+        return {"comment_id": (made or {}).get("id")}
+
+    async def find(since: float) -> dict[str, Any] | None:
+        found = await find_comment(ctx, url, url_vars, kind, {"report": str(report_id), "key": short(key)}, since)
+        return {"comment_id": found["id"]} if found else None
+
+    return await create_once(ctx, key=key, report_id=report_id, send=send, find=find)
+
+
+async def create_once(ctx: Context, *, key: str, report_id: int | None, send: Callable[[], Awaitable[dict[str, Any]]],
+                      find: Callable[[float], Awaitable[dict[str, Any] | None]],
+                      record_dry_run: bool = True) -> dict[str, Any]:
+    """Make the create `key` (a comment, an issue, an advisory, a pull request) once; returns what
+    was recorded for it.
+
+    `send()` makes it and returns what to record. `find(since)` looks at GitHub for what this app
+    created under `key` at `since` or later (by its hidden marker) and returns what to record, or
+    None. It is called before any send that could make the create twice: when the claim was taken
+    over from an earlier try, and after a send GitHub may have applied without saying so
+    (`MaybeApplied`). Without `record_dry_run`, a dry run records nothing (a real run makes it).
+    """
+    claim = await ctx.ledger.claim_write(key, ctx.job_id, ctx.clock.now())
+    if claim.done is not None:
+        return claim.done
+    began = ctx.clock.now() if claim.since is None else claim.since
+    look = claim.since is not None
+    for n in range(1, SENDS + 1):
+        if look:
+            found = await find(began - LOOK_BACK)
+            if found is not None:
+                ctx.log.info("found a write an earlier try made", extra={"write": _kind(key)})
+                await ctx.ledger.record(key, report_id, found, ctx.clock.now())
+                return found
+        try:
+            result = await send()
+            break
+        except MaybeApplied as exc:
+            if n == SENDS:
+                raise  # the job's retry looks again
+            ctx.log.warning("GitHub may have made a write it did not confirm; looking for it before sending it again",
+                            extra={"write": _kind(key), "status": exc.status})
+            look = True
+            await ctx.clock.sleep(PAUSE * n)
+    if ctx.dry_run and not record_dry_run:
+        await ctx.ledger.forget(key)
+        return result
     await ctx.ledger.record(key, report_id, result, ctx.clock.now())
     return result
 
 
+async def issue_once(ctx: Context, *, key: str, report_id: int | None, repo: str, data: dict[str, Any], kind: str,
+                     attrs: dict[str, str] | None = None, extra: dict[str, Any] | None = None,
+                     record_dry_run: bool = True) -> dict[str, Any]:
+    """Open an issue in `repo` ("owner/name") once; returns {"number", **extra} as recorded.
+
+    Its body carries a `kind` marker: the caller's, found by `attrs`, or else one added here with
+    the report and the key (as `marked` writes it)."""
+    if attrs is None:
+        attrs = {"report": str(report_id), "key": short(key)}
+        if find_marker(data.get("body"), kind) is None:
+            data = {**data, "body": marked(data.get("body") or "", kind, report_id or 0, key)}
+    owner, _, name = repo.partition("/")
+
+    async def send() -> dict[str, Any]:
+        assert ctx.gh is not None
+        made = await ctx.gh.post("/repos/{owner}/{repo}/issues", {"owner": owner, "repo": name}, data=data)
+        return {"number": (made or {}).get("number"), **(extra or {})}
+
+    async def find(since: float) -> dict[str, Any] | None:
+        found = await find_issue(ctx, repo, kind, attrs, since)
+        return {"number": found["number"], **(extra or {})} if found else None
+
+    return await create_once(ctx, key=key, report_id=report_id, send=send, find=find, record_dry_run=record_dry_run)
+
+
+async def advisory_once(ctx: Context, *, key: str, report_id: int, data: dict[str, Any]) -> dict[str, Any]:
+    """Create a draft repository advisory in the event's repository once; returns its "ghsa_id" and
+    "collaborating_users" (None and [] in a dry run, which records nothing). Its description gets
+    a `draft` marker."""
+    data = {**data, "description": marked(data["description"], "draft", report_id, key)}
+
+    def result(advisory: Any) -> dict[str, Any]:
+        advisory = advisory if isinstance(advisory, dict) else {}
+        return {"ghsa_id": advisory.get("ghsa_id"),
+                "collaborating_users": [{"login": u["login"]} for u in advisory.get("collaborating_users") or []]}
+
+    async def send() -> dict[str, Any]:
+        assert ctx.gh is not None
+        return result(await ctx.gh.post("/repos/{owner}/{repo}/security-advisories", ctx.repo(), data=data))
+
+    async def find(since: float) -> dict[str, Any] | None:
+        found = await find_advisory(ctx, ctx.full_name or "", "draft", {"report": str(report_id), "key": short(key)},
+                                    since)
+        return result(found) if found else None
+
+    return await create_once(ctx, key=key, report_id=report_id, send=send, find=find, record_dry_run=False)
+
+
+async def own(ctx: Context, item: dict[str, Any]) -> bool:
+    """Whether a comment, issue, pull request or advisory GitHub returned was written by this app:
+    made through it (`performed_via_github_app`) or by its bot account. Markers count only there."""
+    via = item.get("performed_via_github_app") or {}
+    app_id = ctx.services.settings.app_id
+    if app_id is not None and via.get("id") is not None and str(via["id"]) == str(app_id):
+        return True
+    author = item.get("user") or item.get("author") or {}
+    login = await bot_login(ctx)
+    return login is not None and str(author.get("login") or "").lower() == login.lower()
+
+
+async def bot_login(ctx: Context) -> str | None:
+    """The app's bot account ("<slug>[bot]"), learnt at start; asked for here if that failed."""
+    services = ctx.services
+    if services.bot_login is None and services.github is not None:
+        data = await services.github.app_client().getitem("/app")
+        services.bot_login = f"{data['slug']}[bot]"
+    return services.bot_login
+
+
+async def find_comment(ctx: Context, url: str, url_vars: dict[str, Any], kind: str, attrs: dict[str, str],
+                       since: float) -> dict[str, Any] | None:
+    """This app's comment at `url` (issue or advisory comments) updated at `since` or later whose
+    `kind` marker carries `attrs`."""
+    assert ctx.gh is not None
+    async for comment in ctx.gh.getiter(url + "{?since,per_page}", {**url_vars, "since": iso(since), "per_page": 100}):
+        if _carries(comment.get("body"), kind, attrs) and await own(ctx, comment):
+            return comment
+    return None
+
+
+async def find_issue(ctx: Context, repo: str, kind: str, attrs: dict[str, str], since: float) -> dict[str, Any] | None:
+    """This app's issue in `repo` ("owner/name") opened at `since` or later whose `kind` marker
+    carries `attrs` (newest first: what a try just made is on the first page)."""
+    assert ctx.gh is not None
+    owner, _, name = repo.partition("/")
+    url = "/repos/{owner}/{repo}/issues{?state,sort,direction,since,per_page}"
+    async for issue in ctx.gh.getiter(url, {"owner": owner, "repo": name, "state": "all", "sort": "created",
+                                            "direction": "desc", "since": iso(since), "per_page": 100}):
+        if parse_iso(issue["created_at"]) < since:
+            return None
+        if _carries(issue.get("body"), kind, attrs) and await own(ctx, issue):
+            return issue
+    return None
+
+
+async def find_advisory(ctx: Context, repo: str, kind: str, attrs: dict[str, str],
+                        since: float) -> dict[str, Any] | None:
+    """This app's repository advisory in `repo` created at `since` or later whose description's
+    `kind` marker carries `attrs` (a private report's author is its reporter, never this app)."""
+    assert ctx.gh is not None
+    owner, _, name = repo.partition("/")
+    url = "/repos/{owner}/{repo}/security-advisories{?sort,direction,per_page}"
+    async for advisory in ctx.gh.getiter(url, {"owner": owner, "repo": name, "sort": "created", "direction": "desc",
+                                               "per_page": 100}):
+        if parse_iso(advisory["created_at"]) < since:
+            return None
+        if _carries(advisory.get("description"), kind, attrs) and await own(ctx, advisory):
+            return advisory
+    return None
+
+
+def _carries(body: str | None, kind: str, attrs: dict[str, str]) -> bool:
+    found = find_marker(body, kind)
+    return found is not None and all(found.get(k) == v for k, v in attrs.items())
+
+
+def _kind(key: str) -> str:
+    return key.split(":", 1)[0]
+
+
 def marked(body: str, kind: str, report_id: int, key: str) -> str:
     """A comment body with the hidden marker that lets a retry recognise it."""
-    return f"{body.rstrip()}\n\n{marker(kind, report=report_id, key=_short(key))}\n"
+    return f"{body.rstrip()}\n\n{marker(kind, report=report_id, key=short(key))}\n"
 
 
-def _short(key: str) -> str:
+def short(key: str) -> str:
     """A marker-safe digest of an action key, so a retry can tell two messages of one kind apart."""
-    import hashlib
-
     return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
@@ -105,7 +273,11 @@ async def lock(ctx: Context, number: int) -> None:
 
 async def unlock(ctx: Context, number: int) -> None:
     assert ctx.gh is not None
-    await ctx.gh.delete("/repos/{owner}/{repo}/issues/{issue_number}/lock", ctx.repo(issue_number=number))
+    try:
+        await ctx.gh.delete("/repos/{owner}/{repo}/issues/{issue_number}/lock", ctx.repo(issue_number=number))
+    except gidgethub.BadRequest as exc:
+        if exc.status_code != 404:  # not locked (a try GitHub did not confirm unlocked it)
+            raise
 
 
 async def delete_comment(ctx: Context, comment_id: int) -> None:
@@ -131,4 +303,3 @@ async def react(ctx: Context, *, comment_id: int | None = None, issue_number: in
     elif issue_number is not None:
         await ctx.gh.post("/repos/{owner}/{repo}/issues/{issue_number}/reactions",
                           ctx.repo(issue_number=issue_number), data={"content": content})
-
