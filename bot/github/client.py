@@ -53,6 +53,10 @@ WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
 # POSTs that may be sent twice: they add to a set (GitHub answers the second as the first, or 422
 # for a branch that exists, which the caller takes as made), or create nothing lasting.
 REPEATABLE_POST = re.compile(r"(/access_tokens|/issues/\d+/labels|/issues/\d+/assignees|/reactions|/git/refs)$")
+# Failures before a connection was made: nothing was sent. (ConnectionTimeoutError is aiohttp 3.10+;
+# before, a connect time-out is a ServerTimeoutError and counts as a request that may have arrived.)
+NOT_SENT = tuple(getattr(aiohttp, name) for name in ("ClientConnectorError", "ConnectionTimeoutError")
+                 if hasattr(aiohttp, name))
 
 log = logs.get("secbot.github")
 
@@ -170,8 +174,8 @@ class _Client(gidgethub.aiohttp.GitHubAPI):
             try:
                 async with self.app.session.request(method, url, headers=headers, data=body) as resp:
                     status, rheaders, rbody = resp.status, resp.headers, await resp.read()
-            except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError):
-                if attempt == MAX_TRIES:  # no connection was made: nothing was sent
+            except NOT_SENT:
+                if attempt == MAX_TRIES:
                     raise
                 await self.sleep(_backoff(attempt))
                 continue
