@@ -89,6 +89,13 @@ async def _bot_login(github: GitHubApp) -> str | None:
         return None
 
 
+async def _learn_bot_login(services: Services) -> None:
+    assert services.github is not None
+    login = await _bot_login(services.github)
+    if services.bot_login is None:
+        services.bot_login = login
+
+
 def _engine(routers: list[routing.Router], jobs: dict[str, JobHandler], start_workers: bool):  # type: ignore[no-untyped-def]
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
@@ -99,8 +106,10 @@ def _engine(routers: list[routing.Router], jobs: dict[str, JobHandler], start_wo
             settings=settings, store=app[STORE], queue=queue, clock=app[CLOCK], github=github,
             configs=ConfigCache(app[CLOCK]),
         )
-        if github is not None:
-            services.bot_login = await _bot_login(github)
+        # Learnt in the background: the webhook is answered and the workers run meanwhile (GitHub
+        # unreachable at start would otherwise hold the server through the client's retries). A
+        # write that needs it before then asks for it itself (bot/reports/writes.bot_login).
+        learning = asyncio.get_running_loop().create_task(_learn_bot_login(services)) if github is not None else None
         app[SERVICES] = services
         dispatcher = Dispatcher(services, routers, jobs)
         intake = Intake(queue)
@@ -116,6 +125,9 @@ def _engine(routers: list[routing.Router], jobs: dict[str, JobHandler], start_wo
                 await housekeeping.schedule(queue, app[CLOCK].now() + housekeeping.EVERY)
             await pool.start()
         yield
+        if learning is not None:
+            learning.cancel()
+            await asyncio.gather(learning, return_exceptions=True)
         if start_workers:
             await pool.stop()
         await app[INTAKE].drain()
