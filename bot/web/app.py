@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -24,7 +25,7 @@ from bot.settings import Settings
 from bot.store import Store
 from bot.store.migrate import upgrade
 from bot.web import metrics, setup_page, webhook
-from bot.web.keys import CLOCK, GITHUB, INTAKE, METRICS, SERVICES, SESSION, SETTINGS, STORE, WORKERS
+from bot.web.keys import CLOCK, GITHUB, INTAKE, METRICS, RECEIVER, SERVICES, SESSION, SETTINGS, STORE, WORKERS
 
 log = logs.get("secbot.app")
 
@@ -45,6 +46,7 @@ def create_app(
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
     app[METRICS] = metrics.Metrics()
+    app[RECEIVER] = webhook.Receiver(settings)
     app.router.add_post("/webhook", webhook.receive)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/", index)
@@ -54,6 +56,22 @@ def create_app(
     app.cleanup_ctx.append(_github)
     app.cleanup_ctx.append(_engine(list(routers), dict(jobs), workers))
     return app
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """aiohttp's options for every listener `secbot serve` opens (`web.run_app`, `web.AppRunner`).
+
+    keepalive_timeout: a connection must send a whole request's headers within the read timeout
+    of connecting or of its previous answer (aiohttp >= 3.14.4 counts it from the connection's
+    start); the webhook view bounds the body the same way. lingering_time: after a refusal,
+    what is left of a body is read and dropped for at most this long, then the connection is
+    closed. auto_decompress: never inflate a body (GitHub sends none compressed; the webhook
+    view refuses a Content-Encoding before reading)."""
+    return {
+        "keepalive_timeout": settings.read_timeout,
+        "lingering_time": min(2.0, settings.read_timeout),
+        "auto_decompress": False,
+    }
 
 
 async def _store(app: web.Application) -> AsyncIterator[None]:

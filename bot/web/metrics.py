@@ -24,6 +24,10 @@ from bot.web.keys import GITHUB, METRICS, SERVICES
 STORED, DUPLICATE, PING = "stored", "duplicate", "ping"
 BAD_SIGNATURE, TOO_LARGE, BAD_JSON, BAD_REQUEST, STORE_DOWN = (
     "bad_signature", "too_large", "bad_json", "bad_request", "store_down")
+# Refused before the signature could be checked: a compressed body, a body slower than the read
+# timeout, a body that would go over the bytes all connections may hold at once.
+BAD_ENCODING, TOO_SLOW, BUSY = "bad_encoding", "too_slow", "busy"
+_UNCHECKED = (BAD_SIGNATURE, TOO_LARGE, BAD_ENCODING, TOO_SLOW, BUSY)
 UNVERIFIED = "unverified"  # the event label of a delivery whose signature was not checked or failed
 OTHER = "other"  # the event label once MAX_EVENTS names have one
 MAX_EVENTS = 200
@@ -57,7 +61,7 @@ class Metrics:
         key = (event, outcome)
         child = self._delivery_counts.get(key)
         if child is None:
-            label = UNVERIFIED if outcome in (BAD_SIGNATURE, TOO_LARGE) else _label(event)
+            label = UNVERIFIED if outcome in _UNCHECKED else _label(event)
             if label not in self._event_labels and len(self._event_labels) >= MAX_EVENTS:
                 label = OTHER
             self._event_labels.add(label)
