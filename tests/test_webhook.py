@@ -14,6 +14,9 @@ import orjson
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from bot.jobs.queue import Queue
 from bot.web.app import create_app, server_options
@@ -407,6 +410,77 @@ async def test_a_delivery_sent_in_many_chunks_is_verified_and_stored_whole(clien
     writer.close()
     [job] = await jobs_of(client)
     assert job.payload == body
+    assert client.app[RECEIVER].held.held == 0
+
+
+# -- fuzzing: whatever arrives, never a 5xx, and nothing stored without a good signature ------------
+
+_header_text = st.one_of(st.text(max_size=90), st.binary(max_size=90).map(lambda b: b.decode("latin-1")))
+_header_bytes = st.binary(max_size=90).map(lambda b: b.replace(b"\r", b"").replace(b"\n", b""))
+_json_bodies = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+).map(lambda v: orjson.dumps(v))
+_bodies = st.one_of(st.binary(max_size=3000), _json_bodies,
+                    st.fixed_dictionaries({"action": st.text(max_size=20), "installation": st.fixed_dictionaries(
+                        {"id": st.integers()})}).map(orjson.dumps))
+
+
+@st.composite
+def requests(draw: Any) -> tuple[bytes, bool]:
+    """(the raw request, whether it carries a good signature of its body)."""
+    body = draw(_bodies)
+    headers: dict[str, str | bytes] = {}
+    signature = draw(st.sampled_from(["good", "none", "text", "bytes", "hex"]))
+    if signature == "good":
+        headers["X-Hub-Signature-256"] = sign(body)
+    elif signature == "text":
+        headers["X-Hub-Signature-256"] = draw(_header_text).replace("\r", "").replace("\n", "")
+    elif signature == "bytes":
+        headers["X-Hub-Signature-256"] = draw(_header_bytes)
+    elif signature == "hex":
+        headers["X-Hub-Signature-256"] = "sha256=" + draw(st.text("0123456789abcdefABCDEF", max_size=70))
+    for name, choices in (("X-GitHub-Event", st.sampled_from(["issues", "ping", "issue_comment", ""]) | _header_bytes),
+                          ("X-GitHub-Delivery", st.uuids().map(str) | _header_bytes),
+                          ("Content-Type", st.sampled_from(["application/json", "application/x-www-form-urlencoded",
+                                                            "text/plain"]) | _header_bytes),
+                          ("Content-Encoding", st.sampled_from(["identity", "gzip", "deflate", "br", ""])),
+                          ("User-Agent", _header_bytes),
+                          ("X-Fuzz", _header_bytes)):
+        if draw(st.booleans()):
+            headers[name] = draw(choices)
+    chunked = draw(st.booleans())
+    if chunked:
+        headers["Transfer-Encoding"] = "chunked"
+        cut = draw(st.integers(0, len(body)))
+        pieces = [p for p in (body[:cut], body[cut:]) if p]
+        payload = b"".join(f"{len(p):x}\r\n".encode() + p + b"\r\n" for p in pieces) + b"0\r\n\r\n"
+    else:
+        payload = body
+    headers["Connection"] = "close"
+    return head(headers, length=None if chunked else len(body)) + payload, signature == "good"
+
+
+@hypothesis_settings(max_examples=60, deadline=3000, database=None,
+                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(request=requests())
+async def test_arbitrary_requests_never_get_a_5xx_and_only_signed_ones_are_stored(
+        client: TestClient, request: tuple[bytes, bool]) -> None:
+    raw, signed = request
+    before = len(await jobs_of(client))
+    reader, writer = await connect(client)
+    writer.write(raw)
+    try:
+        status = await status_of(reader)
+    finally:
+        writer.close()
+    assert status < 500, status
+    if not signed:
+        assert status in (400, 401, 413, 415), status
+        assert len(await jobs_of(client)) == before
+    elif status == 202:
+        assert len(await jobs_of(client)) == before + 1
     assert client.app[RECEIVER].held.held == 0
 
 
