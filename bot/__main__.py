@@ -85,7 +85,7 @@ def serve(settings: Settings, *, routers: Sequence[Any], jobs: Mapping[str, Any]
     or the setup page when no credentials are configured."""
     from aiohttp import web
 
-    from bot.web.app import create_app, server_options
+    from bot.web.app import create_app, metrics_listener, server_options
 
     _raise_open_files_limit()
     if settings.setup_mode:
@@ -98,6 +98,8 @@ def serve(settings: Settings, *, routers: Sequence[Any], jobs: Mapping[str, Any]
     else:
         settings.check_serve()  # some credentials but not all: refuse, naming what is missing
         app = create_app(settings, routers=routers, jobs=jobs, **app_options)
+        if settings.metrics_port is not None:
+            app.cleanup_ctx.append(metrics_listener(settings))
         app.on_startup.append(_freeze_startup_objects)
     web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None, shutdown_timeout=15,
                 **server_options(settings))

@@ -1,5 +1,5 @@
-"""Real `secbot serve` processes: kill -9 and restart, two replicas on one PostgreSQL, and hundreds
-of held connections."""
+"""Real `secbot serve` processes: kill -9 and restart, two replicas on one PostgreSQL, hundreds of
+held connections, and metrics on a listener of their own."""
 
 from __future__ import annotations
 
@@ -54,6 +54,7 @@ class Server:
             "HOST": "127.0.0.1",
             "PORT": str(self.port),
             "LOG_LEVEL": "INFO",
+            "SECBOT_METRICS_PORT": "off",  # servers run side by side; a test that wants metrics names a port
             **env,
         }
         self.proc: subprocess.Popen[bytes] | None = None
@@ -257,3 +258,19 @@ async def test_hundreds_of_held_connections_do_not_keep_a_signed_delivery_from_b
         writer.close()
     log = server.log.read_text()
     assert f"open files: soft limit raised from 256 to {hard}" in log
+
+
+async def test_metrics_are_served_on_their_own_loopback_listener_and_not_on_the_webhook_port(
+        tmp_path: Path, servers: list[Server]) -> None:
+    metrics_port = free_port()
+    server = Server(f"sqlite:///{tmp_path / 'secbot.db'}", tmp_path / "serve.log",
+                    SECBOT_METRICS_PORT=str(metrics_port)).start()
+    servers.append(server)
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"http://127.0.0.1:{server.port}/metrics") as resp:
+            assert resp.status == 404
+        async with http.get(f"http://127.0.0.1:{metrics_port}/metrics") as resp:
+            assert resp.status == 200 and "secbot_reports" in await resp.text()
+        async with http.post(f"http://127.0.0.1:{metrics_port}/webhook", data=b"{}") as resp:
+            assert resp.status == 404
+    assert f'"metrics_url":"http://127.0.0.1:{metrics_port}/metrics"' in server.log.read_text()

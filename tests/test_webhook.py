@@ -413,6 +413,10 @@ async def test_a_delivery_sent_in_many_chunks_is_verified_and_stored_whole(clien
     assert client.app[RECEIVER].held.held == 0
 
 
+async def test_the_webhook_listener_serves_no_metrics(client: TestClient) -> None:
+    assert (await client.get("/metrics")).status == 404
+
+
 # -- fuzzing: whatever arrives, never a 5xx, and nothing stored without a good signature ------------
 
 _header_text = st.one_of(st.text(max_size=90), st.binary(max_size=90).map(lambda b: b.decode("latin-1")))

@@ -1,4 +1,6 @@
-"""GET /metrics: Prometheus text format, from a registry per app (never the global one).
+"""GET /metrics: Prometheus text format, from a registry per app (never the global one), served
+by an app of its own (`create_metrics_app`) on its own listener (`bot.web.app.metrics_listener`):
+it shows report counts by state, which the webhook port must not show to anyone.
 
 Counted as they happen: webhook deliveries by event and outcome, and job run times by kind and
 outcome. Read at scrape time: the queue by state and the age of its oldest due job, reports by
@@ -154,8 +156,19 @@ def _label(event: str | None) -> str:
     return event
 
 
+MAIN = web.AppKey("metrics_of", web.Application)
+
+
+def create_metrics_app(main: web.Application) -> web.Application:
+    """An app serving GET /metrics of `main` (the app `bot.web.app.create_app` built) and nothing else."""
+    app = web.Application(client_max_size=1024)
+    app[MAIN] = main
+    app.router.add_get("/metrics", view)
+    return app
+
+
 async def view(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
-    body = await request.app[METRICS].render(queue=services.queue, records=services.reports,
-                                             github=request.app.get(GITHUB))
+    main = request.app[MAIN]
+    services = main[SERVICES]
+    body = await main[METRICS].render(queue=services.queue, records=services.reports, github=main.get(GITHUB))
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
