@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import os
 import subprocess
 import sys
 import time
@@ -419,16 +420,19 @@ async def test_the_webhook_listener_serves_no_metrics(client: TestClient) -> Non
 
 # -- fuzzing: whatever arrives, never a 5xx, and nothing stored without a good signature ------------
 
+# A few seconds in the suite; SECBOT_FUZZ_EXAMPLES=3000 for a longer search (about a minute).
+FUZZ_EXAMPLES = int(os.environ.get("SECBOT_FUZZ_EXAMPLES", "60"))
+
 _header_text = st.one_of(st.text(max_size=90), st.binary(max_size=90).map(lambda b: b.decode("latin-1")))
 _header_bytes = st.binary(max_size=90).map(lambda b: b.replace(b"\r", b"").replace(b"\n", b""))
 _json_bodies = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
     max_leaves=12,
-).map(lambda v: orjson.dumps(v))
+).map(_dumps)  # the standard library writes integers of any size, and Infinity
 _bodies = st.one_of(st.binary(max_size=3000), _json_bodies,
                     st.fixed_dictionaries({"action": st.text(max_size=20), "installation": st.fixed_dictionaries(
-                        {"id": st.integers()})}).map(orjson.dumps))
+                        {"id": st.integers()})}).map(_dumps))
 
 
 @st.composite
@@ -466,7 +470,7 @@ def requests(draw: Any) -> tuple[bytes, bool]:
     return head(headers, length=None if chunked else len(body)) + payload, signature == "good"
 
 
-@hypothesis_settings(max_examples=60, deadline=3000, database=None,
+@hypothesis_settings(max_examples=FUZZ_EXAMPLES, deadline=3000, database=None,
                      suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(request=requests())
 async def test_arbitrary_requests_never_get_a_5xx_and_only_signed_ones_are_stored(
