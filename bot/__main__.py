@@ -88,8 +88,9 @@ def serve(settings: Settings, *, routers: Sequence[Any], jobs: Mapping[str, Any]
     or the setup page when no credentials are configured."""
     from aiohttp import web
 
-    from bot.web.app import create_app
+    from bot.web.app import create_app, metrics_listener, server_options
 
+    _raise_open_files_limit()
     if settings.setup_mode:
         # No credential at all: register the App through the setup page instead of refusing.
         from bot.web.setup_page import create_setup_app
@@ -100,9 +101,39 @@ def serve(settings: Settings, *, routers: Sequence[Any], jobs: Mapping[str, Any]
     else:
         settings.check_serve()  # some credentials but not all: refuse, naming what is missing
         app = create_app(settings, routers=routers, jobs=jobs, **app_options)
+        if settings.metrics_port is not None:
+            app.cleanup_ctx.append(metrics_listener(settings))
         app.on_startup.append(_freeze_startup_objects)
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None, shutdown_timeout=15)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None, shutdown_timeout=15,
+                **server_options(settings))
     return 0
+
+
+def _raise_open_files_limit() -> None:
+    """Raise the soft limit on open files to the hard limit, and log both: every connection is a
+    file descriptor, and a server at a soft limit of 1,024 stops accepting GitHub's deliveries
+    once that many connections are open (idle ones are closed after SECBOT_READ_TIMEOUT)."""
+    try:
+        import resource
+    except ImportError:  # not a POSIX system
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = [hard] if hard != resource.RLIM_INFINITY else [1 << 20, 65536, 10240]  # macOS caps "unlimited"
+    raised = soft
+    for limit in wanted:
+        if limit <= soft:
+            break
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
+        except (ValueError, OSError):
+            continue
+        raised = limit
+        break
+    extra = {"soft_limit": raised, "hard_limit": "unlimited" if hard == resource.RLIM_INFINITY else hard}
+    if raised != soft:
+        logs.get("secbot.serve").info(f"open files: soft limit raised from {soft} to {raised}", extra=extra)
+    else:
+        logs.get("secbot.serve").info(f"open files: soft limit {soft}", extra=extra)
 
 
 async def _freeze_startup_objects(_app: Any) -> None:

@@ -109,6 +109,12 @@ def _float(env: Mapping[str, str], name: str, default: float, low: float, high: 
     return value
 
 
+def _port_or_off(env: Mapping[str, str], name: str, default: int) -> int | None:
+    if (env.get(name) or "").strip().lower() == "off":
+        return None
+    return _int(env, name, default, 0, 65535)
+
+
 def _url(env: Mapping[str, str], name: str, default: str | None) -> str | None:
     raw = (env.get(name) or "").strip().rstrip("/")
     if not raw:
@@ -175,6 +181,14 @@ class Settings:
     retry_seconds: float = 5.0
     keep_done_days: int = 30
     max_body_bytes: int = 25 * 1024 * 1024
+    # Every request: its headers within this of connecting (or of the previous answer), its body
+    # within this after its headers; otherwise the connection is closed. GitHub gives up after 10 s.
+    read_timeout: float = 10.0
+    # Bytes of webhook bodies held in memory across all connections until each is answered; a body
+    # that would take more is answered 503 at once. At least one of GitHub's largest (25 MB).
+    max_buffered_bytes: int = 64 * 1024 * 1024
+    metrics_host: str = "127.0.0.1"  # GET /metrics listens here, never on the webhook port
+    metrics_port: int | None = 3001  # None: no metrics listener; 0: any free port (logged)
     github_url: str = DEFAULT_GITHUB_URL
     public_url: str | None = None
     env_file: str = DEFAULT_ENV_FILE
@@ -250,6 +264,10 @@ class Settings:
             env_file=env.get("SECBOT_ENV_FILE") or DEFAULT_ENV_FILE,
             writes_per_minute=_int(env, "SECBOT_WRITES_PER_MINUTE", 72, 1, 10_000),
             writes_per_hour=_int(env, "SECBOT_WRITES_PER_HOUR", 450, 1, 1_000_000),
+            read_timeout=_float(env, "SECBOT_READ_TIMEOUT", 10.0, 0.5, 300.0),
+            max_buffered_bytes=_int(env, "SECBOT_BUFFER_MB", 64, 26, 65536) * 1024 * 1024,
+            metrics_host=(env.get("SECBOT_METRICS_HOST") or "127.0.0.1").strip(),
+            metrics_port=_port_or_off(env, "SECBOT_METRICS_PORT", 3001),
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

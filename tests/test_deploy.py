@@ -98,3 +98,32 @@ def test_compose_runs_two_replicas_on_one_postgresql_database() -> None:
     assert proxy["ports"] == ["3000:3000"]
     nginx = compose["configs"]["nginx"]["content"]
     assert all(f"server {name}:3000" in nginx for name in replicas)
+
+
+# The lowest release of each dependency without the advisories Secbot is exposed to.
+FIXED_FLOORS = {
+    "jinja2": "3.1.6",  # CVE-2025-27516: sandbox escape through |attr (repository template overrides)
+    # Request smuggling in the HTTP parser (CVE-2024-23829, CVE-2024-52304, CVE-2025-53643,
+    # CVE-2025-69224, GHSA-pqxq-w44r-73xw), unbounded trailers (CVE-2026-22815) and a
+    # max_line_size bypass (CVE-2026-54277); the last fixed in 3.14.4.
+    "aiohttp": "3.14.4",
+}
+
+
+def test_dependency_floors_exclude_the_known_vulnerable_releases_and_the_installed_ones_meet_them() -> None:
+    import tomllib
+    from importlib.metadata import version
+
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    requirements = {}
+    for line in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]:
+        req = Requirement(line)
+        requirements[req.name.lower()] = req
+    for name, fixed in FIXED_FLOORS.items():
+        spec = requirements[name].specifier
+        floors = [Version(s.version) for s in spec if s.operator in (">=", "==", "~=")]
+        assert floors and min(floors) >= Version(fixed), f"{name}{spec} admits releases before {fixed}"
+    for name, req in requirements.items():
+        assert req.specifier.contains(version(name), prereleases=True), f"installed {name} {version(name)} is not {req}"

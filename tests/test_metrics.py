@@ -1,4 +1,5 @@
-"""GET /metrics: the numbers move with deliveries, jobs, GitHub calls and reports."""
+"""GET /metrics: the numbers move with deliveries, jobs, GitHub calls and reports; served on a
+listener of its own, never on the webhook port."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Any
 import aiohttp
 import orjson
 import pytest
-from aiohttp.test_utils import TestClient
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -17,7 +19,7 @@ from bot.errors import RateLimited
 from bot.jobs.queue import Job
 from bot.web.app import create_app
 from bot.web.keys import CLOCK
-from bot.web.metrics import Metrics
+from bot.web.metrics import Metrics, create_metrics_app
 from tests.conftest import delivery_headers, make_settings
 from tests.e2e import INSTALLATION, REPO, REPORTER, Harness
 from tests.test_public_reports import VULN_BODY, VULN_TITLE
@@ -33,11 +35,17 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     return out
 
 
-async def scrape(client: Any) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    resp = await client.get("/metrics")
-    assert resp.status == 200
-    assert resp.headers["Content-Type"].startswith("text/plain; version=0.0.4")
-    return samples(await resp.text())
+async def scrape_text(app: web.Application) -> str:
+    """GET /metrics of a started app, from the metrics app `secbot serve` runs on its own listener."""
+    async with TestClient(TestServer(create_metrics_app(app))) as metrics_client:
+        resp = await metrics_client.get("/metrics")
+        assert resp.status == 200
+        assert resp.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        return await resp.text()
+
+
+async def scrape(client: TestClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return samples(await scrape_text(client.app))
 
 
 def value(found: dict, name: str, **labels: str) -> float:
@@ -89,18 +97,15 @@ async def test_queue_depth_and_oldest_due_age_are_read_from_the_store_at_scrape_
 
 async def test_jobs_github_calls_rate_limits_and_reports_move_end_to_end(tmp_path: Path) -> None:
     async with Harness(tmp_path) as h:
-        async with aiohttp.ClientSession() as session:
-            async def get() -> dict:
-                async with session.get(str(h.server.make_url("/metrics"))) as resp:
-                    assert resp.status == 200
-                    return samples(await resp.text())
-
-            before = await get()
-            assert value(before, "secbot_reports", state="new") == 0
-            issue = h.state.open_issue(REPO, title=VULN_TITLE, body=VULN_BODY, user=REPORTER)
-            await h.deliver("issues", h.payloads.issues("opened", REPO, issue["number"], REPORTER))
-            await h.settle()
-            after = await get()
+        before = samples(await scrape_text(h.app))
+        assert value(before, "secbot_reports", state="new") == 0
+        issue = h.state.open_issue(REPO, title=VULN_TITLE, body=VULN_BODY, user=REPORTER)
+        await h.deliver("issues", h.payloads.issues("opened", REPO, issue["number"], REPORTER))
+        await h.settle()
+        after = samples(await scrape_text(h.app))
+        async with aiohttp.ClientSession() as session:  # the port GitHub delivers to shows none of it
+            async with session.get(str(h.server.make_url("/metrics"))) as resp:
+                assert resp.status == 404
     h.state.assert_no_violations()
 
     assert value(after, "secbot_webhook_deliveries_total", event="issues", outcome="stored") == 1
@@ -133,6 +138,18 @@ async def test_failed_and_deferred_jobs_are_timed_with_their_outcome() -> None:
     m = samples(generate_latest(metrics.registry).decode())
     assert value(m, "secbot_job_duration_seconds_count", kind="webhook", outcome="failed") == 1
     assert value(m, "secbot_job_duration_seconds_count", kind="webhook", outcome="deferred") == 1
+
+
+async def test_the_webhook_port_serves_no_metrics(client: TestClient) -> None:
+    resp = await client.get("/metrics")
+    assert resp.status == 404 and "secbot_reports" not in await resp.text()
+
+
+async def test_the_metrics_listener_serves_only_metrics(client: TestClient) -> None:
+    async with TestClient(TestServer(create_metrics_app(client.app))) as metrics_client:
+        assert (await metrics_client.get("/metrics")).status == 200
+        assert (await metrics_client.post("/webhook", data=b"{}")).status == 404
+        assert (await metrics_client.get("/setup")).status == 404
 
 
 def test_each_app_has_its_own_registry() -> None:

@@ -1,9 +1,11 @@
-"""Real `secbot serve` processes: kill -9 and restart, and two replicas on one PostgreSQL."""
+"""Real `secbot serve` processes: kill -9 and restart, two replicas on one PostgreSQL, hundreds of
+held connections, and metrics on a listener of their own."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -37,9 +39,10 @@ def pem() -> str:
 
 
 class Server:
-    def __init__(self, database_url: str, log: Path, **env: str) -> None:
+    def __init__(self, database_url: str, log: Path, *, open_files: tuple[int, int] | None = None, **env: str) -> None:
         self.port = free_port()
         self.log = log
+        self.open_files = open_files  # (soft, hard) RLIMIT_NOFILE to start it with
         self.env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "PYTHONPATH": str(ROOT),
@@ -51,14 +54,18 @@ class Server:
             "HOST": "127.0.0.1",
             "PORT": str(self.port),
             "LOG_LEVEL": "INFO",
+            "SECBOT_METRICS_PORT": "off",  # servers run side by side; a test that wants metrics names a port
             **env,
         }
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> "Server":
         out = self.log.open("ab")
+        limits = self.open_files
         self.proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "serve_with_probe.py")], env=self.env,
-                                     cwd=ROOT, stdout=out, stderr=out)
+                                     cwd=ROOT, stdout=out, stderr=out,
+                                     preexec_fn=(lambda: resource.setrlimit(resource.RLIMIT_NOFILE, limits))
+                                     if limits else None)
         wait_port(self.port, self.proc, self.log)
         return self
 
@@ -204,3 +211,66 @@ async def test_two_replicas_on_postgresql_run_each_of_1000_jobs_exactly_once(
 async def _count(store: Store, sql: str, ok: Any) -> bool:
     [(n,)] = await rows(store, sql)
     return bool(ok(n))
+
+
+async def test_hundreds_of_held_connections_do_not_keep_a_signed_delivery_from_being_stored(
+        tmp_path: Path, servers: list[Server]) -> None:
+    """Started with a soft limit of 256 open files, `serve` raises it to the hard limit; 600 idle
+    connections and 50 that sent headers and one byte of a body neither keep a delivery out nor
+    stay open past the read timeout."""
+    hard = min(4096, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
+    if hard < 1024:
+        pytest.skip(f"the hard limit on open files here is {hard}: too few to hold 650 connections")
+    db = tmp_path / "secbot.db"
+    server = Server(f"sqlite:///{db}", tmp_path / "serve.log", open_files=(256, hard), SECBOT_READ_TIMEOUT="6").start()
+    servers.append(server)
+    held: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    for _ in range(600):
+        held.append(await asyncio.wait_for(asyncio.open_connection("127.0.0.1", server.port), 5))
+    body = orjson.dumps({"action": "run"})
+    for _ in range(50):
+        reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", server.port), 5)
+        headers = "".join(f"{k}: {v}\r\n" for k, v in delivery_headers("probe", body).items())
+        writer.write(f"POST /webhook HTTP/1.1\r\nHost: x\r\n{headers}Content-Length: {len(body)}\r\n\r\n".encode()
+                     + body[:1])
+        held.append((reader, writer))
+    opened = time.monotonic()
+    started = time.monotonic()
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"http://127.0.0.1:{server.port}/webhook", data=body,
+                             headers=delivery_headers("probe", body, delivery="while-held"),
+                             timeout=aiohttp.ClientTimeout(total=10)) as resp:
+            assert resp.status == 202
+    assert time.monotonic() - started < 4
+    store = Store.open(f"sqlite+aiosqlite:///{db}")
+    try:
+        assert [r[0] for r in await rows(store, "SELECT delivery_id FROM jobs WHERE delivery_id IS NOT NULL")] == ["while-held"]
+    finally:
+        await store.close()
+
+    async def closed(reader: asyncio.StreamReader) -> None:
+        while await reader.read(65536):
+            pass
+
+    await asyncio.wait_for(asyncio.gather(*(closed(r) for r, _ in held)), 20)
+    assert time.monotonic() - opened < 6 + 8  # the read timeout, and some slack for a busy machine
+    for _, writer in held:
+        writer.close()
+    log = server.log.read_text()
+    assert f"open files: soft limit raised from 256 to {hard}" in log
+
+
+async def test_metrics_are_served_on_their_own_loopback_listener_and_not_on_the_webhook_port(
+        tmp_path: Path, servers: list[Server]) -> None:
+    metrics_port = free_port()
+    server = Server(f"sqlite:///{tmp_path / 'secbot.db'}", tmp_path / "serve.log",
+                    SECBOT_METRICS_PORT=str(metrics_port)).start()
+    servers.append(server)
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"http://127.0.0.1:{server.port}/metrics") as resp:
+            assert resp.status == 404
+        async with http.get(f"http://127.0.0.1:{metrics_port}/metrics") as resp:
+            assert resp.status == 200 and "secbot_reports" in await resp.text()
+        async with http.post(f"http://127.0.0.1:{metrics_port}/webhook", data=b"{}") as resp:
+            assert resp.status == 404
+    assert f'"metrics_url":"http://127.0.0.1:{metrics_port}/metrics"' in server.log.read_text()

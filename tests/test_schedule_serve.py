@@ -32,7 +32,7 @@ async def test_serve_posts_status_updates_at_a_cadence_of_seconds(tmp_path: Path
             "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}", "GITHUB_API_URL": emu.base_url,
             "GITHUB_APP_ID": str(state.app_id), "GITHUB_PRIVATE_KEY": state.private_key_pem,
             "GITHUB_WEBHOOK_SECRET": state.webhook_secret, "HOST": "127.0.0.1", "PORT": str(port),
-            "SECBOT_POLL_SECONDS": "0.1", "LOG_LEVEL": "WARNING",
+            "SECBOT_POLL_SECONDS": "0.1", "LOG_LEVEL": "WARNING", "SECBOT_METRICS_PORT": "off",
         }
         log = (tmp_path / "serve.log").open("wb")
         proc = subprocess.Popen([sys.executable, "-m", "bot", "serve"], env=env, cwd=ROOT, stdout=log, stderr=log)

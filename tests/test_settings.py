@@ -41,6 +41,11 @@ def test_plain_database_urls_get_the_async_driver(given: str, expected: str) -> 
         ({"GITHUB_PRIVATE_KEY_PATH": "/nonexistent/key.pem"}, "GITHUB_PRIVATE_KEY_PATH"),
         ({"GITHUB_APP_ID": "my app"}, "GITHUB_APP_ID"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"SECBOT_READ_TIMEOUT": "0"}, "SECBOT_READ_TIMEOUT"),
+        ({"SECBOT_READ_TIMEOUT": "soon"}, "SECBOT_READ_TIMEOUT"),
+        ({"SECBOT_BUFFER_MB": "10"}, "SECBOT_BUFFER_MB"),  # could not hold one of GitHub's largest deliveries
+        ({"SECBOT_METRICS_PORT": "public"}, "SECBOT_METRICS_PORT"),
+        ({"SECBOT_METRICS_PORT": "70000"}, "SECBOT_METRICS_PORT"),
     ],
 )
 def test_bad_values_are_refused_naming_the_variable(env: dict[str, str], variable: str) -> None:
@@ -79,3 +84,16 @@ def test_private_key_from_a_file(tmp_path) -> None:  # type: ignore[no-untyped-d
 def test_flags_and_overrides() -> None:
     s = Settings.from_env({"SECBOT_DRY_RUN": "1", "PORT": "8080"}, port=9000, host="127.0.0.1")
     assert s.dry_run and s.port == 9000 and s.host == "127.0.0.1"
+
+
+def test_intake_limits_and_the_metrics_listener_default_to_safe_values() -> None:
+    s = Settings.from_env({})
+    assert s.read_timeout == 10.0  # GitHub gives up on a delivery after 10 s
+    assert s.max_buffered_bytes == 64 * 1024 * 1024 >= s.max_body_bytes
+    assert (s.metrics_host, s.metrics_port) == ("127.0.0.1", 3001)  # loopback, not the webhook port
+    s = Settings.from_env({"SECBOT_READ_TIMEOUT": "2.5", "SECBOT_BUFFER_MB": "100", "SECBOT_METRICS_HOST": "0.0.0.0",
+                           "SECBOT_METRICS_PORT": "9102"})
+    assert (s.read_timeout, s.max_buffered_bytes, s.metrics_host, s.metrics_port) == (
+        2.5, 100 * 1024 * 1024, "0.0.0.0", 9102)
+    assert Settings.from_env({"SECBOT_METRICS_PORT": "off"}).metrics_port is None
+    assert Settings.from_env({"SECBOT_METRICS_PORT": "OFF"}).metrics_port is None

@@ -324,7 +324,8 @@ async def test_setup_page_in_a_real_browser_registers_the_app_and_serve_then_run
     browser, driver = chromium()
     env_file = tmp_path / "secbot.env"
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'secbot.db'}", "SECBOT_ENV_FILE": str(env_file),
-           "GITHUB_URL": emu.base_url, "GITHUB_API_URL": emu.base_url, "LOG_FORMAT": "json"}
+           "GITHUB_URL": emu.base_url, "GITHUB_API_URL": emu.base_url, "LOG_FORMAT": "json",
+           "SECBOT_METRICS_PORT": "0"}
     setup = Serve(env, tmp_path / "setup.log")
     servers.append(setup)
     assert (await setup.healthz())["mode"] == "setup"

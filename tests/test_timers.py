@@ -188,11 +188,9 @@ async def test_two_replicas_on_postgresql_post_each_scheduled_message_once(tmp_p
 async def test_missed_targets_show_in_the_metrics(h: Harness) -> None:
     await report(h)
     await run_days(h, 3)  # the acknowledge target slips
-    import aiohttp
+    from tests.test_metrics import scrape_text
 
-    async with aiohttp.ClientSession() as http:
-        async with http.get(str(h.server.make_url("/metrics"))) as resp:
-            text = await resp.text()
+    text = await scrape_text(h.app)
     assert 'secbot_missed_targets_total{target="acknowledge"} 1.0' in text
     assert 'secbot_missed_targets_total{target="triage"} 0.0' in text
 

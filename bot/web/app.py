@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -20,11 +21,11 @@ from bot.jobs.dispatch import Dispatcher, JobHandler
 from bot.jobs.intake import Intake
 from bot.jobs.queue import Queue
 from bot.jobs.worker import Workers
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from bot.store import Store
 from bot.store.migrate import upgrade
 from bot.web import metrics, setup_page, webhook
-from bot.web.keys import CLOCK, GITHUB, INTAKE, METRICS, SERVICES, SESSION, SETTINGS, STORE, WORKERS
+from bot.web.keys import CLOCK, GITHUB, INTAKE, METRICS, RECEIVER, SERVICES, SESSION, SETTINGS, STORE, WORKERS
 
 log = logs.get("secbot.app")
 
@@ -45,15 +46,56 @@ def create_app(
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
     app[METRICS] = metrics.Metrics()
+    app[RECEIVER] = webhook.Receiver(settings)
     app.router.add_post("/webhook", webhook.receive)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/", index)
-    app.router.add_get("/metrics", metrics.view)
+    # GET /metrics is not here: it shows report counts, so it has a listener of its own
+    # (`metrics_listener`), on 127.0.0.1 unless the operator says otherwise.
     app.router.add_get("/setup/installed", setup_page.installed)  # GitHub's setup_url, after an install
     app.cleanup_ctx.append(_store)
     app.cleanup_ctx.append(_github)
     app.cleanup_ctx.append(_engine(list(routers), dict(jobs), workers))
     return app
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """aiohttp's options for every listener `secbot serve` opens (`web.run_app`, `web.AppRunner`).
+
+    keepalive_timeout: a connection must send a whole request's headers within the read timeout
+    of connecting or of its previous answer (aiohttp >= 3.14.4 counts it from the connection's
+    start); the webhook view bounds the body the same way. lingering_time: after a refusal,
+    what is left of a body is read and dropped for at most this long, then the connection is
+    closed. auto_decompress: never inflate a body (GitHub sends none compressed; the webhook
+    view refuses a Content-Encoding before reading)."""
+    return {
+        "keepalive_timeout": settings.read_timeout,
+        "lingering_time": min(2.0, settings.read_timeout),
+        "auto_decompress": False,
+    }
+
+
+def metrics_listener(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A cleanup context for the app that serves its GET /metrics on SECBOT_METRICS_HOST and
+    SECBOT_METRICS_PORT (default 127.0.0.1:3001), apart from the webhook port."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        runner = web.AppRunner(metrics.create_metrics_app(app), access_log=None, shutdown_timeout=1,
+                               **server_options(settings))
+        await runner.setup()
+        site = web.TCPSite(runner, settings.metrics_host, settings.metrics_port)
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise SettingsError(f"SECBOT_METRICS_PORT: cannot listen on {settings.metrics_host}:{settings.metrics_port} "
+                                f"({exc.strerror or type(exc).__name__}); choose another port, or off") from None
+        host, port = runner.addresses[0][:2]
+        log.info("metrics served apart from webhooks", extra={"metrics_url": f"http://{host}:{port}/metrics"})
+        yield
+        await runner.cleanup()
+
+    return ctx
 
 
 async def _store(app: web.Application) -> AsyncIterator[None]:

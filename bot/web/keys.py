@@ -18,6 +18,7 @@ from bot.store import Store
 
 if TYPE_CHECKING:
     from bot.web.metrics import Metrics  # which reads these keys
+    from bot.web.webhook import Receiver  # likewise
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)  # type: ignore[type-abstract]
@@ -28,3 +29,4 @@ SERVICES = web.AppKey("services", Services)
 INTAKE = web.AppKey("intake", Intake)
 WORKERS = web.AppKey("workers", Workers)
 METRICS: web.AppKey["Metrics"] = web.AppKey("metrics")
+RECEIVER: web.AppKey["Receiver"] = web.AppKey("receiver")

@@ -1,4 +1,6 @@
-"""GET /metrics: Prometheus text format, from a registry per app (never the global one).
+"""GET /metrics: Prometheus text format, from a registry per app (never the global one), served
+by an app of its own (`create_metrics_app`) on its own listener (`bot.web.app.metrics_listener`):
+it shows report counts by state, which the webhook port must not show to anyone.
 
 Counted as they happen: webhook deliveries by event and outcome, and job run times by kind and
 outcome. Read at scrape time: the queue by state and the age of its oldest due job, reports by
@@ -24,6 +26,10 @@ from bot.web.keys import GITHUB, METRICS, SERVICES
 STORED, DUPLICATE, PING = "stored", "duplicate", "ping"
 BAD_SIGNATURE, TOO_LARGE, BAD_JSON, BAD_REQUEST, STORE_DOWN = (
     "bad_signature", "too_large", "bad_json", "bad_request", "store_down")
+# Refused before the signature could be checked: a compressed body, a body slower than the read
+# timeout, a body that would go over the bytes all connections may hold at once.
+BAD_ENCODING, TOO_SLOW, BUSY = "bad_encoding", "too_slow", "busy"
+_UNCHECKED = (BAD_SIGNATURE, TOO_LARGE, BAD_ENCODING, TOO_SLOW, BUSY)
 UNVERIFIED = "unverified"  # the event label of a delivery whose signature was not checked or failed
 OTHER = "other"  # the event label once MAX_EVENTS names have one
 MAX_EVENTS = 200
@@ -57,7 +63,7 @@ class Metrics:
         key = (event, outcome)
         child = self._delivery_counts.get(key)
         if child is None:
-            label = UNVERIFIED if outcome in (BAD_SIGNATURE, TOO_LARGE) else _label(event)
+            label = UNVERIFIED if outcome in _UNCHECKED else _label(event)
             if label not in self._event_labels and len(self._event_labels) >= MAX_EVENTS:
                 label = OTHER
             self._event_labels.add(label)
@@ -150,8 +156,19 @@ def _label(event: str | None) -> str:
     return event
 
 
+MAIN = web.AppKey("metrics_of", web.Application)
+
+
+def create_metrics_app(main: web.Application) -> web.Application:
+    """An app serving GET /metrics of `main` (the app `bot.web.app.create_app` built) and nothing else."""
+    app = web.Application(client_max_size=1024)
+    app[MAIN] = main
+    app.router.add_get("/metrics", view)
+    return app
+
+
 async def view(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
-    body = await request.app[METRICS].render(queue=services.queue, records=services.reports,
-                                             github=request.app.get(GITHUB))
+    main = request.app[MAIN]
+    services = main[SERVICES]
+    body = await main[METRICS].render(queue=services.queue, records=services.reports, github=main.get(GITHUB))
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
