@@ -86,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def serve(settings: Settings, *, routers: Sequence[Any], jobs: Mapping[str, Any], **app_options: Any) -> int:
     """Run the web server until it is stopped: the app built with the handlers' `routers` and `jobs`,
     or the setup page when no credentials are configured."""
+    import secrets
+
     from aiohttp import web
 
     from bot.web.app import create_app, metrics_listener, server_options
@@ -93,11 +95,15 @@ def serve(settings: Settings, *, routers: Sequence[Any], jobs: Mapping[str, Any]
     _raise_open_files_limit()
     if settings.setup_mode:
         # No credential at all: register the App through the setup page instead of refusing.
+        # Only who can read this process's output may use the page: it asks for this token.
         from bot.web.setup_page import create_setup_app
 
-        app = create_setup_app(settings)
-        print(f"secbot: no GitHub App credentials; open http://{_shown_host(settings.host)}:{settings.port}/setup "
-              "to register the App (setup mode)", file=sys.stderr)
+        token = secrets.token_urlsafe(24)
+        app = create_setup_app(settings, token=token)
+        base = settings.public_url or f"http://{_shown_host(settings.host)}:{settings.port}"
+        print(f"secbot: no GitHub App credentials (setup mode); to register the App open\n"
+              f"  {base}/setup?token={token}\n"
+              "(the link works until Secbot stops; the setup page refuses anyone without it)", file=sys.stderr)
     else:
         settings.check_serve()  # some credentials but not all: refuse, naming what is missing
         app = create_app(settings, routers=routers, jobs=jobs, **app_options)

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -25,7 +26,7 @@ from aiohttp.test_utils import TestClient
 from bot.emulator import Emulator, GitHubState, run_emulator
 from bot.settings import Settings, SettingsError, read_env_file, with_env_file
 from bot.web import setup_page
-from tests.conftest import free_port, make_settings
+from tests.conftest import free_port, make_settings, wait_port
 
 ROOT = Path(__file__).parent.parent
 
@@ -61,14 +62,18 @@ def setup_settings(tmp_path: Path, emu: Emulator, **overrides: Any) -> Settings:
     return make_settings(**values)
 
 
+TOKEN = "operator-token-printed-by-serve"
+
+
 @pytest.fixture
 async def client(aiohttp_client: Any, tmp_path: Path, emu: Emulator) -> TestClient:
-    return await aiohttp_client(setup_page.create_setup_app(setup_settings(tmp_path, emu)))
+    return await aiohttp_client(setup_page.create_setup_app(setup_settings(tmp_path, emu), token=TOKEN))
 
 
 async def register(client: TestClient, emu: Emulator, query: str = "") -> aiohttp.ClientResponse:
-    """Open /setup, post its form to the emulator as a browser would, follow GitHub's redirect back."""
-    page = await client.get("/setup" + query)
+    """Open /setup with the operator's token, post its form to the emulator as a browser would,
+    follow GitHub's redirect back."""
+    page = await client.get(f"/setup?token={TOKEN}" + query.replace("?", "&"))
     assert page.status == 200
     form = Forms(await page.text()).forms[-1]
     assert form["method"] == "post"
@@ -143,10 +148,10 @@ async def test_setup_mode_serves_only_the_setup_routes(client: TestClient) -> No
 
 
 async def test_setup_form_posts_the_manifest_to_github(client: TestClient, emu: Emulator) -> None:
-    resp = await client.get("/setup")
+    resp = await client.get(f"/setup?token={TOKEN}")
     assert resp.headers["Cache-Control"] == "no-store"
     [update, register_form] = Forms(await resp.text()).forms
-    assert update["action"] == "/setup"
+    assert update["action"] == "/setup" and update["inputs"]["token"] == TOKEN  # updating keeps the token
     action = urlsplit(register_form["action"])
     assert f"{action.scheme}://{action.netloc}" == emu.base_url and action.path == "/settings/apps/new"
     assert parse_qs(action.query)["state"][0]
@@ -156,10 +161,10 @@ async def test_setup_form_posts_the_manifest_to_github(client: TestClient, emu: 
 
 
 async def test_setup_form_for_an_organisation(client: TestClient) -> None:
-    form = Forms(await (await client.get("/setup?org=octo-org&name=Octo+Secbot")).text()).forms[-1]
+    form = Forms(await (await client.get(f"/setup?token={TOKEN}&org=octo-org&name=Octo+Secbot")).text()).forms[-1]
     assert urlsplit(form["action"]).path == "/organizations/octo-org/settings/apps/new"
     assert json.loads(form["inputs"]["manifest"])["name"] == "Octo Secbot"
-    assert (await client.get("/setup?org=../../evil")).status == 400
+    assert (await client.get(f"/setup?token={TOKEN}&org=../../evil")).status == 400
 
 
 async def test_callback_writes_the_credentials_0600_and_shows_no_secret(
@@ -183,12 +188,12 @@ async def test_callback_writes_the_credentials_0600_and_shows_no_secret(
     [posted] = state.manifests
     assert posted["org"] == "octo-org" and posted["manifest"]["redirect_url"].endswith("/setup/callback")
     # The page now says the credentials are written instead of offering to register again.
-    again = await client.get("/setup")
+    again = await client.get(f"/setup?token={TOKEN}")
     assert "already in" in await again.text() and not Forms(await again.text()).forms
 
 
 async def test_callback_never_overwrites_an_existing_env_file(client: TestClient, emu: Emulator, tmp_path: Path) -> None:
-    page = await client.get("/setup")
+    page = await client.get(f"/setup?token={TOKEN}")
     form = Forms(await page.text()).forms[-1]
     env_file = tmp_path / "secbot.env"
     env_file.write_text("GITHUB_APP_ID=1\n")
@@ -204,11 +209,78 @@ async def test_callback_refuses_an_unknown_state_or_a_spent_code(client: TestCli
     code = emu.state.new_manifest_code()
     resp = await client.get(f"/setup/callback?code={code}&state=forged")
     assert resp.status == 400 and code in emu.state.manifest_codes
-    page = await client.get("/setup")
+    page = await client.get(f"/setup?token={TOKEN}")
     state = parse_qs(urlsplit(Forms(await page.text()).forms[-1]["action"]).query)["state"][0]
     resp = await client.get(f"/setup/callback?code=not-a-code&state={state}")
     assert resp.status == 502 and "Start again" in await resp.text()
     assert not (tmp_path / "secbot.env").exists()
+
+
+def state_of(page_html: str) -> str:
+    return parse_qs(urlsplit(Forms(page_html).forms[-1]["action"]).query)["state"][0]
+
+
+@pytest.mark.parametrize("query", ["", "?token=", "?token=guess", f"?token={TOKEN[:-1]}", f"?token={TOKEN}x",
+                                   "?token=%C3%A9%ED%A0%80", f"?TOKEN={TOKEN}", "?org=octo-org"])
+async def test_setup_without_the_token_is_refused_and_mints_no_state(client: TestClient, query: str) -> None:
+    resp = await client.get("/setup" + query)
+    text = await resp.text()
+    assert resp.status == 403 and "printed" in text
+    assert not Forms(text).forms and "state=" not in text
+    assert client.app[setup_page.STATES] == {}
+
+
+async def test_an_attacker_without_the_token_cannot_complete_the_callback_nor_push_out_the_operators_state(
+        client: TestClient, emu: Emulator, tmp_path: Path) -> None:
+    operators = state_of(await (await client.get(f"/setup?token={TOKEN}")).text())
+    for _ in range(200):  # the attacker hammers the page: no state for them, none pushed out
+        assert (await client.get("/setup")).status == 403
+    attackers_code = emu.state.new_manifest_code()  # from registering an App of their own
+    for forged in ("", "forged", operators[:-1], operators + "x", "é" * 10):
+        resp = await client.get(f"/setup/callback?code={attackers_code}&state={forged}")
+        assert resp.status == 400
+    assert attackers_code in emu.state.manifest_codes and not (tmp_path / "secbot.env").exists()
+    assert list(client.app[setup_page.STATES]) == [operators]
+    code = emu.state.new_manifest_code()  # the operator's own registration still goes through
+    resp = await client.get(f"/setup/callback?code={code}&state={operators}")
+    assert resp.status == 200 and (tmp_path / "secbot.env").exists()
+    assert client.app[setup_page.STATES] == {}  # a state works once
+
+
+async def test_the_operator_has_at_most_a_bounded_number_of_outstanding_states(client: TestClient) -> None:
+    states = [state_of(await (await client.get(f"/setup?token={TOKEN}")).text())
+              for _ in range(setup_page.MAX_STATES + 5)]
+    assert list(client.app[setup_page.STATES]) == states[5:]  # the oldest went first
+
+
+def test_serve_in_setup_mode_prints_a_one_time_token_and_the_page_asks_for_it(tmp_path: Path) -> None:
+    port = free_port()
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+           "SECBOT_ENV_FILE": str(tmp_path / "secbot.env")}
+    log = tmp_path / "setup.log"
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
+    try:
+        wait_port(port, proc, log)
+        token = printed_token(log)
+        import urllib.error
+        import urllib.request
+
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/setup", timeout=10)
+        assert refused.value.code == 403
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/setup?token={token}", timeout=10) as page:
+            assert page.status == 200 and "state=" in page.read().decode()
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    assert len(token) >= 32 and printed_token(log) == token
+
+
+def printed_token(log: Path) -> str:
+    found = re.search(r"/setup\?token=([A-Za-z0-9_-]+)", log.read_text())
+    assert found, log.read_text()
+    return found.group(1)
 
 
 def test_write_env_file_ignores_the_umask_and_refuses_existing_files(tmp_path: Path) -> None:
@@ -330,7 +402,8 @@ async def test_setup_page_in_a_real_browser_registers_the_app_and_serve_then_run
     servers.append(setup)
     assert (await setup.healthz())["mode"] == "setup"
 
-    text, url, install = await asyncio.to_thread(drive_browser, browser, driver, f"{setup.url}/setup")
+    token = printed_token(tmp_path / "setup.log")  # the link `serve` printed for the operator
+    text, url, install = await asyncio.to_thread(drive_browser, browser, driver, f"{setup.url}/setup?token={token}")
     assert urlsplit(url).path == "/setup/callback"
     assert "registered" in text and "Restart Secbot" in text
     assert install == f"{emu.state.app['html_url']}/installations/new"

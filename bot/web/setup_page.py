@@ -3,8 +3,10 @@
 `secbot serve` with no GitHub credential at all serves only this:
 
     GET  /                 -> redirect to /setup
-    GET  /setup            a form that POSTs app.yml (URLs filled in) to {GITHUB_URL}/settings/apps/new
-    GET  /setup/callback   GitHub comes back with ?code=...&state=...; the code is exchanged at
+    GET  /setup?token=...  a form that POSTs app.yml (URLs filled in) to {GITHUB_URL}/settings/apps/new;
+                           without the one-time token `serve` printed: 403, and no state is minted
+    GET  /setup/callback   GitHub comes back with ?code=...&state=...; a state is good only if this
+                           page minted it for a request that carried the token; the code is exchanged at
                            POST {GITHUB_API_URL}/app-manifests/{code}/conversions and the App's id,
                            private key and webhook secret are written to SECBOT_ENV_FILE (mode 0600,
                            never over an existing file)
@@ -13,11 +15,18 @@
     *    /webhook          503: no credentials yet
 
 Secrets go from GitHub's answer straight into the file: never into a page or a log line.
+
+Whoever finishes the flow decides which App's credentials Secbot will run with, so the page is
+bound to the operator: `secbot serve` prints a random token with the URL to open, the page
+compares it in constant time, and only a request that carried it gets a `state` for GitHub to
+send back. At most `MAX_STATES` are outstanding (the oldest goes first): only the operator can
+mint them, so no one else can push the operator's out.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import os
 import re
 import secrets
@@ -41,9 +50,10 @@ from bot.settings import Settings
 SETTINGS = web.AppKey("setup_settings", Settings)
 SESSION = web.AppKey("setup_session", aiohttp.ClientSession)
 STATES = web.AppKey("setup_states", dict)
+TOKEN = web.AppKey("setup_token", str)
 MANIFEST_FILE = "app.yml"
 STATE_LIFETIME = 3600.0  # GitHub's manifest codes live one hour too
-MAX_STATES = 200
+MAX_STATES = 20  # each a page the operator opened; the oldest is dropped first
 _LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
 _CODE = re.compile(r"[A-Za-z0-9_-]{1,100}")
 
@@ -195,12 +205,35 @@ def _issue_state(app: web.Application) -> str:
     return state
 
 
+def _same(given: str, expected: str) -> bool:
+    """Constant-time comparison of two strings from a request (any characters)."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass"))
+
+
+def _without_token() -> web.Response:
+    return _render("error", 403, message="Open the setup link that `secbot serve` printed when it started: "
+                                         "it carries a one-time token, and this page needs it.")
+
+
+def _known_state(app: web.Application, state: str) -> str | None:
+    """The outstanding state equal to `state` and not expired, compared in constant time."""
+    now = time.monotonic()
+    found = None
+    for known, issued in app[STATES].items():
+        if _same(state, known) and now - issued <= STATE_LIFETIME:
+            found = known
+    return found
+
+
 async def index(request: web.Request) -> web.Response:
     raise web.HTTPFound("/setup")
 
 
 async def setup(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
+    token = request.query.get("token", "")
+    if not _same(token, request.app[TOKEN]):
+        return _without_token()
     env_file = Path(settings.env_file)
     if env_file.exists():
         return _render("written", env_file=str(env_file), app_url=None, install_url=None, no_secret=False)
@@ -219,7 +252,7 @@ async def setup(request: web.Request) -> web.Response:
         "form", action=new_app_url(settings.github_url, org, _issue_state(request.app)),
         manifest=orjson.dumps(manifest).decode(), manifest_shown=orjson.dumps(manifest, option=orjson.OPT_INDENT_2).decode(),
         org=org or "", name=manifest["name"], webhook_url=manifest["hook_attributes"]["url"],
-        env_file=str(env_file), local=local, github_url=settings.github_url,
+        env_file=str(env_file), local=local, github_url=settings.github_url, token=token,
     )
 
 
@@ -229,8 +262,8 @@ async def callback(request: web.Request) -> web.Response:
     state = request.query.get("state", "")
     if not _CODE.fullmatch(code):
         return _render("error", 400, message="GitHub's answer carried no usable code. Start again at /setup.")
-    issued = request.app[STATES].get(state)
-    if issued is None or time.monotonic() - issued > STATE_LIFETIME:
+    state = _known_state(request.app, state) or ""
+    if not state:
         return _render("error", 400, message="This setup link is unknown or expired (was Secbot restarted?). "
                                              "Start again at /setup.")
     env_file = Path(settings.env_file)
@@ -280,12 +313,14 @@ async def _session(app: web.Application) -> AsyncIterator[None]:
     await app[SESSION].close()
 
 
-def create_setup_app(settings: Settings) -> web.Application:
-    """The app `secbot serve` runs when no GitHub credential is set."""
+def create_setup_app(settings: Settings, *, token: str | None = None) -> web.Application:
+    """The app `secbot serve` runs when no GitHub credential is set; `token` is the one it
+    printed for the operator (a random one when none is given)."""
     logs.quiet_libraries()
     app = web.Application(client_max_size=64 * 1024)
     app[SETTINGS] = settings
     app[STATES] = {}
+    app[TOKEN] = token or secrets.token_urlsafe(24)
     app.router.add_get("/", index)
     app.router.add_get("/setup", setup)
     app.router.add_get("/setup/callback", callback)
