@@ -99,6 +99,18 @@ def test_compose_runs_two_replicas_on_one_postgresql_database() -> None:
         assert s["depends_on"]["db"]["condition"] == "service_healthy"
         assert "ports" not in s  # reached through the one proxy port
     proxy = services["proxy"]
-    assert proxy["ports"] == ["3000:3000"]
-    nginx = compose["configs"]["nginx"]["content"]
+    assert proxy["ports"] == ["${PROXY_PORT:-3000}:3000"]
+    nginx = proxy["environment"]["NGINX_CONF"]
     assert all(f"server {name}:3000" in nginx for name in replicas)
+    # The proxy starts once both replicas answer their health check (else it answers 502 at first).
+    assert proxy["depends_on"] == {name: {"condition": "service_healthy"} for name in replicas}
+
+
+def test_compose_keeps_to_what_docker_compose_1_29_reads() -> None:
+    """Debian bookworm's compose is docker-compose 1.29: no inline configs, env_file as a path."""
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    assert "configs" not in compose
+    for service in compose["services"].values():
+        env_file = service.get("env_file", [])
+        assert all(isinstance(e, str) for e in ([env_file] if isinstance(env_file, str) else env_file))
+        assert "configs" not in service
