@@ -1,7 +1,6 @@
 """Deployment files say what they should: the App manifest, Procfile, Dockerfile and compose file.
 
-Docker is not available where these tests run, so the image and the compose file are checked for
-their shape, not run.
+These check their shape; tests/test_container.py builds the image and brings the compose file up.
 """
 
 from __future__ import annotations
