@@ -8,9 +8,10 @@ their recipe (tests/container/bootstrap.sh; pyproject.toml) is unchanged. Then:
 - one container: non-root, /healthz, a signed delivery stored, its own HEALTHCHECK healthy,
   SQLite and secbot.env in the /data volume surviving a new container, setup mode without
   credentials, nothing in the image that should not be there;
-- compose.yaml: PostgreSQL, two replicas and nginx (stand-ins built from Debian's packages where
-  the official images cannot be pulled, tests/container/compose.offline.yaml), a burst of
-  deliveries through the proxy stored once each and run once each, and `down`/`up` keeping it all.
+- compose.yaml: PostgreSQL, two replicas and nginx (the official postgres and nginx images, which
+  no registry here serves, replaced by stand-ins from Debian's packages: tests/container/
+  compose.offline.yaml), a burst of deliveries through the proxy stored once each and run once
+  each, and `down`/`up` keeping it all.
 
 Each step prints one line. Skipped, saying why, where no Docker engine runs; under CI a missing
 debootstrap or compose is a failure (.ci/run installs them).
@@ -231,7 +232,7 @@ def images(engine: None, request: Any) -> Iterator[Images]:
     secbot = f"secbot-test/secbot:{RUN}"
     try:
         started = time.monotonic()
-        sh("docker", "build", "--no-cache", "--build-arg", f"BASE={base}",
+        sh("docker", "build", "--no-cache", "--force-rm", "--build-arg", f"BASE={base}",
            "--build-arg", f"WHEELS={wheels}", "--tag", secbot, str(ROOT), timeout=900)
         say(request.config, f"build: {time.monotonic() - started:.0f} s (Dockerfile as it is, BASE={base}, "
                             f"WHEELS={wheels}, --no-cache)")
@@ -450,7 +451,7 @@ def test_compose_runs_two_replicas_behind_nginx_on_one_postgresql(images: Images
     stand_ins = {}
     for target in ("postgres", "nginx"):
         stand_ins[target] = f"secbot-test/{target}:{images.services.split(':')[1]}"
-        sh("docker", "build", "--quiet", "--file", str(HERE / "stand-ins.Dockerfile"), "--target", target,
+        sh("docker", "build", "--quiet", "--force-rm", "--file", str(HERE / "stand-ins.Dockerfile"), "--target", target,
            "--build-arg", f"SERVICES={images.services}", "--tag", stand_ins[target], str(HERE), timeout=300)
         forget_other_tags(stand_ins[target])
 
