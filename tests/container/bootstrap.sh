@@ -5,13 +5,13 @@
 # as SERVICES_TAG (what the compose run's stand-ins for the official postgres and nginx images are
 # built FROM).
 #
-#   tests/container/bootstrap.sh BASE_TAG SERVICES_TAG [MIRROR]
+#   tests/container/bootstrap.sh BASE_TAG SERVICES_TAG [MIRROR]    (MIRROR: debootstrap's default if not given)
 #
 # Needs root, debootstrap and a running Docker engine; takes about two to three minutes.
 set -euo pipefail
 base_tag=$1
 services_tag=$2
-mirror=${3:-http://deb.debian.org/debian}
+mirror=(${3:+"$3"})
 work=$(mktemp -d "${TMPDIR:-/tmp}/secbot-bootstrap.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 root=$work/root
@@ -25,8 +25,8 @@ import_tree() {  # TAG
     docker import --change 'CMD ["/bin/bash"]' - "$1" >/dev/null
 }
 
-echo "bootstrap: debootstrap bookworm (minbase, python3, python3-venv) from $mirror"
-debootstrap --variant=minbase --include=python3,python3-venv bookworm "$root" "$mirror" >"$work/debootstrap.log" 2>&1 ||
+echo "bootstrap: debootstrap bookworm (minbase, python3, python3-venv)"
+debootstrap --variant=minbase --include=python3,python3-venv bookworm "$root" "${mirror[@]}" >"$work/debootstrap.log" 2>&1 ||
   { tail -30 "$work/debootstrap.log" >&2; exit 1; }
 import_tree "$base_tag"
 echo "bootstrap: imported $base_tag"
