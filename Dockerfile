@@ -1,20 +1,48 @@
 # Secbot as one small image: `docker build -t secbot .` then
-#   docker run -p 3000:3000 --env-file secbot.env -e DATABASE_URL=postgresql://... secbot
-# Without credentials it starts the setup page (GET /setup) instead of the webhook server.
-FROM python:3.11-slim
+#   docker run -p 3000:3000 -v secbot-data:/data secbot
+# Without credentials it starts the setup page (GET /setup), which writes them to /data/secbot.env;
+# restarted, it serves webhooks, on SQLite in /data (or set DATABASE_URL=postgresql://...).
+#
+# Without a registry or a package index, the same file builds from what is at hand:
+#   --build-arg BASE=IMAGE    any Debian-like image with python3 (3.11+) and its venv module
+#   --build-arg WHEELS=IMAGE  an image whose /wheels holds every wheel `pip install .` needs,
+#                             e.g. made from `pip wheel . 'setuptools>=69' -w DIR`; pip then
+#                             uses only those (--no-index)
+# tests/test_container.py builds it that way on a base bootstrapped from Debian's packages.
+ARG BASE=python:3.11-slim
+ARG WHEELS=no-wheels
 
-ENV PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1 \
-    PIP_NO_CACHE_DIR=1 \
+# By default there is no wheelhouse, and pip uses the package index.
+FROM ${BASE} AS no-wheels
+RUN mkdir /wheels
+
+FROM ${WHEELS} AS wheels
+
+# Secbot and its dependencies go into a virtual environment, copied alone into the image below:
+# no wheels, no build files and no pip cache are left in it.
+FROM ${BASE} AS build
+ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
-
-WORKDIR /app
+COPY --from=wheels /wheels /wheels
+WORKDIR /src
 COPY pyproject.toml README.md app.yml ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY templates ./templates
-RUN pip install . \
-    && useradd --system --create-home --home-dir /home/secbot --uid 10001 secbot \
+RUN python3 -m venv /opt/secbot \
+    && if ls /wheels/*.whl >/dev/null 2>&1; then set -- --no-index --find-links /wheels; fi \
+    && /opt/secbot/bin/pip install "$@" . \
+    && /opt/secbot/bin/pip uninstall --yes pip setuptools
+
+FROM ${BASE}
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PATH=/opt/secbot/bin:$PATH
+COPY --from=build /opt/secbot /opt/secbot
+# The setup page reads the App manifest from the working directory.
+WORKDIR /app
+COPY app.yml ./
+RUN useradd --system --create-home --home-dir /home/secbot --uid 10001 secbot \
     && mkdir -p /data \
     && chown secbot /data
 
