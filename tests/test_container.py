@@ -485,8 +485,9 @@ def test_compose_runs_two_replicas_behind_nginx_on_one_postgresql(images: Images
         return [line.split("|") for line in out.splitlines() if line]
 
     def metrics_of(replica: str) -> str:
+        # Metrics have a listener of their own (SECBOT_METRICS_PORT, 3001), never the webhook port.
         return run("exec", "-T", replica, "python", "-c",
-                   "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:3000/metrics').read().decode())")
+                   "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:3001/metrics').read().decode())")
 
     url = f"http://127.0.0.1:{port}"
     try:
