@@ -13,7 +13,7 @@ from bot.reports import timers, watch
 from bot.reports.timers import POLL, interval, poll_key
 from bot.reports.watch import SWEEP, sweep_key
 from bot.store import Store
-from bot.store.reports import Report, Reports
+from bot.store.reports import Report, Reports, advisory_key
 from tests.e2e import INSTALLATION, MAINTAINER, REPO, REPORTER, Harness
 
 CONFIG = "security_team:\n  users: [maint]\n"
@@ -225,6 +225,25 @@ async def test_a_sweep_finds_a_report_no_webhook_announced_and_acknowledges_it_o
     assert [r for r in h.calls_since(mark) if r.method != "GET"] == []
     assert len(bot_comments(h, ghsa)) == 1
     assert not any(r.path.startswith("/repos/octo-org/security-inbox/") for r in h.state.requests)  # private
+
+
+async def test_a_sweep_acknowledges_a_report_recorded_by_an_attempt_that_stopped_before_the_thanks(
+        h: Harness) -> None:
+    await h.deliver("installation", h.payloads.installation("created", INSTALLATION))
+    await h.settle_due_soon()
+    ghsa, _ = await report(h, announce=False)
+    adv = h.state.advisory(REPO, ghsa)
+    await Reports(h.services.store).create(  # what `receive` records first, before any write
+        now=h.services.clock.now(), source_key=advisory_key(REPO, ghsa), source="advisory",
+        installation_id=INSTALLATION, repo=REPO, ghsa_id=ghsa, reporter=REPORTER, verdict="vulnerability",
+        score=0.9, reasons=(), severity=adv.get("severity"), original_title=adv["summary"],
+        original_body=adv["description"])
+    await sweep(h)
+    assert count(bot_comments(h, ghsa), f"@{REPORTER}") == 1
+    [rep] = await Reports(h.services.store).list()
+    assert await queued_polls(h, rep)
+    await sweep(h)
+    assert count(bot_comments(h, ghsa), f"@{REPORTER}") == 1  # once acknowledged, the sweep leaves it
 
 
 async def test_a_sweep_brings_back_the_poll_of_an_open_report(h: Harness) -> None:

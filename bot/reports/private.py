@@ -18,6 +18,11 @@ from bot.store.reports import Report, StateChanged, advisory_key
 LINK_WINDOW = 30 * 86400.0  # a private report this soon after a redirect is linked to it
 
 
+def ack_key(report_id: int) -> str:
+    """The ledger key of the reporter's acknowledgement: recorded once it is sent."""
+    return f"ack:{report_id}"
+
+
 async def receive(ctx: Context, adv: dict[str, Any], *, sender: dict[str, Any] | None = None) -> None:
     """A private report arrived (webhook `repository_advisory.reported`, or found by the sweep):
     record it, thank the reporter at once, bring in the security team, set its timers."""
@@ -44,7 +49,7 @@ async def receive(ctx: Context, adv: dict[str, Any], *, sender: dict[str, Any] |
     report = await _link_to_redirect(ctx, report)
     template = "advisory_beg_bounty" if report.verdict == "beg_bounty" else "advisory_ack"
     report = await outreach.sync_tracker(ctx, report, cfg)
-    await outreach.tell_reporter(ctx, report, key=f"ack:{report.id}", template=template,
+    await outreach.tell_reporter(ctx, report, key=ack_key(report.id), template=template,
                                  policy=cfg.policy.as_dict(), bounty_policy=cfg.beg_bounty.bounty_policy)
     if report.verdict == "beg_bounty":
         await outreach.tell_maintainers(ctx, report, key=f"beg-bounty-note:{report.id}",

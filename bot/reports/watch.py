@@ -188,6 +188,13 @@ async def schedule_sweep(ctx: Context, installation_id: int, *, at: float | None
                              singleton_key=sweep_key(installation_id), installation_id=installation_id)
 
 
+async def _acknowledged(ctx: Context, full_name: str, ghsa_id: str) -> bool:
+    """True once the report is recorded *and* its reporter thanked: a report recorded by an attempt
+    that stopped before the acknowledgement is received again (receive does each step once)."""
+    known = await ctx.reports.by_key(advisory_key(full_name, ghsa_id))
+    return known is not None and await ctx.ledger.result(private.ack_key(known.id)) is not None
+
+
 async def sweep(ctx: Context, installation_id: int) -> None:
     """The `advisory_sweep` job: private reports no webhook announced are received as if one had."""
     installs = ctx.installations
@@ -206,7 +213,7 @@ async def sweep(ctx: Context, installation_id: int) -> None:
                 raise
             continue
         for adv in triage:
-            if adv.get("state") != "triage" or await reports.by_key(advisory_key(full_name, adv["ghsa_id"])):
+            if adv.get("state") != "triage" or await _acknowledged(ctx, full_name, adv["ghsa_id"]):
                 continue
             await private.receive(ctx.for_repo(full_name, installation_id), adv)
             found += 1
