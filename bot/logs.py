@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import orjson
+from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.errors import safe_traceback
 
@@ -61,6 +63,35 @@ def quiet_libraries() -> None:
     """Libraries whose debug output would carry SQL parameters or request bodies (report text)."""
     for name in ("aiosqlite", "sqlalchemy", "asyncpg", "aiohttp.access", "aiohttp.client", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    server = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, MalformedRequests) for f in server.filters):
+        server.addFilter(MalformedRequests())
+
+
+class MalformedRequests(logging.Filter):
+    """aiohttp logs every malformed request (bad request line, oversized header, broken chunking) at
+    ERROR with a traceback, so a stranger could flood the log at the cost of a few bytes each. This
+    filter lets through one WARNING per `every` seconds that counts them, and nothing else of them."""
+
+    def __init__(self, every: float = 60.0, clock: Any = time.monotonic) -> None:
+        super().__init__()
+        self.every, self.clock = every, clock
+        self.count, self.last = 0, float("-inf")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if not isinstance(exc, HttpProcessingError):
+            return True
+        self.count += 1
+        now = self.clock()
+        if now - self.last < self.every:
+            return False
+        record.msg, record.args, record.exc_info, record.exc_text = (
+            "malformed HTTP requests refused with 400 (counted, not logged one by one)", (), None, None)
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.refused = self.count
+        self.count, self.last = 0, now
+        return True
 
 
 class Bound(logging.LoggerAdapter):

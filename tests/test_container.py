@@ -403,8 +403,8 @@ def test_the_image_runs_as_documented(images: Images, cleanup: list[list[str]], 
     assert files["secbot.env"][0] == "-rw-------" and files["secbot.env"][2] == str(UID), listing
     say_(f"/data is the volume {volume}: secbot.db, secbot.env (-rw------- uid {UID})")
 
-    took = wait_for("the container's HEALTHCHECK to report healthy",
-                    lambda: c.inspect("{{.State.Health.Status}}") == "healthy", 100, c.logs)
+    wait_for("the container's HEALTHCHECK to report healthy",
+             lambda: c.inspect("{{.State.Health.Status}}") == "healthy", 100, c.logs)
     health = json.loads(c.inspect("{{json .State.Health}}"))
     say_(f"HEALTHCHECK (the image's own: interval 30 s): healthy {time.monotonic() - started:.0f} s after start, "
          f"last probe exit {health['Log'][-1]['ExitCode']}")

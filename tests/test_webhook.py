@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import logging
 import os
 import subprocess
 import sys
@@ -496,3 +497,47 @@ def test_server_options_bound_idle_connections_and_never_inflate() -> None:
     options = server_options(make_settings(read_timeout=7.0))
     assert options == {"keepalive_timeout": 7.0, "lingering_time": 2.0, "auto_decompress": False}
     web.AppRunner(web.Application(), **options)  # each is an option aiohttp knows
+
+
+async def test_a_flood_of_malformed_requests_is_counted_in_one_warning_not_logged_one_by_one(
+        client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    from bot.logs import MalformedRequests
+
+    caplog.set_level(logging.DEBUG, logger="aiohttp.server")
+    for f in logging.getLogger("aiohttp.server").filters:  # the filter is process-wide: start its minute now
+        if isinstance(f, MalformedRequests):
+            f.count, f.last = 0, float("-inf")
+    for junk in (b"GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n",
+                 b"POST /webhook HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+                 b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n") * 4:
+        reader, writer = await connect(client)
+        writer.write(junk)
+        assert await status_of(reader) == 400
+        writer.close()
+    from_server = [r for r in caplog.records if r.name == "aiohttp.server"]
+    assert [(r.levelname, getattr(r, "refused", None)) for r in from_server] == [("WARNING", 1)]
+    assert all(r.exc_info is None for r in from_server)  # no traceback carrying the stranger's bytes
+    resp = await client.get("/healthz")  # and the server still answers
+    assert resp.status == 200
+
+
+def test_the_malformed_request_count_comes_once_a_minute_with_the_ones_held_back() -> None:
+    from aiohttp.http_exceptions import BadHttpMessage
+
+    from bot.logs import MalformedRequests
+
+    now = [0.0]
+    f = MalformedRequests(every=60, clock=lambda: now[0])
+
+    def record(exc: BaseException | None) -> logging.LogRecord:
+        info = (type(exc), exc, None) if exc else None
+        return logging.LogRecord("aiohttp.server", logging.ERROR, __file__, 1, "Error handling request", (), info)
+
+    seen = []
+    for t in (0, 1, 2, 59, 61, 62):
+        now[0] = t
+        r = record(BadHttpMessage("bad"))
+        if f.filter(r):
+            seen.append((t, r.levelname, r.refused))
+    assert seen == [(0, "WARNING", 1), (61, "WARNING", 4)]
+    assert f.filter(record(RuntimeError("a real bug"))) is True  # anything else passes untouched
