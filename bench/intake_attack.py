@@ -11,7 +11,8 @@ directory, workers running, metrics off) with its soft limit on open files lower
   idle   `--idle` connections (default 1,000) that connect and send nothing, and hold;
 
 and in each phase, once the connections are open, one correctly signed delivery on a connection
-of its own: its answer and the seconds it took. Printed per phase: serve's resident memory
+of its own: its answer and the seconds it took. The yardstick, printed beside each phase's figures,
+is the same serve in the same run before any attack: its memory and one delivery's time. Printed per phase: serve's resident memory
 before, at its highest while the phase ran (sampled every 50 ms), its high-water mark from
 /proc, how many of the held connections the server had closed by the end of the phase, and
 the delivery's answer and time. The SQLite writer process is not counted (it holds no request).
@@ -205,12 +206,15 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
         try:
             await asyncio.sleep(1.0)
             answer, took = await delivery(port, timeout=15)
-            results.append({"phase": "quiet", "rss_mb": round(rss_mb(proc.pid), 1), "delivery": answer,
-                            "delivery_seconds": round(took, 3), "gzip_bytes_per_connection": len(bomb)})
+            quiet = {"phase": "quiet", "rss_mb": round(rss_mb(proc.pid), 1), "delivery": answer,
+                     "delivery_seconds": round(took, 3), "gzip_bytes_per_connection": len(bomb)}
+            results.append(quiet)
+            # Each attacked phase carries the quiet figures of this same run beside its own.
+            yardstick = {"quiet_rss_mb": quiet["rss_mb"], "quiet_delivery_seconds": quiet["delivery_seconds"]}
             if args.gzip:
-                results.append(await phase("gzip", proc.pid, port, gzip_request, args.gzip, args.hold))
+                results.append({**await phase("gzip", proc.pid, port, gzip_request, args.gzip, args.hold), **yardstick})
             if args.idle:
-                results.append(await phase("idle", proc.pid, port, b"", args.idle, args.hold))
+                results.append({**await phase("idle", proc.pid, port, b"", args.idle, args.hold), **yardstick})
             log = (Path(tmp) / "serve.log").read_text()
             results.append({"phase": "serve's log", "open_files": [line.split("secbot.serve: ", 1)[-1]
                                                                    for line in log.splitlines() if "open files" in line]})
