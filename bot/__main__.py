@@ -273,7 +273,7 @@ def check_config(path: str) -> int:
 def classify(path: str | None, threshold: float | None) -> int:
     from bot.rules.detect import Thresholds, classify_stream
 
-    thresholds = Thresholds(vulnerability=threshold) if threshold is not None else None
+    thresholds = Thresholds(public=threshold, notify=min(threshold, Thresholds().notify)) if threshold is not None else None
     if path is None:
         bad = classify_stream(sys.stdin, sys.stdout, thresholds)
     else:
