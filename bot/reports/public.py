@@ -14,8 +14,8 @@ from bot.render import render
 from bot.reports import outreach, writes
 from bot.reports.channel import Channel, private_channel
 from bot.reports.permissions import is_maintainer
-from bot.rules.config import RepoConfig
 from bot.rules import memory
+from bot.rules.config import RepoConfig
 from bot.rules.detect import TextContext, Verdict, classify, features
 from bot.rules.states import NEW, POSSIBLE, SPAM
 from bot.store.reports import (
@@ -26,7 +26,6 @@ from bot.store.reports import (
     discussion_key,
     issue_key,
 )
-
 
 COMMENTS = ("comment", "discussion_comment")
 DISCUSSIONS = ("discussion", "discussion_comment")
