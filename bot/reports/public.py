@@ -74,6 +74,15 @@ async def remembered(ctx: Context, cfg: RepoConfig, verdict: Verdict, title: str
     return Verdict(kind, adj.score, (*verdict.reasons, adj.reason))
 
 
+async def judge(ctx: Context, cfg: RepoConfig, post: Post) -> Verdict | None:
+    """The verdict on a public text: the classifier's, then this repository's memory of its
+    maintainers' answers. (Further opinions on the uncertain band plug in here, one call each.)"""
+    verdict = verdict_for(cfg, post.title, post.body, post.context)
+    if verdict is None:
+        return None
+    return await remembered(ctx, cfg, verdict, post.title, post.body)
+
+
 def source_key(full_name: str, post: Post) -> str:
     if post.source in ("issue", "pull_request"):  # a pull request's number is an issue number
         return issue_key(full_name, post.number)
@@ -106,11 +115,8 @@ async def consider(ctx: Context, post: Post) -> None:
         if known.state != SPAM:
             await follow_edit(ctx, known, cfg, title=post.title, body=post.body)  # a redelivery finds nothing changed
         return
-    verdict = verdict_for(cfg, post.title, post.body, post.context)
-    if verdict is None:
-        return
-    verdict = await remembered(ctx, cfg, verdict, post.title, post.body)
-    if verdict.kind == "none":
+    verdict = await judge(ctx, cfg, post)
+    if verdict is None or verdict.kind == "none":
         return
     if await is_maintainer(ctx, post.author["login"], post.context.author_association):
         return
