@@ -124,13 +124,14 @@ async def consider(ctx: Context, post: Post) -> None:
     if kind == "status_ping":
         await status_ping(ctx, post)
         return
-    if kind == "vulnerability" and post.source == "pull_request":
+    if kind in ("vulnerability", "beg_bounty") and post.source == "pull_request":
         kind = "possible"  # a public fix, maybe with a proof of concept: never a public redirect
     if kind == "possible" and cfg.public_reports.uncertain == "ignore":
         ctx.log.info("possible security report ignored (public_reports.uncertain: ignore)", extra={
             "source": post.source, "number": post.number, "score": round(verdict.score, 3)})
         return
     report = await _record(ctx, post, key, verdict, kind)
+    kind = report.verdict  # a try that stopped before acting decided already: act on that
     ctx.log.info("security report detected in public", extra={
         "report": report.id, "source": post.source, "number": post.number, "verdict": kind,
         "score": round(verdict.score, 3), "reasons": list(verdict.reasons)})
