@@ -11,7 +11,7 @@ from bot.jobs.context import Context
 from bot.render import render
 from bot.reports import outreach, timers, writes
 from bot.rules.config import RepoConfig
-from bot.rules.detect import classify
+from bot.rules.detect import TextContext, classify
 from bot.rules.lifecycle import PUBLISHED, Refused, next_state
 from bot.store.reports import Report, StateChanged, advisory_key
 
@@ -28,7 +28,7 @@ async def receive(ctx: Context, adv: dict[str, Any], *, sender: dict[str, Any] |
     reporter = ((adv.get("author") or {}).get("login") or (sender or {}).get("login") or "unknown")
     detection = cfg.detection
     verdict = classify(adv.get("summary") or "", adv.get("description"),
-                       detection.verdict_thresholds())
+                       detection.verdict_thresholds(), TextContext(source="advisory", repo_full_name=full_name))
     reports = ctx.reports
     report, created = await reports.create(
         now=ctx.clock.now(), source_key=advisory_key(full_name, adv["ghsa_id"]), source="advisory",
