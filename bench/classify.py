@@ -53,7 +53,7 @@ def bench_corpus(path: Path = CORPUS, throughput: bool = True, per_category: boo
     secs = time.perf_counter() - t0
     th = Thresholds()
     print(f"\ncorpus: {path.relative_to(CORPUS_DIR.parent.parent)}  n={len(rows)}  "
-          f"thresholds vulnerability={th.vulnerability} beg_bounty={th.beg_bounty}")
+          f"thresholds public={th.public} notify={th.notify} beg_bounty={th.beg_bounty}")
     for kind in ("vulnerability", "beg_bounty"):
         m = rates([r["label"] == kind for r in rows], [v.kind == kind for v in verdicts])
         fpr_none = sum(1 for r, v in zip(rows, verdicts) if r["label"] == "none" and v.kind == kind) / max(
@@ -84,9 +84,9 @@ def bench_corpus(path: Path = CORPUS, throughput: bool = True, per_category: boo
 
 
 def bench_farsec(directory: Path, threshold: float, split: str) -> bool:
-    th = Thresholds(vulnerability=threshold, beg_bounty=Thresholds().beg_bounty)
+    th = Thresholds(public=threshold, notify=threshold, beg_bounty=Thresholds().beg_bounty)
     print(f"\nFARSEC {split} halves, benchmark-only threshold: vulnerability >= {threshold} "
-          f"(product default {Thresholds().vulnerability}); positive = vulnerability or beg_bounty")
+          f"(product default {Thresholds().public}); positive = vulnerability or beg_bounty")
     print(f"  {'project':<9} {'n':>6} {'sec':>4}   {'pd':>5} {'pf':>5} {'prec':>5} {'g':>5}   published best g   {'texts/s':>8}")
     all_beat = True
     for name in ("ambari", "camel", "derby", "wicket", "chromium"):

@@ -42,6 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--state", help="only reports in this state")
     rp.add_argument("--repo", help="only reports of this repository (owner/name)")
 
+    fb = sub.add_parser("feedback", help="maintainers' answers to verdicts (/sec confirm, hide, not-security)")
+    fb_sub = fb.add_subparsers(dest="feedback_command", required=True, metavar="ACTION")
+    fe = fb_sub.add_parser("export", help="write them as JSON Lines, for retraining the classifier")
+    fe.add_argument("--out", metavar="FILE", help="write to FILE, created with mode 0600 (default: standard output)")
+    fe.add_argument("--repo", help="only answers about this repository (owner/name)")
+    fe.add_argument("--no-text", action="store_true", help="leave out the texts (labels, scores and features only)")
+
     r = sub.add_parser("retry", help="re-queue a dead job")
     r.add_argument("job_id", type=int, metavar="JOB_ID")
 
@@ -191,6 +198,8 @@ async def _db_command(args: argparse.Namespace, settings: Settings) -> int:
                     print(f"{row['id']:>6}  {row['repo']:<40} {where:<22} {row['state']:<13} "
                           f"{row['severity'] or '-':<9} {row['reporter']}")
             return 0
+        if args.command == "feedback":
+            return await _export_feedback(store, args)
         queue = Queue(store, SystemClock(), max_attempts=settings.max_attempts)
         if args.command == "jobs":
             for job in await queue.list(state=args.state, limit=args.limit):
@@ -207,6 +216,31 @@ async def _db_command(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         await store.close()
     raise AssertionError(args.command)
+
+
+async def _export_feedback(store: Any, args: argparse.Namespace) -> int:
+    """`secbot feedback export`: one JSON object per answer, oldest first. The texts are private
+    report text: a file is created readable by its owner only, and an existing one is refused."""
+    from bot.store.feedback import Feedback
+
+    out: Any = sys.stdout
+    if args.out:
+        try:
+            fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            print(f"secbot: {args.out} exists; not overwriting it", file=sys.stderr)
+            return 1
+        out = os.fdopen(fd, "w", encoding="utf-8")
+    n = 0
+    try:
+        async for row in Feedback(store).export(repo=args.repo, with_text=not args.no_text):
+            out.write(orjson.dumps(row).decode() + "\n")
+            n += 1
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    print(f"secbot: {n} answer(s) exported", file=sys.stderr)
+    return 0
 
 
 async def _report_timeline(reports: Any, report_id: int, as_json: bool) -> int:
@@ -273,7 +307,7 @@ def check_config(path: str) -> int:
 def classify(path: str | None, threshold: float | None) -> int:
     from bot.rules.detect import Thresholds, classify_stream
 
-    thresholds = Thresholds(vulnerability=threshold) if threshold is not None else None
+    thresholds = Thresholds(public=threshold, notify=min(threshold, Thresholds().notify)) if threshold is not None else None
     if path is None:
         bad = classify_stream(sys.stdin, sys.stdout, thresholds)
     else:

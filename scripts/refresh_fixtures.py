@@ -29,6 +29,9 @@ WANTED: list[tuple[str, str | None]] = [
     ("issues", "opened"), ("issues", "edited"), ("issues", "reopened"),
     ("issue_comment", "created"), ("issue_comment", "edited"),
     ("repository", "publicized"), ("repository", "privatized"),
+    ("discussion", "created"), ("discussion", "edited"),
+    ("discussion_comment", "created"), ("discussion_comment", "edited"),
+    ("pull_request", "opened"),
 ]
 SYNTHETIC = ["repository_advisory.reported", "repository_advisory.published"]
 

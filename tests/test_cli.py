@@ -37,7 +37,7 @@ def test_classify_reports_bad_lines_without_losing_the_others() -> None:
 
 def test_help_lists_every_command() -> None:
     run = secbot("--help")
-    for command in ("serve", "migrate", "jobs", "reports", "retry", "check-config", "classify", "demo"):
+    for command in ("serve", "migrate", "jobs", "reports", "feedback", "retry", "check-config", "classify", "demo"):
         assert command in run.stdout
 
 

@@ -60,15 +60,27 @@ policy:
     found = {(p.path, p.line) for p in problems}
     assert found == {
         ("lables", 2),
-        ("detection.vulnerability_threshold", 4),
+        ("detection.vulnerability_threshold", 4),  # renamed: read as detection.thresholds.public
+        ("detection.thresholds.public", 4),  # and 3 is out of range there
         ("public_reports.action", 6),
         ("policy.update_every.low", 10),
     }
     assert cfg["labels"] == ["security"]
-    assert cfg["detection"]["vulnerability_threshold"] == 0.5
+    assert cfg["detection"]["thresholds"]["public"] == config.Thresholds().public
     assert cfg["public_reports"]["action"] == "redirect"
     assert cfg["policy"]["update_every"] == {**config.defaults()["policy"]["update_every"], "critical": "12h"}
     assert "did you mean 'labels'" in next(p.message for p in problems if p.path == "lables")
+
+
+def test_the_old_threshold_key_still_works_and_says_it_was_renamed() -> None:
+    cfg, problems = config.load("detection:\n  vulnerability_threshold: 0.7\n")
+    assert cfg.detection.thresholds.public == 0.7
+    assert [(p.path, p.line) for p in problems] == [("detection.vulnerability_threshold", 2)]
+    assert "renamed to detection.thresholds.public" in problems[0].message
+    cfg, problems = config.load("detection:\n  vulnerability_threshold: 0.7\n  thresholds:\n    public: 0.8\n")
+    assert cfg.detection.thresholds.public == 0.8 and "ignored" in problems[0].message
+    assert cfg.detection.verdict_thresholds() == config.Thresholds(public=0.8, notify=config.Thresholds().notify,
+                                                                    beg_bounty=0.5)
 
 
 def test_invalid_yaml_is_a_problem_not_a_crash() -> None:
@@ -116,7 +128,9 @@ def test_a_repository_without_a_file_gets_every_default_as_attributes() -> None:
     cfg = RepoConfig.default()
     assert cfg.enabled is True and cfg.dry_run is False
     assert cfg.labels == ("security", "needs-triage")
-    assert cfg.detection.vulnerability_threshold == 0.5
+    assert cfg.detection.thresholds.public == config.Thresholds().public
+    assert cfg.detection.thresholds.notify == config.Thresholds().notify
+    assert cfg.public_reports.uncertain == "notify"
     assert cfg.public_reports.action == "redirect" and cfg.public_reports.private_repo is None
     assert cfg.policy.update_every.high == "7d"
     assert cfg.policy.working_days == ("mon", "tue", "wed", "thu", "fri")

@@ -50,8 +50,9 @@ def test_manifest_events_equal_the_readme_table() -> None:
 def test_manifest_asks_for_least_privilege() -> None:
     m = manifest()
     perms = m["default_permissions"]
-    assert perms["contents"] == "read" and "pull_requests" not in perms and "administration" not in perms
-    assert set(perms) == {"issues", "contents", "metadata", "repository_advisories"}
+    # Pull requests: read, for their descriptions (issue 16); write would let the App open them.
+    assert perms["contents"] == "read" and perms["pull_requests"] == "read" and "administration" not in perms
+    assert set(perms) == {"issues", "contents", "metadata", "repository_advisories", "discussions", "pull_requests"}
     assert m["public"] is False
     # Every field the setup page fills in is there, with the path Secbot serves.
     assert m["hook_attributes"]["url"].endswith("/webhook")

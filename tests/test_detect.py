@@ -140,7 +140,7 @@ def test_template_comments_telling_people_not_to_report_here_are_ignored():
 def test_thresholds_are_per_repository_and_move_the_decision():
     title, body = "Datanode fails to start under the security manager", "Kerberos principal permissions are wrong in secure mode."
     assert classify(title, body).kind == "none"
-    assert classify(title, body, Thresholds(vulnerability=0.06)).kind == "vulnerability"
+    assert classify(title, body, Thresholds(public=0.06, notify=0.06)).kind == "vulnerability"
 
 
 def test_reasons_never_contain_input_text():
@@ -296,7 +296,7 @@ def test_classify_stream_preserves_order_and_reports_bad_lines_without_echoing_t
 def test_classify_stream_applies_thresholds():
     line = json.dumps({"title": "Test fails under the security manager", "body": "AccessControlException reading a property."})
     loose, strict = io.StringIO(), io.StringIO()
-    classify_stream([line], loose, Thresholds(vulnerability=0.06))
+    classify_stream([line], loose, Thresholds(public=0.06, notify=0.06))
     classify_stream([line], strict)
     assert json.loads(loose.getvalue())["verdict"] == "vulnerability"
     assert json.loads(strict.getvalue())["verdict"] == "none"

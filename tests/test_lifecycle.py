@@ -73,4 +73,5 @@ def test_verbs_that_do_not_touch_a_report_leave_any_state_as_it_is(verb: str) ->
 
 @pytest.mark.parametrize("verb", [v for v in VERB_TABLE.values() if v.moves is not None], ids=lambda v: v.name)
 def test_the_verb_tables_moves_lead_from_open_states_to_known_ones(verb) -> None:
-    assert verb.needs and set(verb.moves) <= set(OPEN) and set(verb.moves.values()) <= set(STATES)
+    # ... or from "possible": a heads-up a maintainer confirms or calls a false alarm (issue 16)
+    assert verb.needs and set(verb.moves) <= {*OPEN, "possible"} and set(verb.moves.values()) <= set(STATES)

@@ -11,7 +11,12 @@
   SPAM; an enum, so a literal is written bare and a variable holds its name) and an optional
   ``clientMutationId``; the payload's ``minimizedComment`` is the ``Minimizable`` interface, whose
   ``minimizedReason`` is lower-case with a hyphen (``outdated``, ``off-topic``): GitHub documents
-  that it is formatted differently from the classifier. Only issue comments can be minimized here.
+  that it is formatted differently from the classifier. Issue and discussion comments can be minimized.
+* ``mutation($discussion: ID!, $body: String!) { addDiscussionComment(input: {discussionId: $discussion,
+  body: $body}) { comment { id databaseId } } }``: a reply in a discussion (``AddDiscussionCommentInput``
+  is ``discussionId: ID!``, ``body: String!``, optional ``replyToId``, ``clientMutationId``).
+* ``query($discussion: ID!) { node(id: $discussion) { ... on Discussion { comments(last: N) { nodes {
+  databaseId body viewerDidAuthor } } } } }``: a discussion's latest comments (N at most 100).
 
 Answers look like GitHub's: HTTP 200, ``{"data": ...}``, and ``errors`` with a
 ``type`` (``NOT_FOUND``, ``FORBIDDEN``, ``UNPROCESSABLE``) for refusals.
@@ -43,6 +48,14 @@ _MINIMIZE = re.compile(
 _ENUM_PAIR = re.compile(r"(\w+)\s*:\s*(" + _VALUE[1:-1] + r"|[A-Z][A-Z_]*)")
 _CLASSIFIERS = {"ABUSE", "DUPLICATE", "OFF_TOPIC", "OUTDATED", "RESOLVED", "SPAM"}
 _MINIMIZABLE_FIELDS = {"isMinimized", "minimizedReason", "viewerCanMinimize"}
+_ADD_DISCUSSION_COMMENT = re.compile(
+    r"^\s*mutation\b[^{]*\{\s*addDiscussionComment\s*\(\s*input\s*:\s*(?P<input>\$\w+|\{[^}]*\})\s*\)\s*"
+    r"\{\s*comment\s*\{(?P<fields>[\w\s]*)\}\s*\}\s*\}\s*$", re.S)
+_DISCUSSION_COMMENTS = re.compile(
+    r"^\s*(?:query\b[^{]*)?\{\s*node\s*\(\s*id\s*:\s*" + _VALUE + r"\s*\)\s*\{\s*\.\.\.\s*on\s+Discussion\s*\{"
+    r"\s*comments\s*\(\s*last\s*:\s*(?P<last>\d+)\s*\)\s*\{\s*nodes\s*\{(?P<fields>[\w\s]*)\}\s*\}\s*\}\s*\}\s*\}\s*$",
+    re.S)
+_DISCUSSION_COMMENT_FIELDS = {"id", "databaseId", "body", "viewerDidAuthor"}
 
 
 class _Unsupported(Exception):
@@ -65,6 +78,12 @@ def _node(ctx: Ctx, node_id: str) -> tuple[str, Any]:
     for repo in ctx.state.repos.values():
         if repo.data["node_id"] == node_id:
             return "repo", repo
+        for number, discussion in repo.discussions.items():
+            if discussion["node_id"] == node_id:
+                return "discussion", (repo, number)
+            for comment in discussion.get("_comments", []):
+                if comment["node_id"] == node_id:
+                    return "comment", (repo, comment)
         for number, issue in repo.issues.items():
             if issue["node_id"] == node_id:
                 return "issue", (repo, number)
@@ -116,6 +135,10 @@ def graphql_reply(ctx: Ctx) -> Reply:
             return Reply(200, _transfer(ctx, m, variables))
         if m := _MINIMIZE.match(query):
             return Reply(200, _minimize(ctx, m, variables))
+        if m := _ADD_DISCUSSION_COMMENT.match(query):
+            return Reply(200, _add_discussion_comment(ctx, m, variables))
+        if m := _DISCUSSION_COMMENTS.match(query):
+            return Reply(200, _discussion_comments(ctx, m, variables))
     except _Unsupported as exc:
         return _violation(ctx, str(exc))
     return _violation(ctx, "GraphQL document not understood: the emulator supports only "
@@ -203,3 +226,51 @@ def _minimize(ctx: Ctx, m: re.Match[str], variables: dict[str, Any]) -> dict[str
     if "clientMutationId" in around:
         out["clientMutationId"] = given.get("clientMutationId")
     return {"data": {"minimizeComment": out}}
+
+
+def _input(raw: str, variables: dict[str, Any]) -> dict[str, Any]:
+    if raw.startswith("$"):
+        given = _value(raw, variables)
+        if not isinstance(given, dict):
+            raise _Unsupported(f"{raw} must be an object")
+        return given
+    return {k: _value(v, variables) for k, v in _INPUT_PAIR.findall(raw)}
+
+
+def _add_discussion_comment(ctx: Ctx, m: re.Match[str], variables: dict[str, Any]) -> dict[str, Any]:
+    fields = set(m.group("fields").split())
+    if not fields or fields - _DISCUSSION_COMMENT_FIELDS:
+        raise _Unsupported(f"addDiscussionComment selection {sorted(fields)} not supported")
+    given = _input(m.group("input"), variables)
+    unknown = set(given) - {"discussionId", "body", "replyToId", "clientMutationId"}
+    if unknown or not isinstance(given.get("discussionId"), str) or not isinstance(given.get("body"), str):
+        raise _Unsupported(f"AddDiscussionCommentInput needs discussionId and body (unknown: {sorted(unknown)})")
+    found = _node_of(ctx, given["discussionId"], "discussion")
+    if found is None:
+        return _error("addDiscussionComment", "NOT_FOUND",
+                      f"Could not resolve to a node with the global id of '{given['discussionId']}'")
+    repo, number = found
+    if not _covered(ctx, repo):
+        return _error("addDiscussionComment", "FORBIDDEN", "Resource not accessible by integration")
+    if ctx.state.discussion(repo.full_name, number)["locked"]:
+        return _error("addDiscussionComment", "UNPROCESSABLE", "Discussion is locked")
+    comment = ctx.state.add_discussion_comment(repo.full_name, number, body=given["body"],
+                                               user=f"{ctx.state.app_slug}[bot]")
+    out = {"id": comment["node_id"], "databaseId": comment["id"], "body": comment["body"], "viewerDidAuthor": True}
+    return {"data": {"addDiscussionComment": {"comment": {k: v for k, v in out.items() if k in fields}}}}
+
+
+def _discussion_comments(ctx: Ctx, m: re.Match[str], variables: dict[str, Any]) -> dict[str, Any]:
+    fields = set(m.group("fields").split())
+    last = int(m.group("last"))
+    if not fields or fields - _DISCUSSION_COMMENT_FIELDS or not 1 <= last <= 100:
+        raise _Unsupported(f"discussion comments selection {sorted(fields)} (last: {last}) not supported")
+    found = _node_of(ctx, _value(m.group(1), variables), "discussion")
+    if found is None or not _covered(ctx, found[0]):
+        return {"data": {"node": None}}
+    repo, number = found
+    me = f"{ctx.state.app_slug}[bot]"
+    nodes = [{"id": c["node_id"], "databaseId": c["id"], "body": c["body"],
+              "viewerDidAuthor": c["user"]["login"] == me}
+             for c in ctx.state.discussion_comments(repo.full_name, number)[-last:]]
+    return {"data": {"node": {"comments": {"nodes": [{k: v for k, v in n.items() if k in fields} for n in nodes]}}}}

@@ -53,6 +53,21 @@ class Payloads:
         common = self._common(full_name, sender or comment["user"]["login"])
         return {"action": action, "issue": issue, "comment": public(comment), **extra, **common}
 
+    def discussion(self, action: str, full_name: str, number: int, sender: str | None = None,
+                   **extra: Any) -> dict[str, Any]:
+        """``discussion`` event (``created``, ``edited``: pass ``changes``)."""
+        discussion = public(self.state.discussion(full_name, number))
+        common = self._common(full_name, sender or discussion["user"]["login"])
+        return {"action": action, "discussion": discussion, **extra, **common}
+
+    def discussion_comment(self, action: str, full_name: str, number: int, comment_id: int,
+                           sender: str | None = None, **extra: Any) -> dict[str, Any]:
+        """``discussion_comment`` event (``created``, ``edited``)."""
+        discussion = public(self.state.discussion(full_name, number))
+        comment = next(c for c in self.state.discussion_comments(full_name, number) if c["id"] == comment_id)
+        common = self._common(full_name, sender or comment["user"]["login"])
+        return {"action": action, "comment": public(comment), "discussion": discussion, **extra, **common}
+
     def repository_advisory(self, action: str, full_name: str, ghsa_id: str,
                             sender: str | None = None) -> dict[str, Any]:
         """``repository_advisory`` (``reported``: sender is the reporter; ``published``: the publisher)."""

@@ -172,6 +172,7 @@ class Repo:
     labels: dict[str, dict[str, Any]] = field(default_factory=dict)  # lower name -> label
     issues: dict[int, dict[str, Any]] = field(default_factory=dict)
     pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    discussions: dict[int, dict[str, Any]] = field(default_factory=dict)  # numbered with the issues
     advisories: dict[str, dict[str, Any]] = field(default_factory=dict)
     advisory_comments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     next_number: int = 1
@@ -706,17 +707,71 @@ class GitHubState:
     def comments(self, full_name: str, number: int) -> list[dict[str, Any]]:
         return list(self.issue(full_name, number).get("_comments", []))
 
+    def open_discussion(self, full_name: str, *, title: str, body: str, user: str) -> dict[str, Any]:
+        """A discussion, numbered with the issues as on GitHub; shaped like the webhook's `discussion`."""
+        repo = self.repo(full_name)
+        self.add_user(user)
+        number = repo.next_number
+        repo.next_number += 1
+        did = self.next_id()
+        t = self.iso_now()
+        discussion = {
+            "id": did, "node_id": node_id("Discussion", did), "number": number, "title": title, "body": body,
+            "html_url": f"{WEB}/{full_name}/discussions/{number}", "user": self.user(user),
+            "author_association": self.author_association(full_name, user), "state": "open", "locked": False,
+            "comments": 0, "created_at": t, "updated_at": t, "answer_html_url": None, "answer_chosen_at": None,
+            "answer_chosen_by": None, "active_lock_reason": None, "repository_url": f"{API}/repos/{full_name}",
+            "category": {"id": 1, "node_id": node_id("DiscussionCategory", 1), "repository_id": repo.data["id"],
+                         "emoji": ":speech_balloon:", "name": "General", "description": "", "created_at": t,
+                         "updated_at": t, "slug": "general", "is_answerable": False},
+        }
+        repo.discussions[number] = discussion
+        return discussion
+
+    def discussion(self, full_name: str, number: int) -> dict[str, Any]:
+        found = self.repo(full_name).discussions.get(number)
+        if found is None:
+            raise NotFound(f"discussion {number}")
+        return found
+
+    def add_discussion_comment(self, full_name: str, number: int, *, body: str, user: str) -> dict[str, Any]:
+        discussion = self.discussion(full_name, number)
+        self.add_user(user)
+        cid = self.next_id()
+        t = self.iso_now()
+        comment = {
+            "id": cid, "node_id": node_id("DiscussionComment", cid), "body": body, "user": self.user(user),
+            "html_url": f"{discussion['html_url']}#discussioncomment-{cid}", "parent_id": None,
+            "child_comment_count": 0, "repository_url": f"{API}/repos/{full_name}", "discussion_id": discussion["id"],
+            "author_association": self.author_association(full_name, user), "created_at": t, "updated_at": t,
+            "performed_via_github_app": self._performed_via(user),
+        }
+        discussion.setdefault("_comments", []).append(comment)
+        discussion["comments"] = len(discussion["_comments"])
+        return comment
+
+    def discussion_comments(self, full_name: str, number: int) -> list[dict[str, Any]]:
+        return list(self.discussion(full_name, number).get("_comments", []))
+
     def minimize_comment(self, full_name: str, comment_id: int, classifier: str) -> str:
         """Hide a comment behind "This comment was marked as ..." (GraphQL minimizeComment);
         returns the reason as GitHub shows it (``outdated``, ``off-topic``)."""
-        _, comment = self.find_comment(full_name, comment_id)
+        comment = self._any_comment(full_name, comment_id)
         comment["_minimized"] = classifier.lower().replace("_", "-")
         return str(comment["_minimized"])
 
     def minimized(self, full_name: str, comment_id: int) -> str | None:
         """Why a comment was minimized, or None while it is shown in full."""
-        _, comment = self.find_comment(full_name, comment_id)
+        comment = self._any_comment(full_name, comment_id)
         return comment.get("_minimized")
+
+    def _any_comment(self, full_name: str, comment_id: int) -> dict[str, Any]:
+        """An issue comment or a discussion comment, by id."""
+        for discussion in self.repo(full_name).discussions.values():
+            for comment in discussion.get("_comments", []):
+                if comment["id"] == comment_id:
+                    return comment
+        return self.find_comment(full_name, comment_id)[1]
 
     def add_reaction(self, subject: dict[str, Any], content: str, user: str) -> tuple[dict[str, Any], bool]:
         """Return (reaction, created)."""

@@ -16,6 +16,7 @@ from bot.clock import Clock
 from bot.github.urls import html_url
 from bot.rules import config as repo_config
 from bot.store.facts import Facts
+from bot.store.feedback import Feedback
 from bot.store.installations import Installations
 from bot.store.ledger import Ledger
 from bot.store.reports import Reports
@@ -47,12 +48,14 @@ class Services:
     ledger: Ledger = dataclasses.field(init=False)  # once-only writes
     facts: Facts = dataclasses.field(init=False)  # what was learnt from GitHub, for a while
     installations: Installations = dataclasses.field(init=False)
+    feedback: Feedback = dataclasses.field(init=False)  # maintainers' answers to verdicts
 
     def __post_init__(self) -> None:
         self.reports = Reports(self.store)
         self.ledger = Ledger(self.store)
         self.facts = Facts(self.store)
         self.installations = Installations(self.store)
+        self.feedback = Feedback(self.store)
 
 
 Parsed = tuple[repo_config.RepoConfig, list[repo_config.Problem]]
@@ -163,6 +166,10 @@ class Context:
     @property
     def installations(self) -> Installations:
         return self.services.installations
+
+    @property
+    def feedback(self) -> Feedback:
+        return self.services.feedback
 
     @property
     def data(self) -> dict[str, Any]:

@@ -3,7 +3,9 @@
 Finished webhook jobs keep their delivery's body (table `deliveries`), which can hold a report's
 text. Keeping them for ever would grow the database and keep that text longer than anyone needs:
 done jobs are deleted `keep_done_days` after they finished (dead jobs stay until someone retries
-or deletes them, so nothing unprocessed is lost). Expired cached facts go too.
+or deletes them, so nothing unprocessed is lost). Expired cached facts go too, and so does the
+text kept with maintainers' feedback (`secbot feedback export`) after the same `keep_done_days`:
+its labels and feature names stay for the per-repository memory.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ async def run(payload: dict[str, Any], ctx: Context) -> None:
     now = ctx.clock.now()
     jobs_deleted = await ctx.queue.forget_done(now - ctx.services.settings.keep_done_days * DAY)
     facts_deleted = await ctx.facts.forget_expired(now)
-    ctx.log.info("housekeeping", extra={"jobs_deleted": jobs_deleted, "facts_deleted": facts_deleted})
+    texts_deleted = await ctx.feedback.forget_text(now - ctx.services.settings.keep_done_days * DAY)
+    ctx.log.info("housekeeping", extra={"jobs_deleted": jobs_deleted, "facts_deleted": facts_deleted,
+                                        "feedback_texts_deleted": texts_deleted})
     await schedule(ctx.queue, now + EVERY)
 
 

@@ -11,7 +11,7 @@ from bot.jobs.context import Context
 from bot.render import render
 from bot.reports import outreach, timers, writes
 from bot.rules.config import RepoConfig
-from bot.rules.detect import Thresholds, classify
+from bot.rules.detect import TextContext, classify
 from bot.rules.lifecycle import PUBLISHED, Refused, next_state
 from bot.store.reports import Report, StateChanged, advisory_key
 
@@ -33,13 +33,12 @@ async def receive(ctx: Context, adv: dict[str, Any], *, sender: dict[str, Any] |
     reporter = ((adv.get("author") or {}).get("login") or (sender or {}).get("login") or "unknown")
     detection = cfg.detection
     verdict = classify(adv.get("summary") or "", adv.get("description"),
-                       Thresholds(vulnerability=detection.vulnerability_threshold,
-                                  beg_bounty=detection.beg_bounty_threshold))
+                       detection.verdict_thresholds(), TextContext(source="advisory", repo_full_name=full_name))
     reports = ctx.reports
     report, created = await reports.create(
         now=ctx.clock.now(), source_key=advisory_key(full_name, adv["ghsa_id"]), source="advisory",
         installation_id=ctx.installation_id, repo=full_name, ghsa_id=adv["ghsa_id"], reporter=reporter,
-        verdict=verdict.kind if verdict.kind != "none" else "unclassified", score=verdict.score,
+        verdict=verdict.kind if verdict.kind in ("vulnerability", "beg_bounty") else "unclassified", score=verdict.score,
         reasons=verdict.reasons, severity=adv.get("severity"), original_title=adv.get("summary"),
         original_body=adv.get("description") or "",
     )

@@ -4,68 +4,259 @@ alarm (`not_security`). Each write is done once across retries and redeliveries.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from bot.clock import iso
 from bot.github.urls import advisory_url
 from bot.jobs.context import Context
 from bot.render import render
-from bot.reports import writes
+from bot.reports import outreach, writes
 from bot.reports.channel import Channel, private_channel
 from bot.reports.permissions import is_maintainer
+from bot.rules import memory
 from bot.rules.config import RepoConfig
-from bot.rules.detect import Thresholds, Verdict, classify
-from bot.store.reports import REJECTED, Report, comment_key, issue_key
+from bot.rules.detect import TextContext, Verdict, classify, features
+from bot.rules.states import NEW, POSSIBLE, SPAM
+from bot.store.reports import (
+    REJECTED,
+    Report,
+    comment_key,
+    discussion_comment_key,
+    discussion_key,
+    issue_key,
+)
+
+COMMENTS = ("comment", "discussion_comment")
+DISCUSSIONS = ("discussion", "discussion_comment")
 
 
-def verdict_for(cfg: RepoConfig, title: str, body: str | None, labels: list[str]) -> Verdict | None:
-    """The classifier's verdict under the repository's settings, or None when it is no report."""
+@dataclasses.dataclass(frozen=True)
+class Post:
+    """A public text a handler hands over: where it is, who wrote it, and what GitHub says of it."""
+
+    source: str  # issue | comment | discussion | discussion_comment | pull_request
+    number: int  # the issue's, pull request's or discussion's number
+    comment_id: int | None  # the comment's id (issue or discussion comment)
+    author: dict[str, Any]
+    title: str
+    body: str | None
+    context: TextContext
+    node_id: str | None = None  # GraphQL id of the text itself (to hide a comment as spam)
+    thread_node_id: str | None = None  # GraphQL id of the discussion (to reply in it)
+
+
+def verdict_for(cfg: RepoConfig, title: str, body: str | None, context: TextContext) -> Verdict | None:
+    """The classifier's verdict under the repository's settings; None when it must not look."""
     detection = cfg.detection
     if not cfg.enabled or not detection.enabled:
         return None
-    if set(labels) & set(detection.exempt_labels):
+    if set(context.labels) & set(detection.exempt_labels):
         return None
-    thresholds = Thresholds(vulnerability=detection.vulnerability_threshold, beg_bounty=detection.beg_bounty_threshold)
-    verdict = classify(title, body, thresholds)
-    return verdict if verdict.kind in ("vulnerability", "beg_bounty") else None
+    return classify(title, body, detection.verdict_thresholds(), context)
 
 
-async def consider(ctx: Context, *, source: str, number: int, comment_id: int | None, author: dict[str, Any],
-                   association: str | None, title: str, body: str | None, labels: list[str]) -> None:
-    """Classify an issue (`source` "issue") or a comment on one ("comment") of the event's
-    repository; if it is a report by someone who cannot push, record it and act on it once."""
+async def remembered(ctx: Context, cfg: RepoConfig, verdict: Verdict, title: str, body: str | None) -> Verdict:
+    """The verdict after this repository's memory of its maintainers' answers (bot/rules/memory.py),
+    read only when it could move the score across a threshold."""
+    if verdict.kind not in ("vulnerability", "possible", "none"):
+        return verdict
+    th = cfg.detection.verdict_thresholds()
+    if not memory.worth_asking(verdict.score, (th.public, th.notify)):
+        return verdict
+    examples = await ctx.feedback.examples(ctx.full_name or "")
+    if not examples:
+        return verdict
+    adj = memory.adjust(verdict.score, memory.feature_names(features(title, body)), examples)
+    if adj.reason is None:
+        return verdict
+    kind = "vulnerability" if adj.score >= th.public else "possible" if adj.score >= th.notify else "none"
+    return Verdict(kind, adj.score, (*verdict.reasons, adj.reason))
+
+
+async def judge(ctx: Context, cfg: RepoConfig, post: Post) -> Verdict | None:
+    """The verdict on a public text: the classifier's, then this repository's memory of its
+    maintainers' answers. (Further opinions on the uncertain band plug in here, one call each.)"""
+    verdict = verdict_for(cfg, post.title, post.body, post.context)
+    if verdict is None:
+        return None
+    return await remembered(ctx, cfg, verdict, post.title, post.body)
+
+
+def source_key(full_name: str, post: Post) -> str:
+    if post.source in ("issue", "pull_request"):  # a pull request's number is an issue number
+        return issue_key(full_name, post.number)
+    if post.source == "comment":
+        return comment_key(full_name, post.comment_id or 0)
+    if post.source == "discussion":
+        return discussion_key(full_name, post.number)
+    return discussion_comment_key(full_name, post.comment_id or 0)
+
+
+async def consider(ctx: Context, post: Post) -> None:
+    """Classify a public text of the event's repository and, if it is a report by someone who
+    cannot push, act on its verdict once:
+
+    - `vulnerability`: redirect the reporter in public (and hide, with `public_reports.action: hide`);
+    - `possible` (and any report in a pull request): a private heads-up to the maintainers, nothing
+      public unless `public_reports.uncertain: comment`; nothing at all with `ignore`;
+    - `phishing`: never answered; hidden as spam where GitHub lets the App, the maintainers told;
+    - `status_ping`: one neutral reply per thread that never says whether a report exists.
+    """
     repo = ctx.data["repository"]
-    if repo.get("private") or Context.is_bot(author) or ctx.gh is None:
+    if repo.get("private") or post.context.author_is_bot or Context.is_bot(post.author) or ctx.gh is None:
         return
     cfg = await ctx.config()
-    if source == "comment" and not cfg.detection.comments:
+    if post.source in COMMENTS and not cfg.detection.comments:
         return
-    key = issue_key(repo["full_name"], number) if source == "issue" else comment_key(repo["full_name"], comment_id or 0)
+    key = source_key(repo["full_name"], post)
     known = await ctx.reports.by_key(key)
     if known is not None and await ctx.ledger.result(f"handled:{known.id}") is not None:
-        await follow_edit(ctx, known, cfg, title=title, body=body)  # a redelivery finds nothing changed
+        if known.state != SPAM:
+            await follow_edit(ctx, known, cfg, title=post.title, body=post.body)  # a redelivery finds nothing changed
         return
-    verdict = verdict_for(cfg, title, body, labels)
-    if verdict is None:
+    verdict = await judge(ctx, cfg, post)
+    if verdict is None or verdict.kind == "none":
         return
-    login = author["login"]
-    if await is_maintainer(ctx, login, association):
+    if await is_maintainer(ctx, post.author["login"], post.context.author_association):
         return
+    kind = verdict.kind
+    if kind == "status_ping":
+        await status_ping(ctx, post)
+        return
+    if kind in ("vulnerability", "beg_bounty") and post.source == "pull_request":
+        kind = "possible"  # a public fix, maybe with a proof of concept: never a public redirect
+    if kind == "possible" and cfg.public_reports.uncertain == "ignore":
+        ctx.log.info("possible security report ignored (public_reports.uncertain: ignore)", extra={
+            "source": post.source, "number": post.number, "score": round(verdict.score, 3)})
+        return
+    report = await _record(ctx, post, key, verdict, kind)
+    kind = report.verdict  # a try that stopped before acting decided already: act on that
+    ctx.log.info("security report detected in public", extra={
+        "report": report.id, "source": post.source, "number": post.number, "verdict": kind,
+        "score": round(verdict.score, 3), "reasons": list(verdict.reasons)})
+    if kind == "phishing":
+        await phishing(ctx, report, cfg, post)
+    elif kind == "possible":
+        await heads_up(ctx, report, cfg, post)
+    elif post.source in DISCUSSIONS:
+        await redirect_discussion(ctx, report, cfg, post)
+    else:
+        await act(ctx, report, cfg, hide=cfg.public_reports.action == "hide")
+
+
+async def _record(ctx: Context, post: Post, key: str, verdict: Verdict, kind: str) -> Report:
+    """The report for a public text, once per source (its latest text kept privately)."""
+    repo = ctx.data["repository"]
+    login = post.author["login"]
+    title = post.title if post.source not in COMMENTS else None
+    state = POSSIBLE if kind == "possible" else SPAM if kind == "phishing" else NEW
     reports = ctx.reports
     report, _ = await reports.create(
-        now=ctx.clock.now(), source_key=key, source=source, installation_id=ctx.installation_id,
-        repo=repo["full_name"], issue_number=number, comment_id=comment_id, reporter=login,
-        verdict=verdict.kind, score=verdict.score, reasons=verdict.reasons,
-        original_title=title if source == "issue" else None, original_body=body or "",
+        now=ctx.clock.now(), source_key=key, source=post.source, installation_id=ctx.installation_id,
+        repo=repo["full_name"], issue_number=post.number, comment_id=post.comment_id, reporter=login,
+        verdict=kind, score=verdict.score, reasons=verdict.reasons, state=state,
+        original_title=title, original_body=post.body or "",
     )
-    if report.original_body != (body or "") or (source == "issue" and report.original_title != title):
+    if report.original_body != (post.body or "") or (title is not None and report.original_title != title):
         # Recorded by an attempt that stopped before acting, and edited since: act on the latest text.
-        report = await reports.update(report.id, now=ctx.clock.now(), original_title=title if source == "issue" else None,
-                                      original_body=body or "", event="edited", actor=login)
-    ctx.log.info("security report detected in public", extra={
-        "report": report.id, "source": source, "number": number, "verdict": verdict.kind,
-        "score": round(verdict.score, 3), "reasons": list(verdict.reasons)})
-    await act(ctx, report, cfg, hide=cfg.public_reports.action == "hide")
+        report = await reports.update(report.id, now=ctx.clock.now(), original_title=title,
+                                      original_body=post.body or "", event="edited", actor=login)
+    return report
+
+
+def _where(post: Post) -> str:
+    return {"issue": f"issue #{post.number}", "comment": f"a comment on #{post.number}",
+            "pull_request": f"pull request #{post.number}", "discussion": f"discussion #{post.number}",
+            "discussion_comment": f"a comment in discussion #{post.number}"}[post.source]
+
+
+def _url(ctx: Context, post: Post) -> str:
+    web = ctx.data["repository"]["html_url"]
+    path = {"pull_request": "pull", "discussion": "discussions", "discussion_comment": "discussions"}.get(
+        post.source, "issues")
+    anchor = {"comment": f"#issuecomment-{post.comment_id}",
+              "discussion_comment": f"#discussioncomment-{post.comment_id}"}.get(post.source, "")
+    return f"{web}/{path}/{post.number}{anchor}"
+
+
+async def _reply(ctx: Context, post: Post, *, key: str, kind: str, report_id: int, body: str) -> dict[str, Any]:
+    """A marked public reply where the text is, once: on the issue or pull request, or in the discussion."""
+    if post.source in DISCUSSIONS:
+        return await writes.discussion_comment_once(ctx, key=key, kind=kind, report_id=report_id,
+                                                    discussion_id=post.thread_node_id or "", body=body)
+    return await writes.comment_once(ctx, key=key, kind=kind, report_id=report_id, number=post.number, body=body)
+
+
+async def heads_up(ctx: Context, report: Report, cfg: RepoConfig, post: Post, *, redirected: bool = False) -> None:
+    """Tell the maintainers privately about a possible report (or one Secbot cannot hide): in the
+    report's tracker issue, else kept for `secbot reports --state possible`. Nothing public,
+    unless `public_reports.uncertain: comment` asks for a neutral pointer to the private channel."""
+    commented = False
+    if not redirected and cfg.public_reports.uncertain == "comment" and post.source != "pull_request":
+        body = render("possible_public", reporter=report.reporter, channel=(await _channel(ctx)).as_dict())
+        await _reply(ctx, post, key=f"possible:{report.id}", kind="possible", report_id=report.id, body=body)
+        commented = True
+    report = await outreach.sync_tracker(ctx, report, cfg)
+    note = render("heads_up", where=_where(post), url=_url(ctx, post), reporter=report.reporter, source=report.source,
+                  score=round(report.score, 3), reasons=list(report.reasons), commented=commented,
+                  redirected=redirected, commandable=post.source not in DISCUSSIONS)
+    went = await outreach.tell_maintainers(ctx, report, key=f"heads-up:{report.id}", body=note)
+    await ctx.ledger.record(f"handled:{report.id}", report.id, {"heads_up": went}, ctx.clock.now())
+    await ctx.reports.update(report.id, now=ctx.clock.now(), event="heads-up", actor="secbot",
+                             detail={"to": went, "commented": commented})
+
+
+async def redirect_discussion(ctx: Context, report: Report, cfg: RepoConfig, post: Post) -> None:
+    """A report in a discussion: the redirect as a reply in the discussion (GitHub lets an App
+    neither hide a discussion nor delete its comments' history), and the maintainers told."""
+    channel = await _channel(ctx)
+    await _reply(ctx, post, key=f"redirect:{report.id}", kind="redirect", report_id=report.id,
+                 body=_redirect_body(ctx, report, cfg, channel, _template(report)))
+    await heads_up(ctx, report, cfg, post, redirected=True)
+
+
+async def status_ping(ctx: Context, post: Post) -> None:
+    """"Any news on my report?" in public: one neutral reply per thread pointing to the private
+    channel, which never says whether a report exists. No report is recorded."""
+    thread = f"d{post.number}" if post.source in DISCUSSIONS else str(post.number)
+    key = f"status-ping:{(ctx.full_name or '').lower()}:{thread}"
+    if await ctx.ledger.result(key) is not None:
+        return
+    body = render("status_ping", reporter=post.author["login"], channel=(await _channel(ctx)).as_dict())
+    await _reply(ctx, post, key=key, kind="status-ping", report_id=0, body=body)
+    ctx.log.info("status question in public answered with the private channel",
+                 extra={"source": post.source, "number": post.number})
+
+
+async def phishing(ctx: Context, report: Report, cfg: RepoConfig, post: Post) -> None:
+    """A fake "security alert": never answered; hidden as spam where GitHub lets the App (a
+    comment is minimized; an issue closed and locked), and the maintainers told privately."""
+    how = await _hide_spam(ctx, report, post)
+    report = await outreach.sync_tracker(ctx, report, cfg)
+    note = render("phishing_note", where=_where(post), url=_url(ctx, post), reporter=report.reporter,
+                  score=round(report.score, 3), reasons=list(report.reasons), how=how)
+    went = await outreach.tell_maintainers(ctx, report, key=f"phishing:{report.id}", body=note)
+    await ctx.ledger.record(f"handled:{report.id}", report.id, {"hidden": how, "told": went}, ctx.clock.now())
+    await ctx.reports.update(report.id, now=ctx.clock.now(), event="spam-hidden", actor="secbot",
+                             detail={"how": how, "to": went})
+
+
+async def _hide_spam(ctx: Context, report: Report, post: Post) -> str:
+    """Hide a phishing post once; returns how: "minimized", "closed" or "none"."""
+    key = f"spam:{report.id}"
+    done = await ctx.ledger.result(key)
+    if done is not None:
+        return str(done.get("how"))
+    how = "none"
+    if post.source in COMMENTS and post.node_id:
+        how = "minimized" if await writes.minimize(ctx, post.node_id, "SPAM") else "none"
+    elif post.source == "issue":
+        await writes.update_issue(ctx, post.number, state="closed", state_reason="not_planned")
+        await writes.lock(ctx, post.number, reason="spam")
+        how = "closed"
+    await ctx.ledger.record(key, report.id, {"how": how}, ctx.clock.now())
+    return how
 
 
 async def follow_edit(ctx: Context, report: Report, cfg: RepoConfig, *, title: str, body: str | None) -> None:
@@ -231,8 +422,43 @@ async def _transfer(ctx: Context, private_repo: str) -> bool:
     return True
 
 
-async def hide(ctx: Context, report: Report, cfg: RepoConfig) -> None:
+async def confirm(ctx: Context, report: Report, cfg: RepoConfig, login: str, *, and_hide: bool = False) -> None:
+    """`/sec confirm` (and `/sec hide`) on a possible report: it is a report. It is handled like any
+    report filed in public (a pull request gets no public redirect, only its tracker issue), and
+    the answer is remembered. On a report already acted on, `hide` hides it; confirm does nothing."""
+    if report.state != POSSIBLE:
+        if and_hide:
+            await hide(ctx, report, cfg, login)
+        return
+    await record_feedback(ctx, report, memory.CONFIRMED, login)
+    report = await ctx.reports.update(report.id, now=ctx.clock.now(), state=NEW, verdict="vulnerability",
+                                      event="confirmed", actor=login, expect_state=POSSIBLE,
+                                      detail={"verdict": report.verdict, "score": report.score})
+    if report.source == "pull_request":
+        await outreach.sync_tracker(ctx, report, cfg)
+        return
+    await act(ctx, report, cfg, hide=and_hide or cfg.public_reports.action == "hide")
+
+
+async def record_feedback(ctx: Context, report: Report, label: str, actor: str) -> None:
+    """Keep a maintainer's answer to a verdict, once per report and answer: the verdict, score and
+    feature names for the per-repository memory, the text (private, until housekeeping forgets it)
+    for `secbot feedback export`. Logged without any of the text."""
+    found = memory.feature_names(features(report.original_title or "", report.original_body))
+    kept = await ctx.feedback.record(
+        key=f"feedback:{report.id}:{label}", now=ctx.clock.now(), repo=report.repo, report_id=report.id,
+        source=report.source, label=label, verdict=report.verdict, score=report.score, reasons=report.reasons,
+        features=found, title=report.original_title, body=report.original_body, actor=actor)
+    if kept:
+        ctx.log.info("feedback recorded", extra={"report": report.id, "label": label, "verdict": report.verdict})
+
+
+async def hide(ctx: Context, report: Report, cfg: RepoConfig, login: str = "secbot") -> None:
     """`/sec hide`: move a redirected report into a draft advisory and point the reporter there."""
+    if report.state == POSSIBLE:
+        await confirm(ctx, report, cfg, login, and_hide=True)
+        return
+    await record_feedback(ctx, report, memory.CONFIRMED, login)
     if report.hidden:
         return
     report = await hide_report(ctx, report, cfg)
@@ -251,6 +477,15 @@ async def not_security(ctx: Context, report: Report, cfg: RepoConfig, login: str
     """`/sec not-security`: undo everything the bot did for a false alarm, and remember it."""
     reports = ctx.reports
     number = report.issue_number or 0
+    await record_feedback(ctx, report, memory.FALSE_ALARM, login)
+    if report.state == POSSIBLE:  # only a heads-up, and with `uncertain: comment` a neutral pointer
+        pointer = await ctx.ledger.result(f"possible:{report.id}")
+        if pointer and pointer.get("comment_id") and report.source not in DISCUSSIONS:
+            await writes.delete_comment(ctx, int(pointer["comment_id"]))
+        await reports.update(report.id, now=ctx.clock.now(), state=REJECTED, reject_reason="not-security",
+                             event="not-security", actor=login,
+                             detail={"verdict": report.verdict, "score": report.score, "reasons": list(report.reasons)})
+        return
     await writes.remove_labels(ctx, number, list(cfg.labels))
     done = await ctx.ledger.result(f"redirect:{report.id}")
     if done and done.get("comment_id"):

@@ -55,6 +55,7 @@ from bot.rules.commands import (
 )
 from bot.rules.config import RepoConfig
 from bot.rules.lifecycle import Refused, next_state
+from bot.rules.states import SPAM
 from bot.store.reports import REJECTED, Report
 
 PAUSED_FOREVER = 1e12  # paused_until for "until /sec resume"
@@ -284,11 +285,13 @@ async def run(ctx: Context, cmd: Command, where: Where, found: list[Report], log
         return "help", [Answer("", kind="help")]
     if cmd.verb == "setup":
         return await onboarding.open_security_md_pull_request(ctx, where.number or 0), []
-    if where.place == "public" and cmd.verb in ("hide", "not-security"):
-        targets = [r for r in found if r.state != REJECTED]
+    if where.place == "public" and cmd.verb in ("hide", "not-security", "confirm"):
+        targets = [r for r in found if r.state not in (REJECTED, SPAM)]
         for report in targets:
             if cmd.verb == "hide":
-                await public.hide(ctx, report, cfg)
+                await public.hide(ctx, report, cfg, login)
+            elif cmd.verb == "confirm":
+                await public.confirm(ctx, report, cfg, login)
             else:
                 await public.not_security(ctx, report, cfg, login)
         return ("done" if targets else "no-report"), []
@@ -330,7 +333,7 @@ async def apply(ctx: Context, report: Report, cmd: Command, actor: str, cfg: Rep
     """Carry out one command on a report; returns a short answer for the maintainers."""
     after = next_state(report.state, cmd.verb)
     run_verb = ON_REPORT.get(cmd.verb)
-    if run_verb is None:  # hide and not-security act on the public issue itself
+    if run_verb is None:  # hide, not-security and confirm act on the public issue itself
         raise Refused(f"/sec {cmd.verb} works on the public issue of a report")
     order = Order(report=report, verb=cmd.verb, args=dict(cmd.args), actor=actor, after=after,
                   msg_key=f"msg:{key}:{report.id}", cfg=cfg)

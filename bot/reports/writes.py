@@ -60,6 +60,54 @@ async def comment_once(ctx: Context, *, key: str, kind: str, report_id: int, bod
     return await create_once(ctx, key=key, report_id=report_id, send=send, find=find)
 
 
+ADD_DISCUSSION_COMMENT = ("mutation($discussion: ID!, $body: String!) { addDiscussionComment(input: "
+                          "{discussionId: $discussion, body: $body}) { comment { id databaseId } } }")
+DISCUSSION_COMMENTS = ("query($discussion: ID!) { node(id: $discussion) { ... on Discussion { comments(last: 100) "
+                       "{ nodes { databaseId body viewerDidAuthor } } } } }")
+MINIMIZE = ("mutation($input: MinimizeCommentInput!) { minimizeComment(input: $input) "
+            "{ minimizedComment { isMinimized } } }")
+
+
+async def discussion_comment_once(ctx: Context, *, key: str, kind: str, report_id: int, discussion_id: str,
+                                  body: str) -> dict[str, Any]:
+    """Reply in a discussion (GraphQL `addDiscussionComment`; the REST API has none for an App's
+    repository discussions) with a marked comment, once; returns {"comment_id"}."""
+    text = marked(body, kind, report_id, key)
+
+    async def send() -> dict[str, Any]:
+        assert ctx.gh is not None
+        made = await ctx.gh.graphql(ADD_DISCUSSION_COMMENT, discussion=discussion_id, body=text)
+        comment = ((made or {}).get("addDiscussionComment") or {}).get("comment") or {}
+        return {"comment_id": comment.get("databaseId")}
+
+    async def find(since: float) -> dict[str, Any] | None:
+        assert ctx.gh is not None
+        found = await ctx.gh.graphql(DISCUSSION_COMMENTS, discussion=discussion_id)
+        nodes = (((found or {}).get("node") or {}).get("comments") or {}).get("nodes") or []
+        attrs = {"report": str(report_id), "key": short(key)}
+        for node in nodes:  # viewerDidAuthor: written by this App's token, so a typed marker does not count
+            if node.get("viewerDidAuthor") and _carries(node.get("body"), kind, attrs):
+                return {"comment_id": node.get("databaseId")}
+        return None
+
+    return await create_once(ctx, key=key, report_id=report_id, send=send, find=find)
+
+
+async def minimize(ctx: Context, node_id: str, classifier: str) -> bool:
+    """Hide a comment (issue, pull request or discussion comment) behind GitHub's "hidden as
+    <classifier>" fold (GraphQL `minimizeComment`); False when GitHub refuses."""
+    if ctx.dry_run:
+        ctx.log.info("dry run: would minimize a comment", extra={"classifier": classifier})
+        return True
+    assert ctx.gh is not None
+    try:
+        await ctx.gh.graphql(MINIMIZE, input={"subjectId": node_id, "classifier": classifier})
+    except (gidgethub.QueryError, gidgethub.BadGraphQLRequest) as exc:
+        ctx.log.warning("could not minimize a comment", extra={"classifier": classifier, "error": type(exc).__name__})
+        return False
+    return True
+
+
 async def create_once(ctx: Context, *, key: str, report_id: int | None, send: Callable[[], Awaitable[dict[str, Any]]],
                       find: Callable[[float], Awaitable[dict[str, Any] | None]],
                       record_dry_run: bool = True) -> dict[str, Any]:
@@ -265,10 +313,10 @@ async def add_assignees(ctx: Context, number: int, users: list[str], repo: str |
                         extra={"dropped_assignees": dropped})
 
 
-async def lock(ctx: Context, number: int) -> None:
+async def lock(ctx: Context, number: int, reason: str = "resolved") -> None:
     assert ctx.gh is not None
     await ctx.gh.put("/repos/{owner}/{repo}/issues/{issue_number}/lock", ctx.repo(issue_number=number),
-                     data={"lock_reason": "resolved"})
+                     data={"lock_reason": reason})
 
 
 async def unlock(ctx: Context, number: int) -> None:

@@ -58,12 +58,13 @@ from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping
 
 from bot.rules.cvss import band, parse_cvss
-from bot.rules.states import ACCEPTED, ACKNOWLEDGED, FIXED, NEW, OPEN, REJECTED
+from bot.rules.states import ACCEPTED, ACKNOWLEDGED, FIXED, NEW, OPEN, POSSIBLE, REJECTED
 
 __all__ = [
     "Command",
     "Verb",
     "parse",
+    "is_command_comment",
     "parse_date",
     "parse_cvss",
     "may_run",
@@ -88,7 +89,7 @@ ANYONE, MAINTAINERS = "anyone", "maintainers"  # who may run a verb (see may_run
 # The verbs whose words say nothing about how a report is handled, so they may stay readable on a
 # public page. Any other command a maintainer types there (accept with a severity, eta with a date,
 # reject with a reason, ...) is carried out, and its comment minimized.
-PUBLIC_VERBS = frozenset({"hide", "not-security", "setup", "help", "status"})
+PUBLIC_VERBS = frozenset({"hide", "not-security", "confirm", "setup", "help", "status"})
 MAX_ASSIGNEES = 10  # GitHub's own limit per issue
 # Commands read per comment; the rest are ignored. The longest comment a maintainer writes in
 # earnest steers one report through a step or two (ack, accept, assign, eta, update, status: six),
@@ -301,6 +302,16 @@ def parse(body: str | None) -> list[Command]:
     return commands
 
 
+def is_command_comment(body: str | None) -> bool:
+    """Whether a comment is a command comment: its first line with anything on it is a `/sec`
+    command. A comment that starts with `/security ...`, or holds a command further down below a
+    report, is not: it is read as text too."""
+    if not isinstance(body, str):
+        return False
+    first = next((n for n, line in enumerate(body.replace("\r\n", "\n").split("\n"), 1) if line.strip()), 0)
+    return any(command.line == first for command in parse(body))
+
+
 def _join_block(lines: list[str]) -> str:
     kept = [line.rstrip() for line in lines]
     while kept and not kept[-1]:
@@ -484,6 +495,7 @@ def _verbs(*verbs: Verb) -> Mapping[str, Verb]:
 
 _SEVERITY_USAGE = "<" + "|".join(SEVERITIES) + "|CVSS vector>"
 _TO_REJECTED = MappingProxyType({state: REJECTED for state in OPEN})
+_NOT_SECURITY = MappingProxyType({state: REJECTED for state in (*OPEN, POSSIBLE)})
 _STAYS_OPEN = MappingProxyType({state: state for state in OPEN})  # changes a report, does not move it
 
 # Every /sec verb, once, in the order the help lists them. The parser, may_run, lifecycle's
@@ -524,9 +536,12 @@ VERB_TABLE: Mapping[str, Verb] = _verbs(
          help="show where the report stands", examples=("/sec status",)),
     Verb("hide", _no_args, "", MAINTAINERS, mutating=True, moves=_STAYS_OPEN, needs="an open report",
          help="take a report filed in public out of view, into a draft security advisory", examples=("/sec hide",)),
-    Verb("not-security", _no_args, "", MAINTAINERS, mutating=True, moves=_TO_REJECTED, needs="an open report",
+    Verb("not-security", _no_args, "", MAINTAINERS, mutating=True, moves=_NOT_SECURITY, needs="an open or possible report",
          help="a false alarm: undo what Secbot did on this issue and remember it", examples=("/sec not-security",),
          aliases=("notsecurity", "not_security")),
+    Verb("confirm", _no_args, "", MAINTAINERS, mutating=True, moves={POSSIBLE: NEW}, needs="a possible report",
+         help="a possible report Secbot told you about privately is a real one: handle it like any report filed "
+         "in public (redirect, or hide with `public_reports.action: hide`)", examples=("/sec confirm",)),
     Verb("help", _help, "", ANYONE, mutating=False, moves=None,
          help="show this help", examples=("/sec help",)),
     Verb("setup", _no_args, "", MAINTAINERS, mutating=True, moves=None,

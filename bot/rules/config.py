@@ -8,7 +8,7 @@ the bot, and `secbot check-config` shows the same problems with their line numbe
 
 Two layers: `parse` validates the text against SCHEMA into a plain document (every key present,
 defaults filled in) plus its problems; `load` turns that document into a `RepoConfig`, the typed,
-frozen view the rest of Secbot reads (`cfg.detection.vulnerability_threshold`). The dataclasses
+frozen view the rest of Secbot reads (`cfg.detection.thresholds.public`). The dataclasses
 carry no defaults of their own: SCHEMA is the one place for keys, defaults and descriptions.
 """
 
@@ -25,6 +25,10 @@ from typing import Any, Literal, Self
 
 import jsonschema
 import yaml
+
+from bot.rules.detect import Thresholds
+
+_DETECT_DEFAULTS = Thresholds()
 
 CONFIG_PATH = ".github/secbot.yml"
 
@@ -139,10 +143,19 @@ SCHEMA: dict[str, Any] = _obj(
             {
                 "enabled": {"type": "boolean", "default": True, "description": "Look for security reports in public issues and comments."},
                 "comments": {"type": "boolean", "default": True, "description": "Also look at comments, not only at issues."},
-                "vulnerability_threshold": {
-                    "type": "number", "minimum": 0, "maximum": 1, "default": 0.5,
-                    "description": "Score (0 to 1) from which an issue counts as a vulnerability report. Higher means fewer false alarms.",
-                },
+                "thresholds": _obj(
+                    "Scores (0 to 1) that decide what Secbot does with a text.",
+                    {
+                        "public": {
+                            "type": "number", "minimum": 0, "maximum": 1, "default": _DETECT_DEFAULTS.public,
+                            "description": "From this score a text is a vulnerability report: the reporter is redirected in public. Higher means fewer public false alarms.",
+                        },
+                        "notify": {
+                            "type": "number", "minimum": 0, "maximum": 1, "default": _DETECT_DEFAULTS.notify,
+                            "description": "From this score up to `public` a text is a possible report: the maintainers get a private heads-up (see `public_reports.uncertain`).",
+                        },
+                    },
+                ),
                 "beg_bounty_threshold": {
                     "type": "number", "minimum": 0, "maximum": 1, "default": 0.5,
                     "description": "Score (0 to 1) from which an issue counts as a likely beg-bounty report.",
@@ -159,6 +172,10 @@ SCHEMA: dict[str, Any] = _obj(
                 "action": {
                     "enum": ["redirect", "hide"], "default": "redirect",
                     "description": "`redirect`: comment, label and assign. `hide`: also move the text into a private draft advisory and remove it from public view.",
+                },
+                "uncertain": {
+                    "enum": ["notify", "comment", "ignore"], "default": "notify",
+                    "description": "A possible report (score between `detection.thresholds.notify` and `public`). `notify`: a private heads-up to the maintainers, nothing public. `comment`: also a neutral public reply pointing to the private channel. `ignore`: nothing.",
                 },
                 "lock": {"type": "boolean", "default": False, "description": "Lock the issue's conversation after redirecting."},
                 "private_repo": {
@@ -266,14 +283,27 @@ class SecurityTeamConfig(_Section):
 
 
 @dataclasses.dataclass(frozen=True)
+class ThresholdsConfig(_Section):
+    """`detection.thresholds`: the scores that decide between redirect, heads-up and nothing."""
+
+    public: float
+    notify: float
+
+
+@dataclasses.dataclass(frozen=True)
 class DetectionConfig(_Section):
     """`detection`: recognising security reports filed in public issues and comments."""
 
     enabled: bool
     comments: bool
-    vulnerability_threshold: float
+    thresholds: ThresholdsConfig
     beg_bounty_threshold: float
     exempt_labels: tuple[str, ...]
+
+    def verdict_thresholds(self) -> Thresholds:
+        """The classifier's thresholds under these settings."""
+        return Thresholds(public=self.thresholds.public, notify=min(self.thresholds.notify, self.thresholds.public),
+                          beg_bounty=self.beg_bounty_threshold)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -281,6 +311,7 @@ class PublicReportsConfig(_Section):
     """`public_reports`: what to do with a security report filed in public."""
 
     action: Literal["redirect", "hide"]
+    uncertain: Literal["notify", "comment", "ignore"]
     lock: bool
     private_repo: str | None
 
@@ -551,10 +582,39 @@ def parse(text: str | None) -> tuple[dict[str, Any], list[Problem]]:
         reason = getattr(exc, "problem", None) or "invalid YAML"
         return defaults(), [Problem("", f"not valid YAML ({reason}); using all defaults", line)]
     problems: list[Problem] = []
+    data = _renamed(data, problems)
     config = _clean(SCHEMA, data, "", problems)
     lines = _lines(root)
+    for old, new in RENAMED.items():  # a value read at its new name is found on its old line
+        if ".".join(old) in lines:
+            lines.setdefault(".".join(new), lines[".".join(old)])
     problems = [dataclasses.replace(p, line=lines.get(p.path)) for p in problems]
     return config, problems
+
+
+# Keys that were renamed: still read, at their new place, with a problem that says so.
+RENAMED = {("detection", "vulnerability_threshold"): ("detection", "thresholds", "public")}
+
+
+def _renamed(data: Any, problems: list[Problem]) -> Any:
+    """`data` with renamed keys moved to their new place (unless that is set too), each reported."""
+    for old, new in RENAMED.items():
+        section = data.get(old[0]) if isinstance(data, dict) else None
+        if not isinstance(section, dict) or old[1] not in section:
+            continue
+        section = dict(section)
+        value = section.pop(old[1])
+        target = section.get(new[1])
+        target = dict(target) if isinstance(target, dict) else {}
+        old_path, new_path = ".".join(old), ".".join(new)
+        if new[2] in target:
+            problems.append(Problem(old_path, f"renamed to {new_path}, which is set too: this one is ignored"))
+        else:
+            target[new[2]] = value
+            problems.append(Problem(old_path, f"renamed to {new_path}: read as that; please rename it"))
+        section[new[1]] = target
+        data = {**data, old[0]: section}
+    return data
 
 
 def load(text: str | None) -> tuple[RepoConfig, list[Problem]]:

@@ -90,6 +90,7 @@ and to log.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -100,7 +101,8 @@ from typing import Iterable, TextIO
 
 from bot.rules import signals
 
-__all__ = ["Verdict", "Thresholds", "classify", "classify_stream", "REASON_NAMES", "MAX_BODY_CHARS"]
+__all__ = ["Verdict", "Thresholds", "TextContext", "KINDS", "classify", "classify_stream", "features", "REASON_NAMES",
+           "MAX_BODY_CHARS"]
 
 MAX_BODY_CHARS = 20_000
 MAX_TITLE_CHARS = 1_000
@@ -110,17 +112,36 @@ _TOPIC_CAP = 1.6  # security-topic words alone never reach the default threshold
 _ZONE_WEIGHT = {"title": 1.25, "prose": 1.0, "quote": 0.35}
 
 
+# What a text can be: a confident vulnerability report (the public redirect), a possible one (a
+# private heads-up to the maintainers), a beg-bounty report, a phishing campaign, someone asking
+# after a report ("any news?"), or nothing.
+KINDS = ("vulnerability", "possible", "beg_bounty", "phishing", "status_ping", "none")
+
+
 @dataclass(frozen=True)
 class Verdict:
-    kind: str  # "vulnerability" | "beg_bounty" | "none"
+    kind: str  # one of KINDS
     score: float  # 0..1
     reasons: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    vulnerability: float = 0.5
+    public: float = 0.5  # from here: a vulnerability report, redirected in public
+    notify: float = 0.4  # from here up to `public`: possible, a private heads-up to the maintainers
     beg_bounty: float = 0.5
+
+
+@dataclass(frozen=True)
+class TextContext:
+    """What GitHub says about a text besides its words (who wrote it, where)."""
+
+    source: str = "issue"  # issue | comment | discussion | discussion_comment | pull_request
+    author_association: str | None = None
+    author_is_bot: bool = False
+    labels: tuple[str, ...] = ()
+    repo_full_name: str | None = None
+    repo_paths: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -498,8 +519,9 @@ def _normalise(text: str) -> str:
     return text.lower()
 
 
-def classify(title: str, body: str | None, thresholds: Thresholds | None = None) -> Verdict:
-    """Classify one issue (title and Markdown body) as vulnerability, beg_bounty or none."""
+def classify(title: str, body: str | None, thresholds: Thresholds | None = None,
+             context: TextContext | None = None) -> Verdict:
+    """Classify one issue (title and Markdown body) as vulnerability, possible, beg_bounty or none."""
     th = thresholds or Thresholds()
     title = _normalise((title or "")[:MAX_TITLE_CHARS])
     raw_body = body or ""
@@ -597,12 +619,14 @@ def classify(title: str, body: str | None, thresholds: Thresholds | None = None)
     pb = _squash(_BIAS + b_sum)
 
     scanner_explains = any(n.startswith("scanner-finding:") for n in fired)
-    if pv >= th.vulnerability and (pv >= pb or (has_class and not scanner_explains)):
+    if pv >= th.public and (pv >= pb or (has_class and not scanner_explains)):
         kind, score = "vulnerability", pv
     elif pb >= th.beg_bounty:
         kind, score = "beg_bounty", pb
-    elif pv >= th.vulnerability:
+    elif pv >= th.public:
         kind, score = "vulnerability", pv
+    elif pv >= th.notify:
+        kind, score = "possible", pv
     else:
         kind, score = "none", max(pv, pb)
 
@@ -611,6 +635,21 @@ def classify(title: str, body: str | None, thresholds: Thresholds | None = None)
     if lang != "en":
         reasons.append(f"lang:{lang}")
     return Verdict(kind, round(score, 4), tuple(reasons))
+
+
+def features(title: str, body: str | None) -> frozenset[str]:
+    """Names of what a text holds, for the per-repository memory of maintainers' feedback: the
+    signals that fired, and hashed word pairs (``h:`` + 8 hex digits; no word itself). A hash of a
+    word pair is still derived from the text: store these only where the text may be stored."""
+    verdict = classify(title, body, Thresholds(public=1.01, notify=1.01, beg_bounty=1.01))
+    words = _PAIR_WORD.findall(_normalise(((title or "")[:MAX_TITLE_CHARS] + " " + (body or "")[:MAX_BODY_CHARS])))
+    pairs = {f"{a} {b}" for a, b in zip(words, words[1:])}
+    hashed = sorted({"h:" + hashlib.blake2b(p.encode(), digest_size=4).hexdigest() for p in pairs})[:MAX_FEATURES]
+    return frozenset(verdict.reasons) | frozenset(hashed)
+
+
+MAX_FEATURES = 512  # hashed pairs kept per text: bounds what one text costs the memory
+_PAIR_WORD = re.compile(r"\w{3,30}")
 
 
 def classify_stream(lines: Iterable[str], out: TextIO, thresholds: Thresholds | None = None) -> int:

@@ -91,6 +91,14 @@ def comment_key(repo: str, comment_id: int) -> str:
     return f"comment:{repo.lower()}:{comment_id}"
 
 
+def discussion_key(repo: str, number: int) -> str:
+    return f"discussion:{repo.lower()}#{number}"
+
+
+def discussion_comment_key(repo: str, comment_id: int) -> str:
+    return f"discussion-comment:{repo.lower()}:{comment_id}"
+
+
 def advisory_key(repo: str, ghsa_id: str) -> str:
     return f"advisory:{repo.lower()}:{ghsa_id}"
 

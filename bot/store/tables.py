@@ -85,14 +85,14 @@ reports = sa.Table(
     sa.Column("id", BigId, primary_key=True, autoincrement=True),
     # "issue:owner/repo#12", "comment:owner/repo:123456", "advisory:owner/repo:GHSA-...": one report per source.
     sa.Column("source_key", sa.String(300), nullable=False, unique=True),
-    sa.Column("source", sa.String(16), nullable=False),  # issue | comment | advisory
+    sa.Column("source", sa.String(32), nullable=False),  # issue | comment | discussion | discussion_comment | pull_request | advisory
     sa.Column("installation_id", sa.BigInteger, nullable=True),
     sa.Column("repo", sa.String(200), nullable=False),  # owner/name
     sa.Column("issue_number", sa.Integer, nullable=True),
     sa.Column("comment_id", sa.BigInteger, nullable=True),
     sa.Column("ghsa_id", sa.String(40), nullable=True),
     sa.Column("reporter", sa.String(100), nullable=False),
-    sa.Column("verdict", sa.String(20), nullable=False),  # vulnerability | beg_bounty
+    sa.Column("verdict", sa.String(20), nullable=False),  # vulnerability | possible | beg_bounty | phishing | unclassified
     sa.Column("score", sa.Float, nullable=False),
     sa.Column("reasons", sa.Text, nullable=False),  # JSON list of signal names (never report text)
     sa.Column("state", sa.String(20), nullable=False),
@@ -164,4 +164,28 @@ write_budget = sa.Table(
     sa.Column("span", sa.Integer, primary_key=True, autoincrement=False),  # window length in seconds
     sa.Column("window_start", sa.BigInteger, primary_key=True, autoincrement=False),  # epoch s, a multiple of span
     sa.Column("count", sa.Integer, nullable=False),
+)
+
+# Maintainers' answers to verdicts (0007): `/sec confirm` and `/sec hide` (a report), `/sec
+# not-security` (a false alarm). The per-repository memory (bot/rules/memory.py) reads the feature
+# names; `secbot feedback export` writes rows out for retraining. The text is kept only for that
+# export and deleted by housekeeping after SECBOT_KEEP_DONE_DAYS.
+feedback = sa.Table(
+    "feedback",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(300), nullable=False, unique=True),  # one answer per report and label
+    sa.Column("repo", sa.String(200), nullable=False),
+    sa.Column("report_id", sa.BigInteger, nullable=True),
+    sa.Column("source", sa.String(32), nullable=False),
+    sa.Column("label", sa.String(20), nullable=False),  # security | not_security
+    sa.Column("verdict", sa.String(20), nullable=False),  # the classifier's verdict that was answered
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("reasons", sa.Text, nullable=False),  # JSON list of signal names
+    sa.Column("features", sa.Text, nullable=False),  # JSON list of feature names (signals, hashed word pairs)
+    sa.Column("title", sa.Text, nullable=True),  # private; NULL once past retention
+    sa.Column("body", sa.Text, nullable=True),
+    sa.Column("actor", sa.String(100), nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_feedback_repo_id", "repo", "id"),
 )
