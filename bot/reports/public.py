@@ -13,6 +13,7 @@ from bot.render import render
 from bot.reports import writes
 from bot.reports.channel import Channel, private_channel
 from bot.reports.permissions import is_maintainer
+from bot.reports.second_opinion import second_opinion
 from bot.rules.config import RepoConfig
 from bot.rules.detect import Thresholds, Verdict, classify
 from bot.store.reports import REJECTED, Report, comment_key, issue_key
@@ -50,6 +51,9 @@ async def consider(ctx: Context, *, source: str, number: int, comment_id: int | 
         return
     login = author["login"]
     if await is_maintainer(ctx, login, association):
+        return
+    verdict = await second_opinion(ctx, cfg, title, body or "", verdict)  # off by default; may move it one tier
+    if verdict.kind == "none":
         return
     reports = ctx.reports
     report, _ = await reports.create(
