@@ -31,6 +31,7 @@ from bot.rules.detect import Verdict
 from bot.rules.second_opinion import MAX_BODY, moved, question, read_answer
 from bot.settings import Secret, Settings, SettingsError
 from bot.store import Store
+from bot.web.metrics import create_metrics_app
 from tests.conftest import make_settings
 from tests.e2e import REPO, REPORTER, Harness, LogCapture
 from tests.test_public_reports import VULN_BODY, VULN_TITLE, public_writes_text
@@ -302,6 +303,7 @@ async def test_the_hourly_budgets_per_installation_and_in_all(store: Store, sess
     off = World(store, session, llm, llm_per_hour=0)
     assert (await second_opinion(off.ctx(9), ON, "t6", CANARY, POSSIBLE)).reasons[-1] == "llm:budget"
     assert len(llm.requests) == 4
+    assert world.services.llm.outcomes == {"answered": 3, "budget-spent": 2}
 
 
 async def test_concurrent_questions_never_overspend_the_budget(store: Store, session: aiohttp.ClientSession,
@@ -394,6 +396,28 @@ async def test_a_no_leaves_an_uncertain_public_text_alone(tmp_path: Path, llm: F
         assert len(llm.requests) == 1 and h.writes() == []
         assert await h.services.reports.list() == []
         assert "canary" not in h.logs.text()
+    finally:
+        await _close(h)
+
+
+async def test_a_nonsense_answer_reaches_no_public_write_nor_log_and_is_counted(tmp_path: Path, llm: FakeLLM,
+                                                                                uncertain: None) -> None:
+    llm.reply = says(ANSWER_CANARY)
+    h = await _opened(tmp_path, llm, "detection:\n  llm:\n    enabled: true\n")
+    try:
+        assert len(llm.requests) == 1  # the text was acted on (still uncertain): the redelivery finds it handled
+        for secret in ("canary-answer", "canary-7f3a9"):
+            assert secret not in public_writes_text(h) and secret not in h.logs.text()
+        assert h.services.llm.outcomes == {"unclear": 1}
+        async with aiohttp.ClientSession() as s:  # counted in GET /metrics (on its own app here)
+            server = TestServer(create_metrics_app(h.app), host="127.0.0.1")
+            await server.start_server()
+            try:
+                async with s.get(server.make_url("/metrics")) as resp:
+                    text = await resp.text()
+            finally:
+                await server.close()
+        assert 'secbot_second_opinions_total{outcome="unclear"} 1.0' in text
     finally:
         await _close(h)
 

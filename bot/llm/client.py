@@ -14,6 +14,7 @@ or the model's paraphrase of it.
 from __future__ import annotations
 
 import asyncio
+import collections
 from typing import Any
 
 import aiohttp
@@ -53,6 +54,9 @@ class ChatClient:
         self.model = model
         self._key = key
         self.timeout = timeout
+        # Second opinions due in this process, by outcome (answered, unclear, timeout, budget-spent,
+        # ...), counted by bot/reports/second_opinion.py; GET /metrics shows them.
+        self.outcomes: collections.Counter[str] = collections.Counter()
 
     def __repr__(self) -> str:
         return f"ChatClient(endpoint={self.endpoint!r}, model={self.model!r})"

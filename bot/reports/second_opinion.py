@@ -83,6 +83,8 @@ async def second_opinion(ctx: Context, cfg: RepoConfig, title: str, body: str | 
 def _outcome(ctx: Context, verdict: Verdict, answer: bool | None, outcome: str, *, reason: str | None = None,
              started: float | None = None, **fields: object) -> Verdict:
     reason = reason or (YES if answer else NO)
+    if ctx.services.llm is not None:
+        ctx.services.llm.outcomes[outcome] += 1
     after = moved(verdict, answer, reason)
     extra: dict[str, object] = {"outcome": outcome, "reason": reason, "verdict_before": verdict.kind,
                                 "verdict": after.kind, **{k: v for k, v in fields.items() if v is not None}}
