@@ -305,7 +305,7 @@ class Settings:
             llm_url=llm_url,
             llm_model=llm_model,
             llm_key=llm_key,
-            llm_timeout=_float(env, "SECBOT_LLM_TIMEOUT", 10.0, 0.5, 120.0),
+            llm_timeout=_float(env, "SECBOT_LLM_TIMEOUT", 10.0, 0.5, 60.0),
             llm_per_hour=_int(env, "SECBOT_LLM_PER_HOUR", 600, 0, 1_000_000),
             llm_per_installation_hour=_int(env, "SECBOT_LLM_PER_INSTALLATION_PER_HOUR", 60, 0, 1_000_000),
         )

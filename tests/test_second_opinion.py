@@ -188,6 +188,7 @@ def test_the_endpoint_model_and_key_are_operator_settings_and_off_by_default() -
     ({"SECBOT_LLM_URL": "https://user:sk-1@api.example/v1", "SECBOT_LLM_MODEL": "m"}, "SECBOT_LLM_URL"),
     ({"SECBOT_LLM_KEY_ENV": "not a name"}, "SECBOT_LLM_KEY_ENV"),
     ({"SECBOT_LLM_TIMEOUT": "0"}, "SECBOT_LLM_TIMEOUT"),
+    ({"SECBOT_LLM_TIMEOUT": "300"}, "SECBOT_LLM_TIMEOUT"),  # would outlast a job's lease
     ({"SECBOT_LLM_PER_INSTALLATION_PER_HOUR": "-1"}, "SECBOT_LLM_PER_INSTALLATION_PER_HOUR"),
 ])
 def test_bad_llm_settings_are_refused_naming_the_variable(env: dict[str, str], variable: str) -> None:
