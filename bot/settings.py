@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,29 @@ def _url(env: Mapping[str, str], name: str, default: str | None) -> str | None:
     return raw
 
 
+DEFAULT_LLM_KEY_ENV = "SECBOT_LLM_API_KEY"
+_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _llm(env: Mapping[str, str]) -> tuple[str | None, str, Secret | None]:
+    """SECBOT_LLM_URL, SECBOT_LLM_MODEL, and the key from the variable SECBOT_LLM_KEY_ENV names
+    (default SECBOT_LLM_API_KEY; none: no Authorization header, as a local server wants)."""
+    url = _url(env, "SECBOT_LLM_URL", None)
+    if url is not None and "@" in url.split("://", 1)[1].split("/", 1)[0]:
+        raise SettingsError("SECBOT_LLM_URL must not carry credentials: put the key in the variable "
+                            "SECBOT_LLM_KEY_ENV names (default SECBOT_LLM_API_KEY)")
+    model = (env.get("SECBOT_LLM_MODEL") or "").strip()
+    if url is not None and not model:
+        raise SettingsError("SECBOT_LLM_MODEL must name the model when SECBOT_LLM_URL is set")
+    if len(model) > 200:
+        raise SettingsError("SECBOT_LLM_MODEL is longer than 200 characters")
+    key_env = (env.get("SECBOT_LLM_KEY_ENV") or DEFAULT_LLM_KEY_ENV).strip()
+    if not _VARIABLE.match(key_env):
+        raise SettingsError("SECBOT_LLM_KEY_ENV must be the name of an environment variable")
+    key = env.get(key_env) or None
+    return url, model, Secret(key.strip()) if key else None
+
+
 def read_env_file(path: str | Path) -> dict[str, str]:
     """NAME=VALUE lines (comments, blank lines and `export ` allowed; one pair of quotes stripped).
 
@@ -194,6 +218,15 @@ class Settings:
     env_file: str = DEFAULT_ENV_FILE
     writes_per_minute: int = 72  # content-creating requests per installation (bot/github/budget.py)
     writes_per_hour: int = 450
+    # The optional second opinion on uncertain public texts (bot/reports/second_opinion.py): an
+    # OpenAI-compatible chat-completions endpoint. The operator's alone: a repository's config may
+    # only switch it on or off for itself, never say where texts go or what key is sent.
+    llm_url: str | None = None  # base URL, e.g. http://localhost:11434/v1; None: no second opinion
+    llm_model: str = ""
+    llm_key: Secret | None = None  # read from the variable SECBOT_LLM_KEY_ENV names
+    llm_timeout: float = 10.0
+    llm_per_hour: int = 600  # questions per hour, all installations together
+    llm_per_installation_hour: int = 60  # questions per hour and installation
 
     @property
     def setup_mode(self) -> bool:
@@ -242,6 +275,7 @@ class Settings:
         log_format = (env.get("LOG_FORMAT") or "json").lower()
         if log_format not in ("json", "text"):
             raise SettingsError("LOG_FORMAT must be json or text")
+        llm_url, llm_model, llm_key = _llm(env)
         values: dict[str, Any] = dict(
             webhook_secret=Secret(secret) if secret else None,
             app_id=app_id,
@@ -268,6 +302,12 @@ class Settings:
             max_buffered_bytes=_int(env, "SECBOT_BUFFER_MB", 64, 26, 65536) * 1024 * 1024,
             metrics_host=(env.get("SECBOT_METRICS_HOST") or "127.0.0.1").strip(),
             metrics_port=_port_or_off(env, "SECBOT_METRICS_PORT", 3001),
+            llm_url=llm_url,
+            llm_model=llm_model,
+            llm_key=llm_key,
+            llm_timeout=_float(env, "SECBOT_LLM_TIMEOUT", 10.0, 0.5, 60.0),
+            llm_per_hour=_int(env, "SECBOT_LLM_PER_HOUR", 600, 0, 1_000_000),
+            llm_per_installation_hour=_int(env, "SECBOT_LLM_PER_INSTALLATION_PER_HOUR", 60, 0, 1_000_000),
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -24,6 +24,7 @@ from bot.store.reports import Reports
 if TYPE_CHECKING:
     from bot.github.client import GitHubApp, InstallationClient
     from bot.jobs.queue import Queue
+    from bot.llm.client import ChatClient
     from bot.settings import Settings
     from bot.store import Store
 
@@ -43,6 +44,7 @@ class Services:
     github: "GitHubApp | None"
     configs: "ConfigCache"
     bot_login: str | None = None  # "<app-slug>[bot]", learnt from GET /app at start
+    llm: "ChatClient | None" = None  # the operator's second-opinion endpoint (SECBOT_LLM_URL), if any
     # The stores that own the SQL workflows need, over `store`:
     reports: Reports = dataclasses.field(init=False)  # report rows and their timelines
     ledger: Ledger = dataclasses.field(init=False)  # once-only writes

@@ -14,6 +14,7 @@ from bot.render import render
 from bot.reports import outreach, writes
 from bot.reports.channel import Channel, private_channel
 from bot.reports.permissions import is_maintainer
+from bot.reports.second_opinion import second_opinion
 from bot.rules import memory
 from bot.rules.config import RepoConfig
 from bot.rules.detect import TextContext, Verdict, classify, features
@@ -76,11 +77,12 @@ async def remembered(ctx: Context, cfg: RepoConfig, verdict: Verdict, title: str
 
 async def judge(ctx: Context, cfg: RepoConfig, post: Post) -> Verdict | None:
     """The verdict on a public text: the classifier's, then this repository's memory of its
-    maintainers' answers. (Further opinions on the uncertain band plug in here, one call each.)"""
+    maintainers' answers, then the optional second opinion on the uncertain band."""
     verdict = verdict_for(cfg, post.title, post.body, post.context)
     if verdict is None:
         return None
-    return await remembered(ctx, cfg, verdict, post.title, post.body)
+    verdict = await remembered(ctx, cfg, verdict, post.title, post.body)
+    return await second_opinion(ctx, cfg, post.title, post.body or "", verdict)  # off by default
 
 
 def source_key(full_name: str, post: Post) -> str:

@@ -105,6 +105,18 @@ TEMPLATE_DESCRIPTIONS = {
 }
 
 
+# Keys a repository might expect but may not set: where its texts are sent and with what key is
+# the operator's choice (a repository naming the URL would make Secbot send requests wherever a
+# stranger asks, from inside the operator's network, with the operator's key).
+OPERATOR_KEYS = {
+    "detection.llm.url": "SECBOT_LLM_URL",
+    "detection.llm.model": "SECBOT_LLM_MODEL",
+    "detection.llm.key": "SECBOT_LLM_KEY_ENV",
+    "detection.llm.api_key": "SECBOT_LLM_KEY_ENV",
+    "detection.llm.key_env": "SECBOT_LLM_KEY_ENV",
+}
+
+
 def _dur(default: str, description: str) -> dict[str, Any]:
     return {"type": ["string", "number"], "format": "duration", "default": default, "description": description}
 
@@ -164,6 +176,19 @@ SCHEMA: dict[str, Any] = _obj(
                     "type": "array", "items": {"type": "string"}, "default": [],
                     "description": "Issues carrying any of these labels are never treated as reports.",
                 },
+                "llm": _obj(
+                    "A second opinion from a language model on uncertain texts; the endpoint, model and key are the operator's (SECBOT_LLM_URL).",
+                    {
+                        "enabled": {
+                            "type": "boolean", "default": False,
+                            "description": "Ask the operator's language model (`SECBOT_LLM_URL`) about public texts in the uncertain band; its yes or no moves the verdict one tier. Does nothing unless the operator set an endpoint.",
+                        },
+                        "private": {
+                            "type": "boolean", "default": False,
+                            "description": "Also send private reports' text to it, to validate them. Without this, private text is never sent.",
+                        },
+                    },
+                ),
             },
         ),
         "public_reports": _obj(
@@ -291,6 +316,15 @@ class ThresholdsConfig(_Section):
 
 
 @dataclasses.dataclass(frozen=True)
+class LlmConfig(_Section):
+    """`detection.llm`: whether this repository wants the operator's second opinion (never where
+    it comes from: the endpoint, model and key are settings of the operator)."""
+
+    enabled: bool
+    private: bool
+
+
+@dataclasses.dataclass(frozen=True)
 class DetectionConfig(_Section):
     """`detection`: recognising security reports filed in public issues and comments."""
 
@@ -299,6 +333,7 @@ class DetectionConfig(_Section):
     thresholds: ThresholdsConfig
     beg_bounty_threshold: float
     exempt_labels: tuple[str, ...]
+    llm: LlmConfig
 
     def verdict_thresholds(self) -> Thresholds:
         """The classifier's thresholds under these settings."""
@@ -478,7 +513,9 @@ def _clean(schema: Mapping[str, Any], value: Any, path: str, problems: list[Prob
             return defaults(schema)
         props = schema["properties"]
         for key in value:
-            if key not in props:
+            if key not in props and (variable := OPERATOR_KEYS.get(_join(path, str(key)))):
+                problems.append(Problem(_join(path, str(key)), f"is not a repository setting: the operator sets it ({variable})"))
+            elif key not in props:
                 hint = _closest(str(key), props)
                 problems.append(Problem(_join(path, str(key)), "unknown key" + (f" (did you mean {hint!r}?)" if hint else "")))
         return {k: _clean(sub, value[k], _join(path, k), problems) if k in value else defaults(sub) for k, sub in props.items()}

@@ -21,6 +21,7 @@ from bot.jobs.dispatch import Dispatcher, JobHandler
 from bot.jobs.intake import Intake
 from bot.jobs.queue import Queue
 from bot.jobs.worker import Workers
+from bot.llm.client import ChatClient
 from bot.settings import Settings, SettingsError
 from bot.store import Store
 from bot.store.migrate import upgrade
@@ -147,6 +148,8 @@ def _engine(routers: list[routing.Router], jobs: dict[str, JobHandler], start_wo
         services = Services(
             settings=settings, store=app[STORE], queue=queue, clock=app[CLOCK], github=github,
             configs=ConfigCache(app[CLOCK]),
+            llm=ChatClient(app[SESSION], url=settings.llm_url, model=settings.llm_model, key=settings.llm_key,
+                           timeout=settings.llm_timeout) if settings.llm_url else None,
         )
         # Learnt in the background: the webhook is answered and the workers run meanwhile (GitHub
         # unreachable at start would otherwise hold the server through the client's retries). A

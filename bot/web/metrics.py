@@ -91,7 +91,7 @@ class Metrics:
 
     # -- read at scrape time ------------------------------------------------------------------
 
-    async def render(self, *, queue: Any, records: Any, github: Any) -> bytes:
+    async def render(self, *, queue: Any, records: Any, github: Any, llm: Any = None) -> bytes:
         families: list[Metric] = []
         counts = await queue.counts()
         depth = GaugeMetricFamily("secbot_queue_jobs", "Jobs in the durable queue, by state.", labels=["state"])
@@ -129,6 +129,12 @@ class Metrics:
                 remaining.add_metric([label], limit.remaining)
                 reset.add_metric([label], limit.reset_datetime.timestamp())
             families += [remaining, reset]
+        if llm is not None:
+            opinions = CounterMetricFamily("secbot_second_opinions", "Second opinions due on uncertain texts in "
+                                           "this process, by outcome.", labels=["outcome"])
+            for outcome, n in sorted(llm.outcomes.items()):
+                opinions.add_metric([outcome], n)
+            families.append(opinions)
         self._scraped.families = families
         try:
             return generate_latest(self.registry)
@@ -170,5 +176,6 @@ def create_metrics_app(main: web.Application) -> web.Application:
 async def view(request: web.Request) -> web.Response:
     main = request.app[MAIN]
     services = main[SERVICES]
-    body = await main[METRICS].render(queue=services.queue, records=services.reports, github=main.get(GITHUB))
+    body = await main[METRICS].render(queue=services.queue, records=services.reports, github=main.get(GITHUB),
+                                     llm=services.llm)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
