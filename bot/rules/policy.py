@@ -18,7 +18,7 @@ from bot.rules.config import WEEKDAYS, Duration, PolicyConfig
 DAY = 86400.0
 # Events after which the reporter has just heard from the project.
 REPORTER_HEARD = {"reported", "acknowledged", "accepted", "rejected", "eta", "fixed", "update-sent", "status-update",
-                  "published", "needs-info"}
+                  "published", "needs-info", "info-received"}
 # Timeline events: the maintainers asked the reporter for something (`/sec needs-info`), and the
 # reporter answered on the advisory (seen by the watchdog). In between, the report waits on them.
 ASKED, ANSWERED = "needs-info", "info-received"
