@@ -294,3 +294,21 @@ async def test_nothing_of_the_report_reaches_a_public_place_through_these_tools(
     await command(h, rep, "/sec status")
     await command(h, rep, RECLASSIFY)
     assert SECRET not in public_text(h) and SUMMARY not in public_text(h)
+
+
+async def test_resume_ends_a_wait_on_the_reporter_answered_elsewhere(h: Harness) -> None:
+    _, rep = await report(h)
+    await command(h, rep, "/sec needs-info versions")
+    assert await timer_at(h, rep, "targets") is None
+    await command(h, rep, "/sec resume")
+    assert await timer_at(h, rep, "targets") is not None
+    assert [b for b in in_tracker(h, rep) if "no longer waiting on the reporter" in b]
+
+
+@pytest.mark.harness(config=CONFIG + "away:\n  until: '2099-01-10'\n  message: Back in January.\n", frozen=True,
+                     setup=on_monday_9am)
+async def test_away_from_the_config_tells_new_reporters_and_holds_their_targets(h: Harness) -> None:
+    ghsa, rep = await report(h)
+    [ack] = [b for b in to_reporter(h, ghsa) if "thank you for reporting this privately" in b]
+    assert "away until 2099-01-10" in ack and "Back in January." in ack
+    assert (await timer_at(h, rep, "targets") or 0) >= dt.datetime(2099, 1, 10, tzinfo=dt.timezone.utc).timestamp()

@@ -67,9 +67,11 @@ async def windows(ctx: Context, repo: str, cfg: RepoConfig) -> list[tuple[float,
     memory = await _memory(ctx, repo)
     spans = [(float(a), float(b)) for a, b in memory.get("windows") or ()]
     configured = _configured(cfg)
-    if configured is not None and not memory.get("command") and memory.get("ignore_config") != cfg.away.until:
-        if not any(b == configured for _, b in spans):
-            spans.append((ctx.clock.now(), configured))
+    now = ctx.clock.now()
+    if configured is not None and configured > now and memory.get("ignore_config") != cfg.away.until:
+        # A span from /sec away running now takes precedence; the config's is recorded once.
+        if not any(b == configured for _, b in spans) and not any(a <= now < b for a, b in spans):
+            spans.append((now, configured))
             await _keep(ctx, repo, {**memory, "windows": spans, "message": cfg.away.message})
     return spans
 

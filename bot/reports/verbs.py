@@ -56,6 +56,7 @@ from bot.rules.commands import (
 )
 from bot.rules.config import RepoConfig
 from bot.rules.lifecycle import Refused, next_state
+from bot.rules.policy import ANSWERED, holds
 from bot.store.reports import REJECTED, Report, StateChanged
 
 PAUSED_FOREVER = 1e12  # paused_until for "until /sec resume"
@@ -486,9 +487,13 @@ async def _pause(ctx: Context, o: Order) -> Done:
 
 
 async def _resume(ctx: Context, o: Order) -> Done:
-    report = await ctx.reports.update(o.report.id, now=ctx.clock.now(), paused_until=None, event="resumed",
-                                             actor=o.actor)
-    return report, "Timers resumed."
+    """Resume the timers; a report waiting on its reporter (`/sec needs-info`) waits no more (for
+    when the answer came another way than an advisory comment)."""
+    now = ctx.clock.now()
+    waiting = holds(await ctx.reports.timeline(o.report.id), o.report.created_at, now).waiting
+    report = await ctx.reports.update(o.report.id, now=now, paused_until=None, event=ANSWERED if waiting else "resumed",
+                                      actor=o.actor)
+    return report, "Timers resumed" + (", no longer waiting on the reporter." if waiting else ".")
 
 
 async def _status(ctx: Context, o: Order) -> Done:
