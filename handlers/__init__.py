@@ -8,6 +8,7 @@ before features that read what it recorded. Handlers are leaves: they call bot.*
 from __future__ import annotations
 
 from bot.jobs import housekeeping
+from bot.reports import away as away_work
 from bot.reports import onboarding as onboarding_work
 from bot.reports import timers as timer_work
 from bot.reports import watch as watch_work
@@ -22,4 +23,5 @@ JOBS: dict = {
     timer_work.POLL: watch.run_poll,  # advisory changes GitHub sends no webhook for
     watch_work.SWEEP: watch.run_sweep,  # private reports no webhook announced
     housekeeping.KIND: housekeeping.run,
+    away_work.JOB_KIND: timers.run_away_end,  # the maintainers are back: private reporting on, timers set again
 }

@@ -32,6 +32,8 @@ OPERATIONS: list[tuple[str, str]] = [
     ("get", "/repos/{owner}/{repo}/contents/{path}"),
     ("put", "/repos/{owner}/{repo}/contents/{path}"),
     ("get", "/repos/{owner}/{repo}/private-vulnerability-reporting"),
+    ("put", "/repos/{owner}/{repo}/private-vulnerability-reporting"),
+    ("delete", "/repos/{owner}/{repo}/private-vulnerability-reporting"),
     ("get", "/repos/{owner}/{repo}/collaborators/{username}/permission"),
     ("get", "/repos/{owner}/{repo}/git/ref/{ref}"),
     ("post", "/repos/{owner}/{repo}/git/refs"),

@@ -194,7 +194,7 @@ def _expected_type(schema: dict[str, Any]) -> Any:
     if "enum" in schema:
         return Literal[tuple(schema["enum"])]
     types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-    python = {"boolean": bool, "number": float, "string": str, "null": type(None), "array": tuple[str, ...]}
+    python = {"boolean": bool, "number": float, "integer": int, "string": str, "null": type(None), "array": tuple[str, ...]}
     return functools.reduce(operator.or_, [python[t] for t in types])
 
 

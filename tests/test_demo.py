@@ -24,6 +24,10 @@ SCENARIOS = [
     "Scenario 9 — the maintainers decide",
     "Scenario 10 — weeks of fixing, compressed",
     "Scenario 11 — publication",
+    "Scenario 12 — a slop report answered with /sec needs-info",
+    "Scenario 13 — a flood from one reporter",
+    "Scenario 14 — a report that is no vulnerability, reclassified into a public issue",
+    "Scenario 15 — away mode",
 ]
 
 
@@ -108,3 +112,16 @@ def test_no_private_report_text_anywhere(transcript: str) -> None:
     assert PRIVATE_MARKER in PRIVATE_DESCRIPTION
     assert PRIVATE_MARKER not in transcript  # the private description is never printed, public parts or not
     assert "victim" not in transcript
+
+
+def test_flood_tools_scenarios(transcript: str) -> None:
+    slop = flat(section(transcript, SCENARIOS[11], SCENARIOS[12]))
+    assert "A proof of concept or exact steps to reproduce" in slop and "The reporter answered" in slop
+    assert "PRIVATE-SLOP-1" not in transcript and "PRIVATE-RC-2" not in transcript  # descriptions never printed
+    flood = flat(section(transcript, SCENARIOS[12], SCENARIOS[13]))
+    assert flood.count("in the order it arrived") == 1 and "report 6" in flood
+    assert "Missing or permissive HTTP response headers" in flood
+    moved = flat(section(transcript, SCENARIOS[13], SCENARIOS[14]))
+    assert "Crash when the size header is negative" in moved and "closed." in moved
+    away = flat(section(transcript, SCENARIOS[14]))
+    assert "The maintainers are away until" in away and "after the maintainers are back" in away

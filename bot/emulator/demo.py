@@ -140,6 +140,17 @@ class Demo:
         await self.settle()
         return made
 
+    async def private_report(self, user: str, summary: str, description: str) -> str:
+        """A private report through the form; the demo then follows it (its advisory, its tracker issue)."""
+        adv = self.state.report_vulnerability(REPO, summary=summary, description=description, user=user)
+        await self.emu.deliver("repository_advisory",
+                               self.emu.payloads.repository_advisory("reported", REPO, adv["ghsa_id"], user))
+        await self.settle()
+        self.ghsa = str(adv["ghsa_id"])
+        report = await Reports(self.app[SERVICES].store).by_key(f"advisory:{REPO.lower()}:{self.ghsa}")
+        self.tracker_number = report.tracker_number if report else None
+        return self.ghsa
+
     # -- what people saw ----------------------------------------------------------------------------
 
     def _new(self, place: tuple[str, Any], comments: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -352,6 +363,76 @@ async def play(d: Demo) -> None:
     await d.run_until(d.clock.now() + 14 * DAY)
     quiet = not d.new_to_reporter() and not d.new_in_tracker()
     _say(f"Two more weeks pass: {'no more messages, every timer stopped' if quiet else 'more messages (unexpected)'}.", 2)
+    await play_flood_tools(d)
+
+
+async def play_flood_tools(d: Demo) -> None:
+    """Issue 18: the tools for a flood of reports."""
+    state = d.state
+    _heading("Scenario 12 — a slop report answered with /sec needs-info")
+    await d.advance_to(d.clock.now() + DAY)
+    ghsa = await d.private_report("slop-hunter", "CRITICAL RCE in hello_secure_eval() (CVE-2024-3094)", SLOP_DESCRIPTION)
+    _say(f"@slop-hunter reports privately: advisory {ghsa} “CRITICAL RCE in hello_secure_eval() (CVE-2024-3094)”. "
+         "The project has no hello_secure_eval(), and that CVE is the xz backdoor's; there is no proof of concept.", 2)
+    d.reporter_saw()
+    await d.maintainer_command("/sec needs-info poc Please show it against hello itself, with the version you ran.")
+    await d.run_until(d.clock.now() + 6 * DAY, d.show_scheduled)
+    _say("Six days without an answer: no reminder, no escalation, no status update (the targets wait on the "
+         "reporter). Then @slop-hunter answers on the advisory:", 2)
+    state.add_advisory_comment(REPO, ghsa, body="Sorry, the function is in another project.", user="slop-hunter")
+    report = await Reports(d.app[SERVICES].store).by_key(f"advisory:{REPO.lower()}:{ghsa}")
+    assert report is not None
+    await d.app[SERVICES].queue.schedule("advisory_poll", {"report_id": report.id}, singleton_key=f"poll:{report.id}",
+                                         installation_id=report.installation_id)
+    await d.settle()
+    d.maintainers_saw()
+    await d.maintainer_command("/sec reject invalid")
+
+    _heading("Scenario 13 — a flood from one reporter")
+    _say("@flood-bot sends seven private reports within an hour (floods.reports_per_day is 5 by default). Each "
+         "is acknowledged; the sixth also gets one polite note, the seventh none:", 2)
+    for n in range(7):
+        await d.advance_to(d.clock.now() + 5 * 60)
+        ghsa = await d.private_report("flood-bot", f"Missing security header #{n + 1}", f"Header {n + 1} is absent.")
+        notes = [c for c in state.advisory_comments(REPO, ghsa)
+                 if Context.is_bot(c["user"]) and "in the order it arrived" in c["body"]]
+        _say(f"report {n + 1} ({ghsa}): acknowledged{'; and the note:' if notes else ''}", 4)
+        for c in notes:
+            _say(_clean(c["body"]), 8)
+    d.mark_seen()
+    await d.maintainer_command("/sec reject beg-bounty headers")
+
+    _heading("Scenario 14 — a report that is no vulnerability, reclassified into a public issue")
+    await d.advance_to(d.clock.now() + HOUR)
+    ghsa = await d.private_report("erin", "Crash on a negative size header", RECLASSIFIED_DESCRIPTION)
+    d.mark_seen()
+    before = set(state.repo(REPO).issues)
+    await d.maintainer_command("/sec reclassify Crash when the size header is negative\n"
+                               "`hello serve` stops on a negative size header; it should answer 400.")
+    [number] = set(state.repo(REPO).issues) - before
+    _say("Everyone saw (the new public issue, in the maintainer's words only):", 2)
+    d.show_issue(number)
+    _say(f"Advisory {ghsa}: {state.advisory(REPO, ghsa)['state']}.", 2)
+
+    _heading("Scenario 15 — away mode")
+    back = dt.datetime.fromtimestamp(d.clock.now() + 12 * DAY, dt.timezone.utc).date().isoformat()
+    await d.maintainer_command(f"/sec away until {back} Back after the holidays.")
+    await d.advance_to(d.clock.now() + HOUR)
+    ghsa = await d.private_report("frank", "Token leak in debug logs", "The debug log prints the API token.")
+    _say("@frank reports privately meanwhile:", 2)
+    d.reporter_saw()
+    at = [j.run_at for j in await d.app[SERVICES].queue.list(state="queued", kind="report_timer")
+          if j.singleton_key and j.singleton_key.startswith("timer:targets:")]
+    _say(f"Its response-target check is set for {_when(max(at))}, after the maintainers are back.", 2)
+    await d.run_until(d.clock.now() + 14 * DAY, d.show_scheduled)
+
+
+SLOP_DESCRIPTION = (
+    "## Executive Summary\nA critical Remote Code Execution vulnerability (CVSS 10.0) exists in "
+    "`hello_secure_eval()`, tracked as CVE-2024-3094. An attacker could potentially execute arbitrary code. "
+    "Impact: complete compromise. Remediation: sanitize all inputs. Please advise on the bounty. PRIVATE-SLOP-1"
+)
+RECLASSIFIED_DESCRIPTION = "Sending a negative size header makes hello serve exit: a denial of service? PRIVATE-RC-2"
 
 
 def _tracker_summary(body: str) -> list[str]:

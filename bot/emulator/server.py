@@ -336,6 +336,27 @@ def check_pvr(ctx: Ctx) -> Reply:
     return Reply(200, {"enabled": bool(repo.pvr_enabled and not repo.data["private"])})
 
 
+@route("PUT", "/repos/{owner}/{repo}/private-vulnerability-reporting")
+def enable_pvr(ctx: Ctx) -> Reply:
+    return _toggle_pvr(ctx, True)
+
+
+@route("DELETE", "/repos/{owner}/{repo}/private-vulnerability-reporting")
+def disable_pvr(ctx: Ctx) -> Reply:
+    return _toggle_pvr(ctx, False)
+
+
+def _toggle_pvr(ctx: Ctx, on: bool) -> Reply:
+    """Needs the Administration permission; only for public, unarchived repositories (else 422)."""
+    repo = ctx.repo()
+    if ctx.state.pvr_toggle_refused:
+        raise Forbidden("Resource not accessible by integration")
+    if repo.data["private"] or repo.data.get("archived"):
+        raise Unprocessable("Repository must be public and not archived")
+    repo.pvr_enabled = on
+    return Reply(204)
+
+
 @route("GET", "/repos/{owner}/{repo}/collaborators/{username}/permission")
 def permission_level(ctx: Ctx) -> Reply:
     return Reply(200, ctx.state.permission_level(ctx.repo().full_name, ctx.params["username"]))

@@ -214,6 +214,7 @@ class GitHubState:
         self.webhook_url: str | None = None
         self.webhook_secret: str = secrets.token_hex(16)
         self.check_responses = True  # validate our own responses against the description
+        self.pvr_toggle_refused = False  # the App lacks Administration: write (PUT/DELETE private reporting: 403)
         # JWT iat/exp are checked against now(). A bot that signs with the wall clock
         # (gidgethub.apps.get_jwt) while a test moves now() should set this to True.
         self.jwt_wall_clock = False

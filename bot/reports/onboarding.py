@@ -22,7 +22,7 @@ from bot.github.urls import policy_url, report_form_url
 from bot.jobs.context import Context, get_or_none
 from bot.jobs.queue import Queue
 from bot.render import find_marker, marker, render
-from bot.reports import writes
+from bot.reports import away, writes
 from bot.reports.channel import forget_channel, pvr_enabled, security_md
 from bot.rules.config import RepoConfig
 from bot.rules.security_md import PLACEHOLDER, diagnose, human_duration
@@ -92,10 +92,13 @@ async def check(ctx: Context) -> None:
         return
     await _schedule_next(ctx, installation_id, full_name)
     cfg = await ctx.config()
+    if cfg.enabled:
+        await away.sync(ctx, full_name, installation_id, cfg)  # an away span from the config starts or ends
     if not cfg.enabled or not cfg.channel_check.enabled:
         return
     await forget_channel(ctx, owner, name)  # a daily check must see today's settings
-    pvr = await pvr_enabled(ctx, owner, name)
+    # Private reporting that Secbot turned off while the maintainers are away counts as on.
+    pvr = await pvr_enabled(ctx, owner, name) or await away.paused_by_away(ctx, full_name)
     policy = await security_md(ctx, owner, name)
     problems = diagnose(full_name, pvr, policy)
     ctx.log.info("channel checked", extra={"repo": full_name, "pvr": pvr, "security_md": bool(policy),

@@ -9,10 +9,11 @@ from typing import Any
 from bot.github.urls import advisory_url, html_url
 from bot.jobs.context import Context
 from bot.render import render
-from bot.reports import outreach, timers, writes
+from bot.reports import away, floods, outreach, timers, writes
 from bot.rules.config import RepoConfig
 from bot.rules.detect import TextContext, classify
 from bot.rules.lifecycle import PUBLISHED, Refused, next_state
+from bot.rules.policy import Policy
 from bot.store.reports import Report, StateChanged, advisory_key
 
 LINK_WINDOW = 30 * 86400.0  # a private report this soon after a redirect is linked to it
@@ -48,8 +49,11 @@ async def receive(ctx: Context, adv: dict[str, Any], *, sender: dict[str, Any] |
     report = await _link_to_redirect(ctx, report)
     template = "advisory_beg_bounty" if report.verdict == "beg_bounty" else "advisory_ack"
     report = await outreach.sync_tracker(ctx, report, cfg)
+    gone = await away.current(ctx, full_name, cfg)
     await outreach.tell_reporter(ctx, report, key=ack_key(report.id), template=template,
-                                 policy=cfg.policy.as_dict(), bounty_policy=cfg.beg_bounty.bounty_policy)
+                                 policy=cfg.policy.as_dict(), bounty_policy=cfg.beg_bounty.bounty_policy,
+                                 away=gone.for_template(Policy.from_config(cfg.policy)) if gone else None)
+    await floods.check(ctx, report, cfg)
     if report.verdict == "beg_bounty":
         await outreach.tell_maintainers(ctx, report, key=f"beg-bounty-note:{report.id}",
                                         body=render("beg_bounty_note", reasons=list(report.reasons)))

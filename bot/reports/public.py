@@ -11,7 +11,7 @@ from bot.clock import iso
 from bot.github.urls import advisory_url
 from bot.jobs.context import Context
 from bot.render import render
-from bot.reports import outreach, writes
+from bot.reports import away, outreach, writes
 from bot.reports.channel import Channel, private_channel
 from bot.reports.permissions import is_maintainer
 from bot.reports.second_opinion import second_opinion
@@ -289,7 +289,8 @@ async def act(ctx: Context, report: Report, cfg: RepoConfig, *, hide: bool) -> N
     channel = await _channel(ctx)
     if not await _transferred(ctx, report, cfg):
         await writes.comment_once(ctx, key=f"redirect:{report.id}", kind="redirect", report_id=report.id,
-                                  number=number, body=_redirect_body(ctx, report, cfg, channel, _template(report)))
+                                  number=number, body=_redirect_body(ctx, report, cfg, channel, _template(report),
+                                                                     await away.redirect_note(ctx, report.repo, cfg)))
         await writes.add_labels(ctx, number, list(cfg.labels))
         await writes.add_assignees(ctx, number, list(cfg.security_team.users))
         if cfg.public_reports.lock or (report.hidden and report.source == "issue"):
@@ -327,12 +328,13 @@ def _template(report: Report) -> str:
     return "redirect" if report.verdict == "vulnerability" else "beg_bounty"
 
 
-def _redirect_body(ctx: Context, report: Report, cfg: RepoConfig, channel: Channel, template: str) -> str:
+def _redirect_body(ctx: Context, report: Report, cfg: RepoConfig, channel: Channel, template: str,
+                   paused: dict[str, str] | None = None) -> str:
     """The redirect comment: thanks, and where to report privately (never the report's text)."""
     url = advisory_url(ctx.data["repository"]["html_url"], report.draft_ghsa_id) if report.draft_ghsa_id else None
     return render(template, cfg.templates.override(template), reporter=report.reporter, channel=channel.as_dict(),
                   hidden=report.hidden, source=report.source, ghsa_id=report.draft_ghsa_id, advisory_url=url,
-                  bounty_policy=cfg.beg_bounty.bounty_policy)
+                  bounty_policy=cfg.beg_bounty.bounty_policy, **(paused or {}))
 
 
 async def hide_report(ctx: Context, report: Report, cfg: RepoConfig) -> Report:

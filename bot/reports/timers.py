@@ -16,9 +16,19 @@ from typing import Any
 from bot.clock import iso
 from bot.jobs.context import Context
 from bot.render import render
-from bot.reports import outreach
+from bot.reports import away, outreach
 from bot.rules.config import RepoConfig
-from bot.rules.policy import Policy, Step, countdown_steps, due_and_next, last_heard, next_update, target_steps
+from bot.rules.policy import (
+    Holds,
+    Policy,
+    Step,
+    countdown_steps,
+    due_and_next,
+    holds,
+    last_heard,
+    next_update,
+    target_steps,
+)
 from bot.store.reports import Report
 
 TIMER = "report_timer"
@@ -58,10 +68,12 @@ async def reschedule(ctx: Context, report: Report) -> None:
         for name in NAMES:
             await ctx.queue.cancel(_key(name, report.id))
         return
-    policy = Policy.from_config((await ctx.config_for(report.repo)).policy)
+    cfg = await ctx.config_for(report.repo)
+    policy = Policy.from_config(cfg.policy)
     now = ctx.clock.now()
+    hold = await held(ctx, report, cfg)
     for name in NAMES:
-        at = await _plan(ctx, report, policy, name, now)
+        at = await _plan(ctx, report, policy, name, now, hold)
         if at is None:
             await ctx.queue.cancel(_key(name, report.id))
             continue
@@ -101,12 +113,25 @@ async def _done(ctx: Context, report: Report, steps: list[Step]) -> set[str]:
     return {s.key for s in steps if await ctx.ledger.result(f"timer:{report.id}:{s.key}") is not None}
 
 
-async def _plan(ctx: Context, report: Report, policy: Policy, name: str, now: float) -> float | None:
+async def held(ctx: Context, report: Report, cfg: RepoConfig) -> Holds:
+    """When the report's targets stood still: waiting on the reporter, the maintainers away."""
+    timeline = await ctx.reports.timeline(report.id)
+    return holds(timeline, report.created_at, ctx.clock.now(), await away.windows(ctx, report.repo, cfg))
+
+
+async def retime(ctx: Context, repo: str) -> None:
+    """Set the timers of a repository's open reports again (their holds changed: away mode)."""
+    for report in await ctx.reports.list(repo=repo):
+        if report.is_open:
+            await reschedule(ctx, report)
+
+
+async def _plan(ctx: Context, report: Report, policy: Policy, name: str, now: float, hold: Holds) -> float | None:
     """When timer `name` should next run (None: never)."""
     if name == "update":
         timeline = await ctx.reports.timeline(report.id)
-        return next_update(policy, report.state, report.severity, last_heard(timeline, report.created_at))
-    steps = target_steps(policy, report) if name == "targets" else countdown_steps(policy, report)
+        return next_update(policy, report.state, report.severity, last_heard(timeline, report.created_at), hold)
+    steps = target_steps(policy, report, hold) if name == "targets" else countdown_steps(policy, report)
     step, upcoming = due_and_next(steps, now, await _done(ctx, report, steps))
     return now if step is not None else upcoming
 
@@ -128,16 +153,17 @@ async def fire(ctx: Context, report_id: int, name: str) -> None:
         return
     cfg = await ctx.config_for(report.repo)
     policy = Policy.from_config(cfg.policy)
+    hold = await held(ctx, report, cfg)
     if name == "update":
         timeline = await reports.timeline(report.id)
-        due = next_update(policy, report.state, report.severity, last_heard(timeline, report.created_at))
-        if due <= now:
+        due = next_update(policy, report.state, report.severity, last_heard(timeline, report.created_at), hold)
+        if due is not None and due <= now:
             following = policy.after(now, policy.update_interval(report.state, report.severity))
             await outreach.tell_reporter(ctx, report, key=f"timer:{report.id}:update:{int(due)}",
                                          template="status_update", next_update=iso(following)[:10])
             report = await reports.update(report.id, now=now, event="status-update", actor="secbot")
     else:
-        steps = target_steps(policy, report) if name == "targets" else countdown_steps(policy, report)
+        steps = target_steps(policy, report, hold) if name == "targets" else countdown_steps(policy, report)
         step, _ = due_and_next(steps, now, await _done(ctx, report, steps))
         if step is not None:
             await _perform(ctx, report, step, cfg)
@@ -169,15 +195,21 @@ async def describe(ctx: Context, report: Report) -> list[str]:
     """Human lines about the report's pending timers, for `/sec status`."""
     if not report.is_open or ctx.gh is None:
         return []
-    policy = Policy.from_config((await ctx.config_for(report.repo)).policy)
+    cfg = await ctx.config_for(report.repo)
+    policy = Policy.from_config(cfg.policy)
     now = ctx.clock.now()
+    hold = await held(ctx, report, cfg)
     lines = []
     labels = {"update": "next update to the reporter", "targets": "next response-target check",
               "countdown": "next disclosure-deadline warning"}
     for name in NAMES:
-        at = await _plan(ctx, report, policy, name, now)
+        at = await _plan(ctx, report, policy, name, now, hold)
         if at is not None:
             lines.append(f"{labels[name]}: {iso(max(at, now))}")
+    if hold.waiting:
+        lines.append("response targets: on hold until the reporter answers /sec needs-info on the advisory")
+    elif hold.away_until:
+        lines.append(f"response targets: on hold while the maintainers are away, until {iso(hold.away_until)}")
     deadline = policy.after(report.created_at, policy.disclosure_after)
     lines.append(f"disclosure deadline: {iso(deadline)}")
     return lines

@@ -39,9 +39,10 @@ import gidgethub
 from bot.clock import iso
 from bot.errors import RateLimited
 from bot.github.budget import COURTESY, REPLY, spending
+from bot.github.urls import html_url, issue_url
 from bot.jobs.context import Context
 from bot.render import render
-from bot.reports import onboarding, outreach, private, public, timers, writes
+from bot.reports import away, onboarding, outreach, private, public, timers, writes
 from bot.reports.permissions import in_security_team, permission
 from bot.rules.commands import (
     MAX_COMMANDS,
@@ -55,8 +56,9 @@ from bot.rules.commands import (
 )
 from bot.rules.config import RepoConfig
 from bot.rules.lifecycle import Refused, next_state
+from bot.rules.policy import ANSWERED, holds
 from bot.rules.states import SPAM
-from bot.store.reports import REJECTED, Report
+from bot.store.reports import REJECTED, Report, StateChanged
 
 PAUSED_FOREVER = 1e12  # paused_until for "until /sec resume"
 DONE_OUTCOMES = frozenset({"done", "help", "opened", "exists"})
@@ -285,6 +287,16 @@ async def run(ctx: Context, cmd: Command, where: Where, found: list[Report], log
         return "help", [Answer("", kind="help")]
     if cmd.verb == "setup":
         return await onboarding.open_security_md_pull_request(ctx, where.number or 0), []
+    if cmd.verb == "away":  # about the repository, not a report: the report's, else the page's
+        repo = found[0].repo if found else where.repo
+        answer = await away.set_away(ctx, repo, ctx.installation_id, cfg, until=cmd.args.get("until"),
+                                     message=cmd.args.get("text") or "", actor=login)
+        await timers.retime(ctx, repo)
+        if where.place == "public":  # a reaction only: the answer is for the maintainers
+            return "done", []
+        if found:
+            return "done", [Answer(answer, report=r.id) for r in found[:1]]
+        return "done", [Answer(answer, kind="report")]
     if where.place == "public" and cmd.verb in ("hide", "not-security", "confirm"):
         targets = [r for r in found if r.state not in (REJECTED, SPAM)]
         for report in targets:
@@ -379,8 +391,56 @@ async def _reject(ctx: Context, o: Order) -> Done:
                                              event="rejected", actor=o.actor, detail={"reason": reason},
                                              expect_state=o.report.state)
     await _patch_advisory(ctx, report, close=True)
-    await outreach.tell_reporter(ctx, report, key=o.msg_key, template="rejected", text=o.args.get("text") or "")
-    return report, f"Rejected ({reason}). The reporter has been told."
+    canned = o.args.get("canned")
+    name = f"canned_{canned.replace('-', '_')}" if canned else None
+    canned_text = render(name, o.cfg.templates.override(name)).strip() if name else ""
+    await outreach.tell_reporter(ctx, report, key=o.msg_key, template="rejected", text=o.args.get("text") or "",
+                                 canned=canned_text)
+    return report, f"Rejected ({reason}{f', canned reply {canned}' if canned else ''}). The reporter has been told."
+
+
+NEEDS_INFO_WORDS = {"poc": "a proof of concept", "versions": "the affected versions", "impact": "the impact",
+                    "split": "one vulnerability per report"}
+
+
+async def _needs_info(ctx: Context, o: Order) -> Done:
+    """Ask the reporter, on the advisory, for what is missing; the targets wait for their answer
+    (bot/rules/policy.py `holds`; the watchdog, bot/reports/watch.py, sees it)."""
+    if outreach.advisory_of(o.report) is None:
+        raise Refused("/sec needs-info asks the reporter on the report's advisory, and this report has none")
+    what = o.args["what"]
+    where = await outreach.tell_reporter(ctx, o.report, key=o.msg_key, template="needs_info", what=what,
+                                         text=o.args.get("text") or "")
+    report = await ctx.reports.update(o.report.id, now=ctx.clock.now(), event="needs-info", actor=o.actor,
+                                      detail={"what": what})
+    await timers.schedule_poll(ctx, report, soon=False)
+    relay = " (relay it: advisory comments are not available here)" if where == "tracker" else ""
+    return report, (f"Asked the reporter for {NEEDS_INFO_WORDS[what]}{relay}. The response targets and status "
+                    "updates wait until they answer on the advisory.")
+
+
+async def _reclassify(ctx: Context, o: Order) -> Done:
+    """Not a vulnerability: a public issue in the maintainer's words (nothing of the report is
+    copied), the advisory closed, the reporter told where it went. Each step once across retries."""
+    report = o.report
+    if not report.ghsa_id:
+        raise Refused("/sec reclassify turns a private report into a public issue; a report filed in public "
+                      "is undone with /sec not-security on its issue")
+    made = await writes.issue_once(ctx, key=f"reclassify:{report.id}", report_id=report.id, repo=report.repo,
+                                   kind="reclassified", data={"title": o.args["title"], "body": o.args["body"]})
+    number = made.get("number")
+    url = issue_url(f"{html_url(ctx.services.settings.api_url)}/{report.repo}", number) if number else None
+    await outreach.tell_reporter(ctx, report, key=o.msg_key, template="reclassified", issue_url=url)
+    await _patch_advisory(ctx, report, close=True)
+    now, fields = ctx.clock.now(), {"reject_reason": "not-security", "closed_at": ctx.clock.now()}
+    try:
+        report = await ctx.reports.update(report.id, now=now, state=o.after, **fields, event="reclassified",
+                                          actor=o.actor, detail={"issue": number}, expect_state=report.state)
+    except StateChanged:  # the watchdog saw the advisory closed first: it is rejected, say how
+        report = await ctx.reports.update(report.id, now=now, **fields, event="reclassified", actor=o.actor,
+                                          detail={"issue": number})
+    where = f"{report.repo}#{number}" if number else "a public issue (not opened: dry run)"
+    return report, f"Reclassified: opened {where} with your title and text, closed the advisory, told the reporter."
 
 
 async def _assign(ctx: Context, o: Order) -> Done:
@@ -430,9 +490,13 @@ async def _pause(ctx: Context, o: Order) -> Done:
 
 
 async def _resume(ctx: Context, o: Order) -> Done:
-    report = await ctx.reports.update(o.report.id, now=ctx.clock.now(), paused_until=None, event="resumed",
-                                             actor=o.actor)
-    return report, "Timers resumed."
+    """Resume the timers; a report waiting on its reporter (`/sec needs-info`) waits no more (for
+    when the answer came another way than an advisory comment)."""
+    now = ctx.clock.now()
+    waiting = holds(await ctx.reports.timeline(o.report.id), o.report.created_at, now).waiting
+    report = await ctx.reports.update(o.report.id, now=now, paused_until=None, event=ANSWERED if waiting else "resumed",
+                                      actor=o.actor)
+    return report, "Timers resumed" + (", no longer waiting on the reporter." if waiting else ".")
 
 
 async def _status(ctx: Context, o: Order) -> Done:
@@ -448,6 +512,7 @@ async def _status(ctx: Context, o: Order) -> Done:
 ON_REPORT: dict[str, Callable[[Context, Order], Awaitable[Done]]] = {
     "ack": _ack, "accept": _accept, "severity": _severity, "reject": _reject, "assign": _assign, "eta": _eta,
     "fixed": _fixed, "update": _update, "pause": _pause, "resume": _resume, "status": _status,
+    "needs-info": _needs_info, "reclassify": _reclassify,
 }
 
 

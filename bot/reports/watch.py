@@ -29,10 +29,12 @@ import gidgethub
 
 from bot.clock import parse_iso
 from bot.jobs.context import Context
+from bot.render import render
 from bot.reports import outreach, private, timers, verbs
 from bot.rules.commands import parse
 from bot.rules.config import RepoConfig
 from bot.rules.lifecycle import ACKNOWLEDGED, NEW, REJECTED, Refused, next_state
+from bot.rules.policy import ANSWERED, holds
 from bot.store.reports import Report, advisory_key
 
 SWEEP = "advisory_sweep"
@@ -167,6 +169,9 @@ async def read_comments(ctx: Context, report: Report, ghsa: str, memory: dict[st
     read = set(memory.get("read") or ())
     fresh = [c for c in comments if not Context.is_bot(c.get("user")) and c["id"] not in read]
     memory["read"] = (list(memory.get("read") or ()) + [c["id"] for c in fresh])[-MAX_READ:]
+    answers = [c for c in fresh if str((c.get("user") or {}).get("login") or "").lower() == report.reporter.lower()]
+    if answers:
+        await reporter_answered(ctx, report, answers[0])
     where = verbs.Where(place="advisory", repo=report.repo, ghsa_id=ghsa)
     cfg: RepoConfig | None = None
     for comment in sorted(fresh, key=lambda c: (parse_iso(c["created_at"]), c["id"])):
@@ -177,6 +182,21 @@ async def read_comments(ctx: Context, report: Report, ghsa: str, memory: dict[st
         await verbs.obey(ctx, commands, where=where, found=[report], login=comment["user"]["login"], cfg=cfg,
                    key_prefix=f"cmd:{report.repo}:advisory-comment:{comment['id']}")
     return bool(fresh)
+
+
+async def reporter_answered(ctx: Context, report: Report, comment: dict[str, Any]) -> None:
+    """The reporter commented on the advisory: if the report waited on them (`/sec needs-info`), it
+    waits no more: the targets run again from now, and the maintainers hear of it (never what the
+    reporter wrote: they read it on the advisory)."""
+    now = ctx.clock.now()
+    if not holds(await ctx.reports.timeline(report.id), report.created_at, now).waiting:
+        return
+    report = await ctx.reports.update(report.id, now=now, event=ANSWERED, actor=report.reporter,
+                                      detail={"comment": comment["id"]})
+    ctx.log.info("the reporter answered a request for information: targets run again", extra={"report": report.id})
+    await outreach.tell_maintainers(ctx, report, key=f"info-received:{report.id}:{comment['id']}",
+                                    body=render("info_received", report=outreach.view(report)))
+    await timers.reschedule(ctx, report)
 
 
 # -- the sweep ---------------------------------------------------------------------------------

@@ -78,12 +78,23 @@ __all__ = [
     "MAINTAINERS",
     "SEVERITIES",
     "REJECT_REASONS",
+    "CANNED",
+    "NEEDS_INFO",
     "MAX_ASSIGNEES",
     "MAX_COMMANDS",
 ]
 
 SEVERITIES = ("critical", "high", "medium", "low")
 REJECT_REASONS = ("invalid", "duplicate", "out-of-scope", "not-security", "beg-bounty")
+# Canned replies for the frequent non-issues (templates/canned_<name>.md, overridable per repository
+# as templates.canned_<name>), chosen after a reject reason (`/sec reject beg-bounty spf`) or alone,
+# with the reason it implies (`/sec reject spf`).
+CANNED = MappingProxyType({
+    "headers": "beg-bounty", "spf": "beg-bounty", "clickjacking": "beg-bounty", "version-disclosure": "beg-bounty",
+    "self-xss": "not-security", "out-of-scope": "out-of-scope",
+})
+NEEDS_INFO = ("poc", "versions", "impact", "split")  # what `/sec needs-info` asks the reporter for
+MAX_TITLE_CHARS = 256  # GitHub's limit for an issue title
 UNKNOWN = "unknown"  # the verb of a word after /sec that is no verb; it is answered with the help
 ANYONE, MAINTAINERS = "anyone", "maintainers"  # who may run a verb (see may_run)
 # The verbs whose words say nothing about how a report is handled, so they may stay readable on a
@@ -131,6 +142,11 @@ _ERR_ETA = "eta needs a date as YYYY-MM-DD"
 _ERR_FIXED = "fixed needs a version, like 1.2.3 or v2.0.0-rc.1"
 _ERR_UPDATE = "update needs text for the reporter, on the same line or on the lines below it"
 _ERR_PAUSE = "pause takes nothing, or until YYYY-MM-DD"
+_ERR_NEEDS_INFO = "needs-info needs what is missing: " + ", ".join(NEEDS_INFO[:-1]) + " or " + NEEDS_INFO[-1]
+_ERR_RECLASSIFY = ("reclassify needs the public issue's title, on its line or the next, and then its text; "
+                   "nothing of the report is copied")
+_ERR_RECLASSIFY_LONG = f"reclassify takes a title of at most {MAX_TITLE_CHARS} characters"
+_ERR_AWAY = "away needs until YYYY-MM-DD (and an optional note for reporters), or off"
 
 # --- line scanning ------------------------------------------------------------------------------
 
@@ -227,13 +243,17 @@ def parse(body: str | None) -> list[Command]:
     fence: tuple[str, int, int] | None = None  # (char, length, column) of the open fence
     in_comment = False
     code_ok = True  # may an indented line start an indented code block here?
-    pending: list[str] | None = None  # lines of a multi-line "/sec update"
+    pending: list[str] | None = None  # lines of a multi-line command ("/sec update", "/sec reclassify")
     pending_line = 0
+    pending_head: tuple[str, str] = ("update", "")  # its verb and the text on its own line
 
     def finish_update() -> None:
         nonlocal pending
         if pending is not None:
-            commands.append(_update(_join_block(pending), pending_line))
+            verb, tail = pending_head
+            block = VERB_TABLE[verb].block
+            assert block is not None
+            commands.append(block(verb, tail, _join_block(pending), pending_line))
             pending = None
 
     lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
@@ -285,8 +305,8 @@ def parse(body: str | None) -> list[Command]:
             visible, in_comment = _strip_html_comments(line[sec.end() :], False)
             code_ok = False
             command = _command(visible, number)
-            if command is None:  # "/sec update" alone: the text follows on the next lines
-                pending, pending_line = [], number
+            if command is None:  # "/sec update" alone, "/sec reclassify": text follows on the next lines
+                pending, pending_line, pending_head = [], number, _head(visible)
             else:
                 commands.append(command)
             continue
@@ -310,6 +330,12 @@ def is_command_comment(body: str | None) -> bool:
         return False
     first = next((n for n, line in enumerate(body.replace("\r\n", "\n").split("\n"), 1) if line.strip()), 0)
     return any(command.line == first for command in parse(body))
+
+
+def _head(text: str) -> tuple[str, str]:
+    """The verb and the rest of the line of a command whose text continues on the lines below."""
+    parts = text.split(None, 1)
+    return _SPELLINGS[parts[0].lower()], (parts[1].strip() if len(parts) > 1 else "")
 
 
 def _join_block(lines: list[str]) -> str:
@@ -385,10 +411,68 @@ def _reject(verb: str, tail: str, line: int) -> Command:
     parts = tail.split(None, 1)
     word = parts[0].rstrip(":,").lower() if parts else ""
     reason = _REASON_ALIASES.get(word) if word.isascii() else None
-    if reason is None:
+    canned = _canned(word)
+    if reason is None and canned is None:
         return Command(verb, error=_ERR_REJECT, line=line)
     text = parts[1].strip() if len(parts) > 1 else ""
-    return Command(verb, {"reason": reason, "text": text}, line=line)
+    if reason is None:  # "/sec reject spf": the canned reply names its reason
+        reason = CANNED[canned or ""]
+    elif canned is None or word != canned:  # "/sec reject beg-bounty spf ...": a canned reply may follow
+        rest = text.split(None, 1)
+        canned = _canned(rest[0].rstrip(":,").lower()) if rest else None
+        if canned is not None:
+            text = rest[1].strip() if len(rest) > 1 else ""
+    if canned == reason:  # "/sec reject out-of-scope": the reason alone, not its canned reply
+        canned = None
+    args = {"reason": reason, "text": text} | ({"canned": canned} if canned else {})
+    return Command(verb, args, line=line)
+
+
+_CANNED_ALIASES = {name: name for name in CANNED}
+_CANNED_ALIASES.update({"dmarc": "spf", "spf-dmarc": "spf", "missing-headers": "headers", "version": "version-disclosure",
+                        "selfxss": "self-xss", "self_xss": "self-xss", "version_disclosure": "version-disclosure",
+                        "out_of_scope": "out-of-scope"})
+
+
+def _canned(word: str) -> str | None:
+    return _CANNED_ALIASES.get(word) if word.isascii() else None
+
+
+def _needs_info(verb: str, tail: str, line: int) -> Command:
+    parts = tail.split(None, 1)
+    what = parts[0].rstrip(":,").lower() if parts else ""
+    if what not in NEEDS_INFO:
+        return Command(verb, error=_ERR_NEEDS_INFO, line=line)
+    return Command(verb, {"what": what, "text": parts[1].strip() if len(parts) > 1 else ""}, line=line)
+
+
+def _block_follows(verb: str, tail: str, line: int) -> None:
+    """Always None: the command's text follows on the lines below (see `Verb.block`)."""
+    return None
+
+
+def _reclassify(verb: str, tail: str, text: str, line: int) -> Command:
+    """The public issue's title (on the command's line, else the first line below) and its text."""
+    lines = text.split("\n") if text else []
+    title = tail
+    if not title and lines:
+        title, lines = lines[0].strip(), lines[1:]
+    body = _join_block(lines)
+    if not title:
+        return Command(verb, error=_ERR_RECLASSIFY, line=line)
+    if len(title) > MAX_TITLE_CHARS:
+        return Command(verb, error=_ERR_RECLASSIFY_LONG, line=line)
+    return Command(verb, {"title": title, "body": body}, line=line)
+
+
+def _away(verb: str, tail: str, line: int) -> Command:
+    parts = tail.split(None, 2)
+    if len(parts) == 1 and parts[0].lower() == "off":
+        return Command(verb, {"until": None, "text": ""}, line=line)
+    when = parse_date(parts[1]) if len(parts) >= 2 and parts[0].lower() == "until" else None
+    if when is None:
+        return Command(verb, error=_ERR_AWAY, line=line)
+    return Command(verb, {"until": when, "text": parts[2].strip() if len(parts) > 2 else ""}, line=line)
 
 
 def _assign(verb: str, tail: str, line: int) -> Command:
@@ -430,6 +514,10 @@ def _fixed(verb: str, tail: str, line: int) -> Command:
 def _update_line(verb: str, tail: str, line: int) -> Command | None:
     """The text on the command's line; None when there is none: it follows on the lines below."""
     return _update(tail, line) if tail else None
+
+
+def _update_block(verb: str, tail: str, text: str, line: int) -> Command:
+    return _update(text, line)
 
 
 def _update(text: str, line: int) -> Command:
@@ -483,6 +571,9 @@ class Verb:
     help: str  # what it does, a line of the help message (templates/command_help.md)
     examples: tuple[str, ...]  # whole command lines, shown in the help message
     aliases: tuple[str, ...] = ()  # other spellings the parser accepts
+    # For a verb whose text may continue on the lines below (when `arguments` returns None): the
+    # command from (verb, text on its line, the lines below up to the next command, line).
+    block: Callable[[str, str, str, int], Command] | None = None
 
     def __post_init__(self) -> None:
         if self.moves is not None and not isinstance(self.moves, MappingProxyType):
@@ -508,11 +599,11 @@ VERB_TABLE: Mapping[str, Verb] = _verbs(
          moves={NEW: ACCEPTED, ACKNOWLEDGED: ACCEPTED}, needs="a new or acknowledged report",
          help="accept the report as a vulnerability, with a severity or a CVSS 3.x/4.0 vector",
          examples=("/sec accept high", "/sec accept CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")),
-    Verb("reject", _reject, "<" + "|".join(REJECT_REASONS) + "> [text]", MAINTAINERS, mutating=True,
-         moves=_TO_REJECTED, needs="an open report",
+    Verb("reject", _reject, "<" + "|".join(REJECT_REASONS) + "> [" + "|".join(CANNED) + "] [text]", MAINTAINERS,
+         mutating=True, moves=_TO_REJECTED, needs="an open report",
          help="reject the report: " + ", ".join(REJECT_REASONS[:-1]) + " or " + REJECT_REASONS[-1]
-         + ", with an optional note",
-         examples=("/sec reject duplicate of the report from May",)),
+         + ", with an optional canned reply for a frequent non-issue (" + ", ".join(CANNED) + ") and a note",
+         examples=("/sec reject duplicate of the report from May", "/sec reject beg-bounty spf")),
     Verb("assign", _assign, "@login [@login ...]", MAINTAINERS, mutating=True,
          moves=_STAYS_OPEN, needs="an open report",
          help="assign one or more people to handle the report", examples=("/sec assign @alice @bob",)),
@@ -526,7 +617,7 @@ VERB_TABLE: Mapping[str, Verb] = _verbs(
          help="record the version that contains the fix", examples=("/sec fixed 1.4.2",)),
     Verb("update", _update_line, "<text>", MAINTAINERS, mutating=True, moves=_STAYS_OPEN, needs="an open report",
          help="send a message to the reporter: the rest of the line, or the lines below up to the next command",
-         examples=("/sec update A fix is in review.",)),
+         examples=("/sec update A fix is in review.",), block=_update_block),
     Verb("pause", _pause, "[until YYYY-MM-DD]", MAINTAINERS, mutating=True,
          moves=_STAYS_OPEN, needs="an open report",
          help="pause reminders, for good or until a date", examples=("/sec pause until 2025-07-01",)),
@@ -546,6 +637,21 @@ VERB_TABLE: Mapping[str, Verb] = _verbs(
          help="show this help", examples=("/sec help",)),
     Verb("setup", _no_args, "", MAINTAINERS, mutating=True, moves=None,
          help="set up Secbot for this repository", examples=("/sec setup",)),
+    Verb("needs-info", _needs_info, "<" + "|".join(NEEDS_INFO) + "> [text]", MAINTAINERS, mutating=True,
+         moves=_STAYS_OPEN, needs="an open report",
+         help="ask the reporter for what is missing (a proof of concept, the affected versions, the impact, or "
+         "one vulnerability per report); the response targets wait until they answer on the advisory",
+         examples=("/sec needs-info poc", "/sec needs-info versions Which release did you test?"),
+         aliases=("needsinfo", "needs_info")),
+    Verb("reclassify", _block_follows, "<public title> (the public text on the lines below)", MAINTAINERS,
+         mutating=True, moves=_TO_REJECTED, needs="an open report",
+         help="not a vulnerability: open a public issue with your title and text (nothing of the report is "
+         "copied), close the advisory and tell the reporter where it went",
+         examples=("/sec reclassify Crash on empty config file",), block=_reclassify),
+    Verb("away", _away, "until YYYY-MM-DD [text]|off", MAINTAINERS, mutating=True, moves=None,
+         help="the maintainers are away: tell new reporters when to expect an answer and hold the response "
+         "targets until that day (off: back early)",
+         examples=("/sec away until 2027-01-10 Back after the holidays.", "/sec away off")),
 )
 VERBS = frozenset(VERB_TABLE) | {UNKNOWN}
 MUTATING = frozenset(verb.name for verb in VERB_TABLE.values() if verb.mutating)

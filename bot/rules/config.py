@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import datetime as dt
 import functools
 import re
 import typing
@@ -88,6 +89,19 @@ FORMATS.checks("duration")(_is_duration)
 FORMATS.checks("timezone")(_is_timezone)
 
 
+def _is_day(value: object) -> bool:
+    if not isinstance(value, str) or len(value) != 10:
+        return not isinstance(value, str)  # null and other types are the "type" keyword's business
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+FORMATS.checks("day")(_is_day)
+
+
 TEMPLATE_DESCRIPTIONS = {
     "redirect": "Reply to a vulnerability report filed in public (never quotes it).",
     "beg_bounty": "Reply to a likely beg-bounty report filed in public.",
@@ -102,6 +116,15 @@ TEMPLATE_DESCRIPTIONS = {
     "published": "Thanks and credit to the reporter when the advisory is published.",
     "public_published": "Comment closing the public issue a report came from, when its advisory is published.",
     "announcement": "Announcement issue for a published advisory (with `announcements.enabled`).",
+    "needs_info": "To the reporter after `/sec needs-info` (variable `what`: poc, versions, impact or split).",
+    "reclassified": "To the reporter after `/sec reclassify`, with the public issue's link.",
+    "flood_note": "To a reporter over `floods.reports_per_day`: their reports will be handled in order.",
+    "canned_headers": "Canned reply for missing HTTP security headers (`/sec reject beg-bounty headers`).",
+    "canned_spf": "Canned reply for SPF, DKIM or DMARC records (`/sec reject beg-bounty spf`).",
+    "canned_clickjacking": "Canned reply for clickjacking of a page with no state-changing action (`/sec reject beg-bounty clickjacking`).",
+    "canned_version_disclosure": "Canned reply for a disclosed software version (`/sec reject beg-bounty version-disclosure`).",
+    "canned_self_xss": "Canned reply for self-XSS (`/sec reject not-security self-xss`).",
+    "canned_out_of_scope": "Canned reply for something outside the project's scope (`/sec reject out-of-scope out-of-scope`).",
 }
 
 
@@ -264,6 +287,33 @@ SCHEMA: dict[str, Any] = _obj(
             {name: {"type": ["string", "null"], "maxLength": 20000, "default": None, "description": desc}
              for name, desc in TEMPLATE_DESCRIPTIONS.items()},
         ),
+        "floods": _obj(
+            "Many reports from one reporter.",
+            {
+                "reports_per_day": {
+                    "type": "integer", "minimum": 0, "maximum": 10000, "default": 5,
+                    "description": "Reports one reporter may send to this installation in 24 hours; from the next one they get one polite note that their reports will be handled in order (0: no limit).",
+                },
+            },
+        ),
+        "away": _obj(
+            "The maintainers are away (also `/sec away until YYYY-MM-DD`, which takes precedence).",
+            {
+                "until": {
+                    "type": ["string", "null"], "format": "day", "default": None,
+                    "description": "Away until this day (YYYY-MM-DD, in `policy.timezone`): new reporters are told when to expect an answer, and response targets and status updates wait until then.",
+                },
+                "message": {"type": ["string", "null"], "maxLength": 2000, "default": None, "description": "A note for new reporters while away."},
+                "pause_private_reporting": {
+                    "type": "boolean", "default": False,
+                    "description": "Turn private vulnerability reporting off while away and on again afterwards (needs the App's optional Administration: write permission).",
+                },
+                "contact": {
+                    "type": ["string", "null"], "maxLength": 200, "default": None,
+                    "description": "Where to write meanwhile, shown in the public redirect while private reporting is paused (else SECURITY.md's contact).",
+                },
+            },
+        ),
         "channel_check": _obj(
             "Checking that the repository's private reporting channel works.",
             {
@@ -414,6 +464,15 @@ class TemplatesConfig(_Section):
     published: str | None
     public_published: str | None
     announcement: str | None
+    needs_info: str | None
+    reclassified: str | None
+    flood_note: str | None
+    canned_headers: str | None
+    canned_spf: str | None
+    canned_clickjacking: str | None
+    canned_version_disclosure: str | None
+    canned_self_xss: str | None
+    canned_out_of_scope: str | None
 
     def override(self, name: str) -> str | None:
         """The repository's own text for template `name`, or None to use the built-in one (also for
@@ -422,6 +481,23 @@ class TemplatesConfig(_Section):
             return None
         text: str | None = getattr(self, name)
         return text
+
+
+@dataclasses.dataclass(frozen=True)
+class FloodsConfig(_Section):
+    """`floods`: many reports from one reporter."""
+
+    reports_per_day: int
+
+
+@dataclasses.dataclass(frozen=True)
+class AwayConfig(_Section):
+    """`away`: the maintainers are away (bot/reports/away.py; `/sec away` takes precedence)."""
+
+    until: str | None
+    message: str | None
+    pause_private_reporting: bool
+    contact: str | None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -446,6 +522,8 @@ class RepoConfig(_Section):
     policy: PolicyConfig
     announcements: AnnouncementsConfig
     templates: TemplatesConfig
+    floods: FloodsConfig
+    away: AwayConfig
     channel_check: ChannelCheckConfig
 
     @classmethod
@@ -519,11 +597,15 @@ def _clean(schema: Mapping[str, Any], value: Any, path: str, problems: list[Prob
                 hint = _closest(str(key), props)
                 problems.append(Problem(_join(path, str(key)), "unknown key" + (f" (did you mean {hint!r}?)" if hint else "")))
         return {k: _clean(sub, value[k], _join(path, k), problems) if k in value else defaults(sub) for k, sub in props.items()}
+    if isinstance(value, dt.date) and schema.get("format") == "day":
+        value = value.isoformat()  # YAML reads an unquoted 2027-01-10 as a date
     errors = sorted(jsonschema.Draft202012Validator(schema, format_checker=FORMATS).iter_errors(value), key=lambda e: list(e.path))
     if errors:
         err = errors[0]
         if err.validator == "format" and schema.get("format") == "duration":
             msg = f"{value!r} is not a duration (write e.g. 45s, 30m, 36h, 2d or 3 working days)"
+        elif err.validator == "format" and schema.get("format") == "day":
+            msg = f"{value!r} is not a day (write YYYY-MM-DD)"
         elif err.validator == "format" and schema.get("format") == "timezone":
             msg = f"{value!r} is not a time zone name (e.g. UTC, Europe/Berlin)"
         else:
@@ -613,6 +695,8 @@ def parse(text: str | None) -> tuple[dict[str, Any], list[Problem]]:
         data = _LOADER("").construct_document(root) if root is not None else None
     except _Refused as refused:
         return defaults(), [refused.problem]
+    except ValueError:  # YAML's own timestamps: an unquoted impossible date such as 2027-13-10
+        return defaults(), [Problem("", "a value is not a real date (quote it, or write YYYY-MM-DD); using all defaults")]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.rules.config import WEEKDAYS, Duration, PolicyConfig
@@ -18,7 +18,10 @@ from bot.rules.config import WEEKDAYS, Duration, PolicyConfig
 DAY = 86400.0
 # Events after which the reporter has just heard from the project.
 REPORTER_HEARD = {"reported", "acknowledged", "accepted", "rejected", "eta", "fixed", "update-sent", "status-update",
-                  "published"}
+                  "published", "needs-info", "info-received"}
+# Timeline events: the maintainers asked the reporter for something (`/sec needs-info`), and the
+# reporter answered on the advisory (seen by the watchdog). In between, the report waits on them.
+ASKED, ANSWERED = "needs-info", "info-received"
 COUNTDOWN_DAYS = (30, 14, 7, 1)
 
 
@@ -57,6 +60,10 @@ class Policy:
         result = local.timestamp() + part * DAY
         return result
 
+    def day_start(self, day: dt.date) -> float:
+        """Midnight at the start of `day` in the policy's time zone."""
+        return dt.datetime.combine(day, dt.time(), self.tz).timestamp()
+
     def update_interval(self, state: str, severity: str | None) -> Duration:
         if state in ("new", "acknowledged"):
             return self.update_every["untriaged"]
@@ -79,25 +86,88 @@ class Step:
     detail: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
+@dataclasses.dataclass(frozen=True)
+class Holds:
+    """When a report's response targets stand still: while it waits on its reporter (`/sec
+    needs-info` until they answer) and while the maintainers are away (`/sec away`, `away.until`).
+
+    `held` is how long they stood still since the report came in (the union of those spans, up to
+    `now` and, for an away span, up to its planned end): the targets move that much later.
+    `waiting` is set while the reporter has not answered: no target is due then at all.
+    `away_until` is the end of an away span still running: no status update goes out before it.
+    """
+
+    held: float = 0.0
+    waiting: bool = False
+    away_until: float | None = None
+
+
+NO_HOLDS = Holds()
+
+
 def last_heard(timeline: list[Mapping[str, Any]], created_at: float) -> float:
     times = [e["at"] for e in timeline if e["kind"] in REPORTER_HEARD]
     return max(times) if times else created_at
 
 
-def next_update(policy: Policy, state: str, severity: str | None, heard: float) -> float:
-    return policy.after(heard, policy.update_interval(state, severity))
+def next_update(policy: Policy, state: str, severity: str | None, heard: float, hold: Holds = NO_HOLDS) -> float | None:
+    """When the reporter should next hear about progress: None while the report waits on them,
+    and never before the maintainers are back from an away span."""
+    if hold.waiting:
+        return None
+    due = policy.after(heard, policy.update_interval(state, severity))
+    return max(due, hold.away_until) if hold.away_until else due
 
 
-def target_steps(policy: Policy, report: Any) -> list[Step]:
-    """Reminders before a response target slips, and escalations after (each step once)."""
+
+
+def holds(timeline: list[Mapping[str, Any]], created_at: float, now: float,
+          away: Sequence[tuple[float, float]] = ()) -> Holds:
+    """A report's holds from its timeline and the repository's away windows ((from, until) pairs)."""
+    spans: list[tuple[float, float]] = []
+    asked: float | None = None
+    for event in timeline:
+        if event["kind"] == ASKED and asked is None:
+            asked = float(event["at"])
+        elif event["kind"] == ANSWERED and asked is not None:
+            spans.append((asked, float(event["at"])))
+            asked = None
+    if asked is not None:
+        spans.append((asked, now))
+    away_until = None
+    for start, until in away:
+        if until > created_at:
+            spans.append((max(start, created_at), until))  # the planned end, even in the future
+            if start <= now < until:
+                away_until = max(until, away_until or until)
+    return Holds(held=_union_length(spans, created_at), waiting=asked is not None, away_until=away_until)
+
+
+def _union_length(spans: list[tuple[float, float]], floor: float) -> float:
+    total, reach = 0.0, floor
+    for start, end in sorted(spans):
+        start = max(start, reach)
+        if end > start:
+            total += end - start
+            reach = end
+    return total
+
+
+def target_steps(policy: Policy, report: Any, hold: Holds = NO_HOLDS) -> list[Step]:
+    """Reminders before a response target slips, and escalations after (each step once). The
+    targets count from the report's arrival moved on by the time they were held; none is due
+    while the report waits on its reporter."""
     steps: list[Step] = []
     targets = []
+    if hold.waiting:
+        return steps
+    start = report.created_at + hold.held
     if report.acknowledged_at is None and report.accepted_at is None:
-        targets.append(("acknowledge", policy.after(report.created_at, policy.acknowledge_within)))
+        targets.append(("acknowledge", policy.after(start, policy.acknowledge_within)))
     if report.accepted_at is None:
-        targets.append(("triage", policy.after(report.created_at, policy.triage_within)))
+        targets.append(("triage", policy.after(start, policy.triage_within)))
     for name, due in targets:
-        span = max(3600.0, due - report.created_at)
+        span = max(3600.0, due - start)
         steps += [
             Step(due - span * 0.25, "remind", f"{name}:remind", {"target": name, "due": due}),
             Step(due, "escalate-assignees", f"{name}:escalate-1", {"target": name, "due": due}),

@@ -141,6 +141,15 @@ class Reports:
         async with self.store.engine.connect() as conn:
             return (await conn.execute(stmt)).scalar()
 
+    async def count_from_reporter(self, installation_id: int | None, reporter: str, since: float) -> int:
+        """How many reports `reporter` sent to an installation (any of its repositories, any
+        source) created at `since` or later: the flood rate's count."""
+        stmt = sa.select(sa.func.count()).select_from(reports).where(
+            reports.c.installation_id == installation_id, sa.func.lower(reports.c.reporter) == reporter.lower(),
+            reports.c.created_at >= since)
+        async with self.store.engine.connect() as conn:
+            return int((await conn.execute(stmt)).scalar() or 0)
+
     async def list(self, repo: str | None = None, state: str | None = None, limit: int = 10_000) -> list[Report]:
         stmt = sa.select(reports).order_by(reports.c.id).limit(limit)
         if repo:
