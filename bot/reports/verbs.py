@@ -41,7 +41,7 @@ from bot.errors import RateLimited
 from bot.github.budget import COURTESY, REPLY, spending
 from bot.jobs.context import Context
 from bot.render import render
-from bot.reports import onboarding, outreach, private, public, timers, writes
+from bot.reports import onboarding, outreach, private, public, timers, transparency, writes
 from bot.reports.permissions import in_security_team, permission
 from bot.rules.commands import (
     MAX_COMMANDS,
@@ -377,6 +377,7 @@ async def _reject(ctx: Context, o: Order) -> Done:
                                              expect_state=o.report.state)
     await _patch_advisory(ctx, report, close=True)
     await outreach.tell_reporter(ctx, report, key=o.msg_key, template="rejected", text=o.args.get("text") or "")
+    await transparency.refresh_stats(ctx, report.repo, o.cfg)
     return report, f"Rejected ({reason}). The reporter has been told."
 
 
@@ -407,8 +408,29 @@ async def _fixed(ctx: Context, o: Order) -> Done:
                                              expect_state=o.report.state)
     await _patch_advisory(ctx, report, patched=version)
     await outreach.tell_reporter(ctx, report, key=o.msg_key, template="fixed")
+    release = await transparency.draft_release(ctx, report, version)
     return report, (f"Fixed in {report.fixed_version}. The reporter has been told; "
-                    "publish the advisory when the release is out.")
+                    "publish the advisory when the release is out. " + release)
+
+
+async def _cve(ctx: Context, o: Order) -> Done:
+    answer = await transparency.request_cve(ctx, o.report)
+    return await ctx.reports.get(o.report.id) or o.report, answer
+
+
+async def _reward(ctx: Context, o: Order) -> Done:
+    report = await transparency.reward(ctx, o.report, o.args["text"], o.actor, o.msg_key, o.cfg)
+    return report, f"Reward recorded ({report.reward}). The reporter has been told privately how to claim it."
+
+
+async def _embargo(ctx: Context, o: Order) -> Done:
+    until = o.args.get("until")
+    report = await ctx.reports.update(o.report.id, now=ctx.clock.now(), embargo_until=_day_start(until) if until else None,
+                                      event="embargo", actor=o.actor,
+                                      detail={"until": until.isoformat() if until else None})
+    if until:
+        return report, f"Embargo until {until.isoformat()}: no reminder to publish the advisory before that day."
+    return report, "Embargo lifted."
 
 
 async def _update(ctx: Context, o: Order) -> Done:
@@ -445,6 +467,7 @@ async def _status(ctx: Context, o: Order) -> Done:
 ON_REPORT: dict[str, Callable[[Context, Order], Awaitable[Done]]] = {
     "ack": _ack, "accept": _accept, "severity": _severity, "reject": _reject, "assign": _assign, "eta": _eta,
     "fixed": _fixed, "update": _update, "pause": _pause, "resume": _resume, "status": _status,
+    "cve": _cve, "reward": _reward, "embargo": _embargo,
 }
 
 

@@ -58,7 +58,7 @@ from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping
 
 from bot.rules.cvss import band, parse_cvss
-from bot.rules.states import ACCEPTED, ACKNOWLEDGED, FIXED, NEW, OPEN, REJECTED
+from bot.rules.states import ACCEPTED, ACKNOWLEDGED, FIXED, NEW, OPEN, PUBLISHED, REJECTED
 
 __all__ = [
     "Command",
@@ -130,6 +130,9 @@ _ERR_ETA = "eta needs a date as YYYY-MM-DD"
 _ERR_FIXED = "fixed needs a version, like 1.2.3 or v2.0.0-rc.1"
 _ERR_UPDATE = "update needs text for the reporter, on the same line or on the lines below it"
 _ERR_PAUSE = "pause takes nothing, or until YYYY-MM-DD"
+_MAX_REWARD_CHARS = 200
+_ERR_REWARD = f"reward needs an amount or a few words (at most {_MAX_REWARD_CHARS} characters), like $500 or a T-shirt"
+_ERR_EMBARGO = "embargo needs until YYYY-MM-DD, or off"
 
 # --- line scanning ------------------------------------------------------------------------------
 
@@ -437,6 +440,23 @@ def _pause(verb: str, tail: str, line: int) -> Command:
     return Command(verb, {"until": when}, line=line)
 
 
+def _reward(verb: str, tail: str, line: int) -> Command:
+    text = " ".join(tail.split())
+    if not text or len(text) > _MAX_REWARD_CHARS:
+        return Command(verb, error=_ERR_REWARD, line=line)
+    return Command(verb, {"text": text}, line=line)
+
+
+def _embargo(verb: str, tail: str, line: int) -> Command:
+    parts = tail.split(None, 1)
+    if len(parts) == 1 and parts[0].lower() in ("off", "lift", "none"):
+        return Command(verb, {"until": None}, line=line)
+    when = parse_date(parts[1]) if len(parts) == 2 and parts[0].lower() == "until" else None
+    if when is None:
+        return Command(verb, error=_ERR_EMBARGO, line=line)
+    return Command(verb, {"until": when}, line=line)
+
+
 def parse_date(text: object) -> date | None:
     """``YYYY-MM-DD`` or ``YYYY/MM/DD`` (ASCII digits, a real calendar day) as a date, else None."""
     if not isinstance(text, str):
@@ -485,6 +505,7 @@ def _verbs(*verbs: Verb) -> Mapping[str, Verb]:
 _SEVERITY_USAGE = "<" + "|".join(SEVERITIES) + "|CVSS vector>"
 _TO_REJECTED = MappingProxyType({state: REJECTED for state in OPEN})
 _STAYS_OPEN = MappingProxyType({state: state for state in OPEN})  # changes a report, does not move it
+_AFTER_ACCEPT = MappingProxyType({ACCEPTED: ACCEPTED, FIXED: FIXED, PUBLISHED: PUBLISHED})  # an advisory past triage
 
 # Every /sec verb, once, in the order the help lists them. The parser, may_run, lifecycle's
 # next_state and the help message (templates/command_help.md) read it; tests/test_readme.py
@@ -531,6 +552,16 @@ VERB_TABLE: Mapping[str, Verb] = _verbs(
          help="show this help", examples=("/sec help",)),
     Verb("setup", _no_args, "", MAINTAINERS, mutating=True, moves=None,
          help="set up Secbot for this repository", examples=("/sec setup",)),
+    Verb("cve", _no_args, "", MAINTAINERS, mutating=True, moves=_AFTER_ACCEPT, needs="an accepted report",
+         help="ask GitHub for a CVE for the advisory; the tracker and the reporter show it once assigned",
+         examples=("/sec cve",)),
+    Verb("reward", _reward, "<amount or text>", MAINTAINERS, mutating=True, moves=None,
+         help="record a bounty or swag for the reporter and tell them privately how to claim it",
+         examples=("/sec reward $500", "/sec reward a T-shirt and stickers")),
+    Verb("embargo", _embargo, "until YYYY-MM-DD|off", MAINTAINERS, mutating=True, moves=_STAYS_OPEN,
+         needs="an open report",
+         help="hold the publish-when-fixed reminders until a date (a coordinated disclosure)",
+         examples=("/sec embargo until 2027-03-01",)),
 )
 VERBS = frozenset(VERB_TABLE) | {UNKNOWN}
 MUTATING = frozenset(verb.name for verb in VERB_TABLE.values() if verb.mutating)

@@ -45,3 +45,7 @@ class Facts:
             key=key, value=orjson.dumps(value).decode(), expires_at=now + ttl)
         async with self.store.write() as conn:
             await conn.execute(stmt)
+
+    async def forget(self, key: str) -> None:
+        async with self.store.write() as conn:
+            await conn.execute(sa.delete(facts).where(facts.c.key == key))
