@@ -58,7 +58,7 @@ from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping
 
 from bot.rules.cvss import band, parse_cvss
-from bot.rules.states import ACCEPTED, ACKNOWLEDGED, FIXED, NEW, OPEN, PUBLISHED, REJECTED
+from bot.rules.states import ACCEPTED, ACKNOWLEDGED, FIXED, NEW, OPEN, REJECTED
 
 __all__ = [
     "Command",
@@ -505,7 +505,7 @@ def _verbs(*verbs: Verb) -> Mapping[str, Verb]:
 _SEVERITY_USAGE = "<" + "|".join(SEVERITIES) + "|CVSS vector>"
 _TO_REJECTED = MappingProxyType({state: REJECTED for state in OPEN})
 _STAYS_OPEN = MappingProxyType({state: state for state in OPEN})  # changes a report, does not move it
-_AFTER_ACCEPT = MappingProxyType({ACCEPTED: ACCEPTED, FIXED: FIXED, PUBLISHED: PUBLISHED})  # an advisory past triage
+_AFTER_ACCEPT = MappingProxyType({ACCEPTED: ACCEPTED, FIXED: FIXED})  # an advisory past triage, still open
 
 # Every /sec verb, once, in the order the help lists them. The parser, may_run, lifecycle's
 # next_state and the help message (templates/command_help.md) read it; tests/test_readme.py

@@ -114,7 +114,7 @@ def publish_steps(policy: Policy, report: Any) -> list[Step]:
     (`/sec embargo until DATE`) moves both to its day; the steps are keyed by their due time, so
     an embargo set after a reminder brings the reminder back when it ends."""
     fixed_at = getattr(report, "fixed_at", None)
-    if report.state != "fixed" or fixed_at is None:
+    if getattr(report, "state", None) != "fixed" or fixed_at is None:
         return []
     due = policy.after(fixed_at, policy.publish_within)
     embargo = getattr(report, "embargo_until", None)
