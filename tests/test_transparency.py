@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -229,6 +232,7 @@ async def test_fixed_drafts_the_security_release_once_and_it_stays_a_draft(h: Ha
     [announcement] = [n for n in tracker_notes(h, number) if "Announcement text" in n]
     assert "# Security update 2.3.1" in announcement and h.state.advisory(REPO, ghsa)["html_url"] in announcement
     assert not [r for r in h.state.requests if r.method == "PATCH" and "/releases/" in r.path]
+    assert SECRET not in h.logs.text() and "zTXt" not in h.logs.text()
 
 
 async def test_a_release_is_drafted_for_a_tag_that_does_not_exist_yet(h: Harness) -> None:
@@ -271,6 +275,10 @@ async def test_reward_recorded_told_privately_with_instructions_and_funding(h: H
     assert rep.reward == "$500 and a T-shirt" and rep.summary()["reward"] == "$500 and a T-shirt"
     assert "Reward recorded" in tracker_notes(h, await tracker_of(h, ghsa))[-1]
     assert "$500" not in json.dumps([i["body"] for i in h.state.repo(REPO).issues.values()])
+    url = h.settings.database_url.replace("sqlite+aiosqlite", "sqlite")
+    out = subprocess.run([sys.executable, "-m", "bot", "reports"], env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
+                         capture_output=True, text=True, timeout=60, cwd=Path(__file__).parent.parent)
+    assert out.returncode == 0 and "reward: $500 and a T-shirt" in out.stdout, out.stderr
 
 
 async def test_publish_within_reminds_then_escalates_and_an_embargo_holds_it(h: Harness) -> None:

@@ -147,11 +147,14 @@ class Reports:
 
     async def closed_for_stats(self, repo: str, window: float) -> list[Report]:
         """The reports of `repo` that went through the private lifecycle (an advisory, or a draft
-        one for a hidden public report) and are closed (published or rejected), closed within
+        one for a hidden public report, unless undone as a false alarm) and are closed (published
+        or rejected), closed within
         `window` seconds before the latest such close. Open reports are never returned."""
         private = sa.or_(reports.c.ghsa_id.is_not(None), reports.c.draft_ghsa_id.is_not(None))
+        # A public issue hidden by mistake and undone with /sec not-security was no report at all.
+        false_alarm = sa.and_(reports.c.source != "advisory", reports.c.reject_reason == "not-security")
         where = sa.and_(sa.func.lower(reports.c.repo) == repo.lower(), reports.c.state.in_(("published", "rejected")),
-                        reports.c.closed_at.is_not(None), private)
+                        reports.c.closed_at.is_not(None), private, sa.not_(false_alarm))
         async with self.store.engine.connect() as conn:
             latest = (await conn.execute(sa.select(sa.func.max(reports.c.closed_at)).where(where))).scalar()
             if latest is None:
