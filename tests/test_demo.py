@@ -108,3 +108,16 @@ def test_no_private_report_text_anywhere(transcript: str) -> None:
     assert PRIVATE_MARKER in PRIVATE_DESCRIPTION
     assert PRIVATE_MARKER not in transcript  # the private description is never printed, public parts or not
     assert "victim" not in transcript
+
+
+def test_publication_shows_the_release_draft_the_hall_of_fame_and_the_badge(transcript: str) -> None:
+    published = flat(section(transcript, SCENARIOS[10]))
+    assert "the release “Security update 1.4.2” for tag 1.4.2 that `/sec fixed 1.4.2` drafted — still a draft" in published
+    assert 'pip install --upgrade "hello-world>=1.4.2"' in published
+    assert re.search(r"Pull request #\d+ “Security acknowledgements: GHSA-", published)
+    assert "## 2027" in published or "## 2026" in published
+    assert '→ 200 {"repository":"octo-org/hello-world","enough_reports":false,"minimum_reports":3}' in published
+    assert '"message":"not enough reports yet"' in published
+    assert "Announcement text" in published
+    fixing = flat(section(transcript, SCENARIOS[9], SCENARIOS[10]))
+    assert "its advisory is not published yet" in fixing  # the publish-within reminder, 14 days after the fix
