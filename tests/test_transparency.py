@@ -16,6 +16,7 @@ import pytest
 from bot.reports import onboarding
 from bot.reports.transparency import add_to_hall_of_fame, funding_links
 from bot.store.reports import Reports
+from bot.web.badge import CACHE_SECONDS
 from tests.e2e import INSTALLATION, MAINTAINER, REPO, REPORTER, Harness
 
 TRACKER = "octo-org/security-inbox"
@@ -87,6 +88,11 @@ async def get(h: Harness, path: str) -> tuple[int, str, Any]:
             return resp.status, await resp.text(), resp.headers.copy()
 
 
+async def fresh(h: Harness) -> None:
+    """Let each process's short cache of the figures (bot/web/badge.py) expire."""
+    await h.advance(CACHE_SECONDS + 1)
+
+
 async def figures(h: Harness) -> tuple[dict[str, Any], str, dict[str, Any]]:
     status, stats, _ = await get(h, f"/stats/{REPO}.json")
     assert status == 200, stats
@@ -119,12 +125,14 @@ async def test_figures_hidden_below_three_reports_and_hand_computed_from_five(h:
     assert (await get(h, f"/stats/{REPO}.json"))[0] == 404  # nothing known yet: the same 404 as any repository
     await onboarding.schedule_check(h.services.queue, INSTALLATION, REPO, h.clock.now())  # type: ignore[union-attr]
     await h.settle()
+    await fresh(h)
     stats, svg, shields = await figures(h)  # 0 closed reports
     assert stats == {"repository": REPO, "enough_reports": False, "minimum_reports": 3}
     assert "not enough reports yet" in svg and shields["message"] == "not enough reports yet"
 
     await walk(h, 1, ack=2, triage=5, outcome="published", fix=48)
     await walk(h, 2, ack=10, triage=20, outcome="rejected")
+    await fresh(h)
     two = await figures(h)  # 2 closed reports
     assert two[0]["enough_reports"] is False and "median" not in json.dumps(two)
 
@@ -138,6 +146,7 @@ async def test_figures_hidden_below_three_reports_and_hand_computed_from_five(h:
     await walk(h, 3, ack=30, triage=40, outcome="published", fix=100)
     await walk(h, 4, ack=1, triage=3, outcome="published", fix=72)
     await walk(h, 5, ack=None, triage=60, outcome="rejected")
+    await fresh(h)
     stats, svg, shields = await figures(h)  # 5 closed reports
     # By hand: first responses 2, 10, 30, 1, 60 h (median 10); triage 5, 20, 40, 3, 60 h (median 20);
     # published fixes 48, 100, 72 h (median 72 h = 3 days); within 36 h: 4 of 5.
@@ -159,6 +168,7 @@ async def test_figures_hidden_below_three_reports_and_hand_computed_from_five(h:
     await h.advance(200 * DAY)
     assert await figures(h) == before
     await publish(h, ghsa)
+    await fresh(h)
     assert (await figures(h))[0] != before[0]
     assert SECRET not in json.dumps(await figures(h))
 
@@ -182,6 +192,7 @@ async def test_the_badge_costs_no_github_call_and_is_404_when_not_published(h: H
     h.services.configs.clear()
     await onboarding.schedule_check(h.services.queue, INSTALLATION, REPO, h.clock.now())  # type: ignore[union-attr]
     await h.settle()
+    await fresh(h)
     assert (await get(h, f"/badge/{REPO}.svg"))[0] == 404
 
 

@@ -53,7 +53,7 @@ def create_app(
     # GET /metrics is not here: it shows report counts, so it has a listener of its own
     # (`metrics_listener`), on 127.0.0.1 unless the operator says otherwise.
     app.router.add_get("/setup/installed", setup_page.installed)  # GitHub's setup_url, after an install
-    badge.routes(app)  # public response-time figures, from the store only
+    badge.routes(app)  # public response-time figures, from the store only (after CLOCK is set)
     app.cleanup_ctx.append(_store)
     app.cleanup_ctx.append(_github)
     app.cleanup_ctx.append(_engine(list(routers), dict(jobs), workers))

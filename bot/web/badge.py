@@ -5,7 +5,10 @@
     GET /badge/OWNER/REPO.json   shields.io's endpoint JSON (img.shields.io/endpoint?url=...)
 
 Each answer is read from one fact in the store (bot/reports/transparency.py keeps it, computed
-when a report closes): no GitHub call per request, no report read. A repository that does not
+when a report closes): no GitHub call per request, no report read. Each process keeps what it read
+for CACHE_SECONDS (at most CACHE_ENTRIES repositories, unknown names included), so a flood of
+badge requests costs the store one read per repository every few seconds and leaves the intake
+alone; the figures it shows can lag a close by that long. A repository that does not
 publish its figures, or that Secbot does not know, gets the same 404, so nobody learns whether a
 repository uses Secbot from here. Answers carry an ETag and may be cached for five minutes.
 """
@@ -14,9 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 
 import orjson
 from aiohttp import web
+from cachetools import TTLCache
 
 from bot.rules.transparency import Figures, shields, svg
 from bot.store.facts import Facts
@@ -24,9 +29,15 @@ from bot.web.keys import CLOCK, STORE
 
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 CACHE = "public, max-age=300"
+CACHE_SECONDS = 10.0
+CACHE_ENTRIES = 4096
+_MISSING = object()
+READ: web.AppKey["TTLCache[str, Any]"] = web.AppKey("badge_reads")
 
 
 def routes(app: web.Application) -> None:
+    clock = app[CLOCK]
+    app[READ] = TTLCache(maxsize=CACHE_ENTRIES, ttl=CACHE_SECONDS, timer=clock.now)
     app.router.add_get("/stats/{owner}/{repo}.json", stats_json)
     app.router.add_get("/badge/{owner}/{repo}.svg", badge_svg)
     app.router.add_get("/badge/{owner}/{repo}.json", badge_shields)
@@ -36,7 +47,12 @@ async def _figures(request: web.Request) -> dict | None:  # type: ignore[type-ar
     owner, repo = request.match_info["owner"], request.match_info["repo"]
     if not (_NAME.fullmatch(owner) and _NAME.fullmatch(repo)):
         return None
-    found = await Facts(request.app[STORE]).get(f"public-stats:{owner}/{repo}".lower(), request.app[CLOCK].now())
+    key = f"public-stats:{owner}/{repo}".lower()
+    cache = request.app[READ]
+    found = cache.get(key, _MISSING)
+    if found is _MISSING:
+        found = await Facts(request.app[STORE]).get(key, request.app[CLOCK].now())
+        cache[key] = found
     return found if isinstance(found, dict) else None
 
 
