@@ -332,3 +332,57 @@ def test_funding_links_are_read_safely() -> None:
         "https://github.com/sponsors/alice", "https://github.com/sponsors/bob", "https://ko-fi.com/carol"]
     assert funding_links("custom: ['javascript:alert(1)', 'https://example.org/give']") == ["https://example.org/give"]
     assert funding_links("github: [a](http://evil)") == [] and funding_links("- [") == [] and funding_links(None) == []
+
+
+async def test_the_store_hands_over_closed_private_reports_of_the_window_only(store: Any) -> None:
+    reports = Reports(store)
+    made = {}
+    for name, source, ghsa, state, closed in [
+        ("published", "advisory", "GHSA-1", "published", 400 * DAY),
+        ("rejected", "advisory", "GHSA-2", "rejected", 300 * DAY),
+        ("open", "advisory", "GHSA-3", "accepted", None),
+        ("too-old", "advisory", "GHSA-4", "published", 10 * DAY),
+        ("public-redirect", "issue", None, "rejected", 350 * DAY),
+        ("other-repo", "advisory", "GHSA-5", "published", 390 * DAY),
+    ]:
+        rep, _ = await reports.create(now=DAY, source_key=f"k:{name}", source=source, installation_id=1,
+                                      repo="o/other" if name == "other-repo" else REPO, ghsa_id=ghsa,
+                                      reporter="r", verdict="vulnerability", score=1.0, reasons=())
+        made[name] = await reports.update(rep.id, now=DAY, state=state, closed_at=closed)
+    found = await reports.closed_for_stats(REPO.upper(), 365 * DAY)
+    assert sorted(r.ghsa_id for r in found) == ["GHSA-1", "GHSA-2"]
+    assert await reports.closed_for_stats("o/none", 365 * DAY) == []
+
+
+async def test_migration_0007_goes_down_and_up(databases: Any) -> None:
+    from alembic import command
+
+    from bot.store import migrate
+
+    store, _, _ = await databases.open("sqlite")
+    async with store.write() as conn:
+        await conn.run_sync(lambda c: command.downgrade(migrate._config(c), "0006"))
+    await migrate.upgrade(store)
+    rep, _ = await Reports(store).create(now=1.0, source_key="k", source="advisory", installation_id=1, repo=REPO,
+                                         ghsa_id="GHSA-x", reporter="r", verdict="vulnerability", score=1.0, reasons=())
+    rep = await Reports(store).update(rep.id, now=2.0, cve_id="CVE-2026-1", reward="$5", embargo_until=3.0)
+    assert (rep.cve_id, rep.reward, rep.embargo_until) == ("CVE-2026-1", "$5", 3.0)
+
+
+async def test_without_the_optional_permissions_the_maintainers_are_told_once_and_nothing_retries(h: Harness) -> None:
+    h.state.fail_next("POST", r"/releases$", 403, times=5)
+    h.state.fail_next("POST", r"/git/refs$", 403, times=5)
+    ghsa = await report(h)
+    await command(h, ghsa, "/sec accept high\n/sec fixed 2.3.1")
+    number = await tracker_of(h, ghsa)
+    assert h.state.repo(REPO).releases == {}
+    await publish(h, ghsa, twice=True)
+    await h.advance(20 * 60)
+    assert h.state.repo(REPO).pulls == {}
+    notes = tracker_notes(h, number)
+    assert sum("draft the security release" in n for n in notes) == 1
+    assert sum("open the hall-of-fame pull request" in n for n in notes) == 1
+    assert sum(1 for r in h.state.requests if r.method == "POST" and r.path.endswith("/releases")) == 1
+    assert sum(1 for r in h.state.requests if r.method == "POST" and r.path.endswith("/git/refs")) == 1
+    [rep] = await Reports(h.services.store).list()
+    assert rep.state == "published"
