@@ -159,6 +159,8 @@ async def draft_release(ctx: Context, report: Report, version: str) -> str:
     the maintainers. Drafted for the tag `version` (or `v<version>`) when it exists; otherwise for
     a tag that publishing the release will create. Never published by Secbot."""
     assert ctx.gh is not None
+    if outreach.advisory_of(report) is None:
+        return ""  # a report on a public issue only: no advisory to draft a release from
     owner, name = report.repo.split("/", 1)
     repo_vars = {"owner": owner, "repo": name}
     key = f"release:{report.id}:{version}"

@@ -410,7 +410,7 @@ async def _fixed(ctx: Context, o: Order) -> Done:
     await outreach.tell_reporter(ctx, report, key=o.msg_key, template="fixed")
     release = await transparency.draft_release(ctx, report, version)
     return report, (f"Fixed in {report.fixed_version}. The reporter has been told; "
-                    "publish the advisory when the release is out. " + release)
+                    "publish the advisory when the release is out. " + release).rstrip()
 
 
 async def _cve(ctx: Context, o: Order) -> Done:
