@@ -386,3 +386,12 @@ async def test_without_the_optional_permissions_the_maintainers_are_told_once_an
     assert sum(1 for r in h.state.requests if r.method == "POST" and r.path.endswith("/git/refs")) == 1
     [rep] = await Reports(h.services.store).list()
     assert rep.state == "published"
+
+
+async def test_the_onboarding_issue_suggests_the_badge_for_the_readme(h: Harness) -> None:
+    h.state.repo(REPO).pvr_enabled = False  # no private channel: the onboarding issue opens
+    await onboarding.schedule_check(h.services.queue, INSTALLATION, REPO, h.clock.now())  # type: ignore[union-attr]
+    await h.settle()
+    [issue] = [i for i in h.state.repo(REPO).issues.values() if i["title"] == onboarding.ISSUE_TITLE]
+    assert "### Show your response times" in issue["body"]
+    assert f"/badge/{REPO}.svg)](" in issue["body"] and f"/stats/{REPO}.json)" in issue["body"]

@@ -172,7 +172,7 @@ def svg(figures: Figures) -> str:
     total = left + right
     fill = _COLORS[color]
     label_x, message_x = left * 5, (left + right / 2) * 10
-    title = escape(f"{LABEL}: {message}")
+    title = escape(f"{LABEL}: {message}", {'"': "&quot;"})
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{total}" height="20" role="img" aria-label="{title}">'
         f"<title>{title}</title>"
