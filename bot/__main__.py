@@ -196,7 +196,9 @@ async def _db_command(args: argparse.Namespace, settings: Settings) -> int:
                 else:
                     where = row["ghsa_id"] if row["source"] == "advisory" else f"#{row['number']}"
                     print(f"{row['id']:>6}  {row['repo']:<40} {where:<22} {row['state']:<13} "
-                          f"{row['severity'] or '-':<9} {row['reporter']}")
+                          f"{row['severity'] or '-':<9} {row['reporter']}"
+                          + (f"  {row['cve_id']}" if row["cve_id"] else "")
+                          + (f"  reward: {row['reward']}" if row["reward"] else ""))
             return 0
         if args.command == "feedback":
             return await _export_feedback(store, args)
@@ -264,7 +266,8 @@ async def _report_timeline(reports: Any, report_id: int, as_json: bool) -> int:
     row = report.summary()
     where = row["ghsa_id"] or (f"#{row['number']}" if row["number"] else "-")
     print(f"report {row['id']}  {row['repo']}  {where}  {row['state']}  severity {row['severity'] or '-'}  "
-          f"reported by {row['reporter']}")
+          f"reported by {row['reporter']}" + (f"  {row['cve_id']}" if row["cve_id"] else "")
+          + (f"  reward: {row['reward']}" if row["reward"] else ""))
     for e in events:
         print(f"  {iso(e['at'])}  {e['kind']}" + (f" by {e['actor']}" if e["actor"] else ""))
         if e["kind"] == NOTE:

@@ -39,6 +39,9 @@ OPERATIONS: list[tuple[str, str]] = [
     ("post", "/repos/{owner}/{repo}/git/refs"),
     ("get", "/repos/{owner}/{repo}/pulls"),
     ("post", "/repos/{owner}/{repo}/pulls"),
+    ("get", "/repos/{owner}/{repo}/releases/tags/{tag}"),
+    ("get", "/repos/{owner}/{repo}/releases"),
+    ("post", "/repos/{owner}/{repo}/releases"),
     ("get", "/installation/repositories"),
     # Issues
     ("get", "/repos/{owner}/{repo}/issues"),
@@ -68,6 +71,7 @@ OPERATIONS: list[tuple[str, str]] = [
     ("get", "/repos/{owner}/{repo}/security-advisories/{ghsa_id}"),
     ("patch", "/repos/{owner}/{repo}/security-advisories/{ghsa_id}"),
     ("post", "/repos/{owner}/{repo}/security-advisories/reports"),
+    ("post", "/repos/{owner}/{repo}/security-advisories/{ghsa_id}/cve"),
     # Teams
     ("get", "/orgs/{org}/teams/{team_slug}/memberships/{username}"),
 ]

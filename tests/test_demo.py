@@ -125,3 +125,16 @@ def test_flood_tools_scenarios(transcript: str) -> None:
     assert "Crash when the size header is negative" in moved and "closed." in moved
     away = flat(section(transcript, SCENARIOS[14]))
     assert "The maintainers are away until" in away and "after the maintainers are back" in away
+
+
+def test_publication_shows_the_release_draft_the_hall_of_fame_and_the_badge(transcript: str) -> None:
+    published = flat(section(transcript, SCENARIOS[10], SCENARIOS[11]))
+    assert "the release “Security update 1.4.2” for tag 1.4.2 that `/sec fixed 1.4.2` drafted — still a draft" in published
+    assert 'pip install --upgrade "hello-world>=1.4.2"' in published
+    assert re.search(r"Pull request #\d+ “Security acknowledgements: GHSA-", published)
+    assert "## 2027" in published or "## 2026" in published
+    assert '→ 200 {"repository":"octo-org/hello-world","enough_reports":false,"minimum_reports":3}' in published
+    assert '"message":"not enough reports yet"' in published
+    assert "Announcement text" in published
+    fixing = flat(section(transcript, SCENARIOS[9], SCENARIOS[10]))
+    assert "its advisory is not published yet" in fixing  # the publish-within reminder, 14 days after the fix

@@ -648,6 +648,7 @@ async def test_every_served_operation_answers_conformant_to_the_description(emu,
     state.open_issue(REPO, title="t", body="b", user="reporter")
     comment = state.add_comment(REPO, 1, body="c", user="reporter")
     adv = state.report_vulnerability(REPO, summary="s", description="d", user="reporter")
+    draft = state.create_advisory(REPO, summary="s", description="d", author="maintainer", vulnerabilities=[])
     token = await token_for(emu, session)
     app_auth = {"Authorization": f"Bearer {app_jwt(state)}"}
     b, r, g = emu.base_url, f"{emu.base_url}/repos/{REPO}", adv["ghsa_id"]
@@ -698,6 +699,12 @@ async def test_every_served_operation_answers_conformant_to_the_description(emu,
         ("POST", f"{r}/labels", auth(token), {"name": "pvr-redirected", "color": "d73a4a"}, 201),
         ("GET", f"{r}/labels/pvr-redirected", auth(token), None, 200),
         ("GET", f"{r}/security-advisories?state=triage&per_page=5", auth(token), None, 200),
+        ("POST", f"{r}/security-advisories/{draft['ghsa_id']}/cve", auth(token), None, 202),
+        ("POST", f"{r}/releases", auth(token), {"tag_name": "v1.0.1", "name": "Security update 1.0.1", "body": "b",
+                                                "draft": True}, 201),
+        ("POST", f"{r}/releases", auth(token), {"tag_name": "v1.0.0", "name": "1.0.0"}, 201),
+        ("GET", f"{r}/releases/tags/v1.0.0", auth(token), None, 200),
+        ("GET", f"{r}/releases?per_page=10", auth(token), None, 200),
         ("POST", f"{r}/security-advisories", auth(token), {"summary": "s", "description": "d", "severity": "high",
                                                             "vulnerabilities": [{"package": {"ecosystem": "pip", "name": "widget"}}]}, 201),
         ("GET", f"{r}/security-advisories/{g}", auth(token), None, 200),

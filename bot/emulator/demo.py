@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from gidgethub import routing
 
@@ -52,7 +53,8 @@ PRIVATE_DESCRIPTION = (
     "shell profile when `hello extract evil.tar` runs. Tested on 1.4.1."
 )
 _EMOJI = {"+1": "👍", "-1": "👎", "confused": "😕", "eyes": "👀"}
-CONFIG = "security_team:\n  users: [maint]\ntracker:\n  repo: security-inbox\n"
+CONFIG = ("security_team:\n  users: [maint]\ntracker:\n  repo: security-inbox\n"
+          "transparency:\n  public_stats: true\nappreciation:\n  hall_of_fame: SECURITY-ACKNOWLEDGEMENTS.md\n")
 _MARKER = re.compile(r"<!--\s*secbot.*?-->", re.S)
 
 
@@ -93,6 +95,7 @@ class Demo:
         self.ghsa: str | None = None
         self.tracker_number: int | None = None
         self.public_issue: int | None = None  # the redirected public issue of scenario 2
+        self.base_url = ""  # where the bot answers HTTP (its public figures)
         self.started = clock.now()
 
     # -- time ---------------------------------------------------------------------------------
@@ -353,6 +356,25 @@ async def play(d: Demo) -> None:
          f"{', '.join(v.get('patched_versions') or '?' for v in adv.get('vulnerabilities') or [])}"
          f"{f'; credits: {credits}' if credits else ''}", 2)
     d.reporter_saw()
+    [release] = state.repo(REPO).releases.values()
+    _say(f"Maintainers saw: the release “{release['name']}” for tag {release['tag_name']} that `/sec fixed 1.4.2` "
+         f"drafted — still a {'draft' if release['draft'] else 'PUBLISHED release (unexpected)'}: Secbot never "
+         "publishes it. Its text:", 2)
+    for line in _clean(release["body"]).splitlines():
+        if line.strip():
+            _say(line, 6)
+    for pull in state.repo(REPO).pulls.values():
+        _say(f"Pull request #{pull['number']} “{pull['title']}” ({pull['head']['ref']} → {pull['base']['ref']}), "
+             "adding the advisory's credited people to SECURITY-ACKNOWLEDGEMENTS.md:", 2)
+        for line in state.repo(REPO).files[(pull["head"]["ref"], "SECURITY-ACKNOWLEDGEMENTS.md")].splitlines():
+            if line.strip():
+                _say(line, 6)
+    async with aiohttp.ClientSession() as session:
+        for path in (f"/stats/{REPO}.json", f"/badge/{REPO}.json"):
+            async with session.get(d.base_url + path) as resp:
+                _say(f"GET {path} (public, from the store, no GitHub call) → {resp.status} {await resp.text()}", 2)
+    _say("One closed report is not enough: figures are shown from 3 closed reports on, so none can be read back "
+         "to a single report.", 4)
     assert d.public_issue is not None
     _say("Everyone saw (the public issue the reporter was redirected from):", 2)
     d.show_issue(d.public_issue)
@@ -494,6 +516,7 @@ async def run_demo(*, routers: Sequence[routing.Router], jobs: Mapping[str, JobH
                  f"private tracker repository {TRACKER}.")
             try:
                 demo = Demo(state, emu, app, clock)
+                demo.base_url = f"http://127.0.0.1:{port}"
                 await play(demo)
                 simulated = clock.now() - demo.started
             finally:

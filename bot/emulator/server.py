@@ -713,6 +713,38 @@ def update_advisory_comment(ctx: Ctx) -> Reply:
                                                       int(ctx.params["comment_id"]), ctx.body["body"]))
 
 
+@route("POST", "/repos/{owner}/{repo}/security-advisories/{ghsa_id}/cve")
+def request_cve(ctx: Ctx) -> Reply:
+    ctx.state.request_cve(ctx.repo().full_name, ctx.params["ghsa_id"])
+    return Reply(202, {})
+
+
+# --------------------------------------------------------------------------------------------
+# Releases
+
+
+@route("GET", "/repos/{owner}/{repo}/releases")
+def list_releases(ctx: Ctx) -> Reply:
+    """Drafts too (the app has push access), newest first."""
+    items = sorted(ctx.repo().releases.values(), key=lambda r: r["id"], reverse=True)
+    return _paginate(ctx, items)
+
+
+@route("GET", "/repos/{owner}/{repo}/releases/tags/{tag}")
+def get_release_by_tag(ctx: Ctx) -> Reply:
+    return Reply(200, ctx.state.release_by_tag(ctx.repo().full_name, ctx.params["tag"]))
+
+
+@route("POST", "/repos/{owner}/{repo}/releases")
+def create_release(ctx: Ctx) -> Reply:
+    b = ctx.body
+    release = ctx.state.create_release(ctx.repo().full_name, tag_name=b["tag_name"], name=b.get("name"),
+                                       body=b.get("body"), draft=bool(b.get("draft", False)),
+                                       prerelease=bool(b.get("prerelease", False)),
+                                       target_commitish=b.get("target_commitish"), user=ctx.actor or "")
+    return Reply(201, release)
+
+
 # --------------------------------------------------------------------------------------------
 # Teams
 

@@ -175,6 +175,8 @@ class Repo:
     discussions: dict[int, dict[str, Any]] = field(default_factory=dict)  # numbered with the issues
     advisories: dict[str, dict[str, Any]] = field(default_factory=dict)
     advisory_comments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    releases: dict[int, dict[str, Any]] = field(default_factory=dict)
+    cve_requests: list[str] = field(default_factory=list)  # GHSA ids a CVE was requested for
     next_number: int = 1
 
     @property
@@ -985,6 +987,62 @@ class GitHubState:
                 self._touch(comment)
                 return comment
         raise NotFound(f"advisory comment {comment_id}")
+
+    # -- releases and CVE requests ------------------------------------------------------------
+
+    def add_tag(self, full_name: str, tag: str) -> None:
+        repo = self.repo(full_name)
+        repo.refs[f"tags/{tag}"] = _sha(full_name, "tag", tag)
+
+    def create_release(self, full_name: str, *, tag_name: str, name: str | None, body: str | None, draft: bool,
+                       prerelease: bool, target_commitish: str | None, user: str) -> dict[str, Any]:
+        repo = self.repo(full_name)
+        if any(r["tag_name"] == tag_name and not r["draft"] for r in repo.releases.values()) and not draft:
+            raise Unprocessable("Validation Failed", [{"resource": "Release", "code": "already_exists",
+                                                       "field": "tag_name"}])
+        rid = self.next_id()
+        t = self.iso_now()
+        api = f"{API}/repos/{full_name}/releases/{rid}"
+        html = f"{WEB}/{full_name}/releases/{'tag/' + tag_name if not draft else 'untagged-' + _sha(str(rid))[:20]}"
+        release = {
+            "url": api, "html_url": html, "assets_url": f"{api}/assets",
+            "upload_url": f"https://uploads.github.com/repos/{full_name}/releases/{rid}/assets{{?name,label}}",
+            "tarball_url": None if draft else f"{API}/repos/{full_name}/tarball/{tag_name}",
+            "zipball_url": None if draft else f"{API}/repos/{full_name}/zipball/{tag_name}",
+            "id": rid, "node_id": node_id("Release", rid), "tag_name": tag_name,
+            "target_commitish": target_commitish or repo.data["default_branch"], "name": name, "body": body,
+            "draft": draft, "prerelease": prerelease, "immutable": False, "created_at": t,
+            "published_at": None if draft else t, "updated_at": t, "author": self.user(user), "assets": [],
+        }
+        if not draft and f"tags/{tag_name}" not in repo.refs:
+            self.add_tag(full_name, tag_name)
+        repo.releases[rid] = release
+        return release
+
+    def release_by_tag(self, full_name: str, tag: str) -> dict[str, Any]:
+        for release in self.repo(full_name).releases.values():
+            if release["tag_name"] == tag and not release["draft"]:
+                return release
+        raise NotFound(tag)
+
+    def request_cve(self, full_name: str, ghsa_id: str) -> None:
+        """GitHub's CVE request: accepted for a public repository's draft or published advisory;
+        the CVE is assigned later (`assign_cve`, as GitHub's CNA would)."""
+        repo = self.repo(full_name)
+        adv = self.advisory(full_name, ghsa_id)
+        if repo.data["private"]:
+            raise Forbidden("CVE requests are only available for public repositories")
+        if adv["state"] not in ("draft", "published") or adv["cve_id"] or adv["ghsa_id"] in repo.cve_requests:
+            raise Unprocessable("A CVE cannot be requested for this advisory.",
+                                [{"resource": "RepositoryAdvisory", "field": "cve_id", "code": "invalid"}])
+        repo.cve_requests.append(adv["ghsa_id"])
+
+    def assign_cve(self, full_name: str, ghsa_id: str, cve_id: str) -> dict[str, Any]:
+        adv = self.advisory(full_name, ghsa_id)
+        adv["cve_id"] = cve_id
+        adv["identifiers"] = [i for i in adv["identifiers"] if i["type"] != "CVE"] + [{"value": cve_id, "type": "CVE"}]
+        self._touch(adv)
+        return adv
 
     # -- assertions ---------------------------------------------------------------------------
 

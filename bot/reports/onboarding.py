@@ -22,7 +22,7 @@ from bot.github.urls import policy_url, report_form_url
 from bot.jobs.context import Context, get_or_none
 from bot.jobs.queue import Queue
 from bot.render import find_marker, marker, render
-from bot.reports import away, writes
+from bot.reports import away, transparency, writes
 from bot.reports.channel import forget_channel, pvr_enabled, security_md
 from bot.rules.config import RepoConfig
 from bot.rules.security_md import PLACEHOLDER, diagnose, human_duration
@@ -94,6 +94,7 @@ async def check(ctx: Context) -> None:
     cfg = await ctx.config()
     if cfg.enabled:
         await away.sync(ctx, full_name, installation_id, cfg)  # an away span from the config starts or ends
+    await transparency.refresh_stats(ctx, full_name, cfg, only_if_missing=True)  # switched on or off since
     if not cfg.enabled or not cfg.channel_check.enabled:
         return
     await forget_channel(ctx, owner, name)  # a daily check must see today's settings
@@ -103,7 +104,14 @@ async def check(ctx: Context) -> None:
     problems = diagnose(full_name, pvr, policy)
     ctx.log.info("channel checked", extra={"repo": full_name, "pvr": pvr, "security_md": bool(policy),
                                            "problems": problems})
-    await sync_onboarding_issue(ctx, repo, problems, pvr=pvr, policy=policy, tracker=cfg.tracker.repo)
+    badge = badge_markdown(ctx.services.settings.public_url, full_name) if cfg.transparency.public_stats else None
+    await sync_onboarding_issue(ctx, repo, problems, pvr=pvr, policy=policy, tracker=cfg.tracker.repo, badge=badge)
+
+
+def badge_markdown(public_url: str | None, full_name: str) -> str:
+    """The Markdown that shows the repository's response-time badge, for its README."""
+    base = (public_url or "https://SECBOT-ADDRESS").rstrip("/")
+    return f"[![security response]({base}/badge/{full_name}.svg)]({base}/stats/{full_name}.json)"
 
 
 def onboarding_key(full_name: str) -> str:
@@ -111,20 +119,21 @@ def onboarding_key(full_name: str) -> str:
 
 
 async def sync_onboarding_issue(ctx: Context, repo: dict[str, Any], problems: list[str], *, pvr: bool,
-                                policy: dict[str, str] | None, tracker: str | None = None) -> None:
+                                policy: dict[str, str] | None, tracker: str | None = None,
+                                badge: str | None = None) -> None:
     """Open the repository's one onboarding issue, update it, or close it when all is well.
 
     Without a private tracker (`tracker.repo`) the issue also recommends one: notes for the
     maintainers never go to the advisory the reporter reads, so without a tracker they are only
     kept in Secbot's database (bot/reports/outreach.py). That advice alone opens no issue."""
-    advice = [] if tracker else ["tracker"]
+    advice = ([] if tracker else ["tracker"]) + (["badge"] if badge else [])
     assert ctx.gh is not None
     full_name = repo["full_name"]
     key, now = onboarding_key(full_name), ctx.clock.now()
     record = await ctx.ledger.result(key)
     if record is None:
         if problems:  # advice alone (a tracker to set up) never opens an issue
-            await _open_issue(ctx, repo, problems, pvr=pvr, policy=policy, advice=advice)
+            await _open_issue(ctx, repo, problems, pvr=pvr, policy=policy, advice=advice, badge=badge)
         return
     if record.get("state") == "dismissed":
         return
@@ -140,7 +149,7 @@ async def sync_onboarding_issue(ctx: Context, repo: dict[str, Any], problems: li
         if issue["state"] == "closed":
             changes["state"] = "open"
         if issue["state"] == "closed" or problems != record.get("problems") or advice != record.get("advice"):
-            changes["body"] = _issue_body(repo, problems, pvr=pvr, policy=policy, advice=advice)
+            changes["body"] = _issue_body(repo, problems, pvr=pvr, policy=policy, advice=advice, badge=badge)
         if changes:
             await ctx.gh.patch("/repos/{owner}/{repo}/issues/{issue_number}", ctx.repo(issue_number=number), data=changes)
         await ctx.ledger.record(key, None, {**record, "state": "open", "problems": problems, "advice": advice}, now)
@@ -149,17 +158,17 @@ async def sync_onboarding_issue(ctx: Context, repo: dict[str, Any], problems: li
 
 
 def _issue_body(repo: dict[str, Any], problems: list[str], *, pvr: bool, policy: dict[str, str] | None,
-                advice: list[str]) -> str:
+                advice: list[str], badge: str | None = None) -> str:
     html_url = repo["html_url"]
     body = render("onboarding", problems=problems, advice=advice, pvr=pvr, html_url=html_url,
                   settings_url=f"{html_url}/settings/security_analysis", form_url=report_form_url(html_url),
                   policy_url=policy_url(html_url, policy), policy_path=(policy or {}).get("path"),
-                  placeholder=PLACEHOLDER)
+                  placeholder=PLACEHOLDER, badge=badge)
     return f"{body.rstrip()}\n\n{marker('onboarding', repo=repo['full_name'])}\n"
 
 
 async def _open_issue(ctx: Context, repo: dict[str, Any], problems: list[str], *, pvr: bool,
-                      policy: dict[str, str] | None, advice: list[str]) -> None:
+                      policy: dict[str, str] | None, advice: list[str], badge: str | None = None) -> None:
     """Open the issue once (writes.issue_once: a try that may have opened it is looked for, by its
     marker, among the app's newest issues). A dry run records nothing: a real run must still open it."""
     full_name = repo["full_name"]
@@ -167,7 +176,7 @@ async def _open_issue(ctx: Context, repo: dict[str, Any], problems: list[str], *
         ctx, key=onboarding_key(full_name), report_id=None, repo=ctx.full_name or full_name, kind="onboarding",
         attrs={"repo": full_name}, extra={"state": "open", "problems": problems, "advice": advice},
         record_dry_run=False,
-        data={"title": ISSUE_TITLE, "body": _issue_body(repo, problems, pvr=pvr, policy=policy, advice=advice)})
+        data={"title": ISSUE_TITLE, "body": _issue_body(repo, problems, pvr=pvr, policy=policy, advice=advice, badge=badge)})
     if not ctx.dry_run:
         ctx.log.info("onboarding issue opened", extra={"repo": full_name, "number": made["number"]})
 

@@ -97,6 +97,8 @@ def view(report: Report) -> dict[str, Any]:
         "reporter": report.reporter, "state": report.state, "severity": report.severity, "cvss": report.cvss,
         "eta": report.eta, "fixed_version": report.fixed_version, "reject_reason": report.reject_reason,
         "created": (iso(report.created_at) or "")[:10],
+        "cve_id": report.cve_id, "reward": report.reward,
+        "embargo_until": (iso(report.embargo_until) or "")[:10] or None,
     }
 
 

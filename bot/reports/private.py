@@ -9,7 +9,7 @@ from typing import Any
 from bot.github.urls import advisory_url, html_url
 from bot.jobs.context import Context
 from bot.render import render
-from bot.reports import away, floods, outreach, timers, writes
+from bot.reports import away, floods, outreach, timers, transparency, writes
 from bot.rules.config import RepoConfig
 from bot.rules.detect import TextContext, classify
 from bot.rules.lifecycle import PUBLISHED, Refused, next_state
@@ -129,6 +129,7 @@ async def mark_published(ctx: Context, report: Report, adv: dict[str, Any], *, a
         await _close_public_issue(ctx, public, url, cfg)
     if cfg.announcements.enabled:
         await _announce(ctx, report, adv, url, cfg)
+    report = await transparency.on_published(ctx, report, adv, url, cfg)
     report = await outreach.sync_tracker(ctx, report, cfg)
     await timers.reschedule(ctx, report)
     return report

@@ -42,7 +42,7 @@ from bot.github.budget import COURTESY, REPLY, spending
 from bot.github.urls import html_url, issue_url
 from bot.jobs.context import Context
 from bot.render import render
-from bot.reports import away, onboarding, outreach, private, public, timers, writes
+from bot.reports import away, onboarding, outreach, private, public, timers, transparency, writes
 from bot.reports.permissions import in_security_team, permission
 from bot.rules.commands import (
     MAX_COMMANDS,
@@ -396,6 +396,7 @@ async def _reject(ctx: Context, o: Order) -> Done:
     canned_text = render(name, o.cfg.templates.override(name)).strip() if name else ""
     await outreach.tell_reporter(ctx, report, key=o.msg_key, template="rejected", text=o.args.get("text") or "",
                                  canned=canned_text)
+    await transparency.refresh_stats(ctx, report.repo, o.cfg)
     return report, f"Rejected ({reason}{f', canned reply {canned}' if canned else ''}). The reporter has been told."
 
 
@@ -439,6 +440,7 @@ async def _reclassify(ctx: Context, o: Order) -> Done:
     except StateChanged:  # the watchdog saw the advisory closed first: it is rejected, say how
         report = await ctx.reports.update(report.id, now=now, **fields, event="reclassified", actor=o.actor,
                                           detail={"issue": number})
+    await transparency.refresh_stats(ctx, report.repo, o.cfg)
     where = f"{report.repo}#{number}" if number else "a public issue (not opened: dry run)"
     return report, f"Reclassified: opened {where} with your title and text, closed the advisory, told the reporter."
 
@@ -470,8 +472,29 @@ async def _fixed(ctx: Context, o: Order) -> Done:
                                              expect_state=o.report.state)
     await _patch_advisory(ctx, report, patched=version)
     await outreach.tell_reporter(ctx, report, key=o.msg_key, template="fixed")
+    release = await transparency.draft_release(ctx, report, version)
     return report, (f"Fixed in {report.fixed_version}. The reporter has been told; "
-                    "publish the advisory when the release is out.")
+                    "publish the advisory when the release is out. " + release).rstrip()
+
+
+async def _cve(ctx: Context, o: Order) -> Done:
+    answer = await transparency.request_cve(ctx, o.report)
+    return await ctx.reports.get(o.report.id) or o.report, answer
+
+
+async def _reward(ctx: Context, o: Order) -> Done:
+    report = await transparency.reward(ctx, o.report, o.args["text"], o.actor, o.msg_key, o.cfg)
+    return report, f"Reward recorded ({report.reward}). The reporter has been told privately how to claim it."
+
+
+async def _embargo(ctx: Context, o: Order) -> Done:
+    until = o.args.get("until")
+    report = await ctx.reports.update(o.report.id, now=ctx.clock.now(), embargo_until=_day_start(until) if until else None,
+                                      event="embargo", actor=o.actor,
+                                      detail={"until": until.isoformat() if until else None})
+    if until:
+        return report, f"Embargo until {until.isoformat()}: no reminder to publish the advisory before that day."
+    return report, "Embargo lifted."
 
 
 async def _update(ctx: Context, o: Order) -> Done:
@@ -513,6 +536,7 @@ ON_REPORT: dict[str, Callable[[Context, Order], Awaitable[Done]]] = {
     "ack": _ack, "accept": _accept, "severity": _severity, "reject": _reject, "assign": _assign, "eta": _eta,
     "fixed": _fixed, "update": _update, "pause": _pause, "resume": _resume, "status": _status,
     "needs-info": _needs_info, "reclassify": _reclassify,
+    "cve": _cve, "reward": _reward, "embargo": _embargo,
 }
 
 

@@ -30,7 +30,7 @@ import gidgethub
 from bot.clock import parse_iso
 from bot.jobs.context import Context
 from bot.render import render
-from bot.reports import outreach, private, timers, verbs
+from bot.reports import outreach, private, timers, transparency, verbs
 from bot.rules.commands import parse
 from bot.rules.config import RepoConfig
 from bot.rules.lifecycle import ACKNOWLEDGED, NEW, REJECTED, Refused, next_state
@@ -136,11 +136,17 @@ async def follow_advisory(ctx: Context, report: Report, adv: dict[str, Any], mem
         report = await reports.update(report.id, now=now, severity=severity, event="severity", actor=ACTOR,
                                       detail={"severity": severity})
         changed = True
+    if report.is_open and adv.get("cve_id") and adv.get("cve_id") != report.cve_id:
+        report = await transparency.cve_seen(ctx, report, adv)  # after /sec cve, or set by hand
+        changed = True
     if changed:
         ctx.log.info("report follows its advisory", extra={"report": report.id, "state": report.state,
                                                            "severity": report.severity})
-        report = await outreach.sync_tracker(ctx, report, await ctx.config())
+        cfg = await ctx.config()
+        report = await outreach.sync_tracker(ctx, report, cfg)
         await timers.reschedule(ctx, report)
+        if not report.is_open:
+            await transparency.refresh_stats(ctx, report.repo, cfg)
     return report
 
 

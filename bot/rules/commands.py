@@ -147,6 +147,9 @@ _ERR_RECLASSIFY = ("reclassify needs the public issue's title, on its line or th
                    "nothing of the report is copied")
 _ERR_RECLASSIFY_LONG = f"reclassify takes a title of at most {MAX_TITLE_CHARS} characters"
 _ERR_AWAY = "away needs until YYYY-MM-DD (and an optional note for reporters), or off"
+_MAX_REWARD_CHARS = 200
+_ERR_REWARD = f"reward needs an amount or a few words (at most {_MAX_REWARD_CHARS} characters), like $500 or a T-shirt"
+_ERR_EMBARGO = "embargo needs until YYYY-MM-DD, or off"
 
 # --- line scanning ------------------------------------------------------------------------------
 
@@ -536,6 +539,23 @@ def _pause(verb: str, tail: str, line: int) -> Command:
     return Command(verb, {"until": when}, line=line)
 
 
+def _reward(verb: str, tail: str, line: int) -> Command:
+    text = " ".join(tail.split())
+    if not text or len(text) > _MAX_REWARD_CHARS:
+        return Command(verb, error=_ERR_REWARD, line=line)
+    return Command(verb, {"text": text}, line=line)
+
+
+def _embargo(verb: str, tail: str, line: int) -> Command:
+    parts = tail.split(None, 1)
+    if len(parts) == 1 and parts[0].lower() in ("off", "lift", "none"):
+        return Command(verb, {"until": None}, line=line)
+    when = parse_date(parts[1]) if len(parts) == 2 and parts[0].lower() == "until" else None
+    if when is None:
+        return Command(verb, error=_ERR_EMBARGO, line=line)
+    return Command(verb, {"until": when}, line=line)
+
+
 def parse_date(text: object) -> date | None:
     """``YYYY-MM-DD`` or ``YYYY/MM/DD`` (ASCII digits, a real calendar day) as a date, else None."""
     if not isinstance(text, str):
@@ -588,6 +608,7 @@ _SEVERITY_USAGE = "<" + "|".join(SEVERITIES) + "|CVSS vector>"
 _TO_REJECTED = MappingProxyType({state: REJECTED for state in OPEN})
 _NOT_SECURITY = MappingProxyType({state: REJECTED for state in (*OPEN, POSSIBLE)})
 _STAYS_OPEN = MappingProxyType({state: state for state in OPEN})  # changes a report, does not move it
+_AFTER_ACCEPT = MappingProxyType({ACCEPTED: ACCEPTED, FIXED: FIXED})  # an advisory past triage, still open
 
 # Every /sec verb, once, in the order the help lists them. The parser, may_run, lifecycle's
 # next_state and the help message (templates/command_help.md) read it; tests/test_readme.py
@@ -652,6 +673,16 @@ VERB_TABLE: Mapping[str, Verb] = _verbs(
          help="the maintainers are away: tell new reporters when to expect an answer and hold the response "
          "targets until that day (off: back early)",
          examples=("/sec away until 2027-01-10 Back after the holidays.", "/sec away off")),
+    Verb("cve", _no_args, "", MAINTAINERS, mutating=True, moves=_AFTER_ACCEPT, needs="an accepted report",
+         help="ask GitHub for a CVE for the advisory; the tracker and the reporter show it once assigned",
+         examples=("/sec cve",)),
+    Verb("reward", _reward, "<amount or text>", MAINTAINERS, mutating=True, moves=None,
+         help="record a bounty or swag for the reporter and tell them privately how to claim it",
+         examples=("/sec reward $500", "/sec reward a T-shirt and stickers")),
+    Verb("embargo", _embargo, "until YYYY-MM-DD|off", MAINTAINERS, mutating=True, moves=_STAYS_OPEN,
+         needs="an open report",
+         help="hold the publish-when-fixed reminders until a date (a coordinated disclosure)",
+         examples=("/sec embargo until 2027-03-01",)),
 )
 VERBS = frozenset(VERB_TABLE) | {UNKNOWN}
 MUTATING = frozenset(verb.name for verb in VERB_TABLE.values() if verb.mutating)

@@ -273,6 +273,7 @@ SCHEMA: dict[str, Any] = _obj(
                     "description": "The days that count as working days.",
                 },
                 "timezone": {"type": "string", "format": "timezone", "default": "UTC", "description": "Time zone for working days (IANA name, e.g. Europe/Berlin)."},
+                "publish_within": _dur("14d", "After `/sec fixed`, remind the maintainers to publish the advisory when it is not published within this (then escalate); `/sec embargo until DATE` holds it."),
             },
         ),
         "announcements": _obj(
@@ -318,6 +319,30 @@ SCHEMA: dict[str, Any] = _obj(
             "Checking that the repository's private reporting channel works.",
             {
                 "enabled": {"type": "boolean", "default": True, "description": "Open an onboarding issue when private reporting is off or SECURITY.md disagrees with it."},
+            },
+        ),
+        "transparency": _obj(
+            "Public figures about how the project responds to security reports.",
+            {
+                "public_stats": {
+                    "type": "boolean", "default": False,
+                    "description": "Publish response-time figures (JSON, an SVG badge and a shields.io endpoint) computed from closed reports only, and only from 3 reports on.",
+                },
+            },
+        ),
+        "appreciation": _obj(
+            "Thanking reporters: lasting credit and rewards.",
+            {
+                "hall_of_fame": {
+                    "type": ["string", "null"], "pattern": r"^(?!.*\.\.)[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*\.md$", "maxLength": 200,
+                    "default": None,
+                    "description": "A Markdown file in the repository (e.g. SECURITY-ACKNOWLEDGEMENTS.md): on publication, a pull request adds the advisory's credited people to it, by year.",
+                },
+                "reward_instructions": {
+                    "type": "string", "maxLength": 2000,
+                    "default": "A maintainer will contact you about how to receive it.",
+                    "description": "What a reporter is told about claiming a reward given with `/sec reward`.",
+                },
             },
         ),
     },
@@ -437,6 +462,7 @@ class PolicyConfig(_Section):
     disclosure_after: DurationText
     working_days: tuple[str, ...]
     timezone: str
+    publish_within: DurationText
 
 
 @dataclasses.dataclass(frozen=True)
@@ -508,6 +534,21 @@ class ChannelCheckConfig(_Section):
 
 
 @dataclasses.dataclass(frozen=True)
+class TransparencyConfig(_Section):
+    """`transparency`: public figures about how the project responds to security reports."""
+
+    public_stats: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class AppreciationConfig(_Section):
+    """`appreciation`: thanking reporters, with lasting credit and rewards."""
+
+    hall_of_fame: str | None
+    reward_instructions: str
+
+
+@dataclasses.dataclass(frozen=True)
 class RepoConfig(_Section):
     """A repository's effective `.github/secbot.yml`: every key of SCHEMA, as attributes."""
 
@@ -525,6 +566,8 @@ class RepoConfig(_Section):
     floods: FloodsConfig
     away: AwayConfig
     channel_check: ChannelCheckConfig
+    transparency: TransparencyConfig
+    appreciation: AppreciationConfig
 
     @classmethod
     def default(cls) -> "RepoConfig":

@@ -33,6 +33,7 @@ class Policy:
     disclosure_after: Duration
     working_days: frozenset[int]
     tz: zoneinfo.ZoneInfo
+    publish_within: Duration = Duration(seconds=14 * 86400.0)
 
     @classmethod
     def from_config(cls, policy: PolicyConfig) -> "Policy":
@@ -43,6 +44,7 @@ class Policy:
             disclosure_after=Duration.parse(policy.disclosure_after),
             working_days=frozenset(WEEKDAYS.index(d) for d in policy.working_days),
             tz=zoneinfo.ZoneInfo(policy.timezone),
+            publish_within=Duration.parse(policy.publish_within),
         )
 
     def after(self, start: float, span: Duration) -> float:
@@ -173,7 +175,25 @@ def target_steps(policy: Policy, report: Any, hold: Holds = NO_HOLDS) -> list[St
             Step(due, "escalate-assignees", f"{name}:escalate-1", {"target": name, "due": due}),
             Step(due + span * 0.5, "escalate-team", f"{name}:escalate-2", {"target": name, "due": due}),
         ]
-    return sorted(steps, key=lambda s: s.at)
+    return sorted(steps + publish_steps(policy, report), key=lambda s: s.at)
+
+
+def publish_steps(policy: Policy, report: Any) -> list[Step]:
+    """After `/sec fixed`: remind the maintainers to publish the advisory when it is not published
+    within `policy.publish_within`, then escalate to the team half that span later. An embargo
+    (`/sec embargo until DATE`) moves both to its day; the steps are keyed by their due time, so
+    an embargo set after a reminder brings the reminder back when it ends."""
+    fixed_at = getattr(report, "fixed_at", None)
+    if getattr(report, "state", None) != "fixed" or fixed_at is None:
+        return []
+    due = policy.after(fixed_at, policy.publish_within)
+    embargo = getattr(report, "embargo_until", None)
+    if embargo and embargo > due:
+        due = embargo
+    span = max(3600.0, due - fixed_at)
+    detail = {"target": "publish", "due": due}
+    return [Step(due, "remind", f"publish:remind:{int(due)}", detail),
+            Step(due + span * 0.5, "escalate-team", f"publish:escalate:{int(due)}", detail)]
 
 
 def countdown_steps(policy: Policy, report: Any) -> list[Step]:

@@ -72,5 +72,10 @@ class Facts:
         return True
 
 
+    async def forget(self, key: str) -> None:
+        async with self.store.write() as conn:
+            await conn.execute(sa.delete(facts).where(facts.c.key == key))
+
+
 class _Full(Exception):
     """A counter had no room left: roll back the others."""

@@ -61,6 +61,9 @@ class Report:
     accepted_at: float | None = None
     fixed_at: float | None = None
     closed_at: float | None = None
+    cve_id: str | None = None
+    reward: str | None = None
+    embargo_until: float | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> "Report":
@@ -79,7 +82,7 @@ class Report:
             "id": self.id, "repo": self.repo, "source": self.source, "number": self.issue_number,
             "comment_id": self.comment_id, "ghsa_id": self.ghsa_id or self.draft_ghsa_id,
             "reporter": self.reporter, "verdict": self.verdict, "state": self.state,
-            "severity": self.severity, "hidden": self.hidden,
+            "severity": self.severity, "hidden": self.hidden, "cve_id": self.cve_id, "reward": self.reward,
         }
 
 
@@ -157,6 +160,23 @@ class Reports:
         if state:
             stmt = stmt.where(reports.c.state == state)
         async with self.store.engine.connect() as conn:
+            return [Report.from_row(r) for r in await conn.execute(stmt)]
+
+    async def closed_for_stats(self, repo: str, window: float) -> list[Report]:
+        """The reports of `repo` that went through the private lifecycle (an advisory, or a draft
+        one for a hidden public report, unless undone as a false alarm) and are closed (published
+        or rejected), closed within
+        `window` seconds before the latest such close. Open reports are never returned."""
+        private = sa.or_(reports.c.ghsa_id.is_not(None), reports.c.draft_ghsa_id.is_not(None))
+        # A public issue hidden by mistake and undone with /sec not-security was no report at all.
+        false_alarm = sa.and_(reports.c.source != "advisory", reports.c.reject_reason == "not-security")
+        where = sa.and_(sa.func.lower(reports.c.repo) == repo.lower(), reports.c.state.in_(("published", "rejected")),
+                        reports.c.closed_at.is_not(None), private, sa.not_(false_alarm))
+        async with self.store.engine.connect() as conn:
+            latest = (await conn.execute(sa.select(sa.func.max(reports.c.closed_at)).where(where))).scalar()
+            if latest is None:
+                return []
+            stmt = sa.select(reports).where(where, reports.c.closed_at > latest - window).order_by(reports.c.id)
             return [Report.from_row(r) for r in await conn.execute(stmt)]
 
     async def count_by_state(self) -> list[tuple[str, int]]:

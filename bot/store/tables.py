@@ -117,6 +117,10 @@ reports = sa.Table(
     sa.Column("accepted_at", sa.Float, nullable=True),
     sa.Column("fixed_at", sa.Float, nullable=True),
     sa.Column("closed_at", sa.Float, nullable=True),  # published or rejected
+    # Transparency (0008).
+    sa.Column("cve_id", sa.String(40), nullable=True),  # as GitHub assigned it to the advisory
+    sa.Column("reward", sa.Text, nullable=True),  # `/sec reward`: the maintainers' words, private
+    sa.Column("embargo_until", sa.Float, nullable=True),  # `/sec embargo until`: no publish reminder before
     sa.Index("ix_reports_repo_state", "repo", "state"),
     sa.Index("ix_reports_reporter", "reporter"),
     sa.Index("ix_reports_ghsa", "ghsa_id"),

@@ -25,7 +25,7 @@ from bot.llm.client import ChatClient
 from bot.settings import Settings, SettingsError
 from bot.store import Store
 from bot.store.migrate import upgrade
-from bot.web import metrics, setup_page, webhook
+from bot.web import badge, metrics, setup_page, webhook
 from bot.web.keys import CLOCK, GITHUB, INTAKE, METRICS, RECEIVER, SERVICES, SESSION, SETTINGS, STORE, WORKERS
 
 log = logs.get("secbot.app")
@@ -54,6 +54,7 @@ def create_app(
     # GET /metrics is not here: it shows report counts, so it has a listener of its own
     # (`metrics_listener`), on 127.0.0.1 unless the operator says otherwise.
     app.router.add_get("/setup/installed", setup_page.installed)  # GitHub's setup_url, after an install
+    badge.routes(app)  # public response-time figures, from the store only (after CLOCK is set)
     app.cleanup_ctx.append(_store)
     app.cleanup_ctx.append(_github)
     app.cleanup_ctx.append(_engine(list(routers), dict(jobs), workers))
