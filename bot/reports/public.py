@@ -17,11 +17,13 @@ from bot.reports.permissions import is_maintainer
 from bot.reports.second_opinion import second_opinion
 from bot.rules import memory
 from bot.rules.config import RepoConfig
+from bot.rules.followups import NOTE_HARMLESS, UPGRADE, after_edit, spam_action
 from bot.rules.detect import TextContext, Verdict, classify, features
-from bot.rules.states import NEW, POSSIBLE, SPAM
+from bot.rules.states import NEW, OPEN, POSSIBLE, SPAM
 from bot.store.reports import (
     REJECTED,
     Report,
+    StateChanged,
     comment_key,
     discussion_comment_key,
     discussion_key,
@@ -115,7 +117,7 @@ async def consider(ctx: Context, post: Post) -> None:
     known = await ctx.reports.by_key(key)
     if known is not None and await ctx.ledger.result(f"handled:{known.id}") is not None:
         if known.state != SPAM:
-            await follow_edit(ctx, known, cfg, title=post.title, body=post.body)  # a redelivery finds nothing changed
+            await follow_edit(ctx, known, cfg, post)  # a redelivery finds nothing changed
         return
     verdict = await judge(ctx, cfg, post)
     if verdict is None or verdict.kind == "none":
@@ -245,27 +247,33 @@ async def phishing(ctx: Context, report: Report, cfg: RepoConfig, post: Post) ->
 
 
 async def _hide_spam(ctx: Context, report: Report, post: Post) -> str:
-    """Hide a phishing post once; returns how: "minimized", "closed" or "none"."""
+    """Hide a phishing post once, the least destructive way GitHub lets an App (bot/rules/followups.py
+    `spam_action`); returns how: "minimized", "closed", "locked" or "none"."""
     key = f"spam:{report.id}"
     done = await ctx.ledger.result(key)
     if done is not None:
         return str(done.get("how"))
-    how = "none"
-    if post.source in COMMENTS and post.node_id:
+    how, action = "none", spam_action(post.source)
+    if action == "minimize" and post.node_id:
         how = "minimized" if await writes.minimize(ctx, post.node_id, "SPAM") else "none"
-    elif post.source == "issue":
+    elif action == "close":
         await writes.update_issue(ctx, post.number, state="closed", state_reason="not_planned")
         await writes.lock(ctx, post.number, reason="spam")
         how = "closed"
+    elif action == "lock" and post.node_id:
+        how = "locked" if await writes.lock_lockable(ctx, post.node_id, "SPAM") else "none"
     await ctx.ledger.record(key, report.id, {"how": how}, ctx.clock.now())
     return how
 
 
-async def follow_edit(ctx: Context, report: Report, cfg: RepoConfig, *, title: str, body: str | None) -> None:
+async def follow_edit(ctx: Context, report: Report, cfg: RepoConfig, post: Post) -> None:
     """A report acted on was edited (or reopened): keep its latest text privately, so `hide`
     copies and `/sec not-security` restores the latest; text put back into a hidden issue is
-    hidden again, and the draft advisory gets it."""
-    latest = (title if report.source == "issue" else None, body or "")
+    hidden again, and the draft advisory gets it. The edited text is judged again
+    (bot/rules/followups.py `after_edit`): a possible report edited into a confident one is
+    redirected now, once; a text edited into something harmless undoes nothing public, and the
+    maintainers are told."""
+    latest = (post.title if report.source not in COMMENTS else None, post.body or "")
     if report.hidden:
         if await _how_hidden(ctx, report, cfg) != "replaced" or latest == (HIDDEN_TITLE, _hidden_notice()):
             return  # nothing public is left (deleted, transferred), or the issue still shows only our notice
@@ -275,9 +283,54 @@ async def follow_edit(ctx: Context, report: Report, cfg: RepoConfig, *, title: s
         await _replace_issue_text(ctx, report)
         await _update_draft(ctx, report)
         return
-    if (report.original_title, report.original_body or "") != latest:
-        await ctx.reports.update(report.id, now=ctx.clock.now(), original_title=latest[0], original_body=latest[1],
-                                 event="edited", actor=report.reporter)
+    if (report.original_title, report.original_body or "") == latest:
+        return
+    verdict = await judge(ctx, cfg, post) if report.state in (POSSIBLE, *OPEN) else None
+    action = None if verdict is None else after_edit(state=report.state, verdict_then=report.verdict,
+                                                     kind_now=verdict.kind, source=report.source, hidden=report.hidden)
+    if action == UPGRADE and verdict is not None:
+        await upgrade(ctx, report, cfg, post, verdict, latest)
+        return
+    seen = {"verdict": verdict.kind, "score": round(verdict.score, 3)} if verdict is not None else None
+    report = await ctx.reports.update(report.id, now=ctx.clock.now(), original_title=latest[0], original_body=latest[1],
+                                      event="edited", actor=report.reporter, detail=seen)
+    if action == NOTE_HARMLESS and verdict is not None:
+        ctx.log.info("a public text acted on was edited into a harmless one: nothing public undone",
+                     extra={"report": report.id, "score": round(verdict.score, 3)})
+        note = render("edited_harmless", where=_where(post), url=_url(ctx, post), score=round(verdict.score, 3),
+                      redirected=report.state != POSSIBLE)
+        await outreach.tell_maintainers(ctx, report, key=f"edited-harmless:{report.id}", body=note)
+
+
+async def upgrade(ctx: Context, report: Report, cfg: RepoConfig, post: Post, verdict: Verdict,
+                  latest: tuple[str | None, str]) -> None:
+    """A possible report (a private heads-up, nothing public) edited into a confident one: the
+    public redirect now (hidden too with `public_reports.action: hide`), and the maintainers told
+    in the heads-up's thread. Each write is once-keyed and the state moves last, so a retry that
+    stopped half-way finds the text still new, judges it again and completes; a second edit finds
+    the report redirected and does nothing more."""
+    now_report = dataclasses.replace(report, verdict="vulnerability", score=verdict.score,
+                                     original_title=latest[0], original_body=latest[1])
+    ctx.log.info("a possible security report was edited into a confident one: redirected",
+                 extra={"report": report.id, "source": post.source, "score": round(verdict.score, 3),
+                        "reasons": list(verdict.reasons)})
+    if post.source in DISCUSSIONS:
+        await _reply(ctx, post, key=f"redirect:{report.id}", kind="redirect", report_id=report.id,
+                     body=_redirect_body(ctx, now_report, cfg, await _channel(ctx), "redirect"))
+    else:
+        await act(ctx, now_report, cfg, hide=cfg.public_reports.action == "hide")
+    note = render("heads_up_upgraded", where=_where(post), url=_url(ctx, post), score=round(verdict.score, 3),
+                  reasons=list(verdict.reasons), hidden=cfg.public_reports.action == "hide" and post.source not in DISCUSSIONS)
+    await outreach.tell_maintainers(ctx, report, key=f"upgraded:{report.id}", body=note)
+    try:
+        report = await ctx.reports.update(
+            report.id, now=ctx.clock.now(), state=NEW, verdict="vulnerability", score=verdict.score,
+            original_title=latest[0], original_body=latest[1], expect_state=POSSIBLE, event="upgraded",
+            actor="secbot", detail={"verdict": verdict.kind, "score": round(verdict.score, 3),
+                                    "reasons": list(verdict.reasons)})
+    except StateChanged:  # a maintainer answered meanwhile: theirs stands
+        return
+    await outreach.sync_tracker(ctx, report, cfg)
 
 
 async def act(ctx: Context, report: Report, cfg: RepoConfig, *, hide: bool) -> None:
