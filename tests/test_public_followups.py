@@ -195,3 +195,162 @@ async def test_a_phishing_discussion_is_locked_as_spam_and_the_maintainers_told(
     assert len(locks) == 1
     await assert_no_leak(h, PHISH_MARK, "@alice")
     h.state.assert_no_violations()
+
+
+# -- point 2: the answer to a heads-up, given in the private tracker ---------------------------------
+
+
+async def tracker_comment(h: Harness, user: str, body: str) -> dict[str, Any]:
+    [tracker] = h.state.repo(INBOX).issues.values()
+    c = h.state.add_comment(INBOX, tracker["number"], body=body, user=user)
+    await h.deliver("issue_comment", h.payloads.issue_comment("created", INBOX, tracker["number"], c["id"], user))
+    await h.settle()
+    return c
+
+
+def tracker_said(h: Harness) -> list[str]:
+    [tracker] = h.state.repo(INBOX).issues.values()
+    return [c["body"] for c in h.state.comments(INBOX, tracker["number"]) if c["user"]["login"].endswith("[bot]")]
+
+
+@pytest.mark.harness(config=TRACKER)
+async def test_confirm_in_the_tracker_redirects_on_the_public_issue_and_is_remembered(h: Harness,
+                                                                                    verdict: Any) -> None:
+    verdict("possible")
+    number = await open_issue(h)
+    assert "answer here, in this issue, or on that page" in tracker_said(h)[0]
+    await tracker_comment(h, MAINTAINER, "/sec confirm")
+    [redirect] = redirects(h, number)
+    assert f"@{REPORTER}" in redirect["body"]
+    [report] = await Reports(h.services.store).list()
+    assert (report.state, report.verdict) == ("new", "vulnerability")
+    rows = [r async for r in Feedback(h.services.store).export()]
+    assert [(r["label"], r["verdict"]) for r in rows] == [("security", "possible")]
+    assert "Confirmed" in tracker_said(h)[-1]
+    await tracker_comment(h, MAINTAINER, "/sec confirm")  # again: nothing more in public
+    assert len(redirects(h, number)) == 1
+    await assert_no_leak(h, SECRET_MARK, "extract_all")
+    h.state.assert_no_violations()
+
+
+@pytest.mark.harness(config=TRACKER + "public_reports:\n  action: hide\n")
+async def test_hide_in_the_tracker_moves_the_public_text_into_a_draft_advisory(h: Harness, verdict: Any) -> None:
+    verdict("possible")
+    number = await open_issue(h)
+    await tracker_comment(h, MAINTAINER, "/sec hide")
+    [advisory] = h.state.repo(REPO).advisories.values()
+    assert SECRET_MARK in advisory["description"]
+    issue = h.state.issue(REPO, number)
+    assert SECRET_MARK not in issue["body"] and issue["locked"] and issue["state"] == "closed"
+    assert "Hidden" in tracker_said(h)[-1]
+    await assert_no_leak(h, SECRET_MARK)
+    h.state.assert_no_violations()
+
+
+@pytest.mark.harness(config=TRACKER + "public_reports:\n  uncertain: comment\n")
+async def test_not_security_in_the_tracker_takes_back_the_pointer_and_teaches_the_memory(h: Harness,
+                                                                                       verdict: Any) -> None:
+    verdict("possible")
+    number = await open_issue(h)
+    assert len(h.state.comments(REPO, number)) == 1  # the neutral pointer
+    await tracker_comment(h, MAINTAINER, "/sec not-security")
+    assert h.state.comments(REPO, number) == []
+    [report] = await Reports(h.services.store).list()
+    assert (report.state, report.reject_reason) == ("rejected", "not-security")
+    assert [r["label"] async for r in Feedback(h.services.store).export()] == ["not_security"]
+    await assert_no_leak(h, SECRET_MARK)
+
+
+@pytest.mark.harness(config=TRACKER)
+async def test_only_write_access_on_the_public_repository_answers_a_heads_up_from_the_tracker(h: Harness,
+                                                                                            verdict: Any) -> None:
+    h.state.set_permission(INBOX, "triager", "write")  # may write in the tracker, only read the public repository
+    h.state.set_permission(REPO, "triager", "read")
+    verdict("possible")
+    number = await open_issue(h)
+    await tracker_comment(h, "triager", "/sec confirm")
+    assert h.state.comments(REPO, number) == []
+    [report] = await Reports(h.services.store).list()
+    assert report.state == "possible"
+    assert [r async for r in Feedback(h.services.store).export()] == []
+    assert "triager" in tracker_said(h)[-1]  # refused, in the tracker
+    await assert_no_leak(h, SECRET_MARK)
+
+
+# -- point 3: /sec commands in discussion comments --------------------------------------------------------
+
+
+async def discussion_comment(h: Harness, number: int, user: str, body: str) -> dict[str, Any]:
+    c = h.state.add_discussion_comment(REPO, number, body=body, user=user)
+    await h.deliver("discussion_comment", h.payloads.discussion_comment("created", REPO, number, c["id"]))
+    await h.settle()
+    return c
+
+
+def ours(h: Harness, number: int) -> list[dict[str, Any]]:
+    return [c for c in h.state.discussion_comments(REPO, number) if c["user"]["login"].endswith("[bot]")]
+
+
+async def test_commands_in_a_discussion_answer_its_possible_report(h: Harness, verdict: Any) -> None:
+    d = h.state.open_discussion(REPO, title="Roadmap", body="What is planned?", user="bystander")
+    verdict("possible", only_for=SECRET_MARK)
+    reported = await discussion_comment(h, d["number"], REPORTER, VULN_BODY)
+    [report] = await Reports(h.services.store).list(state="possible")
+    # Someone without write access: nothing run, nothing said.
+    await discussion_comment(h, d["number"], "bystander", "/sec not-security")
+    assert ours(h, d["number"]) == [] and (await Reports(h.services.store).get(report.id)).state == "possible"
+    # A maintainer confirms: the redirect as a reply in the discussion, once.
+    await discussion_comment(h, d["number"], MAINTAINER, "/sec confirm")
+    [reply] = ours(h, d["number"])
+    assert "<!-- secbot:redirect " in reply["body"] and f"@{REPORTER}" in reply["body"]
+    assert (await Reports(h.services.store).get(report.id)).state == "new"
+    assert [r["label"] async for r in Feedback(h.services.store).export()] == ["security"]
+    # Help is answered in the discussion.
+    await discussion_comment(h, d["number"], MAINTAINER, "/sec help")
+    assert len(ours(h, d["number"])) == 2 and "Secbot commands" in ours(h, d["number"])[-1]["body"]
+    # A false alarm after all: the redirect reply is taken back.
+    await discussion_comment(h, d["number"], MAINTAINER, "/sec not-security")
+    assert all("<!-- secbot:redirect " not in c["body"] for c in ours(h, d["number"]))
+    assert (await Reports(h.services.store).get(report.id)).state == "rejected"
+    assert any(c["id"] == reported["id"] for c in h.state.discussion_comments(REPO, d["number"]))
+    await assert_no_leak(h, SECRET_MARK, "extract_all")
+    h.state.assert_no_violations()
+
+
+async def test_hide_in_a_discussion_deletes_the_reported_comment_into_a_draft_advisory(h: Harness,
+                                                                                     verdict: Any) -> None:
+    d = h.state.open_discussion(REPO, title="Roadmap", body="What is planned?", user="bystander")
+    verdict("vulnerability", 0.95, only_for=SECRET_MARK)
+    reported = await discussion_comment(h, d["number"], REPORTER, VULN_BODY)
+    assert len(ours(h, d["number"])) == 1  # redirected
+    command = await discussion_comment(h, d["number"], MAINTAINER, "/sec hide")
+    ids = [c["id"] for c in h.state.discussion_comments(REPO, d["number"])]
+    assert reported["id"] not in ids and command["id"] in ids
+    [advisory] = h.state.repo(REPO).advisories.values()
+    assert SECRET_MARK in advisory["description"]
+    [report] = await Reports(h.services.store).list()
+    assert report.hidden
+    await assert_no_leak(h, SECRET_MARK)
+    h.state.assert_no_violations()
+
+
+@pytest.mark.harness(config=TRACKER)
+async def test_confirm_in_the_tracker_redirects_in_the_discussion(h: Harness, verdict: Any) -> None:
+    verdict("possible", only_for=SECRET_MARK)
+    d = h.state.open_discussion(REPO, title=VULN_TITLE, body=VULN_BODY, user=REPORTER)
+    await h.deliver("discussion", h.payloads.discussion("created", REPO, d["number"]))
+    await h.settle()
+    assert ours(h, d["number"]) == []
+    await tracker_comment(h, MAINTAINER, "/sec confirm")
+    [reply] = ours(h, d["number"])
+    assert "<!-- secbot:redirect " in reply["body"]
+    await assert_no_leak(h, SECRET_MARK)
+    h.state.assert_no_violations()
+
+
+async def test_a_command_in_a_discussion_comment_is_not_read_as_a_report(h: Harness, verdict: Any) -> None:
+    verdict("vulnerability", 0.95)
+    d = h.state.open_discussion(REPO, title="Roadmap", body="What is planned?", user="bystander")
+    verdict("vulnerability", 0.95, only_for=SECRET_MARK)
+    await discussion_comment(h, d["number"], REPORTER, "/sec help\n" + VULN_BODY)
+    assert await Reports(h.services.store).list() == [] and ours(h, d["number"]) == []  # a stranger: nothing

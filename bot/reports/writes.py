@@ -125,6 +125,17 @@ async def discussion_id(ctx: Context, number: int) -> str | None:
     return (((found or {}).get("repository") or {}).get("discussion") or {}).get("id")
 
 
+async def discussion_comment_node(ctx: Context, discussion: str, comment_id: int) -> str | None:
+    """The GraphQL id of a comment among a discussion's latest 100, by its database id, or None."""
+    assert ctx.gh is not None
+    try:
+        found = await ctx.gh.graphql(DISCUSSION_COMMENTS, discussion=discussion)
+    except (gidgethub.QueryError, gidgethub.BadGraphQLRequest):
+        return None
+    nodes = (((found or {}).get("node") or {}).get("comments") or {}).get("nodes") or []
+    return next((n.get("id") for n in nodes if n.get("databaseId") == comment_id), None)
+
+
 async def lock_lockable(ctx: Context, node_id: str, reason: str) -> bool:
     """Lock a discussion (or an issue) by its GraphQL id (`lockLockable`, reason OFF_TOPIC,
     RESOLVED, SPAM or TOO_HEATED); False when GitHub refuses."""
