@@ -354,3 +354,17 @@ async def test_a_command_in_a_discussion_comment_is_not_read_as_a_report(h: Harn
     verdict("vulnerability", 0.95, only_for=SECRET_MARK)
     await discussion_comment(h, d["number"], REPORTER, "/sec help\n" + VULN_BODY)
     assert await Reports(h.services.store).list() == [] and ours(h, d["number"]) == []  # a stranger: nothing
+
+
+async def test_a_lifecycle_command_in_a_discussion_is_minimized_and_answered_privately(h: Harness,
+                                                                                     verdict: Any) -> None:
+    d = h.state.open_discussion(REPO, title="Roadmap", body="What is planned?", user="bystander")
+    verdict("vulnerability", 0.95, only_for=SECRET_MARK)
+    await discussion_comment(h, d["number"], REPORTER, VULN_BODY)
+    [report] = await Reports(h.services.store).list()
+    command = await discussion_comment(h, d["number"], MAINTAINER, "/sec severity high")
+    assert h.state.minimized(REPO, command["id"]) == "outdated"  # its words say how the report is handled
+    assert len(ours(h, d["number"])) == 1  # the redirect only: the answer went to the maintainers
+    assert (await Reports(h.services.store).get(report.id)).severity == "high"
+    assert any("Severity: high" in n for n in await notes(h, report.id))
+    await assert_no_leak(h, SECRET_MARK)
