@@ -167,10 +167,10 @@ def graphql_reply(ctx: Ctx) -> Reply:
             return Reply(200, _delete_discussion_comment(ctx, m, variables))
     except _Unsupported as exc:
         return _violation(ctx, str(exc))
-    return _violation(ctx, "GraphQL document not understood: the emulator supports only "
-                           "repository(owner:, name:) { id isPrivate nameWithOwner }, "
-                           "transferIssue(input:) { issue { number url id } } "
-                           "and minimizeComment(input:) { minimizedComment { isMinimized minimizedReason } }")
+    return _violation(ctx, "GraphQL document not understood: the emulator supports only the shapes listed in "
+                           "bot/emulator/graphql.py (repository, transferIssue, minimizeComment, "
+                           "addDiscussionComment, a discussion's comments, repository.discussion(number:), "
+                           "lockLockable, deleteDiscussionComment)")
 
 
 def _violation(ctx: Ctx, reason: str) -> Reply:

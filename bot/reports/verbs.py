@@ -380,6 +380,9 @@ async def _answer_from_tracker(ctx: Context, cmd: Command, stale: Report, login:
     answer = ANSWERED_FROM_TRACKER[cmd.verb]
     if report.source == "pull_request" and cmd.verb == "confirm":
         answer = "Confirmed: tracked here; a pull request is never redirected in public."
+    elif report.source == "discussion" and cmd.verb == "hide":
+        answer = ("Moved into a private draft advisory, and the author was pointed there; the discussion's own "
+                  "text is still public (Secbot cannot hide a discussion): edit it by hand.")
     return "done", [Answer(answer, report=report.id)]
 
 
