@@ -368,3 +368,13 @@ async def test_a_lifecycle_command_in_a_discussion_is_minimized_and_answered_pri
     assert (await Reports(h.services.store).get(report.id)).severity == "high"
     assert any("Severity: high" in n for n in await notes(h, report.id))
     await assert_no_leak(h, SECRET_MARK)
+
+
+@pytest.mark.harness(config=TRACKER)
+async def test_the_tracker_issue_of_a_possible_report_says_how_to_answer_it_there(h: Harness, verdict: Any) -> None:
+    verdict("possible")
+    await open_issue(h)
+    [tracker] = h.state.repo(INBOX).issues.values()
+    assert "Answer it here: `/sec confirm`" in tracker["body"] and f"write access to `{REPO}`" in tracker["body"]
+    await tracker_comment(h, MAINTAINER, "/sec not-security")
+    assert "Answer it here" not in h.state.issue(INBOX, tracker["number"])["body"]  # answered: no longer asked

@@ -331,6 +331,8 @@ async def run(ctx: Context, cmd: Command, where: Where, found: list[Report], log
                 await public.confirm(ctx, report, cfg, login)
             else:
                 await public.not_security(ctx, report, cfg, login)
+            if report.tracker_number:  # its tracker issue shows the answer (a heads-up's, say)
+                await outreach.sync_tracker(ctx, await ctx.reports.get(report.id) or report, cfg)
         return ("done" if targets else "no-report"), []
     if not found:
         return "no-report", []
@@ -377,6 +379,7 @@ async def _answer_from_tracker(ctx: Context, cmd: Command, stale: Report, login:
         await public.confirm(public_ctx, report, cfg, login)
     else:
         await public.not_security(public_ctx, report, cfg, login)
+    await outreach.sync_tracker(ctx, await ctx.reports.get(report.id) or report, cfg)  # its state, here
     answer = ANSWERED_FROM_TRACKER[cmd.verb]
     if report.source == "pull_request" and cmd.verb == "confirm":
         answer = "Confirmed: tracked here; a pull request is never redirected in public."
