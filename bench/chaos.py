@@ -329,6 +329,7 @@ async def run(args: argparse.Namespace, database_url: str, workdir: Path) -> Cou
             "GITHUB_PRIVATE_KEY": state.private_key_pem, "GITHUB_WEBHOOK_SECRET": state.webhook_secret,
             "GITHUB_API_URL": emu.base_url, "HOST": "127.0.0.1", "PORT": str(port), "LOG_LEVEL": "INFO",
             "SECBOT_LEASE_SECONDS": "3", "SECBOT_RETRY_SECONDS": "0.2", "SECBOT_POLL_SECONDS": "0.1",
+            "SECBOT_METRICS_PORT": "off",  # not the fixed default port: runs side by side must not collide
         }
         server = Server(env, port, workdir)
         state.webhook_url = f"http://127.0.0.1:{port}/webhook"

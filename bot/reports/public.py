@@ -15,6 +15,7 @@ from bot.reports import away, outreach, writes
 from bot.reports.channel import Channel, private_channel
 from bot.reports.permissions import is_maintainer
 from bot.reports.second_opinion import second_opinion
+from bot.rules import context as text_context
 from bot.rules import memory
 from bot.rules.config import RepoConfig
 from bot.rules.followups import NOTE_HARMLESS, UPGRADE, after_edit, spam_action
@@ -50,13 +51,15 @@ class Post:
 
 
 def verdict_for(cfg: RepoConfig, title: str, body: str | None, context: TextContext) -> Verdict | None:
-    """The classifier's verdict under the repository's settings; None when it must not look."""
+    """The classifier's verdict under the repository's settings, moved a little by what GitHub says
+    of the text (bot/rules/context.py); None when it must not look."""
     detection = cfg.detection
     if not cfg.enabled or not detection.enabled:
         return None
     if set(context.labels) & set(detection.exempt_labels):
         return None
-    return classify(title, body, detection.verdict_thresholds(), context)
+    thresholds = detection.verdict_thresholds()
+    return text_context.apply(classify(title, body, thresholds, context), title, body, context, thresholds)
 
 
 async def remembered(ctx: Context, cfg: RepoConfig, verdict: Verdict, title: str, body: str | None) -> Verdict:
