@@ -378,3 +378,43 @@ async def test_the_tracker_issue_of_a_possible_report_says_how_to_answer_it_ther
     assert "Answer it here: `/sec confirm`" in tracker["body"] and f"write access to `{REPO}`" in tracker["body"]
     await tracker_comment(h, MAINTAINER, "/sec not-security")
     assert "Answer it here" not in h.state.issue(INBOX, tracker["number"])["body"]  # answered: no longer asked
+
+
+async def test_a_possible_comment_edited_into_a_confident_report_is_redirected_once(h: Harness, verdict: Any) -> None:
+    issue = h.state.open_issue(REPO, title="Support zip64", body="Would be nice.", user="bystander")
+    verdict("possible", only_for="archive")
+    c = h.state.add_comment(REPO, issue["number"], body="Something odd with archive paths?", user=REPORTER)
+    payload = h.payloads.issue_comment("created", REPO, issue["number"], c["id"], REPORTER)
+    await h.deliver("issue_comment", payload)
+    await h.settle()
+    assert h.writes() == []
+    verdict("vulnerability", 0.95, only_for=SECRET_MARK)
+    for n in range(2):  # the edit, then a redelivery of it
+        c["body"] = VULN_BODY
+        await h.deliver("issue_comment", h.payloads.issue_comment("edited", REPO, issue["number"], c["id"], REPORTER,
+                                                                  changes={"body": {"from": "(before)"}}),
+                        delivery_id="edit-1")
+        await h.settle()
+    assert len(redirects(h, issue["number"])) == 1
+    [report] = await Reports(h.services.store).list()
+    assert (report.source, report.state) == ("comment", "new")
+    await assert_no_leak(h, SECRET_MARK, "extract_all")
+
+
+async def test_a_possible_discussion_comment_edited_into_a_confident_report_is_redirected_in_it(h: Harness,
+                                                                                             verdict: Any) -> None:
+    d = h.state.open_discussion(REPO, title="Roadmap", body="What is planned?", user="bystander")
+    verdict("possible", only_for="archive")
+    c = await discussion_comment(h, d["number"], REPORTER, "Something odd with archive paths?")
+    verdict("vulnerability", 0.95, only_for=SECRET_MARK)
+    for _ in range(2):
+        c["body"] = VULN_BODY
+        await h.deliver("discussion_comment", h.payloads.discussion_comment("edited", REPO, d["number"], c["id"],
+                                                                            changes={"body": {"from": "(before)"}}))
+        await h.settle()
+    [reply] = ours(h, d["number"])
+    assert "<!-- secbot:redirect " in reply["body"] and f"@{REPORTER}" in reply["body"]
+    [report] = await Reports(h.services.store).list()
+    assert report.state == "new"
+    await assert_no_leak(h, SECRET_MARK, "extract_all")
+    h.state.assert_no_violations()
