@@ -64,6 +64,8 @@ async def on_discussion(event: sansio.Event, ctx: Context) -> None:
 async def on_discussion_comment(event: sansio.Event, ctx: Context) -> None:
     """Catch a security report posted as a comment in a public discussion."""
     discussion, comment = event.data["discussion"], event.data["comment"]
+    if is_command_comment(comment.get("body")):
+        return  # a command, not a report (handlers/commands.py)
     await public.consider(ctx, public.Post(
         source="discussion_comment", number=discussion["number"], comment_id=comment["id"], author=comment["user"],
         title="", body=comment.get("body"),

@@ -426,6 +426,36 @@ async def test_minimize_comment_refuses_what_github_refuses(emu, session, state)
     assert len(state.violations) == 3
 
 
+async def test_discussion_lookups_locks_and_comment_deletion_as_githubs_schema_says(emu, session, state):
+    d = state.open_discussion(REPO, title="alert", body="click here", user="reporter")
+    comment = state.add_discussion_comment(REPO, d["number"], body="details", user="reporter")
+    token = await token_for(emu, session)
+    gh = GitHubAPI(session, "secbot-tests", oauth_token=token, base_url=emu.base_url)
+    owner, name = REPO.split("/")
+    found = await gh.graphql("query($owner: String!, $name: String!, $number: Int!) { repository(owner: $owner, "
+                             "name: $name) { discussion(number: $number) { id } } }", endpoint=emu.graphql_url,
+                             owner=owner, name=name, number=d["number"])
+    assert found == {"repository": {"discussion": {"id": d["node_id"]}}}
+    locked = await gh.graphql("mutation($input: LockLockableInput!) { lockLockable(input: $input) "
+                              "{ lockedRecord { locked activeLockReason } } }", endpoint=emu.graphql_url,
+                              input={"lockableId": d["node_id"], "lockReason": "SPAM"})
+    assert locked == {"lockLockable": {"lockedRecord": {"locked": True, "activeLockReason": "SPAM"}}}
+    assert state.discussion(REPO, d["number"])["locked"] and state.discussion(REPO, d["number"])["body"] == "click here"
+    gone = await gh.graphql("mutation($input: DeleteDiscussionCommentInput!) { deleteDiscussionComment(input: $input) "
+                            "{ comment { id } } }", endpoint=emu.graphql_url, input={"id": comment["node_id"]})
+    assert gone == {"deleteDiscussionComment": {"comment": {"id": comment["node_id"]}}}
+    assert state.discussion_comments(REPO, d["number"]) == []
+    async with session.post(f"{emu.base_url}/graphql", headers=auth(token), json={  # a comment is not Lockable
+            "query": "mutation($input: LockLockableInput!) { lockLockable(input: $input) { lockedRecord { locked } } }",
+            "variables": {"input": {"lockableId": comment["node_id"], "lockReason": "SPAM"}}}) as resp:
+        [error] = (await resp.json())["errors"]
+    assert error["type"] == "NOT_FOUND"
+    async with session.post(f"{emu.base_url}/graphql", headers=auth(token), json={  # a reason GitHub does not know
+            "query": "mutation { lockLockable(input: {lockableId: \"x\", lockReason: PHISHING}) { lockedRecord { locked } } }"}) as resp:
+        assert resp.status == 400
+    assert len(state.violations) == 1
+
+
 async def test_unsupported_graphql_is_a_violation(emu, session, state):
     token = await token_for(emu, session)
     async with session.post(f"{emu.base_url}/graphql", json={"query": "{ viewer { login } }"},

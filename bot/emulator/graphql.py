@@ -16,7 +16,15 @@
   body: $body}) { comment { id databaseId } } }``: a reply in a discussion (``AddDiscussionCommentInput``
   is ``discussionId: ID!``, ``body: String!``, optional ``replyToId``, ``clientMutationId``).
 * ``query($discussion: ID!) { node(id: $discussion) { ... on Discussion { comments(last: N) { nodes {
-  databaseId body viewerDidAuthor } } } } }``: a discussion's latest comments (N at most 100).
+  id databaseId body viewerDidAuthor } } } } }``: a discussion's latest comments (N at most 100).
+* ``query { repository(owner: ..., name: ...) { discussion(number: $n) { id [number] } } }``: a
+  discussion's id by its number (``discussion`` is null when there is none).
+* ``mutation { lockLockable(input: {lockableId: ..., lockReason: SPAM}) { lockedRecord { locked
+  activeLockReason } } }`` (or ``input: $input``): ``LockLockableInput`` is ``lockableId: ID!``,
+  optional ``lockReason: LockReason`` (OFF_TOPIC, RESOLVED, SPAM, TOO_HEATED), ``clientMutationId``;
+  issues and discussions are ``Lockable``; ``activeLockReason`` is the enum (``SPAM``).
+* ``mutation { deleteDiscussionComment(input: {id: ...}) { comment { id } } }``
+  (``DeleteDiscussionCommentInput`` is ``id: ID!``, ``clientMutationId``).
 
 Answers look like GitHub's: HTTP 200, ``{"data": ...}``, and ``errors`` with a
 ``type`` (``NOT_FOUND``, ``FORBIDDEN``, ``UNPROCESSABLE``) for refusals.
@@ -56,6 +64,18 @@ _DISCUSSION_COMMENTS = re.compile(
     r"\s*comments\s*\(\s*last\s*:\s*(?P<last>\d+)\s*\)\s*\{\s*nodes\s*\{(?P<fields>[\w\s]*)\}\s*\}\s*\}\s*\}\s*\}\s*$",
     re.S)
 _DISCUSSION_COMMENT_FIELDS = {"id", "databaseId", "body", "viewerDidAuthor"}
+_REPOSITORY_DISCUSSION = re.compile(
+    r"^\s*(?:query\b[^{]*)?\{\s*repository\s*\(\s*owner\s*:\s*" + _VALUE + r"\s*,\s*name\s*:\s*" + _VALUE
+    + r"\s*\)\s*\{\s*discussion\s*\(\s*number\s*:\s*(?P<number>\$\w+|\d+)\s*\)\s*\{(?P<fields>[\w\s]*)\}\s*\}\s*\}\s*$",
+    re.S)
+_LOCK = re.compile(
+    r"^\s*mutation\b[^{]*\{\s*lockLockable\s*\(\s*input\s*:\s*(?P<input>\$\w+|\{[^}]*\})\s*\)\s*"
+    r"\{\s*lockedRecord\s*\{(?P<fields>[\w\s]*)\}\s*\}\s*\}\s*$", re.S)
+_LOCK_REASONS = {"OFF_TOPIC", "RESOLVED", "SPAM", "TOO_HEATED"}
+_LOCKED_FIELDS = {"locked", "activeLockReason"}
+_DELETE_DISCUSSION_COMMENT = re.compile(
+    r"^\s*mutation\b[^{]*\{\s*deleteDiscussionComment\s*\(\s*input\s*:\s*(?P<input>\$\w+|\{[^}]*\})\s*\)\s*"
+    r"\{\s*comment\s*\{(?P<fields>[\w\s]*)\}\s*\}\s*\}\s*$", re.S)
 
 
 class _Unsupported(Exception):
@@ -139,12 +159,18 @@ def graphql_reply(ctx: Ctx) -> Reply:
             return Reply(200, _add_discussion_comment(ctx, m, variables))
         if m := _DISCUSSION_COMMENTS.match(query):
             return Reply(200, _discussion_comments(ctx, m, variables))
+        if m := _REPOSITORY_DISCUSSION.match(query):
+            return Reply(200, _repository_discussion(ctx, m, variables))
+        if m := _LOCK.match(query):
+            return Reply(200, _lock(ctx, m, variables))
+        if m := _DELETE_DISCUSSION_COMMENT.match(query):
+            return Reply(200, _delete_discussion_comment(ctx, m, variables))
     except _Unsupported as exc:
         return _violation(ctx, str(exc))
-    return _violation(ctx, "GraphQL document not understood: the emulator supports only "
-                           "repository(owner:, name:) { id isPrivate nameWithOwner }, "
-                           "transferIssue(input:) { issue { number url id } } "
-                           "and minimizeComment(input:) { minimizedComment { isMinimized minimizedReason } }")
+    return _violation(ctx, "GraphQL document not understood: the emulator supports only the shapes listed in "
+                           "bot/emulator/graphql.py (repository, transferIssue, minimizeComment, "
+                           "addDiscussionComment, a discussion's comments, repository.discussion(number:), "
+                           "lockLockable, deleteDiscussionComment)")
 
 
 def _violation(ctx: Ctx, reason: str) -> Reply:
@@ -274,3 +300,78 @@ def _discussion_comments(ctx: Ctx, m: re.Match[str], variables: dict[str, Any]) 
               "viewerDidAuthor": c["user"]["login"] == me}
              for c in ctx.state.discussion_comments(repo.full_name, number)[-last:]]
     return {"data": {"node": {"comments": {"nodes": [{k: v for k, v in n.items() if k in fields} for n in nodes]}}}}
+
+
+def _repository_discussion(ctx: Ctx, m: re.Match[str], variables: dict[str, Any]) -> dict[str, Any]:
+    fields = set(m.group("fields").split())
+    if not fields or fields - {"id", "number"}:
+        raise _Unsupported(f"discussion selection {sorted(fields)} not supported (only id, number)")
+    owner, name = _value(m.group(1), variables), _value(m.group(2), variables)
+    raw = m.group("number")
+    number = variables.get(raw[1:]) if raw.startswith("$") else int(raw)
+    if not isinstance(number, int) or isinstance(number, bool):
+        raise _Unsupported("discussion(number:) takes an Int")
+    try:
+        repo = ctx.state.repo(f"{owner}/{name}")
+    except NotFound:
+        repo = None
+    if repo is None or not _covered(ctx, repo):
+        return _error("repository", "NOT_FOUND", f"Could not resolve to a Repository with the name '{owner}/{name}'.")
+    found = repo.discussions.get(number)
+    if found is None:
+        return {"data": {"repository": {"discussion": None}},
+                "errors": [{"type": "NOT_FOUND", "path": ["repository", "discussion"],
+                            "message": f"Could not resolve to a Discussion with the number of {number}."}]}
+    out = {"id": found["node_id"], "number": number}
+    return {"data": {"repository": {"discussion": {k: v for k, v in out.items() if k in fields}}}}
+
+
+def _lock(ctx: Ctx, m: re.Match[str], variables: dict[str, Any]) -> dict[str, Any]:
+    fields = set(m.group("fields").split())
+    if not fields or fields - _LOCKED_FIELDS:
+        raise _Unsupported(f"lockLockable selection {sorted(fields)} not supported (only {sorted(_LOCKED_FIELDS)})")
+    raw = m.group("input")
+    if raw.startswith("$"):
+        given = _input(raw, variables)
+    else:
+        given = {k: (t if k == "lockReason" and not t.startswith(("$", '"')) else _value(t, variables))
+                 for k, t in _ENUM_PAIR.findall(raw)}
+    unknown = set(given) - {"lockableId", "lockReason", "clientMutationId"}
+    if unknown or not isinstance(given.get("lockableId"), str):
+        raise _Unsupported(f"LockLockableInput needs lockableId (unknown: {sorted(unknown)})")
+    reason = given.get("lockReason")
+    if reason is not None and reason not in _LOCK_REASONS:
+        raise _Unsupported(f"lockReason must be one of {sorted(_LOCK_REASONS)}")
+    try:
+        kind, found = _node(ctx, given["lockableId"])
+    except NotFound:
+        kind, found = "", None
+    if kind not in ("issue", "discussion"):
+        return _error("lockLockable", "NOT_FOUND", f"Could not resolve to a node with the global id of '{given['lockableId']}'")
+    repo, number = found
+    if not _covered(ctx, repo):
+        return _error("lockLockable", "FORBIDDEN", "Resource not accessible by integration")
+    target = repo.discussions[number] if kind == "discussion" else repo.issues[number]
+    target.update(locked=True, active_lock_reason=reason.lower() if reason else None)
+    out = {"locked": True, "activeLockReason": reason}
+    return {"data": {"lockLockable": {"lockedRecord": {k: v for k, v in out.items() if k in fields}}}}
+
+
+def _delete_discussion_comment(ctx: Ctx, m: re.Match[str], variables: dict[str, Any]) -> dict[str, Any]:
+    fields = set(m.group("fields").split())
+    if not fields or fields - {"id"}:
+        raise _Unsupported(f"deleteDiscussionComment selection {sorted(fields)} not supported (only id)")
+    given = _input(m.group("input"), variables)
+    unknown = set(given) - {"id", "clientMutationId"}
+    if unknown or not isinstance(given.get("id"), str):
+        raise _Unsupported(f"DeleteDiscussionCommentInput needs id (unknown: {sorted(unknown)})")
+    for repo in ctx.state.repos.values():
+        for discussion in repo.discussions.values():
+            for comment in discussion.get("_comments", []):
+                if comment["node_id"] == given["id"]:
+                    if not _covered(ctx, repo):
+                        return _error("deleteDiscussionComment", "FORBIDDEN", "Resource not accessible by integration")
+                    discussion["_comments"].remove(comment)
+                    discussion["comments"] = len(discussion["_comments"])
+                    return {"data": {"deleteDiscussionComment": {"comment": {"id": comment["node_id"]}}}}
+    return _error("deleteDiscussionComment", "NOT_FOUND", f"Could not resolve to a node with the global id of '{given['id']}'")

@@ -18,11 +18,13 @@ from bot.reports.second_opinion import second_opinion
 from bot.rules import context as text_context
 from bot.rules import memory
 from bot.rules.config import RepoConfig
+from bot.rules.followups import NOTE_HARMLESS, UPGRADE, after_edit, spam_action
 from bot.rules.detect import TextContext, Verdict, classify, features
-from bot.rules.states import NEW, POSSIBLE, SPAM
+from bot.rules.states import NEW, OPEN, POSSIBLE, SPAM
 from bot.store.reports import (
     REJECTED,
     Report,
+    StateChanged,
     comment_key,
     discussion_comment_key,
     discussion_key,
@@ -118,7 +120,7 @@ async def consider(ctx: Context, post: Post) -> None:
     known = await ctx.reports.by_key(key)
     if known is not None and await ctx.ledger.result(f"handled:{known.id}") is not None:
         if known.state != SPAM:
-            await follow_edit(ctx, known, cfg, title=post.title, body=post.body)  # a redelivery finds nothing changed
+            await follow_edit(ctx, known, cfg, post)  # a redelivery finds nothing changed
         return
     verdict = await judge(ctx, cfg, post)
     if verdict is None or verdict.kind == "none":
@@ -163,11 +165,59 @@ async def _record(ctx: Context, post: Post, key: str, verdict: Verdict, kind: st
         verdict=kind, score=verdict.score, reasons=verdict.reasons, state=state,
         original_title=title, original_body=post.body or "",
     )
+    if post.source in DISCUSSIONS and await ctx.ledger.result(_nodes_key(report)) is None:
+        # What later answers need to reply in, hide or undo in a discussion (GraphQL ids).
+        await ctx.ledger.record(_nodes_key(report), report.id,
+                                {"thread": post.thread_node_id, "node": post.node_id}, ctx.clock.now())
     if report.original_body != (post.body or "") or (title is not None and report.original_title != title):
         # Recorded by an attempt that stopped before acting, and edited since: act on the latest text.
         report = await reports.update(report.id, now=ctx.clock.now(), original_title=title,
                                       original_body=post.body or "", event="edited", actor=login)
     return report
+
+
+def _nodes_key(report: Report) -> str:
+    return f"nodes:{report.id}"
+
+
+async def discussion_nodes(ctx: Context, report: Report) -> tuple[str | None, str | None]:
+    """The GraphQL ids of a discussion report's discussion and of its text (the discussion, or the
+    comment): as recorded when it was detected, else asked of GitHub (the comment among the
+    discussion's latest 100)."""
+    known = await ctx.ledger.result(_nodes_key(report)) or {}
+    thread, node = known.get("thread"), known.get("node")
+    if thread is None:
+        thread = await writes.discussion_id(ctx, report.issue_number or 0)
+    if node is None and thread is not None:
+        node = thread if report.source == "discussion" else await writes.discussion_comment_node(
+            ctx, thread, report.comment_id or 0)
+    return thread, node
+
+
+def post_of(report: Report, thread_node_id: str | None = None, node_id: str | None = None) -> Post:
+    """A report's public text as a Post, for the answers that act on it later (no text: only where it is)."""
+    return Post(source=report.source, number=report.issue_number or 0, comment_id=report.comment_id,
+                author={"login": report.reporter}, title="", body=None, context=TextContext(source=report.source),
+                node_id=node_id, thread_node_id=thread_node_id)
+
+
+async def redirect(ctx: Context, report: Report, cfg: RepoConfig, *, hide: bool) -> None:
+    """Redirect a report confirmed after the fact (`/sec confirm`, `/sec hide` on a possible
+    report): on its issue or comment (`act`), or as a reply in its discussion."""
+    if report.source not in DISCUSSIONS:
+        await act(ctx, report, cfg, hide=hide)
+        return
+    if hide:
+        report = await hide_report(ctx, report, cfg)
+    thread, node = await discussion_nodes(ctx, report)
+    if thread is None:
+        ctx.log.warning("the discussion of a report cannot be found: no redirect posted", extra={"report": report.id})
+        return
+    post = post_of(report, thread, node)
+    await _reply(ctx, post, key=f"redirect:{report.id}", kind="redirect", report_id=report.id,
+                 body=_redirect_body(ctx, report, cfg, await _channel(ctx), _template(report)))
+    await ctx.reports.update(report.id, now=ctx.clock.now(), event="redirected", actor="secbot",
+                             detail={"hidden": report.hidden})
 
 
 def _where(post: Post) -> str:
@@ -205,7 +255,7 @@ async def heads_up(ctx: Context, report: Report, cfg: RepoConfig, post: Post, *,
     report = await outreach.sync_tracker(ctx, report, cfg)
     note = render("heads_up", where=_where(post), url=_url(ctx, post), reporter=report.reporter, source=report.source,
                   score=round(report.score, 3), reasons=list(report.reasons), commented=commented,
-                  redirected=redirected, commandable=post.source not in DISCUSSIONS)
+                  redirected=redirected, here=await outreach.tracker_ok(ctx, report))
     went = await outreach.tell_maintainers(ctx, report, key=f"heads-up:{report.id}", body=note)
     await ctx.ledger.record(f"handled:{report.id}", report.id, {"heads_up": went}, ctx.clock.now())
     await ctx.reports.update(report.id, now=ctx.clock.now(), event="heads-up", actor="secbot",
@@ -248,27 +298,33 @@ async def phishing(ctx: Context, report: Report, cfg: RepoConfig, post: Post) ->
 
 
 async def _hide_spam(ctx: Context, report: Report, post: Post) -> str:
-    """Hide a phishing post once; returns how: "minimized", "closed" or "none"."""
+    """Hide a phishing post once, the least destructive way GitHub lets an App (bot/rules/followups.py
+    `spam_action`); returns how: "minimized", "closed", "locked" or "none"."""
     key = f"spam:{report.id}"
     done = await ctx.ledger.result(key)
     if done is not None:
         return str(done.get("how"))
-    how = "none"
-    if post.source in COMMENTS and post.node_id:
+    how, action = "none", spam_action(post.source)
+    if action == "minimize" and post.node_id:
         how = "minimized" if await writes.minimize(ctx, post.node_id, "SPAM") else "none"
-    elif post.source == "issue":
+    elif action == "close":
         await writes.update_issue(ctx, post.number, state="closed", state_reason="not_planned")
         await writes.lock(ctx, post.number, reason="spam")
         how = "closed"
+    elif action == "lock" and post.node_id:
+        how = "locked" if await writes.lock_lockable(ctx, post.node_id, "SPAM") else "none"
     await ctx.ledger.record(key, report.id, {"how": how}, ctx.clock.now())
     return how
 
 
-async def follow_edit(ctx: Context, report: Report, cfg: RepoConfig, *, title: str, body: str | None) -> None:
+async def follow_edit(ctx: Context, report: Report, cfg: RepoConfig, post: Post) -> None:
     """A report acted on was edited (or reopened): keep its latest text privately, so `hide`
     copies and `/sec not-security` restores the latest; text put back into a hidden issue is
-    hidden again, and the draft advisory gets it."""
-    latest = (title if report.source == "issue" else None, body or "")
+    hidden again, and the draft advisory gets it. The edited text is judged again
+    (bot/rules/followups.py `after_edit`): a possible report edited into a confident one is
+    redirected now, once; a text edited into something harmless undoes nothing public, and the
+    maintainers are told."""
+    latest = (post.title if report.source not in COMMENTS else None, post.body or "")
     if report.hidden:
         if await _how_hidden(ctx, report, cfg) != "replaced" or latest == (HIDDEN_TITLE, _hidden_notice()):
             return  # nothing public is left (deleted, transferred), or the issue still shows only our notice
@@ -278,9 +334,54 @@ async def follow_edit(ctx: Context, report: Report, cfg: RepoConfig, *, title: s
         await _replace_issue_text(ctx, report)
         await _update_draft(ctx, report)
         return
-    if (report.original_title, report.original_body or "") != latest:
-        await ctx.reports.update(report.id, now=ctx.clock.now(), original_title=latest[0], original_body=latest[1],
-                                 event="edited", actor=report.reporter)
+    if (report.original_title, report.original_body or "") == latest:
+        return
+    verdict = await judge(ctx, cfg, post) if report.state in (POSSIBLE, *OPEN) else None
+    action = None if verdict is None else after_edit(state=report.state, verdict_then=report.verdict,
+                                                     kind_now=verdict.kind, source=report.source, hidden=report.hidden)
+    if action == UPGRADE and verdict is not None:
+        await upgrade(ctx, report, cfg, post, verdict, latest)
+        return
+    seen = {"verdict": verdict.kind, "score": round(verdict.score, 3)} if verdict is not None else None
+    report = await ctx.reports.update(report.id, now=ctx.clock.now(), original_title=latest[0], original_body=latest[1],
+                                      event="edited", actor=report.reporter, detail=seen)
+    if action == NOTE_HARMLESS and verdict is not None:
+        ctx.log.info("a public text acted on was edited into a harmless one: nothing public undone",
+                     extra={"report": report.id, "score": round(verdict.score, 3)})
+        note = render("edited_harmless", where=_where(post), url=_url(ctx, post), score=round(verdict.score, 3),
+                      redirected=report.state != POSSIBLE)
+        await outreach.tell_maintainers(ctx, report, key=f"edited-harmless:{report.id}", body=note)
+
+
+async def upgrade(ctx: Context, report: Report, cfg: RepoConfig, post: Post, verdict: Verdict,
+                  latest: tuple[str | None, str]) -> None:
+    """A possible report (a private heads-up, nothing public) edited into a confident one: the
+    public redirect now (hidden too with `public_reports.action: hide`), and the maintainers told
+    in the heads-up's thread. Each write is once-keyed and the state moves last, so a retry that
+    stopped half-way finds the text still new, judges it again and completes; a second edit finds
+    the report redirected and does nothing more."""
+    now_report = dataclasses.replace(report, verdict="vulnerability", score=verdict.score,
+                                     original_title=latest[0], original_body=latest[1])
+    ctx.log.info("a possible security report was edited into a confident one: redirected",
+                 extra={"report": report.id, "source": post.source, "score": round(verdict.score, 3),
+                        "reasons": list(verdict.reasons)})
+    if post.source in DISCUSSIONS:
+        await _reply(ctx, post, key=f"redirect:{report.id}", kind="redirect", report_id=report.id,
+                     body=_redirect_body(ctx, now_report, cfg, await _channel(ctx), "redirect"))
+    else:
+        await act(ctx, now_report, cfg, hide=cfg.public_reports.action == "hide")
+    note = render("heads_up_upgraded", where=_where(post), url=_url(ctx, post), score=round(verdict.score, 3),
+                  reasons=list(verdict.reasons), hidden=cfg.public_reports.action == "hide" and post.source not in DISCUSSIONS)
+    await outreach.tell_maintainers(ctx, report, key=f"upgraded:{report.id}", body=note)
+    try:
+        report = await ctx.reports.update(
+            report.id, now=ctx.clock.now(), state=NEW, verdict="vulnerability", score=verdict.score,
+            original_title=latest[0], original_body=latest[1], expect_state=POSSIBLE, event="upgraded",
+            actor="secbot", detail={"verdict": verdict.kind, "score": round(verdict.score, 3),
+                                    "reasons": list(verdict.reasons)})
+    except StateChanged:  # a maintainer answered meanwhile: theirs stands
+        return
+    await outreach.sync_tracker(ctx, report, cfg)
 
 
 async def act(ctx: Context, report: Report, cfg: RepoConfig, *, hide: bool) -> None:
@@ -365,7 +466,18 @@ async def hide_report(ctx: Context, report: Report, cfg: RepoConfig) -> Report:
     if report.source == "comment" and report.comment_id:
         await writes.delete_comment(ctx, report.comment_id)
         how = "deleted"
-    elif cfg.public_reports.private_repo and await _transfer(ctx, cfg.public_reports.private_repo):
+    elif report.source in DISCUSSIONS:
+        # A discussion comment is deleted like an issue comment; a discussion itself stays (an App
+        # can neither hide it nor replace its text without deleting everyone's replies): the
+        # maintainers are told to edit it by hand.
+        _, node = await discussion_nodes(ctx, report)
+        deleted = report.source == "discussion_comment" and node is not None \
+            and await writes.delete_discussion_comment(ctx, node)
+        if not deleted:
+            await ctx.ledger.record(_how_key(report), report.id, {"how": "kept"}, ctx.clock.now())
+            return report
+        how = "deleted"
+    elif cfg.public_reports.private_repo and await _transfer(ctx, cfg.public_reports.private_repo, report.issue_number or 0):
         how = "transferred"
     else:
         await _replace_issue_text(ctx, report)
@@ -409,7 +521,7 @@ def _how_key(report: Report) -> str:
     return f"hidden:{report.id}"
 
 
-async def _transfer(ctx: Context, private_repo: str) -> bool:
+async def _transfer(ctx: Context, private_repo: str, number: int) -> bool:
     """Move the issue to the owner's repository `private_repo`, only if it is private; False (and
     nothing moved) when it is public, missing or not covered by the installation."""
     assert ctx.gh is not None
@@ -422,7 +534,11 @@ async def _transfer(ctx: Context, private_repo: str) -> bool:
         ctx.log.warning("public_reports.private_repo is not a private repository Secbot can reach: the issue's "
                         "text is replaced instead of moving the issue there", extra={"private_repo": private_repo})
         return False
-    issue_id = ctx.data["issue"]["node_id"]
+    issue_id = (ctx.data.get("issue") or {}).get("node_id")
+    if issue_id is None or (ctx.data.get("issue") or {}).get("number") != number:
+        # Answered from elsewhere (the private tracker): the public issue's id, from GitHub.
+        issue_id = (await ctx.gh.getitem("/repos/{owner}/{repo}/issues/{issue_number}",
+                                         ctx.repo(issue_number=number)))["node_id"]
     await ctx.gh.graphql(
         "mutation($issue: ID!, $repo: ID!) { transferIssue(input: {issueId: $issue, repositoryId: $repo}) { issue { number url } } }",
         issue=issue_id, repo=target["id"])
@@ -444,7 +560,7 @@ async def confirm(ctx: Context, report: Report, cfg: RepoConfig, login: str, *, 
     if report.source == "pull_request":
         await outreach.sync_tracker(ctx, report, cfg)
         return
-    await act(ctx, report, cfg, hide=and_hide or cfg.public_reports.action == "hide")
+    await redirect(ctx, report, cfg, hide=and_hide or cfg.public_reports.action == "hide")
 
 
 async def record_feedback(ctx: Context, report: Report, label: str, actor: str) -> None:
@@ -471,7 +587,7 @@ async def hide(ctx: Context, report: Report, cfg: RepoConfig, login: str = "secb
     report = await hide_report(ctx, report, cfg)
     done = await ctx.ledger.result(f"redirect:{report.id}")
     transferred = await _transferred(ctx, report, cfg)
-    if done and done.get("comment_id") and not transferred:
+    if done and done.get("comment_id") and not transferred and report.source not in DISCUSSIONS:
         body = _redirect_body(ctx, report, cfg, await _channel(ctx), "redirect")  # now: where the text went
         assert ctx.gh is not None
         await ctx.gh.patch("/repos/{owner}/{repo}/issues/comments/{comment_id}", ctx.repo(comment_id=done["comment_id"]),
@@ -486,21 +602,19 @@ async def not_security(ctx: Context, report: Report, cfg: RepoConfig, login: str
     number = report.issue_number or 0
     await record_feedback(ctx, report, memory.FALSE_ALARM, login)
     if report.state == POSSIBLE:  # only a heads-up, and with `uncertain: comment` a neutral pointer
-        pointer = await ctx.ledger.result(f"possible:{report.id}")
-        if pointer and pointer.get("comment_id") and report.source not in DISCUSSIONS:
-            await writes.delete_comment(ctx, int(pointer["comment_id"]))
+        await _delete_reply(ctx, report, await ctx.ledger.result(f"possible:{report.id}"))
         await reports.update(report.id, now=ctx.clock.now(), state=REJECTED, reject_reason="not-security",
                              event="not-security", actor=login,
                              detail={"verdict": report.verdict, "score": report.score, "reasons": list(report.reasons)})
         return
-    await writes.remove_labels(ctx, number, list(cfg.labels))
-    done = await ctx.ledger.result(f"redirect:{report.id}")
-    if done and done.get("comment_id"):
-        await writes.delete_comment(ctx, int(done["comment_id"]))
-    if await _how_hidden(ctx, report, cfg) == "replaced":
+    on_issue = report.source not in DISCUSSIONS  # a discussion has no labels or lock of ours: only the reply
+    if on_issue:
+        await writes.remove_labels(ctx, number, list(cfg.labels))
+    await _delete_reply(ctx, report, await ctx.ledger.result(f"redirect:{report.id}"))
+    if on_issue and await _how_hidden(ctx, report, cfg) == "replaced":
         await writes.update_issue(ctx, number, title=report.original_title or "", body=report.original_body or "",
                                   state="open")
-    if (report.hidden and report.source == "issue") or cfg.public_reports.lock:
+    if on_issue and ((report.hidden and report.source == "issue") or cfg.public_reports.lock):
         await writes.unlock(ctx, number)
     if report.draft_ghsa_id:
         assert ctx.gh is not None
@@ -509,3 +623,17 @@ async def not_security(ctx: Context, report: Report, cfg: RepoConfig, login: str
     await reports.update(report.id, now=ctx.clock.now(), state=REJECTED, reject_reason="not-security", hidden=False,
                          event="not-security", actor=login,
                          detail={"verdict": report.verdict, "score": report.score, "reasons": list(report.reasons)})
+
+
+async def _delete_reply(ctx: Context, report: Report, done: dict[str, Any] | None) -> None:
+    """Take back a reply Secbot posted about a report (a redirect, a neutral pointer): an issue
+    comment, or a discussion comment (by the GraphQL id recorded when it was posted)."""
+    if not done or not done.get("comment_id"):
+        return
+    if report.source not in DISCUSSIONS:
+        await writes.delete_comment(ctx, int(done["comment_id"]))
+    elif done.get("node_id"):
+        await writes.delete_discussion_comment(ctx, str(done["node_id"]))
+    else:
+        ctx.log.warning("a reply in a discussion cannot be taken back (posted before its id was kept)",
+                        extra={"report": report.id})

@@ -44,6 +44,7 @@ from bot.jobs.context import Context
 from bot.render import render
 from bot.reports import away, onboarding, outreach, private, public, timers, transparency, writes
 from bot.reports.permissions import in_security_team, permission
+from bot.rules.followups import HEADS_UP_ANSWERS, PUBLIC_SOURCES, may_answer_from_tracker
 from bot.rules.commands import (
     MAX_COMMANDS,
     MUTATING,
@@ -57,7 +58,7 @@ from bot.rules.commands import (
 from bot.rules.config import RepoConfig
 from bot.rules.lifecycle import Refused, next_state
 from bot.rules.policy import ANSWERED, holds
-from bot.rules.states import SPAM
+from bot.rules.states import POSSIBLE, SPAM
 from bot.store.reports import REJECTED, Report, StateChanged
 
 PAUSED_FOREVER = 1e12  # paused_until for "until /sec resume"
@@ -75,7 +76,8 @@ class Where:
     number: int | None = None  # issue number, for public and tracker places
     comment_id: int | None = None  # issue comment to react to
     ghsa_id: str | None = None  # for the advisory place
-    node_id: str | None = None  # the issue comment's GraphQL id, to minimize it
+    node_id: str | None = None  # the comment's GraphQL id, to minimize it
+    discussion_id: str | None = None  # a discussion's GraphQL id: the command was typed in it (answered there)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,6 +120,24 @@ async def from_issue_comment(ctx: Context, comment: dict[str, Any], issue_number
                   node_id=comment.get("node_id"))
     await obey(ctx, commands, where=where, found=found, login=comment["user"]["login"], cfg=cfg,
                key_prefix=f"cmd:{repo}:{comment['id']}")
+
+
+async def from_discussion_comment(ctx: Context, comment: dict[str, Any], discussion: dict[str, Any]) -> None:
+    """Run the `/sec` commands of a new comment in a public discussion, once each: like on a
+    public issue (only maintainers; answers about a report go to its maintainers privately),
+    answered in the discussion (GraphQL `addDiscussionComment`). A discussion's number is one of
+    the repository's issue numbers, so its reports are found the same way."""
+    if Context.is_bot(comment["user"]) or ctx.gh is None:
+        return
+    commands = parse(comment.get("body"))
+    if not commands:
+        return
+    repo = ctx.full_name or ""
+    found = await ctx.reports.for_issue(repo, discussion["number"])
+    where = Where(place="public", repo=repo, number=discussion["number"], comment_id=comment["id"],
+                  node_id=comment.get("node_id"), discussion_id=discussion.get("node_id"))
+    await obey(ctx, commands, where=where, found=found, login=comment["user"]["login"], cfg=await ctx.config(),
+               key_prefix=f"cmd:{repo}:dc{comment['id']}")
 
 
 async def obey(ctx: Context, commands: list[Command], *, where: Where, found: list[Report], login: str,
@@ -165,7 +185,7 @@ async def _stranger(ctx: Context, where: Where, login: str, key_prefix: str, cou
     key = f"{key_prefix}:not-allowed"
     if await ctx.ledger.claim(key, ctx.job_id, ctx.clock.now()) is not None:
         return
-    if where.comment_id is not None:
+    if where.comment_id is not None and where.discussion_id is None:  # (no REST reactions on a discussion comment)
         try:
             with spending(COURTESY):
                 await writes.react(ctx, comment_id=where.comment_id, content="-1")
@@ -203,7 +223,7 @@ async def respond(ctx: Context, where: Where, found: Sequence[Report], commands:
                     await outreach.tell_maintainers(ctx, report, key=f"reply:{key_prefix}:{report.id}",
                                                     body="\n\n".join(mine))
             await reply(ctx, where, key=f"reply:{key_prefix}", body=_compose([a for a in answers if a.report is None]))
-        if where.comment_id is not None:
+        if where.comment_id is not None and where.discussion_id is None:
             await writes.react(ctx, comment_id=where.comment_id, content=reaction(where, commands, outcomes))
 
 
@@ -248,6 +268,9 @@ async def reply(ctx: Context, where: Where, *, key: str, body: str) -> None:
     if where.place == "advisory":
         await writes.comment_once(ctx, key=key, kind=kind, report_id=0, body=body, ghsa_id=where.ghsa_id,
                                   repo=where.repo)
+    elif where.discussion_id is not None:
+        await writes.discussion_comment_once(ctx, key=key, kind=kind, report_id=0, discussion_id=where.discussion_id,
+                                             body=body)
     else:
         await writes.comment_once(ctx, key=key, kind=kind, report_id=0, body=body, number=where.number,
                                   repo=where.repo)
@@ -297,6 +320,8 @@ async def run(ctx: Context, cmd: Command, where: Where, found: list[Report], log
         if found:
             return "done", [Answer(answer, report=r.id) for r in found[:1]]
         return "done", [Answer(answer, kind="report")]
+    if where.place == "tracker" and cmd.verb in HEADS_UP_ANSWERS and found:
+        return await _answer_from_tracker(ctx, cmd, found[0], login, cfg)
     if where.place == "public" and cmd.verb in ("hide", "not-security", "confirm"):
         targets = [r for r in found if r.state not in (REJECTED, SPAM)]
         for report in targets:
@@ -306,6 +331,8 @@ async def run(ctx: Context, cmd: Command, where: Where, found: list[Report], log
                 await public.confirm(ctx, report, cfg, login)
             else:
                 await public.not_security(ctx, report, cfg, login)
+            if report.tracker_number:  # its tracker issue shows the answer (a heads-up's, say)
+                await outreach.sync_tracker(ctx, await ctx.reports.get(report.id) or report, cfg)
         return ("done" if targets else "no-report"), []
     if not found:
         return "no-report", []
@@ -320,6 +347,46 @@ async def run(ctx: Context, cmd: Command, where: Where, found: list[Report], log
         if message:
             said.append(Answer(message, report=report.id))
     return outcome, said
+
+
+ANSWERED_FROM_TRACKER = {
+    "confirm": "Confirmed: Secbot redirected the author in public (see the report's page).",
+    "hide": "Hidden: the text is in a private draft advisory, and the author was pointed there.",
+    "not-security": "Marked as a false alarm: what Secbot did in public was undone.",
+}
+
+
+async def _answer_from_tracker(ctx: Context, cmd: Command, stale: Report, login: str,
+                               cfg: RepoConfig) -> tuple[str, list[Answer]]:
+    """`/sec confirm|hide|not-security` in a report's private tracker issue (where its heads-up
+    was posted): act on the public text the report came from, as if answered there, for someone
+    with write access on that public repository (bot/rules/followups.py). The feedback is recorded
+    as on the public page."""
+    report = await ctx.reports.get(stale.id) or stale
+    if report.source not in PUBLIC_SOURCES:
+        return "refused-by-state", [Answer(f"/sec {cmd.verb} answers a report filed in public; this one came "
+                                           "through a private channel.", report=report.id)]
+    public_ctx = ctx.for_repo(report.repo, report.installation_id)
+    level = await permission(public_ctx, login)
+    if not may_answer_from_tracker(cmd.verb, source=report.source, permission_on_public_repo=level):
+        return "refused", [Answer(render("command_refused", login=login), kind="refused")]
+    if report.state in (REJECTED, SPAM) or (cmd.verb == "confirm" and report.state != POSSIBLE):
+        return "refused-by-state", [Answer(f"Nothing to do: the report is {report.state}.", report=report.id)]
+    await public_ctx.config_for(report.repo)  # the public repository's dry run, if it asks for one
+    if cmd.verb == "hide":
+        await public.hide(public_ctx, report, cfg, login)
+    elif cmd.verb == "confirm":
+        await public.confirm(public_ctx, report, cfg, login)
+    else:
+        await public.not_security(public_ctx, report, cfg, login)
+    await outreach.sync_tracker(ctx, await ctx.reports.get(report.id) or report, cfg)  # its state, here
+    answer = ANSWERED_FROM_TRACKER[cmd.verb]
+    if report.source == "pull_request" and cmd.verb == "confirm":
+        answer = "Confirmed: tracked here; a pull request is never redirected in public."
+    elif report.source == "discussion" and cmd.verb == "hide":
+        answer = ("Moved into a private draft advisory, and the author was pointed there; the discussion's own "
+                  "text is still public (Secbot cannot hide a discussion): edit it by hand.")
+    return "done", [Answer(answer, report=report.id)]
 
 
 # -- one function per verb on a report --------------------------------------------------------

@@ -63,7 +63,13 @@ async def comment_once(ctx: Context, *, key: str, kind: str, report_id: int, bod
 ADD_DISCUSSION_COMMENT = ("mutation($discussion: ID!, $body: String!) { addDiscussionComment(input: "
                           "{discussionId: $discussion, body: $body}) { comment { id databaseId } } }")
 DISCUSSION_COMMENTS = ("query($discussion: ID!) { node(id: $discussion) { ... on Discussion { comments(last: 100) "
-                       "{ nodes { databaseId body viewerDidAuthor } } } } }")
+                       "{ nodes { id databaseId body viewerDidAuthor } } } } }")
+DISCUSSION_ID = ("query($owner: String!, $name: String!, $number: Int!) { repository(owner: $owner, name: $name) "
+                 "{ discussion(number: $number) { id } } }")
+LOCK_LOCKABLE = ("mutation($input: LockLockableInput!) { lockLockable(input: $input) "
+                 "{ lockedRecord { locked activeLockReason } } }")
+DELETE_DISCUSSION_COMMENT = ("mutation($input: DeleteDiscussionCommentInput!) { deleteDiscussionComment(input: $input) "
+                             "{ comment { id } } }")
 MINIMIZE = ("mutation($input: MinimizeCommentInput!) { minimizeComment(input: $input) "
             "{ minimizedComment { isMinimized } } }")
 
@@ -78,7 +84,7 @@ async def discussion_comment_once(ctx: Context, *, key: str, kind: str, report_i
         assert ctx.gh is not None
         made = await ctx.gh.graphql(ADD_DISCUSSION_COMMENT, discussion=discussion_id, body=text)
         comment = ((made or {}).get("addDiscussionComment") or {}).get("comment") or {}
-        return {"comment_id": comment.get("databaseId")}
+        return {"comment_id": comment.get("databaseId"), "node_id": comment.get("id")}
 
     async def find(since: float) -> dict[str, Any] | None:
         assert ctx.gh is not None
@@ -87,7 +93,7 @@ async def discussion_comment_once(ctx: Context, *, key: str, kind: str, report_i
         attrs = {"report": str(report_id), "key": short(key)}
         for node in nodes:  # viewerDidAuthor: written by this App's token, so a typed marker does not count
             if node.get("viewerDidAuthor") and _carries(node.get("body"), kind, attrs):
-                return {"comment_id": node.get("databaseId")}
+                return {"comment_id": node.get("databaseId"), "node_id": node.get("id")}
         return None
 
     return await create_once(ctx, key=key, report_id=report_id, send=send, find=find)
@@ -104,6 +110,58 @@ async def minimize(ctx: Context, node_id: str, classifier: str) -> bool:
         await ctx.gh.graphql(MINIMIZE, input={"subjectId": node_id, "classifier": classifier})
     except (gidgethub.QueryError, gidgethub.BadGraphQLRequest) as exc:
         ctx.log.warning("could not minimize a comment", extra={"classifier": classifier, "error": type(exc).__name__})
+        return False
+    return True
+
+
+async def discussion_id(ctx: Context, number: int) -> str | None:
+    """The GraphQL id of the event repository's discussion `number` (to reply in it), or None."""
+    assert ctx.gh is not None
+    owner, _, name = (ctx.full_name or "/").partition("/")
+    try:
+        found = await ctx.gh.graphql(DISCUSSION_ID, owner=owner, name=name, number=number)
+    except (gidgethub.QueryError, gidgethub.BadGraphQLRequest):
+        return None
+    return (((found or {}).get("repository") or {}).get("discussion") or {}).get("id")
+
+
+async def discussion_comment_node(ctx: Context, discussion: str, comment_id: int) -> str | None:
+    """The GraphQL id of a comment among a discussion's latest 100, by its database id, or None."""
+    assert ctx.gh is not None
+    try:
+        found = await ctx.gh.graphql(DISCUSSION_COMMENTS, discussion=discussion)
+    except (gidgethub.QueryError, gidgethub.BadGraphQLRequest):
+        return None
+    nodes = (((found or {}).get("node") or {}).get("comments") or {}).get("nodes") or []
+    return next((n.get("id") for n in nodes if n.get("databaseId") == comment_id), None)
+
+
+async def lock_lockable(ctx: Context, node_id: str, reason: str) -> bool:
+    """Lock a discussion (or an issue) by its GraphQL id (`lockLockable`, reason OFF_TOPIC,
+    RESOLVED, SPAM or TOO_HEATED); False when GitHub refuses."""
+    if ctx.dry_run:
+        ctx.log.info("dry run: would lock a discussion", extra={"reason": reason})
+        return True
+    assert ctx.gh is not None
+    try:
+        await ctx.gh.graphql(LOCK_LOCKABLE, input={"lockableId": node_id, "lockReason": reason})
+    except (gidgethub.QueryError, gidgethub.BadGraphQLRequest) as exc:
+        ctx.log.warning("could not lock a discussion", extra={"reason": reason, "error": type(exc).__name__})
+        return False
+    return True
+
+
+async def delete_discussion_comment(ctx: Context, node_id: str) -> bool:
+    """Delete a discussion comment (GraphQL `deleteDiscussionComment`); False when GitHub refuses
+    (already gone, or not allowed)."""
+    if ctx.dry_run:
+        ctx.log.info("dry run: would delete a discussion comment")
+        return True
+    assert ctx.gh is not None
+    try:
+        await ctx.gh.graphql(DELETE_DISCUSSION_COMMENT, input={"id": node_id})
+    except (gidgethub.QueryError, gidgethub.BadGraphQLRequest) as exc:
+        ctx.log.warning("could not delete a discussion comment", extra={"error": type(exc).__name__})
         return False
     return True
 
