@@ -359,7 +359,13 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
             "GITHUB_PRIVATE_KEY": state.private_key_pem, "GITHUB_WEBHOOK_SECRET": state.webhook_secret,
             "GITHUB_API_URL": emu.base_url, "HOST": "127.0.0.1", "PORT": str(port), "LOG_LEVEL": "WARNING",
             "SECBOT_METRICS_PORT": "off",
+            # One installation here stands for the many a real instance serves: GitHub's limit on
+            # content-creating requests is per installation, and the mix's replies would wait for
+            # the next minute's budget (72 a minute by default) instead of being measured.
+            "SECBOT_WRITES_PER_MINUTE": "10000", "SECBOT_WRITES_PER_HOUR": "1000000",
         }
+        overrides = {k: v for k, v in os.environ.items() if k.startswith("SECBOT_")}  # (printed with the command)
+        env.update(overrides)
         state.webhook_url = f"http://127.0.0.1:{port}/webhook"
         serve_args = [] if args.workers_processes is None else ["--workers-processes", str(args.workers_processes)]
         log = tmp / "serve.log"
@@ -406,6 +412,8 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
                   f"in {sent['elapsed']:.2f} s; {len(state.requests) - requests_before:,} GitHub requests; "
                   f"{len(missing)} reports or commands not answered exactly once; {dead} dead jobs) [{load()}]", flush=True)
 
+            if not args.storm:
+                return
             # 4. the storm
             sent = await send(storm, port, args.connections, tmp)
             event_a, advisory, ghsa = build.private_report()
@@ -448,9 +456,31 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
     clock.cancel()
 
 
+async def emulator_main(spec: Path) -> None:
+    """`storm.py --emulator FILE`: the emulator, seeded, until terminated; FILE gets its URL, the
+    App's credentials and an ordinary issue's `issues.opened` body (for bench/webhook.py --real)."""
+    state = seeded_state()
+    clock = asyncio.create_task(follow_wall_clock(state))
+    async with run_emulator(state) as emu:
+        build = Builder(emu)
+        _, payload, _ = build.ordinary_issue()
+        body = build.rewrite(json.dumps(payload, separators=(",", ":")))
+        tmp = spec.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"base_url": emu.base_url, "app_id": state.app_id, "private_key": state.private_key_pem,
+                                   "secret": state.webhook_secret, "body": body}))
+        tmp.rename(spec)
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        await stop.wait()
+    clock.cancel()
+
+
 def main() -> None:
     if sys.argv[1:2] == ["--send"]:
         send_main(sys.argv[2:])
+        return
+    if sys.argv[1:2] == ["--emulator"]:
+        asyncio.run(emulator_main(Path(sys.argv[2])))
         return
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--e2e", type=int, default=3000, help="deliveries in the end-to-end run")
@@ -458,8 +488,10 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=64, help="connections of the load generator")
     ap.add_argument("--workers-processes", type=int, help="passed to secbot serve (default: serve's default)")
     args = ap.parse_args()
-    print("$ " + shlex.join([".venv/bin/python", "bench/storm.py", *sys.argv[1:]]))
-    print(f"machine: {machine()}; Secbot on SQLite, the emulator and the load generator on the same machine")
+    given = [f"{k}={shlex.quote(v)}" for k, v in os.environ.items() if k.startswith("SECBOT_")]
+    print("$ " + " ".join([*given, shlex.join([".venv/bin/python", "bench/storm.py", *sys.argv[1:]])]))
+    print(f"machine: {machine()}; Secbot on SQLite, the emulator and the load generator on the same machine; "
+          "one installation, its write budget raised to 10,000 a minute (SECBOT_WRITES_PER_MINUTE)")
     with tempfile.TemporaryDirectory() as tmp:
         asyncio.run(run(args, Path(tmp)))
 
