@@ -132,6 +132,26 @@ def tree(pid: int) -> list[int]:
     return found
 
 
+def cpu(pid: int) -> dict[str, float]:
+    """CPU seconds used so far by serve and its descendants, by role, and by this process (the emulator)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used: dict[str, float] = {}
+    for p in [*tree(pid), os.getpid()]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            cmd = Path(f"/proc/{p}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        name = ("emulator" if p == os.getpid() else "writer" if any(b"writer.py" in c for c in cmd)
+                else "workers" if b"work" in cmd else "serve")
+        used[name] = used.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return used
+
+
+def cpu_between(before: dict[str, float], after: dict[str, float], seconds: float) -> str:
+    return "CPU: " + ", ".join(f"{k} {after[k] - before.get(k, 0.0):.1f} s" for k in after) + f" in {seconds:.1f} s"
+
+
 def memory(pid: int) -> str:
     """RSS and PSS of serve and its descendants (writer, worker processes), summed, in MB."""
     rss = pss = 0
@@ -399,10 +419,12 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
                     commands.append(number)
                 mix.append(build.raw(event, payload))
             requests_before = len(state.requests)
+            used = cpu(server.pid)
             t0 = time.perf_counter()
             sent = await send(mix, port, args.connections, tmp)
             await drained(db, 600)
             took = time.perf_counter() - t0
+            e2e_cpu = cpu_between(used, cpu(server.pid), took)
             _, dead = backlog(db)
             missing = ([n for n in vulns if redirected(state, n) != 1] + [g for g in reports if acknowledged(state, g) != 1]
                        + [n for n in commands if not any("help" in c["body"].lower() for c in _bot(state.comments(REPO, n)))])
@@ -410,7 +432,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
                   f"issues and comments, {len(vulns)} public reports, {len(reports)} private reports, {len(commands)} "
                   f"commands) fully processed in {took:.2f} s: {args.e2e / took:,.0f} deliveries/s (intake took them "
                   f"in {sent['elapsed']:.2f} s; {len(state.requests) - requests_before:,} GitHub requests; "
-                  f"{len(missing)} reports or commands not answered exactly once; {dead} dead jobs) [{load()}]", flush=True)
+                  f"{len(missing)} reports or commands not answered exactly once; {dead} dead jobs; {e2e_cpu}) [{load()}]", flush=True)
 
             if not args.storm:
                 return
