@@ -313,3 +313,31 @@ async def test_migration_0009_puts_stored_jobs_in_their_lanes(databases: Databas
         rows = (await conn.execute(sa.select(jobs.c.event, jobs.c.lane, jobs.c.pick_at).order_by(jobs.c.id))).all()
     assert [tuple(r) for r in rows] == [("issues.labeled", 2, 1000.0), ("issue_comment.created", 1, 940.0),
                                         ("repository_advisory.reported", 0, 880.0)]
+
+
+async def test_worker_processes_share_the_sqlite_writer_and_one_that_leaves_mid_pause_holds_nobody_up(
+        tmp_path: object, clock: FrozenClock) -> None:
+    from pathlib import Path
+
+    db = Path(str(tmp_path)) / "shared.db"
+    sock = str(Path(str(tmp_path)) / "writer.sock")
+    server = Store.open(f"sqlite+aiosqlite:///{db}", share_writer=sock)
+    await upgrade(server)
+    await server.start_writer()
+    worker = Store.open(f"sqlite+aiosqlite:///{db}", attach_writer=sock)
+    try:
+        intake, claims = make_queue(server, clock), make_queue(worker, clock)
+        await intake.add_deliveries([intake.delivery_row(f"d-{i}", "issues.opened", 1, b"{}") for i in range(3)])
+        got = await claims.claim("worker-1", 5)  # through the server's writer
+        assert [j.delivery_id for j in got] == ["d-0", "d-1", "d-2"]
+        assert await claims.complete_many(got) == {j.id for j in got}
+        # A worker's own write transaction pauses the shared writer; the worker dies holding it.
+        assert worker._writer is not None
+        await worker._writer.pause()
+        worker._writer._sock.close()  # type: ignore[union-attr]  # (as kill -9 closes it)
+        stored = await asyncio.wait_for(intake.add_deliveries([intake.delivery_row("d-9", "issues.opened", 1, b"{}")]), 10)
+        assert stored == {"d-9"}
+        assert server.writer_pid is not None  # the writer outlives a worker; only the server ends it
+    finally:
+        await worker.close()
+        await server.close()
