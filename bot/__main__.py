@@ -300,7 +300,7 @@ def _print_job(summary: dict[str, Any], as_json: bool) -> None:
         sys.stdout.write(orjson.dumps(summary).decode() + "\n")
         return
     print(
-        f"{summary['id']:>7}  {summary['state']:<8} {summary['kind']:<14} {summary['event'] or '':<32}"
+        f"{summary['id']:>7}  {summary['state']:<8} {summary['kind']:<14} {summary['event'] or '':<32} {summary['lane']:<7}"
         f" attempts={summary['attempts']} run_at={summary['run_at']}"
         + (f"  error={summary['last_error']}" if summary["last_error"] else "")
     )
