@@ -46,6 +46,11 @@ from bot.settings import Settings
 
 log = logs.get("secbot.processes")
 
+# How much less CPU a worker process asks for than the server (nice(2)): when both want the cores,
+# the server, which answers GitHub within its 10 s and stores each delivery before answering,
+# gets most of them, and the workers take up the jobs of a burst as soon as it ends. When the
+# server is idle the workers have the cores all the same.
+WORKER_NICENESS = 10
 # The environment variable that gives a worker process the SQLite writer's socket.
 WRITER_SOCKET = "SECBOT_SQLITE_WRITER_SOCKET"
 WAKE = b"w"
@@ -183,6 +188,8 @@ async def run_worker_process(settings: Settings, *, routers: Sequence[Any], jobs
     loop = asyncio.get_running_loop()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides (see the module's docstring)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
     stop = asyncio.Event()
     store = Store.open(settings.database_url, attach_writer=writer_socket)
     clock = SystemClock()
