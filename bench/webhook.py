@@ -588,7 +588,8 @@ def main() -> None:
 
             print(f"  CPU per request (median): bare {cpu('bare', 0):.0f} us; floor {cpu('floor', 0):.0f} us "
                   f"(its fdatasync thread included); secbot {cpu('secbot', 0):.0f} us in serve "
-                  f"+ {cpu('secbot', 1):.0f} us in its SQLite writer process; cores kept busy: bare "
+                  f"+ {cpu('secbot', 1):.0f} us in its child processes (the SQLite writer and the worker processes, whose "
+                  f"work on the jobs stored meanwhile counts here too); cores kept busy: bare "
                   f"{cores('bare'):.2f}, floor {cores('floor'):.2f}, secbot {cores('secbot'):.2f} (load not counted)")
     peaks = {name: max((statistics.median(r["rps"] for r in runs[name, c]), c) for c in levels) for name in procs}
     print("peak (the best median over the numbers of connections): " + "; ".join(
