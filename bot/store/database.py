@@ -111,7 +111,12 @@ class Store:
     @property
     def shares_writer(self) -> bool:
         """Whether worker processes can share this store's SQLite writer (SQLite on a file)."""
-        return self._writer is not None and self._writer.listen is not None
+        return self.writer_socket is not None
+
+    @property
+    def writer_socket(self) -> str | None:
+        """Where worker processes connect to this store's SQLite writer, if they can."""
+        return self._writer.listen if self._writer is not None else None
 
     async def start_writer(self) -> None:
         """Start SQLite's writer now, listening for worker processes (when it shares): they can

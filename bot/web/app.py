@@ -140,11 +140,16 @@ def _engine(routers: list[routing.Router], jobs: dict[str, JobHandler], start_wo
         github = app.get(GITHUB)
         services = process.services(settings, app[STORE], app[CLOCK], app[SESSION], github)
         queue = services.queue
+        processes_now = processes
+        if processes and app[STORE].dialect == "sqlite" and not app[STORE].shares_writer:
+            log.warning("worker processes need SQLite on a file or PostgreSQL; the workers run in the server's process")
+            processes_now = 0
         # Learnt in the background: the webhook is answered and the workers run meanwhile (GitHub
         # unreachable at start would otherwise hold the server through the client's retries). A
         # write that needs it before then asks for it itself (bot/reports/writes.bot_login).
+        # Worker processes learn it for themselves.
         learning = (asyncio.get_running_loop().create_task(process.learn_bot_login(services))
-                    if github is not None and not (start_workers and processes) else None)
+                    if github is not None and not (start_workers and processes_now) else None)
         app[SERVICES] = services
         dispatcher = Dispatcher(services, routers, jobs)
         intake = Intake(queue)
@@ -154,10 +159,6 @@ def _engine(routers: list[routing.Router], jobs: dict[str, JobHandler], start_wo
         app[WORKERS] = pool
         app[INTAKE] = intake
         children: process.WorkerProcesses | None = None
-        processes_now = processes
-        if processes and app[STORE].dialect == "sqlite" and not app[STORE].shares_writer:
-            log.warning("worker processes need SQLite on a file or PostgreSQL; the workers run in the server's process")
-            processes_now = 0
         if start_workers:
             if housekeeping.KIND in jobs:
                 # One pending housekeeping job, shared by replicas: due a day after start at
@@ -166,8 +167,8 @@ def _engine(routers: list[routing.Router], jobs: dict[str, JobHandler], start_wo
             if processes_now:
                 await app[STORE].start_writer()  # listening before the workers connect
                 env = dict(os.environ)
-                if app[STORE].shares_writer:
-                    env[process.WRITER_SOCKET] = app[STORE]._writer.listen  # type: ignore[union-attr]
+                if app[STORE].writer_socket is not None:
+                    env[process.WRITER_SOCKET] = app[STORE].writer_socket
                 children = process.WorkerProcesses(processes_now, command, env)
                 intake.on_stored = children.wake
                 app[WORKER_PROCESSES] = children
