@@ -238,6 +238,7 @@ class Writer:
 
     LIVELY = 0.05  # calls may linger while a call that may not arrived this recently (seconds)
     OWNER = 0  # the server's connection; the workers' are numbered from 1
+    WORKER_SEND_TIMEOUT = 5.0  # seconds
 
     def __init__(self, sock: socket.socket) -> None:
         self.clients: dict[int, tuple[socket.socket, Frames]] = {self.OWNER: (sock, Frames())}
@@ -339,7 +340,13 @@ class Writer:
                 return
             except OSError:
                 return
+            # A worker that stops reading (stopped, stuck) must not hold up the writer, and the
+            # server's deliveries with it: an answer it cannot take within this time drops it.
+            # (SO_SNDTIMEO, not settimeout: a socket with a timeout waits for data even in a
+            # recv with MSG_DONTWAIT, and every read of the workers' sockets would wait.)
             sock.setblocking(True)
+            seconds = int(self.WORKER_SEND_TIMEOUT)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", seconds, 0))
             self.clients[self.next_client] = (sock, Frames())
             self.next_client += 1
 
