@@ -15,7 +15,6 @@ from gidgethub import routing
 
 from bot import logs
 from bot.clock import Clock, SystemClock
-from bot.errors import describe_error
 from bot.jobs import housekeeping, process
 from bot.jobs.dispatch import Dispatcher, JobHandler
 from bot.jobs.intake import Intake
