@@ -79,6 +79,12 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-secret"
+EVENT = "bench"  # no handler takes it
+# --real: what bench/storm.py's emulator process wrote (its URL, the App's credentials, an
+# `issues.opened` body); inherited by the load generator's processes.
+REAL = json.loads(Path(os.environ["BENCH_WEBHOOK_REAL"]).read_text()) if os.environ.get("BENCH_WEBHOOK_REAL") else None
+if REAL is not None:
+    SECRET, EVENT = REAL["secret"], "issues"
 
 BARE = """
 import sys
@@ -155,7 +161,10 @@ def wait_port(port: int, proc: subprocess.Popen) -> None:  # type: ignore[type-a
 
 
 def payload() -> bytes:
-    """GitHub's `issues.opened` example, compact as GitHub sends it, with an App's `installation`."""
+    """GitHub's `issues.opened` example, compact as GitHub sends it, with an App's `installation`;
+    with --real, an ordinary 8 KB bug report opened on the emulator's repository."""
+    if REAL is not None:
+        return REAL["body"].encode()
     data = json.loads((ROOT / "tests" / "fixtures" / "webhooks" / "issues.opened.json").read_text())
     data["installation"] = {"id": 1, "node_id": "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ=="}
     return json.dumps(data, separators=(",", ":")).encode()
@@ -170,9 +179,14 @@ def start_secbot(port: int, db: Path, log: Path) -> subprocess.Popen:  # type: i
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "GITHUB_WEBHOOK_SECRET": SECRET, "GITHUB_APP_ID": "1",
            "GITHUB_PRIVATE_KEY": key, "GITHUB_API_URL": "http://127.0.0.1:9", "HOST": "127.0.0.1",
            "PORT": str(port), "LOG_LEVEL": "WARNING", "SECBOT_METRICS_PORT": "off"}
+    if REAL is not None:  # the emulator's App: the workers' GitHub calls are answered
+        env.update(GITHUB_APP_ID=str(REAL["app_id"]), GITHUB_PRIVATE_KEY=REAL["private_key"], GITHUB_API_URL=REAL["base_url"])
     with log.open("wb") as out:  # its log, shown if the bench fails
-        return subprocess.Popen([sys.executable, "-m", "bot", "serve"], env=env, cwd=ROOT,
+        return subprocess.Popen([sys.executable, "-m", "bot", "serve", *SERVE_ARGS], env=env, cwd=ROOT,
                                 stdout=subprocess.DEVNULL, stderr=out)
+
+
+SERVE_ARGS: list[str] = []
 
 
 # -- the load generator (runs in its own process: `webhook.py --drive ...`) ----------------------
@@ -221,7 +235,7 @@ class Requests:
         signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
         self.head = (
             f"POST /webhook HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
-            f"User-Agent: GitHub-Hookshot/bench\r\nX-GitHub-Event: bench\r\nX-Hub-Signature-256: {signature}\r\n"
+            f"User-Agent: GitHub-Hookshot/bench\r\nX-GitHub-Event: {EVENT}\r\nX-Hub-Signature-256: {signature}\r\n"
             f"Content-Length: {len(body)}\r\nX-GitHub-Delivery: "
         ).encode()
         self.body = body
@@ -374,7 +388,7 @@ WRK_SCRIPT = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["User-Agent"] = "GitHub-Hookshot/bench"
-wrk.headers["X-GitHub-Event"] = "bench"
+wrk.headers["X-GitHub-Event"] = "%(event)s"
 wrk.headers["X-Hub-Signature-256"] = "%(signature)s"
 local f = assert(io.open("%(body)s", "rb")); wrk.body = f:read("*a"); f:close()
 local threads = 0
@@ -396,7 +410,7 @@ class Wrk:
         (tmp / "body.json").write_bytes(body)
         signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
         self.script = tmp / "deliveries.lua"
-        self.script.write_text(WRK_SCRIPT % {"signature": signature, "body": tmp / "body.json"})
+        self.script.write_text(WRK_SCRIPT % {"signature": signature, "body": tmp / "body.json", "event": EVENT})
 
     def run(self, port: int, connections: int, seconds: float) -> dict[str, Any]:
         out = subprocess.run(
@@ -446,6 +460,34 @@ def steady(name: str, port: int, args: argparse.Namespace) -> dict[str, float]:
             "max": max(result["latencies"]) * 1000, "sent": result["n"]}
 
 
+def _machine() -> str:
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), "unknown CPU") if Path("/proc/cpuinfo").exists() else "unknown CPU"
+    return f"{os.cpu_count()} cores ({model})"
+
+
+def _load() -> str:
+    return "load " + " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else ""
+
+
+def _with_emulator() -> int:
+    """--real: this bench again, beside the GitHub emulator (bench/storm.py --emulator) in a process of its own."""
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = Path(tmp) / "real.json"
+        emu = subprocess.Popen([sys.executable, str(ROOT / "bench" / "storm.py"), "--emulator", str(spec)], cwd=ROOT)
+        try:
+            deadline = time.monotonic() + 60
+            while not spec.exists():
+                if emu.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("the emulator did not start")
+                time.sleep(0.1)
+            return subprocess.run([sys.executable, __file__, *sys.argv[1:]],
+                                  env={**os.environ, "BENCH_WEBHOOK_REAL": str(spec)}).returncode
+        finally:
+            emu.terminate()
+            emu.wait(10)
+
+
 def main() -> None:
     if sys.argv[1:2] == ["--drive"]:
         drive_main(sys.argv[2:])
@@ -459,11 +501,25 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=200.0, help="requests per second in the steady phase")
     ap.add_argument("--rate-seconds", type=float, default=10.0, help="length of the steady phase")
     ap.add_argument("--no-wrk", action="store_true", help="use the Python load generator even if wrk is installed")
+    ap.add_argument("--real", action="store_true",
+                    help="send real issues.opened deliveries (an ordinary 8 KB bug report) to Secbot pointed at the "
+                         "GitHub emulator (in a process of its own), so its workers do their real work during its runs")
+    ap.add_argument("--workers-processes", type=int, help="passed to secbot serve (default: serve's default)")
     args = ap.parse_args()
+    if args.workers_processes is not None:
+        SERVE_ARGS[:] = ["--workers-processes", str(args.workers_processes)]
+    if args.real and REAL is None:
+        sys.exit(_with_emulator())
+    print("$ " + " ".join([".venv/bin/python", "bench/webhook.py", *sys.argv[1:]]))
+    print(f"machine: {_machine()}; {_load()} at the start")
     levels = [int(c) for c in args.concurrency.split(",")]
     body = payload()
     use_wrk = shutil.which("wrk") is not None and not args.no_wrk
-    print(f"{len(body)} byte signed deliveries (issues.opened, @octokit/webhooks-examples); {args.seconds:g} s per run; "
+    print(f"{len(body)} byte signed deliveries ("
+          + ("issues.opened, an ordinary bug report, sent as `issues` to Secbot pointed at the GitHub emulator: "
+             "its workers do their real work during its runs" if REAL is not None else
+             "issues.opened, @octokit/webhooks-examples, sent as `bench`, which no handler takes")
+          + f"); {args.seconds:g} s per run; "
           f"then {args.rate:.0f}/s for {args.rate_seconds:g} s. Python {sys.version.split()[0]}, {os.cpu_count()} cores.")
     print("load: " + ("wrk, one thread" if use_wrk else
                       f"Python generator, {args.generators} process(es), which shares the cores with the server "
@@ -494,7 +550,7 @@ def main() -> None:
                     sent += runs["secbot", c][-1]["sent"]
                     print(f"{c:<12}" + "".join(
                         f"{r['rps']:>7.0f}/s p50 {r['p50']:5.1f} p99 {r['p99']:5.1f} ms   "
-                        for r in (runs[name, c][-1] for name in procs)), flush=True)
+                        for r in (runs[name, c][-1] for name in procs)) + f"[{_load()}]", flush=True)
             print(f"Secbot's workers finished each run's jobs {min(drains):.1f}-{max(drains):.1f} s after it ended; "
                   "the next run waited for them")
             calm = {name: steady(name, ports[name], args) for name in ("bare", "secbot")}
@@ -532,14 +588,15 @@ def main() -> None:
 
             print(f"  CPU per request (median): bare {cpu('bare', 0):.0f} us; floor {cpu('floor', 0):.0f} us "
                   f"(its fdatasync thread included); secbot {cpu('secbot', 0):.0f} us in serve "
-                  f"+ {cpu('secbot', 1):.0f} us in its SQLite writer process; cores kept busy: bare "
+                  f"+ {cpu('secbot', 1):.0f} us in its child processes (the SQLite writer and the worker processes, whose "
+                  f"work on the jobs stored meanwhile counts here too); cores kept busy: bare "
                   f"{cores('bare'):.2f}, floor {cores('floor'):.2f}, secbot {cores('secbot'):.2f} (load not counted)")
     peaks = {name: max((statistics.median(r["rps"] for r in runs[name, c]), c) for c in levels) for name in procs}
     print("peak (the best median over the numbers of connections): " + "; ".join(
         f"{name} {rps:.0f}/s at {c}" for name, (rps, c) in peaks.items())
         + f"; secbot/bare {peaks['secbot'][0] / peaks['bare'][0]:.2f} (target >= 0.50), "
         f"floor/bare {peaks['floor'][0] / peaks['bare'][0]:.2f}")
-    print(f"p99 at {args.rate:.0f}/s: {calm['secbot']['p99']:.2f} ms (target < 20 ms)")
+    print(f"p99 at {args.rate:.0f}/s: {calm['secbot']['p99']:.2f} ms (target < 20 ms) [{_load()}]")
 
 
 if __name__ == "__main__":

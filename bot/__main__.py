@@ -26,6 +26,12 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="run the webhook server and the workers")
     s.add_argument("--host", help="address to listen on (default 0.0.0.0, or HOST)")
     s.add_argument("--port", type=int, help="port to listen on (default 3000, or PORT)")
+    s.add_argument("--workers-processes", type=int, metavar="N", default=None,
+                   help="run the workers in N processes beside the server (default: the cores less one, at least "
+                        "one); 0 runs them on the server's own event loop")
+
+    # Started by `serve` for each worker process (bot/jobs/process.py); not listed.
+    sub.add_parser("work")
 
     sub.add_parser("migrate", help="create or upgrade the database schema")
 
@@ -83,7 +89,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             import handlers
 
-            return serve(settings, routers=handlers.ROUTERS, jobs=handlers.JOBS)
+            if args.workers_processes is not None and args.workers_processes < 0:
+                raise SettingsError("--workers-processes must be 0 or more")
+            from bot.jobs.process import default_processes
+
+            processes = default_processes() if args.workers_processes is None else args.workers_processes
+            return serve(settings, routers=handlers.ROUTERS, jobs=handlers.JOBS, worker_processes=processes)
+        if args.command == "work":
+            import handlers
+            from bot.jobs.process import WRITER_SOCKET, run_worker_process
+
+            settings.check_serve()
+            asyncio.run(run_worker_process(settings, routers=handlers.ROUTERS, jobs=handlers.JOBS,
+                                           writer_socket=os.environ.get(WRITER_SOCKET)))
+            return 0
         return asyncio.run(_db_command(args, settings))
     except SettingsError as exc:
         print(f"secbot: {exc}", file=sys.stderr)
@@ -281,7 +300,7 @@ def _print_job(summary: dict[str, Any], as_json: bool) -> None:
         sys.stdout.write(orjson.dumps(summary).decode() + "\n")
         return
     print(
-        f"{summary['id']:>7}  {summary['state']:<8} {summary['kind']:<14} {summary['event'] or '':<32}"
+        f"{summary['id']:>7}  {summary['state']:<8} {summary['kind']:<14} {summary['event'] or '':<32} {summary['lane']:<7}"
         f" attempts={summary['attempts']} run_at={summary['run_at']}"
         + (f"  error={summary['last_error']}" if summary["last_error"] else "")
     )

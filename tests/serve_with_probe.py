@@ -42,4 +42,14 @@ async def on_probe(event: sansio.Event, ctx: Context) -> None:
 if __name__ == "__main__":
     settings = Settings.from_env()
     logs.setup(settings.log_level, settings.log_format)
-    sys.exit(serve(settings, routers=[*handlers.ROUTERS, probe], jobs=handlers.JOBS))
+    routers = [*handlers.ROUTERS, probe]
+    if sys.argv[1:] == ["work"]:  # a worker process of the server below
+        from bot.jobs.process import WRITER_SOCKET, run_worker_process
+
+        asyncio.run(run_worker_process(settings, routers=routers, jobs=handlers.JOBS,
+                                       writer_socket=os.environ.get(WRITER_SOCKET)))
+        sys.exit(0)
+    # PROBE_WORKER_PROCESSES: `secbot serve --workers-processes N`, each worker this script too.
+    processes = int(os.environ.get("PROBE_WORKER_PROCESSES", "0"))
+    sys.exit(serve(settings, routers=routers, jobs=handlers.JOBS, worker_processes=processes,
+                   worker_command=[sys.executable, __file__, "work"]))

@@ -65,3 +65,19 @@ def test_serve_leaves_what_exists_at_startup_out_of_later_garbage_collections(mo
         assert gc.get_freeze_count() > 10_000
     finally:
         gc.unfreeze()
+
+
+def test_serve_runs_the_workers_in_cores_less_one_processes_unless_told(monkeypatch: Any) -> None:
+    from bot import __main__ as cli
+    from bot.jobs import process
+
+    asked: list[int] = []
+    monkeypatch.setattr(cli, "serve", lambda settings, **kw: asked.append(kw["worker_processes"]) or 0)
+    monkeypatch.setenv("GITHUB_WEBHOOK_SECRET", "s")
+    monkeypatch.setattr(process.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    assert cli.main(["serve"]) == 0
+    assert cli.main(["serve", "--workers-processes", "0"]) == 0
+    monkeypatch.setattr(process.os, "sched_getaffinity", lambda pid: {0})
+    assert cli.main(["serve"]) == 0
+    assert asked == [3, 0, 1]
+    assert cli.main(["serve", "--workers-processes", "-1"]) == 2

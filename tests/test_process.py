@@ -274,3 +274,73 @@ async def test_metrics_are_served_on_their_own_loopback_listener_and_not_on_the_
         async with http.post(f"http://127.0.0.1:{metrics_port}/webhook", data=b"{}") as resp:
             assert resp.status == 404
     assert f'"metrics_url":"http://127.0.0.1:{metrics_port}/metrics"' in server.log.read_text()
+
+
+def _descendants(pid: int) -> dict[int, str]:
+    """The children of `pid`: their pid and command line."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found[int(stat.parent.name)] = cmdline
+    return found
+
+
+async def test_kill_9_of_a_worker_process_on_sqlite_loses_nothing_and_runs_no_job_twice(
+        tmp_path: Path, servers: list[Server]) -> None:
+    db = tmp_path / "secbot.db"
+    await _kill_a_worker_process(await prepare(f"sqlite+aiosqlite:///{db}"), f"sqlite:///{db}", tmp_path, servers)
+
+
+async def test_kill_9_of_a_worker_process_on_postgresql_loses_nothing_and_runs_no_job_twice(
+        tmp_path: Path, servers: list[Server], pg_database: str) -> None:
+    await _kill_a_worker_process(await prepare(pg_database), pg_database.replace("postgresql+asyncpg://", "postgresql://"),
+                                 tmp_path, servers)
+
+
+async def _kill_a_worker_process(store: Store, url: str, tmp_path: Path, servers: list[Server]) -> None:
+    """`serve` with two worker processes; one is killed with -9 while it holds jobs."""
+    env = {"PROBE_RUN_SECONDS": "0.3", "SECBOT_LEASE_SECONDS": "2", "SECBOT_WORKERS": "4", "SECBOT_POLL_SECONDS": "0.1",
+           "PROBE_WORKER_PROCESSES": "2"}
+    server = Server(url, tmp_path / "serve.log", **env).start()
+    servers.append(server)
+    assert server.proc is not None
+    workers = [p for p, cmd in _descendants(server.proc.pid).items() if cmd.endswith(" work ")]
+    assert len(workers) == 2
+    deliveries = [str(uuid.uuid4()) for _ in range(40)]
+    async with aiohttp.ClientSession() as http:
+        for d in deliveries:
+            body = orjson.dumps({"action": "run", "n": d})
+            async with http.post(f"http://127.0.0.1:{server.port}/webhook", data=body,
+                                 headers=delivery_headers("probe", body, delivery=d)) as resp:
+                assert resp.status == 202
+    victim = workers[0]
+    await wait_for(lambda: _count(store, f"SELECT count(*) FROM probe_starts WHERE pid = {victim}", lambda n: n >= 4), 30)
+    os.kill(victim, signal.SIGKILL)
+    leased = {r[0] for r in await rows(store, f"SELECT delivery_id FROM jobs WHERE state = 'running' AND lease_owner LIKE '%:{victim}:%'")}
+    assert leased, "the kill should catch jobs in flight"
+    await wait_for(lambda: _count(store, "SELECT count(*) FROM jobs WHERE state = 'done'", lambda n: n == 40), 60)
+    effects = await rows(store, "SELECT delivery_id FROM probe_effects")
+    assert sorted(r[0] for r in effects) == sorted(deliveries)  # every job's effect, once
+    starts: dict[str, list[int]] = {}
+    for delivery_id, pid in await rows(store, "SELECT delivery_id, pid FROM probe_starts"):
+        starts.setdefault(delivery_id, []).append(pid)
+    for d in deliveries:
+        # Only a job the killed worker held runs again (after its lease expired), and once.
+        assert len(starts[d]) == 1 or (d in leased and len(starts[d]) == 2 and starts[d].count(victim) == 1), (d, starts[d])
+    # The server put another worker in its place; killing the server (-9) ends every child.
+    await wait_for(lambda: _has(lambda: len([c for c in _descendants(server.proc.pid).values()  # type: ignore[union-attr]
+                                                if c.endswith(" work ")]) == 2), 10)
+    children = list(_descendants(server.proc.pid))
+    server.kill9()
+    for pid in children:
+        await wait_for(lambda: _gone(pid), 15)
+    await store.close()
+
+
+async def _has(predicate: Any) -> bool:
+    return bool(predicate())

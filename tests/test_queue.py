@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import command
 
 from bot.clock import FrozenClock
+from bot.rules import lanes
 from bot.jobs.queue import DEAD, DELIVERY_COLUMNS, DONE, QUEUED, RUNNING, WEBHOOK, Queue
 from bot.store import Store, migrate
 from bot.store.backend import EngineBackend
@@ -262,3 +263,81 @@ async def test_sqlite_wal_is_copied_back_beside_the_commits_and_kept_short(
         count = (await conn.execute(sa.select(sa.func.count()).select_from(deliveries))).scalar()
     assert count == 1001
     assert in_wal < 1000  # the WAL started again from its beginning rather than growing to hold every write
+
+
+async def test_claims_take_sooner_lanes_first_and_in_order_within_a_lane(store: Store, clock: FrozenClock) -> None:
+    q = make_queue(store, clock)
+    await q.schedule("housekeeping", {})
+    await q.add_deliveries([q.delivery_row(f"label-{i}", "issues.labeled", 1, b"{}") for i in range(3)])
+    await q.add_deliveries([q.delivery_row(f"comment-{i}", "issue_comment.created", 1, b"{}") for i in range(2)])
+    clock.advance(1)
+    await q.add_deliveries([q.delivery_row("advisory", "repository_advisory.reported", 1, b"{}"),
+                            q.delivery_row("new-issue", "issues.opened", 1, b"{}")])
+    got = [j.delivery_id or j.kind for j in await q.claim("w", 3)]
+    assert got == ["advisory", "new-issue", "comment-0"]
+    got += [j.delivery_id or j.kind for j in await q.claim("w", 10)]
+    assert got[3:] == ["comment-1", "housekeeping", "label-0", "label-1", "label-2"]
+
+
+async def test_a_later_lane_job_ages_past_fresh_jobs_of_sooner_lanes(store: Store, clock: FrozenClock) -> None:
+    q = make_queue(store, clock)
+    await q.add_deliveries([q.delivery_row("old-label", "issues.labeled", 1, b"{}")])
+    clock.advance(lanes.HEAD_START[lanes.REPORTS] + 1)  # it has waited longer than any head start
+    await q.add_deliveries([q.delivery_row("advisory", "repository_advisory.reported", 1, b"{}"),
+                            q.delivery_row("comment", "issue_comment.created", 1, b"{}")])
+    assert [j.delivery_id for j in await q.claim("w", 3)] == ["old-label", "advisory", "comment"]
+
+
+async def test_a_retried_job_keeps_its_lane_and_its_head_start(store: Store, clock: FrozenClock) -> None:
+    q = make_queue(store, clock, max_attempts=1)
+    await q.add_deliveries([q.delivery_row("advisory", "repository_advisory.reported", 1, b"{}")])
+    [job] = await q.claim("w", 1)
+    assert job.lane == lanes.REPORTS and job.pick_at == job.run_at - lanes.HEAD_START[lanes.REPORTS]
+    assert await q.fail(job, "boom") == DEAD
+    assert await q.retry(job.id)
+    [again] = [j for j in await q.list() if j.id == job.id]
+    assert again.pick_at == again.run_at - lanes.HEAD_START[lanes.REPORTS]
+    assert again.summary()["lane"] == "reports"
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+async def test_migration_0009_puts_stored_jobs_in_their_lanes(databases: Databases, kind: str) -> None:
+    store, _, _ = await databases.open(kind, revision="0008")
+    async with store.write() as conn:
+        for i, event in enumerate(("issues.labeled", "issue_comment.created", "repository_advisory.reported")):
+            await conn.execute(sa.text(
+                "INSERT INTO jobs (kind, delivery_id, event, payload, state, attempts, run_at, created_at, updated_at) "
+                "VALUES ('webhook', :d, :e, :p, 'queued', 0, 1000, 1000, 1000)"), {"d": f"d-{i}", "e": event, "p": b""})
+    await upgrade(store)
+    async with store.engine.connect() as conn:
+        rows = (await conn.execute(sa.select(jobs.c.event, jobs.c.lane, jobs.c.pick_at).order_by(jobs.c.id))).all()
+    assert [tuple(r) for r in rows] == [("issues.labeled", 2, 1000.0), ("issue_comment.created", 1, 940.0),
+                                        ("repository_advisory.reported", 0, 880.0)]
+
+
+async def test_worker_processes_share_the_sqlite_writer_and_one_that_leaves_mid_pause_holds_nobody_up(
+        tmp_path: object, clock: FrozenClock) -> None:
+    from pathlib import Path
+
+    db = Path(str(tmp_path)) / "shared.db"
+    sock = str(Path(str(tmp_path)) / "writer.sock")
+    server = Store.open(f"sqlite+aiosqlite:///{db}", share_writer=sock)
+    await upgrade(server)
+    await server.start_writer()
+    worker = Store.open(f"sqlite+aiosqlite:///{db}", attach_writer=sock)
+    try:
+        intake, claims = make_queue(server, clock), make_queue(worker, clock)
+        await intake.add_deliveries([intake.delivery_row(f"d-{i}", "issues.opened", 1, b"{}") for i in range(3)])
+        got = await claims.claim("worker-1", 5)  # through the server's writer
+        assert [j.delivery_id for j in got] == ["d-0", "d-1", "d-2"]
+        assert await claims.complete_many(got) == {j.id for j in got}
+        # A worker's own write transaction pauses the shared writer; the worker dies holding it.
+        assert worker._writer is not None
+        await worker._writer.pause()
+        worker._writer._sock.close()  # type: ignore[union-attr]  # (as kill -9 closes it)
+        stored = await asyncio.wait_for(intake.add_deliveries([intake.delivery_row("d-9", "issues.opened", 1, b"{}")]), 10)
+        assert stored == {"d-9"}
+        assert server.writer_pid is not None  # the writer outlives a worker; only the server ends it
+    finally:
+        await worker.close()
+        await server.close()

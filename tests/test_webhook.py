@@ -541,3 +541,25 @@ def test_the_malformed_request_count_comes_once_a_minute_with_the_ones_held_back
             seen.append((t, r.levelname, r.refused))
     assert seen == [(0, "WARNING", 1), (61, "WARNING", 4)]
     assert f.filter(record(RuntimeError("a real bug"))) is True  # anything else passes untouched
+
+
+@pytest.mark.parametrize(("event", "fields", "lane"), [
+    ("repository_advisory", {"action": "reported"}, "reports"),
+    ("issues", {"action": "opened"}, "reports"),
+    ("issue_comment", {"action": "created", "comment": {"body": "Thanks!\n  /sec ack"}}, "reports"),
+    ("discussion_comment", {"action": "edited", "comment": {"body": "/sec"}}, "reports"),
+    ("issue_comment", {"action": "created", "comment": {"body": "see /sec ack and /security"}}, "public"),
+    ("issue_comment", {"action": "created", "comment": {"body": 7}}, "public"),
+    ("issues", {"action": "edited"}, "public"),
+    ("issues", {"action": "labeled", "comment": {"body": "/sec ack"}}, "later"),
+    ("issue_comment", {"action": "deleted", "comment": {"body": "/sec ack"}}, "later"),
+    ("installation", {"action": "created"}, "later"),
+    ("push", {"ref": "refs/heads/main"}, "later"),
+])
+async def test_a_delivery_waits_in_the_lane_its_event_action_and_command_give(
+        client: TestClient, event: str, fields: dict[str, Any], lane: str) -> None:
+    body = orjson.dumps({**fields, "installation": {"id": 1}})
+    resp = await client.post("/webhook", data=body, headers=delivery_headers(event, body))
+    assert resp.status == 202
+    [job] = await jobs_of(client)
+    assert job.summary()["lane"] == lane

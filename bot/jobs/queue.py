@@ -22,6 +22,7 @@ import orjson
 import sqlalchemy as sa
 
 from bot.clock import Clock, iso
+from bot.rules import lanes
 from bot.store import Store
 from bot.store.sqlite.writer import decode
 from bot.store.tables import deliveries, jobs
@@ -30,7 +31,7 @@ QUEUED, RUNNING, DONE, DEAD = "queued", "running", "done", "dead"
 STATES = (QUEUED, RUNNING, DONE, DEAD)
 WEBHOOK = "webhook"
 DELIVERY_COLUMNS = ("kind", "delivery_id", "event", "installation_id", "payload", "state", "attempts", "run_at",
-                    "created_at", "updated_at")
+                    "lane", "pick_at", "created_at", "updated_at")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +52,8 @@ class Job:
     created_at: float = 0.0
     updated_at: float = 0.0
     finished_at: float | None = None
+    lane: int = lanes.LATER
+    pick_at: float = 0.0
 
     @classmethod
     def from_row(cls, row: Any) -> "Job":
@@ -76,6 +79,7 @@ class Job:
             "run_at": iso(self.run_at),
             "delivery_id": self.delivery_id,
             "event": self.event,
+            "lane": lanes.NAMES.get(self.lane, str(self.lane)),
             "installation_id": self.installation_id,
             "singleton_key": self.singleton_key,
             "last_error": self.last_error,
@@ -85,6 +89,11 @@ class Job:
 
 
 _FIELDS = dataclasses.fields(Job)
+
+
+def _pick_at(run_at: Any) -> Any:
+    """SQL: the `pick_at` of a job moved to `run_at`, after its lane (bot/rules/lanes.pick_at)."""
+    return run_at - sa.case({lane: head for lane, head in lanes.HEAD_START.items()}, value=jobs.c.lane, else_=0.0)
 
 
 class Queue:
@@ -115,8 +124,13 @@ class Queue:
 
     # -- adding work -------------------------------------------------------------------------
 
-    def delivery_row(self, delivery_id: str, event: str, installation_id: int | None, body: bytes) -> dict[str, Any]:
+    def delivery_row(self, delivery_id: str, event: str, installation_id: int | None, body: bytes,
+                     lane: int | None = None) -> dict[str, Any]:
+        """A delivery's row; its lane from the webhook (bot/rules/lanes.py), else from its name alone."""
         now = self.clock.now()
+        if lane is None:
+            kind, _, action = event.partition(".")
+            lane = lanes.lane_of(kind, action or None)
         return {
             "kind": WEBHOOK,
             "delivery_id": delivery_id,
@@ -127,6 +141,8 @@ class Queue:
             "state": QUEUED,
             "attempts": 0,
             "run_at": now,
+            "lane": lane,
+            "pick_at": lanes.pick_at(now, lane),
             "created_at": now,
             "updated_at": now,
         }
@@ -159,11 +175,13 @@ class Queue:
         event: str | None = None,
         conn: Any = None,
         sooner_only: bool = False,
+        lane: int = lanes.LATER,
     ) -> None:
-        """Add a job. With `singleton_key`, a queued job of that key is moved to the new time
+        """Add a job (in `lane`: scheduled work is LATER unless said otherwise). With `singleton_key`, a queued job of that key is moved to the new time
         and payload instead of adding a second one (a running one is left alone); with
         `sooner_only`, it is moved only if the new time is earlier ("no later than")."""
         now = self.clock.now()
+        run_at = now if run_at is None else run_at
         row = {
             "kind": kind,
             "singleton_key": singleton_key,
@@ -172,7 +190,9 @@ class Queue:
             "payload": payload if isinstance(payload, bytes) else orjson.dumps(payload),
             "state": QUEUED,
             "attempts": 0,
-            "run_at": now if run_at is None else run_at,
+            "run_at": run_at,
+            "lane": lane,
+            "pick_at": lanes.pick_at(run_at, lane),
             "created_at": now,
             "updated_at": now,
         }
@@ -185,7 +205,7 @@ class Queue:
                 where = sa.and_(where, jobs.c.run_at > insert.excluded.run_at)
             stmt = insert.on_conflict_do_update(
                 index_elements=["singleton_key"],
-                set_={c: insert.excluded[c] for c in ("payload", "run_at", "updated_at", "event")},
+                set_={c: insert.excluded[c] for c in ("payload", "run_at", "lane", "pick_at", "updated_at", "event")},
                 where=where,
             )
         await self._write(stmt, conn)
@@ -204,20 +224,25 @@ class Queue:
         now = self.clock.now()
         params = {"now": now, "until": now + self.lease_seconds, "owner": owner, "limit": limit}
         found = await self.backend.claim(self._claim_ready, params, WEBHOOK, linger=self.linger)
-        return sorted((Job.from_mapping(m) for m in found), key=lambda j: (j.run_at, j.id))
+        return sorted((Job.from_mapping(m) for m in found), key=lambda j: (j.pick_at, j.id))
 
     def _claim_statement(self) -> Any:
-        """UPDATE ... RETURNING that leases the due jobs; binds now, until, owner and limit."""
+        """UPDATE ... RETURNING that leases the due jobs, sooner lanes first (`pick_at`, see
+        bot/rules/lanes.py); binds now, until, owner and limit.
+
+        A due job's `pick_at` is never after `now` (it is `run_at` less a head start), so
+        `pick_at <= now` bounds the scan of the (state, pick_at) index without leaving one out."""
         now = sa.bindparam("now", type_=sa.Float)
+        queued_due = (jobs.c.state == QUEUED, jobs.c.pick_at <= now, jobs.c.run_at <= now)
         due = sa.or_(
-            sa.and_(jobs.c.state == QUEUED, jobs.c.run_at <= now),
+            sa.and_(*queued_due),
             sa.and_(jobs.c.state == RUNNING, jobs.c.lease_until < now),
         )
         limit = sa.bindparam("limit", type_=sa.Integer)
         if self.store.dialect == "postgresql":
             # A materialised CTE runs the locking pick exactly once (an IN-subquery may be re-run
             # by the planner and lock more rows than asked for).
-            pick = sa.select(jobs.c.id).where(due).order_by(jobs.c.run_at, jobs.c.id).limit(limit)
+            pick = sa.select(jobs.c.id).where(due).order_by(jobs.c.pick_at, jobs.c.id).limit(limit)
             picked = pick.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
             where: Any = jobs.c.id == picked.c.id
         else:
@@ -227,13 +252,13 @@ class Queue:
             # inside BEGIN IMMEDIATE nothing else writes between the pick and the update (and a
             # re-check made SQLite scan the due jobs again instead of looking the ids up).
             def first(*cond: Any) -> Any:
-                return sa.select(jobs.c.id, jobs.c.run_at).where(*cond).order_by(jobs.c.run_at, jobs.c.id).limit(limit)
+                return sa.select(jobs.c.id, jobs.c.pick_at).where(*cond).order_by(jobs.c.pick_at, jobs.c.id).limit(limit)
 
             both = sa.union_all(
-                sa.select(first(jobs.c.state == QUEUED, jobs.c.run_at <= now).subquery()),
+                sa.select(first(*queued_due).subquery()),
                 sa.select(first(jobs.c.state == RUNNING, jobs.c.lease_until < now).subquery()),
             ).subquery()
-            pick = sa.select(both.c.id).order_by(both.c.run_at, both.c.id).limit(limit)
+            pick = sa.select(both.c.id).order_by(both.c.pick_at, both.c.id).limit(limit)
             where = jobs.c.id.in_(pick.scalar_subquery())
         return (
             sa.update(jobs)
@@ -291,7 +316,8 @@ class Queue:
         if job.attempts >= self.max_attempts:
             values: dict[str, Any] = dict(state=DEAD, finished_at=now, singleton_key=None)
         else:
-            values = dict(state=QUEUED, run_at=now + self.backoff(job.attempts))
+            run_at = now + self.backoff(job.attempts)
+            values = dict(state=QUEUED, run_at=run_at, pick_at=_pick_at(run_at))
         stmt = self._fenced(job).values(
             **values, last_error=error[:2000], lease_owner=None, lease_until=None, updated_at=now
         )
@@ -301,7 +327,7 @@ class Queue:
     async def defer(self, job: Job, until: float, reason: str) -> None:
         """Put a job back until `until` without counting the attempt (rate limits)."""
         stmt = self._fenced(job).values(
-            state=QUEUED, run_at=until, attempts=jobs.c.attempts - 1, last_error=reason[:2000],
+            state=QUEUED, run_at=until, pick_at=_pick_at(until), attempts=jobs.c.attempts - 1, last_error=reason[:2000],
             lease_owner=None, lease_until=None, updated_at=self.clock.now(),
         )
         await self._write(stmt)
@@ -335,7 +361,7 @@ class Queue:
         stmt = (
             sa.update(jobs)
             .where(jobs.c.id == job_id, jobs.c.state == DEAD)
-            .values(state=QUEUED, attempts=0, run_at=now, finished_at=None, updated_at=now)
+            .values(state=QUEUED, attempts=0, run_at=now, pick_at=_pick_at(now), finished_at=None, updated_at=now)
         )
         return await self._write(stmt) == 1
 

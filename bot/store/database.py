@@ -37,7 +37,11 @@ def sqlite_on_file(database: str) -> bool:
 class Store:
     """One engine per process, shared by the webhook view, the workers and the CLI."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, share_writer: str | None = None, attach_writer: str | None = None) -> None:
+        """`share_writer` (SQLite on a file): SQLite's writer process also serves worker processes,
+        which connect on this Unix socket. `attach_writer`: a worker process's store, whose writes
+        go to the writer a server shares there (it runs no writer and no checkpointer of its own;
+        the server checkpoints after the workers' commits too)."""
         self.engine = engine
         self.dialect = engine.dialect.name  # "sqlite" or "postgresql"
         # SQLite has one writer at a time. Queueing writers here, in order (and pausing the writer
@@ -46,9 +50,10 @@ class Store:
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
         database = engine.url.database or ""
         on_file = self.dialect == "sqlite" and sqlite_on_file(database)
-        self._writer = (WriterProcess(database, SQLITE_PRAGMAS + BACKGROUND_CHECKPOINT_PRAGMAS, self._checkpoint_soon)
+        self._writer = (WriterProcess(database, SQLITE_PRAGMAS + BACKGROUND_CHECKPOINT_PRAGMAS, self._checkpoint_soon,
+                                      listen=share_writer, attach=attach_writer)
                         if on_file else None)
-        self._checkpointer = Checkpointer(database, self._exclusive) if on_file else None
+        self._checkpointer = Checkpointer(database, self._exclusive) if on_file and attach_writer is None else None
         # The queue's hot path (bot/store/backend.py), chosen here once.
         self.backend: QueueBackend = (WriterBackend(self._writer, engine.dialect) if self._writer is not None
                                       else EngineBackend(self))
@@ -103,9 +108,27 @@ class Store:
                     yield conn
         self._checkpoint_soon()
 
+    @property
+    def shares_writer(self) -> bool:
+        """Whether worker processes can share this store's SQLite writer (SQLite on a file)."""
+        return self.writer_socket is not None
+
+    @property
+    def writer_socket(self) -> str | None:
+        """Where worker processes connect to this store's SQLite writer, if they can."""
+        return self._writer.listen if self._writer is not None else None
+
+    async def start_writer(self) -> None:
+        """Start SQLite's writer now, listening for worker processes (when it shares): they can
+        connect once this returns. Nothing to do on other stores."""
+        if self._writer is not None:
+            await self._writer.start()
+
     @classmethod
-    def open(cls, url: str, *, pool_size: int = 5, connect_args: dict[str, Any] | None = None) -> "Store":
-        """Create the engine; `url` is an async SQLAlchemy URL (see settings.async_database_url)."""
+    def open(cls, url: str, *, pool_size: int = 5, connect_args: dict[str, Any] | None = None,
+             share_writer: str | None = None, attach_writer: str | None = None) -> "Store":
+        """Create the engine; `url` is an async SQLAlchemy URL (see settings.async_database_url).
+        `share_writer`, `attach_writer`: see `Store.__init__` (ignored but on SQLite on a file)."""
         args = connect_args or {}
         if url.startswith("sqlite"):
             engine = create_async_engine(url, pool_size=pool_size, max_overflow=0, connect_args=args)
@@ -114,7 +137,8 @@ class Store:
             engine = create_async_engine(
                 url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, connect_args=args
             )
-        return cls(engine)
+            share_writer = attach_writer = None
+        return cls(engine, share_writer=share_writer, attach_writer=attach_writer)
 
     async def close(self) -> None:
         if self._checkpointer is not None:  # first: a round holding the writer paused lets it go

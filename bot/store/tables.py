@@ -38,7 +38,12 @@ jobs = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
     sa.Column("finished_at", sa.Float, nullable=True),
+    # Lanes (0009, bot/rules/lanes.py): 0 reports, 1 public texts, 2 later. Claims go by `pick_at`,
+    # `run_at` less the lane's head start, so sooner lanes go first and waiting jobs age.
+    sa.Column("lane", sa.SmallInteger, nullable=False, server_default="2"),
+    sa.Column("pick_at", sa.Float, nullable=False, server_default="0"),
     sa.Index("ix_jobs_state_run_at", "state", "run_at"),
+    sa.Index("ix_jobs_state_pick_at", "state", "pick_at"),
 )
 
 # The body of each webhook delivery, exactly as GitHub sent it (0005). Apart from its job row so

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
@@ -12,21 +15,16 @@ from gidgethub import routing
 
 from bot import logs
 from bot.clock import Clock, SystemClock
-from bot.errors import describe_error
-from bot.github.budget import Budget
-from bot.github.client import GitHubApp
-from bot.jobs import housekeeping
-from bot.jobs.context import ConfigCache, Services
+from bot.jobs import housekeeping, process
 from bot.jobs.dispatch import Dispatcher, JobHandler
 from bot.jobs.intake import Intake
-from bot.jobs.queue import Queue
 from bot.jobs.worker import Workers
-from bot.llm.client import ChatClient
 from bot.settings import Settings, SettingsError
 from bot.store import Store
 from bot.store.migrate import upgrade
 from bot.web import badge, metrics, setup_page, webhook
-from bot.web.keys import CLOCK, GITHUB, INTAKE, METRICS, RECEIVER, SERVICES, SESSION, SETTINGS, STORE, WORKERS
+from bot.web.keys import (CLOCK, GITHUB, INTAKE, METRICS, RECEIVER, SERVICES, SESSION, SETTINGS, STORE,
+                          WORKER_PROCESSES, WORKERS)
 
 log = logs.get("secbot.app")
 
@@ -38,10 +36,13 @@ def create_app(
     routers: Sequence[routing.Router],
     jobs: Mapping[str, JobHandler],
     workers: bool = True,
+    worker_processes: int = 0,
+    worker_command: Sequence[str] | None = None,
 ) -> web.Application:
     """Build the app around the webhook `routers` and scheduled `jobs` it is given (the CLI
     gives `handlers.ROUTERS` and `handlers.JOBS`). Nothing connects until the app starts (see
-    the cleanup contexts)."""
+    the cleanup contexts). `workers`: run jobs at all; `worker_processes`: in that many
+    processes of their own (`secbot work`, bot/jobs/process.py), 0: on this event loop."""
     logs.quiet_libraries()
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
@@ -55,9 +56,11 @@ def create_app(
     # (`metrics_listener`), on 127.0.0.1 unless the operator says otherwise.
     app.router.add_get("/setup/installed", setup_page.installed)  # GitHub's setup_url, after an install
     badge.routes(app)  # public response-time figures, from the store only (after CLOCK is set)
-    app.cleanup_ctx.append(_store)
+    processes = worker_processes if workers else 0
+    app.cleanup_ctx.append(_store(processes))
     app.cleanup_ctx.append(_github)
-    app.cleanup_ctx.append(_engine(list(routers), dict(jobs), workers))
+    app.cleanup_ctx.append(_engine(list(routers), dict(jobs), workers, processes,
+                                   list(worker_command or process.worker_command())))
     return app
 
 
@@ -100,62 +103,52 @@ def metrics_listener(settings: Settings) -> Callable[[web.Application], AsyncIte
     return ctx
 
 
-async def _store(app: web.Application) -> AsyncIterator[None]:
-    store = Store.open(app[SETTINGS].database_url)
-    await upgrade(store)
-    app[STORE] = store
-    yield
-    await store.close()
+def _store(processes: int):  # type: ignore[no-untyped-def]
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        url = app[SETTINGS].database_url
+        # With worker processes on SQLite on a file, its writer takes their connections too, on a
+        # socket in a directory of this user's only (what goes over it is trusted).
+        shared = tempfile.mkdtemp(prefix="secbot-") if processes and url.startswith("sqlite") else None
+        store = Store.open(url, share_writer=os.path.join(shared, "writer.sock") if shared else None)
+        try:
+            await upgrade(store)
+            app[STORE] = store
+            yield
+        finally:
+            await store.close()
+            if shared is not None:
+                shutil.rmtree(shared, ignore_errors=True)
+
+    return ctx
 
 
 async def _github(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS]
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30, connect=10))
     app[SESSION] = session
-    if settings.app_id and settings.private_key:
-        app[GITHUB] = GitHubApp(
-            session, app_id=settings.app_id, private_key_pem=settings.private_key.get(),
-            base_url=settings.api_url, clock=app[CLOCK], dry_run=settings.dry_run,
-        )
-        app[GITHUB].budget = Budget(app[STORE], app[CLOCK], per_minute=settings.writes_per_minute,
-                                    per_hour=settings.writes_per_hour)
+    github = process.github_app(app[SETTINGS], session, app[CLOCK], app[STORE])
+    if github is not None:
+        app[GITHUB] = github
     yield
     await session.close()
 
 
-async def _bot_login(github: GitHubApp) -> str | None:
-    """The app's own bot account, so the app can ignore events it caused."""
-    try:
-        data = await asyncio.wait_for(github.app_client().getitem("/app"), timeout=10)
-        return f"{data['slug']}[bot]"
-    except Exception as exc:  # noqa: BLE001 - not fatal: comments made through the app are still recognised
-        log.warning("could not read the app's own identity", extra={"error": describe_error(exc)})
-        return None
-
-
-async def _learn_bot_login(services: Services) -> None:
-    assert services.github is not None
-    login = await _bot_login(services.github)
-    if services.bot_login is None:
-        services.bot_login = login
-
-
-def _engine(routers: list[routing.Router], jobs: dict[str, JobHandler], start_workers: bool):  # type: ignore[no-untyped-def]
+def _engine(routers: list[routing.Router], jobs: dict[str, JobHandler], start_workers: bool,  # type: ignore[no-untyped-def]
+            processes: int, command: list[str]):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
         github = app.get(GITHUB)
-        queue = Queue(app[STORE], app[CLOCK], max_attempts=settings.max_attempts, lease_seconds=settings.lease_seconds,
-                      backoff_base=settings.retry_seconds)
-        services = Services(
-            settings=settings, store=app[STORE], queue=queue, clock=app[CLOCK], github=github,
-            configs=ConfigCache(app[CLOCK]),
-            llm=ChatClient(app[SESSION], url=settings.llm_url, model=settings.llm_model, key=settings.llm_key,
-                           timeout=settings.llm_timeout) if settings.llm_url else None,
-        )
+        services = process.services(settings, app[STORE], app[CLOCK], app[SESSION], github)
+        queue = services.queue
+        processes_now = processes
+        if processes and app[STORE].dialect == "sqlite" and not app[STORE].shares_writer:
+            log.warning("worker processes need SQLite on a file or PostgreSQL; the workers run in the server's process")
+            processes_now = 0
         # Learnt in the background: the webhook is answered and the workers run meanwhile (GitHub
         # unreachable at start would otherwise hold the server through the client's retries). A
         # write that needs it before then asks for it itself (bot/reports/writes.bot_login).
-        learning = asyncio.get_running_loop().create_task(_learn_bot_login(services)) if github is not None else None
+        # Worker processes learn it for themselves.
+        learning = (asyncio.get_running_loop().create_task(process.learn_bot_login(services))
+                    if github is not None and not (start_workers and processes_now) else None)
         app[SERVICES] = services
         dispatcher = Dispatcher(services, routers, jobs)
         intake = Intake(queue)
@@ -164,17 +157,30 @@ def _engine(routers: list[routing.Router], jobs: dict[str, JobHandler], start_wo
         intake.on_stored = pool.wake
         app[WORKERS] = pool
         app[INTAKE] = intake
+        children: process.WorkerProcesses | None = None
         if start_workers:
             if housekeeping.KIND in jobs:
                 # One pending housekeeping job, shared by replicas: due a day after start at
                 # the latest (restarts never push it further away).
                 await housekeeping.schedule(queue, app[CLOCK].now() + housekeeping.EVERY)
-            await pool.start()
+            if processes_now:
+                await app[STORE].start_writer()  # listening before the workers connect
+                env = dict(os.environ)
+                if app[STORE].writer_socket is not None:
+                    env[process.WRITER_SOCKET] = app[STORE].writer_socket
+                children = process.WorkerProcesses(processes_now, command, env)
+                intake.on_stored = children.wake
+                app[WORKER_PROCESSES] = children
+                await children.start()
+            else:
+                await pool.start()
         yield
         if learning is not None:
             learning.cancel()
             await asyncio.gather(learning, return_exceptions=True)
-        if start_workers:
+        if children is not None:
+            await children.stop()
+        elif start_workers:
             await pool.stop()
         await app[INTAKE].drain()
 

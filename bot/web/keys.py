@@ -12,6 +12,7 @@ from bot.clock import Clock
 from bot.github.client import GitHubApp
 from bot.jobs.context import Services
 from bot.jobs.intake import Intake
+from bot.jobs.process import WorkerProcesses
 from bot.jobs.worker import Workers
 from bot.settings import Settings
 from bot.store import Store
@@ -28,5 +29,6 @@ GITHUB = web.AppKey("github", GitHubApp)
 SERVICES = web.AppKey("services", Services)
 INTAKE = web.AppKey("intake", Intake)
 WORKERS = web.AppKey("workers", Workers)
+WORKER_PROCESSES = web.AppKey("worker_processes", WorkerProcesses)  # when the workers run in processes of their own
 METRICS: web.AppKey["Metrics"] = web.AppKey("metrics")
 RECEIVER: web.AppKey["Receiver"] = web.AppKey("receiver")

@@ -26,6 +26,7 @@ from aiohttp import web
 
 from bot import logs
 from bot.errors import describe_error
+from bot.rules import lanes
 from bot.settings import Settings
 from bot.web import metrics
 from bot.web.keys import INTAKE, METRICS, RECEIVER
@@ -218,19 +219,21 @@ async def _store(request: web.Request, body: bytes) -> tuple[str, str, web.Respo
     try:
         if headers.get("Content-Type", "").lower().startswith("application/x-www-form-urlencoded"):
             body = parse_qs(body.decode())["payload"][0].encode()
-        summary = _summary(body)
+        summary = _summary(body, event in _COMMENTED)
     except (ValueError, KeyError, IndexError):  # UnicodeDecodeError is a ValueError
         return event, metrics.BAD_JSON, _json_error(400, "the body is not valid JSON")
     if summary is None:
         return event, metrics.BAD_JSON, _json_error(400, "the body must be a JSON object")
-    action, installation_id, hook_id = summary
+    action, installation_id, hook_id, command = summary
     if event == "ping":
         _bound(delivery, event, action).info("ping", extra={"hook": hook_id})
         return event, metrics.PING, _answer(200, {"ok": True, "pong": delivery})
     name = f"{event}.{action}" if isinstance(action, str) else event
     intake = request.app[INTAKE]
     try:
-        new = await intake.submit(intake.queue.delivery_row(delivery, name[:80], installation_id, body))
+        row = intake.queue.delivery_row(delivery, name[:80], installation_id, body,
+                                        lanes.lane_of(event, action, command=command))
+        new = await intake.submit(row)
     except Exception as exc:  # noqa: BLE001 - the store is down: GitHub records a failure we can redeliver
         _bound(delivery, event, action).error("could not store a delivery", extra={"error": describe_error(exc)})
         return event, metrics.STORE_DOWN, _json_error(503, "could not store the delivery; please redeliver")
@@ -242,9 +245,14 @@ async def _store(request: web.Request, body: bytes) -> tuple[str, str, web.Respo
     return event, metrics.STORED, _answer(202, {"delivery": delivery, "queued": True})
 
 
-def _summary(body: bytes) -> tuple[str | None, int | None, object] | None:
-    """Validate the body as JSON; return its `action`, `installation.id` and `hook.id`, or None
-    if it is not a JSON object. Raises ValueError if it is not JSON (or not UTF-8).
+# Events whose `comment.body` may hold a `/sec` command, which puts the delivery in the first lane.
+_COMMENTED = frozenset({"issue_comment", "discussion_comment"})
+
+
+def _summary(body: bytes, commented: bool = False) -> tuple[str | None, int | None, object, bool] | None:
+    """Validate the body as JSON; return its `action`, `installation.id`, `hook.id` and (when
+    `commented`) whether `comment.body` holds a `/sec` command line, or None if it is not a JSON
+    object. Raises ValueError if it is not JSON (or not UTF-8).
 
     Only these plain values leave: the parsed document is released before the request waits
     for its commit (the parser holds one document at a time, and a payload kept alive across
@@ -259,15 +267,17 @@ def _summary(body: bytes) -> tuple[str | None, int | None, object] | None:
         doc = _parser.parse(body)
     except RuntimeError:
         data = orjson.loads(body)
-        return _fields(data, dict) if isinstance(data, dict) else None
+        return _fields(data, dict, commented) if isinstance(data, dict) else None
     try:
-        return _fields(doc, simdjson.Object) if isinstance(doc, simdjson.Object) else None
+        return _fields(doc, simdjson.Object, commented) if isinstance(doc, simdjson.Object) else None
     finally:
         del doc
 
 
-def _fields(doc: Any, obj: type) -> tuple[str | None, int | None, object]:
-    """(action, installation.id, hook.id) of a parsed payload, each a plain value or None.
+def _fields(doc: Any, obj: type, commented: bool) -> tuple[str | None, int | None, object, bool]:
+    """(action, installation.id, hook.id, a /sec command in comment.body) of a parsed payload,
+    each a plain value or None (the last a bool). The comment's text is read only when
+    `commented` (the document is parsed already: reading one string of it costs next to nothing).
 
     Which keys are there is read first: simdjson's `get` raises and catches an exception for a
     missing key, which costs several times what listing the top-level keys does (bench/README.md),
@@ -278,9 +288,15 @@ def _fields(doc: Any, obj: type) -> tuple[str | None, int | None, object]:
     hook = doc.get("hook") if "hook" in keys else None
     installation_id = installation.get("id") if isinstance(installation, obj) else None
     hook_id = hook.get("id") if isinstance(hook, obj) else None
+    command = False
+    if commented and "comment" in keys:
+        comment = doc.get("comment")
+        if isinstance(comment, obj) and "body" in set(comment.keys()):
+            command = lanes.is_command(comment.get("body"))
     return (action if isinstance(action, str) else None,
             installation_id if type(installation_id) is int else None,
-            hook_id if isinstance(hook_id, (int, str)) else None)
+            hook_id if isinstance(hook_id, (int, str)) else None,
+            command)
 
 
 def _bound(delivery: str, event: str, action: object) -> logs.Bound:

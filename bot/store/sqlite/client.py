@@ -52,9 +52,16 @@ class WriterProcess:
     """
 
     BUFFER = 4 * 1024 * 1024  # bytes the socket to the writer may hold (SO_SNDBUF)
+    RESTART = 0.05  # seconds after a shared writer is lost before another is started
 
-    def __init__(self, database: str, pragmas: Sequence[str], committed: Callable[[], None]) -> None:
+    def __init__(self, database: str, pragmas: Sequence[str], committed: Callable[[], None], *,
+                 listen: str | None = None, attach: str | None = None) -> None:
+        """`listen`: the writer also takes worker processes' connections on this Unix socket
+        (and is started again at once if it dies, for them). `attach`: a worker process's side:
+        connect to the writer a server started there instead of starting one."""
         self.database = database
+        self.listen = listen
+        self.attach = attach
         self.pragmas = tuple(pragmas)  # run by the writer on its connection, as the engine's run on theirs
         self.committed = committed  # called on the event loop after each transaction
         self._proc: subprocess.Popen[bytes] | None = None
@@ -76,7 +83,7 @@ class WriterProcess:
     def pause(self) -> "asyncio.Future[Any]":
         """Resolves once the writer has committed what it had and holds no transaction; at once
         when no writer runs (a CLI command that only writes through the engine starts none)."""
-        if self._sock is None:
+        if self._sock is None and self.attach is None and self.listen is None:
             done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
             done.set_result(None)
             return done
@@ -86,7 +93,18 @@ class WriterProcess:
         if self._sock is not None:
             self._send(("resume",))
 
+    async def start(self) -> None:
+        """Start the writer now (not on first use) and wait until it has opened the database (and
+        listens, for worker processes)."""
+        await self.pause()  # answered once "init" is done
+        self.resume()
+
     async def stop(self) -> None:
+        if self.attach is not None:  # a worker's connection: the server stops the writer
+            if self._sock is not None:
+                self._stopping = True
+                self._gone(WriterGone("the connection to the SQLite writer was closed"))
+            return
         if self._sock is None or self._proc is None:
             return
         proc = self._proc
@@ -115,6 +133,9 @@ class WriterProcess:
             return
         if self._sock is not None:  # used from a new event loop (the last one is gone)
             self._gone(WriterGone("the SQLite writer was left by its event loop"))
+        if self.attach is not None:
+            self._connect(loop, self.attach)
+            return
         ours, theirs = socket.socketpair()
         try:
             self._proc = subprocess.Popen(
@@ -130,7 +151,20 @@ class WriterProcess:
         ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.BUFFER)
         self._sock, self._loop, self._frames = ours, loop, sqlite_writer.Frames()
         loop.add_reader(ours.fileno(), self._readable)
-        self._send(("init", self.database, self.pragmas))
+        self._send(("init", self.database, self.pragmas) + ((self.listen,) if self.listen else ()))
+
+    def _connect(self, loop: asyncio.AbstractEventLoop, path: str) -> None:
+        """A worker process: connect to the writer the server started (OSError if none listens)."""
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.connect(path)
+        except BaseException:
+            sock.close()
+            raise
+        sock.setblocking(False)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.BUFFER)
+        self._sock, self._loop, self._frames = sock, loop, sqlite_writer.Frames()
+        loop.add_reader(sock.fileno(), self._readable)
 
     def _send(self, message: tuple[Any, ...]) -> None:
         """Send a frame now, as far as the socket takes it; the rest when it can take more."""
@@ -195,11 +229,23 @@ class WriterProcess:
         """The writer on `sock` went away under us: say so (unless `stop` ended it) and forget it."""
         if sock is not self._sock:  # forgotten already, and maybe replaced (a failed send tells us late)
             return
+        loop = self._loop
         if not self._stopping:
             code = self._proc.poll() if self._proc is not None else None
             logs.get("secbot.store").error("the SQLite writer process exited or cannot be reached; the next "
                                            "write starts another", extra={"exit_code": code, "why": why})
+        restart = self.listen is not None and not self._stopping
         self._gone(WriterGone(f"the SQLite writer {why}"))
+        if restart and loop is not None:  # worker processes wait for it: start it again now
+            loop.call_later(self.RESTART, self._restart)
+
+    def _restart(self) -> None:
+        if self._sock is not None or self._stopping:
+            return
+        try:
+            self._start()
+        except OSError as exc:
+            logs.get("secbot.store").error("could not start the SQLite writer again", extra={"error": describe_error(exc)})
 
     def _gone(self, error: WriterGone) -> None:
         """Forget the process (it exited or is to be replaced): its waiting callers get `error`."""

@@ -16,7 +16,7 @@ in a savepoint, so an operation may run twice and must do the same work each tim
 Messages are frames of a 4-byte big-endian length and a pickle, over a socketpair that only the
 server and this process hold:
 
-    to the writer     ("init", database, pragmas)  ("call", id, op, args, linger)
+    to the writer     ("init", database, pragmas[, listen])  ("call", id, op, args, linger)
                       ("pause", id)  ("resume",)  ("stop",)
     from the writer   ("done", [(id, ok, result or error), ...])   after each COMMIT (or failure)
                       ("paused", id)                               nothing is written until "resume"
@@ -35,7 +35,9 @@ could hide a standard one of the same name.
 from __future__ import annotations
 
 import collections
+import contextlib
 import io
+import os
 import pickle
 import select
 import signal
@@ -223,92 +225,159 @@ def run(conn: sqlite3.Connection, calls: Sequence[tuple[str, Sequence[Any]]]) ->
 
 class Writer:
     """Reads the server's messages, runs the calls transaction by transaction, and sends each
-    transaction's results back; one thread, so that nothing waits on a hand-over between threads."""
+    transaction's results back; one thread, so that nothing waits on a hand-over between threads.
+
+    With worker processes (`secbot serve --workers-processes N`), "init" also names a Unix socket
+    to listen on: the workers connect there and send the same messages as the server (but
+    "init" and "stop"), so their claims and completions share commits with the server's
+    deliveries, and their own write transactions ("pause" ... "resume") take turns with
+    everyone's in the order they asked. A worker that goes away while it holds the writer
+    paused lets it go; one that goes away with calls unanswered has them committed all the same
+    (each is idempotent or fenced on its lease). Only the server's socket closing ends the writer.
+    """
 
     LIVELY = 0.05  # calls may linger while a call that may not arrived this recently (seconds)
+    OWNER = 0  # the server's connection; the workers' are numbered from 1
+    WORKER_SEND_TIMEOUT = 5.0  # seconds
 
     def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.frames = Frames()
-        self.held: collections.deque[tuple[Any, ...]] = collections.deque()  # arrived, not yet taken
+        self.clients: dict[int, tuple[socket.socket, Frames]] = {self.OWNER: (sock, Frames())}
+        self.listener: socket.socket | None = None
+        self.listen_path: str | None = None
+        self.next_client = self.OWNER + 1
+        # (client, message) arrived, not yet taken
+        self.held: collections.deque[tuple[int, tuple[Any, ...]]] = collections.deque()
         self.gone = False  # the server closed its end
         self.last_now = float("-inf")  # time.monotonic() of the last call that may not linger
         self.conn: sqlite3.Connection | None = None
 
+    @property
+    def sock(self) -> socket.socket:
+        return self.clients[self.OWNER][0]
+
     def serve(self) -> None:
         while True:
             items = collections.deque(self._take())
-            calls: list[tuple[Any, ...]] = []
+            calls: list[tuple[int, tuple[Any, ...]]] = []
             while items:
-                item = items.popleft()
+                client, item = items.popleft()
                 kind = item[0]
                 if kind == "call":
-                    calls.append(item)
+                    calls.append((client, item))
                     continue
                 if kind == "gone":
                     return
-                if kind == "resume":  # of a pause that was never seen through: nothing to do
+                if kind in ("resume", "left"):  # of a pause that was never seen through: nothing to do
                     continue
+                if client != self.OWNER and kind in ("init", "stop"):
+                    continue  # only the server opens and stops the writer
                 self._commit(calls)
                 calls = []
                 if kind == "stop":
                     return
                 if kind == "init":
-                    self._open(item[1], item[2])
+                    self._open(item[1], item[2], item[3] if len(item) > 3 else None)
                 elif kind == "pause":
-                    self.sock.sendall(pack(("paused", item[1])))
-                    self._hold_until_resumed(items)
+                    if self._reply(client, ("paused", item[1])):
+                        self._hold_until_resumed(client, items)
             self._commit(calls)
 
-    def _open(self, database: str, pragmas: Sequence[str]) -> None:
+    def _open(self, database: str, pragmas: Sequence[str], listen: str | None) -> None:
         conn = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
         for pragma in pragmas:
             conn.execute(pragma)
         self.conn = conn
+        if listen is not None and self.listener is None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(listen)  # left by a writer before this one
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            listener.bind(listen)
+            listener.listen(64)
+            listener.setblocking(False)
+            self.listener, self.listen_path = listener, listen
 
-    def _hold_until_resumed(self, items: collections.deque[tuple[Any, ...]]) -> None:
-        """Paused: write nothing until "resume"; what arrives meanwhile waits behind `items`. On
-        "stop" or "gone" that comes first, it goes at the end of `items`, with what came before it."""
-        later: list[tuple[Any, ...]] = []
+    def _hold_until_resumed(self, holder: int, items: collections.deque[tuple[int, tuple[Any, ...]]]) -> None:
+        """Paused for `holder`: write nothing until it sends "resume" (or goes away); what arrives
+        meanwhile waits behind `items`. On "stop" or "gone" that comes first, it goes at the end
+        of `items`, with what came before it."""
+        later: list[tuple[int, tuple[Any, ...]]] = []
         while True:
             while not self.held:  # (a frame may come in pieces: a read can hold none whole)
                 self._fill(None)
-            item = self.held.popleft()
-            if item[0] == "resume":
+            client, item = self.held.popleft()
+            if client == holder and item[0] in ("resume", "left"):
                 self.held.extendleft(reversed(later))
                 return
-            later.append(item)
-            if item[0] in ("stop", "gone"):
+            later.append((client, item))
+            if item[0] in ("stop", "gone") and client == self.OWNER:
                 items.extend(later)
                 return
 
     def _fill(self, wait: float | None) -> None:
-        """Read every message the socket holds into `held`, having waited up to `wait` seconds
-        (None: as long as it takes) for one to come."""
+        """Read every message the sockets hold into `held`, having waited up to `wait` seconds
+        (None: as long as it takes) for one to come; accept workers that connect."""
         if self.gone:
-            self.held.append(("gone",))
+            self.held.append((self.OWNER, ("gone",)))
             return
         if wait is None or wait > 0:
-            ready, _, _ = select.select([self.sock], [], [], wait)
+            watched = [s for s, _ in self.clients.values()] + ([self.listener] if self.listener is not None else [])
+            ready, _, _ = select.select(watched, [], [], wait)
             if not ready:
                 return
+            if self.listener is not None and self.listener in ready:
+                self._accept()
+        for client in list(self.clients):
+            self._read(client)
+            if self.gone:
+                return
+
+    def _accept(self) -> None:
+        assert self.listener is not None
         while True:
             try:
-                data = self.sock.recv(1 << 20, socket.MSG_DONTWAIT)
+                sock, _ = self.listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            # A worker that stops reading (stopped, stuck) must not hold up the writer, and the
+            # server's deliveries with it: an answer it cannot take within this time drops it.
+            # (SO_SNDTIMEO, not settimeout: a socket with a timeout waits for data even in a
+            # recv with MSG_DONTWAIT, and every read of the workers' sockets would wait.)
+            sock.setblocking(True)
+            seconds = int(self.WORKER_SEND_TIMEOUT)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", seconds, 0))
+            self.clients[self.next_client] = (sock, Frames())
+            self.next_client += 1
+
+    def _read(self, client: int) -> None:
+        sock, frames = self.clients[client]
+        while True:
+            try:
+                data = sock.recv(1 << 20, socket.MSG_DONTWAIT)
             except BlockingIOError:
                 return
             except OSError:
                 data = b""
-            if not data:  # the server is gone (or stopped us and closed the socket)
-                self.gone = True
-                self.held.append(("gone",))
+            if not data:  # that side is gone (or stopped us and closed the socket)
+                if client == self.OWNER:
+                    self.gone = True
+                    self.held.append((client, ("gone",)))
+                else:
+                    self._drop(client)
                 return
-            for message in self.frames.feed(data):
+            for message in frames.feed(data):
                 if message[0] == "call" and not message[4]:
                     self.last_now = time.monotonic()
-                self.held.append(message)
+                self.held.append((client, message))
 
-    def _take(self) -> list[tuple[Any, ...]]:
+    def _drop(self, client: int) -> None:
+        """A worker went away: forget its socket; a pause it held ends ("left")."""
+        sock, _ = self.clients.pop(client)
+        sock.close()
+        self.held.append((client, ("left",)))
+
+    def _take(self) -> list[tuple[int, tuple[Any, ...]]]:
         """Wait for work; then everything that has arrived, and, if it may all linger while
         webhooks are arriving, what comes within the shortest linger or until a call that may not."""
         self._fill(0)
@@ -316,26 +385,43 @@ class Writer:
             self._fill(None)
         items = list(self.held)
         self.held.clear()
-        lingering = [i[4] for i in items if i[0] == "call"]
+        lingering = [m[4] for _, m in items if m[0] == "call"]
         if len(lingering) == len(items) and all(lingering) and time.monotonic() - self.last_now < self.LIVELY:
             deadline = time.monotonic() + min(lingering)
-            while (left := deadline - time.monotonic()) > 0 and all(i[0] == "call" and i[4] for i in items):
+            while (left := deadline - time.monotonic()) > 0 and all(m[0] == "call" and m[4] for _, m in items):
                 self._fill(left)
                 items.extend(self.held)
                 self.held.clear()
         return items
 
-    def _commit(self, calls: list[tuple[Any, ...]]) -> None:
+    def _reply(self, client: int, message: tuple[Any, ...]) -> bool:
+        """Send to one side; False if a worker is gone (dropped). The server gone: OSError."""
+        if client not in self.clients:
+            return False
+        try:
+            self.clients[client][0].sendall(pack(message))
+        except OSError:
+            if client == self.OWNER:
+                raise
+            self._drop(client)
+            return False
+        return True
+
+    def _commit(self, calls: list[tuple[int, tuple[Any, ...]]]) -> None:
         if not calls:
             return
         try:
             if self.conn is None:
                 raise sqlite3.OperationalError("the writer got no database to open")
-            outcomes = run(self.conn, [(c[2], c[3]) for c in calls])
+            outcomes = run(self.conn, [(c[2], c[3]) for _, c in calls])
         except Exception as exc:  # noqa: BLE001 - BEGIN or COMMIT failed: nobody's work is stored
             outcomes = [(False, exc)] * len(calls)
-        self.sock.sendall(pack(("done", [(c[1], ok, _portable(value) if not ok else value)
-                                         for c, (ok, value) in zip(calls, outcomes)])))
+        answers: dict[int, list[tuple[Any, bool, Any]]] = {self.OWNER: []}  # the server hears of every commit
+        for (client, c), (ok, value) in zip(calls, outcomes):
+            answers.setdefault(client, []).append((c[1], ok, _portable(value) if not ok else value))
+        for client, done in answers.items():
+            if done or len(self.clients) > 1:  # (an empty one: a worker's commit, for the checkpointer)
+                self._reply(client, ("done", done))
 
 
 def _portable(exc: BaseException) -> BaseException:
@@ -360,6 +446,9 @@ def main(argv: Sequence[str]) -> None:
     finally:
         if writer.conn is not None:
             writer.conn.close()
+        if writer.listen_path is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(writer.listen_path)
 
 
 if __name__ == "__main__":

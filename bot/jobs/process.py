@@ -1,0 +1,232 @@
+"""Workers in processes of their own, beside `secbot serve` (`--workers-processes N`).
+
+The server's event loop then only answers webhooks: the handlers, the classifier and the GitHub
+calls run in N worker processes, one per core, each claiming from the same store with its own
+pool (`bot.jobs.worker.Workers`). Nothing is handed from the server to a worker but a wake-up:
+jobs live in the store, under leases, so a worker killed with -9 loses nothing (its leases
+expire and another worker takes its jobs over), and the server starts another in its place.
+
+The server holds each worker's standard input, a pipe: a byte on it means "new work was
+stored" (the worker claims at once instead of at its next poll), and its end (the server
+stopped or died, even with -9) means "stop": the worker gives its jobs back and exits. The
+workers ignore SIGINT and SIGTERM, which a terminal or a service manager sends to the whole
+group: the server stops them once its own requests are answered.
+
+On SQLite (on a file) the workers write through the server's SQLite writer process
+(`bot.store.sqlite.writer`), which listens on a Unix socket in a directory only this user can
+read: their claims and completions share commits with the deliveries, and one writer orders
+everyone's transactions, so neither the intake nor a worker waits in SQLite's busy handler.
+On PostgreSQL each worker simply opens its own connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import aiohttp
+
+from bot import logs
+from bot.clock import Clock, SystemClock
+from bot.errors import describe_error
+from bot.github.budget import Budget
+from bot.github.client import GitHubApp
+from bot.jobs.context import ConfigCache, Services
+from bot.jobs.dispatch import Dispatcher, JobHandler
+from bot.jobs.queue import Queue
+from bot.jobs.worker import Workers
+from bot.llm.client import ChatClient
+from bot.settings import Settings
+
+log = logs.get("secbot.processes")
+
+# How much less CPU a worker process asks for than the server (nice(2)): when both want the cores,
+# the server, which answers GitHub within its 10 s and stores each delivery before answering,
+# gets most of them, and the workers take up the jobs of a burst as soon as it ends. When the
+# server is idle the workers have the cores all the same.
+WORKER_NICENESS = 10
+# The environment variable that gives a worker process the SQLite writer's socket.
+WRITER_SOCKET = "SECBOT_SQLITE_WRITER_SOCKET"
+WAKE = b"w"
+
+
+def default_processes() -> int:
+    """The cores this process may run on, less one for the server; at least one."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, cores - 1)
+
+
+def github_app(settings: Settings, session: aiohttp.ClientSession, clock: Clock, store: Any) -> GitHubApp | None:
+    if not (settings.app_id and settings.private_key):
+        return None
+    github = GitHubApp(session, app_id=settings.app_id, private_key_pem=settings.private_key.get(),
+                       base_url=settings.api_url, clock=clock, dry_run=settings.dry_run)
+    github.budget = Budget(store, clock, per_minute=settings.writes_per_minute, per_hour=settings.writes_per_hour)
+    return github
+
+
+def services(settings: Settings, store: Any, clock: Clock, session: aiohttp.ClientSession,
+             github: GitHubApp | None) -> Services:
+    """What handlers get: the same in the server and in a worker process."""
+    queue = Queue(store, clock, max_attempts=settings.max_attempts, lease_seconds=settings.lease_seconds,
+                  backoff_base=settings.retry_seconds)
+    return Services(
+        settings=settings, store=store, queue=queue, clock=clock, github=github, configs=ConfigCache(clock),
+        llm=ChatClient(session, url=settings.llm_url, model=settings.llm_model, key=settings.llm_key,
+                       timeout=settings.llm_timeout) if settings.llm_url else None,
+    )
+
+
+async def learn_bot_login(found: Services) -> None:
+    """The app's own bot account, so the app can ignore events it caused (not fatal if unknown:
+    comments made through the app are still recognised)."""
+    assert found.github is not None
+    try:
+        data = await asyncio.wait_for(found.github.app_client().getitem("/app"), timeout=10)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("could not read the app's own identity", extra={"error": describe_error(exc)})
+        return
+    if found.bot_login is None:
+        found.bot_login = f"{data['slug']}[bot]"
+
+
+class WorkerProcesses:
+    """The server's side: starts `count` worker processes, wakes them, starts another in place of
+    one that exits, and stops them (closing their standard input) when the server stops."""
+
+    RESTART_AFTER = 0.5  # seconds before a worker that exited is replaced
+
+    def __init__(self, count: int, command: Sequence[str], env: Mapping[str, str]) -> None:
+        self.count = count
+        self.command = list(command)
+        self.env = dict(env)
+        self.procs: list[asyncio.subprocess.Process | None] = [None] * count
+        self._watchers: list[asyncio.Task[None]] = []
+        self._stopping = False
+        self.started = 0  # processes started, replacements included
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.procs if p is not None and p.returncode is None]
+
+    async def start(self) -> None:
+        for slot in range(self.count):
+            await self._spawn(slot)
+            self._watchers.append(asyncio.create_task(self._watch(slot), name=f"secbot-worker-process-{slot}"))
+        log.info("worker processes started", extra={"processes": self.count, "pids": self.pids})
+
+    async def _spawn(self, slot: int) -> None:
+        self.procs[slot] = await asyncio.create_subprocess_exec(
+            *self.command, stdin=subprocess.PIPE, env=self.env, start_new_session=False)
+        self.started += 1
+
+    async def _watch(self, slot: int) -> None:
+        while not self._stopping:
+            proc = self.procs[slot]
+            assert proc is not None
+            code = await proc.wait()
+            if self._stopping:
+                return
+            log.error("a worker process exited; starting another (its leased jobs go to the others when their "
+                      "leases expire)", extra={"pid": proc.pid, "exit_code": code})
+            await asyncio.sleep(self.RESTART_AFTER)
+            if self._stopping:
+                return
+            try:
+                await self._spawn(slot)
+            except OSError as exc:
+                log.error("could not start a worker process", extra={"error": describe_error(exc)})
+                await asyncio.sleep(5)
+
+    def wake(self) -> None:
+        """New work was stored: each worker claims now instead of at its next poll."""
+        for proc in self.procs:
+            if proc is None or proc.stdin is None or proc.returncode is not None:
+                continue
+            transport = proc.stdin.transport
+            if transport.is_closing() or transport.get_write_buffer_size() > 64:  # woken already
+                continue
+            with contextlib.suppress(Exception):
+                proc.stdin.write(WAKE)
+
+    async def stop(self, grace: float = 15.0) -> None:
+        """Close every worker's standard input (they give their jobs back and exit); kill those
+        still running after `grace` seconds."""
+        self._stopping = True
+        for task in self._watchers:
+            task.cancel()
+        await asyncio.gather(*self._watchers, return_exceptions=True)
+        running = [p for p in self.procs if p is not None and p.returncode is None]
+        for proc in running:
+            if proc.stdin is not None:
+                proc.stdin.close()
+        if not running:
+            return
+        done, late = await asyncio.wait([asyncio.ensure_future(p.wait()) for p in running], timeout=grace)
+        for proc in running:
+            if proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                await proc.wait()
+        log.info("worker processes stopped", extra={"processes": len(running), "late": len(late)})
+
+
+async def run_worker_process(settings: Settings, *, routers: Sequence[Any], jobs: Mapping[str, JobHandler],
+                             writer_socket: str | None, control: int = 0) -> None:
+    """A worker process's life: claim and run jobs until `control` (standard input) ends."""
+    from bot.store import Store
+
+    loop = asyncio.get_running_loop()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides (see the module's docstring)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
+    stop = asyncio.Event()
+    store = Store.open(settings.database_url, attach_writer=writer_socket)
+    clock = SystemClock()
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30, connect=10))
+    github = github_app(settings, session, clock, store)
+    found = services(settings, store, clock, session, github)
+    learning = loop.create_task(learn_bot_login(found)) if github is not None else None
+    pool = Workers(found.queue, Dispatcher(found, routers, jobs).run, concurrency=settings.workers,
+                   poll_interval=settings.poll_interval)
+
+    def readable() -> None:
+        try:
+            data = os.read(control, 4096)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if data:
+            pool.wake()
+        else:
+            loop.remove_reader(control)
+            stop.set()
+
+    os.set_blocking(control, False)
+    loop.add_reader(control, readable)
+    try:
+        await pool.start()
+        await stop.wait()
+        await pool.stop()
+    finally:
+        if learning is not None:
+            learning.cancel()
+            await asyncio.gather(learning, return_exceptions=True)
+        await session.close()
+        await store.close()
+
+
+def worker_command() -> list[str]:
+    """How the server starts a worker process: this interpreter, `secbot work`."""
+    return [sys.executable, "-m", "bot", "work"]

@@ -1,0 +1,69 @@
+"""Which lane a job waits in: decided at intake from the event's name and action (and, for a
+comment, whether it holds a `/sec` command), never from the rest of the body. Pure, no I/O.
+
+Claims take jobs in order of `pick_at`: the time a job is due, less its lane's head start. A job
+of a sooner lane goes before the jobs of later lanes that became due less than the difference
+between their head starts before it, and after the older ones: that is the ageing that keeps
+every lane moving (no job waits more than `HEAD_START[REPORTS]` seconds longer than it would
+first come, first served).
+
+    REPORTS  what a person waits on: private reports (repository_advisory), new public issues,
+             discussions and pull requests (where public reports arrive), `/sec` commands
+    PUBLIC   other public text written or changed: comments, edits of issues, discussions and
+             pull requests (each may be a report too, so they go before housekeeping)
+    LATER    everything else: labels, assignees, closing, installation events, scheduled jobs
+             (timers, polls, installation sweeps, housekeeping)
+"""
+
+from __future__ import annotations
+
+import re
+
+REPORTS, PUBLIC, LATER = 0, 1, 2
+LANES = (REPORTS, PUBLIC, LATER)
+NAMES = {REPORTS: "reports", PUBLIC: "public", LATER: "later"}
+# Seconds of head start each lane has over LATER.
+HEAD_START = {REPORTS: 120.0, PUBLIC: 60.0, LATER: 0.0}
+
+# Public texts: the event types whose payload carries a text a person wrote, and the actions that
+# make one appear or change.
+_TEXTS = {"issues", "discussion", "pull_request"}
+_COMMENTS = {"issue_comment", "discussion_comment", "pull_request_review_comment", "pull_request_review"}
+_WRITTEN = {"opened", "created", "edited", "reopened", "submitted"}
+# /sec followed by whitespace or the end (bot/rules/commands.py has the full rule). A pattern that
+# starts with a literal is scanned for it quickly; `^[ \t]*/sec` with MULTILINE tried every
+# position and took 42 us on an 8 KB comment, this 3 us (bench/README.md).
+_SEC = re.compile(r"/[sS][eE][cC](?![^ \t\r\n])")
+
+
+def is_command(text: object) -> bool:
+    """Whether a comment's text holds a line that starts with `/sec` (after spaces or tabs): the
+    cheap test at intake; the parser decides what the command is."""
+    if not isinstance(text, str):
+        return False
+    for found in _SEC.finditer(text):
+        start = found.start()
+        line = text.rfind("\n", 0, start) + 1
+        if not text[line:start].strip(" \t"):
+            return True
+    return False
+
+
+def lane_of(event: str, action: str | None, *, command: bool = False) -> int:
+    """The lane of a delivery of `event` with `action`; `command`: a comment holding a `/sec` line."""
+    if event == "repository_advisory":
+        return REPORTS
+    if event in _TEXTS:
+        if action in ("opened", "created"):
+            return REPORTS
+        return PUBLIC if action in _WRITTEN else LATER
+    if event in _COMMENTS:
+        if command and action in ("created", "edited"):
+            return REPORTS
+        return PUBLIC if action in _WRITTEN else LATER
+    return LATER
+
+
+def pick_at(run_at: float, lane: int) -> float:
+    """When a job due at `run_at` in `lane` takes its turn among the others."""
+    return run_at - HEAD_START.get(lane, 0.0)
