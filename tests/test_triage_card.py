@@ -243,3 +243,35 @@ async def test_code_search_stays_within_its_rate_limit_under_a_burst_of_thirty_r
           f"{dict(statuses)}")
     assert statuses["not checked"] > 0 and statuses["found"] > 0
     assert all(card["claims"][0]["status"] == "found" for card in cards)  # the path is always checked
+
+
+def card_writes(h: Harness) -> list[Any]:
+    return [r for r in h.writes() if "secbot:triage-card" in json.dumps(r.json) or "Triage card" in json.dumps(r.json)]
+
+
+@pytest.mark.harness(config=CONFIG + "public_reports:\n  action: hide\n", setup=seed)
+async def test_a_public_report_moved_into_a_draft_gets_a_card_only_in_the_tracker(h: Harness) -> None:
+    from tests.test_public_reports import SECRET_MARK, VULN_BODY, VULN_TITLE
+
+    issue = h.state.open_issue(REPO, title=VULN_TITLE, body=VULN_BODY, user=REPORTER)
+    await h.deliver("issues", h.payloads.issues("opened", REPO, issue["number"], REPORTER))
+    await h.settle()
+    [rep] = await Reports(h.services.store).list()
+    assert rep.hidden and rep.draft_ghsa_id
+    kept = await TriageCards(h.services.store).get(rep.id)
+    assert kept is not None and kept["ghsa_id"] == rep.draft_ghsa_id
+    # Every write carrying the card went to the private tracker; none to the public repository or
+    # the draft advisory (the reporter is a collaborator on it).
+    writes = card_writes(h)
+    assert writes and all(r.path.startswith(f"/repos/{TRACKER}/issues/") for r in writes)
+    assert len(tracker_comments(h)) == 1
+    assert "Triage card" not in reporter_visible(h) and "Triage card" not in public_text(h)
+    public = [r for r in h.writes() if "/security-advisories" not in r.path and "security-inbox" not in r.path]
+    assert SECRET_MARK not in json.dumps([r.json for r in public]) and SECRET_MARK not in h.logs.text()
+
+
+@pytest.mark.harness(config=CONFIG, setup=seed, dry_run=True)
+async def test_in_a_dry_run_the_card_is_kept_and_nothing_is_written(h: Harness) -> None:
+    ghsa = await report(h)
+    assert (await card_of(h, ghsa))["suggestion"]["step"] == "acknowledge"
+    assert card_writes(h) == [] and tracker_comments(h) == []

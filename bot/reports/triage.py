@@ -54,6 +54,9 @@ async def card(ctx: Context, report: Report, cfg: RepoConfig, *,
         kept = await ctx.triage_cards.keep(report.id, made, ctx.clock.now())
         ctx.log.info("triage card made", extra={"report": report.id, "suggestion": kept["suggestion"]["step"]})
     fresh = await ctx.reports.get(report.id) or report  # the tracker issue may be newer than `report`
+    if cfg.tracker.repo and fresh.tracker_number is None:
+        # A public report just moved into a draft has no tracker issue yet; its text is private now.
+        fresh = await outreach.sync_tracker(ctx, fresh, cfg)
     if await outreach.tracker_ok(ctx, fresh):
         await writes.comment_once(ctx, key=card_key(report.id), kind=CARD_KIND, report_id=report.id,
                                    body=render("triage_card", card=kept), number=fresh.tracker_number,
