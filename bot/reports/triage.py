@@ -22,6 +22,7 @@ store: any 60 seconds then hold at most 10. A claim beyond the budget is "not ch
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import gidgethub
@@ -70,10 +71,12 @@ def text(kept: dict[str, Any]) -> str:
 
 
 async def build(ctx: Context, report: Report, cfg: RepoConfig, *, adv: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Gather the card's facts (GitHub reads and the store), then let the rules score them."""
+    """Gather the card's facts (GitHub reads and the store), then let the rules score them. The
+    rules read a stranger's text (up to `rules.MAX_TEXT` characters, tenths of a second at worst):
+    in a thread, so the event loop keeps answering webhooks meanwhile."""
     title, body = report.original_title or "", report.original_body or ""
     own = report.ghsa_id or report.draft_ghsa_id
-    claims = rules.extract_claims(title, body, own_ghsa=own)
+    claims = await asyncio.to_thread(rules.extract_claims, title, body, own_ghsa=own)
     ranges = [v.get("vulnerable_version_range") or "" for v in (adv or {}).get("vulnerabilities") or []]
     repo = await _repository(ctx, report.repo)
     default = (repo or {}).get("default_branch") or "main"
@@ -81,7 +84,7 @@ async def build(ctx: Context, report: Report, cfg: RepoConfig, *, adv: dict[str,
     cited = next((v["tag"] for v in versions if v.get("tag")), None) or next(iter(claims.refs), None)
     found = await _check_paths(ctx, report.repo, claims.paths, default, cited)
     found += await _check_code(ctx, report, claims)
-    sub = rules.substance(title, body, ranges)
+    sub = await asyncio.to_thread(rules.substance, title, body, ranges)
     made = {
         "version": 1, "report": report.id, "repo": report.repo, "ghsa_id": own, "made_at": iso(ctx.clock.now()),
         "default_branch": default, "cited_ref": cited,
@@ -280,27 +283,27 @@ async def _advisories(ctx: Context, full_name: str) -> list[dict[str, Any]]:
 
 async def _duplicates(ctx: Context, report: Report, title: str, body: str) -> list[dict[str, Any]]:
     """The closest of the repository's advisories (any state) and recent reports in the store."""
-    mine = rules.features(f"{title}\n{body}")
     skip = {g for g in (report.ghsa_id, report.draft_ghsa_id) if g}
     linked = report.linked_report_id
-    scored: list[dict[str, Any]] = []
+    found: dict[int, dict[str, Any]] = {}
+    texts: list[tuple[int, str]] = []
     for adv in await _advisories(ctx, report.repo):
         if adv.get("ghsa_id") in skip:
             continue
-        score = rules.similarity(mine, rules.features(f"{adv.get('summary') or ''}\n{adv.get('description') or ''}"))
-        scored.append({"ghsa_id": adv.get("ghsa_id"), "state": adv.get("state"), "similarity": score,
-                       "source": "advisory", "title": str(adv.get("summary") or "")[:120]})
-    seen = {s["ghsa_id"] for s in scored}
+        found[len(found)] = {"ghsa_id": adv.get("ghsa_id"), "state": adv.get("state"), "source": "advisory",
+                             "title": str(adv.get("summary") or "")[:120]}
+        texts.append((len(found) - 1, f"{adv.get('summary') or ''}\n{adv.get('description') or ''}"))
+    seen = {f["ghsa_id"] for f in found.values()}
     since = report.created_at - RECENT_REPORTS
     for other in await ctx.reports.recent(report.repo, since=since, besides=report.id):
         ghsa = other.ghsa_id or other.draft_ghsa_id
         if other.id == linked or (ghsa and (ghsa in seen or ghsa in skip)) or not (other.original_body or other.original_title):
             continue
-        score = rules.similarity(mine, rules.features(f"{other.original_title or ''}\n{other.original_body or ''}"))
-        scored.append({"report_id": other.id, "ghsa_id": ghsa, "state": other.state, "similarity": score,
-                       "source": "report", "title": str(other.original_title or "")[:120]})
-    scored.sort(key=lambda s: -s["similarity"])
-    return [s for s in scored if s["similarity"] >= rules.SIMILAR][:3]
+        found[len(found)] = {"report_id": other.id, "ghsa_id": ghsa, "state": other.state, "source": "report",
+                             "title": str(other.original_title or "")[:120]}
+        texts.append((len(found) - 1, f"{other.original_title or ''}\n{other.original_body or ''}"))
+    best = await asyncio.to_thread(rules.closest, f"{title}\n{body}", texts)
+    return [{**found[key], "similarity": score} for key, score in best]
 
 
 async def _reporter(ctx: Context, report: Report) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from typing import Any
 from bot.rules.signals import BEG
 
 MAX_TEXT = 100_000  # characters of a report read for claims
+MAX_COMPARED = 20_000  # characters of each text compared for duplicates
 MAX_PATHS = 15
 MAX_SYMBOLS = 10
 MAX_OPTIONS = 8
@@ -263,10 +264,18 @@ def match_version(version: str, tags: Iterable[str]) -> str | None:
 
 def features(text: str) -> Counter[str]:
     """Words (no stop words) and word pairs of a text, for `similarity`."""
-    words = [w for w in _WORD.findall(text[:MAX_TEXT].lower()) if w not in _STOP]
+    words = [w for w in _WORD.findall(text[:MAX_COMPARED].lower()) if w not in _STOP]
     found: Counter[str] = Counter(words)
     found.update(f"{a} {b}" for a, b in zip(words, words[1:]))
     return found
+
+
+def closest(text: str, candidates: Iterable[tuple[Any, str]], *, keep: int = 3) -> list[tuple[Any, float]]:
+    """The `keep` candidates (key, text) most like `text`, at SIMILAR or above, best first."""
+    mine = features(text)
+    scored = [(key, similarity(mine, features(other))) for key, other in candidates]
+    scored.sort(key=lambda pair: -pair[1])
+    return [pair for pair in scored if pair[1] >= SIMILAR][:keep]
 
 
 def similarity(a: Mapping[str, int], b: Mapping[str, int]) -> float:
