@@ -275,3 +275,16 @@ async def test_in_a_dry_run_the_card_is_kept_and_nothing_is_written(h: Harness) 
     ghsa = await report(h)
     assert (await card_of(h, ghsa))["suggestion"]["step"] == "acknowledge"
     assert card_writes(h) == [] and tracker_comments(h) == []
+
+
+async def test_reads_github_refuses_leave_their_fields_not_checked_and_the_card_is_still_made(h: Harness) -> None:
+    h.state.fail_next("GET", r"/users/", 404)
+    h.state.fail_next("GET", r"/git/trees/", 404, times=2)
+    h.state.fail_next("GET", r"/search/code", 422)
+    ghsa = await report(h)
+    card = await card_of(h, ghsa)
+    assert claim(card, "src/png/chunk.c")["status"] == "not checked"
+    assert claim(card, "png_read_chunk")["status"] == "not checked"
+    assert card["reporter"]["account_created"] is None and card["reporter"]["earlier"] == 0
+    [posted] = tracker_comments(h)
+    assert "Triage card" in posted and "account created" not in posted

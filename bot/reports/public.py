@@ -512,6 +512,9 @@ async def not_security(ctx: Context, report: Report, cfg: RepoConfig, login: str
         assert ctx.gh is not None
         await ctx.gh.patch("/repos/{owner}/{repo}/security-advisories/{ghsa_id}", ctx.repo(ghsa_id=report.draft_ghsa_id),
                            data={"state": "closed"})
-    await reports.update(report.id, now=ctx.clock.now(), state=REJECTED, reject_reason="not-security", hidden=False,
-                         event="not-security", actor=login,
-                         detail={"verdict": report.verdict, "score": report.score, "reasons": list(report.reasons)})
+    report = await reports.update(report.id, now=ctx.clock.now(), state=REJECTED, reject_reason="not-security",
+                                  hidden=False, event="not-security", actor=login,
+                                  detail={"verdict": report.verdict, "score": report.score,
+                                          "reasons": list(report.reasons)})
+    if report.tracker_number:  # a hidden report's tracker issue (opened for its triage card): closed
+        await outreach.sync_tracker(ctx, report, cfg)

@@ -316,6 +316,7 @@ async def _reporter(ctx: Context, report: Report) -> dict[str, Any]:
         "login": report.reporter, "earlier": len(earlier), "outcomes": outcomes,
         "recent": [{"report": o.id, "ghsa_id": o.ghsa_id or o.draft_ghsa_id, "repo": o.repo, "state": o.state,
                     "reason": o.reject_reason} for o in earlier[:5]],
+        "account_created": None, "account_age_days": None, "public_repos": None, "followers": None, "type": None,
     }
     user = await _get(ctx, "/users/{username}", {"username": report.reporter}) if report.reporter != "unknown" else None
     if isinstance(user, dict):

@@ -71,14 +71,15 @@ _AFFECTED = re.compile(r"(?i)affected versions?|versions? affected|(?:<=?|>=?|up
 _AI_DISCLOSURE = re.compile(r"(?i)\b(?:chat ?gpt|gpt-?\d|openai|claude|gemini|copilot|llama|llm|large language model|"
                             r"ai[- ](?:assisted|generated|tool|model|help)|(?:with|using) (?:the help of )?(?:an? )?ai\b|"
                             r"generated (?:with|by|using) (?:an? )?(?:ai|llm)|no ai (?:was )?used|without (?:the use of )?ai)")
-_TEMPLATED = tuple(re.compile(p, re.I) for p in (
+_TEMPLATED = tuple(re.compile(p, re.I | re.M) for p in (
     r"i hope this (?:message|email) finds you well", r"\bdear (?:team|sir|madam|developers?|maintainers?)\b",
     r"i (?:have )?(?:discovered|found|identified) an? (?:critical|serious|severe|high[- ]severity) (?:security )?vulnerability",
     r"\bas an ai\b", r"\bit is (?:important|worth|crucial) (?:to note|noting)\b", r"\bin conclusion\b",
     r"\bthis vulnerability (?:could|can) (?:potentially )?(?:allow|lead|result)", r"\bfollow(?:ing)? (?:security )?best practices\b",
     r"\bensure (?:that )?(?:all|proper) (?:input|user input)", r"\bpotential(?:ly)? (?:serious|severe|significant) (?:consequences|impact)",
     r"\bplease (?:let me know|do not hesitate)", r"\bcertainly[!,]", r"\bcomprehensive (?:security )?(?:report|analysis|assessment)",
-    r"\b(?:remediation|mitigation|recommendations?):\s*$",
+    r"^\s*#*\s*(?:remediation|mitigation|recommendations?)\s*:?\s*$", r"\bexecutive summary\b",
+    r"\bcould potentially\b", r"\bsaniti[sz]e all (?:user )?inputs?\b",
 ))
 _SCANNER = re.compile(r"(?im)^\s*(?:risk|confidence|severity|plugin id|cwe id|wasc id|alert|evidence|solution)\s*:\s*\S"
                       r"|\bnikto\b|\bburp(?: suite)?\b|\bowasp zap\b|\bacunetix\b|\bnessus\b|\bqualys\b|\bnuclei\b|\bsqlmap\b"
