@@ -288,3 +288,25 @@ async def test_reads_github_refuses_leave_their_fields_not_checked_and_the_card_
     assert card["reporter"]["account_created"] is None and card["reporter"]["earlier"] == 0
     [posted] = tracker_comments(h)
     assert "Triage card" in posted and "account created" not in posted
+
+
+@pytest.mark.harness(config=CONFIG, setup=seed, frozen=True)
+async def test_the_tree_reader_reads_a_ref_once_then_revalidates_by_etag_and_sees_a_push(h: Harness) -> None:
+    from bot.github import trees
+
+    gh = h.services.github.client(INSTALLATION)
+    cache = trees.TreeCache()
+
+    def tree_calls() -> list[int]:
+        return [r.status for r in h.state.requests if r.operation_id == "git/get-tree"]
+
+    first = await cache.read(gh, h.clock, REPO, "main")
+    assert first is not None and "src/png/chunk.c" in first.paths and not first.truncated
+    assert await cache.read(gh, h.clock, REPO, "main") is first and tree_calls() == [200]  # fresh: no call
+    h.clock.advance(trees.FRESH + 1)
+    assert await cache.read(gh, h.clock, REPO, "main") is first and tree_calls() == [200, 304]  # free
+    h.state.add_paths(REPO, ["src/new.c"])  # a push
+    h.clock.advance(trees.FRESH + 1)
+    pushed = await cache.read(gh, h.clock, REPO, "main")
+    assert pushed is not None and "src/new.c" in pushed.paths and tree_calls() == [200, 304, 200]
+    assert await cache.read(gh, h.clock, REPO, "no-such-branch") is None

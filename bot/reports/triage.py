@@ -179,7 +179,7 @@ async def _check_code(ctx: Context, report: Report, claims: rules.Claims) -> lis
             entry.update(status="not checked", evidence=stopped)
             continue
         searches += 1
-        term = rules.search_term(name, kind).lstrip("-")
+        term = rules.search_term(name, kind)
         try:
             assert ctx.gh is not None
             found = await ctx.gh.getitem("/search/code{?q,per_page}",
@@ -191,8 +191,9 @@ async def _check_code(ctx: Context, report: Report, claims: rules.Claims) -> lis
         except gidgethub.BadRequest as exc:
             if exc.status_code not in (403, 422, 429):
                 raise
-            stopped = f"code search refused ({exc.status_code})"
-            entry.update(status="not checked", evidence=stopped)
+            entry.update(status="not checked", evidence=f"code search refused ({exc.status_code})")
+            if exc.status_code != 422:  # 422: this query only; a 403 or 429 is the limit
+                stopped = "GitHub's code-search limit was reached"
             continue
         items = (found or {}).get("items") or []
         total = int((found or {}).get("total_count") or 0)

@@ -240,9 +240,9 @@ def search_term(claim: str, kind: str) -> str:
         return re.split(r"\.|::|->", claim)[-1]
     if kind == "endpoint":
         path = claim.split(" ", 1)[-1]
-        parts = [p for p in path.split("/") if p and not p.startswith(("{", ":"))]
-        return "/".join(parts[-2:]) if parts else path
-    return claim
+        parts = [p for p in path.split("/") if p and not p.startswith(("{", ":")) and ":" not in p]
+        return "/".join(parts[-2:]) if parts else path.replace(":", "")
+    return claim.lstrip("-")
 
 
 def normalise_version(version: str) -> str:
