@@ -310,3 +310,11 @@ async def test_the_tree_reader_reads_a_ref_once_then_revalidates_by_etag_and_see
     pushed = await cache.read(gh, h.clock, REPO, "main")
     assert pushed is not None and "src/new.c" in pushed.paths and tree_calls() == [200, 304, 200]
     assert await cache.read(gh, h.clock, REPO, "no-such-branch") is None
+
+
+async def test_a_card_github_made_but_did_not_confirm_is_found_not_posted_again(h: Harness) -> None:
+    h.state.fail_next("POST", r"/security-inbox/issues/\d+/comments$", 502, applied=True)
+    ghsa = await report(h)
+    assert (await card_of(h, ghsa))["report"] > 0
+    [posted] = tracker_comments(h)  # made once, though GitHub answered 502 after making it
+    assert "Triage card" in posted
