@@ -812,7 +812,8 @@ def search_code(ctx: Ctx) -> Reply:
     """`<term> repo:owner/name` only (what Secbot asks); 10 a minute per installation, as GitHub."""
     allowed, remaining, reset = ctx.state.take_code_search(ctx.installation_id)
     limit = {"x-ratelimit-limit": str(ctx.state.code_search_limit), "x-ratelimit-remaining": str(remaining),
-             "x-ratelimit-reset": str(reset), "x-ratelimit-resource": "code_search"}
+             "x-ratelimit-used": str(ctx.state.code_search_limit - remaining), "x-ratelimit-reset": str(reset),
+             "x-ratelimit-resource": "code_search"}
     if not allowed:
         reply = _error(403, "API rate limit exceeded for installation.")
         reply.headers.update(limit)
