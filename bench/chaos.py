@@ -18,7 +18,7 @@ What runs, on loopback only:
   maintainer redelivers from the App's settings) until it is answered 2xx.
 
 When every delivery was answered and the queue has settled, it counts, from what the emulator holds:
-lost (a report not redirected, or not acknowledged on its advisory; a missing tracker issue, draft
+lost (a report not redirected, or not acknowledged on its advisory; a missing tracker issue, triage card, draft
 advisory or onboarding issue), doubled (any of them more than once), stray (a write on an ordinary
 issue, or a bot comment, issue or advisory that none of the above explains), dead jobs, and requests
 GitHub's description refuses (violations). It exits 0 when all are zero. It stops by itself after
@@ -117,7 +117,7 @@ class Delivery:
 class Expect:
     """What must exist exactly once at the end, and where."""
 
-    kind: str  # redirect, hide-redirect, comment-redirect, ack, tracker, draft, onboarding
+    kind: str  # redirect, hide-redirect, comment-redirect, ack, tracker, card, draft, onboarding
     repo: str
     number: int | None = None  # issue
     ghsa: str | None = None  # advisory
@@ -193,6 +193,7 @@ def scenario(state: GitHubState, payloads: Any, n: int, rng: random.Random) -> t
         adv = state.report_vulnerability(REDIRECTS, summary=title, description=body, user=who)
         expects.append(Expect("ack", REDIRECTS, ghsa=adv["ghsa_id"], reporter=who))
         expects.append(Expect("tracker", TRACKER, ghsa=adv["ghsa_id"], reporter=who))
+        expects.append(Expect("card", TRACKER, ghsa=adv["ghsa_id"], reporter=who))  # the triage card, once
         return "repository_advisory", payloads.repository_advisory("reported", REDIRECTS, adv["ghsa_id"], who)
 
     def ordinary_issue(i: int, title: str, body: str) -> tuple[str, dict[str, Any]]:
@@ -440,6 +441,11 @@ def check(state: GitHubState, expects: list[Expect], ordinary: list[tuple[str, i
         elif e.kind == "tracker":
             found = [i for i in _bot(list(state.repo(TRACKER).issues.values())) if (e.ghsa or "?") in i["title"]]
             explained["issue"] += len(found)
+        elif e.kind == "card":  # in the report's tracker issue (the hidden reports' repository has no tracker)
+            issues = [i for i in _bot(list(state.repo(TRACKER).issues.values())) if (e.ghsa or "?") in i["title"]]
+            found = [c for i in issues for c in _bot(state.comments(TRACKER, i["number"]))
+                     if find_marker(c["body"], "triage-card")]
+            explained["comment"] += len(found)
         elif e.kind == "draft":
             found = [a for a in _bot(list(state.repo(e.repo).advisories.values()))
                      if any(c["user"]["login"] == e.reporter for c in a.get("credits_detailed") or [])

@@ -48,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--state", help="only reports in this state")
     rp.add_argument("--repo", help="only reports of this repository (owner/name)")
 
+    sh = sub.add_parser("show", help="one report with its triage card (claims checked, duplicates, reporter, "
+                                     "suggested next step)")
+    sh.add_argument("report", metavar="GHSA_ID|REPORT_ID", help="the report's advisory id, or Secbot's report id")
+    sh.add_argument("--json", action="store_true", help="the card as JSON")
+
     fb = sub.add_parser("feedback", help="maintainers' answers to verdicts (/sec confirm, hide, not-security)")
     fb_sub = fb.add_subparsers(dest="feedback_command", required=True, metavar="ACTION")
     fe = fb_sub.add_parser("export", help="write them as JSON Lines, for retraining the classifier")
@@ -206,10 +211,19 @@ async def _db_command(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "reports":
             from bot.store.reports import Reports
 
+            from bot.store.triage import TriageCards
+
+            cards = TriageCards(store)
             if args.report_id is not None:
-                return await _report_timeline(Reports(store), args.report_id, args.json)
+                code = await _report_timeline(Reports(store), args.report_id, args.json)
+                kept = await cards.get(args.report_id) if code == 0 and not args.json else None
+                if kept is not None:
+                    print("\n" + _card_text(kept))
+                return code
             for report in await Reports(store).list(repo=args.repo, state=args.state):
                 row = report.summary()
+                kept = await cards.get(report.id)
+                row["triage"] = kept["suggestion"]["step"] if kept else None
                 if args.json:
                     sys.stdout.write(orjson.dumps(row).decode() + "\n")
                 else:
@@ -217,8 +231,11 @@ async def _db_command(args: argparse.Namespace, settings: Settings) -> int:
                     print(f"{row['id']:>6}  {row['repo']:<40} {where:<22} {row['state']:<13} "
                           f"{row['severity'] or '-':<9} {row['reporter']}"
                           + (f"  {row['cve_id']}" if row["cve_id"] else "")
-                          + (f"  reward: {row['reward']}" if row["reward"] else ""))
+                          + (f"  reward: {row['reward']}" if row["reward"] else "")
+                          + (f"  card: {row['triage']}" if row["triage"] else ""))
             return 0
+        if args.command == "show":
+            return await _show(store, args.report, args.json)
         if args.command == "feedback":
             return await _export_feedback(store, args)
         queue = Queue(store, SystemClock(), max_attempts=settings.max_attempts)
@@ -237,6 +254,32 @@ async def _db_command(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         await store.close()
     raise AssertionError(args.command)
+
+
+async def _show(store: Any, wanted: str, as_json: bool) -> int:
+    """`secbot show GHSA-...|ID`: a report and its triage card (private: for maintainers)."""
+    from bot.store.reports import Reports
+    from bot.store.triage import TriageCards
+
+    reports = Reports(store)
+    report = await (reports.get(int(wanted)) if wanted.isdigit() else reports.by_ghsa(wanted))
+    if report is None:
+        print(f"secbot: no report {wanted}", file=sys.stderr)
+        return 1
+    kept = await TriageCards(store).get(report.id)
+    if as_json:
+        sys.stdout.write(orjson.dumps({"report": report.summary(), "card": kept}).decode() + "\n")
+        return 0
+    row = report.summary()
+    print(f"report {row['id']}  {row['repo']}  {row['ghsa_id'] or '-'}  {row['state']}  reported by {row['reporter']}")
+    print("\n" + (_card_text(kept) if kept else "no triage card (made for private reports and hidden public ones)"))
+    return 0
+
+
+def _card_text(card: dict[str, Any]) -> str:
+    from bot.render import render
+
+    return render("triage_card", card=card).rstrip()
 
 
 async def _export_feedback(store: Any, args: argparse.Namespace) -> int:

@@ -36,6 +36,8 @@ OPERATIONS: list[tuple[str, str]] = [
     ("delete", "/repos/{owner}/{repo}/private-vulnerability-reporting"),
     ("get", "/repos/{owner}/{repo}/collaborators/{username}/permission"),
     ("get", "/repos/{owner}/{repo}/git/ref/{ref}"),
+    ("get", "/repos/{owner}/{repo}/git/trees/{tree_sha}"),
+    ("get", "/repos/{owner}/{repo}/tags"),
     ("post", "/repos/{owner}/{repo}/git/refs"),
     ("get", "/repos/{owner}/{repo}/pulls"),
     ("post", "/repos/{owner}/{repo}/pulls"),
@@ -72,6 +74,11 @@ OPERATIONS: list[tuple[str, str]] = [
     ("patch", "/repos/{owner}/{repo}/security-advisories/{ghsa_id}"),
     ("post", "/repos/{owner}/{repo}/security-advisories/reports"),
     ("post", "/repos/{owner}/{repo}/security-advisories/{ghsa_id}/cve"),
+    # The triage card: the global advisory database, code search, public profiles
+    ("get", "/advisories"),
+    ("get", "/advisories/{ghsa_id}"),
+    ("get", "/search/code"),
+    ("get", "/users/{username}"),
     # Teams
     ("get", "/orgs/{org}/teams/{team_slug}/memberships/{username}"),
 ]

@@ -74,7 +74,8 @@ def test_public_scenarios(transcript: str) -> None:
 def test_a_private_report_is_acknowledged_tracked_and_linked(transcript: str) -> None:
     report = flat(section(transcript, SCENARIOS[5], SCENARIOS[6]))
     assert "Reporter saw" in report and "thank you for reporting this privately" in report
-    assert "octo-org/security-inbox#1 (private repository)" in report and "assignees: maint" in report
+    # (#1 is the tracker issue of the comment hidden in scenario 3, opened for its triage card)
+    assert re.search(r"octo-org/security-inbox#\d+ \(private repository\)", report) and "assignees: maint" in report
     assert "Secbot linked it to the public issue #2" in report
     commands = flat(section(transcript, SCENARIOS[6], SCENARIOS[9]))
     for command, maintainers, reporter in [
@@ -117,6 +118,10 @@ def test_no_private_report_text_anywhere(transcript: str) -> None:
 def test_flood_tools_scenarios(transcript: str) -> None:
     slop = flat(section(transcript, SCENARIOS[11], SCENARIOS[12]))
     assert "A proof of concept or exact steps to reproduce" in slop and "The reporter answered" in slop
+    # The maintainers' triage card: the function does not exist, the CVE is another project's.
+    card = slop.replace("\\", "")
+    assert "Triage card for GHSA-" in card and "symbol `hello_secure_eval`: **missing**" in card
+    assert "CVE-2024-3094: **published** for another project" in card and "tukaani-project/xz" in card
     assert "PRIVATE-SLOP-1" not in transcript and "PRIVATE-RC-2" not in transcript  # descriptions never printed
     flood = flat(section(transcript, SCENARIOS[12], SCENARIOS[13]))
     assert flood.count("in the order it arrived") == 1 and "report 6" in flood

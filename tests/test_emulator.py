@@ -679,6 +679,11 @@ async def test_every_served_operation_answers_conformant_to_the_description(emu,
     comment = state.add_comment(REPO, 1, body="c", user="reporter")
     adv = state.report_vulnerability(REPO, summary="s", description="d", user="reporter")
     draft = state.create_advisory(REPO, summary="s", description="d", author="maintainer", vulnerabilities=[])
+    state.add_paths(REPO, ["src/a.py", "docs/b.md"], symbols={"src/a.py": ["parse"]})
+    state.add_tag(REPO, "v1.0.0")
+    state.add_global_advisory(ghsa_id="GHSA-aaaa-bbbb-cccc", cve_id="CVE-2020-0001", summary="s",
+                              source_code_location="https://github.com/other/project")
+    state.set_profile("reporter", created_at="2020-01-01T00:00:00Z", public_repos=3)
     token = await token_for(emu, session)
     app_auth = {"Authorization": f"Bearer {app_jwt(state)}"}
     b, r, g = emu.base_url, f"{emu.base_url}/repos/{REPO}", adv["ghsa_id"]
@@ -703,6 +708,12 @@ async def test_every_served_operation_answers_conformant_to_the_description(emu,
         ("PUT", f"{r}/private-vulnerability-reporting", auth(token), None, 204),
         ("GET", f"{r}/collaborators/maintainer/permission", auth(token), None, 200),
         ("GET", f"{r}/git/ref/heads/main", auth(token), None, 200),
+        ("GET", f"{r}/git/trees/main?recursive=1", auth(token), None, 200),
+        ("GET", f"{r}/tags?per_page=100", auth(token), None, 200),
+        ("GET", f"{b}/search/code?q=parse+repo:{REPO}&per_page=5", auth(token), None, 200),
+        ("GET", f"{b}/advisories?cve_id=CVE-2020-0001", auth(token), None, 200),
+        ("GET", f"{b}/advisories/GHSA-aaaa-bbbb-cccc", auth(token), None, 200),
+        ("GET", f"{b}/users/reporter", auth(token), None, 200),
         ("POST", f"{r}/git/refs", auth(token), {"ref": "refs/heads/secbot/policy", "sha": state.repo(REPO).refs["heads/main"]}, 201),
         ("POST", f"{r}/pulls", auth(token), {"title": "Add policy", "head": "secbot/policy", "base": "main"}, 201),
         ("GET", f"{r}/pulls?head=acme:secbot/policy&state=open", auth(token), None, 200),
@@ -789,3 +800,36 @@ async def test_secondary_rate_limit_can_be_injected_as_429(emu, session, state):
             statuses.append((resp.status, resp.headers.get("retry-after")))
     assert statuses == [(429, "2"), (429, "2"), (200, None)]
     assert int(resp.headers["x-ratelimit-used"]) == 3
+
+
+async def test_code_search_allows_ten_requests_a_minute_per_installation(emu, session, state):
+    state.add_paths(REPO, ["src/a.py"], symbols={"src/a.py": ["parse"]})
+    token = await token_for(emu, session)
+    url = f"{emu.base_url}/search/code?q=parse+repo:{REPO}"
+    statuses = []
+    for _ in range(11):
+        async with session.get(url, headers=auth(token)) as resp:
+            statuses.append(resp.status)
+            last = {k.lower(): v for k, v in resp.headers.items()}
+    assert statuses == [200] * 10 + [403] and state.code_search_refused == 1
+    assert last.get("x-ratelimit-resource") == "code_search" and last.get("x-ratelimit-remaining") == "0"
+    state.advance(61)
+    async with session.get(url, headers=auth(token)) as resp:
+        assert resp.status == 200 and (await resp.json())["items"][0]["path"] == "src/a.py"
+
+
+async def test_a_tree_lists_every_path_of_a_branch_or_a_tag_and_answers_304_when_unchanged(emu, session, state):
+    state.add_paths(REPO, ["src/a.py", "src/deep/b.c"])
+    state.add_paths(REPO, ["old/x.py"], ref="tags/v1.0")
+    token = await token_for(emu, session)
+    async with session.get(f"{emu.base_url}/repos/{REPO}/git/trees/main?recursive=1", headers=auth(token)) as resp:
+        tree = await resp.json()
+        etag = resp.headers["ETag"]
+    blobs = {e["path"] for e in tree["tree"] if e["type"] == "blob"}
+    assert {"src/a.py", "src/deep/b.c"} <= blobs and {"src", "src/deep"} <= {e["path"] for e in tree["tree"]}
+    async with session.get(f"{emu.base_url}/repos/{REPO}/git/trees/main?recursive=1",
+                           headers={**auth(token), "If-None-Match": etag}) as resp:
+        assert resp.status == 304
+    async with session.get(f"{emu.base_url}/repos/{REPO}/git/trees/v1.0?recursive=1", headers=auth(token)) as resp:
+        assert {e["path"] for e in (await resp.json())["tree"] if e["type"] == "blob"} == {"old/x.py"}
+    state.assert_no_violations()

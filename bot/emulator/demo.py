@@ -300,7 +300,7 @@ async def play(d: Demo) -> None:
                         d.emu.payloads.repository_advisory("reported", REPO, d.ghsa, REPORTER))
     await d.settle()
     d.reporter_saw()
-    [tracker] = state.repo(TRACKER).issues.values()
+    [tracker] = [i for i in state.repo(TRACKER).issues.values() if d.ghsa in i["title"]]
     d.tracker_number = int(tracker["number"])
     adv = state.advisory(REPO, d.ghsa)
     _say("Maintainers saw:", 2)
@@ -393,10 +393,14 @@ async def play_flood_tools(d: Demo) -> None:
     state = d.state
     _heading("Scenario 12 — a slop report answered with /sec needs-info")
     await d.advance_to(d.clock.now() + DAY)
+    state.set_profile("slop-hunter", created_at=dt.datetime.fromtimestamp(d.clock.now() - 2 * DAY, dt.timezone.utc)
+                      .strftime("%Y-%m-%dT%H:%M:%SZ"), public_repos=0, followers=0)
     ghsa = await d.private_report("slop-hunter", "CRITICAL RCE in hello_secure_eval() (CVE-2024-3094)", SLOP_DESCRIPTION)
     _say(f"@slop-hunter reports privately: advisory {ghsa} “CRITICAL RCE in hello_secure_eval() (CVE-2024-3094)”. "
          "The project has no hello_secure_eval(), and that CVE is the xz backdoor's; there is no proof of concept.", 2)
     d.reporter_saw()
+    _say("The maintainers' triage card (only they see it) checked its claims against the repository:", 2)
+    d.maintainers_saw()
     await d.maintainer_command("/sec needs-info poc Please show it against hello itself, with the version you ran.")
     await d.run_until(d.clock.now() + 6 * DAY, d.show_scheduled)
     _say("Six days without an answer: no reminder, no escalation, no status update (the targets wait on the "
@@ -494,6 +498,11 @@ async def run_demo(*, routers: Sequence[routing.Router], jobs: Mapping[str, JobH
     for user in ("alice", "bob", "carol", "dave", REPORTER, "mallory-researcher"):
         state.add_user(user)
     state.put_file(REPO, ".github/secbot.yml", CONFIG)
+    # What the triage cards check reports against: the project's files, and GitHub's advisory database.
+    state.add_paths(REPO, ["hello/__init__.py", "hello/cli.py", "hello/serve.py", "tests/test_cli.py", "README.md"],
+                    symbols={"hello/cli.py": ["main", "greet"], "hello/serve.py": ["serve", "read_header"]})
+    state.add_global_advisory(cve_id="CVE-2024-3094", summary="Malicious code in xz-utils (liblzma)",
+                              source_code_location="https://github.com/tukaani-project/xz", severity="critical")
     simulated = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         db = (keep or Path(tmp)) / "secbot-demo.db"

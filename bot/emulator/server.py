@@ -378,6 +378,46 @@ def get_ref(ctx: Ctx) -> Reply:
     return Reply(200, _git_ref(repo, ref))
 
 
+@route("GET", "/repos/{owner}/{repo}/git/trees/{tree_sha}")
+def get_tree(ctx: Ctx) -> Reply:
+    found = ctx.state.tree_paths(ctx.repo().full_name, ctx.params["tree_sha"])
+    if found is None:
+        raise NotFound(ctx.params["tree_sha"])
+    sha, paths = found
+    full = ctx.repo().full_name
+    recursive = "recursive" in ctx.query
+    entries: dict[str, dict[str, Any]] = {}
+    for path in sorted(paths):
+        parts = path.split("/")
+        if not recursive and len(parts) > 1:
+            parts = parts[:1]
+        for depth in range(1, len(parts)):
+            folder = "/".join(parts[:depth])
+            entries.setdefault(folder, {"path": folder, "mode": "040000", "type": "tree",
+                                        "sha": hashlib.sha1(f"{full}:{folder}".encode()).hexdigest(),
+                                        "url": f"{API}/repos/{full}/git/trees/{folder}"})
+        if recursive or len(path.split("/")) == 1:
+            blob = hashlib.sha1(f"{full}:{path}".encode()).hexdigest()
+            entries[path] = {"path": path, "mode": "100644", "type": "blob", "sha": blob, "size": 1,
+                             "url": f"{API}/repos/{full}/git/blobs/{blob}"}
+    return Reply(200, {"sha": sha, "url": f"{API}/repos/{full}/git/trees/{sha}",
+                       "tree": [entries[k] for k in sorted(entries)], "truncated": False})
+
+
+@route("GET", "/repos/{owner}/{repo}/tags")
+def list_tags(ctx: Ctx) -> Reply:
+    repo = ctx.repo()
+    tags = []
+    for ref, sha in sorted(repo.refs.items()):
+        if ref.startswith("tags/"):
+            name = ref.removeprefix("tags/")
+            tags.append({"name": name, "node_id": f"REF_{sha[:16]}",
+                         "commit": {"sha": sha, "url": f"{API}/repos/{repo.full_name}/commits/{sha}"},
+                         "zipball_url": f"{API}/repos/{repo.full_name}/zipball/refs/tags/{name}",
+                         "tarball_url": f"{API}/repos/{repo.full_name}/tarball/refs/tags/{name}"})
+    return _paginate(ctx, tags)
+
+
 @route("POST", "/repos/{owner}/{repo}/git/refs")
 def create_ref(ctx: Ctx) -> Reply:
     repo = ctx.repo()
@@ -743,6 +783,66 @@ def create_release(ctx: Ctx) -> Reply:
                                        prerelease=bool(b.get("prerelease", False)),
                                        target_commitish=b.get("target_commitish"), user=ctx.actor or "")
     return Reply(201, release)
+
+
+# --------------------------------------------------------------------------------------------
+# The global advisory database, code search, public profiles
+
+
+@route("GET", "/advisories")
+def list_global_advisories(ctx: Ctx) -> Reply:
+    items = list(ctx.state.global_advisories.values())
+    for key in ("ghsa_id", "cve_id", "type", "severity"):
+        if key in ctx.query:
+            items = [a for a in items if str(a.get(key) or "").lower() == ctx.query[key].lower()]
+    per_page = min(int(ctx.query.get("per_page", 30)), 100)
+    return Reply(200, items[:per_page])
+
+
+@route("GET", "/advisories/{ghsa_id}")
+def get_global_advisory(ctx: Ctx) -> Reply:
+    for ghsa, adv in ctx.state.global_advisories.items():
+        if ghsa.lower() == ctx.params["ghsa_id"].lower():
+            return Reply(200, adv)
+    raise NotFound(ctx.params["ghsa_id"])
+
+
+@route("GET", "/search/code")
+def search_code(ctx: Ctx) -> Reply:
+    """`<term> repo:owner/name` only (what Secbot asks); 10 a minute per installation, as GitHub."""
+    allowed, remaining, reset = ctx.state.take_code_search(ctx.installation_id)
+    limit = {"x-ratelimit-limit": str(ctx.state.code_search_limit), "x-ratelimit-remaining": str(remaining),
+             "x-ratelimit-used": str(ctx.state.code_search_limit - remaining), "x-ratelimit-reset": str(reset),
+             "x-ratelimit-resource": "code_search"}
+    if not allowed:
+        reply = _error(403, "API rate limit exceeded for installation.")
+        reply.headers.update(limit)
+        return reply
+    words = ctx.query.get("q", "").split()
+    repos = [w.removeprefix("repo:") for w in words if w.startswith("repo:")]
+    terms = [w.strip('"') for w in words if ":" not in w]
+    if len(repos) != 1 or len(terms) != 1:
+        return _error(422, "emulator: code search takes one term and one repo: qualifier")
+    repo = ctx.state.repo(repos[0])
+    if repo.installation_id != ctx.installation_id:
+        return _error(422, "Validation Failed")
+    items = []
+    for path in ctx.state.search_code(repo.full_name, terms[0]):
+        blob = hashlib.sha1(f"{repo.full_name}:{path}".encode()).hexdigest()
+        items.append({"name": path.rsplit("/", 1)[-1], "path": path, "sha": blob,
+                      "url": f"{API}/repos/{repo.full_name}/contents/{path}",
+                      "git_url": f"{API}/repos/{repo.full_name}/git/blobs/{blob}",
+                      "html_url": f"https://github.com/{repo.full_name}/blob/{repo.data['default_branch']}/{path}",
+                      "repository": repo.data, "score": 1.0})
+    reply = _paginate(ctx, items)
+    reply.body = {"total_count": len(items), "incomplete_results": False, "items": reply.body}
+    reply.headers.update(limit)
+    return reply
+
+
+@route("GET", "/users/{username}")
+def get_user(ctx: Ctx) -> Reply:
+    return Reply(200, ctx.state.profile(ctx.params["username"]))
 
 
 # --------------------------------------------------------------------------------------------

@@ -176,6 +176,8 @@ class Repo:
     advisories: dict[str, dict[str, Any]] = field(default_factory=dict)
     advisory_comments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     releases: dict[int, dict[str, Any]] = field(default_factory=dict)
+    paths: dict[str, set[str]] = field(default_factory=dict)  # ref ("heads/main", "tags/v1") -> paths without text
+    code: dict[str, set[str]] = field(default_factory=dict)  # path -> symbols code search finds there
     cve_requests: list[str] = field(default_factory=list)  # GHSA ids a CVE was requested for
     next_number: int = 1
 
@@ -240,6 +242,13 @@ class GitHubState:
         self.failures: list[InjectedFailure] = []
         self.faults: Faults | None = None  # random failures (inject_faults); off by default
         self.rate_used: dict[str, tuple[int, int]] = {}  # key -> (window reset epoch, used)
+        # GitHub's global advisory database (GET /advisories), by GHSA id.
+        self.global_advisories: dict[str, dict[str, Any]] = {}
+        self.profiles: dict[str, dict[str, Any]] = {}  # login -> public profile fields (GET /users/{username})
+        # Code search: 10 requests a minute per installation (GitHub's `code_search` resource).
+        self.code_search_limit = 10
+        self.code_search_used: dict[int | None, tuple[int, int]] = {}  # installation -> (window reset, used)
+        self.code_search_refused = 0  # code searches answered 403 for the rate limit
 
         self.owner_user = self.add_user("secbot-developer")
         self.bot_user = self.add_user(f"{app_slug}[bot]", type="Bot")
@@ -987,6 +996,96 @@ class GitHubState:
                 self._touch(comment)
                 return comment
         raise NotFound(f"advisory comment {comment_id}")
+
+    # -- trees, code search, global advisories, profiles --------------------------------------
+
+    def add_paths(self, full_name: str, paths: list[str] | tuple[str, ...], *, ref: str | None = None,
+                  symbols: dict[str, list[str]] | None = None) -> None:
+        """Files in a branch (`ref` a branch name, default the default branch) or a tag
+        ("tags/v1.2"), without text; `symbols` (path -> names) are what code search finds in them."""
+        repo = self.repo(full_name)
+        key = ref if ref and ref.startswith("tags/") else f"heads/{ref or repo.data['default_branch']}"
+        repo.paths.setdefault(key, set()).update(p.strip("/") for p in paths)
+        if key.startswith("tags/") and key not in repo.refs:
+            repo.refs[key] = _sha(full_name, "tag", key)
+        elif key.startswith("heads/"):
+            repo.refs[key] = _sha(full_name, key, *sorted(repo.paths[key]), repo.refs.get(key, ""))
+        for path, names in (symbols or {}).items():
+            repo.code.setdefault(path.strip("/"), set()).update(names)
+
+    def tree_paths(self, full_name: str, tree_sha: str) -> tuple[str, set[str]] | None:
+        """(tree sha, file paths) of a branch, a tag or a tree sha; None when there is no such tree."""
+        repo = self.repo(full_name)
+        for key in (f"heads/{tree_sha}", f"tags/{tree_sha}"):
+            if key in repo.refs:
+                return self._tree(repo, key)
+        for key in list(repo.refs):
+            sha, paths = self._tree(repo, key)
+            if sha == tree_sha:
+                return sha, paths
+        return None
+
+    def _tree(self, repo: Repo, key: str) -> tuple[str, set[str]]:
+        paths = set(repo.paths.get(key, set()))
+        if key.startswith("heads/"):
+            branch = key.removeprefix("heads/")
+            paths |= {path for (ref, path) in repo.files if ref == branch}
+        return _sha(repo.full_name, "tree", *sorted(paths)), paths
+
+    def search_code(self, full_name: str, term: str) -> list[str]:
+        """Paths of the default branch where `term` occurs (as a symbol, or in a file's text)."""
+        repo = self.repo(full_name)
+        branch = repo.data["default_branch"]
+        found = {path for path, names in repo.code.items() if term in names}
+        found |= {path for (ref, path), text in repo.files.items() if ref == branch and term in text}
+        return sorted(found)
+
+    def take_code_search(self, installation_id: int | None) -> tuple[bool, int, int]:
+        """Count one code search of an installation: (allowed, remaining, reset epoch)."""
+        now = int(self.now().timestamp())
+        reset, used = self.code_search_used.get(installation_id, (now + 60, 0))
+        if now >= reset:
+            reset, used = now + 60, 0
+        if used >= self.code_search_limit:
+            self.code_search_refused += 1
+            return False, 0, reset
+        used += 1
+        self.code_search_used[installation_id] = (reset, used)
+        return True, self.code_search_limit - used, reset
+
+    def add_global_advisory(self, *, ghsa_id: str | None = None, cve_id: str | None = None, summary: str,
+                            source_code_location: str | None = None, repository_advisory_url: str | None = None,
+                            severity: str = "high", type: str = "reviewed") -> dict[str, Any]:
+        """An advisory in GitHub's global database (GET /advisories)."""
+        ghsa = ghsa_id or self._new_ghsa()
+        t = self.iso_now()
+        adv = {
+            "ghsa_id": ghsa, "cve_id": cve_id, "url": f"{API}/advisories/{ghsa}",
+            "html_url": f"{WEB}/advisories/{ghsa}", "repository_advisory_url": repository_advisory_url,
+            "summary": summary, "description": summary, "type": type, "severity": severity,
+            "source_code_location": source_code_location,
+            "identifiers": [{"type": "GHSA", "value": ghsa}] + ([{"type": "CVE", "value": cve_id}] if cve_id else []),
+            "references": [], "published_at": t, "updated_at": t, "github_reviewed_at": t if type == "reviewed" else None,
+            "nvd_published_at": None, "withdrawn_at": None, "vulnerabilities": [],
+            "cvss": {"vector_string": None, "score": None}, "cwes": [], "credits": [],
+        }
+        self.global_advisories[ghsa] = adv
+        return adv
+
+    def set_profile(self, login: str, **fields: Any) -> None:
+        """Public profile fields of a user (created_at, public_repos, followers...)."""
+        self.add_user(login)
+        self.profiles.setdefault(login, {}).update(fields)
+
+    def profile(self, login: str) -> dict[str, Any]:
+        """GET /users/{username}: the public profile."""
+        found = next((u for name, u in self.users.items() if name.lower() == login.lower()), None)
+        if found is None:
+            raise NotFound(login)
+        extra = self.profiles.get(found["login"], {})
+        return {**found, "name": None, "company": None, "blog": "", "location": None, "email": None,
+                "hireable": None, "bio": None, "public_repos": 0, "public_gists": 0, "followers": 0,
+                "following": 0, "created_at": self.iso_now(), "updated_at": self.iso_now(), **extra}
 
     # -- releases and CVE requests ------------------------------------------------------------
 

@@ -214,6 +214,23 @@ class _Client(gidgethub.aiohttp.GitHubAPI):
             await self.sleep(wait)
         raise AssertionError("unreachable")
 
+    async def getitem_if_changed(self, url: str, url_vars: dict[str, Any], *,
+                                 etag: str | None) -> tuple[Any, str | None]:
+        """GET with `If-None-Match: etag`, outside the shared ETag cache (for answers too large
+        to keep whole, whose caller keeps what it needs): (None, etag) when unchanged (a 304,
+        free against the rate limit), else (data, the new ETag)."""
+        headers = gidgethub.sansio.create_headers(self.requester, accept=gidgethub.sansio.accept_format())
+        if etag:
+            headers["if-none-match"] = etag
+        full = gidgethub.sansio.format_url(url, url_vars, base_url=self.base_url)
+        status, rheaders, body = await self._request("GET", full, headers)
+        if status == 304 and etag:
+            return None, etag
+        data, rate_limit, _ = gidgethub.sansio.decipher_response(status, rheaders, body)
+        if rate_limit is not None:
+            self.rate_limit = rate_limit
+        return data, rheaders.get("etag")
+
     async def _take_budget(self, method: str, url: str, body: bytes) -> None:
         """Count a content-creating request in the installation's budget, or defer the job."""
         budget = self.app.budget

@@ -13,6 +13,7 @@ from gidgethub import sansio
 
 from bot import logs
 from bot.clock import Clock
+from bot.github.trees import TreeCache
 from bot.github.urls import html_url
 from bot.rules import config as repo_config
 from bot.store.facts import Facts
@@ -20,6 +21,7 @@ from bot.store.feedback import Feedback
 from bot.store.installations import Installations
 from bot.store.ledger import Ledger
 from bot.store.reports import Reports
+from bot.store.triage import TriageCards
 
 if TYPE_CHECKING:
     from bot.github.client import GitHubApp, InstallationClient
@@ -51,8 +53,13 @@ class Services:
     facts: Facts = dataclasses.field(init=False)  # what was learnt from GitHub, for a while
     installations: Installations = dataclasses.field(init=False)
     feedback: Feedback = dataclasses.field(init=False)  # maintainers' answers to verdicts
+    triage_cards: TriageCards = dataclasses.field(init=False)  # one triage card per report
+    # Repository trees (path sets) read for triage cards, bounded; see bot/github/trees.py.
+    trees: TreeCache = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
+        self.triage_cards = TriageCards(self.store)
+        self.trees = TreeCache()
         self.reports = Reports(self.store)
         self.ledger = Ledger(self.store)
         self.facts = Facts(self.store)
@@ -172,6 +179,10 @@ class Context:
     @property
     def feedback(self) -> Feedback:
         return self.services.feedback
+
+    @property
+    def triage_cards(self) -> TriageCards:
+        return self.services.triage_cards
 
     @property
     def data(self) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 from bot.github.urls import advisory_url, html_url
 from bot.jobs.context import Context
 from bot.render import render
-from bot.reports import away, floods, outreach, timers, transparency, writes
+from bot.reports import away, floods, outreach, timers, transparency, triage, writes
 from bot.rules.config import RepoConfig
 from bot.rules.detect import TextContext, classify
 from bot.rules.lifecycle import PUBLISHED, Refused, next_state
@@ -59,6 +59,9 @@ async def receive(ctx: Context, adv: dict[str, Any], *, sender: dict[str, Any] |
                                         body=render("beg_bounty_note", reasons=list(report.reasons)))
     await add_collaborators(ctx, report, cfg.security_team.users, cfg.security_team.teams)
     await timers.reschedule(ctx, report)
+    # Last: the reporter is thanked and the team brought in before Secbot reads the repository
+    # for the maintainers' card (bot/reports/triage.py), which only maintainers see.
+    await triage.card(ctx, report, cfg, adv=adv)
 
 
 async def add_collaborators(ctx: Context, report: Report, users: Sequence[str], teams: Sequence[str]) -> None:

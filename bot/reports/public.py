@@ -11,7 +11,7 @@ from bot.clock import iso
 from bot.github.urls import advisory_url
 from bot.jobs.context import Context
 from bot.render import render
-from bot.reports import away, outreach, writes
+from bot.reports import away, outreach, triage, writes
 from bot.reports.channel import Channel, private_channel
 from bot.reports.permissions import is_maintainer
 from bot.reports.second_opinion import second_opinion
@@ -461,8 +461,17 @@ async def hide_report(ctx: Context, report: Report, cfg: RepoConfig) -> Report:
                                data={"collaborating_users": users})
         report = await reports.update(report.id, now=ctx.clock.now(), draft_ghsa_id=ghsa, event="advisory-drafted",
                                       actor="secbot", detail={"ghsa_id": ghsa})
-    if report.hidden:
-        return report
+    if not report.hidden:
+        report = await _take_away(ctx, report, cfg)
+    # Then, the text being private, the maintainers' triage card (bot/reports/triage.py).
+    if report.draft_ghsa_id:
+        await triage.card(ctx, report, cfg)
+    return report
+
+
+async def _take_away(ctx: Context, report: Report, cfg: RepoConfig) -> Report:
+    """Remove the public copy of a report now held in a draft advisory."""
+    reports = ctx.reports
     if report.source == "comment" and report.comment_id:
         await writes.delete_comment(ctx, report.comment_id)
         how = "deleted"
@@ -623,6 +632,8 @@ async def not_security(ctx: Context, report: Report, cfg: RepoConfig, login: str
     await reports.update(report.id, now=ctx.clock.now(), state=REJECTED, reject_reason="not-security", hidden=False,
                          event="not-security", actor=login,
                          detail={"verdict": report.verdict, "score": report.score, "reasons": list(report.reasons)})
+    # The callers (verbs) refresh the report's tracker issue afterwards: a hidden report's tracker
+    # issue, opened for its triage card, is closed there.
 
 
 async def _delete_reply(ctx: Context, report: Report, done: dict[str, Any] | None) -> None:

@@ -6,6 +6,7 @@
     reports.py       report records and their timelines
     ledger.py        once-only writes: claimed, then recorded with what they made
     facts.py         what was learnt from GitHub, kept for a while
+    triage.py        the triage card of each report
     installations.py installations and the repositories they cover
     sqlite/          SQLite on a file: the writer process, its client, the queue's backend on it,
                      the WAL checkpointer

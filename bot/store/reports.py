@@ -127,6 +127,11 @@ class Reports:
         return await self._one(sa.and_(sa.func.lower(reports.c.tracker_repo) == repo.lower(),
                                        reports.c.tracker_number == number))
 
+    async def by_ghsa(self, ghsa_id: str) -> Report | None:
+        """The report of advisory `ghsa_id`: a private report, or a public one hidden in that draft."""
+        ghsa = ghsa_id.lower()
+        return await self._one(sa.or_(sa.func.lower(reports.c.ghsa_id) == ghsa, sa.func.lower(reports.c.draft_ghsa_id) == ghsa))
+
     async def by_draft(self, ghsa_id: str) -> Report | None:
         """The public report moved into the draft advisory `ghsa_id` by `hide`."""
         return await self._one(reports.c.draft_ghsa_id == ghsa_id)
@@ -152,6 +157,24 @@ class Reports:
             reports.c.created_at >= since)
         async with self.store.engine.connect() as conn:
             return int((await conn.execute(stmt)).scalar() or 0)
+
+    async def from_reporter(self, installation_id: int | None, reporter: str, *, besides: int,
+                            limit: int = 50) -> list["Report"]:
+        """`reporter`'s other reports to an installation, newest first (the triage card's history)."""
+        stmt = (sa.select(reports).where(reports.c.installation_id == installation_id,
+                                         sa.func.lower(reports.c.reporter) == reporter.lower(), reports.c.id != besides)
+                .order_by(reports.c.created_at.desc(), reports.c.id.desc()).limit(limit))
+        async with self.store.engine.connect() as conn:
+            return [Report.from_row(r) for r in await conn.execute(stmt)]
+
+    async def recent(self, repo: str, *, since: float, besides: int, limit: int = 200) -> list["Report"]:
+        """`repo`'s reports created at `since` or later, newest first, not `besides` (the triage
+        card compares a new report with them)."""
+        stmt = (sa.select(reports).where(sa.func.lower(reports.c.repo) == repo.lower(), reports.c.created_at >= since,
+                                         reports.c.id != besides)
+                .order_by(reports.c.created_at.desc(), reports.c.id.desc()).limit(limit))
+        async with self.store.engine.connect() as conn:
+            return [Report.from_row(r) for r in await conn.execute(stmt)]
 
     async def list(self, repo: str | None = None, state: str | None = None, limit: int = 10_000) -> list[Report]:
         stmt = sa.select(reports).order_by(reports.c.id).limit(limit)

@@ -198,3 +198,14 @@ feedback = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Index("ix_feedback_repo_id", "repo", "id"),
 )
+
+# The triage card of a report (0010): claims checked against the repository, identifiers,
+# duplicates, substance, the reporter's history, a suggested next step. Private: the card names
+# what the report names (paths, symbols, versions); it is shown only to maintainers.
+triage_cards = sa.Table(
+    "triage_cards",
+    metadata,
+    sa.Column("report_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("card", sa.Text, nullable=False),  # JSON
+    sa.Column("created_at", sa.Float, nullable=False),
+)
