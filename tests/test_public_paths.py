@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from bot.reports import public
-from bot.rules.detect import Verdict
+from bot.rules.detect import Thresholds, Verdict
 from bot.store.feedback import Feedback
 from bot.store.reports import Reports
 from tests.e2e import MAINTAINER, REPO, REPORTER, Harness
@@ -178,7 +178,7 @@ async def test_hide_on_a_possible_report_moves_it_into_a_draft_advisory(h: Harne
 
 
 async def test_not_security_teaches_the_memory_to_stay_quiet_on_texts_like_it(h: Harness, verdict: Any) -> None:
-    verdict("possible", score=0.45)  # just above notify (0.4 by default)
+    verdict("possible", score=Thresholds().notify + 0.04)  # just above notify
     first = await open_issue(h)
     await comment(h, first, MAINTAINER, "/sec not-security")
     [report] = await Reports(h.services.store).list()
