@@ -210,15 +210,17 @@ while time.perf_counter() - t3 < 2.0:
         detect.classify(a, b, model=use)
     n += len(texts)
 t4 = time.perf_counter()
-print(json.dumps({"import": t1 - t0, "load": t2 - t1, "rate": n / (t4 - t3),
-                  "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork and exec.
+hwm = [line for line in open("/proc/self/status") if line.startswith("VmHWM:")]
+rss_kb = int(hwm[0].split()[1]) if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"import": t1 - t0, "load": t2 - t1, "rate": n / (t4 - t3), "rss_kb": rss_kb}))
 """
 
 
 def bench_costs() -> None:
     size = learned.WEIGHTS_PATH.stat().st_size
     print("\n== Costs (one core; each in a fresh process)")
-    print(f"   command: .venv/bin/python {CMD}   (this section: a child `python -c` per line)")
+    print(f"   command: .venv/bin/python {CMD}   (this section: a child `python -c` per line; RSS = its VmHWM)")
     print(f"   model file  {learned.WEIGHTS_PATH.relative_to(ROOT)}: {size:,} bytes ({size / 2**20:.2f} MiB; limit 2 MiB)")
     corpus = str(CORPUS_DIR / "issues.jsonl")
     for use, label in ((True, "detector"), (False, "yardstick: rules alone")):

@@ -132,7 +132,7 @@ class Verdict:
 @dataclass(frozen=True)
 class Thresholds:
     public: float = 0.911  # from here: a vulnerability report, redirected in public
-    notify: float = 0.208  # from here up to `public`: possible, a private heads-up to the maintainers
+    notify: float = 0.264  # from here up to `public`: possible, a private heads-up to the maintainers
     beg_bounty: float = 0.5
 
 
