@@ -8,7 +8,8 @@ logic that searches and scores them.
 How it works
 ============
 
-It is a weighted-signal scorer, not a trained model:
+Two scorers, combined (step 5): a weighted-signal scorer, explained below, and a small learned
+model (``bot/rules/learned.py``). The signal scorer:
 
 1. **Zones.** The body is capped (``MAX_BODY_CHARS``) and split along Markdown lines into *prose*,
    *code* (fenced ```` ``` ````/``~~~`` blocks and indented blocks) and *quote* (``>`` lines).
@@ -65,10 +66,18 @@ It is a weighted-signal scorer, not a trained model:
    finding explains). ``beg_bounty`` needs its own threshold. A real vulnerability that also asks
    about a bounty stays ``vulnerability``: asking for money only feeds the beg-bounty sum.
 
-Thresholds default to 0.5 for both kinds; with the bias of -3 a text needs about +3 of evidence,
-i.e. one named weakness class in the title, or report wording plus attacker framing. A much lower
-threshold (0.06 in ``bench/classify.py``) turns the scorer into a "security-related?" filter for
-bug trackers, which is what the FARSEC benchmark measures.
+5. **Combined with the learned model.** The signals' vulnerability log-odds (bias -3 plus the sum)
+   and the learned model's log-odds (floored at -3) go through a stacking logistic regression
+   (``combine``; weights in the model file, fitted out-of-fold by ``scripts/train_detector.py``).
+   Without a claim the signals can name (a weakness class, report wording, a plain-language
+   capability, attacker framing, a payload) the combined score is capped at ``CLAIMLESS_CAP``
+   (reason ``learned-only``). The beg-bounty score is the signals' alone.
+6. **Tiers.** ``vulnerability`` from ``Thresholds.public``, ``possible`` from ``notify``: both
+   defaults chosen by cross-validation on training rows (scripts/train_detector.py prints how).
+   ``phishing`` and ``status_ping`` are decided first, by their own signals.
+7. **Windows.** A body longer than ``MAX_BODY_CHARS`` is read in up to ``MAX_WINDOWS``
+   overlapping windows (longer ones for longer bodies, up to ``MAX_TOTAL_CHARS``); the most
+   report-like window decides.
 
 Speed (pure Python, one core; measured figures are in bench/README.md, from bench/classify.py):
 each signal's pattern is split at its top-level ``|`` into branches, and each branch keeps a
@@ -84,8 +93,8 @@ prose, quote) run only for the signals that fired on the whole text. The languag
 the text's words once against the stop-word sets. Bodies are capped at ``MAX_BODY_CHARS``.
 
 Reasons are the names of the signals that fired, from the fixed vocabulary ``REASON_NAMES``
-plus ``lang:<code>``; they never contain any text of the report, so they are safe to store
-and to log.
+plus ``lang:<code>`` and the learned model's ``learned:<probability>`` (``is_reason``); they never
+contain any text of the report, so they are safe to store and to log.
 """
 
 from __future__ import annotations
