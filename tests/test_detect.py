@@ -142,7 +142,8 @@ def test_thresholds_are_per_repository_and_move_the_decision():
     title, body = "Datanode fails to start under the security manager", "Kerberos principal permissions are wrong in secure mode."
     assert classify(title, body).kind != "vulnerability"
     assert classify(title, body, Thresholds(public=0.99, notify=0.99)).kind == "none"
-    assert classify(title, body, Thresholds(public=0.001, notify=0.001)).kind == "vulnerability"
+    assert classify(title, body, Thresholds(public=0.001, notify=0.001)).kind == "possible"  # no claim: never public
+    assert classify("SQL injection in the search box", "", Thresholds(public=0.001, notify=0.001)).kind == "vulnerability"
 
 
 def test_reasons_never_contain_input_text():
@@ -328,7 +329,7 @@ def test_classify_stream_applies_thresholds():
     loose, strict = io.StringIO(), io.StringIO()
     classify_stream([line], loose, Thresholds(public=0.001, notify=0.001))
     classify_stream([line], strict, Thresholds(public=0.99, notify=0.99))
-    assert json.loads(loose.getvalue())["verdict"] == "vulnerability"
+    assert json.loads(loose.getvalue())["verdict"] == "possible"  # topic words only: at most a heads-up
     assert json.loads(strict.getvalue())["verdict"] == "none"
 
 
@@ -403,8 +404,11 @@ def test_the_rules_alone_are_the_benchmark_yardstick():
 
 
 def test_topic_words_alone_never_reach_the_public_tier():
-    v = classify("Datanode fails to start under the security manager", "Kerberos principal permissions are wrong in secure mode.")
-    assert v.kind != "vulnerability" and v.score <= 0.9
+    title, body = "Datanode fails to start under the security manager", "Kerberos principal permissions are wrong in secure mode."
+    for th in (Thresholds(), Thresholds(public=0.05, notify=0.01), Thresholds(public=0.05, notify=0.05)):
+        v = classify(title, body, th)
+        assert v.kind != "vulnerability" and v.score < th.public or v.score == th.notify == th.public
+        assert v.kind in ("possible", "none")
 
 
 @pytest.mark.slow

@@ -70,8 +70,8 @@ model (``bot/rules/learned.py``). The signal scorer:
    and the learned model's log-odds (floored at -3) go through a stacking logistic regression
    (``combine``; weights in the model file, fitted out-of-fold by ``scripts/train_detector.py``).
    Without a claim the signals can name (a weakness class, report wording, a plain-language
-   capability, attacker framing, a payload) the combined score is capped at ``CLAIMLESS_CAP``
-   (reason ``learned-only``). The beg-bounty score is the signals' alone.
+   capability, attacker framing, a payload) a text never reaches the public tier: its score stays
+   just under ``Thresholds.public`` (reason ``learned-only``). The beg-bounty score is the signals' alone.
 6. **Tiers.** ``vulnerability`` from ``Thresholds.public``, ``possible`` from ``notify``: both
    defaults chosen by cross-validation on training rows (scripts/train_detector.py prints how).
    ``phishing`` and ``status_ping`` are decided first, by their own signals.
@@ -140,8 +140,8 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Thresholds:
-    public: float = 0.911  # from here: a vulnerability report, redirected in public
-    notify: float = 0.264  # from here up to `public`: possible, a private heads-up to the maintainers
+    public: float = 0.812  # from here: a vulnerability report, redirected in public
+    notify: float = 0.29  # from here up to `public`: possible, a private heads-up to the maintainers
     beg_bounty: float = 0.5
 
 
@@ -711,10 +711,10 @@ def rule_logits(title: str, body: str | None) -> tuple[float, float, bool]:
     return ev.v_logit, ev.b_logit, ev.has_claim
 
 
-# Without a claim the rules can name (only security-topic words, or nothing), the combined score
-# stays below this: the learned model alone can ask for a private heads-up, never a public redirect
-# at the default threshold (reason ``learned-only``).
-CLAIMLESS_CAP = 0.9
+# Without a claim the rules can name (only security-topic words, or nothing), a text stays below
+# the public tier, this much under its threshold: the learned model alone can ask for a private
+# heads-up, never for a public redirect (reason ``learned-only``).
+CLAIMLESS_MARGIN = 0.001
 
 
 def combine(rule_logit: float, learned_logit: float, stack: dict[str, float]) -> float:
@@ -751,8 +751,8 @@ def classify(title: str, body: str | None, thresholds: Thresholds | None = None,
         first = first or ev
         ll = lm.logit(raw_title, part) if lm is not None else 0.0
         pv = combine(ev.v_logit, ll, stack)
-        if not ev.has_claim and pv > CLAIMLESS_CAP:
-            pv = CLAIMLESS_CAP
+        if not ev.has_claim and pv >= th.public:
+            pv = max(th.notify, th.public - CLAIMLESS_MARGIN)
         if best_v is None or pv > best_v[0]:
             best_v = (pv, ll, ev)
         if best_b is None or ev.b_logit > best_b.b_logit:
@@ -764,7 +764,7 @@ def classify(title: str, body: str | None, thresholds: Thresholds | None = None,
     extra: list[str] = [f"learned:{_squash(ll):.2f}"] if lm is not None else []
     if len(parts) > 1:
         extra.append("windowed")
-    if not ev.has_claim and pv >= CLAIMLESS_CAP:
+    if not ev.has_claim and pv >= max(th.notify, th.public - CLAIMLESS_MARGIN):
         extra.append("learned-only")
     if len(raw_body) > MAX_TOTAL_CHARS:
         extra.append("truncated")
@@ -775,11 +775,11 @@ def classify(title: str, body: str | None, thresholds: Thresholds | None = None,
         kind, score, fired = "phishing", max(pv, 0.9), first.fired + phish
     elif ping:
         kind, score, fired = "status_ping", 0.8, first.fired + ping
-    elif pv >= th.public and (pv >= pb or (ev.has_class and not best_b.scanner_explains)):
+    elif pv >= th.public and ev.has_claim and (pv >= pb or (ev.has_class and not best_b.scanner_explains)):
         kind, score, fired = "vulnerability", pv, ev.fired
     elif pb >= th.beg_bounty:
         kind, score, fired = "beg_bounty", pb, best_b.fired
-    elif pv >= th.public:
+    elif pv >= th.public and ev.has_claim:
         kind, score, fired = "vulnerability", pv, ev.fired
     elif pv >= th.notify:
         kind, score, fired = "possible", pv, ev.fired
