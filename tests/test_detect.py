@@ -355,7 +355,11 @@ def test_held_out_corpus_stays_above_what_it_reached() -> None:
     ordinary = [k for label, k in kinds if label == "none"]
     assert sum(k == "vulnerability" for k in vulns) / len(vulns) >= 0.78
     assert sum(k == "beg_bounty" for k in begs) / len(begs) >= 0.73
-    assert sum(k != "none" for k in ordinary) / len(ordinary) <= 0.03
+    # Since the two tiers (issue 16), a `possible` is a private heads-up, not a public false alarm;
+    # measured then: public recall 0.875, heads-up recall 0.98, heads-up false alarms 2 in 68.
+    assert sum(k not in ("none", "possible", "status_ping") for k in ordinary) / len(ordinary) <= 0.03
+    assert sum(k in ("vulnerability", "possible") for k in vulns) / len(vulns) >= 0.94
+    assert sum(k in ("vulnerability", "possible") for k in ordinary) / len(ordinary) <= 0.06
 
 
 # --- the learned model ---------------------------------------------------------------------
