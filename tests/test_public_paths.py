@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from bot.reports import public
-from bot.rules.detect import Verdict
+from bot.rules.detect import Thresholds, Verdict
 from bot.store.feedback import Feedback
 from bot.store.reports import Reports
 from tests.e2e import MAINTAINER, REPO, REPORTER, Harness
@@ -178,7 +178,7 @@ async def test_hide_on_a_possible_report_moves_it_into_a_draft_advisory(h: Harne
 
 
 async def test_not_security_teaches_the_memory_to_stay_quiet_on_texts_like_it(h: Harness, verdict: Any) -> None:
-    verdict("possible", score=0.45)  # just above notify (0.4 by default)
+    verdict("possible", score=Thresholds().notify + 0.04)  # just above notify
     first = await open_issue(h)
     await comment(h, first, MAINTAINER, "/sec not-security")
     [report] = await Reports(h.services.store).list()
@@ -361,3 +361,25 @@ async def test_a_command_comment_is_not_read_as_a_report(h: Harness) -> None:
     issue = h.state.open_issue(REPO, title="Support zip64", body="Would be nice.", user="bystander")
     await comment(h, issue["number"], REPORTER, "/sec help\n" + VULN_BODY)
     assert await Reports(h.services.store).list() == []
+
+
+async def test_paths_in_the_repositorys_tree_count_and_the_tree_is_read_only_near_a_tier(h: Harness, verdict: Any) -> None:
+    """Issue 16, point 4: a text near a tier that names this repository's own files is read against
+    the repository's tree (once per commit, ETag-cached); a clear-cut text costs no tree read."""
+    h.state.put_file(REPO, "src/auth/session.py", "def resume(token): ...\n")
+    verdict("possible", 0.76)  # just under the public tier (0.812): the own file (+0.06) lifts it over
+    mark = len(h.state.requests)
+    number = await open_issue(h, body="Session tokens survive logout: see src/auth/session.py, resume().")
+    trees = [r for r in h.calls_since(mark) if "/git/trees/" in r.path]
+    assert trees, "the tree was read for a text near a tier that names a path"
+    redirect = [c for c in h.state.comments(REPO, number) if "<!-- secbot:redirect " in c["body"]]
+    assert len(redirect) == 1
+    found = await Reports(h.services.store).by_key(public.source_key(REPO, public.Post(
+        source="issue", number=number, comment_id=None, author={}, title="", body=None,
+        context=public.TextContext())))
+    assert found is not None and "context:names-own-files" in found.reasons
+
+    verdict("possible", 0.76)
+    mark = len(h.state.requests)
+    await open_issue(h, body="Nothing here names a file.")
+    assert not [r for r in h.calls_since(mark) if "/git/trees/" in r.path]  # no path named: no tree read

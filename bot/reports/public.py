@@ -7,6 +7,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import gidgethub
+
 from bot.clock import iso
 from bot.github.urls import advisory_url
 from bot.jobs.context import Context
@@ -62,6 +64,25 @@ def verdict_for(cfg: RepoConfig, title: str, body: str | None, context: TextCont
     return text_context.apply(classify(title, body, thresholds, context), title, body, context, thresholds)
 
 
+async def with_tree(ctx: Context, cfg: RepoConfig, post: Post, verdict: Verdict) -> Verdict:
+    """The verdict again with the repository's file paths in its context, read (once per commit,
+    ETag-cached: bot/github/trees.py) only when the text names paths and its score is near a tier."""
+    th = cfg.detection.verdict_thresholds()
+    if (post.context.repo_paths is not None or verdict.kind not in ("vulnerability", "possible", "none")
+            or not text_context.worth_reading_tree(verdict.score, post.body, (th.public, th.notify))):
+        return verdict
+    ref = (ctx.data.get("repository") or {}).get("default_branch")
+    if not ref or ctx.gh is None:
+        return verdict
+    try:
+        paths = await triage.repo_paths(ctx, ctx.full_name or "", ref)
+    except gidgethub.GitHubException:
+        return verdict  # the tree is evidence, never a reason to fail the text
+    if not paths:
+        return verdict
+    return verdict_for(cfg, post.title, post.body, dataclasses.replace(post.context, repo_paths=paths)) or verdict
+
+
 async def remembered(ctx: Context, cfg: RepoConfig, verdict: Verdict, title: str, body: str | None) -> Verdict:
     """The verdict after this repository's memory of its maintainers' answers (bot/rules/memory.py),
     read only when it could move the score across a threshold."""
@@ -86,6 +107,7 @@ async def judge(ctx: Context, cfg: RepoConfig, post: Post) -> Verdict | None:
     verdict = verdict_for(cfg, post.title, post.body, post.context)
     if verdict is None:
         return None
+    verdict = await with_tree(ctx, cfg, post, verdict)
     verdict = await remembered(ctx, cfg, verdict, post.title, post.body)
     return await second_opinion(ctx, cfg, post.title, post.body or "", verdict)  # off by default
 

@@ -19,7 +19,7 @@ piece of evidence (never any text):
 
 The move is bounded (``MAX_SHIFT`` either way) and evidence alone never makes a text a confident
 public report: a text the words left below the heads-up threshold can reach the heads-up tier at
-most. What is read is bounded too: the first ``MAX_SCAN`` characters, ``MAX_PATHS`` path-like
+most, and so does a text without a claim the rules can name. What is read is bounded too: the first ``MAX_SCAN`` characters, ``MAX_PATHS`` path-like
 tokens and ``MAX_LINKS`` links. Standard library only, no I/O.
 """
 
@@ -31,7 +31,7 @@ from functools import lru_cache
 
 from bot.rules.detect import TextContext, Thresholds, Verdict
 
-__all__ = ["Evidence", "evidence", "apply", "MAX_SHIFT"]
+__all__ = ["Evidence", "evidence", "apply", "worth_reading_tree", "MAX_SHIFT"]
 
 MAX_SHIFT = 0.15
 MAX_SCAN = 20_000  # characters of the body looked at for paths, links and form headings
@@ -81,6 +81,12 @@ def _paths(body: str) -> list[str]:
             if len(found) >= MAX_PATHS:
                 break
     return found
+
+
+def worth_reading_tree(score: float, body: str | None, thresholds: tuple[float, ...]) -> bool:
+    """Whether the repository's tree could change the verdict: the text names a path and its score
+    is within reach of a threshold. Only then is the tree read."""
+    return any(abs(score - t) <= MAX_SHIFT for t in thresholds) and bool(_paths((body or "")[:MAX_SCAN]))
 
 
 @lru_cache(maxsize=4)
@@ -134,6 +140,15 @@ def evidence(title: str, body: str | None, context: TextContext | None) -> Evide
     return Evidence(tuple(reasons), max(-MAX_SHIFT, min(MAX_SHIFT, shift)))
 
 
+_CLAIMS = ("vuln-term:", "plain:", "report:", "payload:", "attacker-framing")
+
+
+def _claims(reasons: tuple[str, ...]) -> bool:
+    """Whether the words made a claim the rules can name (the detector's own condition for a public
+    redirect); a text without one, or flagged ``learned-only``, stays a heads-up whatever its context."""
+    return "learned-only" not in reasons and any(r.startswith(_CLAIMS) for r in reasons)
+
+
 def apply(verdict: Verdict, title: str, body: str | None, context: TextContext | None,
           thresholds: Thresholds) -> Verdict:
     """The verdict after the context's evidence. Only the security tiers move (vulnerability,
@@ -144,7 +159,7 @@ def apply(verdict: Verdict, title: str, body: str | None, context: TextContext |
     if not ev.reasons:
         return verdict
     score = round(min(1.0, max(0.0, verdict.score + ev.shift)), 4)
-    if score >= thresholds.public and verdict.score >= thresholds.notify:
+    if score >= thresholds.public and verdict.score >= thresholds.notify and _claims(verdict.reasons):
         kind = "vulnerability"
     elif score >= thresholds.notify:
         kind = "possible"

@@ -8,7 +8,8 @@ logic that searches and scores them.
 How it works
 ============
 
-It is a weighted-signal scorer, not a trained model:
+Two scorers, combined (step 5): a weighted-signal scorer, explained below, and a small learned
+model (``bot/rules/learned.py``). The signal scorer:
 
 1. **Zones.** The body is capped (``MAX_BODY_CHARS``) and split along Markdown lines into *prose*,
    *code* (fenced ```` ``` ````/``~~~`` blocks and indented blocks) and *quote* (``>`` lines).
@@ -65,10 +66,18 @@ It is a weighted-signal scorer, not a trained model:
    finding explains). ``beg_bounty`` needs its own threshold. A real vulnerability that also asks
    about a bounty stays ``vulnerability``: asking for money only feeds the beg-bounty sum.
 
-Thresholds default to 0.5 for both kinds; with the bias of -3 a text needs about +3 of evidence,
-i.e. one named weakness class in the title, or report wording plus attacker framing. A much lower
-threshold (0.06 in ``bench/classify.py``) turns the scorer into a "security-related?" filter for
-bug trackers, which is what the FARSEC benchmark measures.
+5. **Combined with the learned model.** The signals' vulnerability log-odds (bias -3 plus the sum)
+   and the learned model's log-odds (floored at -3) go through a stacking logistic regression
+   (``combine``; weights in the model file, fitted out-of-fold by ``scripts/train_detector.py``).
+   Without a claim the signals can name (a weakness class, report wording, a plain-language
+   capability, attacker framing, a payload) a text never reaches the public tier: its score stays
+   just under ``Thresholds.public`` (reason ``learned-only``). The beg-bounty score is the signals' alone.
+6. **Tiers.** ``vulnerability`` from ``Thresholds.public``, ``possible`` from ``notify``: both
+   defaults chosen by cross-validation on training rows (scripts/train_detector.py prints how).
+   ``phishing`` and ``status_ping`` are decided first, by their own signals.
+7. **Windows.** A body longer than ``MAX_BODY_CHARS`` is read in up to ``MAX_WINDOWS``
+   overlapping windows (longer ones for longer bodies, up to ``MAX_TOTAL_CHARS``); the most
+   report-like window decides.
 
 Speed (pure Python, one core; measured figures are in bench/README.md, from bench/classify.py):
 each signal's pattern is split at its top-level ``|`` into branches, and each branch keeps a
@@ -84,8 +93,8 @@ prose, quote) run only for the signals that fired on the whole text. The languag
 the text's words once against the stop-word sets. Bodies are capped at ``MAX_BODY_CHARS``.
 
 Reasons are the names of the signals that fired, from the fixed vocabulary ``REASON_NAMES``
-plus ``lang:<code>``; they never contain any text of the report, so they are safe to store
-and to log.
+plus ``lang:<code>`` and the learned model's ``learned:<probability>`` (``is_reason``); they never
+contain any text of the report, so they are safe to store and to log.
 """
 
 from __future__ import annotations
@@ -99,12 +108,16 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable, TextIO
 
-from bot.rules import signals
+from bot.rules import learned, signals
 
 __all__ = ["Verdict", "Thresholds", "TextContext", "KINDS", "classify", "classify_stream", "features", "REASON_NAMES",
-           "MAX_BODY_CHARS"]
+           "MAX_BODY_CHARS", "MAX_TOTAL_CHARS", "MAX_WINDOWS", "windows", "is_reason", "rule_logits", "combine"]
 
-MAX_BODY_CHARS = 20_000
+MAX_BODY_CHARS = 20_000  # one window; a longer body is read in several
+WINDOW_OVERLAP = 2_000
+MAX_WINDOWS = 8  # a longer body gets longer windows, never more of them
+MAX_TOTAL_CHARS = 1_048_576  # read in full up to here (GitHub caps bodies at 65,536 characters)
+_STATUS_PING_MAX_CHARS = 600
 MAX_TITLE_CHARS = 1_000
 
 _BIAS = -3.0
@@ -127,8 +140,8 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Thresholds:
-    public: float = 0.5  # from here: a vulnerability report, redirected in public
-    notify: float = 0.4  # from here up to `public`: possible, a private heads-up to the maintainers
+    public: float = 0.812  # from here: a vulnerability report, redirected in public
+    notify: float = 0.29  # from here up to `public`: possible, a private heads-up to the maintainers
     beg_bounty: float = 0.5
 
 
@@ -504,29 +517,24 @@ def _language(text: str) -> str:
     return best
 
 
-# ---------------------------------------------------------------------------------------------
-# Scoring
+@dataclass(frozen=True)
+class _Eval:
+    """What the rules make of one window of a text: log-odds and the signals that fired."""
+
+    v_logit: float
+    b_logit: float
+    fired: tuple[str, ...]
+    has_class: bool
+    has_plain: bool
+    scanner_explains: bool
+    has_claim: bool  # a weakness class, report wording, plain-language capability, attacker framing or payload
+    lang_text: str
+    urls: tuple[str, ...]
 
 
-def _squash(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x))
-
-
-def _normalise(text: str) -> str:
-    # NFKC folds full-width forms (ＸＳＳ, ＳＱＬ) used in CJK text; lower-casing makes patterns simple.
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-    return text.lower()
-
-
-def classify(title: str, body: str | None, thresholds: Thresholds | None = None,
-             context: TextContext | None = None) -> Verdict:
-    """Classify one issue (title and Markdown body) as vulnerability, possible, beg_bounty or none."""
-    th = thresholds or Thresholds()
-    title = _normalise((title or "")[:MAX_TITLE_CHARS])
-    raw_body = body or ""
-    truncated = len(raw_body) > MAX_BODY_CHARS
-    text = _normalise(raw_body[:MAX_BODY_CHARS])
+def _evaluate(title: str, raw_body: str) -> _Eval:
+    """The rules on one window: ``title`` already normalised, ``raw_body`` as written."""
+    text = _normalise(raw_body)
     text = _HTML_COMMENT.sub(" ", text)
     text = _UNTICKED.sub(" ", text)
 
@@ -599,8 +607,6 @@ def classify(title: str, body: str | None, thresholds: Thresholds | None = None,
         fired["stacktrace-in-code"] = (-0.6, -0.3)
     if word_hits and quoted_only_hits == word_hits:
         fired["quoted-only"] = (-0.8, -0.5)
-    if truncated:
-        fired["truncated"] = (0.0, 0.0)
 
     # Security-topic words are capped: they hint, they never decide on their own.
     topic_v = sum(v for n, (v, _) in fired.items() if n.startswith("security-topic:"))
@@ -615,26 +621,186 @@ def classify(title: str, body: str | None, thresholds: Thresholds | None = None,
     # Begging needs a scanner finding or a payment ask; generic words alone are not beg bounty.
     if not any(n.startswith("scanner-finding:") or n == "payment-ask" for n in fired):
         b_sum = min(b_sum, 1.0)
-    pv = _squash(_BIAS + v_sum)
-    pb = _squash(_BIAS + b_sum)
+    has_claim = has_report or bool(payloads) or any(n.startswith("report:") for n in names)
+    return _Eval(_BIAS + v_sum, _BIAS + b_sum, tuple(fired), has_class, has_plain,
+                 any(n.startswith("scanner-finding:") for n in fired), has_claim, title + "\n" + prose, tuple(urls))
 
-    scanner_explains = any(n.startswith("scanner-finding:") for n in fired)
-    if pv >= th.public and (pv >= pb or (has_class and not scanner_explains)):
-        kind, score = "vulnerability", pv
+
+# ---------------------------------------------------------------------------------------------
+# Long bodies: windows
+
+
+def windows(body: str) -> list[str]:
+    """A body cut into overlapping windows that together cover all of it (up to MAX_TOTAL_CHARS).
+
+    Windows are ``MAX_BODY_CHARS`` long and overlap by ``WINDOW_OVERLAP`` (so a sentence across a
+    cut is read whole in one of them); there are never more than ``MAX_WINDOWS``: a longer body gets
+    longer windows, so the cost stays linear in its length. A window after the first starts at a
+    line start within its overlap, when there is one.
+    """
+    body = body[:MAX_TOTAL_CHARS]
+    if len(body) <= MAX_BODY_CHARS:
+        return [body]
+    size = max(MAX_BODY_CHARS, -(-(len(body) - WINDOW_OVERLAP) // MAX_WINDOWS) + WINDOW_OVERLAP)
+    out, start = [], 0
+    while True:
+        out.append(body[start:start + size])
+        if start + size >= len(body):
+            return out
+        nxt = start + size - WINDOW_OVERLAP
+        nl = body.find("\n", nxt, nxt + WINDOW_OVERLAP // 2)
+        start = nl + 1 if nl != -1 else nxt
+
+
+# ---------------------------------------------------------------------------------------------
+# Phishing and status pings: texts that are about a report without being one
+
+
+def _phishing_reasons(ev: _Eval, raw: str, context: TextContext | None) -> tuple[str, ...]:
+    """Fake "security alert" campaigns: alert wording, a link off GitHub, and two of mass mentions,
+    urgency and impersonation of GitHub. Never for people with write access."""
+    if context is not None and (context.author_association or "").upper() in ("OWNER", "MEMBER", "COLLABORATOR"):
+        return ()
+    text = ev.lang_text
+    if not signals.PHISH_ALERT.search(text):
+        return ()
+    if not any(not signals.PHISH_TRUSTED_HOST.match(u) for u in ev.urls):
+        return ()
+    found = ["phishing:alert-wording", "phishing:external-link"]
+    if len(set(signals.MENTION.findall(raw))) >= 3:
+        found.append("phishing:mass-mentions")
+    if signals.PHISH_URGENCY.search(text):
+        found.append("phishing:urgency")
+    if signals.PHISH_IMPERSONATION.search(text):
+        found.append("phishing:impersonation")
+    return tuple(found) if len(found) >= 4 else ()
+
+
+def _status_ping_reasons(ev: _Eval, raw_len: int) -> tuple[str, ...]:
+    """Someone asking after a report, or asking for a private channel, without describing a weakness."""
+    if raw_len > _STATUS_PING_MAX_CHARS or ev.has_class or ev.has_plain:
+        return ()
+    if signals.STATUS_ENABLE_PRIVATE.search(ev.lang_text):
+        return ("status-ping:private-channel",)
+    if signals.STATUS_FOLLOW_UP.search(ev.lang_text) and signals.STATUS_ABOUT_REPORT.search(ev.lang_text):
+        return ("status-ping:follow-up",)
+    return ()
+
+
+# ---------------------------------------------------------------------------------------------
+# Scoring: rules and the learned model, combined
+
+
+def _squash(x: float) -> float:
+    if x < -60:
+        return 0.0
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def _normalise(text: str) -> str:
+    # NFKC folds full-width forms (ＸＳＳ, ＳＱＬ) used in CJK text; lower-casing makes patterns simple.
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return text.lower()
+
+
+def rule_logits(title: str, body: str | None) -> tuple[float, float, bool]:
+    """The rules' own log-odds (vulnerability, beg bounty) on a text's first window, and whether
+    they found a claim: for training."""
+    ev = _evaluate(_normalise((title or "")[:MAX_TITLE_CHARS]), windows(body or "")[0])
+    return ev.v_logit, ev.b_logit, ev.has_claim
+
+
+# Without a claim the rules can name (only security-topic words, or nothing), a text stays below
+# the public tier, this much under its threshold: the learned model alone can ask for a private
+# heads-up, never for a public redirect (reason ``learned-only``).
+CLAIMLESS_MARGIN = 0.001
+
+
+def combine(rule_logit: float, learned_logit: float, stack: dict[str, float]) -> float:
+    """The combined probability: a logistic regression over the two log-odds (weights fitted by
+    scripts/train_detector.py on out-of-fold predictions). The learned log-odds are floored at
+    ``stack["floor"]``: the model may vouch for a text the rules missed, but its doubt about a text
+    unlike anything it learnt from (a JIRA ticket, a build log) cannot bury what the rules found."""
+    learned_logit = max(stack.get("floor", -1e9), learned_logit)
+    return _squash(stack["rule"] * rule_logit + stack["learned"] * learned_logit + stack["bias"])
+
+
+_RULES_ONLY = {"rule": 1.0, "learned": 0.0, "bias": 0.0}
+
+
+def classify(title: str, body: str | None, thresholds: Thresholds | None = None,
+             context: TextContext | None = None, *, model: bool = True) -> Verdict:
+    """Classify one text (title and Markdown body): vulnerability, possible, beg_bounty, phishing,
+    status_ping or none. A body longer than MAX_BODY_CHARS is read in overlapping windows and
+    judged by its most report-like window. ``model=False`` scores with the rules alone (the
+    benchmark's yardstick)."""
+    th = thresholds or Thresholds()
+    raw_title = (title or "")[:MAX_TITLE_CHARS]
+    ntitle = _normalise(raw_title)
+    raw_body = body or ""
+    parts = windows(raw_body)
+    lm = learned.load() if model else None
+    stack = lm.meta["stack"] if lm is not None else _RULES_ONLY
+
+    best_v: tuple[float, float, _Eval] | None = None  # (combined p, learned logit, eval)
+    best_b: _Eval | None = None
+    first: _Eval | None = None
+    for part in parts:
+        ev = _evaluate(ntitle, part)
+        first = first or ev
+        ll = lm.logit(raw_title, part) if lm is not None else 0.0
+        pv = combine(ev.v_logit, ll, stack)
+        if not ev.has_claim and pv >= th.public:
+            pv = max(th.notify, th.public - CLAIMLESS_MARGIN)
+        if best_v is None or pv > best_v[0]:
+            best_v = (pv, ll, ev)
+        if best_b is None or ev.b_logit > best_b.b_logit:
+            best_b = ev
+    assert best_v is not None and best_b is not None and first is not None
+    pv, ll, ev = best_v
+    pb = _squash(best_b.b_logit)
+
+    extra: list[str] = [f"learned:{_squash(ll):.2f}"] if lm is not None else []
+    if len(parts) > 1:
+        extra.append("windowed")
+    if not ev.has_claim and pv >= max(th.notify, th.public - CLAIMLESS_MARGIN):
+        extra.append("learned-only")
+    if len(raw_body) > MAX_TOTAL_CHARS:
+        extra.append("truncated")
+
+    phish = _phishing_reasons(first, raw_body[:MAX_BODY_CHARS], context)
+    ping = _status_ping_reasons(first, len(raw_title) + len(raw_body)) if not phish else ()
+    if phish:
+        kind, score, fired = "phishing", max(pv, 0.9), first.fired + phish
+    elif ping:
+        kind, score, fired = "status_ping", 0.8, first.fired + ping
+    elif pv >= th.public and ev.has_claim and (pv >= pb or (ev.has_class and not best_b.scanner_explains)):
+        kind, score, fired = "vulnerability", pv, ev.fired
     elif pb >= th.beg_bounty:
-        kind, score = "beg_bounty", pb
-    elif pv >= th.public:
-        kind, score = "vulnerability", pv
+        kind, score, fired = "beg_bounty", pb, best_b.fired
+    elif pv >= th.public and ev.has_claim:
+        kind, score, fired = "vulnerability", pv, ev.fired
     elif pv >= th.notify:
-        kind, score = "possible", pv
+        kind, score, fired = "possible", pv, ev.fired
     else:
-        kind, score = "none", max(pv, pb)
+        kind, score, fired = "none", max(pv, pb), ev.fired
 
-    reasons = sorted(n for n in fired if n in REASON_NAMES)
-    lang = _language(title + "\n" + prose)
+    reasons = sorted({n for n in fired if n in REASON_NAMES} | {n for n in extra if n in REASON_NAMES})
+    if lm is not None:
+        reasons.insert(0, extra[0])  # learned:<probability>, first
+    lang = _language(first.lang_text)
     if lang != "en":
         reasons.append(f"lang:{lang}")
     return Verdict(kind, round(score, 4), tuple(reasons))
+
+
+_LEARNED_REASON = re.compile(r"learned:[01]\.\d\d")
+
+
+def is_reason(name: str) -> bool:
+    """True for a name from the fixed reason vocabulary or the learned model's ``learned:0.83``."""
+    return name in REASON_NAMES or _LEARNED_REASON.fullmatch(name) is not None
 
 
 def features(title: str, body: str | None) -> frozenset[str]:
@@ -642,10 +808,11 @@ def features(title: str, body: str | None) -> frozenset[str]:
     signals that fired, and hashed word pairs (``h:`` + 8 hex digits; no word itself). A hash of a
     word pair is still derived from the text: store these only where the text may be stored."""
     verdict = classify(title, body, Thresholds(public=1.01, notify=1.01, beg_bounty=1.01))
+    signalled = frozenset(r for r in verdict.reasons if not r.startswith("learned:"))  # a score, not a feature
     words = _PAIR_WORD.findall(_normalise(((title or "")[:MAX_TITLE_CHARS] + " " + (body or "")[:MAX_BODY_CHARS])))
     pairs = {f"{a} {b}" for a, b in zip(words, words[1:])}
     hashed = sorted({"h:" + hashlib.blake2b(p.encode(), digest_size=4).hexdigest() for p in pairs})[:MAX_FEATURES]
-    return frozenset(verdict.reasons) | frozenset(hashed)
+    return signalled | frozenset(hashed)
 
 
 MAX_FEATURES = 512  # hashed pairs kept per text: bounds what one text costs the memory

@@ -519,7 +519,16 @@ DERIVED = (
     "negative:third-party-advisory",  # advisory link or CVE id together with bump/upgrade wording
     "stacktrace-in-code",     # a stack trace inside a code block, with no attacker framing
     "quoted-only",            # the report words occur only inside quotes
-    "truncated",              # body longer than MAX_BODY_CHARS; the rest was not read
+    "truncated",              # body longer than MAX_TOTAL_CHARS; the rest was not read
+    "windowed",               # body longer than MAX_BODY_CHARS, read in overlapping windows
+    "learned-only",           # the learned model's score, capped: no claim the rules could name
+    "phishing:alert-wording",  # "security vulnerability detected", "your repository has been flagged"
+    "phishing:external-link",  # a link off GitHub
+    "phishing:mass-mentions",  # three or more @mentions
+    "phishing:urgency",        # "within 24 hours", "immediate action", "suspended"
+    "phishing:impersonation",  # signed as GitHub's security / trust & safety team
+    "status-ping:follow-up",   # "any news on my report?"
+    "status-ping:private-channel",  # "please enable private vulnerability reporting"
     "plain:internal-target",  # the server is made to fetch a metadata, loopback or private address
 )
 
@@ -574,3 +583,37 @@ LETTERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("es", re.compile(r"[ñ¿¡]|ción")),
     ("fr", re.compile(r"[èêëàâîôûœ]|é[a-z]* (?:de|du|la|le)\b")),
 )
+
+
+# Phishing: fake "security alert" campaigns (the 2024 "Security Vulnerability Detected ...
+# github-scanner" wave and its kin). detect.py needs the alert wording, a link off GitHub, and two
+# of: mass mentions, urgency, impersonation of GitHub.
+PHISH_ALERT = re.compile(
+    r"\b(?:security )?vulnerabilit(?:y|ies) (?:was |were |has been |have been )?(?:detected|found|identified) in your (?:repository|project|account)"
+    r"|\bwe (?:have )?detected an? (?:security )?(?:vulnerability|issue|threat|unusual|suspicious)"
+    r"|\b(?:security )?vulnerability (?:was |has been )?detected"
+    r"|\byour (?:repository|account|project) (?:has been|was|is) (?:flagged|compromised|reported|suspended)"
+    r"|\bsuspicious activity\b|\bunusual (?:access|activity|sign-?in|login)"
+    r"|\bsecurity alert\b")
+PHISH_URGENCY = re.compile(
+    r"\bwithin (?:\d+|twenty-four|forty-eight) ?(?:hours|h|days)\b|\bimmediate(?:ly)? (?:action|attention)|\burgent\w*"
+    r"|\b(?:will|may) be (?:suspended|restricted|deleted|removed|locked)|\bsuspension\b|\bfailure to (?:act|comply|respond)"
+    r"|\bverify your (?:identity|account)")
+PHISH_IMPERSONATION = re.compile(
+    r"\bgit ?hub (?:security|trust ?(?:&|and) ?safety|support|staff|team)\b|\bsecurity team\b.{0,40}\bgit ?hub"
+    r"|\bgithub[- ]?scanner|\bauthori[sz]e the (?:security )?(?:scanner|app)")
+PHISH_TRUSTED_HOST = re.compile(
+    r"(?:https?://)?(?:[\w-]+\.)*(?:github\.com|githubusercontent\.com|github\.io|githubassets\.com)(?:[/:?#]|$)")
+MENTION = re.compile(r"(?<![\w@/])@([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\b")
+
+# Status pings: asking after a report, or for a private channel, without describing a weakness.
+STATUS_FOLLOW_UP = re.compile(
+    r"\bany (?:update|news|progress|word)s?\b|\bfollow(?:ing)?[- ]up\b|\bheard back\b|\bhaven'?t heard\b|\bno (?:response|reply|answer)\b"
+    r"|\bis (?:anyone|someone|somebody) looking\b|\bconfirm (?:it was|that you|you)? ?(?:received|got)\b|\bstatus of my\b")
+STATUS_ABOUT_REPORT = re.compile(
+    r"\bmy (?:security |vulnerability )?(?:report|submission|email|advisory)\b|\bthe (?:security |vulnerability )?report i\b"
+    r"|\b(?:vulnerability|security) (?:report|issue|advisory|problem) i (?:sent|submitted|emailed|filed|reported)"
+    r"|\b(?:reported|sent|submitted) (?:it )?(?:privately|via|through|by email|to security)|\bemailed security\b|\bsecurity@")
+STATUS_ENABLE_PRIVATE = re.compile(
+    r"\b(?:enable|turn on|activate|set up) (?:the )?private (?:vulnerability |security )?reporting\b"
+    r"|\b(?:is there|do you have|where is) (?:a |an )?(?:private|secure|confidential) (?:way|channel|email|address) to report\b")

@@ -1,0 +1,142 @@
+"""The learned half of the detector: a hashed word/bigram logistic regression.
+
+Pure and standard library only. Its one I/O is reading the shipped weights file
+(``bot/rules/detector.bin``, written by ``scripts/train_detector.py``) once, on first use.
+
+Features of a text (``hashed``): its words (``\\w+`` after NFKC and lower-casing; numbers become one
+token; CJK, kana and hangul runs become character pairs), title words apart from body words, and
+word pairs, and the first ``PREFIX`` letters of longer words (a crude stem); each hashed with
+CRC-32 into ``2**NBITS`` buckets. A text gives at most ``MAX_TOKENS`` words, so at most
+``4 * (MAX_TOKENS + MAX_TITLE_TOKENS)`` features, whatever its length.
+Feature values are 1/sqrt(number of distinct features), so long and short texts weigh alike.
+
+The model only gives a log-odds (``logit``); ``bot/rules/detect.py`` combines it with the rules'
+own log-odds using the stacking weights stored in the same file. No text, word or hash ever leaves
+this module: the detector's reason is ``learned:<probability>``.
+"""
+
+from __future__ import annotations
+
+import array
+import json
+import math
+import re
+import sys
+import unicodedata
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Model", "hashed", "load", "WEIGHTS_PATH", "MAGIC", "NBITS", "MAX_TOKENS"]
+
+WEIGHTS_PATH = Path(__file__).with_name("detector.bin")
+MAGIC = b"SECBOT-DETECTOR-1\n"
+NBITS = 18
+MASK = (1 << NBITS) - 1
+MAX_TOKENS = 1500  # words read per text (per window of a long body): bounds the features
+MAX_TITLE_TOKENS = 60
+PREFIX = 4  # word prefixes as features: chosen by out-of-fold recall on training rows (3, 4, 5, 4+6 tried)
+_TOKEN = re.compile(r"\w+")
+_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]+")
+_DIGITS = re.compile(r"\d+")
+
+
+def _norm(text: str) -> str:
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return text.lower()
+
+
+def _tokens(text: str, limit: int) -> list[str]:
+    out: list[str] = []
+    for tok in _TOKEN.findall(_norm(text)):
+        if len(out) >= limit:
+            break
+        if tok.isascii():
+            if tok.isdigit():
+                out.append("0")
+            elif len(tok) <= 30:
+                out.append(_DIGITS.sub("0", tok))
+            continue
+        pieces = _CJK_RUN.split(tok)
+        runs = _CJK_RUN.findall(tok)
+        for piece in pieces:
+            if piece and len(piece) <= 30:
+                out.append(_DIGITS.sub("0", piece))
+        for run in runs:
+            out.extend(run[i:i + 2] for i in range(max(1, len(run) - 1)))
+    return out[:limit]
+
+
+def hashed(title: str, body: str) -> list[int]:
+    """The distinct feature buckets of one text, sorted (bounded by MAX_TOKENS)."""
+    crc = zlib.crc32
+    feats: set[int] = set()
+    t = _tokens(title, MAX_TITLE_TOKENS)
+    b = _tokens(body, MAX_TOKENS)
+    for w in t:
+        feats.add(crc(("t " + w).encode()) & MASK)
+    words = t + ["|"] + b
+    for w in words:
+        feats.add(crc(w.encode()) & MASK)
+        if len(w) > PREFIX:  # a crude stem: inflected forms (vulnerabilidade, Sicherheitslücken) share it
+            feats.add(crc(("p " + w[:PREFIX]).encode()) & MASK)
+    for x, y in zip(words, words[1:]):
+        feats.add(crc((x + " " + y).encode()) & MASK)
+    return sorted(feats)
+
+
+@dataclass(frozen=True)
+class Model:
+    weights: array.array  # int16, 2**NBITS of them
+    scale: float  # weight = int16 * scale
+    bias: float
+    meta: dict[str, Any]  # stacking weights, thresholds and how they were chosen, training summary
+
+    def logit(self, title: str, body: str) -> float:
+        feats = hashed(title, body)
+        if not feats:
+            return self.bias
+        w = self.weights
+        total = sum(w[h] for h in feats)
+        return self.bias + total * self.scale / math.sqrt(len(feats))
+
+
+def encode(weights: list[float], bias: float, meta: dict[str, Any]) -> bytes:
+    """The weights file: magic, one JSON header line (sorted keys), then int16 little-endian weights."""
+    top = max((abs(w) for w in weights), default=0.0) or 1.0
+    scale = top / 32767.0
+    q = array.array("h", (int(round(w / scale)) for w in weights))
+    if sys.byteorder != "little":
+        q.byteswap()
+    header = dict(meta, nbits=NBITS, scale=repr(scale), bias=repr(bias))
+    return MAGIC + json.dumps(header, sort_keys=True, separators=(",", ":")).encode() + b"\n" + q.tobytes()
+
+
+def decode(data: bytes) -> Model:
+    if not data.startswith(MAGIC):
+        raise ValueError("not a Secbot detector weights file")
+    end = data.index(b"\n", len(MAGIC))
+    header = json.loads(data[len(MAGIC):end])
+    if header["nbits"] != NBITS:
+        raise ValueError("weights file built for another feature size")
+    weights = array.array("h")
+    weights.frombytes(data[end + 1:])
+    if sys.byteorder != "little":
+        weights.byteswap()
+    if len(weights) != 1 << NBITS:
+        raise ValueError("weights file is truncated")
+    meta = {k: v for k, v in header.items() if k not in ("nbits", "scale", "bias")}
+    return Model(weights, float(header["scale"]), float(header["bias"]), meta)
+
+
+_MODEL: Model | None = None
+
+
+def load() -> Model:
+    """The shipped model, read once (the only I/O of the rules)."""
+    global _MODEL
+    if _MODEL is None:
+        _MODEL = decode(WEIGHTS_PATH.read_bytes())
+    return _MODEL
