@@ -21,7 +21,11 @@ pytestmark = pytest.mark.slow
 @pytest.mark.parametrize("database", ["sqlite", "postgres"])
 def test_killed_and_failed_secbot_answers_every_report_exactly_once(database: str) -> None:
     args = ["--deliveries", "30", "--kill-every", "1-2", "--kills", "3", "--pace", "20", "--fault-rate", "0.2",
-            "--seed", "7", "--max-seconds", "50", "--json"]
+            "--seed", "7", "--max-seconds", "80", "--json"]
+    # 80 s: with worker processes (serve's default), each restart after a kill spends about 2 s
+    # starting its worker before any job runs, and the triage card adds reads that a fifth of the
+    # time fail and wait; the run takes about 50 s on a quiet machine. The limit is a hang guard,
+    # not a speed target (bench/chaos.py and bench/storm.py measure).
     if database == "postgres":
         if not PG_URL:
             pytest.skip("TEST_DATABASE_URL is not set")
@@ -30,7 +34,7 @@ def test_killed_and_failed_secbot_answers_every_report_exactly_once(database: st
     proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "chaos.py"), *args], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
-        out, _ = proc.communicate(timeout=80)
+        out, _ = proc.communicate(timeout=110)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         out, _ = proc.communicate()

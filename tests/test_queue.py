@@ -311,8 +311,8 @@ async def test_migration_0009_puts_stored_jobs_in_their_lanes(databases: Databas
     await upgrade(store)
     async with store.engine.connect() as conn:
         rows = (await conn.execute(sa.select(jobs.c.event, jobs.c.lane, jobs.c.pick_at).order_by(jobs.c.id))).all()
-    assert [tuple(r) for r in rows] == [("issues.labeled", 2, 1000.0), ("issue_comment.created", 1, 940.0),
-                                        ("repository_advisory.reported", 0, 880.0)]
+    assert [tuple(r) for r in rows] == [("issues.labeled", 2, 1000.0), ("issue_comment.created", 1, 990.0),
+                                        ("repository_advisory.reported", 0, 970.0)]
 
 
 async def test_worker_processes_share_the_sqlite_writer_and_one_that_leaves_mid_pause_holds_nobody_up(

@@ -10,8 +10,9 @@ first come, first served).
     REPORTS  what a person waits on: private reports (repository_advisory), new public issues,
              discussions and pull requests (where public reports arrive), `/sec` commands
     PUBLIC   other public text written or changed: comments, edits of issues, discussions and
-             pull requests (each may be a report too, so they go before housekeeping)
-    LATER    everything else: labels, assignees, closing, installation events, scheduled jobs
+             pull requests (each may be a report too, so they go before housekeeping),
+             and a new installation (a maintainer who just installed the App waits for its onboarding)
+    LATER    everything else: labels, assignees, closing, removed installations, scheduled jobs
              (timers, polls, installation sweeps, housekeeping)
 """
 
@@ -23,7 +24,9 @@ REPORTS, PUBLIC, LATER = 0, 1, 2
 LANES = (REPORTS, PUBLIC, LATER)
 NAMES = {REPORTS: "reports", PUBLIC: "public", LATER: "later"}
 # Seconds of head start each lane has over LATER.
-HEAD_START = {REPORTS: 120.0, PUBLIC: 60.0, LATER: 0.0}
+# 30 s: far more than a storm of 10,000 deliveries takes to arrive (about 4 s), so a report sent after
+# one goes first; and little enough that housekeeping and onboarding are never held up for long.
+HEAD_START = {REPORTS: 30.0, PUBLIC: 10.0, LATER: 0.0}
 
 # Public texts: the event types whose payload carries a text a person wrote, and the actions that
 # make one appear or change.
@@ -53,6 +56,8 @@ def lane_of(event: str, action: str | None, *, command: bool = False) -> int:
     """The lane of a delivery of `event` with `action`; `command`: a comment holding a `/sec` line."""
     if event == "repository_advisory":
         return REPORTS
+    if (event, action) in (("installation", "created"), ("installation_repositories", "added")):
+        return PUBLIC
     if event in _TEXTS:
         if action in ("opened", "created"):
             return REPORTS

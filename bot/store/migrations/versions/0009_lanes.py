@@ -3,7 +3,7 @@
 `lane`: 0 reports (private reports, new public issues, discussions and pull requests, `/sec`
 commands), 1 public texts (comments, edits), 2 later (everything else, scheduled work); decided
 at intake from the event's name and action (bot/rules/lanes.py). `pick_at`: `run_at` less the
-lane's head start (120, 60 and 0 s); claims go in its order, so a waiting job of a later lane
+lane's head start (30, 10 and 0 s); claims go in its order, so a waiting job of a later lane
 ages past fresh jobs of sooner ones. Index (state, pick_at) for the claim. Jobs already stored
 are put in the lane their event name gives (webhooks) or in lane 2 (scheduled work).
 
@@ -26,7 +26,7 @@ _PUBLIC = ("issue_comment.created", "issue_comment.edited", "discussion_comment.
            "issues.edited", "issues.reopened", "discussion.edited", "pull_request.edited", "pull_request.reopened",
            "pull_request_review_comment.created", "pull_request_review_comment.edited",
            "pull_request_review.submitted", "pull_request_review.edited")
-_HEAD_START = {0: 120.0, 1: 60.0, 2: 0.0}
+_HEAD_START = {0: 30.0, 1: 10.0, 2: 0.0}
 
 
 def upgrade() -> None:
