@@ -198,9 +198,9 @@ BEG: tuple[tuple[str, str, float, float], ...] = (
      r"|(?:x-frame-options|strict-transport-security|x-content-type-options|x-xss-protection|referrer-policy|permissions-policy|security) headers? (?:is |are )?(?:missing|not (?:set|present|implemented|configured))"
      r"|(?:x-frame-options|strict-transport-security|content-security-policy) (?:\w+ )?(?:est |is |ist )?(?:absent|manquant|fehlt)|(?:缺少|没有) ?(?:x-frame-options|hsts|安全头)"
      r"|cabeceras? de seguridad|cabe[cç]alhos? de seguran[cç]a|en-t[êe]tes? de s[ée]curit[ée]|sicherheitsheader|安全响应头|安全头"
-     r"|(?:hsts|x-frame-options|strict-transport-security|x-content-type-options|content-security-policy|referrer-policy|permissions-policy)\W+(?:\w+\W+){0,3}?(?:is |are )?(?:not (?:enabled|set|there|present|returned|sent|configured|implemented|used)|absent|missing)"
+     r"|(?:hsts|x-frame-options|strict-transport-security|x-content-type-options|content-security-policy|referrer-policy|permissions-policy|expect-ct|feature-policy)\W+(?:\w+\W+){0,3}?(?:is |are )?(?:not (?:enabled|set|there|present|returned|sent|configured|implemented|used)|absent|missing)"
      r"|(?:not|without) (?:using|sending|returning|setting|including) (?:the |any |an? )?(?:\w+\W+){0,3}?(?:hsts|x-frame-options|strict-transport-security|x-content-type-options|content-security-policy|referrer-policy|permissions-policy|security headers?)"
-     r"|(?:insecure|misconfigured|recommended) (?:http )?(?:response )?(?:security )?headers",
+     r"|(?:insecure|misconfigured) (?:http )?(?:response )?(?:security )?headers",
      -1.0, 3.0),
     ("scanner-finding:email-auth",
      r"(?<![a-z])(?:spf|dmarc|dkim)(?![a-z])|e-?mail spoofing|mail spoofing|spoof(?:ed)? (?:e-?mails?|mails?) (?:from|as)|(?:e-?mails?|mails?) (?:\w+ ){0,4}(?:can|could) be (?:spoofed|forged)",
@@ -214,12 +214,12 @@ BEG: tuple[tuple[str, str, float, float], ...] = (
     ("scanner-finding:self-xss", r"self[- ]?xss|(?:in|into) my own (?:browser(?:'s)? )?(?:console|devtools)|\bonly i can see it", -3.5, 3.0),
     ("scanner-finding:rate-limit",
      r"(?:no|missing|lack of|without)\W+(?:\w+\W+){0,2}rate[- ]?limit|rate[- ]?limit(?:ing)? (?:is )?(?:missing|not (?:implemented|enforced|present))|(?:unlimited|no) (?:otp|login|password reset|contact form|newsletter) (?:attempts|requests|submissions)|\bno captcha\b|missing captcha|\bunlimited (?:\w+ )?attempts|\bnever blocked me|\btried \d+ (?:wrong )?passwords"
-     r"|\bno (?:brute[- ]?force protection|(?:account )?lockout)|without (?:any )?(?:lockout|captcha)|\bnot rate[- ]limited"
+     r"|\bno (?:brute[- ]?force protection|(?:account )?lockout)|without (?:any )?(?:lockout|captcha)|without being (?:blocked|locked out|rate[- ]limited)|\bnot rate[- ]limited"
      r"|sin l[ií]mite de (?:intentos|peticiones|solicitudes)|sem limite de (?:tentativas|requisi[cç][oõ]es)|(?:pas|aucune) (?:de )?limit(?:e|ation) (?:de |des )?(?:tentatives|requ[êe]tes)"
      r"|keine (?:begrenzung|ratenbegrenzung)|kein rate[- ]?limit|没有(?:频率|速率|次数)限制|无(?:频率|速率)限制|нет ограничени\w* (?:на )?(?:количеств\w* )?(?:попыток|запросов)|レート制限(?:が)?(?:ない|ありません)",
      -1.0, 2.6),
     ("scanner-finding:cookie-flags",
-     r"cookies? (?:\w+ ){0,6}(?:without|missing|lacks?|lack|with no) (?:the )?(?:secure|httponly|samesite)|(?:secure|httponly|samesite) (?:flag|attribute) (?:is )?(?:not set|missing|absent)|missing (?:secure|httponly|samesite) (?:flag|attribute)"
+     r"cookies? (?:\S+ ){0,6}(?:without|missing|lacks?|lack|with no) (?:the )?(?:secure|httponly|samesite)|(?:secure|httponly|samesite) (?:flag|attribute) (?:is )?(?:not set|missing|absent)|missing (?:secure|httponly|samesite) (?:flag|attribute)"
      r"|cookies? (?:\w+ ){0,6}(?:sans|sin|sem|ohne) (?:l'attribut |el atributo |o atributo |(?:das )?attribut |(?:la |el |o )?(?:flag|bandera|drapeau) )?(?:secure|httponly|samesite)",
      -1.0, 3.0),
     ("scanner-finding:directory-listing", r"directory listing|index of /|directory browsing|directory indexing", -1.0, 2.6),
@@ -234,11 +234,11 @@ BEG: tuple[tuple[str, str, float, float], ...] = (
     ("scanner-finding:cors-wildcard", r"cors misconfiguration|access-control-allow-origin: ?\*", -0.8, 2.4),
     ("scanner-finding:recon",
      r"robots\.txt (?:\w+ ){0,4}(?:reveals|discloses|contains|exposes|shows)|\bopen ports?\b|\bports? \d+ (?:and \d+ )?(?:is |are )?open\b|(?:found|scanned) with nmap"
-     r"|github pages 404|(?:might|may|can|could) be taken over", -0.8, 2.4),
+     r"|github pages 404|(?:might|may|can|could) be taken over|\bhttp trace\b|\btrace (?:method|requests?)|cross[- ]site tracing", -0.8, 2.4),
     ("scanner-finding:weak-password-policy", r"weak password policy|no password (?:complexity|policy)|password policy (?:is )?weak", -1.0, 2.6),
     ("payment-ask",
      r"bug ?bount|\bbounty\b|\breward|\bcompensat\w*|\bpaid\b|\bpay(?:ment|out)?\b|\bpaypal\b|\bhonorarium|\bswag\b|\bappreciation\b|monetary"
-     r"|recompensa|r[ée]compense|belohnung|prämie|ricompensa|\bödül|beloning|nagrod\w*|赏金|奖励|вознагражден|報奨金|バウンティ|\busdt\b|\bbtc\b|bitcoin|\bhall of fame\b",
+     r"|recompensa|r[ée]compense|belohnung|prämie|ricompensa|\bödül|beloning|nagrod\w*|赏金|奖励|вознагражден|報奨金|バウンティ|포상금|보상금|\bpag(?:an|am)\b|\bpayez\b|\busdt\b|\bbtc\b|bitcoin|\bhall of fame\b",
      0.0, 2.2),
     ("beg-framing",
      r"\byour (?:website|web ?site|domain|site|web application|organi[sz]ation)\b|\b(?:i am|i'm) an? (?:independent |ethical |certified )?(?:security researcher|ethical hacker|bug hunter|white ?hat|pentester|penetration tester)"
@@ -261,6 +261,10 @@ NEGATIVE: tuple[tuple[str, str, float, float], ...] = (
      r"|\bvendored (?:copy|version|library)|\b(?:bundled|vendored) \S+ is (?:outdated|old)|\bis outdated\b|\b(?:fixed|released) upstream|\bupstream (?:fixed|released)|\bpip-audit|\bcargo audit|\bbundle audit|\bosv-scanner|\bpinned? (?:version|to)|\brelease notes|\bchangelog|\bcommits?\b.{0,20}\bcompare\b"
      r"|actualizar (?:la )?dependencia|atualizar (?:a )?depend[eê]ncia|mettre [àa] jour (?:la )?d[ée]pendance|abh[äa]ngigkeit (?:aktualisieren|auf)|升级依赖|更新依赖|обновить зависимост|依存関係(?:を)?更新",
      -3.0, -2.5),
+    ("negative:declines-payment",
+     r"(?:don't|do not|dont|won't) (?:need|want|expect|ask for) (?:a |any )?(?:bounty|reward|payment|compensation)|\bnot (?:asking|looking) for (?:a |any )?(?:bounty|reward|money|payment)"
+     r"|\bno (?:bounty|reward|payment) (?:needed|required|expected|necessary)",
+     0.0, -3.0),
     ("negative:bot-author", r"dependabot\[bot\]|renovate\[bot\]|snyk-bot|github-actions\[bot\]|this pr was (?:automatically )?(?:created|generated)|automated pull request", -2.5, -2.5),
     ("negative:scanner-false-positive",
      r"false[- ]positive|false alarm|not (?:actually )?exploitable|\b(?:we|i|you|users?|it|this|the project|our \w+) (?:are|is|am|'re|'m)(?:n't| not) (?:actually |really )?(?:affected|vulnerable)\b|does(?:n't| not) (?:affect|apply to) (?:us|this|our)|not applicable"
@@ -531,6 +535,7 @@ PLAIN_NEGATIVE: tuple[tuple[str, str, float, float], ...] = (
 # Derived signals, not tied to one regex.
 DERIVED = (
     "poc-steps",              # steps to reproduce + a payload shape + report wording
+    "beg:ask-about-finding",  # a payment ask together with any security finding or report wording
     "link:advisory",          # a link to a CVE / advisory database
     "link:bounty-platform",   # a link to a disclosure platform report
     "negative:third-party-advisory",  # advisory link or CVE id together with bump/upgrade wording
