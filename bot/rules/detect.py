@@ -51,7 +51,9 @@ model (``bot/rules/learned.py``). The signal scorer:
      authentication, certificate, sandbox, origin ...). Their sum is capped so that they cannot
      by themselves pass the default threshold; they matter for bug trackers at a low threshold.
    - ``scanner-finding:*`` and ``payment-ask``, ``beg-framing``: the beg-bounty family (missing
-     headers, SPF/DMARC/DKIM, clickjacking, version disclosure, self-XSS, cookie flags, ...).
+     headers, SPF/DMARC/DKIM, clickjacking, version disclosure, self-XSS, cookie flags, ...), and
+     the derived ``beg:ask-about-finding``: a payment ask together with any security signal, for
+     the low-value findings no list names (``negative:declines-payment`` offsets it).
    - ``negative:*``: dependency bumps citing someone else's CVE, bot authors, scanner false
      positives, requests for security *features*, questions about the security policy or about
      how to use something safely, ordinary crashes without attacker framing, and vocabulary from
