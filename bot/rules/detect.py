@@ -51,7 +51,9 @@ model (``bot/rules/learned.py``). The signal scorer:
      authentication, certificate, sandbox, origin ...). Their sum is capped so that they cannot
      by themselves pass the default threshold; they matter for bug trackers at a low threshold.
    - ``scanner-finding:*`` and ``payment-ask``, ``beg-framing``: the beg-bounty family (missing
-     headers, SPF/DMARC/DKIM, clickjacking, version disclosure, self-XSS, cookie flags, ...).
+     headers, SPF/DMARC/DKIM, clickjacking, version disclosure, self-XSS, cookie flags, ...), and
+     the derived ``beg:ask-about-finding``: a payment ask together with any security signal, for
+     the low-value findings no list names (``negative:declines-payment`` offsets it).
    - ``negative:*``: dependency bumps citing someone else's CVE, bot authors, scanner false
      positives, requests for security *features*, questions about the security policy or about
      how to use something safely, ordinary crashes without attacker framing, and vocabulary from
@@ -121,6 +123,9 @@ _STATUS_PING_MAX_CHARS = 600
 MAX_TITLE_CHARS = 1_000
 
 _BIAS = -3.0
+# Weight of ``beg:ask-about-finding`` in the beg-bounty sum (chosen on training rows: 0.8, 1.0, 1.2 tried).
+BEG_ASK_ABOUT_FINDING = 1.0
+_FINDING_PREFIXES = ("security-topic:", "report:", "vuln-term:", "plain:", "attacker-framing", "scanner-", "beg-framing")
 _TOPIC_CAP = 1.6  # security-topic words alone never reach the default threshold
 _ZONE_WEIGHT = {"title": 1.25, "prose": 1.0, "quote": 0.35}
 
@@ -140,8 +145,8 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Thresholds:
-    public: float = 0.812  # from here: a vulnerability report, redirected in public
-    notify: float = 0.29  # from here up to `public`: possible, a private heads-up to the maintainers
+    public: float = 0.847  # from here: a vulnerability report, redirected in public
+    notify: float = 0.352  # from here up to `public`: possible, a private heads-up to the maintainers
     beg_bounty: float = 0.5
 
 
@@ -611,6 +616,12 @@ def _evaluate(title: str, raw_body: str) -> _Eval:
     # Security-topic words are capped: they hint, they never decide on their own.
     topic_v = sum(v for n, (v, _) in fired.items() if n.startswith("security-topic:"))
     over = max(0.0, topic_v - _TOPIC_CAP)
+
+    # A payment ask about a security finding of any kind leans to beg bounty: the phrase lists cannot
+    # name every low-value finding (SRI, TRACE, mixed content, ...). A real report that asks about a
+    # bounty still wins on its vulnerability score (classify compares the two).
+    if "payment-ask" in fired and any(n.startswith(_FINDING_PREFIXES) for n in fired if n != "payment-ask"):
+        fired["beg:ask-about-finding"] = (0.0, BEG_ASK_ABOUT_FINDING)
 
     # Weak negatives offset claims; they do not erase topic words on their own (a bug tracker's
     # "test fails under the security manager" is still about security, it just is no report).

@@ -197,40 +197,57 @@ BEG: tuple[tuple[str, str, float, float], ...] = (
      r"(?:missing|absent|not set|lack of|no|without)\W+(?:\w+\W+){0,3}(?:security headers?|x-frame-options|content[- ]security[- ]policy|\bcsp\b header|hsts|strict-transport-security|x-content-type-options|x-xss-protection|referrer-policy|permissions-policy)"
      r"|(?:x-frame-options|strict-transport-security|x-content-type-options|x-xss-protection|referrer-policy|permissions-policy|security) headers? (?:is |are )?(?:missing|not (?:set|present|implemented|configured))"
      r"|(?:x-frame-options|strict-transport-security|content-security-policy) (?:\w+ )?(?:est |is |ist )?(?:absent|manquant|fehlt)|(?:缺少|没有) ?(?:x-frame-options|hsts|安全头)"
-     r"|cabeceras? de seguridad|cabe[cç]alhos? de seguran[cç]a|en-t[êe]tes? de s[ée]curit[ée]|sicherheitsheader|安全响应头|安全头",
+     r"|cabeceras? de seguridad|cabe[cç]alhos? de seguran[cç]a|en-t[êe]tes? de s[ée]curit[ée]|sicherheitsheader|安全响应头|安全头"
+     r"|(?:hsts|x-frame-options|strict-transport-security|x-content-type-options|content-security-policy|referrer-policy|permissions-policy|expect-ct|feature-policy)\W+(?:\w+\W+){0,3}?(?:is |are )?(?:not (?:enabled|set|there|present|returned|sent|configured|implemented|used)|absent|missing)"
+     r"|(?:not|without) (?:using|sending|returning|setting|including) (?:the |any |an? )?(?:\w+\W+){0,3}?(?:hsts|x-frame-options|strict-transport-security|x-content-type-options|content-security-policy|referrer-policy|permissions-policy|security headers?)"
+     r"|(?:insecure|misconfigured) (?:http )?(?:response )?(?:security )?headers",
      -1.0, 3.0),
     ("scanner-finding:email-auth",
-     r"\bspf\b|\bdmarc\b|\bdkim\b|email spoofing|mail spoofing|spoof (?:emails?|mails?) (?:from|as)",
+     r"(?<![a-z])(?:spf|dmarc|dkim)(?![a-z])|e-?mail spoofing|mail spoofing|spoof(?:ed)? (?:e-?mails?|mails?) (?:from|as)|(?:e-?mails?|mails?) (?:\w+ ){0,4}(?:can|could) be (?:spoofed|forged)",
      -1.5, 3.0),
     ("scanner-finding:clickjacking", r"click-?jacking|ui redress|frame(?:d|able)? in an? iframe|can be (?:loaded|embedded) in an? iframe", -1.5, 3.0),
     ("scanner-finding:version-disclosure",
-     r"version (?:disclosure|leak|exposed|number (?:is )?(?:disclosed|exposed|visible))|(?:server|x-powered-by) (?:header|banner)|banner grabbing|discloses? (?:the )?(?:server|nginx|apache|php) version",
+     r"version (?:disclosure|leak|exposed|number (?:is )?(?:disclosed|exposed|visible))|(?:server|x-powered-by) (?:header|banner)|banner grabbing|discloses? (?:the )?(?:server|nginx|apache|php) version"
+     r"|banner (?:\w+ ){0,4}(?:reveals|discloses|shows|leaks|exposes)|(?:reveals?|discloses?|shows?|displays?|leaks?|exposes?) (?:the )?(?:full |exact )?(?:\w+ )?(?:server|nginx|apache|php|iis|tomcat|express|openssh|vsftpd|wordpress) (?:and \w+ )?version"
+     r"|(?:server|nginx|apache|php|iis|tomcat) version (?:\w+ ){0,3}(?:visible|shown|displayed|disclosed)",
      -1.0, 2.8),
-    ("scanner-finding:self-xss", r"self[- ]?xss", -3.5, 3.0),
+    ("scanner-finding:self-xss", r"self[- ]?xss|(?:in|into) my own (?:browser(?:'s)? )?(?:console|devtools)|\bonly i can see it", -3.5, 3.0),
     ("scanner-finding:rate-limit",
-     r"(?:no|missing|lack of|without)\W+(?:\w+\W+){0,2}rate[- ]?limit|rate[- ]?limit(?:ing)? (?:is )?(?:missing|not (?:implemented|enforced|present))|(?:unlimited|no) (?:otp|login|password reset|contact form|newsletter) (?:attempts|requests|submissions)|\bno captcha\b|missing captcha|\bunlimited (?:\w+ )?attempts|\bnever blocked me|\btried \d+ (?:wrong )?passwords",
+     r"(?:no|missing|lack of|without)\W+(?:\w+\W+){0,2}rate[- ]?limit|rate[- ]?limit(?:ing)? (?:is )?(?:missing|not (?:implemented|enforced|present))|(?:unlimited|no) (?:otp|login|password reset|contact form|newsletter) (?:attempts|requests|submissions)|\bno captcha\b|missing captcha|\bunlimited (?:\w+ )?attempts|\bnever blocked me|\btried \d+ (?:wrong )?passwords"
+     r"|\bno (?:brute[- ]?force protection|(?:account )?lockout)|without (?:any )?(?:lockout|captcha)|without being (?:blocked|locked out|rate[- ]limited)|\bnot rate[- ]limited"
+     r"|sin l[ií]mite de (?:intentos|peticiones|solicitudes)|sem limite de (?:tentativas|requisi[cç][oõ]es)|(?:pas|aucune) (?:de )?limit(?:e|ation) (?:de |des )?(?:tentatives|requ[êe]tes)"
+     r"|keine (?:begrenzung|ratenbegrenzung)|kein rate[- ]?limit|没有(?:频率|速率|次数)限制|无(?:频率|速率)限制|нет ограничени\w* (?:на )?(?:количеств\w* )?(?:попыток|запросов)|レート制限(?:が)?(?:ない|ありません)",
      -1.0, 2.6),
     ("scanner-finding:cookie-flags",
-     r"cookies? (?:\w+ ){0,6}(?:without|missing|lacks?|lack|with no) (?:the )?(?:secure|httponly|samesite)|(?:secure|httponly|samesite) (?:flag|attribute) (?:is )?(?:not set|missing|absent)|missing (?:secure|httponly|samesite) (?:flag|attribute)",
-     -1.0, 2.8),
+     r"cookies? (?:\S+ ){0,6}(?:without|missing|lacks?|lack|with no) (?:the )?(?:secure|httponly|samesite)|(?:secure|httponly|samesite) (?:flag|attribute) (?:is )?(?:not set|missing|absent)|missing (?:secure|httponly|samesite) (?:flag|attribute)"
+     r"|cookies? (?:\w+ ){0,6}(?:sans|sin|sem|ohne) (?:l'attribut |el atributo |o atributo |(?:das )?attribut |(?:la |el |o )?(?:flag|bandera|drapeau) )?(?:secure|httponly|samesite)",
+     -1.0, 3.0),
     ("scanner-finding:directory-listing", r"directory listing|index of /|directory browsing|directory indexing", -1.0, 2.6),
     ("scanner-finding:tabnabbing", r"tab-?nabbing|target=.?_blank.{0,40}noopener|rel=.?noopener", -1.5, 2.8),
-    ("scanner-finding:weak-tls", r"tls ?1\.0|tls ?1\.1|weak (?:ssl|tls )?cipher|sslv3|ssl labs|\bbeast\b|\bpoodle\b", -0.6, 2.0),
-    ("scanner-finding:autocomplete", r"autocomplete(?:=\"?on\"?| (?:is )?enabled| not disabled) (?:on|for) (?:the )?password", -1.5, 2.8),
+    ("scanner-finding:weak-tls", r"tlsv? ?1\.[01]\b|weak (?:ssl|tls )?cipher|sslv3|ssl labs|\bbeast\b|\bpoodle\b|\bsweet32\b|\b3des\b|cbc ciphers", -0.6, 2.6),
+    ("scanner-finding:autocomplete", r"autocomplete(?:=\"?on\"?| (?:is )?enabled| not disabled) (?:on|for) (?:the )?password|password (?:field|input|box)s? (?:\w+ ){0,4}autocomplete|autocomplete=\W?off|password autocomplete", -1.5, 2.8),
     ("scanner-finding:logout-csrf", r"(?:logout|log out|sign[- ]?out) csrf|csrf (?:on|in) (?:the )?(?:logout|log out|sign[- ]?out)", -3.0, 3.0),
     ("scanner-finding:content-spoofing", r"content spoofing|text injection|html injection in (?:the )?(?:404|error)|broken link hijack", -1.5, 2.6),
     ("scanner-finding:user-enumeration", r"(?:user(?:name)?|account|email) enumeration|enumerate (?:valid )?(?:users|usernames|emails|accounts)", -1.0, 2.6),
     ("scanner-finding:host-header", r"host header (?:injection|poisoning attack on your)", -1.0, 2.4),
     ("scanner-finding:exposed-files", r"\.git (?:folder|directory|repository) (?:is )?(?:exposed|accessible|public)|exposed \.git|\.ds_store|/\.git/? (?:is )?(?:exposed|accessible)", -0.8, 2.4),
     ("scanner-finding:cors-wildcard", r"cors misconfiguration|access-control-allow-origin: ?\*", -0.8, 2.4),
+    ("scanner-finding:recon",
+     r"robots\.txt (?:\w+ ){0,4}(?:reveals|discloses|contains|exposes|shows)|\bopen ports?\b|\bports? \d+ (?:and \d+ )?(?:is |are )?open\b|(?:found|scanned) with nmap"
+     r"|github pages 404|(?:might|may|can|could) be taken over|\bhttp trace\b|\btrace (?:method|requests?)|cross[- ]site tracing", -0.8, 2.4),
     ("scanner-finding:weak-password-policy", r"weak password policy|no password (?:complexity|policy)|password policy (?:is )?weak", -1.0, 2.6),
     ("payment-ask",
      r"bug ?bount|\bbounty\b|\breward|\bcompensat\w*|\bpaid\b|\bpay(?:ment|out)?\b|\bpaypal\b|\bhonorarium|\bswag\b|\bappreciation\b|monetary"
-     r"|recompensa|r[ée]compense|belohnung|prämie|赏金|奖励|вознагражден|報奨金|バウンティ",
+     r"|recompensa|r[ée]compense|belohnung|prämie|ricompensa|\bödül|beloning|nagrod\w*|赏金|奖励|вознагражден|報奨金|バウンティ|포상금|보상금|\bpag(?:an|am)\b|\bpayez\b|\busdt\b|\bbtc\b|bitcoin|\bhall of fame\b",
      0.0, 2.2),
     ("beg-framing",
      r"\byour (?:website|web ?site|domain|site|web application|organi[sz]ation)\b|\b(?:i am|i'm) an? (?:independent |ethical |certified )?(?:security researcher|ethical hacker|bug hunter|white ?hat|pentester|penetration tester)"
-     r"|\bethical hack|\bwhite ?hat|\bbefore (?:i|we) (?:share|disclose|send|provide) (?:the )?(?:details|full report|poc)|\bwill share (?:the )?details (?:after|once|if)",
+     r"|\bethical hack|\bwhite ?hat|\bbefore (?:i|we) (?:share|disclose|send|provide) (?:the )?(?:details|full report|poc)|\bwill share (?:the )?details (?:after|once|if)"
+     r"|\bbefore (?:i |we )?(?:share|disclose|send|provide|giv)\w* (?:\w+ ){0,2}(?:details|information|report|poc)|\b(?:disclose|share|send) (?:it|them|the details) (?:after|once) (?:we agree|you (?:confirm|tell|pay))"
+     r"|\b(?:first|before that) i (?:would|'d) like to know (?:whether|if) you (?:reward|pay)|\bdiscuss the (?:bounty|reward|compensation) before"
+     r"|\b(?:discovered|found|identified) an? (?:serious|critical|high severity|severe) (?:issue|vulnerability|bug|flaw) (?:affecting|in|on) your"
+     r"|vulnerabilit[àa] nel vostro sito|web sitenizde|(?:vulnerabilidad|falla|fallo) en su (?:p[áa]gina|sitio)|falha no site|faille sur votre site|sicherheitsl[üu]cke auf ihrer"
+     r"|你们的网站上?发现|御社のウェブサイト|уязвимость на вашем сайте",
      -0.4, 1.4),
     ("scanner-output", r"\bnikto\b|\bburp(?: suite)?\b|\bzap scan|\bowasp zap\b|\bacunetix\b|\bnessus\b|\bqualys\b|securityheaders\.com|\bmxtoolbox\b", -0.3, 1.0),
 )
@@ -244,6 +261,10 @@ NEGATIVE: tuple[tuple[str, str, float, float], ...] = (
      r"|\bvendored (?:copy|version|library)|\b(?:bundled|vendored) \S+ is (?:outdated|old)|\bis outdated\b|\b(?:fixed|released) upstream|\bupstream (?:fixed|released)|\bpip-audit|\bcargo audit|\bbundle audit|\bosv-scanner|\bpinned? (?:version|to)|\brelease notes|\bchangelog|\bcommits?\b.{0,20}\bcompare\b"
      r"|actualizar (?:la )?dependencia|atualizar (?:a )?depend[eê]ncia|mettre [àa] jour (?:la )?d[ée]pendance|abh[äa]ngigkeit (?:aktualisieren|auf)|升级依赖|更新依赖|обновить зависимост|依存関係(?:を)?更新",
      -3.0, -2.5),
+    ("negative:declines-payment",
+     r"(?:don't|do not|dont|won't) (?:need|want|expect|ask for) (?:a |any )?(?:bounty|reward|payment|compensation)|\bnot (?:asking|looking) for (?:a |any )?(?:bounty|reward|money|payment)"
+     r"|\bno (?:bounty|reward|payment) (?:needed|required|expected|necessary)",
+     0.0, -3.0),
     ("negative:bot-author", r"dependabot\[bot\]|renovate\[bot\]|snyk-bot|github-actions\[bot\]|this pr was (?:automatically )?(?:created|generated)|automated pull request", -2.5, -2.5),
     ("negative:scanner-false-positive",
      r"false[- ]positive|false alarm|not (?:actually )?exploitable|\b(?:we|i|you|users?|it|this|the project|our \w+) (?:are|is|am|'re|'m)(?:n't| not) (?:actually |really )?(?:affected|vulnerable)\b|does(?:n't| not) (?:affect|apply to) (?:us|this|our)|not applicable"
@@ -514,6 +535,7 @@ PLAIN_NEGATIVE: tuple[tuple[str, str, float, float], ...] = (
 # Derived signals, not tied to one regex.
 DERIVED = (
     "poc-steps",              # steps to reproduce + a payload shape + report wording
+    "beg:ask-about-finding",  # a payment ask together with any security finding or report wording
     "link:advisory",          # a link to a CVE / advisory database
     "link:bounty-platform",   # a link to a disclosure platform report
     "negative:third-party-advisory",  # advisory link or CVE id together with bump/upgrade wording
