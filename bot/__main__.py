@@ -137,7 +137,7 @@ def serve(settings: Settings, *, routers: Sequence[Any], jobs: Mapping[str, Any]
               "(the link works until Secbot stops; the setup page refuses anyone without it)", file=sys.stderr)
     else:
         settings.check_serve()  # some credentials but not all: refuse, naming what is missing
-        app = create_app(settings, routers=routers, jobs=jobs, **app_options)
+        app = create_app(settings, routers=routers, jobs=jobs, **{"migrate_apart": True, **app_options})
         if settings.metrics_port is not None:
             app.cleanup_ctx.append(metrics_listener(settings))
         app.on_startup.append(_freeze_startup_objects)

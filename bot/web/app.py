@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
@@ -21,7 +22,7 @@ from bot.jobs.intake import Intake
 from bot.jobs.worker import Workers
 from bot.settings import Settings, SettingsError
 from bot.store import Store
-from bot.store.migrate import upgrade
+from bot.store import migrate
 from bot.web import badge, metrics, setup_page, webhook
 from bot.web.keys import (CLOCK, GITHUB, INTAKE, METRICS, RECEIVER, SERVICES, SESSION, SETTINGS, STORE,
                           WORKER_PROCESSES, WORKERS)
@@ -38,11 +39,14 @@ def create_app(
     workers: bool = True,
     worker_processes: int = 0,
     worker_command: Sequence[str] | None = None,
+    migrate_apart: bool = False,
 ) -> web.Application:
     """Build the app around the webhook `routers` and scheduled `jobs` it is given (the CLI
     gives `handlers.ROUTERS` and `handlers.JOBS`). Nothing connects until the app starts (see
     the cleanup contexts). `workers`: run jobs at all; `worker_processes`: in that many
-    processes of their own (`secbot work`, bot/jobs/process.py), 0: on this event loop."""
+    processes of their own (`secbot work`, bot/jobs/process.py), 0: on this event loop.
+    `migrate_apart`: a schema that is behind is upgraded by a `secbot migrate` process, so that
+    this long-running one never imports Alembic (`secbot serve`); otherwise here."""
     logs.quiet_libraries()
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
@@ -57,7 +61,7 @@ def create_app(
     app.router.add_get("/setup/installed", setup_page.installed)  # GitHub's setup_url, after an install
     badge.routes(app)  # public response-time figures, from the store only (after CLOCK is set)
     processes = worker_processes if workers else 0
-    app.cleanup_ctx.append(_store(processes))
+    app.cleanup_ctx.append(_store(processes, migrate_apart))
     app.cleanup_ctx.append(_github)
     app.cleanup_ctx.append(_engine(list(routers), dict(jobs), workers, processes,
                                    list(worker_command or process.worker_command())))
@@ -103,7 +107,18 @@ def metrics_listener(settings: Settings) -> Callable[[web.Application], AsyncIte
     return ctx
 
 
-def _store(processes: int):  # type: ignore[no-untyped-def]
+async def _migrate_apart(settings: Settings) -> None:
+    """Run `secbot migrate` in a process of its own, on this server's database, and wait for it."""
+    env = dict(os.environ, DATABASE_URL=settings.database_url)
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "migrate", env=env,
+                                                stdout=asyncio.subprocess.DEVNULL)
+    code = await proc.wait()
+    if code != 0:
+        raise RuntimeError(f"secbot migrate failed (exit code {code}); its messages are above")
+    log.info("database schema upgraded by secbot migrate")
+
+
+def _store(processes: int, migrate_apart: bool):  # type: ignore[no-untyped-def]
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         url = app[SETTINGS].database_url
         # With worker processes on SQLite on a file, its writer takes their connections too, on a
@@ -111,7 +126,9 @@ def _store(processes: int):  # type: ignore[no-untyped-def]
         shared = tempfile.mkdtemp(prefix="secbot-") if processes and url.startswith("sqlite") else None
         store = Store.open(url, share_writer=os.path.join(shared, "writer.sock") if shared else None)
         try:
-            await upgrade(store)
+            if migrate_apart and not await migrate.is_current(store):
+                await _migrate_apart(app[SETTINGS])
+            await migrate.upgrade(store)  # reads the revision; Alembic only if still behind
             app[STORE] = store
             yield
         finally:
