@@ -252,9 +252,10 @@ class Writer:
     LIVELY = 0.05  # calls may linger while a call that may not arrived this recently (seconds)
     OWNER = 0  # the server's connection; the workers' are numbered from 1
     WORKER_SEND_TIMEOUT = 5.0  # seconds
-    # After this many messages, the first quiet spell this long (seconds) gives memory back (`malloc_trim`).
+    # After this many messages, the first quiet spell this long (seconds) gives memory back
+    # (`malloc_trim`): none comes in a burst, idle workers poll about once a second.
     TRIM_AFTER = 500
-    TRIM_QUIET = 2.0
+    TRIM_QUIET = 0.5
 
     def __init__(self, sock: socket.socket) -> None:
         self.clients: dict[int, tuple[socket.socket, Frames]] = {self.OWNER: (sock, Frames())}
