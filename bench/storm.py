@@ -22,7 +22,7 @@ printed beside the machine's load (`uptime`), measured when it was taken: the ma
    on the ordinary issues) sent as fast as the intake takes them; then, at once, one
    `repository_advisory.reported` and one public vulnerability issue (`issues.opened`): seconds
    from each delivery to its acknowledgement on the advisory / its redirect comment at the
-   emulator. Then memory again, at once and when the storm's backlog is done.
+   emulator. Then memory again, at once, when the storm's backlog is done, and idle after it.
 
 Targets (issue 20): storm <= 2 s for both with 10,000 ahead (SQLite, one instance, 2 cores);
 >= 1,000 ordinary deliveries fully processed per second; <= 150 MB resident for serve and its
