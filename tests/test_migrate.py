@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 
 from bot.store import Store, migrate
 
@@ -20,8 +22,9 @@ def test_head_read_from_the_files_is_alembics_head() -> None:
     assert migrate.head() == scripts.get_current_head()
 
 
-async def test_upgrade_brings_a_new_database_to_the_head_and_then_has_nothing_to_do(databases: Any) -> None:
-    store, _, _ = await databases.open("sqlite", revision="0009")
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+async def test_upgrade_brings_a_database_behind_to_the_head_and_then_has_nothing_to_do(databases: Any, kind: str) -> None:
+    store, _, _ = await databases.open(kind, revision="0009")
     assert await migrate.current(store) == "0009"
     assert not await migrate.is_current(store)
     await migrate.upgrade(store)
