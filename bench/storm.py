@@ -22,7 +22,7 @@ printed beside the machine's load (`uptime`), measured when it was taken: the ma
    on the ordinary issues) sent as fast as the intake takes them; then, at once, one
    `repository_advisory.reported` and one public vulnerability issue (`issues.opened`): seconds
    from each delivery to its acknowledgement on the advisory / its redirect comment at the
-   emulator. Then memory again, at once and when the storm's backlog is done.
+   emulator. Then memory again, at once, when the storm's backlog is done, and idle after it.
 
 Targets (issue 20): storm <= 2 s for both with 10,000 ahead (SQLite, one instance, 2 cores);
 >= 1,000 ordinary deliveries fully processed per second; <= 150 MB resident for serve and its
@@ -150,6 +150,34 @@ def cpu(pid: int) -> dict[str, float]:
 
 def cpu_between(before: dict[str, float], after: dict[str, float], seconds: float) -> str:
     return "CPU: " + ", ".join(f"{k} {after[k] - before.get(k, 0.0):.1f} s" for k in after) + f" in {seconds:.1f} s"
+
+
+def rss_of(pid: int) -> dict[int, int]:
+    """VmRSS in kB of serve and each of its descendants."""
+    found = {}
+    for p in tree(pid):
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+            found[p] = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+        except (OSError, StopIteration):
+            continue
+    return found
+
+
+async def settled(pid: int, *, at_least: float = 0.0, limit: float = 60.0) -> float:
+    """Wait at least `at_least` seconds, and until serve and its processes are steady (no process's
+    RSS changed by 256 kB or more in a second, for three seconds running): on a loaded machine a
+    worker may still be importing after a fixed wait, and its memory would be under-counted; after
+    a burst each process gives memory back once it has been idle for 2 s (bot/heap.py)."""
+    t0 = time.perf_counter()
+    before, steady = rss_of(pid), 0
+    while (steady < 3 or time.perf_counter() - t0 < at_least) and time.perf_counter() - t0 < limit:
+        await asyncio.sleep(1)
+        now = rss_of(pid)
+        moved = len(now) != len(before) or any(abs(now[p] - before.get(p, 0)) >= 256 for p in now)
+        steady = 0 if moved else steady + 1
+        before = now
+    return time.perf_counter() - t0
 
 
 def memory(pid: int) -> str:
@@ -394,8 +422,8 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
                                                           cwd=ROOT, stdout=out, stderr=out)
         try:
             await wait_port(port, server, log)
-            await asyncio.sleep(3)  # started: imports done, workers connected
-            print(f"idle: {memory(server.pid)} [{load()}]", flush=True)
+            waited = await settled(server.pid)  # started: imports done, workers connected
+            print(f"idle: {memory(server.pid)} (steady after {waited:.0f} s) [{load()}]", flush=True)
 
             # 3. end to end
             mix, vulns, reports, commands = [], [], [], []
@@ -464,6 +492,8 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
             print(f"end of storm: {at_end}", flush=True)
             rest = await drained(db, 900)
             print(f"storm backlog done {rest:.1f} s later: {memory(server.pid)} [{load()}]", flush=True)
+            waited = await settled(server.pid, at_least=5.0)
+            print(f"idle after the storm ({waited:.0f} s later): {memory(server.pid)} [{load()}]", flush=True)
             print("targets: storm <= 2 s for both; >= 1,000 deliveries/s end to end; <= 150 MB resident in all")
         except BaseException:
             print(f"serve's log:\n{log.read_text()[-3000:]}", file=sys.stderr)

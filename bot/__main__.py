@@ -92,14 +92,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             _check_env_file_mode(env_file)
         logs.setup(settings.log_level, settings.log_format)
         if args.command == "serve":
-            import handlers
-
             if args.workers_processes is not None and args.workers_processes < 0:
                 raise SettingsError("--workers-processes must be 0 or more")
             from bot.jobs.process import default_processes
 
             processes = default_processes() if args.workers_processes is None else args.workers_processes
-            return serve(settings, routers=handlers.ROUTERS, jobs=handlers.JOBS, worker_processes=processes)
+            return serve(settings, handlers=_handlers, worker_processes=processes)
         if args.command == "work":
             import handlers
             from bot.jobs.process import WRITER_SOCKET, run_worker_process
@@ -114,9 +112,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-def serve(settings: Settings, *, routers: Sequence[Any], jobs: Mapping[str, Any], **app_options: Any) -> int:
-    """Run the web server until it is stopped: the app built with the handlers' `routers` and `jobs`,
-    or the setup page when no credentials are configured."""
+def _handlers() -> tuple[Sequence[Any], Mapping[str, Any]]:
+    """The handlers' routers and job entry points, imported when the jobs run in this process."""
+    import handlers
+
+    return handlers.ROUTERS, handlers.JOBS
+
+
+def serve(settings: Settings, **app_options: Any) -> int:
+    """Run the web server until it is stopped: the app built with the handlers' `routers` and `jobs`
+    (or those its `handlers` returns, see `create_app`), or the setup page when no credentials are
+    configured."""
     import secrets
 
     from aiohttp import web
@@ -137,7 +143,7 @@ def serve(settings: Settings, *, routers: Sequence[Any], jobs: Mapping[str, Any]
               "(the link works until Secbot stops; the setup page refuses anyone without it)", file=sys.stderr)
     else:
         settings.check_serve()  # some credentials but not all: refuse, naming what is missing
-        app = create_app(settings, routers=routers, jobs=jobs, **app_options)
+        app = create_app(settings, **{"migrate_apart": True, **app_options})
         if settings.metrics_port is not None:
             app.cleanup_ctx.append(metrics_listener(settings))
         app.on_startup.append(_freeze_startup_objects)

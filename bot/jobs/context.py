@@ -15,7 +15,6 @@ from bot import logs
 from bot.clock import Clock
 from bot.github.trees import TreeCache
 from bot.github.urls import html_url
-from bot.rules import config as repo_config
 from bot.store.facts import Facts
 from bot.store.feedback import Feedback
 from bot.store.installations import Installations
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
     from bot.github.client import GitHubApp, InstallationClient
     from bot.jobs.queue import Queue
     from bot.llm.client import ChatClient
+    from bot.rules import config as repo_config
     from bot.settings import Settings
     from bot.store import Store
 
@@ -67,7 +67,15 @@ class Services:
         self.feedback = Feedback(self.store)
 
 
-Parsed = tuple[repo_config.RepoConfig, list[repo_config.Problem]]
+Parsed = tuple["repo_config.RepoConfig", list["repo_config.Problem"]]
+
+
+def _rules() -> Any:
+    """bot.rules.config, imported on first use: with it come jsonschema, YAML and the detector
+    (about 10 MB), which `secbot serve` does not need when its worker processes run the jobs."""
+    from bot.rules import config
+
+    return config
 
 
 class ConfigCache:
@@ -101,12 +109,12 @@ class ConfigCache:
         reading: asyncio.Future[Parsed] = asyncio.get_running_loop().create_future()
         self._reading[key] = reading
         try:
-            text = await read_file(gh, owner, repo, repo_config.CONFIG_PATH)
+            text = await read_file(gh, owner, repo, _rules().CONFIG_PATH)
             if text is None and repo != ".github":
-                text = await read_file(gh, owner, ".github", repo_config.CONFIG_PATH)
+                text = await read_file(gh, owner, ".github", _rules().CONFIG_PATH)
             # A thread, so the event loop keeps answering webhooks while a large file is parsed
             # (bounded in size and shape by the parser, but a stranger's text all the same).
-            found = await asyncio.to_thread(repo_config.load, text) if text else repo_config.load(text)
+            found = await asyncio.to_thread(_rules().load, text) if text else _rules().load(text)
         except BaseException:
             reading.cancel()  # its waiters try for themselves; the error is this caller's alone
             raise
@@ -234,7 +242,7 @@ class Context:
         """A repository's effective config; a repository that asks for a dry run gets a client that
         writes nothing (for its webhooks and its jobs alike)."""
         if self.gh is None:
-            return repo_config.RepoConfig.default()
+            return _rules().RepoConfig.default()
         owner, name = full_name.split("/", 1)
         cfg, _ = await self.services.configs.get(self.gh, owner, name)
         if cfg.dry_run:
@@ -244,5 +252,5 @@ class Context:
     async def config(self) -> repo_config.RepoConfig:
         """The event repository's effective config (defaults where the file says nothing or is wrong)."""
         if self._config is None:
-            self._config = await self.config_for(self.full_name) if self.full_name else repo_config.RepoConfig.default()
+            self._config = await self.config_for(self.full_name) if self.full_name else _rules().RepoConfig.default()
         return self._config

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bot import heap
 from bot.jobs.queue import Queue
 from bot.store.sqlite.client import WriterGone
 
@@ -42,6 +43,9 @@ class Intake:
         self._arrived: collections.deque[Waiting] = collections.deque()
         self._posted = False
         self._taking: set[asyncio.Future[Any]] = set()
+        # Memory given back once a burst of deliveries is over (bot/heap.py), looked at by one timer.
+        self.idle = heap.Idle()
+        self._idle_timer: asyncio.TimerHandle | None = None
 
     def submit(self, row: dict[str, Any]) -> "asyncio.Future[bool]":
         """Store one delivery. The future: True if it is new, False if this delivery id was
@@ -49,6 +53,9 @@ class Intake:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[bool] = loop.create_future()
         self._arrivals = (self._arrivals[1], time.monotonic())
+        self.idle.count()
+        if self._idle_timer is None:
+            self._idle_timer = loop.call_later(self.idle.quiet, self._after_burst)
         if self.queue.backend.pipelined:
             self._arrived.append((row, fut))
             if not self._posted:
@@ -59,6 +66,11 @@ class Intake:
             if self._flusher is None or self._flusher.done():
                 self._flusher = asyncio.create_task(self._flush())
         return fut
+
+    def _after_burst(self) -> None:
+        self._idle_timer = None
+        if not self.idle.give_back() and self.idle.done >= self.idle.every:  # still arriving: look again
+            self._idle_timer = asyncio.get_running_loop().call_later(self.idle.quiet, self._after_burst)
 
     def busy(self) -> bool:
         """True while webhooks arrive back to back: the last two came within `BACK_TO_BACK`
@@ -110,6 +122,9 @@ class Intake:
                 self.on_stored()
 
     async def drain(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
         if self._arrived:  # not sent yet: send now rather than in this turn's callback
             self._post()
         if self._flusher is not None:

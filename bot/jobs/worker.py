@@ -9,7 +9,7 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable
 
-from bot import logs
+from bot import heap, logs
 from bot.errors import RateLimited, describe_error
 from bot.jobs.queue import Job, Queue
 
@@ -49,6 +49,7 @@ class Workers:
         self._done: list[tuple[Job, asyncio.Future[bool]]] = []
         self._completer: asyncio.Task[None] | None = None
         self._settling: set[int] = set()  # handlers done, outcome being stored
+        self.idle = heap.Idle()  # memory given back once a burst of jobs is over (bot/heap.py)
 
     def wake(self) -> None:
         """New work was stored: look now instead of at the next poll."""
@@ -103,6 +104,8 @@ class Workers:
             if claimed and len(claimed) == free:
                 await asyncio.sleep(0)
                 continue
+            if not claimed and not self._inflight:
+                self.idle.give_back()
             self._wake.clear()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval)
@@ -149,6 +152,7 @@ class Workers:
         finally:
             self._inflight.pop(job.id, None)
             self._settling.discard(job.id)
+            self.idle.count()
             self._wake.set()
 
     async def _complete(self, job: Job) -> bool:

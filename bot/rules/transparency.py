@@ -22,10 +22,11 @@ from __future__ import annotations
 import dataclasses
 import statistics
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from xml.sax.saxutils import escape
 
-from bot.rules.policy import Policy
+if TYPE_CHECKING:  # (at run time it would bring the config schema, YAML and the detector into the server)
+    from bot.rules.policy import Policy
 
 MIN_REPORTS = 3
 WINDOW = 365 * 86400.0  # "the last 12 months", ending at the latest close

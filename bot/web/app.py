@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
@@ -21,8 +22,8 @@ from bot.jobs.intake import Intake
 from bot.jobs.worker import Workers
 from bot.settings import Settings, SettingsError
 from bot.store import Store
-from bot.store.migrate import upgrade
-from bot.web import badge, metrics, setup_page, webhook
+from bot.store import migrate
+from bot.web import badge, metrics, webhook
 from bot.web.keys import (CLOCK, GITHUB, INTAKE, METRICS, RECEIVER, SERVICES, SESSION, SETTINGS, STORE,
                           WORKER_PROCESSES, WORKERS)
 
@@ -33,16 +34,22 @@ def create_app(
     settings: Settings,
     *,
     clock: Clock | None = None,
-    routers: Sequence[routing.Router],
-    jobs: Mapping[str, JobHandler],
+    routers: Sequence[routing.Router] = (),
+    jobs: Mapping[str, JobHandler] | None = None,
+    handlers: Callable[[], tuple[Sequence[routing.Router], Mapping[str, JobHandler]]] | None = None,
     workers: bool = True,
     worker_processes: int = 0,
     worker_command: Sequence[str] | None = None,
+    migrate_apart: bool = False,
 ) -> web.Application:
     """Build the app around the webhook `routers` and scheduled `jobs` it is given (the CLI
-    gives `handlers.ROUTERS` and `handlers.JOBS`). Nothing connects until the app starts (see
+    gives `handlers.ROUTERS` and `handlers.JOBS`), or around those `handlers` returns, called only
+    if the jobs run in this process: with worker processes, the server never imports the
+    handlers, the rules and the templates they use. Nothing connects until the app starts (see
     the cleanup contexts). `workers`: run jobs at all; `worker_processes`: in that many
-    processes of their own (`secbot work`, bot/jobs/process.py), 0: on this event loop."""
+    processes of their own (`secbot work`, bot/jobs/process.py), 0: on this event loop.
+    `migrate_apart`: a schema that is behind is upgraded by a `secbot migrate` process, so that
+    this long-running one never imports Alembic (`secbot serve`); otherwise here."""
     logs.quiet_libraries()
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
@@ -54,12 +61,13 @@ def create_app(
     app.router.add_get("/", index)
     # GET /metrics is not here: it shows report counts, so it has a listener of its own
     # (`metrics_listener`), on 127.0.0.1 unless the operator says otherwise.
-    app.router.add_get("/setup/installed", setup_page.installed)  # GitHub's setup_url, after an install
+    app.router.add_get("/setup/installed", _installed)  # GitHub's setup_url, after an install
     badge.routes(app)  # public response-time figures, from the store only (after CLOCK is set)
     processes = worker_processes if workers else 0
-    app.cleanup_ctx.append(_store(processes))
+    app.cleanup_ctx.append(_store(processes, migrate_apart))
     app.cleanup_ctx.append(_github)
-    app.cleanup_ctx.append(_engine(list(routers), dict(jobs), workers, processes,
+    given = (list(routers), dict(jobs or {}))
+    app.cleanup_ctx.append(_engine(handlers or (lambda: given), workers, processes,
                                    list(worker_command or process.worker_command())))
     return app
 
@@ -103,7 +111,18 @@ def metrics_listener(settings: Settings) -> Callable[[web.Application], AsyncIte
     return ctx
 
 
-def _store(processes: int):  # type: ignore[no-untyped-def]
+async def _migrate_apart(settings: Settings) -> None:
+    """Run `secbot migrate` in a process of its own, on this server's database, and wait for it."""
+    env = dict(os.environ, DATABASE_URL=settings.database_url)
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "migrate", env=env,
+                                                stdout=asyncio.subprocess.DEVNULL)
+    code = await proc.wait()
+    if code != 0:
+        raise RuntimeError(f"secbot migrate failed (exit code {code}); its messages are above")
+    log.info("database schema upgraded by secbot migrate")
+
+
+def _store(processes: int, migrate_apart: bool):  # type: ignore[no-untyped-def]
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         url = app[SETTINGS].database_url
         # With worker processes on SQLite on a file, its writer takes their connections too, on a
@@ -111,7 +130,9 @@ def _store(processes: int):  # type: ignore[no-untyped-def]
         shared = tempfile.mkdtemp(prefix="secbot-") if processes and url.startswith("sqlite") else None
         store = Store.open(url, share_writer=os.path.join(shared, "writer.sock") if shared else None)
         try:
-            await upgrade(store)
+            if migrate_apart and not await migrate.is_current(store):
+                await _migrate_apart(app[SETTINGS])
+            await migrate.upgrade(store)  # reads the revision; Alembic only if still behind
             app[STORE] = store
             yield
         finally:
@@ -132,8 +153,8 @@ async def _github(app: web.Application) -> AsyncIterator[None]:
     await session.close()
 
 
-def _engine(routers: list[routing.Router], jobs: dict[str, JobHandler], start_workers: bool,  # type: ignore[no-untyped-def]
-            processes: int, command: list[str]):
+def _engine(handlers: Callable[[], tuple[Sequence[routing.Router], Mapping[str, JobHandler]]],  # type: ignore[no-untyped-def]
+            start_workers: bool, processes: int, command: list[str]):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
         github = app.get(GITHUB)
@@ -150,29 +171,33 @@ def _engine(routers: list[routing.Router], jobs: dict[str, JobHandler], start_wo
         learning = (asyncio.get_running_loop().create_task(process.learn_bot_login(services))
                     if github is not None and not (start_workers and processes_now) else None)
         app[SERVICES] = services
-        dispatcher = Dispatcher(services, routers, jobs)
         intake = Intake(queue)
-        pool = Workers(queue, app[METRICS].timed(dispatcher.run), concurrency=settings.workers,
-                       poll_interval=settings.poll_interval, intake_busy=intake.busy)
-        intake.on_stored = pool.wake
-        app[WORKERS] = pool
         app[INTAKE] = intake
         children: process.WorkerProcesses | None = None
-        if start_workers:
-            if housekeeping.KIND in jobs:
-                # One pending housekeeping job, shared by replicas: due a day after start at
-                # the latest (restarts never push it further away).
-                await housekeeping.schedule(queue, app[CLOCK].now() + housekeeping.EVERY)
-            if processes_now:
-                await app[STORE].start_writer()  # listening before the workers connect
-                env = dict(os.environ)
-                if app[STORE].writer_socket is not None:
-                    env[process.WRITER_SOCKET] = app[STORE].writer_socket
-                children = process.WorkerProcesses(processes_now, command, env)
-                intake.on_stored = children.wake
-                app[WORKER_PROCESSES] = children
-                await children.start()
-            else:
+        pool: Workers | None = None
+        if start_workers and processes_now:
+            # The worker processes import the handlers, run the jobs and schedule housekeeping.
+            await app[STORE].start_writer()  # listening before the workers connect
+            env = dict(os.environ)
+            if app[STORE].writer_socket is not None:
+                env[process.WRITER_SOCKET] = app[STORE].writer_socket
+            env.update(process.CHILD_ENV)
+            children = process.WorkerProcesses(processes_now, command, env)
+            intake.on_stored = children.wake
+            app[WORKER_PROCESSES] = children
+            await children.start()
+        else:
+            routers, jobs = handlers()
+            dispatcher = Dispatcher(services, list(routers), dict(jobs))
+            pool = Workers(queue, app[METRICS].timed(dispatcher.run), concurrency=settings.workers,
+                           poll_interval=settings.poll_interval, intake_busy=intake.busy)
+            intake.on_stored = pool.wake
+            app[WORKERS] = pool
+            if start_workers:
+                if housekeeping.KIND in jobs:
+                    # One pending housekeeping job, shared by replicas: due a day after start at
+                    # the latest (restarts never push it further away).
+                    await housekeeping.schedule(queue, app[CLOCK].now() + housekeeping.EVERY)
                 await pool.start()
         yield
         if learning is not None:
@@ -180,11 +205,19 @@ def _engine(routers: list[routing.Router], jobs: dict[str, JobHandler], start_wo
             await asyncio.gather(learning, return_exceptions=True)
         if children is not None:
             await children.stop()
-        elif start_workers:
+        elif start_workers and pool is not None:
             await pool.stop()
         await app[INTAKE].drain()
 
     return ctx
+
+
+async def _installed(request: web.Request) -> web.Response:
+    """bot.web.setup_page.installed, imported when GitHub first sends someone there (it brings
+    Jinja2 and YAML, which a running server has no other use for)."""
+    from bot.web import setup_page
+
+    return await setup_page.installed(request)
 
 
 async def healthz(request: web.Request) -> web.Response:

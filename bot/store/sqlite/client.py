@@ -139,7 +139,7 @@ class WriterProcess:
         ours, theirs = socket.socketpair()
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-I", sqlite_writer.__file__, str(theirs.fileno())],
+                [sys.executable, "-I", "-S", sqlite_writer.__file__, str(theirs.fileno())],
                 pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
         except BaseException:
             ours.close()

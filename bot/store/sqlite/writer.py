@@ -26,10 +26,11 @@ finishes the transaction under way and starts no other (what the dead server sen
 dropped; nobody was told it was stored). It ignores SIGINT and SIGTERM, which a terminal or a
 service manager also sends to it: the server stops it with "stop" once its own requests are
 answered, and the writer commits what it had first. It imports only the standard library and is
-started by path with `python -I` (isolated mode), so that nothing around it changes what it
-imports: PYTHON* variables such as PYTHONPATH are ignored, the user site directory is not added,
-and neither is the script's own directory (bot/store/sqlite/), where a module of the package
-could hide a standard one of the same name.
+started by path with `python -I -S` (isolated mode, no `site`), so that nothing around it changes
+what it imports: PYTHON* variables such as PYTHONPATH are ignored, no site directory is added
+(nor the `.pth` files installed there, which other packages run at start: 1-2 MB for nothing), and
+neither is the script's own directory (bot/store/sqlite/), where a module of the package could
+hide a standard one of the same name.
 """
 
 from __future__ import annotations
@@ -51,6 +52,18 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 HEADER = struct.Struct("!I")
+
+
+def malloc_trim() -> None:
+    """Give the pages freed after a burst back to the system (glibc's malloc keeps them while a
+    few live objects are scattered among them: 10 MB after 10,000 deliveries). ctypes is
+    imported then, not before."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).malloc_trim(0)
+    except (ImportError, OSError, AttributeError):  # not glibc
+        pass
 
 
 def pack(message: object) -> memoryview:
@@ -239,6 +252,10 @@ class Writer:
     LIVELY = 0.05  # calls may linger while a call that may not arrived this recently (seconds)
     OWNER = 0  # the server's connection; the workers' are numbered from 1
     WORKER_SEND_TIMEOUT = 5.0  # seconds
+    # After this many messages, the first quiet spell this long (seconds) gives memory back
+    # (`malloc_trim`): none comes in a burst, idle workers poll about once a second.
+    TRIM_AFTER = 500
+    TRIM_QUIET = 0.5
 
     def __init__(self, sock: socket.socket) -> None:
         self.clients: dict[int, tuple[socket.socket, Frames]] = {self.OWNER: (sock, Frames())}
@@ -250,6 +267,7 @@ class Writer:
         self.gone = False  # the server closed its end
         self.last_now = float("-inf")  # time.monotonic() of the last call that may not linger
         self.conn: sqlite3.Connection | None = None
+        self.since_trim = 0  # messages taken since memory was last given back
 
     @property
     def sock(self) -> socket.socket:
@@ -382,8 +400,15 @@ class Writer:
         webhooks are arriving, what comes within the shortest linger or until a call that may not."""
         self._fill(0)
         while not self.held:  # (a frame may come in pieces)
+            if self.since_trim >= self.TRIM_AFTER:  # a burst is over once nothing comes for a while
+                self._fill(self.TRIM_QUIET)
+                if not self.held:
+                    malloc_trim()
+                    self.since_trim = 0
+                continue
             self._fill(None)
         items = list(self.held)
+        self.since_trim += len(items)
         self.held.clear()
         lingering = [m[4] for _, m in items if m[0] == "call"]
         if len(lingering) == len(items) and all(lingering) and time.monotonic() - self.last_now < self.LIVELY:
