@@ -57,7 +57,7 @@ def _tokens(text: str, limit: int) -> list[str]:
             if tok.isdigit():
                 out.append("0")
             elif len(tok) <= 30:
-                out.append(_DIGITS.sub("0", tok))
+                out.append(tok if tok.isalpha() else _DIGITS.sub("0", tok))
             continue
         pieces = _CJK_RUN.split(tok)
         runs = _CJK_RUN.findall(tok)
@@ -70,21 +70,21 @@ def _tokens(text: str, limit: int) -> list[str]:
 
 
 def hashed(title: str, body: str) -> list[int]:
-    """The distinct feature buckets of one text, sorted (bounded by MAX_TOKENS)."""
+    """The distinct feature buckets of one text, sorted (bounded by MAX_TOKENS).
+
+    Each distinct feature string is hashed once (a bug report repeats most of its words and many
+    of its pairs): the same buckets as hashing every occurrence, in about half the time."""
     crc = zlib.crc32
-    feats: set[int] = set()
     t = _tokens(title, MAX_TITLE_TOKENS)
     b = _tokens(body, MAX_TOKENS)
-    for w in t:
-        feats.add(crc(("t " + w).encode()) & MASK)
     words = t + ["|"] + b
-    for w in words:
-        feats.add(crc(w.encode()) & MASK)
-        if len(w) > PREFIX:  # a crude stem: inflected forms (vulnerabilidade, Sicherheitslücken) share it
-            feats.add(crc(("p " + w[:PREFIX]).encode()) & MASK)
-    for x, y in zip(words, words[1:]):
-        feats.add(crc((x + " " + y).encode()) & MASK)
-    return sorted(feats)
+    distinct = set(words)
+    strings = {"t " + w for w in t}
+    strings |= distinct
+    strings.update(["p " + w[:PREFIX] for w in distinct if len(w) > PREFIX])  # a crude stem: inflected
+    # forms (vulnerabilidade, Sicherheitslücken) share it
+    strings.update(map(" ".join, zip(words, words[1:])))
+    return sorted({crc(s.encode()) & MASK for s in strings})
 
 
 @dataclass(frozen=True)
