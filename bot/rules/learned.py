@@ -49,8 +49,14 @@ def _norm(text: str) -> str:
 
 
 def _tokens(text: str, limit: int) -> list[str]:
+    text = _norm(text)
+    if text.isascii():
+        # The loop below, for ASCII text, in one pass each: long words dropped (numbers kept, as
+        # "0"), then every digit run made "0" (a number then is "0" too; words hold no spaces).
+        kept = [tok for tok in _TOKEN.findall(text) if len(tok) <= 30 or tok.isdigit()][:limit]
+        return _DIGITS.sub("0", " ".join(kept)).split(" ") if kept else []
     out: list[str] = []
-    for tok in _TOKEN.findall(_norm(text)):
+    for tok in _TOKEN.findall(text):
         if len(out) >= limit:
             break
         if tok.isascii():
