@@ -537,6 +537,11 @@ class _Eval:
     urls: tuple[str, ...]
 
 
+def _is_stacktrace(code: str) -> bool:
+    """``signals.STACKTRACE.search(code) is not None``, shape by shape (see STACKTRACE_PARTS)."""
+    return any(literal in code and branch.search(code) is not None for literal, branch in signals.STACKTRACE_PARTS)
+
+
 def _evaluate(title: str, raw_body: str) -> _Eval:
     """The rules on one window: ``title`` already normalised, ``raw_body`` as written."""
     text = _normalise(raw_body)
@@ -608,7 +613,7 @@ def _evaluate(title: str, raw_body: str) -> _Eval:
         for n in payloads:
             v, b = fired[n]
             fired[n] = (v * 0.4, b)
-    if code and "attacker-framing" not in names and not payloads and signals.STACKTRACE.search(code):
+    if code and "attacker-framing" not in names and not payloads and _is_stacktrace(code):
         fired["stacktrace-in-code"] = (-0.6, -0.3)
     if word_hits and quoted_only_hits == word_hits:
         fired["quoted-only"] = (-0.8, -0.5)

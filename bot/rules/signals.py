@@ -580,6 +580,21 @@ STACKTRACE = re.compile(
     r"traceback \(most recent call last\)|^\s+at [\w$.<>]+\(|\bexception in thread\b|goroutine \d+ \[|thread '[^']*' panicked|^#\d+\s+0x[0-9a-f]+|\bsegmentation fault\b|\bcore dumped\b|\w+error: ",
     re.M,
 )
+# The same test, faster (`detect._is_stacktrace`): each shape on its own, run only when a literal
+# every match of it contains occurs (one alternation runs every branch at every position: 2.7 ms
+# on an 8 KB code block). `\w+error: ` matches where `\werror: ` does, so the shorter is searched.
+STACKTRACE_PARTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (literal, re.compile(branch, re.M)) for literal, branch in (
+        ("traceback (most recent call last)", r"traceback \(most recent call last\)"),
+        ("at ", r"^\s+at [\w$.<>]+\("),
+        ("exception in thread", r"\bexception in thread\b"),
+        ("goroutine ", r"goroutine \d+ \["),
+        ("' panicked", r"thread '[^']*' panicked"),
+        ("0x", r"^#\d+\s+0x[0-9a-f]+"),
+        ("segmentation fault", r"\bsegmentation fault\b"),
+        ("core dumped", r"\bcore dumped\b"),
+        ("error: ", r"\werror: "),
+    ))
 
 
 # Language hints, for the ``lang:*`` reason: each language's common words, and letters English does not use.
