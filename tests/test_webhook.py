@@ -553,7 +553,8 @@ def test_the_malformed_request_count_comes_once_a_minute_with_the_ones_held_back
     ("issues", {"action": "edited"}, "public"),
     ("issues", {"action": "labeled", "comment": {"body": "/sec ack"}}, "later"),
     ("issue_comment", {"action": "deleted", "comment": {"body": "/sec ack"}}, "later"),
-    ("installation", {"action": "created"}, "later"),
+    ("installation", {"action": "created"}, "public"),  # a maintainer waits for its onboarding
+    ("installation", {"action": "deleted"}, "later"),
     ("push", {"ref": "refs/heads/main"}, "later"),
 ])
 async def test_a_delivery_waits_in_the_lane_its_event_action_and_command_give(

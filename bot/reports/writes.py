@@ -102,14 +102,21 @@ async def discussion_comment_once(ctx: Context, *, key: str, kind: str, report_i
 async def minimize(ctx: Context, node_id: str, classifier: str) -> bool:
     """Hide a comment (issue, pull request or discussion comment) behind GitHub's "hidden as
     <classifier>" fold (GraphQL `minimizeComment`); False when GitHub refuses."""
+    return await _mutate(ctx, MINIMIZE, {"subjectId": node_id, "classifier": classifier},
+                         "minimize a comment", {"classifier": classifier})
+
+
+async def _mutate(ctx: Context, mutation: str, given: dict[str, Any], what: str, extra: dict[str, Any]) -> bool:
+    """Run a GraphQL mutation with `input: given` (or log it in a dry run); False, logged as
+    "could not <what>", when GitHub refuses. `extra` says what was done, never any text."""
     if ctx.dry_run:
-        ctx.log.info("dry run: would minimize a comment", extra={"classifier": classifier})
+        ctx.log.info(f"dry run: would {what}", extra=extra)
         return True
     assert ctx.gh is not None
     try:
-        await ctx.gh.graphql(MINIMIZE, input={"subjectId": node_id, "classifier": classifier})
+        await ctx.gh.graphql(mutation, input=given)
     except (gidgethub.QueryError, gidgethub.BadGraphQLRequest) as exc:
-        ctx.log.warning("could not minimize a comment", extra={"classifier": classifier, "error": type(exc).__name__})
+        ctx.log.warning(f"could not {what}", extra={**extra, "error": type(exc).__name__})
         return False
     return True
 
@@ -139,31 +146,14 @@ async def discussion_comment_node(ctx: Context, discussion: str, comment_id: int
 async def lock_lockable(ctx: Context, node_id: str, reason: str) -> bool:
     """Lock a discussion (or an issue) by its GraphQL id (`lockLockable`, reason OFF_TOPIC,
     RESOLVED, SPAM or TOO_HEATED); False when GitHub refuses."""
-    if ctx.dry_run:
-        ctx.log.info("dry run: would lock a discussion", extra={"reason": reason})
-        return True
-    assert ctx.gh is not None
-    try:
-        await ctx.gh.graphql(LOCK_LOCKABLE, input={"lockableId": node_id, "lockReason": reason})
-    except (gidgethub.QueryError, gidgethub.BadGraphQLRequest) as exc:
-        ctx.log.warning("could not lock a discussion", extra={"reason": reason, "error": type(exc).__name__})
-        return False
-    return True
+    return await _mutate(ctx, LOCK_LOCKABLE, {"lockableId": node_id, "lockReason": reason},
+                         "lock a discussion", {"reason": reason})
 
 
 async def delete_discussion_comment(ctx: Context, node_id: str) -> bool:
     """Delete a discussion comment (GraphQL `deleteDiscussionComment`); False when GitHub refuses
     (already gone, or not allowed)."""
-    if ctx.dry_run:
-        ctx.log.info("dry run: would delete a discussion comment")
-        return True
-    assert ctx.gh is not None
-    try:
-        await ctx.gh.graphql(DELETE_DISCUSSION_COMMENT, input={"id": node_id})
-    except (gidgethub.QueryError, gidgethub.BadGraphQLRequest) as exc:
-        ctx.log.warning("could not delete a discussion comment", extra={"error": type(exc).__name__})
-        return False
-    return True
+    return await _mutate(ctx, DELETE_DISCUSSION_COMMENT, {"id": node_id}, "delete a discussion comment", {})
 
 
 async def create_once(ctx: Context, *, key: str, report_id: int | None, send: Callable[[], Awaitable[dict[str, Any]]],
