@@ -426,4 +426,10 @@ async def test_setup_page_in_a_real_browser_registers_the_app_and_serve_then_run
     async with aiohttp.ClientSession() as s:
         async with s.post(f"{normal.url}/webhook", data=b"{}") as resp:
             assert resp.status == 401  # signature checked with the written secret: normal mode
-    assert any(r.path == "/app" and r.status == 200 for r in emu.state.requests)  # authenticated as the new App
+    # Authenticated as the new App: by serve, or by its worker process (serve's default), which
+    # asks once it has started (a second or two after serve answers).
+    for _ in range(150):
+        if any(r.path == "/app" and r.status == 200 for r in emu.state.requests):
+            break
+        await asyncio.sleep(0.1)
+    assert any(r.path == "/app" and r.status == 200 for r in emu.state.requests)
