@@ -85,16 +85,6 @@ VULN_BODY = ("Hi, I found a security issue in `extract_all()` (case {n}).\n\n###
              "Affected: 2.3.0 and earlier. CWE-22.\n")
 COMMENT = "Same here on 2.3.1 with Python 3.11; downgrading to 2.2.4 makes it go away. ({n})"
 
-BARE = """
-import sys
-from aiohttp import web
-async def hook(request):
-    await request.read()
-    return web.json_response({"queued": True}, status=202)
-app = web.Application(client_max_size=32 * 1024 * 1024)
-app.router.add_post("/webhook", hook)
-web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
-"""
 
 
 # -- the machine -----------------------------------------------------------------------------------
@@ -391,6 +381,9 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
                 storm.append(build.raw("issue_comment", emu.payloads.issue_comment(
                     "created", REPO, number, comments[number], f"user-{i}")))
         bare_port = free_port()
+        sys.path.insert(0, str(ROOT / "bench"))
+        from webhook import BARE  # noqa: PLC0415 - the same bare yardstick as bench/webhook.py
+
         bare = await asyncio.create_subprocess_exec(sys.executable, "-c", BARE, str(bare_port))
         try:
             await wait_port(bare_port, bare, tmp / "none")

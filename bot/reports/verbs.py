@@ -99,11 +99,16 @@ class Answer:
         return cls(text=data["text"], report=data.get("report"), kind=str(data.get("kind") or "report"))
 
 
+def _commands_of(ctx: Context, comment: dict[str, Any]) -> list[Command]:
+    """The `/sec` commands of a comment a person (not a bot) wrote; none without a GitHub client."""
+    if Context.is_bot(comment["user"]) or ctx.gh is None:
+        return []
+    return parse(comment.get("body"))
+
+
 async def from_issue_comment(ctx: Context, comment: dict[str, Any], issue_number: int) -> None:
     """Run the `/sec` commands of a new issue comment, once each."""
-    if Context.is_bot(comment["user"]) or ctx.gh is None:
-        return
-    commands = parse(comment.get("body"))
+    commands = _commands_of(ctx, comment)
     if not commands:
         return
     repo = ctx.full_name or ""
@@ -127,9 +132,7 @@ async def from_discussion_comment(ctx: Context, comment: dict[str, Any], discuss
     public issue (only maintainers; answers about a report go to its maintainers privately),
     answered in the discussion (GraphQL `addDiscussionComment`). A discussion's number is one of
     the repository's issue numbers, so its reports are found the same way."""
-    if Context.is_bot(comment["user"]) or ctx.gh is None:
-        return
-    commands = parse(comment.get("body"))
+    commands = _commands_of(ctx, comment)
     if not commands:
         return
     repo = ctx.full_name or ""
