@@ -69,6 +69,28 @@ def test_generic_scanner_findings_with_payment_asks_are_beg_bounty(title, body):
     assert classify(title, body).kind == "beg_bounty"
 
 
+@pytest.mark.parametrize("title, body", [
+    ("PayPal checkout fails with a security token error", "After 4.2 the payment step shows 'security token expired' and the order stays unpaid. Steps: add an item, pay with PayPal."),
+    ("Paid plan users see the free tier limits", "Since the billing migration our paid accounts get the free quotas; the payment went through on our side."),
+    ("FTP directory listing shows the wrong year", "Files older than six months show this year's date in the listing."),
+    ("autocomplete=\"off\" is ignored on the search form", "The browser still offers suggestions in the search box."),
+    ("Loyalty reward points not added after payment", "Points stay at 0 after the order is paid with a test card."),
+])
+def test_money_words_and_feature_names_in_ordinary_issues_are_not_beg_bounty(title, body):
+    """Pay, paid, payment, PayPal, reward points, a directory listing, autocomplete=off: ordinary
+    words of ordinary issues; a public beg-bounty reply to them would be a public false alarm."""
+    assert classify(title, body).kind != "beg_bounty"
+
+
+@pytest.mark.parametrize("title, body", [
+    ("Vulnerability report", "I found an XSS on your website. Please tell me how much you pay for valid bugs, my paypal: hunter@example.com"),
+    ("Security issue", "Directory listing is enabled on your site at /backup/. Do you offer any appreciation for reports?"),
+    ("Bug", "The login form allows password autocomplete. Will I get paid for this finding?"),
+])
+def test_asks_for_payment_in_their_usual_shapes_are_still_beg_bounty(title, body):
+    assert classify(title, body).kind == "beg_bounty"
+
+
 # --- hard negatives ------------------------------------------------------------------------
 
 def test_dependency_bump_citing_third_party_cve_is_not_a_report():

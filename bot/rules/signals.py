@@ -222,10 +222,13 @@ BEG: tuple[tuple[str, str, float, float], ...] = (
      r"cookies? (?:\S+ ){0,6}(?:without|missing|lacks?|lack|with no) (?:the )?(?:secure|httponly|samesite)|(?:secure|httponly|samesite) (?:flag|attribute) (?:is )?(?:not set|missing|absent)|missing (?:secure|httponly|samesite) (?:flag|attribute)"
      r"|cookies? (?:\w+ ){0,6}(?:sans|sin|sem|ohne) (?:l'attribut |el atributo |o atributo |(?:das )?attribut |(?:la |el |o )?(?:flag|bandera|drapeau) )?(?:secure|httponly|samesite)",
      -1.0, 3.0),
-    ("scanner-finding:directory-listing", r"directory listing|index of /|directory browsing|directory indexing", -1.0, 2.6),
+    # The finding, not the feature: "FTP directory listing shows the wrong year" is an ordinary bug.
+    ("scanner-finding:directory-listing",
+     r"directory listing (?:is |was )?(?:enabled|on\b|exposed|allowed|turned on|vulnerab)|(?:enabled|exposed|open|public) directory listing|index of /"
+     r"|directory browsing|directory indexing", -1.0, 2.6),
     ("scanner-finding:tabnabbing", r"tab-?nabbing|target=.?_blank.{0,40}noopener|rel=.?noopener", -1.5, 2.8),
     ("scanner-finding:weak-tls", r"tlsv? ?1\.[01]\b|weak (?:ssl|tls )?cipher|sslv3|ssl labs|\bbeast\b|\bpoodle\b|\bsweet32\b|\b3des\b|cbc ciphers", -0.6, 2.6),
-    ("scanner-finding:autocomplete", r"autocomplete(?:=\"?on\"?| (?:is )?enabled| not disabled) (?:on|for) (?:the )?password|password (?:field|input|box)s? (?:\w+ ){0,4}autocomplete|autocomplete=\W?off|password autocomplete", -1.5, 2.8),
+    ("scanner-finding:autocomplete", r"autocomplete(?:=\"?on\"?| (?:is )?enabled| not disabled) (?:on|for) (?:the )?password|password (?:field|input|box)s? (?:\w+ ){0,4}autocomplete|password autocomplete", -1.5, 2.8),
     ("scanner-finding:logout-csrf", r"(?:logout|log out|sign[- ]?out) csrf|csrf (?:on|in) (?:the )?(?:logout|log out|sign[- ]?out)", -3.0, 3.0),
     ("scanner-finding:content-spoofing", r"content spoofing|text injection|html injection in (?:the )?(?:404|error)|broken link hijack", -1.5, 2.6),
     ("scanner-finding:user-enumeration", r"(?:user(?:name)?|account|email) enumeration|enumerate (?:valid )?(?:users|usernames|emails|accounts)", -1.0, 2.6),
@@ -236,8 +239,15 @@ BEG: tuple[tuple[str, str, float, float], ...] = (
      r"robots\.txt (?:\w+ ){0,4}(?:reveals|discloses|contains|exposes|shows)|\bopen ports?\b|\bports? \d+ (?:and \d+ )?(?:is |are )?open\b|(?:found|scanned) with nmap"
      r"|github pages 404|(?:might|may|can|could) be taken over|\bhttp trace\b|\btrace (?:method|requests?)|cross[- ]site tracing", -0.8, 2.4),
     ("scanner-finding:weak-password-policy", r"weak password policy|no password (?:complexity|policy)|password policy (?:is )?weak", -1.0, 2.6),
+    # Asking to be paid. Words of money that ordinary issues use too (pay, paid, payment, PayPal,
+    # appreciation: a checkout that fails, a paid plan) count only in the shape of an ask; bounty,
+    # reward (not a shop's "reward points"), compensation and the like count alone.
     ("payment-ask",
-     r"bug ?bount|\bbounty\b|\breward|\bcompensat\w*|\bpaid\b|\bpay(?:ment|out)?\b|\bpaypal\b|\bhonorarium|\bswag\b|\bappreciation\b|monetary"
+     r"bug ?bount|\bbount(?:y|ies)\b|\breward(?!s? points?\b)|\bcompensat\w*|\bhonorarium|\bswag\b|monetary|\bpayout\b"
+     r"|\bpay(?:s|ing)? (?:me|us|researchers|hunters|for (?:valid |security |such )?(?:bugs|reports|findings|issues|vulnerabilit\w*))\b"
+     r"|\b(?:do|will|would|can|could|that|if|whether) you (?:\w+ ){0,2}pay\b|\bhow much (?:\w+ ){0,3}pay|\b(?:get|be|being|getting) paid\b|\bpaid (?:bounty|bounties|program|disclosure)"
+     r"|\bpayment (?:terms|details|for (?:the |my |this |a |each )?(?:report|finding|bug|work|research|disclosure|vulnerabilit\w*))|\bpaypal\.me|\b(?:my|accept|via|through) paypal\b(?! (?:checkout|button|sdk|integration))|\bpaypal(?: id| email| address)?\s*[:=]"
+     r"|\btoken of (?:my |your )?appreciation|\b(?:some|any|an?) (?:\w+ )?appreciation\b|\bappreciation (?:for|of) (?:my|our|the) (?:work|effort|time|report|finding)"
      r"|recompensa|r[ée]compense|belohnung|prämie|ricompensa|\bödül|beloning|nagrod\w*|赏金|奖励|вознагражден|報奨金|バウンティ|포상금|보상금|\bpag(?:an|am)\b|\bpayez\b|\busdt\b|\bbtc\b|bitcoin|\bhall of fame\b",
      0.0, 2.2),
     ("beg-framing",
