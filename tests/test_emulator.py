@@ -456,6 +456,27 @@ async def test_discussion_lookups_locks_and_comment_deletion_as_githubs_schema_s
     assert len(state.violations) == 1
 
 
+async def test_reactions_by_graphql_as_githubs_schema_says(emu, session, state):
+    d = state.open_discussion(REPO, title="q", body="b", user="reporter")
+    comment = state.add_discussion_comment(REPO, d["number"], body="/sec help", user="maintainer")
+    token = await token_for(emu, session)
+    gh = GitHubAPI(session, "secbot-tests", oauth_token=token, base_url=emu.base_url)
+    query = "mutation($input: AddReactionInput!) { addReaction(input: $input) { reaction { content } } }"
+    for _ in range(2):  # once per user and content, as on REST
+        done = await gh.graphql(query, endpoint=emu.graphql_url, input={"subjectId": comment["node_id"], "content": "THUMBS_UP"})
+        assert done == {"addReaction": {"reaction": {"content": "THUMBS_UP"}}}
+    await gh.graphql('mutation { addReaction(input: {subjectId: "%s", content: CONFUSED}) { reaction { content } } }'
+                     % d["node_id"], endpoint=emu.graphql_url)
+    assert [(r["_subject"], r["content"]) for r in state.reactions] == [(comment["node_id"], "+1"), (d["node_id"], "confused")]
+    for document in (  # a quoted enum, a content GitHub does not know: the emulator fails closed
+        'mutation { addReaction(input: {subjectId: "x", content: "THUMBS_UP"}) { reaction { content } } }',
+        'mutation { addReaction(input: {subjectId: "x", content: PLUS_ONE}) { reaction { content } } }',
+    ):
+        async with session.post(f"{emu.base_url}/graphql", headers=auth(token), json={"query": document}) as resp:
+            assert resp.status == 400
+    assert len(state.violations) == 2
+
+
 async def test_unsupported_graphql_is_a_violation(emu, session, state):
     token = await token_for(emu, session)
     async with session.post(f"{emu.base_url}/graphql", json={"query": "{ viewer { login } }"},

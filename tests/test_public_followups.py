@@ -291,16 +291,23 @@ def ours(h: Harness, number: int) -> list[dict[str, Any]]:
     return [c for c in h.state.discussion_comments(REPO, number) if c["user"]["login"].endswith("[bot]")]
 
 
+def reactions(h: Harness, comment: dict[str, Any]) -> list[str]:
+    """The reactions on a comment (GraphQL's addReaction, stored as REST contents)."""
+    return [r["content"] for r in h.state.reactions if r["_subject"] == comment["node_id"]]
+
+
 async def test_commands_in_a_discussion_answer_its_possible_report(h: Harness, verdict: Any) -> None:
     d = h.state.open_discussion(REPO, title="Roadmap", body="What is planned?", user="bystander")
     verdict("possible", only_for=SECRET_MARK)
     reported = await discussion_comment(h, d["number"], REPORTER, VULN_BODY)
     [report] = await Reports(h.services.store).list(state="possible")
     # Someone without write access: nothing run, nothing said.
-    await discussion_comment(h, d["number"], "bystander", "/sec not-security")
+    refused = await discussion_comment(h, d["number"], "bystander", "/sec not-security")
     assert ours(h, d["number"]) == [] and (await Reports(h.services.store).get(report.id)).state == "possible"
+    assert reactions(h, refused) == ["-1"]  # one 👎, as on an issue comment
     # A maintainer confirms: the redirect as a reply in the discussion, once.
-    await discussion_comment(h, d["number"], MAINTAINER, "/sec confirm")
+    confirmed = await discussion_comment(h, d["number"], MAINTAINER, "/sec confirm")
+    assert reactions(h, confirmed) == ["+1"]
     [reply] = ours(h, d["number"])
     assert "<!-- secbot:redirect " in reply["body"] and f"@{REPORTER}" in reply["body"]
     assert (await Reports(h.services.store).get(report.id)).state == "new"

@@ -25,6 +25,11 @@
   issues and discussions are ``Lockable``; ``activeLockReason`` is the enum (``SPAM``).
 * ``mutation { deleteDiscussionComment(input: {id: ...}) { comment { id } } }``
   (``DeleteDiscussionCommentInput`` is ``id: ID!``, ``clientMutationId``).
+* ``mutation { addReaction(input: {subjectId: ..., content: THUMBS_UP}) { reaction { content [id] } } }``
+  (or ``input: $input``): ``AddReactionInput`` is ``subjectId: ID!``, ``content: ReactionContent!``
+  (THUMBS_UP, THUMBS_DOWN, LAUGH, HOORAY, CONFUSED, HEART, ROCKET, EYES), ``clientMutationId``; issues,
+  issue comments, discussions and discussion comments are ``Reactable``. Stored as the REST reaction
+  of the same content (``+1``, ``-1``, ``confused`` ...), once per user and content, as REST does.
 
 Answers look like GitHub's: HTTP 200, ``{"data": ...}``, and ``errors`` with a
 ``type`` (``NOT_FOUND``, ``FORBIDDEN``, ``UNPROCESSABLE``) for refusals.
@@ -77,6 +82,13 @@ _DELETE_DISCUSSION_COMMENT = re.compile(
     r"^\s*mutation\b[^{]*\{\s*deleteDiscussionComment\s*\(\s*input\s*:\s*(?P<input>\$\w+|\{[^}]*\})\s*\)\s*"
     r"\{\s*comment\s*\{(?P<fields>[\w\s]*)\}\s*\}\s*\}\s*$", re.S)
 
+_ADD_REACTION = re.compile(
+    r"^\s*mutation\b[^{]*\{\s*addReaction\s*\(\s*input\s*:\s*(?P<input>\$\w+|\{[^}]*\})\s*\)\s*"
+    r"\{\s*reaction\s*\{(?P<fields>[\w\s]*)\}\s*\}\s*\}\s*$", re.S)
+# GraphQL's ReactionContent and the REST content of the same reaction.
+_REACTION_CONTENT = {"THUMBS_UP": "+1", "THUMBS_DOWN": "-1", "LAUGH": "laugh", "HOORAY": "hooray",
+                     "CONFUSED": "confused", "HEART": "heart", "ROCKET": "rocket", "EYES": "eyes"}
+
 
 class _Unsupported(Exception):
     pass
@@ -93,8 +105,8 @@ def _value(token: str, variables: dict[str, Any]) -> Any:
 
 
 def _node(ctx: Ctx, node_id: str) -> tuple[str, Any]:
-    """Find an issue, an issue comment or a repository by node id: ("issue", (repo, number)),
-    ("comment", (repo, comment)) or ("repo", repo)."""
+    """Find an issue, a discussion, a comment on either or a repository by node id: ("issue", (repo,
+    number)), ("discussion", (repo, number)), ("comment", (repo, comment)) or ("repo", repo)."""
     for repo in ctx.state.repos.values():
         if repo.data["node_id"] == node_id:
             return "repo", repo
@@ -165,12 +177,14 @@ def graphql_reply(ctx: Ctx) -> Reply:
             return Reply(200, _lock(ctx, m, variables))
         if m := _DELETE_DISCUSSION_COMMENT.match(query):
             return Reply(200, _delete_discussion_comment(ctx, m, variables))
+        if m := _ADD_REACTION.match(query):
+            return Reply(200, _add_reaction(ctx, m, variables))
     except _Unsupported as exc:
         return _violation(ctx, str(exc))
     return _violation(ctx, "GraphQL document not understood: the emulator supports only the shapes listed in "
                            "bot/emulator/graphql.py (repository, transferIssue, minimizeComment, "
                            "addDiscussionComment, a discussion's comments, repository.discussion(number:), "
-                           "lockLockable, deleteDiscussionComment)")
+                           "lockLockable, deleteDiscussionComment, addReaction)")
 
 
 def _violation(ctx: Ctx, reason: str) -> Reply:
@@ -220,20 +234,7 @@ def _minimize(ctx: Ctx, m: re.Match[str], variables: dict[str, Any]) -> dict[str
     if not fields or fields - _MINIMIZABLE_FIELDS or around - {"clientMutationId"}:
         raise _Unsupported(f"minimizeComment selection {sorted(fields | around)} not supported "
                            f"(only {sorted(_MINIMIZABLE_FIELDS)} and clientMutationId)")
-    raw = m.group("input")
-    if raw.startswith("$"):
-        given = _value(raw, variables)
-        if not isinstance(given, dict):
-            raise _Unsupported(f"{raw} must be an object")
-    else:
-        given = {}
-        for key, token in _ENUM_PAIR.findall(raw):
-            if key == "classifier":
-                if token.startswith('"'):
-                    raise _Unsupported("classifier is an enum: write it bare (OUTDATED), not as a string")
-                given[key] = _value(token, variables) if token.startswith("$") else token
-            else:
-                given[key] = _value(token, variables)
+    given = _enum_input(m.group("input"), variables, "classifier")
     unknown = set(given) - {"subjectId", "classifier", "clientMutationId"}
     if unknown or "subjectId" not in given or "classifier" not in given:
         raise _Unsupported(f"MinimizeCommentInput needs subjectId and classifier (unknown: {sorted(unknown)})")
@@ -261,6 +262,19 @@ def _input(raw: str, variables: dict[str, Any]) -> dict[str, Any]:
             raise _Unsupported(f"{raw} must be an object")
         return given
     return {k: _value(v, variables) for k, v in _INPUT_PAIR.findall(raw)}
+
+
+def _enum_input(raw: str, variables: dict[str, Any], enum: str) -> dict[str, Any]:
+    """An input object whose field `enum` is an enum: written bare in a literal (SPAM; quoted, GitHub
+    refuses it), its name in a variable."""
+    if raw.startswith("$"):
+        return _input(raw, variables)
+    given = {}
+    for key, token in _ENUM_PAIR.findall(raw):
+        if key == enum and token.startswith('"'):
+            raise _Unsupported(f"{enum} is an enum: write it bare, not as a string")
+        given[key] = token if key == enum and not token.startswith("$") else _value(token, variables)
+    return given
 
 
 def _add_discussion_comment(ctx: Ctx, m: re.Match[str], variables: dict[str, Any]) -> dict[str, Any]:
@@ -330,12 +344,7 @@ def _lock(ctx: Ctx, m: re.Match[str], variables: dict[str, Any]) -> dict[str, An
     fields = set(m.group("fields").split())
     if not fields or fields - _LOCKED_FIELDS:
         raise _Unsupported(f"lockLockable selection {sorted(fields)} not supported (only {sorted(_LOCKED_FIELDS)})")
-    raw = m.group("input")
-    if raw.startswith("$"):
-        given = _input(raw, variables)
-    else:
-        given = {k: (t if k == "lockReason" and not t.startswith(("$", '"')) else _value(t, variables))
-                 for k, t in _ENUM_PAIR.findall(raw)}
+    given = _enum_input(m.group("input"), variables, "lockReason")
     unknown = set(given) - {"lockableId", "lockReason", "clientMutationId"}
     if unknown or not isinstance(given.get("lockableId"), str):
         raise _Unsupported(f"LockLockableInput needs lockableId (unknown: {sorted(unknown)})")
@@ -375,3 +384,27 @@ def _delete_discussion_comment(ctx: Ctx, m: re.Match[str], variables: dict[str, 
                     discussion["comments"] = len(discussion["_comments"])
                     return {"data": {"deleteDiscussionComment": {"comment": {"id": comment["node_id"]}}}}
     return _error("deleteDiscussionComment", "NOT_FOUND", f"Could not resolve to a node with the global id of '{given['id']}'")
+
+
+def _add_reaction(ctx: Ctx, m: re.Match[str], variables: dict[str, Any]) -> dict[str, Any]:
+    fields = set(m.group("fields").split())
+    if not fields or fields - {"content", "id"}:
+        raise _Unsupported(f"addReaction selection {sorted(fields)} not supported (only content, id)")
+    given = _enum_input(m.group("input"), variables, "content")
+    unknown = set(given) - {"subjectId", "content", "clientMutationId"}
+    if unknown or not isinstance(given.get("subjectId"), str) or given.get("content") not in _REACTION_CONTENT:
+        raise _Unsupported(f"AddReactionInput needs subjectId and content, one of {sorted(_REACTION_CONTENT)} "
+                           f"(unknown: {sorted(unknown)})")
+    try:
+        kind, found = _node(ctx, given["subjectId"])
+    except NotFound:
+        kind, found = "", None
+    if kind not in ("issue", "comment", "discussion"):
+        return _error("addReaction", "NOT_FOUND", f"Could not resolve to a node with the global id of '{given['subjectId']}'")
+    repo, which = found
+    if not _covered(ctx, repo):
+        return _error("addReaction", "FORBIDDEN", "Resource not accessible by integration")
+    subject = which if kind == "comment" else (repo.discussions if kind == "discussion" else repo.issues)[which]
+    reaction, _ = ctx.state.add_reaction(subject, _REACTION_CONTENT[given["content"]], f"{ctx.state.app_slug}[bot]")
+    out = {"content": given["content"], "id": reaction["node_id"]}
+    return {"data": {"addReaction": {"reaction": {k: v for k, v in out.items() if k in fields}}}}

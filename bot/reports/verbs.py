@@ -188,10 +188,10 @@ async def _stranger(ctx: Context, where: Where, login: str, key_prefix: str, cou
     key = f"{key_prefix}:not-allowed"
     if await ctx.ledger.claim(key, ctx.job_id, ctx.clock.now()) is not None:
         return
-    if where.comment_id is not None and where.discussion_id is None:  # (no REST reactions on a discussion comment)
+    if where.comment_id is not None:
         try:
             with spending(COURTESY):
-                await writes.react(ctx, comment_id=where.comment_id, content="-1")
+                await _react(ctx, where, "-1")
         except RateLimited:
             ctx.log.info("no reaction to a command from someone who may not give it: the write budget's "
                          "courtesy share is spent")
@@ -226,8 +226,17 @@ async def respond(ctx: Context, where: Where, found: Sequence[Report], commands:
                     await outreach.tell_maintainers(ctx, report, key=f"reply:{key_prefix}:{report.id}",
                                                     body="\n\n".join(mine))
             await reply(ctx, where, key=f"reply:{key_prefix}", body=_compose([a for a in answers if a.report is None]))
-        if where.comment_id is not None and where.discussion_id is None:
-            await writes.react(ctx, comment_id=where.comment_id, content=reaction(where, commands, outcomes))
+        if where.comment_id is not None:
+            await _react(ctx, where, reaction(where, commands, outcomes))
+
+
+async def _react(ctx: Context, where: Where, content: str) -> None:
+    """The one reaction on the comment that held the commands: in a discussion by its GraphQL id."""
+    if where.discussion_id is not None:
+        if where.node_id:
+            await writes.react(ctx, node_id=where.node_id, content=content)
+    else:
+        await writes.react(ctx, comment_id=where.comment_id, content=content)
 
 
 def reaction(where: Where, commands: Sequence[Command], outcomes: Sequence[str]) -> str:

@@ -390,10 +390,20 @@ async def update_issue(ctx: Context, number: int, **fields: Any) -> dict[str, An
     return await ctx.gh.patch("/repos/{owner}/{repo}/issues/{issue_number}", ctx.repo(issue_number=number), data=fields)
 
 
-async def react(ctx: Context, *, comment_id: int | None = None, issue_number: int | None = None, content: str = "+1") -> None:
-    """Acknowledge a command with a reaction (👍 done, 👎 refused, 😕 not understood)."""
+# REST reaction contents and GraphQL's ReactionContent for the same reaction.
+GRAPHQL_REACTION = {"+1": "THUMBS_UP", "-1": "THUMBS_DOWN", "confused": "CONFUSED"}
+ADD_REACTION = "mutation($input: AddReactionInput!) { addReaction(input: $input) { reaction { content } } }"
+
+
+async def react(ctx: Context, *, comment_id: int | None = None, issue_number: int | None = None,
+                node_id: str | None = None, content: str = "+1") -> None:
+    """Acknowledge a command with a reaction (👍 done, 👎 refused, 😕 not understood): on an issue
+    comment or an issue by REST, on a discussion comment (`node_id`) by GraphQL, the only way there."""
     assert ctx.gh is not None
-    if comment_id is not None:
+    if node_id is not None:
+        await _mutate(ctx, ADD_REACTION, {"subjectId": node_id, "content": GRAPHQL_REACTION[content]},
+                      "react to a command", {"content": content})
+    elif comment_id is not None:
         await ctx.gh.post("/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
                           ctx.repo(comment_id=comment_id), data={"content": content})
     elif issue_number is not None:
