@@ -517,21 +517,25 @@ def test_compose_runs_two_replicas_behind_nginx_on_one_postgresql(images: Images
             "count(*) FILTER (WHERE attempts = 1) FROM jobs WHERE event = 'issues.opened'")
         assert int(stored) == int(distinct) == int(done) == int(once) == BURST, (stored, distinct, done, once)
         taken: dict[str, tuple[float, float]] = {}
-        for replica in ("secbot-1", "secbot-2"):
-            text = metrics_of(replica)
-            taken[replica] = (metric(text, "secbot_webhook_deliveries_total", event="issues", outcome="stored"),
-                              metric(text, "secbot_job_duration_seconds_count", kind="webhook", outcome="done"))
-        # Both replicas took deliveries. The jobs run in each replica's worker process (serve's
-        # default, --workers-processes), whose own job metrics are not on serve's /metrics yet: that
-        # every job ran once is shown by PostgreSQL above, not by the replicas' job counters.
-        assert sum(t[0] for t in taken.values()) == BURST, taken
-        assert all(t[0] > 0 for t in taken.values()), taken
+
+        def counted() -> bool:
+            for replica in ("secbot-1", "secbot-2"):
+                text = metrics_of(replica)
+                taken[replica] = (metric(text, "secbot_webhook_deliveries_total", event="issues", outcome="stored"),
+                                  metric(text, "secbot_job_duration_seconds_count", kind="webhook", outcome="done"))
+            return sum(t[1] for t in taken.values()) >= BURST
+
+        # The jobs run in each replica's worker process (serve's default, --workers-processes), which
+        # sends its tally to serve's /metrics every few seconds.
+        wait_for("the worker processes' job counts on the replicas' /metrics", counted, 30, logs)
+        assert sum(t[0] for t in taken.values()) == BURST and sum(t[1] for t in taken.values()) == BURST, taken
+        assert all(t[0] > 0 and t[1] > 0 for t in taken.values()), taken
         say_(f"burst through nginx: {len(sends)} requests ({BURST} deliveries, {REPEATS} of them twice) in "
              f"{sent_in:.1f} s at 16 connections: {answered[202]} answered 202, {answered[200]} 200 duplicate")
         say_(f"PostgreSQL: {stored} jobs stored (one per delivery), {done} done, {once} run in one attempt")
         say_("replicas that took work: " + ", ".join(
-            f"{r} stored {int(s)}" for r, (s, _) in taken.items())
-            + f"; {done} jobs done, each once (PostgreSQL)")
+            f"{r} stored {int(s)} and ran {int(j)} jobs" for r, (s, j) in taken.items())
+            + f"; runs add up to {int(sum(t[1] for t in taken.values()))}, each job once")
 
         run("down", timeout=180)
         run("up", "--detach", "--no-build", timeout=300)

@@ -3,6 +3,7 @@ listener of its own, never on the webhook port."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.clock import FrozenClock
 from bot.errors import RateLimited
 from bot.jobs.queue import Job
+from bot.jobs.tally import Tally
 from bot.web.app import create_app
 from bot.web.keys import CLOCK
 from bot.web.metrics import Metrics, create_metrics_app
@@ -135,9 +137,70 @@ async def test_failed_and_deferred_jobs_are_timed_with_their_outcome() -> None:
     for run in (boom, later):
         with pytest.raises((ValueError, RateLimited)):
             await metrics.timed(run)(job)
-    m = samples(generate_latest(metrics.registry).decode())
+    m = samples((await render_alone(metrics)).decode())
     assert value(m, "secbot_job_duration_seconds_count", kind="webhook", outcome="failed") == 1
     assert value(m, "secbot_job_duration_seconds_count", kind="webhook", outcome="deferred") == 1
+
+
+class _EmptyStore:
+    """What `Metrics.render` reads from the store, for a process that stored nothing."""
+
+    async def counts(self) -> dict[str, int]:
+        return {}
+
+    async def oldest_due_age(self) -> float:
+        return 0.0
+
+    async def count_by_state(self) -> list[tuple[str, int]]:
+        return []
+
+    async def escalations_by_target(self) -> list[tuple[str, int]]:
+        return []
+
+
+async def render_alone(metrics: Metrics, github: Any = None) -> bytes:
+    return await metrics.render(queue=_EmptyStore(), records=_EmptyStore(), github=github)
+
+
+class _Limit:
+    def __init__(self, remaining: int, reset: float) -> None:
+        self.remaining = remaining
+        self.reset_datetime = dt.datetime.fromtimestamp(reset, dt.timezone.utc)
+
+
+class _GitHub:
+    def __init__(self, calls: dict[tuple[str, int], int], limits: dict[Any, _Limit]) -> None:
+        self.calls, self.rate_limits = calls, limits
+
+
+async def test_worker_processes_figures_are_added_to_the_servers_and_never_go_down() -> None:
+    job = Job(id=1, kind="webhook", state="running", attempts=1, run_at=0.0, payload=b"{}")
+
+    async def fine(_: Job) -> None:
+        return None
+
+    server, workers = Metrics(), [Tally(), Tally()]
+    await server.timed(fine)(job)
+    for i, worker in enumerate(workers):
+        for _ in range(i + 1):
+            await worker.timed(fine)(job)
+        gh = _GitHub({("POST", 201): 10 * (i + 1)}, {7: _Limit(4000 - i, 1000.0 + i), None: _Limit(4900, 900.0)})
+        server.from_worker(i, orjson.dumps(worker.snapshot(gh)))
+    for bad in (b"not a snapshot", b'{"jobs": {"x": 1}, "calls": {}, "limits": {}, "opinions": {}}'):
+        server.from_worker(5, bad)  # dropped
+    m = samples((await render_alone(server)).decode())
+    assert value(m, "secbot_job_duration_seconds_count", kind="webhook", outcome="done") == 1 + 1 + 2
+    assert value(m, "secbot_job_duration_seconds_bucket", kind="webhook", outcome="done", le="+Inf") == 4
+    assert value(m, "secbot_github_calls_total", method="POST", status="201") == 30
+    # The newest rate-limit window of an installation (worker 1's, reset at 1001), as that worker saw it.
+    assert value(m, "secbot_github_rate_limit_remaining", installation="7") == 3999
+    assert value(m, "secbot_github_rate_limit_reset_timestamp_seconds", installation="7") == 1001.0
+    # Worker 1 exits and its replacement starts from zero: the totals stay.
+    server.worker_gone(1)
+    server.from_worker(1, orjson.dumps(Tally().snapshot(_GitHub({}, {}))))
+    again = samples((await render_alone(server)).decode())
+    assert value(again, "secbot_job_duration_seconds_count", kind="webhook", outcome="done") == 4
+    assert value(again, "secbot_github_calls_total", method="POST", status="201") == 30
 
 
 async def test_the_webhook_port_serves_no_metrics(client: TestClient) -> None:

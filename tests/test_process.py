@@ -21,6 +21,7 @@ import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from prometheus_client.parser import text_string_to_metric_families
 
 from bot.clock import SystemClock
 from bot.jobs.queue import Queue
@@ -344,3 +345,47 @@ async def _kill_a_worker_process(store: Store, url: str, tmp_path: Path, servers
 
 async def _has(predicate: Any) -> bool:
     return bool(predicate())
+
+
+def _metric(text: str, name: str, **labels: str) -> float:
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            if s.name == name and s.labels == labels:
+                return s.value
+    return 0.0
+
+
+async def test_the_worker_processes_jobs_are_on_the_servers_metrics_and_stay_when_one_is_replaced(
+        tmp_path: Path, servers: list[Server]) -> None:
+    db = tmp_path / "secbot.db"
+    store = await prepare(f"sqlite+aiosqlite:///{db}")
+    metrics_port = free_port()
+    server = Server(f"sqlite:///{db}", tmp_path / "serve.log", PROBE_RUN_SECONDS="0", SECBOT_POLL_SECONDS="0.1",
+                    PROBE_WORKER_PROCESSES="1", SECBOT_METRICS_PORT=str(metrics_port)).start()
+    servers.append(server)
+    assert server.proc is not None
+    async with aiohttp.ClientSession() as http:
+        for _ in range(12):
+            d = str(uuid.uuid4())
+            body = orjson.dumps({"action": "run", "n": d})
+            async with http.post(f"http://127.0.0.1:{server.port}/webhook", data=body,
+                                 headers=delivery_headers("probe", body, delivery=d)) as resp:
+                assert resp.status == 202
+        await wait_for(lambda: _count(store, "SELECT count(*) FROM jobs WHERE state = 'done'", lambda n: n == 12), 30)
+
+        async def done_jobs() -> float:
+            async with http.get(f"http://127.0.0.1:{metrics_port}/metrics") as resp:
+                return _metric(await resp.text(), "secbot_job_duration_seconds_count", kind="webhook", outcome="done")
+
+        async def shown(n: float) -> bool:
+            return await done_jobs() == n
+
+        # The jobs ran in the worker process; its tally reaches the server's /metrics within seconds.
+        await wait_for(lambda: shown(12), 20)
+        [worker] = [p for p, cmd in _descendants(server.proc.pid).items() if cmd.endswith(" work ")]
+        os.kill(worker, signal.SIGKILL)
+        await wait_for(lambda: _has(lambda: [c for p, c in _descendants(server.proc.pid).items()  # type: ignore[union-attr]
+                                             if c.endswith(" work ") and p != worker]), 10)
+        await asyncio.sleep(1.0)
+        assert await done_jobs() == 12  # the replaced worker's jobs are still counted, not counted twice
+    await store.close()

@@ -12,6 +12,12 @@ stopped or died, even with -9) means "stop": the worker gives its jobs back and 
 workers ignore SIGINT and SIGTERM, which a terminal or a service manager sends to the whole
 group: the server stops them once its own requests are answered.
 
+A second pipe goes the other way: every `TALLY_EVERY` seconds, and when it stops, a worker writes
+its tally (bot/jobs/tally.py: job times, GitHub calls, rate limits, second opinions) as one line
+of JSON, and the server's GET /metrics shows them with its own (bot/web/metrics.py). A worker
+never waits on it: a line that does not fit in the pipe's buffer is dropped, the next one
+carries the same counts and more.
+
 On SQLite (on a file) the workers write through the server's SQLite writer process
 (`bot.store.sqlite.writer`), which listens on a Unix socket in a directory only this user can
 read: their claims and completions share commits with the deliveries, and one writer orders
@@ -27,10 +33,11 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import aiohttp
+import orjson
 
 from bot import logs
 from bot.clock import Clock, SystemClock
@@ -41,6 +48,7 @@ from bot.jobs import housekeeping
 from bot.jobs.context import ConfigCache, Services
 from bot.jobs.dispatch import Dispatcher, JobHandler
 from bot.jobs.queue import Queue
+from bot.jobs.tally import Tally
 from bot.jobs.worker import Workers
 from bot.llm.client import ChatClient
 from bot.settings import Settings
@@ -55,6 +63,10 @@ WORKER_NICENESS = 10
 # The environment variable that gives a worker process the SQLite writer's socket.
 WRITER_SOCKET = "SECBOT_SQLITE_WRITER_SOCKET"
 WAKE = b"w"
+# The environment variable that gives a worker process the pipe for its tally, and how often it writes one.
+TALLY_FD = "SECBOT_TALLY_FD"
+TALLY_EVERY = 5.0
+TALLY_LINE_MAX = 4 * 1024 * 1024  # (a line per installation's rate limit: far more than the server will see)
 # Added to the worker processes' environment: glibc's malloc keeps at most two arenas (instead of
 # eight per core), so memory freed after a burst by the threads of a worker (DNS lookups, config
 # parsing) is reused instead of held in arenas of their own. An operator's own setting wins.
@@ -110,7 +122,9 @@ class WorkerProcesses:
 
     RESTART_AFTER = 0.5  # seconds before a worker that exited is replaced
 
-    def __init__(self, count: int, command: Sequence[str], env: Mapping[str, str]) -> None:
+    def __init__(self, count: int, command: Sequence[str], env: Mapping[str, str], *,
+                 on_tally: Callable[[int, bytes], None] = lambda _worker, _line: None,
+                 on_exit: Callable[[int], None] = lambda _worker: None) -> None:
         self.count = count
         self.command = list(command)
         self.env = dict(env)
@@ -118,6 +132,11 @@ class WorkerProcesses:
         self._watchers: list[asyncio.Task[None]] = []
         self._stopping = False
         self.started = 0  # processes started, replacements included
+        # Each worker process's tally lines, and its end (the pipe closes when the process exits),
+        # by the number it was started as: a replacement's lines never mix with its predecessor's.
+        self.on_tally = on_tally
+        self.on_exit = on_exit
+        self._readers: set[asyncio.Task[None]] = set()
 
     @property
     def pids(self) -> list[int]:
@@ -130,9 +149,38 @@ class WorkerProcesses:
         log.info("worker processes started", extra={"processes": self.count, "pids": self.pids})
 
     async def _spawn(self, slot: int) -> None:
-        self.procs[slot] = await asyncio.create_subprocess_exec(
-            *self.command, stdin=subprocess.PIPE, env=self.env, start_new_session=False)
+        read, write = os.pipe()
+        try:
+            self.procs[slot] = await asyncio.create_subprocess_exec(
+                *self.command, stdin=subprocess.PIPE, env={**self.env, TALLY_FD: str(write)}, pass_fds=(write,),
+                start_new_session=False)
+        except BaseException:
+            os.close(read)
+            raise
+        finally:
+            os.close(write)  # the worker holds its end: the pipe ends when the worker does
         self.started += 1
+        reader = asyncio.create_task(self._tallies(self.started, read), name=f"secbot-worker-tally-{self.started}")
+        self._readers.add(reader)
+        reader.add_done_callback(self._readers.discard)
+
+    async def _tallies(self, worker: int, fd: int) -> None:
+        """Read a worker process's tally lines until it exits."""
+        loop = asyncio.get_running_loop()
+        stream = asyncio.StreamReader(limit=TALLY_LINE_MAX, loop=loop)
+        transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream), os.fdopen(fd, "rb", 0))
+        try:
+            while True:
+                try:
+                    line = await stream.readline()
+                except ValueError:  # a line over the limit: not a tally
+                    continue
+                if not line:
+                    break
+                self.on_tally(worker, line)
+        finally:
+            transport.close()
+            self.on_exit(worker)
 
     async def _watch(self, slot: int) -> None:
         while not self._stopping:
@@ -182,12 +230,15 @@ class WorkerProcesses:
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
                 await proc.wait()
+        if self._readers:  # their last tallies, up to the end of their pipes
+            await asyncio.wait(self._readers, timeout=2.0)
         log.info("worker processes stopped", extra={"processes": len(running), "late": len(late)})
 
 
 async def run_worker_process(settings: Settings, *, routers: Sequence[Any], jobs: Mapping[str, JobHandler],
                              writer_socket: str | None, control: int = 0) -> None:
-    """A worker process's life: claim and run jobs until `control` (standard input) ends."""
+    """A worker process's life: claim and run jobs until `control` (standard input) ends; its tally
+    to the pipe the server gave it (`TALLY_FD`, see the module's docstring)."""
     from bot.store import Store
 
     loop = asyncio.get_running_loop()
@@ -202,8 +253,11 @@ async def run_worker_process(settings: Settings, *, routers: Sequence[Any], jobs
     github = github_app(settings, session, clock, store)
     found = services(settings, store, clock, session, github)
     learning = loop.create_task(learn_bot_login(found)) if github is not None else None
-    pool = Workers(found.queue, Dispatcher(found, routers, jobs).run, concurrency=settings.workers,
+    counted = Tally()
+    pool = Workers(found.queue, counted.timed(Dispatcher(found, routers, jobs).run), concurrency=settings.workers,
                    poll_interval=settings.poll_interval)
+    given = os.environ.get(TALLY_FD, "")
+    report = await _TallyPipe.open(int(given), lambda: counted.snapshot(github, found.llm)) if given.isdigit() else None
 
     def readable() -> None:
         try:
@@ -227,11 +281,44 @@ async def run_worker_process(settings: Settings, *, routers: Sequence[Any], jobs
         await stop.wait()
         await pool.stop()
     finally:
+        if report is not None:
+            await report.close()  # with the last tally
         if learning is not None:
             learning.cancel()
             await asyncio.gather(learning, return_exceptions=True)
         await session.close()
         await store.close()
+
+
+class _TallyPipe:
+    """A worker process's side of the tally pipe: a line every `TALLY_EVERY` seconds, one at the end."""
+
+    def __init__(self, transport: asyncio.WriteTransport, snapshot: Callable[[], dict[str, Any]]) -> None:
+        self.transport = transport
+        self.snapshot = snapshot
+        self._task = asyncio.create_task(self._every(), name="secbot-tally")
+
+    @classmethod
+    async def open(cls, fd: int, snapshot: Callable[[], dict[str, Any]]) -> "_TallyPipe":
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.connect_write_pipe(asyncio.Protocol, os.fdopen(fd, "wb", 0))
+        return cls(transport, snapshot)
+
+    def send(self) -> None:
+        if self.transport.is_closing() or self.transport.get_write_buffer_size():
+            return  # the server has not read the last one yet: this one would only queue behind it
+        self.transport.write(orjson.dumps(self.snapshot()) + b"\n")
+
+    async def _every(self) -> None:
+        while True:
+            await asyncio.sleep(TALLY_EVERY)
+            self.send()
+
+    async def close(self) -> None:
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        self.send()
+        self.transport.close()
 
 
 def worker_command() -> list[str]:

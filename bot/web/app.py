@@ -182,7 +182,8 @@ def _engine(handlers: Callable[[], tuple[Sequence[routing.Router], Mapping[str, 
             if app[STORE].writer_socket is not None:
                 env[process.WRITER_SOCKET] = app[STORE].writer_socket
             env.update(process.CHILD_ENV)
-            children = process.WorkerProcesses(processes_now, command, env)
+            children = process.WorkerProcesses(processes_now, command, env, on_tally=app[METRICS].from_worker,
+                                               on_exit=app[METRICS].worker_gone)
             intake.on_stored = children.wake
             app[WORKER_PROCESSES] = children
             await children.start()

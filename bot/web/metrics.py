@@ -5,20 +5,26 @@ it shows report counts by state, which the webhook port must not show to anyone.
 Counted as they happen: webhook deliveries by event and outcome, and job run times by kind and
 outcome. Read at scrape time: the queue by state and the age of its oldest due job, reports by
 state (both from the store, so every replica shows the shared database), GitHub calls by method
-and status, and the rate limit left per installation (both from this process's GitHub client).
+and status, and the rate limit left per installation (both from the GitHub client).
+
+Worker processes (`secbot serve --workers-processes N`, bot/jobs/process.py) run the jobs and make
+the GitHub calls, so the job times, the calls, the rate limits and the second opinions are theirs:
+each sends the server a `snapshot` of them every few seconds and when it stops, and the server's
+/metrics shows its own figures plus every worker's (`Metrics.from_worker`). A worker that exits
+leaves its last snapshot in the totals, so counters never go down when a worker is replaced.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
+import orjson
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 
-from bot.errors import RateLimited
+from bot.jobs import tally
 from bot.jobs.queue import Job
 from bot.web.keys import GITHUB, METRICS, SERVICES
 
@@ -35,24 +41,24 @@ OTHER = "other"  # the event label once MAX_EVENTS names have one
 MAX_EVENTS = 200
 # The classic text format, which every Prometheus understands (our names need nothing newer).
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-JOB_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 
 
 class Metrics:
-    """The app's metrics. `snapshot` is filled from the store just before each scrape."""
+    """The app's metrics: counted as they happen in this process, read from the store at each scrape,
+    and the worker processes' tallies as they last sent them."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.deliveries = Counter(
             "secbot_webhook_deliveries", "Webhook deliveries received, by event and outcome.",
             ["event", "outcome"], registry=self.registry)
-        self.job_seconds = Histogram(
-            "secbot_job_duration_seconds", "Time a job's handlers took, by job kind and outcome.",
-            ["kind", "outcome"], buckets=JOB_BUCKETS, registry=self.registry)
+        self.tally = tally.Tally()  # job run times, shown with the worker processes' at scrape time
         self._delivery_counts: dict[tuple[str, str], Any] = {}  # (event header, outcome) -> counter
         self._event_labels: set[str] = set()
         self._scraped = _ScrapeTime()
         self.registry.register(self._scraped)
+        self._workers: dict[int, dict[str, Any]] = {}  # each running worker process's last snapshot
+        self._retired: dict[str, Any] = tally.empty()  # the last snapshots of worker processes that exited
 
     # -- counted as they happen ---------------------------------------------------------------
 
@@ -74,20 +80,7 @@ class Metrics:
 
     def timed(self, run: Callable[[Job], Awaitable[None]]) -> Callable[[Job], Awaitable[None]]:
         """Wrap the workers' run function to time each job (outcomes: done, deferred, failed)."""
-
-        async def timed_run(job: Job) -> None:
-            started = time.perf_counter()
-            outcome = "failed"
-            try:
-                await run(job)
-                outcome = "done"
-            except RateLimited:
-                outcome = "deferred"
-                raise
-            finally:
-                self.job_seconds.labels(kind=job.kind, outcome=outcome).observe(time.perf_counter() - started)
-
-        return timed_run
+        return self.tally.timed(run)
 
     # -- read at scrape time ------------------------------------------------------------------
 
@@ -111,35 +104,56 @@ class Metrics:
         for target, n in await records.escalations_by_target():
             missed.add_metric([target], n)
         families.append(missed)
-        if github is not None:
-            calls = CounterMetricFamily("secbot_github_calls", "Requests made to GitHub's API by this process, "
-                                        "by method and status (dry-run writes are not made, so not counted).",
-                                        labels=["method", "status"])
-            for (method, status), n in sorted(github.calls.items()):
-                calls.add_metric([method, str(status)], n)
-            families.append(calls)
-            remaining = GaugeMetricFamily("secbot_github_rate_limit_remaining",
-                                          "Requests left in the current rate-limit window, by installation "
-                                          "('app' for calls made as the App).", labels=["installation"])
-            reset = GaugeMetricFamily("secbot_github_rate_limit_reset_timestamp_seconds",
-                                      "When the current rate-limit window ends (Unix time), by installation.",
-                                      labels=["installation"])
-            for installation, limit in sorted(github.rate_limits.items(), key=lambda kv: str(kv[0])):
-                label = "app" if installation is None else str(installation)
-                remaining.add_metric([label], limit.remaining)
-                reset.add_metric([label], limit.reset_datetime.timestamp())
-            families += [remaining, reset]
-        if llm is not None:
-            opinions = CounterMetricFamily("secbot_second_opinions", "Second opinions due on uncertain texts in "
-                                           "this process, by outcome.", labels=["outcome"])
-            for outcome, n in sorted(llm.outcomes.items()):
-                opinions.add_metric([outcome], n)
-            families.append(opinions)
+        families += _families(tally.add([self.tally.snapshot(github, llm), self._retired, *self._workers.values()]))
         self._scraped.families = families
         try:
             return generate_latest(self.registry)
         finally:
             self._scraped.families = []
+
+    # -- this process's share, and the worker processes' -------------------------------------
+
+    def from_worker(self, worker: int, data: bytes) -> None:
+        """A worker process's snapshot (one line it sent); a line that is not one is dropped."""
+        try:
+            found = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return
+        if tally.is_snapshot(found):
+            self._workers[worker] = found
+
+    def worker_gone(self, worker: int) -> None:
+        """A worker process exited: its last snapshot stays in the totals."""
+        last = self._workers.pop(worker, None)
+        if last is not None:
+            self._retired = tally.add([self._retired, last])
+
+
+def _families(total: dict[str, Any]) -> list[Metric]:
+    jobs = HistogramMetricFamily("secbot_job_duration_seconds", "Time a job's handlers took, by job kind and outcome.",
+                                 labels=["kind", "outcome"])
+    for key, job in sorted(total["jobs"].items()):
+        buckets = [(str(le), n) for le, n in zip(tally.JOB_BUCKETS, job["buckets"])] + [("+Inf", job["buckets"][-1])]
+        jobs.add_metric(key.split(tally.SEP), buckets, job["sum"])
+    calls = CounterMetricFamily("secbot_github_calls", "Requests made to GitHub's API by the server and its worker "
+                                "processes, by method and status (dry-run writes are not made, so not counted).",
+                                labels=["method", "status"])
+    for key, n in sorted(total["calls"].items()):
+        calls.add_metric(key.split(tally.SEP), n)
+    remaining = GaugeMetricFamily("secbot_github_rate_limit_remaining",
+                                  "Requests left in the current rate-limit window, by installation "
+                                  "('app' for calls made as the App).", labels=["installation"])
+    reset = GaugeMetricFamily("secbot_github_rate_limit_reset_timestamp_seconds",
+                              "When the current rate-limit window ends (Unix time), by installation.",
+                              labels=["installation"])
+    for inst, (left, ends) in sorted(total["limits"].items()):
+        remaining.add_metric([inst], left)
+        reset.add_metric([inst], ends)
+    opinions = CounterMetricFamily("secbot_second_opinions", "Second opinions due on uncertain texts, by outcome.",
+                                   labels=["outcome"])
+    for outcome, n in sorted(total["opinions"].items()):
+        opinions.add_metric([outcome], n)
+    return [jobs, calls, remaining, reset, opinions]
 
 
 class _ScrapeTime:
