@@ -128,6 +128,7 @@ def serve(settings: Settings, **app_options: Any) -> int:
     from aiohttp import web
 
     from bot.web.app import create_app, metrics_listener, server_options
+    from bot.web.keys import WORKER_PROCESSES
 
     _raise_open_files_limit()
     if settings.setup_mode:
@@ -149,7 +150,8 @@ def serve(settings: Settings, **app_options: Any) -> int:
         app.on_startup.append(_freeze_startup_objects)
     web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None, shutdown_timeout=15,
                 **server_options(settings))
-    return 0
+    children = app.get(WORKER_PROCESSES)
+    return 1 if children is not None and children.broken else 0  # no worker process could start
 
 
 def _raise_open_files_limit() -> None:

@@ -44,6 +44,8 @@ if __name__ == "__main__":
     logs.setup(settings.log_level, settings.log_format)
     routers = [*handlers.ROUTERS, probe]
     if sys.argv[1:] == ["work"]:  # a worker process of the server below
+        if os.environ.get("PROBE_WORKER_FAILS"):  # as a worker whose handler module is broken
+            sys.exit("probe: a worker process that cannot start")
         from bot.jobs.process import WRITER_SOCKET, run_worker_process
 
         asyncio.run(run_worker_process(settings, routers=routers, jobs=handlers.JOBS,

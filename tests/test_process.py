@@ -389,3 +389,18 @@ async def test_the_worker_processes_jobs_are_on_the_servers_metrics_and_stay_whe
         await asyncio.sleep(1.0)
         assert await done_jobs() == 12  # the replaced worker's jobs are still counted, not counted twice
     await store.close()
+
+
+async def test_serve_stops_with_exit_code_1_when_no_worker_process_can_start(tmp_path: Path, servers: list[Server]) -> None:
+    """A broken deployment (here: every worker exits at once) stops the server instead of taking
+    webhooks nobody will handle, after a few tries spaced out rather than a restart loop."""
+    server = Server(f"sqlite:///{tmp_path / 'secbot.db'}", tmp_path / "serve.log", PROBE_WORKER_PROCESSES="1",
+                    PROBE_WORKER_FAILS="1").start()
+    servers.append(server)
+    assert server.proc is not None
+    assert server.proc.wait(60) == 1
+    log = server.log.read_text()
+    assert "worker processes exit before they start" in log
+    assert log.count("probe: a worker process that cannot start") == 3  # GIVE_UP tries, not a loop
+    assert '"in_seconds":1.0' in log and '"in_seconds":2.0' in log  # each try waits longer
+

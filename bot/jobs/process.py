@@ -12,11 +12,18 @@ stopped or died, even with -9) means "stop": the worker gives its jobs back and 
 workers ignore SIGINT and SIGTERM, which a terminal or a service manager sends to the whole
 group: the server stops them once its own requests are answered.
 
-A second pipe goes the other way: every `TALLY_EVERY` seconds, and when it stops, a worker writes
-its tally (bot/jobs/tally.py: job times, GitHub calls, rate limits, second opinions) as one line
+A second pipe goes the other way: once it is ready to claim, every `TALLY_EVERY` seconds, and when
+it stops, a worker writes its tally (bot/jobs/tally.py: job times, GitHub calls, rate limits, second opinions) as one line
 of JSON, and the server's GET /metrics shows them with its own (bot/web/metrics.py). A worker
 never waits on it: a line that does not fit in the pipe's buffer is dropped, the next one
 carries the same counts and more.
+
+The first line says the worker started. A worker that exits before it has said so could not
+start (a broken handler module, a bad setting only the workers read): it is replaced after a
+delay that doubles with each such failure in a row (`RESTART_AFTER` up to `RESTART_MAX`), so a
+broken deployment does not spin a core on restarts; and when the first `GIVE_UP` workers the
+server starts all fail so, no worker has ever run and none will, so the server stops
+(`on_broken`) with exit code 1 rather than take webhooks nobody will handle.
 
 On SQLite (on a file) the workers write through the server's SQLite writer process
 (`bot.store.sqlite.writer`), which listens on a Unix socket in a directory only this user can
@@ -120,11 +127,14 @@ class WorkerProcesses:
     """The server's side: starts `count` worker processes, wakes them, starts another in place of
     one that exits, and stops them (closing their standard input) when the server stops."""
 
-    RESTART_AFTER = 0.5  # seconds before a worker that exited is replaced
+    RESTART_AFTER = 0.5  # seconds before a worker that exited is replaced; doubled for each failed start in a row
+    RESTART_MAX = 30.0
+    GIVE_UP = 3  # failed starts in a row, before any worker was ever ready, after which the server stops
 
     def __init__(self, count: int, command: Sequence[str], env: Mapping[str, str], *,
                  on_tally: Callable[[int, bytes], None] = lambda _worker, _line: None,
-                 on_exit: Callable[[int], None] = lambda _worker: None) -> None:
+                 on_exit: Callable[[int], None] = lambda _worker: None,
+                 on_broken: Callable[[], None] = lambda: None) -> None:
         self.count = count
         self.command = list(command)
         self.env = dict(env)
@@ -136,7 +146,13 @@ class WorkerProcesses:
         # by the number it was started as: a replacement's lines never mix with its predecessor's.
         self.on_tally = on_tally
         self.on_exit = on_exit
-        self._readers: set[asyncio.Task[None]] = set()
+        self.on_broken = on_broken
+        self._readers: dict[int, asyncio.Task[None]] = {}
+        self._numbers: list[int] = [0] * count  # the number each slot's process was started as
+        self._ready: set[int] = set()  # numbers of the processes that said they started
+        self.ever_ready = False
+        self.failed_starts = 0  # workers in a row that exited before they were ready
+        self.broken = False  # gave up: no worker could start (the server's exit code says so)
 
     @property
     def pids(self) -> list[int]:
@@ -160,9 +176,8 @@ class WorkerProcesses:
         finally:
             os.close(write)  # the worker holds its end: the pipe ends when the worker does
         self.started += 1
-        reader = asyncio.create_task(self._tallies(self.started, read), name=f"secbot-worker-tally-{self.started}")
-        self._readers.add(reader)
-        reader.add_done_callback(self._readers.discard)
+        number = self._numbers[slot] = self.started
+        self._readers[number] = asyncio.create_task(self._tallies(number, read), name=f"secbot-worker-tally-{number}")
 
     async def _tallies(self, worker: int, fd: int) -> None:
         """Read a worker process's tally lines until it exits."""
@@ -177,6 +192,9 @@ class WorkerProcesses:
                     continue
                 if not line:
                     break
+                if worker not in self._ready:
+                    self._ready.add(worker)
+                    self.ever_ready = True
                 self.on_tally(worker, line)
         finally:
             transport.close()
@@ -189,9 +207,27 @@ class WorkerProcesses:
             code = await proc.wait()
             if self._stopping:
                 return
-            log.error("a worker process exited; starting another (its leased jobs go to the others when their "
-                      "leases expire)", extra={"pid": proc.pid, "exit_code": code})
-            await asyncio.sleep(self.RESTART_AFTER)
+            number = self._numbers[slot]
+            reader = self._readers.pop(number, None)
+            if reader is not None:  # its last lines (the pipe ends with the process)
+                await asyncio.wait({reader}, timeout=2.0)
+            if number in self._ready:
+                self._ready.discard(number)
+                self.failed_starts = 0
+                log.error("a worker process exited; starting another (its leased jobs go to the others when their "
+                          "leases expire)", extra={"pid": proc.pid, "exit_code": code})
+            else:
+                self.failed_starts += 1
+                if not self.ever_ready and self.failed_starts >= self.GIVE_UP:
+                    log.critical("worker processes exit before they start (their messages are above): no job would "
+                                 "ever run; stopping", extra={"exit_code": code, "failed_starts": self.failed_starts})
+                    self.broken = True
+                    self.on_broken()
+                    return
+                log.error("a worker process exited before it started (its messages are above); starting another",
+                          extra={"pid": proc.pid, "exit_code": code, "failed_starts": self.failed_starts,
+                                 "in_seconds": self._delay()})
+            await asyncio.sleep(self._delay())
             if self._stopping:
                 return
             try:
@@ -199,6 +235,10 @@ class WorkerProcesses:
             except OSError as exc:
                 log.error("could not start a worker process", extra={"error": describe_error(exc)})
                 await asyncio.sleep(5)
+
+    def _delay(self) -> float:
+        """Seconds before a worker that exited is replaced: longer for each failed start in a row."""
+        return min(self.RESTART_MAX, self.RESTART_AFTER * 2 ** min(self.failed_starts, 10))
 
     def wake(self) -> None:
         """New work was stored: each worker claims now instead of at its next poll."""
@@ -231,7 +271,7 @@ class WorkerProcesses:
                     proc.kill()
                 await proc.wait()
         if self._readers:  # their last tallies, up to the end of their pipes
-            await asyncio.wait(self._readers, timeout=2.0)
+            await asyncio.wait(self._readers.values(), timeout=2.0)
         log.info("worker processes stopped", extra={"processes": len(running), "late": len(late)})
 
 
@@ -278,6 +318,8 @@ async def run_worker_process(settings: Settings, *, routers: Sequence[Any], jobs
         if housekeeping.KIND in jobs:  # as the server does when it runs the jobs itself (bot/web/app.py)
             await housekeeping.schedule(found.queue, clock.now() + housekeeping.EVERY)
         await pool.start()
+        if report is not None:
+            report.send()  # the first line: started
         await stop.wait()
         await pool.stop()
     finally:

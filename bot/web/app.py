@@ -183,7 +183,7 @@ def _engine(handlers: Callable[[], tuple[Sequence[routing.Router], Mapping[str, 
                 env[process.WRITER_SOCKET] = app[STORE].writer_socket
             env.update(process.CHILD_ENV)
             children = process.WorkerProcesses(processes_now, command, env, on_tally=app[METRICS].from_worker,
-                                               on_exit=app[METRICS].worker_gone)
+                                               on_exit=app[METRICS].worker_gone, on_broken=_stop_serving)
             intake.on_stored = children.wake
             app[WORKER_PROCESSES] = children
             await children.start()
@@ -211,6 +211,15 @@ def _engine(handlers: Callable[[], tuple[Sequence[routing.Router], Mapping[str, 
         await app[INTAKE].drain()
 
     return ctx
+
+
+def _stop_serving() -> None:
+    """Stop `secbot serve` as a signal would (web.run_app ends on GracefulExit, its requests answered)."""
+
+    def stop() -> None:
+        raise web.GracefulExit()
+
+    asyncio.get_running_loop().call_soon(stop)
 
 
 async def _installed(request: web.Request) -> web.Response:
