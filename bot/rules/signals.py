@@ -21,7 +21,7 @@ from typing import Iterable
 # Weakness classes by name (``vuln-term:*``), in several languages.
 CLASS: tuple[tuple[str, str, float, float], ...] = (
     ("vuln-term:xss",
-     r"(?<!self[- ])(?<!self)\bxss\b|(?:attribute|javascript|script|markup) injection|breaks? out of the (?:\w+ )?attribute|execut\w* (?:java)?script (?:for|in|as) (?:other|another|every|any)|cross[- ]?site[- ]scripting|stored xss|reflected xss|dom[- ]based xss"
+     r"(?<!self[- ])(?<!self)\bxss\b(?! ?(?:filter|protection|prevention|sanitiz|clean|escap|library|rule)\w*(?! ?bypass))|(?:attribute|javascript|script|markup) injection|breaks? out of the (?:\w+ )?attribute|execut\w* (?:java)?script (?:for|in|as) (?:other|another|every|any)|cross[- ]?site[- ]scripting|stored xss|reflected xss|dom[- ]based xss"
      r"|secuencias de comandos en sitios cruzados|scripts? entre sites|script intersite"
      r"|跨站脚本|межсайтов\w* скриптинг|クロスサイトスクリプティング",
      3.0, 0.5),
@@ -35,7 +35,7 @@ CLASS: tuple[tuple[str, str, float, float], ...] = (
      r"|(?:внедрение|инъекци\w*) (?:команд|кода)|コマンドインジェクション|os command",
      3.0, 0.0),
     ("vuln-term:code-injection",
-     r"(?:code|template|expression|ognl|el|ldap|xpath|nosql|header|crlf|log|csv|formula|dde) injection|\bssti\b"
+     r"(?:code|template|expression|ognl|el|ldap|xpath|nosql|header|crlf|log|csv|formula|dde|smtp|e-?mail header|mail header) injection|\bssti\b"
      r"|inyecci[oó]n de c[oó]digo|inje[cç][aã]o de c[oó]digo|injection de code|code-injektion"
      r"|代码注入|模板注入|テンプレートインジェクション",
      3.0, 0.0),
@@ -73,7 +73,7 @@ CLASS: tuple[tuple[str, str, float, float], ...] = (
      r"prototype pollution|原型链污染|загрязнени\w* прототип|プロトタイプ汚染",
      3.0, 0.0),
     ("vuln-term:redos",
-     r"\bredos\b|regular expression denial of service|catastrophic backtracking|regex denial of service",
+     r"\bredos\b|regular expression denial of service|catastrophic backtracking|regex denial of service|backtracks? exponentially|exponential backtracking|exponential time (?:on|for) (?:\w+ )?input",
      2.8, 0.0),
     ("vuln-term:open-redirect",
      r"open[- ]redirect|unvalidated redirect|redirecci[oó]n abierta|redirecionamento aberto|开放重定向|任意url跳转"
@@ -138,7 +138,7 @@ CLASS: tuple[tuple[str, str, float, float], ...] = (
      1.8, 0.2),
     ("vuln-term:origin-bypass",
      r"same[- ]origin (?:policy )?(?:bypass|violation)|bypass(?:es)? (?:the )?same[- ]origin|cross[- ]origin (?:leak|read|access)"
-     r"|origin bypass|without (?:checking|validating|verifying) (?:the )?\W?(?:event\.)?origin|universal xss|\buxss\b|address bar spoof|url spoof|origin spoof",
+     r"|origin bypass|dns[- ]rebinding|without (?:checking|validating|verifying) (?:the )?\W?(?:event\.)?origin|universal xss|\buxss\b|address bar spoof|url spoof|origin spoof",
      3.0, 0.0),
     ("vuln-term:session",
      r"session fixation|session hijack|account takeover|timing attack|signature forgery|jwt (?:none|alg)|alg(?:orithm)? ?none"
@@ -276,7 +276,7 @@ NEGATIVE: tuple[tuple[str, str, float, float], ...] = (
      -3.2, -2.0),
     ("negative:feature-request",
      r"feature request|\bwould (?:be )?(?:nice|great|useful|helpful|awesome)|\bplease (?:add|support|consider|implement)|\badd(?:ing)? (?:support|an option|a setting|a way|optional)"
-     r"|\bsupport for\b|\bcould you (?:add|support)|\bis it possible to (?:add|support|configure)|\benhancement\b|\bproposal\b|\bnice to have|\bfeature\]"
+     r"|\bsupport for\b|\bcould you (?:add|support)|\bcould (?:\w+ ){1,3}be added\b|\bis it possible to (?:add|support|configure)|\benhancement\b|\bproposal\b|\bnice to have|\bfeature\]"
      r"|ser[ií]a (?:genial|bueno|[uú]til)|soporte para|suporte (?:a|para)|seria (?:[óo]timo|bom|legal)|ajouter (?:le )?support|serait (?:bien|utile|g[ée]nial)"
      r"|unterst[üu]tzung f[üu]r|w[äa]re (?:sch[öo]n|toll|gut)|希望(?:能)?支持|建议(?:增加|添加)|добавить поддержку|было бы (?:здорово|удобно|неплохо)|サポートして(?:ほしい|欲しい)|対応してほしい",
      -2.0, -1.5),
@@ -327,7 +327,7 @@ PAYLOAD: tuple[tuple[str, str, float], ...] = (
     ("payload:xxe", r"<!entity|<!doctype [^>]{0,60}\[|system \"file:", 1.2),
     ("payload:deserialization", r"!!python/object|pickle\.loads|__reduce__|marshal\.loads|objectinputstream|readobject\(|yaml\.load\(|unserialize\(|binaryformatter|ysoserial|rO0AB", 1.0),
     ("payload:workflow-expression", r"\$\{\{\s*github\.event\.(?:issue|pull_request|comment|review|discussion|head_commit|pages)\.[\w.]*?(?:title|body|ref|message|label|name)\b", 1.2),
-    ("payload:crlf", r"%0d%0a|\\r\\n(?:set-cookie|location|content-length)", 1.0),
+    ("payload:crlf", r"%0d%0a|\\r\\n(?:set-cookie|location|content-length|bcc:|cc:|to:)", 1.0),
     ("payload:sanitizer-report", r"addresssanitizer|heap-buffer-overflow|stack-buffer-overflow|heap-use-after-free|global-buffer-overflow|\bubsan\b|memorysanitizer|valgrind.{0,40}invalid (?:write|read)", 1.6),
 )
 
@@ -346,11 +346,11 @@ _CAN = r"\b[^.\n?!]{0,50}?\b(?:can(?!'t| ?not)|could|is able to|are able to|gets
 PLAIN: tuple[tuple[str, str, float], ...] = (
     ("plain:anyone-can",
      _any_of((r"\banyone", r"\banybody", r"\bwhoever", r"\bsomeone (?:else|who)", r"\bany (?:\w+[- ]?){0,2}?(?:users?|accounts?|members?|visitors?|guests?|customers?|tenants?)",
-              r"\bany (?:web ?)?(?:page|website|site)", r"\bany (?:other )?(?:apps?|peers?|process(?:es)?)\b", r"\bother apps\b", r"\bevery (?:\w+ )?user", r"\b(?:normal|plain|regular|read-only|guest) (?:\w+ )?(?:users?|accounts?|members?|role|tokens?)",
+              r"\bany (?:web ?)?(?:page|website|site)", r"\bany (?:other )?(?:apps?|peers?|clients?|process(?:es)?)\b", r"\bother apps\b", r"\bevery (?:\w+ )?user", r"\b(?:normal|plain|regular|read-only|guest) (?:\w+ )?(?:users?|accounts?|members?|role|tokens?)",
               r"\b(?:viewers?|guests?|team admins?|non-admins?|deactivated (?:users?|accounts?)|removed (?:users?|members?)|suspended (?:users?|accounts?)|low-privileged (?:users?|accounts?))"), _CAN)
      + r"|\blets? (?:anyone|anybody|everyone|any user|other users|guests) (?:\w+ ){0,2}?(?:join|see|read|access|download|post|log in|list|change|delete|take)|\bthe next (?:visitor|person|user) sees|\bguests? who (?:is|are) not|\bi'?m not a member|\bas a normal user"
      r"|cualquier(?:a| usuario| persona) (?:\w+ )?pued|quien tenga|qualquer (?:pessoa|usu[aá]rio) (?:\w+ )?(?:consegue|pode)|n'importe qu(?:i|el utilisateur)"
-     r"|\bjeder (?:angemeldete )?(?:benutzer|nutzer)? ?kann|\b(?:gastbenutzer|g[äa]ste|gast) (?:\w+ ){0,3}k[öo]nn(?:en|te)|\bwer (?:\w+ ){1,4}hat, kann|chiunque|qualsiasi utente (?:\w+ )?pu[oò]|\biedere?(?: ingelogde)? gebruiker kan|\biedereen kan"
+     r"|\bjeder (?:angemeldete )?(?:benutzer|nutzer)? ?kann|\b(?:gastbenutzer|g[äa]ste|gast) (?:\w+ ){0,3}k[öo]nn(?:en|te)|\bwer (?:\w+ ){1,4}hat, kann|chiunque|qualsiasi utente (?:\w+ )?pu[oò]|un utente normale (?:\w+ )?(?:pu[oò]|scarica|vede|legge)|\biedere?(?: ingelogde)? gebruiker kan|\biedereen kan"
      r"|ka[żz]dy(?: zalogowany)?(?: u[żz]ytkownik)? (?:\w+ )?mo[żz]e|ka[żz]dy, kto|herhangi bir kullan[ıi]c[ıi]|bilen herkes|herkes (?:\w+ ){0,3}(?:g[öo]nderebilir|g[öo]rebilir|okuyabilir)"
      r"|任何(?:登录)?用户|任何人|普通(?:用户|账号)|誰でも|누구나|любой(?: пользователь)?(?:,| может| кто)|кто угодно",
      1.5),
@@ -362,7 +362,7 @@ PLAIN: tuple[tuple[str, str, float], ...] = (
      r"|de otr[oa]s? (?:clientes?|usuarios?|empresas?|personas?|cuentas?)|de outr[oa]s? (?:usu[aá]rios?|contas?|pessoas?|clientes?)|d'un autre (?:compte|utilisateur|client)|des autres (?:utilisateurs|clients|comptes)"
      r"|\bfremde[nrs]? |eines anderen (?:kunden|benutzers|nutzers)|anderer (?:kunden|benutzer|nutzer)|degli altri|di un altro (?:cliente|utente)|\baltrui\b|van (?:andere|een andere) (?:klant|gebruiker)"
      r"|innych (?:klient[óo]w|u[żz]ytkownik[óo]w)|innej firmy|innego (?:u[żz]ytkownika|klienta)|ba[şs]ka (?:bir )?(?:m[üu][şs]teri|kullan[ıi]c[ıi])|di[ğg]er kullan[ıi]c[ıi]"
-     r"|di altri utenti|别人的|其他用户的|他人的|其他人的|所有用户的|他のユーザー|別の(?:顧客|ユーザー|会社|テナント)|他のテナント|他社の|他人の|다른 (?:사용자|사람|고객|회사)|타인의|чуж(?:ой|ие|ую|их|ое)|друг(?:ого|их) (?:клиент|пользовател)",
+     r"|di altri (?:utenti|clienti)|别人的|其他用户的|他人的|其他人的|所有用户的|他のユーザー|別の(?:顧客|ユーザー|会社|テナント)|他のテナント|他社の|他人の|다른 (?:사용자|사람|고객|회사)|타인의|чуж(?:ой|ие|ую|их|ое)|друг(?:ого|их) (?:клиент|пользовател)",
      1.5),
     ("plain:id-swap",
      r"\b(?:ids?|numbers|tokens?|identifiers) (?:are |is )?(?:just )?(?:sequential|incrementing|predictable|guessable)|\bsequential (?:ids?|numbers)|\bincrementing numbers"
@@ -376,10 +376,10 @@ PLAIN: tuple[tuple[str, str, float], ...] = (
      1.5),
     ("plain:stale-credential",
      r"\b(?:still|keeps?|kept|continues? to|remains?) (?:\w+ ){0,3}?(?:works?|working|valid|active|usable|accepted|returns? my|lets? me|logged in|could list|list)\b[^.\n]{0,80}?\bafter\b|\bafter (?:i |you |they |the user )?(?:log(?:ged|ging)? ?out|sign(?:ed|ing)? ?out|changing (?:\w+ )?password|(?:the )?password (?:was |is )?changed|i removed|removing|removed|being removed|it was used|deleting|deleted|revoking|revoked)\b[^.\n]{0,80}?\b(?:still|keeps?|kept|continues?)\b"
-     r"|\bkeeps? working (?:after|for days|forever)|\b(?:deactivated|removed|deleted|disabled|suspended|banned|former|expired|revoked) (?:\w+ ){0,2}?(?:users?|accounts?|members?|tokens?|keys?|employees?|projects?) (?:\w+ ){0,4}?(?:can |could )?still\b|\bstill (?:\w+ ){0,2}?(?:works?|accepts?|valid)\b[^.\n]{0,40}?\b(?:today|days later|weeks later)|\b(?:never|not|isn't|aren't|doesn't|don't|does not|do not) (?:\w+ ){0,2}?(?:invalidat\w*|revok\w*|destroy\w*|forgets? the|terminat\w*|bound to|expire)\b|\bonly deletes the cookie|\bstays? logged in"
+     r"|\bkeeps? working (?:\w+ ){0,6}?(?:after|for (?:days|weeks|months)|forever)|\bafter (?:i|we|they|he|she) (?:was|were|got) (?:removed|deactivated|kicked)\b[^.\n]{0,80}?\bstill\b|\b(?:deactivated|removed|deleted|disabled|suspended|banned|former|expired|revoked) (?:\w+ ){0,2}?(?:users?|accounts?|members?|tokens?|keys?|employees?|projects?) (?:\w+ ){0,4}?(?:can |could )?still\b|\bstill (?:\w+ ){0,2}?(?:works?|accepts?|valid)\b[^.\n]{0,40}?\b(?:today|days later|weeks later)|\b(?:never|not|isn't|aren't|doesn't|don't|does not|do not) (?:\w+ ){0,2}?(?:invalidat\w*|revok\w*|destroy\w*|forgets? the|terminat\w*|bound to|expire)\b|\bonly deletes the cookie|\bstays? logged in"
      r"|sigue (?:funcionando|siendo v[aá]lid)|restent? valides? apr[eè]s|continue (?:[àa] )?fonctionner|continua (?:v[aá]lid|funcionando)|(?:reste|toujours) valide|fonctionne toujours apr[eè]s|bleibt nach (?:\w+ ){0,3}g[üu]ltig|funktioniert (?:\w+ ){0,3}weiter|weiterhin g[üu]ltig"
      r"|funziona ancora dopo|rest[ae] valid|blijft geldig|werkt (?:\w+ ){0,3}nog steeds|dzia[łl]a nadal|nadal dzia[łl]a|(?:hâlâ|hala) (?:ge[çc]erli|a[çc][ıi]l[ıi]yor)|sonland[ıi]r[ıi]lm[ıi]yor"
-     r"|仍然有效|依然有效|仍然可以访问|没有销毁会话|有効なまま|破棄されていません|계속 작동|여전히 유효|оста[её]тся активн|по-прежнему работает|не завершает сессию|no invalida la sesi[oó]n|n[aã]o invalida a sess[aã]o|niet be[ëe]indigd",
+     r"|仍然有效|依然有效|(?:取り消し|取り消した|削除した|無効化した|退職した)(?:後|あと)(?:でも|も)|仍然可以访问|没有销毁会话|有効なまま|破棄されていません|계속 작동|여전히 유효|оста[её]тся активн|по-прежнему работает|не завершает сессию|no invalida la sesi[oó]n|n[aã]o invalida a sess[aã]o|niet be[ëe]indigd",
      2.0),
     ("plain:signature-unchecked",
      r"\b(?:signatures?|hmac|checksums?|x-signature|x-hub-signature|signature header|stripe-signature)\b[^.\n]{0,40}?\b(?:(?:is|are|was|were)(?:n't| not| never)|never|not|aren't|isn't)\b (?:\w+ ){0,2}?(?:checked|verified|validated|compared|looked at)"
