@@ -367,7 +367,7 @@ async def test_paths_in_the_repositorys_tree_count_and_the_tree_is_read_only_nea
     """Issue 16, point 4: a text near a tier that names this repository's own files is read against
     the repository's tree (once per commit, ETag-cached); a clear-cut text costs no tree read."""
     h.state.put_file(REPO, "src/auth/session.py", "def resume(token): ...\n")
-    verdict("possible", 0.80)  # just under the public tier (0.847): the own file (+0.06) lifts it over
+    verdict("possible", Thresholds().public - 0.04)  # just under the public tier: the own file (+0.06) lifts it over
     mark = len(h.state.requests)
     number = await open_issue(h, body="Session tokens survive logout: see src/auth/session.py, resume().")
     trees = [r for r in h.calls_since(mark) if "/git/trees/" in r.path]
@@ -379,7 +379,7 @@ async def test_paths_in_the_repositorys_tree_count_and_the_tree_is_read_only_nea
         context=public.TextContext())))
     assert found is not None and "context:names-own-files" in found.reasons
 
-    verdict("possible", 0.76)
+    verdict("possible", Thresholds().public - 0.04)
     mark = len(h.state.requests)
     await open_issue(h, body="Nothing here names a file.")
     assert not [r for r in h.calls_since(mark) if "/git/trees/" in r.path]  # no path named: no tree read

@@ -345,13 +345,13 @@ async def test_neither_the_question_nor_the_answer_reaches_a_log_line(store: Sto
 @pytest.fixture
 def uncertain(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the classifier's confident verdicts uncertain, so the public flow asks for a second opinion."""
-    original = bot.reports.public.verdict_for
+    original = bot.reports.public.with_tree
 
-    def verdict_for(*args: Any, **kwargs: Any) -> Verdict | None:
-        verdict = original(*args, **kwargs)
-        return dataclasses.replace(verdict, kind="possible") if verdict and verdict.kind == "vulnerability" else verdict
+    async def with_tree(*args: Any, **kwargs: Any) -> Verdict:
+        verdict = await original(*args, **kwargs)
+        return dataclasses.replace(verdict, kind="possible") if verdict.kind == "vulnerability" else verdict
 
-    monkeypatch.setattr(bot.reports.public, "verdict_for", verdict_for)
+    monkeypatch.setattr(bot.reports.public, "with_tree", with_tree)
 
 
 async def _opened(tmp_path: Path, llm: FakeLLM, config: str | None, body: str = VULN_BODY + CANARY) -> Harness:

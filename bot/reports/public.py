@@ -52,22 +52,25 @@ class Post:
     thread_node_id: str | None = None  # GraphQL id of the discussion (to reply in it)
 
 
-def verdict_for(cfg: RepoConfig, title: str, body: str | None, context: TextContext) -> Verdict | None:
-    """The classifier's verdict under the repository's settings, moved a little by what GitHub says
-    of the text (bot/rules/context.py); None when it must not look."""
+def words_verdict(cfg: RepoConfig, title: str, body: str | None, context: TextContext) -> Verdict | None:
+    """The classifier's verdict under the repository's settings, before the context's evidence; None
+    when it must not look."""
     detection = cfg.detection
     if not cfg.enabled or not detection.enabled:
         return None
     if set(context.labels) & set(detection.exempt_labels):
         return None
-    thresholds = detection.verdict_thresholds()
-    return text_context.apply(classify(title, body, thresholds, context), title, body, context, thresholds)
+    return classify(title, body, detection.verdict_thresholds(), context)
 
 
-async def with_tree(ctx: Context, cfg: RepoConfig, post: Post, verdict: Verdict) -> Verdict:
-    """The verdict again with the repository's file paths in its context, read (once per commit,
-    ETag-cached: bot/github/trees.py) only when the text names paths and its score is near a tier."""
+async def with_tree(ctx: Context, cfg: RepoConfig, post: Post, words: Verdict) -> Verdict:
+    """The words' verdict moved a little by what GitHub says of the text (bot/rules/context.py), with
+    the repository's file paths among that evidence when the text names paths and its score is near
+    a tier: only then is the tree read (once per commit, ETag-cached: bot/github/trees.py). The
+    classifier reads no paths, so the tree only changes the evidence: it is applied to the same
+    words' verdict, never a second classification."""
     th = cfg.detection.verdict_thresholds()
+    verdict = text_context.apply(words, post.title, post.body, post.context, th)
     if (post.context.repo_paths is not None or verdict.kind not in ("vulnerability", "possible", "none")
             or not text_context.worth_reading_tree(verdict.score, post.body, (th.public, th.notify))):
         return verdict
@@ -80,7 +83,7 @@ async def with_tree(ctx: Context, cfg: RepoConfig, post: Post, verdict: Verdict)
         return verdict  # the tree is evidence, never a reason to fail the text
     if not paths:
         return verdict
-    return verdict_for(cfg, post.title, post.body, dataclasses.replace(post.context, repo_paths=paths)) or verdict
+    return text_context.apply(words, post.title, post.body, dataclasses.replace(post.context, repo_paths=paths), th)
 
 
 async def remembered(ctx: Context, cfg: RepoConfig, verdict: Verdict, title: str, body: str | None) -> Verdict:
@@ -104,10 +107,10 @@ async def remembered(ctx: Context, cfg: RepoConfig, verdict: Verdict, title: str
 async def judge(ctx: Context, cfg: RepoConfig, post: Post) -> Verdict | None:
     """The verdict on a public text: the classifier's, then this repository's memory of its
     maintainers' answers, then the optional second opinion on the uncertain band."""
-    verdict = verdict_for(cfg, post.title, post.body, post.context)
-    if verdict is None:
+    words = words_verdict(cfg, post.title, post.body, post.context)
+    if words is None:
         return None
-    verdict = await with_tree(ctx, cfg, post, verdict)
+    verdict = await with_tree(ctx, cfg, post, words)
     verdict = await remembered(ctx, cfg, verdict, post.title, post.body)
     return await second_opinion(ctx, cfg, post.title, post.body or "", verdict)  # off by default
 

@@ -21,7 +21,7 @@ from typing import Iterable
 # Weakness classes by name (``vuln-term:*``), in several languages.
 CLASS: tuple[tuple[str, str, float, float], ...] = (
     ("vuln-term:xss",
-     r"(?<!self[- ])(?<!self)\bxss\b|(?:attribute|javascript|script|markup) injection|breaks? out of the (?:\w+ )?attribute|execut\w* (?:java)?script (?:for|in|as) (?:other|another|every|any)|cross[- ]?site[- ]scripting|stored xss|reflected xss|dom[- ]based xss"
+     r"(?<!self[- ])(?<!self)\bxss\b(?! ?(?:filter|protection|prevention|sanitiz|clean|escap|library|rule)\w*(?! ?bypass))|(?:attribute|javascript|script|markup) injection|breaks? out of the (?:\w+ )?attribute|execut\w* (?:java)?script (?:for|in|as) (?:other|another|every|any)|cross[- ]?site[- ]scripting|stored xss|reflected xss|dom[- ]based xss"
      r"|secuencias de comandos en sitios cruzados|scripts? entre sites|script intersite"
      r"|跨站脚本|межсайтов\w* скриптинг|クロスサイトスクリプティング",
      3.0, 0.5),
@@ -35,7 +35,7 @@ CLASS: tuple[tuple[str, str, float, float], ...] = (
      r"|(?:внедрение|инъекци\w*) (?:команд|кода)|コマンドインジェクション|os command",
      3.0, 0.0),
     ("vuln-term:code-injection",
-     r"(?:code|template|expression|ognl|el|ldap|xpath|nosql|header|crlf|log) injection|\bssti\b"
+     r"(?:code|template|expression|ognl|el|ldap|xpath|nosql|header|crlf|log|csv|formula|dde|smtp|e-?mail header|mail header) injection|\bssti\b"
      r"|inyecci[oó]n de c[oó]digo|inje[cç][aã]o de c[oó]digo|injection de code|code-injektion"
      r"|代码注入|模板注入|テンプレートインジェクション",
      3.0, 0.0),
@@ -73,7 +73,7 @@ CLASS: tuple[tuple[str, str, float, float], ...] = (
      r"prototype pollution|原型链污染|загрязнени\w* прототип|プロトタイプ汚染",
      3.0, 0.0),
     ("vuln-term:redos",
-     r"\bredos\b|regular expression denial of service|catastrophic backtracking|regex denial of service",
+     r"\bredos\b|regular expression denial of service|catastrophic backtracking|regex denial of service|backtracks? exponentially|exponential backtracking|exponential time (?:on|for) (?:\w+ )?input",
      2.8, 0.0),
     ("vuln-term:open-redirect",
      r"open[- ]redirect|unvalidated redirect|redirecci[oó]n abierta|redirecionamento aberto|开放重定向|任意url跳转"
@@ -103,19 +103,20 @@ CLASS: tuple[tuple[str, str, float, float], ...] = (
      r"\bcsrf\b|\bxsrf\b|\bget request changes state|state[- ]changing get|cross[- ]site request forgery|falsificaci[oó]n de petici[oó]n|跨站请求伪造",
      2.6, 0.6),
     ("vuln-term:request-smuggling",
-     r"request smuggling|response splitting|cache poisoning|http desync",
+     r"request smuggling|response splitting|cache poisoning|http desync|\bcl\.te\b|\bte\.cl\b|\bdesync\b|both `?content-length`? and `?transfer-encoding",
      3.0, 0.0),
     ("vuln-term:memory-corruption",
      r"heap[- ]?(?:based )?(?:buffer )?overflow|stack[- ]based (?:buffer )?overflow|buffer overflow|buffer overrun"
      r"|use[- ]after[- ]free|double[- ]free|out[- ]of[- ]bounds (?:write|read)|memory corruption|format string vuln"
-     r"|arbitrary (?:memory )?write|desbordamiento de b[uú]fer|estouro de buffer|d[ée]passement de tampon"
+     r"|arbitrary (?:memory )?write|\bwrites? (?:\w+ ){0,3}past (?:the |its )?end\b|\breads? (?:\w+ ){0,2}outside the buffer|\bbounds check (?:\w+ )?pass(?:es|ed)\b|\bskips? the bounds check"
+     r"|sobrescrever a pilha|[ée]craser la pile|desbordamiento de b[uú]fer|estouro de buffer|d[ée]passement de tampon"
      r"|puffer[üu]berlauf|缓冲区溢出|堆溢出|释放后使用|переполнени\w* буфера|バッファオーバーフロー|ヒープオーバーフロー",
      2.6, 0.0),
     ("vuln-term:secrets-exposure",
      r"(?:leaks?|leaking|leaked|expos\w+|logs?|logged|logging|printed|writes?|stored) (?:the |a |an |all |my |user |users' )?"
      r"(?:plain[- ]?text |cleartext |clear[- ]text )?(?:passwords?|credentials|api[- ]?keys?|access tokens?|secret keys?|private keys?|session tokens?|tokens|secrets)"
      r"(?! manager)|(?:passwords?|credentials|api[- ]?keys?|tokens?|secrets?) (?:are |is )?(?:logged|leaked|exposed|written to (?:the )?logs?|in (?:the )?logs|in plain ?text|in clear ?text|visible in)"
-     r"|hard[- ]?coded (?:credentials|passwords?|secret|keys?)|information disclosure|sensitive (?:data|information) (?:exposure|disclosure|leak)"
+     r"|hard[- ]?coded (?:\w+ )?(?:credentials|passwords?|secret|keys?)|information disclosure|sensitive (?:data|information) (?:exposure|disclosure|leak)"
      r"|fuga de (?:credenciales|informaci[oó]n|datos)|vazamento de (?:credenciais|dados|informa[cç][oõ]es)"
      r"|fuite (?:de |des )?(?:donn[ée]es|identifiants|informations)|(?:datenleck|informationsleck|offenlegung von (?:zugangsdaten|passw[öo]rtern))"
      r"|expos\w* (?:\w+ ){0,3}(?:secret_key|environment variables|env vars)"
@@ -128,20 +129,22 @@ CLASS: tuple[tuple[str, str, float, float], ...] = (
      r"sandbox (?:escape|bypass|breakout)|\bescape\b.{0,60}\bsandbox\b|\bsandbox\b.{0,60}\bescape\b|escape (?:the |from the )?sandbox|container escape|jail ?break out of",
      3.0, 0.0),
     ("vuln-term:verification-bypass",
-     r"signature (?:verification|check) (?:is )?(?:bypass\w*|broken|skipped|ineffective)|\bforge (?:\w+ )?(?:events?|requests?|tokens?|cookies?|signatures?|deliveries|sessions?)|skip(?:s|ped)? (?:the )?(?:signature |token |hmac )?verification|\bunsigned (?:payloads?|requests?|tokens?|updates?|cookies?)|verif\w* against the (?:public )?key (?:embedded|included|shipped) in"
+     r"signature (?:verification|check) (?:is )?(?:bypass\w*|broken|skipped|ineffective)|\bforge (?:\w+ )?(?:events?|requests?|tokens?|cookies?|signatures?|deliveries|sessions?)|skip(?:s|ped)? (?:the )?(?:signature |token |hmac )?verification|\bunsigned (?:payloads?|requests?|tokens?|updates?|cookies?|images?|firmware|binar(?:y|ies))|\bonly checks? the (?:crc\w*|checksum|md5)\b|不校验签名|只校验 ?md5|verif\w* against the (?:public )?key (?:embedded|included|shipped) in"
      r"|accepts? any (?:key|signature|certificate)|(?:certificate|hostname|tls) (?:verification|validation) (?:is )?(?:disabled|skipped) by default|ship a malicious update",
      2.8, 0.0),
     ("vuln-term:denial-of-service",
-     r"denial[- ]of[- ]service|hash (?:collision|flooding) (?:dos|attack)|take (?:down|out) the (?:server|service)|takes? the (?:server|service|worker|process) down|hang the (?:server|renderer|worker)|\bdos (?:attack|vulnerab)|zip bomb|decompression bomb|resource exhaustion|algorithmic complexity"
+     r"denial[- ]of[- ]service|hash (?:collision|flooding) (?:dos|attack)|take (?:down|out) the (?:whole |entire )?(?:server|service)|takes? the (?:whole |entire )?(?:server|service|worker|process|api|cluster|node) down|hang the (?:server|renderer|worker)|\bdos (?:attack|vulnerab)|zip bomb|decompression bomb|resource exhaustion|algorithmic complexity"
      r"|denegaci[oó]n de servicio|nega[cç][aã]o de servi[cç]o|d[ée]ni de service|dienstverweigerung|拒绝服务|отказ\w* в обслуживании|サービス拒否",
      1.8, 0.2),
     ("vuln-term:origin-bypass",
      r"same[- ]origin (?:policy )?(?:bypass|violation)|bypass(?:es)? (?:the )?same[- ]origin|cross[- ]origin (?:leak|read|access)"
-     r"|origin bypass|without (?:checking|validating|verifying) (?:the )?\W?(?:event\.)?origin|universal xss|\buxss\b|address bar spoof|url spoof|origin spoof",
+     r"|origin bypass|dns[- ]rebinding|without (?:checking|validating|verifying) (?:the )?\W?(?:event\.)?origin|universal xss|\buxss\b|address bar spoof|url spoof|origin spoof",
      3.0, 0.0),
     ("vuln-term:session",
      r"session fixation|session hijack|account takeover|timing attack|signature forgery|jwt (?:none|alg)|alg(?:orithm)? ?none"
-     r"|insecure (?:randomness|random number)|predictable (?:tokens?|session)|toctou|symlink attack",
+     r"|insecure (?:randomness|random number)|predictable (?:tokens?|session)|toctou|symlink attack"
+     r"|nonce reuse|reuses? the (?:same )?(?:nonce|iv)\b|same (?:nonce|iv) for every|padding oracle|bleichenbacher|forge (?:arbitrary )?(?:messages|signatures)|verif\w* for (?:arbitrary|any) messages?|before the (?:auth(?:entication)? )?tag is (?:verified|checked)"
+     r"|double[- ]spend|reutiliza(?:ción)? (?:del |o )?nonce|r[ée]utilisation (?:du )?nonce|nonce-wiederverwendung|nonce重用|повторн\w* использовани\w* nonce",
      2.6, 0.3),
 )
 
@@ -186,7 +189,7 @@ TOPIC: tuple[tuple[str, str, float], ...] = (
     ("security-topic:crypto", r"\bencrypt\w*|\bdecrypt\w*|\bssl\b|\btls\b|\bcertificates?\b|\bhttps\b|\bcipher|\bmd5\b|\bsha-?1\b", 0.4),
     ("security-topic:security-manager", r"security ?manager|securityexception|accesscontrolexception|doprivileged|\bjava\.security|policy file", 0.9),
     ("security-topic:web-boundary", r"cross[- ]origin|same[- ]origin|\bcors\b|mixed content|\bspoof\w*|\bphishing|\bmalware|\bsandbox|\bsanitiz\w*|\binsecure\b|\bunsafe\b|\bbypass\w*|\bescape ?html|\bescaping\b|\bleaks?\b|\bpopup blocker|\bclickjack", 0.8),
-    ("security-topic:memory", r"\binteger overflow|\boverflow|\bunderflow|\bout of bounds|\bwild pointer|\bdangling|\bheap\b|\bmemory exhaustion", 0.5),
+    ("security-topic:memory", r"estouro de inteiro|d[ée]passement d.entier|desbordamiento de entero|ganzzahl(?:ig)?[üu]berlauf|整数溢出|целочисленн\w* переполнени|整数オーバーフロー|정수 오버플로|\binteger overflow|\boverflow|\bunderflow|\bout of bounds|\bwild pointer|\bdangling|\bheap\b|\bmemory exhaustion", 0.5),
     ("security-topic:title-prefix", r"^\s*\[?security\]?\s*[:\-\]]|^\s*\[sec\]", 0.9),
 )
 
@@ -196,7 +199,7 @@ BEG: tuple[tuple[str, str, float, float], ...] = (
     ("scanner-finding:missing-header",
      r"(?:missing|absent|not set|lack of|no|without)\W+(?:\w+\W+){0,3}(?:security headers?|x-frame-options|content[- ]security[- ]policy|\bcsp\b header|hsts|strict-transport-security|x-content-type-options|x-xss-protection|referrer-policy|permissions-policy)"
      r"|(?:x-frame-options|strict-transport-security|x-content-type-options|x-xss-protection|referrer-policy|permissions-policy|security) headers? (?:is |are )?(?:missing|not (?:set|present|implemented|configured))"
-     r"|(?:x-frame-options|strict-transport-security|content-security-policy) (?:\w+ )?(?:est |is |ist )?(?:absent|manquant|fehlt)|(?:缺少|没有) ?(?:x-frame-options|hsts|安全头)"
+     r"|(?:x-frame-options|strict-transport-security|content-security-policy) (?:\w+ )?(?:est |is |ist )?(?:absent|manquant|fehlt)|(?:缺少|没有) ?(?:x-frame-options|hsts|安全头)|(?:hsts|csp|x-frame-options|セキュリティ)ヘッダー(?:が|は)?(?:設定されていません|ありません|ない)"
      r"|cabeceras? de seguridad|cabe[cç]alhos? de seguran[cç]a|en-t[êe]tes? de s[ée]curit[ée]|sicherheitsheader|安全响应头|安全头"
      r"|(?:hsts|x-frame-options|strict-transport-security|x-content-type-options|content-security-policy|referrer-policy|permissions-policy|expect-ct|feature-policy)\W+(?:\w+\W+){0,3}?(?:is |are )?(?:not (?:enabled|set|there|present|returned|sent|configured|implemented|used)|absent|missing)"
      r"|(?:not|without) (?:using|sending|returning|setting|including) (?:the |any |an? )?(?:\w+\W+){0,3}?(?:hsts|x-frame-options|strict-transport-security|x-content-type-options|content-security-policy|referrer-policy|permissions-policy|security headers?)"
@@ -231,7 +234,7 @@ BEG: tuple[tuple[str, str, float, float], ...] = (
     ("scanner-finding:autocomplete", r"autocomplete(?:=\"?on\"?| (?:is )?enabled| not disabled) (?:on|for) (?:the )?password|password (?:field|input|box)s? (?:\w+ ){0,4}autocomplete|password autocomplete", -1.5, 2.8),
     ("scanner-finding:logout-csrf", r"(?:logout|log out|sign[- ]?out) csrf|csrf (?:on|in) (?:the )?(?:logout|log out|sign[- ]?out)", -3.0, 3.0),
     ("scanner-finding:content-spoofing", r"content spoofing|text injection|html injection in (?:the )?(?:404|error)|broken link hijack", -1.5, 2.6),
-    ("scanner-finding:user-enumeration", r"(?:user(?:name)?|account|email) enumeration|enumerate (?:valid )?(?:users|usernames|emails|accounts)", -1.0, 2.6),
+    ("scanner-finding:user-enumeration", r"(?:user(?:name)?|account|email) enumeration|enumera[çc][aã]o de (?:usu[aá]rios|contas|e-?mails)|enumeraci[oó]n de (?:usuarios|cuentas)|[ée]num[ée]ration (?:des )?(?:utilisateurs|comptes)|benutzer-?enumeration|用户枚举|ユーザー列挙|перечислени\w* (?:пользовател|учетн)|enumerate (?:valid )?(?:users|usernames|emails|accounts)", -1.0, 2.6),
     ("scanner-finding:host-header", r"host header (?:injection|poisoning attack on your)", -1.0, 2.4),
     ("scanner-finding:exposed-files", r"\.git (?:folder|directory|repository) (?:is )?(?:exposed|accessible|public)|exposed \.git|\.ds_store|/\.git/? (?:is )?(?:exposed|accessible)", -0.8, 2.4),
     ("scanner-finding:cors-wildcard", r"cors misconfiguration|access-control-allow-origin: ?\*", -0.8, 2.4),
@@ -283,7 +286,7 @@ NEGATIVE: tuple[tuple[str, str, float, float], ...] = (
      -3.2, -2.0),
     ("negative:feature-request",
      r"feature request|\bwould (?:be )?(?:nice|great|useful|helpful|awesome)|\bplease (?:add|support|consider|implement)|\badd(?:ing)? (?:support|an option|a setting|a way|optional)"
-     r"|\bsupport for\b|\bcould you (?:add|support)|\bis it possible to (?:add|support|configure)|\benhancement\b|\bproposal\b|\bnice to have|\bfeature\]"
+     r"|\bsupport for\b|\bcould you (?:add|support)|\bcould (?:\w+ ){1,3}be added\b|\bis it possible to (?:add|support|configure)|\benhancement\b|\bproposal\b|\bnice to have|\bfeature\]"
      r"|ser[ií]a (?:genial|bueno|[uú]til)|soporte para|suporte (?:a|para)|seria (?:[óo]timo|bom|legal)|ajouter (?:le )?support|serait (?:bien|utile|g[ée]nial)"
      r"|unterst[üu]tzung f[üu]r|w[äa]re (?:sch[öo]n|toll|gut)|希望(?:能)?支持|建议(?:增加|添加)|добавить поддержку|было бы (?:здорово|удобно|неплохо)|サポートして(?:ほしい|欲しい)|対応してほしい",
      -2.0, -1.5),
@@ -332,8 +335,9 @@ PAYLOAD: tuple[tuple[str, str, float], ...] = (
     ("payload:prototype", r"__proto__|constructor\.prototype|constructor\[.prototype", 1.0),
     ("payload:ssrf", r"169\.254\.169\.254|metadata\.google\.internal|file:///|gopher://|dict://|localhost:\d+/admin|127\.0\.0\.1:\d+", 1.0),
     ("payload:xxe", r"<!entity|<!doctype [^>]{0,60}\[|system \"file:", 1.2),
-    ("payload:deserialization", r"!!python/object|pickle\.loads|marshal\.loads|objectinputstream|readobject\(|yaml\.load\(|unserialize\(|binaryformatter|ysoserial|rO0AB", 1.0),
-    ("payload:crlf", r"%0d%0a|\\r\\n(?:set-cookie|location|content-length)", 1.0),
+    ("payload:deserialization", r"!!python/object|pickle\.loads|__reduce__|marshal\.loads|objectinputstream|readobject\(|yaml\.load\(|unserialize\(|binaryformatter|ysoserial|rO0AB", 1.0),
+    ("payload:workflow-expression", r"\$\{\{\s*github\.event\.(?:issue|pull_request|comment|review|discussion|head_commit|pages)\.[\w.]*?(?:title|body|ref|message|label|name)\b", 1.2),
+    ("payload:crlf", r"%0d%0a|\\r\\n(?:set-cookie|location|content-length|bcc:|cc:|to:)", 1.0),
     ("payload:sanitizer-report", r"addresssanitizer|heap-buffer-overflow|stack-buffer-overflow|heap-use-after-free|global-buffer-overflow|\bubsan\b|memorysanitizer|valgrind.{0,40}invalid (?:write|read)", 1.6),
 )
 
@@ -352,11 +356,11 @@ _CAN = r"\b[^.\n?!]{0,50}?\b(?:can(?!'t| ?not)|could|is able to|are able to|gets
 PLAIN: tuple[tuple[str, str, float], ...] = (
     ("plain:anyone-can",
      _any_of((r"\banyone", r"\banybody", r"\bwhoever", r"\bsomeone (?:else|who)", r"\bany (?:\w+[- ]?){0,2}?(?:users?|accounts?|members?|visitors?|guests?|customers?|tenants?)",
-              r"\bany (?:web ?)?(?:page|website|site)", r"\bevery (?:\w+ )?user", r"\b(?:normal|plain|regular|read-only|guest) (?:\w+ )?(?:users?|accounts?|members?|role|tokens?)",
+              r"\bany (?:web ?)?(?:page|website|site)", r"\bany (?:other )?(?:apps?|peers?|clients?|process(?:es)?)\b", r"\bother apps\b", r"\bevery (?:\w+ )?user", r"\b(?:normal|plain|regular|read-only|guest) (?:\w+ )?(?:users?|accounts?|members?|role|tokens?)",
               r"\b(?:viewers?|guests?|team admins?|non-admins?|deactivated (?:users?|accounts?)|removed (?:users?|members?)|suspended (?:users?|accounts?)|low-privileged (?:users?|accounts?))"), _CAN)
      + r"|\blets? (?:anyone|anybody|everyone|any user|other users|guests) (?:\w+ ){0,2}?(?:join|see|read|access|download|post|log in|list|change|delete|take)|\bthe next (?:visitor|person|user) sees|\bguests? who (?:is|are) not|\bi'?m not a member|\bas a normal user"
      r"|cualquier(?:a| usuario| persona) (?:\w+ )?pued|quien tenga|qualquer (?:pessoa|usu[aá]rio) (?:\w+ )?(?:consegue|pode)|n'importe qu(?:i|el utilisateur)"
-     r"|\bjeder (?:angemeldete )?(?:benutzer|nutzer)? ?kann|\b(?:gastbenutzer|g[äa]ste|gast) (?:\w+ ){0,3}k[öo]nn(?:en|te)|\bwer (?:\w+ ){1,4}hat, kann|chiunque|qualsiasi utente (?:\w+ )?pu[oò]|\biedere?(?: ingelogde)? gebruiker kan|\biedereen kan"
+     r"|\bjeder (?:angemeldete )?(?:benutzer|nutzer)? ?kann|\b(?:gastbenutzer|g[äa]ste|gast) (?:\w+ ){0,3}k[öo]nn(?:en|te)|\bwer (?:\w+ ){1,4}hat, kann|chiunque|qualsiasi utente (?:\w+ )?pu[oò]|un utente normale (?:\w+ )?(?:pu[oò]|scarica|vede|legge)|\biedere?(?: ingelogde)? gebruiker kan|\biedereen kan"
      r"|ka[żz]dy(?: zalogowany)?(?: u[żz]ytkownik)? (?:\w+ )?mo[żz]e|ka[żz]dy, kto|herhangi bir kullan[ıi]c[ıi]|bilen herkes|herkes (?:\w+ ){0,3}(?:g[öo]nderebilir|g[öo]rebilir|okuyabilir)"
      r"|任何(?:登录)?用户|任何人|普通(?:用户|账号)|誰でも|누구나|любой(?: пользователь)?(?:,| может| кто)|кто угодно",
      1.5),
@@ -368,7 +372,7 @@ PLAIN: tuple[tuple[str, str, float], ...] = (
      r"|de otr[oa]s? (?:clientes?|usuarios?|empresas?|personas?|cuentas?)|de outr[oa]s? (?:usu[aá]rios?|contas?|pessoas?|clientes?)|d'un autre (?:compte|utilisateur|client)|des autres (?:utilisateurs|clients|comptes)"
      r"|\bfremde[nrs]? |eines anderen (?:kunden|benutzers|nutzers)|anderer (?:kunden|benutzer|nutzer)|degli altri|di un altro (?:cliente|utente)|\baltrui\b|van (?:andere|een andere) (?:klant|gebruiker)"
      r"|innych (?:klient[óo]w|u[żz]ytkownik[óo]w)|innej firmy|innego (?:u[żz]ytkownika|klienta)|ba[şs]ka (?:bir )?(?:m[üu][şs]teri|kullan[ıi]c[ıi])|di[ğg]er kullan[ıi]c[ıi]"
-     r"|di altri utenti|别人的|其他用户的|他人的|其他人的|所有用户的|他のユーザー|別の(?:顧客|ユーザー|会社|テナント)|他のテナント|他社の|他人の|다른 (?:사용자|사람|고객|회사)|타인의|чуж(?:ой|ие|ую|их|ое)|друг(?:ого|их) (?:клиент|пользовател)",
+     r"|di altri (?:utenti|clienti)|别人的|其他用户的|他人的|其他人的|所有用户的|他のユーザー|別の(?:顧客|ユーザー|会社|テナント)|他のテナント|他社の|他人の|다른 (?:사용자|사람|고객|회사)|타인의|чуж(?:ой|ие|ую|их|ое)|друг(?:ого|их) (?:клиент|пользовател)",
      1.5),
     ("plain:id-swap",
      r"\b(?:ids?|numbers|tokens?|identifiers) (?:are |is )?(?:just )?(?:sequential|incrementing|predictable|guessable)|\bsequential (?:ids?|numbers)|\bincrementing numbers"
@@ -382,10 +386,10 @@ PLAIN: tuple[tuple[str, str, float], ...] = (
      1.5),
     ("plain:stale-credential",
      r"\b(?:still|keeps?|kept|continues? to|remains?) (?:\w+ ){0,3}?(?:works?|working|valid|active|usable|accepted|returns? my|lets? me|logged in|could list|list)\b[^.\n]{0,80}?\bafter\b|\bafter (?:i |you |they |the user )?(?:log(?:ged|ging)? ?out|sign(?:ed|ing)? ?out|changing (?:\w+ )?password|(?:the )?password (?:was |is )?changed|i removed|removing|removed|being removed|it was used|deleting|deleted|revoking|revoked)\b[^.\n]{0,80}?\b(?:still|keeps?|kept|continues?)\b"
-     r"|\bkeeps? working (?:after|for days|forever)|\b(?:deactivated|removed|deleted|disabled|suspended|banned|former|expired|revoked) (?:\w+ ){0,2}?(?:users?|accounts?|members?|tokens?|keys?|employees?|projects?) (?:\w+ ){0,4}?(?:can |could )?still\b|\bstill (?:\w+ ){0,2}?(?:works?|accepts?|valid)\b[^.\n]{0,40}?\b(?:today|days later|weeks later)|\b(?:never|not|isn't|aren't|doesn't|don't|does not|do not) (?:\w+ ){0,2}?(?:invalidat\w*|revok\w*|destroy\w*|forgets? the|terminat\w*|bound to|expire)\b|\bonly deletes the cookie|\bstays? logged in"
+     r"|\bkeeps? working (?:\w+ ){0,6}?(?:after|for (?:days|weeks|months)|forever)|\bafter (?:i|we|they|he|she) (?:was|were|got) (?:removed|deactivated|kicked)\b[^.\n]{0,80}?\bstill\b|\b(?:deactivated|removed|deleted|disabled|suspended|banned|former|expired|revoked) (?:\w+ ){0,2}?(?:users?|accounts?|members?|tokens?|keys?|employees?|projects?) (?:\w+ ){0,4}?(?:can |could )?still\b|\bstill (?:\w+ ){0,2}?(?:works?|accepts?|valid)\b[^.\n]{0,40}?\b(?:today|days later|weeks later)|\b(?:never|not|isn't|aren't|doesn't|don't|does not|do not) (?:\w+ ){0,2}?(?:invalidat\w*|revok\w*|destroy\w*|forgets? the|terminat\w*|bound to|expire)\b|\bonly deletes the cookie|\bstays? logged in"
      r"|sigue (?:funcionando|siendo v[aá]lid)|restent? valides? apr[eè]s|continue (?:[àa] )?fonctionner|continua (?:v[aá]lid|funcionando)|(?:reste|toujours) valide|fonctionne toujours apr[eè]s|bleibt nach (?:\w+ ){0,3}g[üu]ltig|funktioniert (?:\w+ ){0,3}weiter|weiterhin g[üu]ltig"
      r"|funziona ancora dopo|rest[ae] valid|blijft geldig|werkt (?:\w+ ){0,3}nog steeds|dzia[łl]a nadal|nadal dzia[łl]a|(?:hâlâ|hala) (?:ge[çc]erli|a[çc][ıi]l[ıi]yor)|sonland[ıi]r[ıi]lm[ıi]yor"
-     r"|仍然有效|依然有效|仍然可以访问|没有销毁会话|有効なまま|破棄されていません|계속 작동|여전히 유효|оста[её]тся активн|по-прежнему работает|не завершает сессию|no invalida la sesi[oó]n|n[aã]o invalida a sess[aã]o|niet be[ëe]indigd",
+     r"|仍然有效|依然有效|(?:取り消し|取り消した|削除した|無効化した|退職した)(?:後|あと)(?:でも|も)|仍然可以访问|没有销毁会话|有効なまま|破棄されていません|계속 작동|여전히 유효|оста[её]тся активн|по-прежнему работает|не завершает сессию|no invalida la sesi[oó]n|n[aã]o invalida a sess[aã]o|niet be[ëe]indigd",
      2.0),
     ("plain:signature-unchecked",
      r"\b(?:signatures?|hmac|checksums?|x-signature|x-hub-signature|signature header|stripe-signature)\b[^.\n]{0,40}?\b(?:(?:is|are|was|were)(?:n't| not| never)|never|not|aren't|isn't)\b (?:\w+ ){0,2}?(?:checked|verified|validated|compared|looked at)"
@@ -442,10 +446,10 @@ PLAIN: tuple[tuple[str, str, float], ...] = (
      r"(?:yaml\.load|pickle\.loads?|\bunpickl\w*|marshal\.loads|\beval\(|\bexec\(|\beval\b|os\.system|os\.popen|shell=true|\bsh -c\b|child_process|runtime\.exec|unserialize)"
      r"[^.\n]{0,80}?(?:upload\w*|user input|\{name\}|user[- ]supplied|request\.(?:files|form|args|body|data|get|post)|whatever the user|cookie|\bcell\b|\bfield\b|file name|filename|string|column)"
      r"|(?:upload\w*|user input|user[- ]supplied|whatever the user|cookie|formula|column|field|file name|filename|name|manifest|string|postinstall)[^.\n]{0,80}?(?:yaml\.load|pickle\.loads?|\bunpickl\w*|\beval\(\)|\beval\b|os\.system|shell=true|\bsh -c\b|through `?sh\b)"
-     r"|\b(?:file ?name|user input|input|text|value|string) (?:\w+ ){0,3}?(?:to|into|in) the (?:shell|command line|sql query|query)\b|\bstraight into the (?:sql|query|shell)|\b(?:pasted|inserted|concatenated|put|copied) (?:\w+ ){0,2}?into the (?:where clause|query|sql|command)|\brun (?:your own|arbitrary|any) (?:sql|quer(?:y|ies)|commands?)\b|\bpassed to (?:python )?`?eval|\bpassed to the shell|\brun with the shell|\bthrough the shell|\brenders? (?:\w+ ){0,3}?as a (?:jinja )?template|\bshows? the app config|\bruns? (?:that|the|this|any) (?:\w+ )?command on the server|\bruns? (?:on|during) (?:the server|unpickling)|\brun code on the server|\brun anything on|\bcan run anything|\bis unpickled|\brequire\('child_process'\)|\bnodeintegration",
+     r"|\b(?:file ?name|user input|input|text|value|string) (?:\w+ ){0,3}?(?:to|into|in) the (?:shell|command line|sql query|query)\b|\bstraight into the (?:sql|query|shell)|\b(?:pasted|inserted|concatenated|put|copied) (?:\w+ ){0,2}?into the (?:where clause|query|sql|command)|\brun (?:your own|arbitrary|any) (?:sql|quer(?:y|ies)|commands?)\b|\bpassed to (?:python )?`?eval|\bpassed to the shell|\brun with the shell|\bthrough the shell|\brenders? (?:\w+ ){0,3}?as a (?:jinja )?template|\bshows? the app config|\bruns? (?:that|the|this|any) (?:\w+ )?command on the server|\bruns? (?:on|during) (?:the server|unpickling)|\brun code on the server|\bruns? (?:arbitrary |any |their |untrusted )?code on (?:our|the|that|this) (?:\w+ )?(?:runner|build machine|ci machine|build server)|\bexfiltrate (?:the |our )?(?:\w+ )?(?:tokens?|secrets?)|pull_request_target\W[^\n]{0,120}?(?:checks? out|head\.sha|head\.ref)|\brun anything on|\bcan run anything|\bis unpickled|\brequire\('child_process'\)|\bnodeintegration",
      2.2),
     ("plain:self-promotion",
-     r"\bcan set `?(?:is_?admin|role|email_verified|verified)|\"?(?:is_?admin|is_?staff|is_superuser|email_verified|verified)\"?\s*:\s*true\b|\"role\"\s*:\s*\"(?:owner|admin)\"|\bmade my (?:\w+ )?account (?:an )?(?:admin\w*|owner)|\bchanged my (?:own )?role|\brole\s*=\s*'admin'|\bi'?m admin\b|\bbecome (?:an? )?(?:admin|owner|root)|\bget (?:a )?root shell|\bgets? a root shell"
+     r"\bcan set `?(?:is_?admin|role|email_verified|verified)|\"?(?:is_?admin|is_?staff|is_superuser|email_verified|verified)\"?\s*:\s*true\b|\"role\"\s*:\s*\"(?:owner|admin)\"|\bmade my (?:\w+ )?account (?:an )?(?:admin\w*|owner)|\bchanged my (?:own )?role|\brole\s*=\s*'admin'|\bi'?m admin\b|\bbecome (?:an? )?(?:admin|owner|root)|\b(?:gets?|gives?|grants?|binds?|binding) (?:\w+ ){0,3}?cluster-admin\b|\bget (?:a )?root shell|\bgets? a root shell"
      r"|\bchange other (?:people|users)'?s? roles|\bremove the real owners|\bpromote themselves|\bmake themselves (?:\w+ )?(?:owner|admin)|\bis_admin\"?: ?true|变成了管理员|passa a ser administrador|virar administrador|管理者になれ|관리자가 됩니다|станов\w+ администратор",
      2.5),
     ("plain:takeover",
@@ -454,7 +458,8 @@ PLAIN: tuple[tuple[str, str, float], ...] = (
      1.6),
     ("plain:other-site-request",
      r"\b(?:any|another|other|third[- ]party) (?:web ?)?(?:site|page|website|origin)s?\b[^.\n]{0,60}?\b(?:can|could|will)\b[^.\n]{0,40}?\b(?:read|submit|post|change|create|send|call|dump|make requests)|\bno csrf token|\bwithout (?:a |any )?csrf token|\bhas no (?:csrf )?token|samesite=none|\bcookies are sent cross-site"
-     r"|\breflects? (?:\w+ ){0,3}origin|access-control-allow-credentials: ?true|\bcopies (?:\w+ ){0,3}`?origin|\bwithout checking where the message came from|\bauto-submit a form|\ba hidden form on any",
+     r"|\breflects? (?:\w+ ){0,3}origin|access-control-allow-credentials: ?true|\bcopies (?:\w+ ){0,3}`?origin|\bwithout checking where the message came from|\bauto-submit a form|\ba hidden form on any"
+     r"|qualquer site (?:\w+ ){0,5}pode|n'importe quel site (?:\w+ ){0,5}peut|cualquier (?:sitio|p[áa]gina) (?:\w+ ){0,5}puede|任何网站都(?:可以|能)|любой сайт (?:\w+ ){0,3}может",
      1.8),
     ("plain:redirect-anywhere",
      r"\b(?:redirect\w*|sends? (?:people|users|you)|goes (?:straight )?to|lands? on) (?:\w+ ){0,3}?(?:to )?(?:any|arbitrary|whatever|an external|any external) (?:url|site|domain|website|page|host)s?\b|\b(?:redirects|redirected) there after|\bphishing (?:mails?|emails?|links?|pages?)|\bcopy of our login page|\bcollect passwords",
@@ -469,10 +474,11 @@ PLAIN: tuple[tuple[str, str, float], ...] = (
      1.0),
     ("plain:exposed-to-others",
      r"\b(?:visible|shown|readable|accessible|exposed|available|served|serves?|leaked|appears?|show(?:s|n)? up|included|downloadable) (?:it )?(?:\w+ ){0,2}?(?:to|for|in|by) (?:anyone|anybody|everyone|everybody|the public|public|other (?:users|people|members|tenants)|guests?|anonymous|all (?:users|members)|any(?:one| user| member| visitor)|the internet|every(?:one| user))"
-     r"|\b(?:marked|set to) (?:as )?(?:private|hidden)\b[^.\n]{0,80}?\b(?:public|includes?|shows?|visible)|\bfor (?:whoever|anyone who|everyone who) (?:opens|clicks|views|visits)|\bpublic (?:ci |build )?logs\b|publieke (?:ci-)?logs|\bto (?:anyone|anybody) (?:who|on the internet)|\banybody on the internet|\bi received another|\brows of both|\b(?:you're|you are|i'm|i am) not (?:a )?member|\bnot a member of|\beven for users who|\bnever shared\b|\bwasn't shared|\b(?:of|for) (?:every|all|any) (?:users?|members?|customers?|accounts?|ids?)\b",
+     r"|\b(?:marked|set to) (?:as )?(?:private|hidden)\b[^.\n]{0,80}?\b(?:public|includes?|shows?|visible)|\bfor (?:whoever|anyone who|everyone who) (?:opens|clicks|views|visits)|\bpublic (?:ci |build )?logs\b|publieke (?:ci-)?logs|\bto (?:anyone|anybody) (?:who|on the internet)|\banybody on the internet|\bi received another|\brows of both|\b(?:you're|you are|i'm|i am) not (?:a )?member|\bnot a member of|\beven for users who|\bnever shared\b|\bwasn't shared|\b(?:of|for) (?:every|all|any) (?:other )?(?:~?[\d,]+ )?(?:users?|members?|customers?|accounts?|ids?|organi[sz]ations?|tenants?|orgs?|teams?)\b|全ユーザーの|すべてのユーザーの|모든 사용자의|всех пользователей",
      1.5),
     ("plain:script-runs",
-     r"\b(?:alert|script|javascript|the code) (?:\w+ ){0,3}?(?:pops|runs|executes|fires)|\bthe alert pops|\bruns? in the (?:admin'?s?|other|their|victim'?s?) browser|\bin the admin'?s browser|\brenders? as a live link|\brendered (?:unescaped|as html|raw)|\bwhoever (?:clicks|opens|views)|\bwhen an admin opens|\bruns? with the (?:app|site|application)'?s? cookies|\bserved inline\b",
+     r"\b(?:alert|script|javascript|the code) (?:\w+ ){0,3}?(?:pops|runs|executes|fires)|\bthe alert pops|\bruns? in the (?:admin'?s?|other|their|victim'?s?) browser|\bin the admin'?s browser|\brenders? as a live link|\brendered (?:unescaped|as html|raw)|\bwhoever (?:clicks|opens|views)|\bwhen an admin opens|\bruns? with the (?:app|site|application)'?s? cookies|\bserved inline\b|\bruns? (?:that|the|this) script\b"
+     r"|스크립트가 (?:\w+ )?실행|スクリプトが実行|脚本(?:会)?被?执行|скрипт выполняется|le script s.ex[ée]cute|o script (?:é )?executado|el script se ejecuta",
      1.8),
     ("plain:host-header",
      r"\b(?:uses|taken from|built from|trusts?) the `?host`? header|\bhost: ?evil|\bfrom the host header",
@@ -507,8 +513,13 @@ PLAIN: tuple[tuple[str, str, float], ...] = (
              r"[^.\n。]{0,40}?(?:en (?:los )?logs|en texto plano|nos logs|em texto|dans les (?:logs|journaux)|en clair|im log|im klartext|sichtbar|nei log|in chiaro|in de (?:\w+ )?logs|leesbaar|zichtbaar|w logach|jawnym tekstem|loglarda|a[çc][ıi]k metin|日志|明文|ログに|平文|로그에|평문|в логах|в открытом виде)"),
      1.8),
     ("plain:role-exceeded",
-     r"\b(?:view[- ]only|read[- ]only|viewer'?s?|guests?)\b[^.\n]{0,80}?\b(?:could|can(?!'t| ?not)|still|was able to|is able to)\b[^.\n]{0,30}?\b(?:edit|rename|delete|change|modify|write|saves?|create|invite|remove)",
+     r"\b(?:view[- ]only|read[- ]only|viewer'?s?|guests?)\b[^.\n]{0,80}?\b(?:could|can(?!'t| ?not)|still|was able to|is able to)\b[^.\n]{0,30}?\b(?:edit|rename|delete|change|modify|write|saves?|create|invite|remove)"
+     r"|\b(?:i'?m|i am) not an? (?:admin|administrator|owner|maintainer)\b[^.\n]{0,10}\bbut\b",
      1.8),
+    ("plain:double-spend",
+     r"\b(?:applied|redeemed|credited|paid|charged|withdrawn|used|accepted) (?:it )?(?:\d+|twice|many|several|multiple) times\b|\bonly (?:goes down|drops|is deducted|decreases|went down) once|\breceive (?:the \w+ )?twice\b|\bspend (?:the same \w+ )?twice|\bat the same (?:time|moment)\b[^.\n]{0,80}?\b(?:both|twice|each) (?:pass|succeed|go through|applied)|\bboth pass\b"
+     r"|d[ée]penser deux fois|passent toutes les deux|gastar (?:\w+ ){0,3}dos veces|gastar (?:\w+ ){0,3}duas vezes|zweimal (?:ausgeben|abgebucht|ausgezahlt)|两次(?:提现|扣款)|дважды (?:потратить|списа)",
+     2.0),
     ("plain:price-tamper",
      r"\bthe price is (?:a hidden|taken from)|\btakes the price from|\bbuy (?:\w+ ){0,4}for 0\.01|\bchanging it in devtools",
      2.6),
@@ -525,7 +536,7 @@ PLAIN_NEGATIVE: tuple[tuple[str, str, float, float], ...] = (
      -2.0, -1.0),
     ("negative:own-account",
      r"\bi (?:probably |must have )?mistyped|\bmy own (?:password|\.env|config|file|rules?|regex|machine|repositor\w+|repos?)|\b(?:i|we) (?:accidentally|mistakenly)|\bby mistake\b|\bon my (?:local|own) machine|\bin my own\b|\bmy own\b[^.\n]{0,30}\b(?:to a public|by mistake)"
-     r"|\bmy own (?:client|app|script|integration)\b|\b(?:in )?our own (?:service|app|code|deployment|config\w*|server|instance)\b|\bsee my (?:private|own)\b|\bla escrib[ií] mal|\btypfout van mij|опечатал",
+     r"|\bmy own (?:client|app|script|integration)\b|\block(?:ed)? myself out|\bi (?:\w+ ){0,3}forgot (?:it|my|the)\b|\b(?:in )?our own (?:service|app|code|deployment|config\w*|server|instance)\b|\bsee my (?:private|own)\b|\bla escrib[ií] mal|\btypfout van mij|опечатал",
      -1.6, -0.8),
     ("negative:regression",
      r"\b(?:it |this )?worked (?:fine |well )?(?:in|before|with|until) |\bsince (?:upgrading|the upgrade|the update)\b|\bafter (?:upgrading|updating) to\b|\bused to work\b",
@@ -537,7 +548,7 @@ PLAIN_NEGATIVE: tuple[tuple[str, str, float, float], ...] = (
     ("negative:user-question",
      r"\bhow (?:can|do|should) (?:i|we)\b|\bis there (?:a|an|any) (?:way|setting|option|lighter)|\bwhere (?:is|do i|can i|should i)\b|\bwhat(?:'s| is) the (?:minimum|recommended|right)|\bwhich role\b|\bwhat (?:owner|mode|role|permission)"
      r"|\bis (?:it|this|that) (?:expected|intended|normal|a problem|the intended)\b|\bnot sure (?:this|it|if) (?:matters|is a problem)|\bam i (?:doing|setting)|\bis there a setting|\bcould (?:it|you|the \w+) (?:be|use|last|keep|add)|\b(?:we|i)'d (?:like|prefer)|\b(?:i|we) (?:want|would like) to (?:move|give|share|let|see)"
-     r"|c[oó]mo la restablezco|faut-il|wie (?:kann|stelle) ich|wo stelle ich|hoe reset ik|[èe] voluto\?|仕様でしょうか|如何|어떻게|как сбросить|czy mo[żz]na|est-ce possible",
+     r"|c[oó]mo la restablezco|\bcomo (?:eu )?(?:fa[çc]o|desativo|desabilito|configuro|ativo)\b|\bc[oó]mo (?:configuro|desactivo|desactivar|activo|hago)\b|\bcomment (?:d[ée]sactiver|configurer|faire)\b|\bwie (?:deaktiviere|konfiguriere)|\bкак (?:отключить|настроить|указать)|faut-il|wie (?:kann|stelle) ich|wo stelle ich|hoe reset ik|[èe] voluto\?|仕様でしょうか|如何|어떻게|как сбросить|czy mo[żz]na|est-ce possible",
      -1.5, -0.8),
 )
 
