@@ -3,9 +3,11 @@ resident memory for the life of the process; these lists keep the heavy ones whe
 
 - `secbot serve` with worker processes answers webhooks and stores them: no handlers, no rules
   engine (the detector, the config schema with jsonschema and YAML), no templates (Jinja2), no
-  Alembic (a schema that is behind is upgraded by a short-lived `secbot migrate`), no emulator.
+  Alembic (a schema that is behind is upgraded by a short-lived `secbot migrate`), no emulator,
+  no cryptography or PyJWT (the workers sign the JWTs; the key is checked by a short-lived process).
 - a worker process (`secbot work`) runs the handlers: no web server parts, no setup page, no
   Alembic, no metrics exporter, no emulator.
+- neither holds SQLAlchemy's ORM (Secbot uses Core only; `bot.store.database._async_engines`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("alembic", "mako", "pygments", "jinja2", "yaml", "jsonschema", "handlers", "bot.rules.detect",
          "bot.rules.config", "bot.reports", "bot.emulator", "bot.web", "aiohttp.web", "prometheus_client",
-         "hypothesis", "selenium", "pytest")
+         "hypothesis", "selenium", "pytest", "cryptography", "jwt", "sqlalchemy.orm")
 
 
 def imported_after(code: str) -> set[str]:
@@ -33,12 +35,25 @@ def tops(modules: set[str]) -> set[str]:
 
 def test_the_server_with_worker_processes_holds_no_handler_rule_template_or_migration_module() -> None:
     # What `secbot serve` imports before it starts (bot/__main__.py, bot/web/app.py, the webhook view).
-    found = tops(imported_after("import bot.__main__, bot.web.app, bot.web.webhook, bot.jobs.process"))
+    found = tops(imported_after("import bot.__main__, bot.web.app, bot.web.webhook, bot.jobs.process, bot.store\n"
+                                "bot.store.Store.open('sqlite+aiosqlite:///' + __import__('tempfile').mktemp())"))
     assert found <= {"bot.web", "aiohttp.web", "prometheus_client"}, found
 
 
 def test_a_worker_process_holds_no_web_server_setup_page_migration_or_emulator_module() -> None:
     # What `secbot work` imports (bot/__main__.py: handlers, then bot.jobs.process and the store).
-    found = tops(imported_after("import bot.__main__, handlers, bot.jobs.process, bot.store"))
+    found = tops(imported_after("import bot.__main__, handlers, bot.jobs.process, bot.store\n"
+                                "bot.store.Store.open('sqlite+aiosqlite:///' + __import__('tempfile').mktemp())"))
     assert found <= {"handlers", "bot.rules.detect", "bot.rules.config", "bot.reports", "jinja2", "yaml",
-                     "jsonschema"}, found
+                     "jsonschema", "cryptography", "jwt"}, found
+
+
+def test_a_server_that_signs_no_jwt_parses_the_key_only_when_it_first_signs_one() -> None:
+    # `secbot serve` with worker processes builds its GitHubApp with parse_key=False (bot/web/app.py).
+    found = tops(imported_after(
+        "import aiohttp, asyncio\nfrom bot.clock import SystemClock\nfrom bot.github.client import GitHubApp\n"
+        "async def build():\n    async with aiohttp.ClientSession() as s:\n"
+        "        GitHubApp(s, app_id='1', private_key_pem='-----BEGIN PRIVATE KEY-----', base_url='http://x',"
+        " clock=SystemClock(), parse_key=False)\n"
+        "asyncio.run(build())"))
+    assert not found & {"cryptography", "jwt"}, found

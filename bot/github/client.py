@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import re
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,9 +34,7 @@ import aiohttp
 import cachetools
 import gidgethub
 import gidgethub.aiohttp
-import jwt as pyjwt
 import orjson
-from cryptography.hazmat.primitives import serialization
 
 from bot import logs
 from bot.clock import Clock, parse_iso
@@ -61,6 +60,35 @@ NOT_SENT = tuple(getattr(aiohttp, name) for name in ("ClientConnectorError", "Co
 log = logs.get("secbot.github")
 
 
+BAD_KEY = "the GitHub App private key could not be parsed as an unencrypted PEM key"
+
+
+def load_private_key(pem: str) -> Any:
+    """The App's private key, parsed; ValueError if it cannot be (never echoing the key or the
+    library's message about it)."""
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        return serialization.load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError):
+        raise ValueError(BAD_KEY) from None
+
+
+async def check_private_key_apart(pem: str) -> None:
+    """`load_private_key` in a short-lived process (the key on its standard input), for a server
+    that never signs a JWT itself: a key that cannot be parsed still stops it at start (ValueError),
+    without cryptography in its memory for the rest of its life."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "import sys\nfrom bot.github.client import load_private_key\n"
+                              "try: load_private_key(sys.stdin.read())\nexcept ValueError: sys.exit(3)",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    await proc.communicate(pem.encode())
+    if proc.returncode == 3:
+        raise ValueError(BAD_KEY)
+    if proc.returncode != 0:
+        raise RuntimeError(f"could not check the GitHub App private key (exit code {proc.returncode})")
+
+
 class GitHubApp:
     """Everything that authenticates as the App; hands out per-installation clients."""
 
@@ -73,17 +101,19 @@ class GitHubApp:
         base_url: str,
         clock: Clock,
         dry_run: bool = False,
+        parse_key: bool = True,
     ) -> None:
+        """`parse_key`: parse the private key now (a key that cannot be parsed raises ValueError),
+        or only when a JWT is first signed: `secbot serve` with worker processes signs none, and
+        leaves cryptography and PyJWT (about 10 MB) to the workers (the key is checked apart,
+        see `check_private_key_apart`)."""
         self.session = session
         self.app_id = app_id
         self.base_url = base_url.rstrip("/")
         self.clock = clock
         self.dry_run = dry_run
-        try:
-            self._key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
-        except (ValueError, TypeError):
-            # Never echo the key or the library's message about it.
-            raise ValueError("the GitHub App private key could not be parsed as an unencrypted PEM key") from None
+        self._pem = private_key_pem
+        self._key: Any = load_private_key(private_key_pem) if parse_key else None
         self._jwt: tuple[str, float] | None = None
         self._tokens: dict[int, tuple[str, float]] = {}
         self._token_locks: collections.defaultdict[int, asyncio.Lock] = collections.defaultdict(asyncio.Lock)
@@ -101,6 +131,10 @@ class GitHubApp:
     def jwt(self) -> str:
         now = self.clock.now()
         if self._jwt is None or now - self._jwt[1] >= JWT_REUSE:
+            import jwt as pyjwt  # (with cryptography: only where JWTs are signed)
+
+            if self._key is None:
+                self._key = load_private_key(self._pem)
             issued = int(now) - 60
             token = pyjwt.encode({"iat": issued, "exp": issued + 600, "iss": self.app_id}, self._key, algorithm="RS256")
             self._jwt = (token, now)

@@ -70,11 +70,13 @@ def default_processes() -> int:
     return max(1, cores - 1)
 
 
-def github_app(settings: Settings, session: aiohttp.ClientSession, clock: Clock, store: Any) -> GitHubApp | None:
+def github_app(settings: Settings, session: aiohttp.ClientSession, clock: Clock, store: Any, *,
+               parse_key: bool = True) -> GitHubApp | None:
+    """The App, if configured; `parse_key`: see `GitHubApp`."""
     if not (settings.app_id and settings.private_key):
         return None
     github = GitHubApp(session, app_id=settings.app_id, private_key_pem=settings.private_key.get(),
-                       base_url=settings.api_url, clock=clock, dry_run=settings.dry_run)
+                       base_url=settings.api_url, clock=clock, dry_run=settings.dry_run, parse_key=parse_key)
     github.budget = Budget(store, clock, per_minute=settings.writes_per_minute, per_hour=settings.writes_per_hour)
     return github
 

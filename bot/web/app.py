@@ -16,6 +16,7 @@ from gidgethub import routing
 
 from bot import logs
 from bot.clock import Clock, SystemClock
+from bot.github.client import check_private_key_apart
 from bot.jobs import housekeeping, process
 from bot.jobs.dispatch import Dispatcher, JobHandler
 from bot.jobs.intake import Intake
@@ -65,7 +66,7 @@ def create_app(
     badge.routes(app)  # public response-time figures, from the store only (after CLOCK is set)
     processes = worker_processes if workers else 0
     app.cleanup_ctx.append(_store(processes, migrate_apart))
-    app.cleanup_ctx.append(_github)
+    app.cleanup_ctx.append(_github(apart=bool(workers and processes)))
     given = (list(routers), dict(jobs or {}))
     app.cleanup_ctx.append(_engine(handlers or (lambda: given), workers, processes,
                                    list(worker_command or process.worker_command())))
@@ -143,14 +144,24 @@ def _store(processes: int, migrate_apart: bool):  # type: ignore[no-untyped-def]
     return ctx
 
 
-async def _github(app: web.Application) -> AsyncIterator[None]:
-    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30, connect=10))
-    app[SESSION] = session
-    github = process.github_app(app[SETTINGS], session, app[CLOCK], app[STORE])
-    if github is not None:
-        app[GITHUB] = github
-    yield
-    await session.close()
+def _github(apart: bool):  # type: ignore[no-untyped-def]
+    """The App's client. `apart`: the jobs run in worker processes, which sign the JWTs: this
+    server checks the private key in a short-lived process and parses it only if it ever signs
+    one itself (see `GitHubApp`), so that cryptography and PyJWT stay out of its memory."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS]
+        if apart and settings.private_key is not None:
+            await check_private_key_apart(settings.private_key.get())
+        session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30, connect=10))
+        app[SESSION] = session
+        github = process.github_app(settings, session, app[CLOCK], app[STORE], parse_key=not apart)
+        if github is not None:
+            app[GITHUB] = github
+        yield
+        await session.close()
+
+    return ctx
 
 
 def _engine(handlers: Callable[[], tuple[Sequence[routing.Router], Mapping[str, JobHandler]]],  # type: ignore[no-untyped-def]
