@@ -4,9 +4,10 @@ resident memory for the life of the process; these lists keep the heavy ones whe
 - `secbot serve` with worker processes answers webhooks and stores them: no handlers, no rules
   engine (the detector, the config schema with jsonschema and YAML), no templates (Jinja2), no
   Alembic (a schema that is behind is upgraded by a short-lived `secbot migrate`), no emulator,
-  no cryptography or PyJWT (the workers sign the JWTs; the key is checked by a short-lived process).
 - a worker process (`secbot work`) runs the handlers: no web server parts, no setup page, no
   Alembic, no metrics exporter, no emulator.
+- neither holds cryptography or PyJWT: their JWTs are signed by short-lived processes
+  (`bot.github.client.sign_apart`, about 10 MB each process does without).
 - neither holds SQLAlchemy's ORM (Secbot uses Core only; `bot.store.database._async_engines`).
 """
 
@@ -45,15 +46,18 @@ def test_a_worker_process_holds_no_web_server_setup_page_migration_or_emulator_m
     found = tops(imported_after("import bot.__main__, handlers, bot.jobs.process, bot.store\n"
                                 "bot.store.Store.open('sqlite+aiosqlite:///' + __import__('tempfile').mktemp())"))
     assert found <= {"handlers", "bot.rules.detect", "bot.rules.config", "bot.reports", "jinja2", "yaml",
-                     "jsonschema", "cryptography", "jwt"}, found
+                     "jsonschema"}, found
 
 
-def test_a_server_that_signs_no_jwt_parses_the_key_only_when_it_first_signs_one() -> None:
-    # `secbot serve` with worker processes builds its GitHubApp with parse_key=False (bot/web/app.py).
+def test_an_app_that_signs_apart_imports_neither_cryptography_nor_jwt_even_once_it_has_signed() -> None:
+    # `secbot serve` with worker processes and `secbot work` (bot/web/app.py, bot/jobs/process.py).
+    from bot.emulator import GitHubState  # (it makes a key with cryptography: here, not in the probe)
+
     found = tops(imported_after(
         "import aiohttp, asyncio\nfrom bot.clock import SystemClock\nfrom bot.github.client import GitHubApp\n"
         "async def build():\n    async with aiohttp.ClientSession() as s:\n"
-        "        GitHubApp(s, app_id='1', private_key_pem='-----BEGIN PRIVATE KEY-----', base_url='http://x',"
-        " clock=SystemClock(), parse_key=False)\n"
+        f"        app = GitHubApp(s, app_id='1', private_key_pem={GitHubState().private_key_pem!r}, base_url='http://x',"
+        " clock=SystemClock(), sign_apart=True)\n"
+        "        assert (await app.jwt()).count('.') == 2\n"
         "asyncio.run(build())"))
     assert not found & {"cryptography", "jwt"}, found

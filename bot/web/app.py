@@ -16,7 +16,6 @@ from gidgethub import routing
 
 from bot import logs
 from bot.clock import Clock, SystemClock
-from bot.github.client import check_private_key_apart
 from bot.jobs import housekeeping, process
 from bot.jobs.dispatch import Dispatcher, JobHandler
 from bot.jobs.intake import Intake
@@ -145,18 +144,21 @@ def _store(processes: int, migrate_apart: bool):  # type: ignore[no-untyped-def]
 
 
 def _github(apart: bool):  # type: ignore[no-untyped-def]
-    """The App's client. `apart`: the jobs run in worker processes, which sign the JWTs: this
-    server checks the private key in a short-lived process and parses it only if it ever signs
-    one itself (see `GitHubApp`), so that cryptography and PyJWT stay out of its memory."""
+    """The App's client. `apart`: the jobs run in worker processes: JWTs are signed by short-lived
+    processes (see `GitHubApp`), so that cryptography and PyJWT stay out of the memory of this
+    server and of its workers; the key is checked at start all the same (a bad one stops it)."""
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        settings = app[SETTINGS]
-        if apart and settings.private_key is not None:
-            await check_private_key_apart(settings.private_key.get())
         session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30, connect=10))
         app[SESSION] = session
-        github = process.github_app(settings, session, app[CLOCK], app[STORE], parse_key=not apart)
+        github = process.github_app(app[SETTINGS], session, app[CLOCK], app[STORE], sign_apart=apart)
         if github is not None:
+            if apart:
+                try:
+                    await github.check_key()
+                except BaseException:
+                    await session.close()
+                    raise
             app[GITHUB] = github
         yield
         await session.close()
