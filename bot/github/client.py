@@ -90,7 +90,7 @@ _SIGNER = ("import sys, json\nfrom bot.github.client import load_private_key, si
 
 async def sign_apart(pem: str, claims: Mapping[str, Any]) -> str:
     """`sign` in a short-lived process (the key on its standard input): cryptography and PyJWT,
-    about 10 MB, stay out of this long-running process's memory, for about 0.3 s of CPU each
+    about 10 MB, stay out of this long-running process's memory, for about 0.5 s of CPU each
     time (a JWT is minted at most every JWT_REUSE seconds). A key that cannot be parsed raises
     ValueError, never showing the key."""
     proc = await asyncio.create_subprocess_exec(
