@@ -9,7 +9,7 @@ from bot.clock import FrozenClock
 from bot.emulator import GitHubState, run_emulator
 from bot.emulator.state import DROP
 from bot.errors import MaybeApplied, RateLimited
-from bot.github.client import API_VERSION, GitHubApp, may_repeat
+from bot.github.client import API_VERSION, BAD_KEY, GitHubApp, load_private_key, may_repeat, sign_apart
 from bot.github.urls import graphql_url
 
 REPO_A, REPO_B = "org-a/app", "org-b/lib"
@@ -169,3 +169,24 @@ def test_graphql_endpoint_follows_the_api_url() -> None:
 
 def test_the_pinned_api_version() -> None:
     assert API_VERSION == "2022-11-28"
+
+
+async def test_an_app_that_signs_apart_gets_its_tokens_as_one_that_signs_here(state: GitHubState) -> None:
+    # `secbot serve` with worker processes and `secbot work`: each JWT signed by a short-lived process.
+    async with run_emulator(state) as emu, aiohttp.ClientSession() as session:
+        app = GitHubApp(session, app_id=str(state.app_id), private_key_pem=state.private_key_pem,
+                        base_url=emu.base_url, clock=FrozenClock(state.now().timestamp()), sign_apart=True)
+        await app.check_key()
+        await app.client(1).getitem("/repos/{owner}/{repo}", {"owner": "org-a", "repo": "app"})
+    assert state.token_requests[1] == 1  # (the emulator checks the JWT's signature)
+    state.assert_no_violations()
+
+
+async def test_a_bad_key_is_refused_apart_as_here_without_being_shown() -> None:
+    bad = "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWtleS10ZXh0\n-----END PRIVATE KEY-----\n"
+    with pytest.raises(ValueError) as here:
+        load_private_key(bad)
+    with pytest.raises(ValueError) as apart:
+        await sign_apart(bad, {"iss": "1"})
+    assert str(here.value) == str(apart.value) == BAD_KEY
+    assert "c2VjcmV0" not in str(apart.value)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import re
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,9 +34,7 @@ import aiohttp
 import cachetools
 import gidgethub
 import gidgethub.aiohttp
-import jwt as pyjwt
 import orjson
-from cryptography.hazmat.primitives import serialization
 
 from bot import logs
 from bot.clock import Clock, parse_iso
@@ -61,6 +60,50 @@ NOT_SENT = tuple(getattr(aiohttp, name) for name in ("ClientConnectorError", "Co
 log = logs.get("secbot.github")
 
 
+BAD_KEY = "the GitHub App private key could not be parsed as an unencrypted PEM key"
+
+
+def load_private_key(pem: str) -> Any:
+    """The App's private key, parsed; ValueError if it cannot be (never echoing the key or the
+    library's message about it)."""
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        return serialization.load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError):
+        raise ValueError(BAD_KEY) from None
+
+
+def sign(key: Any, claims: Mapping[str, Any]) -> str:
+    """A JWT of `claims`, signed RS256 with the parsed `key`."""
+    import jwt as pyjwt  # (with cryptography: only where JWTs are signed)
+
+    return pyjwt.encode(dict(claims), key, algorithm="RS256")
+
+
+# A short-lived signer: reads [pem, claims] as JSON on its standard input, writes the JWT.
+_SIGNER = ("import sys, json\nfrom bot.github.client import load_private_key, sign\n"
+           "pem, claims = json.loads(sys.stdin.read())\n"
+           "try: key = load_private_key(pem)\nexcept ValueError: sys.exit(3)\n"
+           "sys.stdout.write(sign(key, claims))")
+
+
+async def sign_apart(pem: str, claims: Mapping[str, Any]) -> str:
+    """`sign` in a short-lived process (the key on its standard input): cryptography and PyJWT,
+    about 10 MB, stay out of this long-running process's memory, for about 0.5 s of CPU each
+    time (a JWT is minted at most every JWT_REUSE seconds). A key that cannot be parsed raises
+    ValueError, never showing the key."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _SIGNER, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL)
+    out, _ = await proc.communicate(orjson.dumps([pem, claims]))
+    if proc.returncode == 3:
+        raise ValueError(BAD_KEY)
+    if proc.returncode != 0 or not out:
+        raise RuntimeError(f"could not sign the GitHub App's JWT (signer exit code {proc.returncode})")
+    return out.decode()
+
+
 class GitHubApp:
     """Everything that authenticates as the App; hands out per-installation clients."""
 
@@ -73,18 +116,21 @@ class GitHubApp:
         base_url: str,
         clock: Clock,
         dry_run: bool = False,
+        sign_apart: bool = False,
     ) -> None:
+        """The private key is parsed now (a key that cannot be parsed raises ValueError), and JWTs
+        signed here; or, with `sign_apart` (`secbot serve` with worker processes, and the worker
+        processes), each JWT is signed by a short-lived process (`sign_apart`) and the key is
+        never parsed here: check it first with `check_key`."""
         self.session = session
         self.app_id = app_id
         self.base_url = base_url.rstrip("/")
         self.clock = clock
         self.dry_run = dry_run
-        try:
-            self._key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
-        except (ValueError, TypeError):
-            # Never echo the key or the library's message about it.
-            raise ValueError("the GitHub App private key could not be parsed as an unencrypted PEM key") from None
+        self._pem = private_key_pem
+        self._key: Any = None if sign_apart else load_private_key(private_key_pem)
         self._jwt: tuple[str, float] | None = None
+        self._minting = asyncio.Lock()
         self._tokens: dict[int, tuple[str, float]] = {}
         self._token_locks: collections.defaultdict[int, asyncio.Lock] = collections.defaultdict(asyncio.Lock)
         self._etags: cachetools.LRUCache[int, cachetools.LRUCache[str, Any]] = cachetools.LRUCache(maxsize=2000)
@@ -98,13 +144,19 @@ class GitHubApp:
 
     # -- credentials -------------------------------------------------------------------------
 
-    def jwt(self) -> str:
-        now = self.clock.now()
-        if self._jwt is None or now - self._jwt[1] >= JWT_REUSE:
-            issued = int(now) - 60
-            token = pyjwt.encode({"iat": issued, "exp": issued + 600, "iss": self.app_id}, self._key, algorithm="RS256")
-            self._jwt = (token, now)
-        return self._jwt[0]
+    async def jwt(self) -> str:
+        async with self._minting:  # (one signer at a time when signed apart)
+            now = self.clock.now()
+            if self._jwt is None or now - self._jwt[1] >= JWT_REUSE:
+                issued = int(now) - 60
+                claims = {"iat": issued, "exp": issued + 600, "iss": self.app_id}
+                token = sign(self._key, claims) if self._key is not None else await sign_apart(self._pem, claims)
+                self._jwt = (token, now)
+            return self._jwt[0]
+
+    async def check_key(self) -> None:
+        """ValueError if the private key cannot be parsed (a JWT is minted, and kept for use)."""
+        await self.jwt()
 
     async def installation_token(self, installation_id: int) -> str:
         cached = self._tokens.get(installation_id)
@@ -292,7 +344,7 @@ class AppClient(_Client):
     """Authenticates as the App itself (JWT): installation tokens, app metadata."""
 
     async def _authorization(self) -> str:
-        return f"Bearer {self.app.jwt()}"
+        return f"Bearer {await self.app.jwt()}"
 
 
 class InstallationClient(_Client):

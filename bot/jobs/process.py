@@ -89,11 +89,13 @@ def default_processes() -> int:
     return max(1, cores - 1)
 
 
-def github_app(settings: Settings, session: aiohttp.ClientSession, clock: Clock, store: Any) -> GitHubApp | None:
+def github_app(settings: Settings, session: aiohttp.ClientSession, clock: Clock, store: Any, *,
+               sign_apart: bool = False) -> GitHubApp | None:
+    """The App, if configured; `sign_apart`: see `GitHubApp`."""
     if not (settings.app_id and settings.private_key):
         return None
     github = GitHubApp(session, app_id=settings.app_id, private_key_pem=settings.private_key.get(),
-                       base_url=settings.api_url, clock=clock, dry_run=settings.dry_run)
+                       base_url=settings.api_url, clock=clock, dry_run=settings.dry_run, sign_apart=sign_apart)
     github.budget = Budget(store, clock, per_minute=settings.writes_per_minute, per_hour=settings.writes_per_hour)
     return github
 
@@ -290,7 +292,7 @@ async def run_worker_process(settings: Settings, *, routers: Sequence[Any], jobs
     store = Store.open(settings.database_url, attach_writer=writer_socket)
     clock = SystemClock()
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30, connect=10))
-    github = github_app(settings, session, clock, store)
+    github = github_app(settings, session, clock, store, sign_apart=True)  # (serve checked the key)
     found = services(settings, store, clock, session, github)
     learning = loop.create_task(learn_bot_login(found)) if github is not None else None
     counted = Tally()

@@ -10,17 +10,42 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
+import importlib.util
+import sys
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from bot.store.backend import EngineBackend, QueueBackend
 from bot.store.sqlite.backend import WriterBackend
 from bot.store.sqlite.checkpointer import Checkpointer
 from bot.store.sqlite.client import WriterGone, WriterProcess
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+
+def _async_engines() -> ModuleType:
+    """SQLAlchemy's async engine (`sqlalchemy.ext.asyncio.engine`) without its package's
+    `__init__`, which also imports the ORM's async sessions and with them the whole ORM (45
+    modules, 6 MB in every process) that Secbot, on Core only, never uses. The package is
+    stood in for while its engine module is imported, then forgotten: a later
+    `import sqlalchemy.ext.asyncio` (Alembic's, a test's) runs the real one, which finds this
+    same engine module already imported."""
+    name = "sqlalchemy.ext.asyncio"
+    if name in sys.modules:
+        return importlib.import_module(f"{name}.engine")
+    spec = importlib.util.find_spec(name)
+    assert spec is not None
+    sys.modules[name] = importlib.util.module_from_spec(spec)  # (not run: no __init__)
+    try:
+        return importlib.import_module(f"{name}.engine")
+    finally:
+        del sys.modules[name]
 
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=10000",
                   "PRAGMA foreign_keys=ON")
@@ -131,10 +156,10 @@ class Store:
         `share_writer`, `attach_writer`: see `Store.__init__` (ignored but on SQLite on a file)."""
         args = connect_args or {}
         if url.startswith("sqlite"):
-            engine = create_async_engine(url, pool_size=pool_size, max_overflow=0, connect_args=args)
+            engine = _async_engines().create_async_engine(url, pool_size=pool_size, max_overflow=0, connect_args=args)
             _tune_sqlite(engine, background_checkpoints=sqlite_on_file(engine.url.database or ""))
         else:
-            engine = create_async_engine(
+            engine = _async_engines().create_async_engine(
                 url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, connect_args=args
             )
             share_writer = attach_writer = None

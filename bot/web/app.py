@@ -65,7 +65,7 @@ def create_app(
     badge.routes(app)  # public response-time figures, from the store only (after CLOCK is set)
     processes = worker_processes if workers else 0
     app.cleanup_ctx.append(_store(processes, migrate_apart))
-    app.cleanup_ctx.append(_github)
+    app.cleanup_ctx.append(_github(apart=bool(workers and processes)))
     given = (list(routers), dict(jobs or {}))
     app.cleanup_ctx.append(_engine(handlers or (lambda: given), workers, processes,
                                    list(worker_command or process.worker_command())))
@@ -143,14 +143,27 @@ def _store(processes: int, migrate_apart: bool):  # type: ignore[no-untyped-def]
     return ctx
 
 
-async def _github(app: web.Application) -> AsyncIterator[None]:
-    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30, connect=10))
-    app[SESSION] = session
-    github = process.github_app(app[SETTINGS], session, app[CLOCK], app[STORE])
-    if github is not None:
-        app[GITHUB] = github
-    yield
-    await session.close()
+def _github(apart: bool):  # type: ignore[no-untyped-def]
+    """The App's client. `apart`: the jobs run in worker processes: JWTs are signed by short-lived
+    processes (see `GitHubApp`), so that cryptography and PyJWT stay out of the memory of this
+    server and of its workers; the key is checked at start all the same (a bad one stops it)."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30, connect=10))
+        app[SESSION] = session
+        github = process.github_app(app[SETTINGS], session, app[CLOCK], app[STORE], sign_apart=apart)
+        if github is not None:
+            if apart:
+                try:
+                    await github.check_key()
+                except BaseException:
+                    await session.close()
+                    raise
+            app[GITHUB] = github
+        yield
+        await session.close()
+
+    return ctx
 
 
 def _engine(handlers: Callable[[], tuple[Sequence[routing.Router], Mapping[str, JobHandler]]],  # type: ignore[no-untyped-def]
