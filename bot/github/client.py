@@ -38,6 +38,7 @@ import orjson
 
 from bot import logs
 from bot.clock import Clock, parse_iso
+from bot.github.signing import BAD_KEY, BAD_KEY_EXIT, load_private_key, sign
 from bot.errors import MaybeApplied, RateLimited
 from bot.github.budget import Budget, is_content_creation
 from bot.github.urls import graphql_url
@@ -60,44 +61,16 @@ NOT_SENT = tuple(getattr(aiohttp, name) for name in ("ClientConnectorError", "Co
 log = logs.get("secbot.github")
 
 
-BAD_KEY = "the GitHub App private key could not be parsed as an unencrypted PEM key"
-
-
-def load_private_key(pem: str) -> Any:
-    """The App's private key, parsed; ValueError if it cannot be (never echoing the key or the
-    library's message about it)."""
-    from cryptography.hazmat.primitives import serialization
-
-    try:
-        return serialization.load_pem_private_key(pem.encode(), password=None)
-    except (ValueError, TypeError):
-        raise ValueError(BAD_KEY) from None
-
-
-def sign(key: Any, claims: Mapping[str, Any]) -> str:
-    """A JWT of `claims`, signed RS256 with the parsed `key`."""
-    import jwt as pyjwt  # (with cryptography: only where JWTs are signed)
-
-    return pyjwt.encode(dict(claims), key, algorithm="RS256")
-
-
-# A short-lived signer: reads [pem, claims] as JSON on its standard input, writes the JWT.
-_SIGNER = ("import sys, json\nfrom bot.github.client import load_private_key, sign\n"
-           "pem, claims = json.loads(sys.stdin.read())\n"
-           "try: key = load_private_key(pem)\nexcept ValueError: sys.exit(3)\n"
-           "sys.stdout.write(sign(key, claims))")
-
-
 async def sign_apart(pem: str, claims: Mapping[str, Any]) -> str:
-    """`sign` in a short-lived process (the key on its standard input): cryptography and PyJWT,
-    about 10 MB, stay out of this long-running process's memory, for about 0.5 s of CPU each
-    time (a JWT is minted at most every JWT_REUSE seconds). A key that cannot be parsed raises
-    ValueError, never showing the key."""
+    """`sign` in a short-lived process (`bot.github.signing`, the key on its standard input):
+    cryptography and PyJWT, about 10 MB, stay out of this long-running process's memory, for a
+    fraction of a second of CPU each time (a JWT is minted at most every JWT_REUSE seconds). A key
+    that cannot be parsed raises ValueError, never showing the key."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", _SIGNER, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        sys.executable, "-m", "bot.github.signing", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL)
     out, _ = await proc.communicate(orjson.dumps([pem, claims]))
-    if proc.returncode == 3:
+    if proc.returncode == BAD_KEY_EXIT:
         raise ValueError(BAD_KEY)
     if proc.returncode != 0 or not out:
         raise RuntimeError(f"could not sign the GitHub App's JWT (signer exit code {proc.returncode})")
