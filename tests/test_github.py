@@ -9,6 +9,7 @@ from bot.clock import FrozenClock
 from bot.emulator import GitHubState, run_emulator
 from bot.emulator.state import DROP
 from bot.errors import MaybeApplied, RateLimited
+from bot.github import client as client_module
 from bot.github.client import API_VERSION, BAD_KEY, GitHubApp, load_private_key, may_repeat, sign_apart
 from bot.github.urls import graphql_url
 
@@ -61,11 +62,14 @@ async def test_repeated_reads_are_conditional_and_answered_304(env, state: GitHu
     assert statuses == [200, 304, 304]
 
 
-async def test_etag_caches_are_kept_per_installation(env, state: GitHubState) -> None:
+async def test_etag_caches_are_kept_per_installation_within_one_bound(env, state: GitHubState) -> None:
     app, _, _ = env
     await app.client(1).getitem("/repos/{owner}/{repo}", {"owner": "org-a", "repo": "app"})
-    assert app.client(2)._cache is not app.client(1)._cache
-    assert app.client(1)._cache is app.client(1)._cache
+    assert len(app.client(1)._cache) == 1 and len(app.client(2)._cache) == 0  # one installation's answer is not another's
+    # However many installations, the answers kept together are at most ETAG_ENTRIES, the oldest dropped first.
+    for inst in range(3, 3 + client_module.ETAG_ENTRIES):
+        app.client(inst)._cache[f"/repos/o/r{inst}"] = ("etag", None, {}, None)
+    assert len(app._etags) == client_module.ETAG_ENTRIES and len(app.client(1)._cache) == 0
 
 
 async def test_server_errors_are_retried_with_back_off(env, state: GitHubState) -> None:

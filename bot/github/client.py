@@ -5,8 +5,10 @@
 - Installation tokens are cached per installation until five minutes before `expires_at`,
   with one refresh at a time per installation.
 - Every request carries `X-GitHub-Api-Version: 2022-11-28`, goes through one shared aiohttp
-  session, and (for GETs) through an ETag cache kept per installation, because gidgethub's
-  cache is keyed by URL alone.
+  session, and (for GETs) through an ETag cache whose keys name the installation, because
+  gidgethub's cache is keyed by URL alone. One cache for all installations, of `ETAG_ENTRIES`
+  answers, the least recently used dropped first: the memory it takes does not grow with the
+  number of installations, and a busy installation only takes the room others leave unused.
 - 5xx answers and dropped connections are retried with back-off, but only for requests that
   may be sent twice (reads, PATCH/PUT/DELETE, and the POSTs that add to a set: labels,
   assignees, reactions, a branch, a token, a GraphQL query). Any other POST creates something
@@ -25,9 +27,10 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import collections.abc
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import aiohttp
@@ -49,6 +52,7 @@ TOKEN_MARGIN = 300.0  # refresh installation tokens this long before they expire
 JWT_REUSE = 300.0  # mint a new JWT after this long (each lives 10 minutes)
 SHORT_WAIT = 20.0  # rate-limit waits up to this long happen in place; longer ones defer the job
 MAX_TRIES = 4
+ETAG_ENTRIES = 2000  # GET answers kept for conditional reads, all installations together
 WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
 # POSTs that may be sent twice: they add to a set (GitHub answers the second as the first, or 422
 # for a branch that exists, which the caller takes as made), or create nothing lasting.
@@ -106,7 +110,7 @@ class GitHubApp:
         self._minting = asyncio.Lock()
         self._tokens: dict[int, tuple[str, float]] = {}
         self._token_locks: collections.defaultdict[int, asyncio.Lock] = collections.defaultdict(asyncio.Lock)
-        self._etags: cachetools.LRUCache[int, cachetools.LRUCache[str, Any]] = cachetools.LRUCache(maxsize=2000)
+        self._etags: cachetools.LRUCache[tuple[int, str], Any] = cachetools.LRUCache(maxsize=ETAG_ENTRIES)
         self.rate_limits: dict[int | None, gidgethub.sansio.RateLimit] = {}
         self.calls: collections.Counter[tuple[str, int]] = collections.Counter()
         self.token_requests: collections.Counter[int] = collections.Counter()
@@ -157,10 +161,30 @@ class GitHubApp:
         return AppClient(self)
 
     def client(self, installation_id: int) -> "InstallationClient":
-        cache = self._etags.get(installation_id)
-        if cache is None:
-            cache = self._etags[installation_id] = cachetools.LRUCache(maxsize=500)
-        return InstallationClient(self, installation_id, cache)
+        return InstallationClient(self, installation_id, _InstallationCache(self._etags, installation_id))
+
+
+class _InstallationCache(collections.abc.MutableMapping[str, Any]):
+    """One installation's view of the shared ETag cache (what gidgethub reads and writes by URL)."""
+
+    def __init__(self, shared: cachetools.LRUCache[tuple[int, str], Any], installation_id: int) -> None:
+        self.shared = shared
+        self.installation_id = installation_id
+
+    def __getitem__(self, url: str) -> Any:
+        return self.shared[(self.installation_id, url)]
+
+    def __setitem__(self, url: str, value: Any) -> None:
+        self.shared[(self.installation_id, url)] = value
+
+    def __delitem__(self, url: str) -> None:
+        del self.shared[(self.installation_id, url)]
+
+    def __iter__(self) -> Iterator[str]:
+        return (url for inst, url in list(self.shared) if inst == self.installation_id)
+
+    def __len__(self) -> int:
+        return sum(1 for inst, _ in list(self.shared) if inst == self.installation_id)
 
 
 class _Client(gidgethub.aiohttp.GitHubAPI):
