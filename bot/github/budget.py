@@ -208,12 +208,15 @@ class Budget:
         """Requests counted in the current windows, by window length (for tests and operators)."""
         now = self.clock.now()
         found: dict[int, int] = {}
-        async with self.store.engine.connect() as conn:
+
+        def count(conn: sa.Connection) -> None:
             for span, _ in self.windows:
-                row = (await conn.execute(sa.select(write_budget.c.count).where(
+                row = conn.execute(sa.select(write_budget.c.count).where(
                     write_budget.c.installation_id == installation_id, write_budget.c.span == span,
-                    write_budget.c.window_start == int(now // span) * span))).first()
+                    write_budget.c.window_start == int(now // span) * span)).first()
                 found[span] = int(row[0]) if row else 0
+
+        await self.store.read(count)
         return found
 
     async def prune(self) -> int:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -21,6 +21,9 @@ from bot.store.backend import EngineBackend, QueueBackend
 from bot.store.sqlite.backend import WriterBackend
 from bot.store.sqlite.checkpointer import Checkpointer
 from bot.store.sqlite.client import WriterGone, WriterProcess
+from bot.store.sqlite.reader import Reader
+
+T = TypeVar("T")
 
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=10000",
                   "PRAGMA foreign_keys=ON")
@@ -54,6 +57,7 @@ class Store:
                                       listen=share_writer, attach=attach_writer)
                         if on_file else None)
         self._checkpointer = Checkpointer(database, self._exclusive) if on_file and attach_writer is None else None
+        self._reader = Reader(database, lambda sync: _tune_sqlite(sync, background_checkpoints=True)) if on_file else None
         # The queue's hot path (bot/store/backend.py), chosen here once.
         self.backend: QueueBackend = (WriterBackend(self._writer, engine.dialect) if self._writer is not None
                                       else EngineBackend(self))
@@ -108,6 +112,28 @@ class Store:
                     yield conn
         self._checkpoint_soon()
 
+    async def read(self, work: Callable[[sa.Connection], T]) -> T:
+        """`work(connection)`, synchronous SQLAlchemy calls, in one read transaction; its result.
+
+        On SQLite on a file the whole read runs on a reader thread, handed over once
+        (`bot.store.sqlite.reader`); elsewhere on a connection of the engine (`run_sync`)."""
+        if self._reader is not None:
+            return await self._reader.run(work)
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(work)
+
+    async def first(self, stmt: Any) -> Any:
+        """The first row of a SELECT, or None (`read`)."""
+        return await self.read(lambda conn: conn.execute(stmt).first())
+
+    async def all(self, stmt: Any) -> list[Any]:
+        """Every row of a SELECT (`read`)."""
+        return await self.read(lambda conn: list(conn.execute(stmt).all()))
+
+    async def scalar(self, stmt: Any) -> Any:
+        """The first column of the first row of a SELECT, or None (`read`)."""
+        return await self.read(lambda conn: conn.execute(stmt).scalar())
+
     @property
     def shares_writer(self) -> bool:
         """Whether worker processes can share this store's SQLite writer (SQLite on a file)."""
@@ -132,7 +158,7 @@ class Store:
         args = connect_args or {}
         if url.startswith("sqlite"):
             engine = create_async_engine(url, pool_size=pool_size, max_overflow=0, connect_args=args)
-            _tune_sqlite(engine, background_checkpoints=sqlite_on_file(engine.url.database or ""))
+            _tune_sqlite(engine.sync_engine, background_checkpoints=sqlite_on_file(engine.url.database or ""))
         else:
             engine = create_async_engine(
                 url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, connect_args=args
@@ -145,6 +171,8 @@ class Store:
             await self._checkpointer.close()
         if self._writer is not None:
             await self._writer.stop()
+        if self._reader is not None:
+            await asyncio.to_thread(self._reader.close)
         await self.engine.dispose()
 
     def insert(self, table: sa.Table) -> Any:
@@ -175,11 +203,12 @@ class Store:
             return False
 
 
-def _tune_sqlite(engine: AsyncEngine, *, background_checkpoints: bool) -> None:
-    """WAL, a busy timeout, and BEGIN IMMEDIATE for write transactions (see Store.write)."""
+def _tune_sqlite(engine: sa.Engine, *, background_checkpoints: bool) -> None:
+    """WAL, a busy timeout, and BEGIN IMMEDIATE for write transactions (see Store.write), on the
+    connections of `engine` (the async engine's synchronous core, or the reader's engine)."""
     pragmas = SQLITE_PRAGMAS + (BACKGROUND_CHECKPOINT_PRAGMAS if background_checkpoints else ())
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
         cur = dbapi_conn.cursor()
@@ -187,7 +216,7 @@ def _tune_sqlite(engine: AsyncEngine, *, background_checkpoints: bool) -> None:
             cur.execute(pragma)
         cur.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("secbot_write") else "BEGIN")
 

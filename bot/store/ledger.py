@@ -41,8 +41,7 @@ class Ledger:
 
     async def result(self, key: str) -> dict[str, Any] | None:
         """What the write `key` recorded, or None when it was not done (or is being done now)."""
-        async with self.store.engine.connect() as conn:
-            row = (await conn.execute(sa.select(actions.c.result).where(actions.c.key == key))).first()
+        row = await self.store.first(sa.select(actions.c.result).where(actions.c.key == key))
         if row is None:
             return None
         found = orjson.loads(row[0]) if row[0] else {}
