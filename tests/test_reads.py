@@ -1,4 +1,5 @@
-"""Store reads (`Store.read`, `first`, `all`, `scalar`), on SQLite on a file and PostgreSQL."""
+"""Store reads (`Store.read`, `first`, `all`, `scalar`) and one-statement writes (`Store.execute`), on
+SQLite on a file and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -37,3 +38,24 @@ async def test_a_read_of_sqlite_on_a_file_runs_whole_on_a_reader_thread(database
     names = await store.read(lambda conn: (threading.current_thread().name, conn.execute(sa.select(1)).scalar()))
     assert names[0].startswith("secbot-read") and names[0] != threading.current_thread().name
     assert names[1] == 1
+
+
+async def test_a_write_statement_returns_its_row_count_and_is_committed(store: Store) -> None:
+    await _keep(store, "a", '"1"')
+    await _keep(store, "b", '"2"')
+    assert await store.execute(sa.update(facts).where(facts.c.key.in_(["a", "b", "c"])).values(value='"3"')) == 2
+    assert await store.execute(store.insert_ignore(facts, ["key"]).values(key="a", value='"4"', expires_at=1.0)) == 0
+    assert [r[0] for r in await store.all(sa.select(facts.c.value).order_by(facts.c.key))] == ['"3"', '"3"']
+
+
+async def test_a_write_statement_on_sqlite_on_a_file_shares_the_writers_commit(databases: Databases) -> None:
+    # It is a call of the writer process: the writer is not paused for it, as `Store.write` does.
+    store, _, _ = await databases.open("sqlite")
+    assert store._writer is not None
+
+    def no_pause() -> None:
+        raise AssertionError("the writer was paused")
+
+    store._writer.pause = no_pause  # type: ignore[method-assign]
+    assert await store.execute(sa.insert(facts).values(key="k", value='"v"', expires_at=1.0)) == 1
+    assert await store.scalar(sa.select(facts.c.value)) == '"v"'

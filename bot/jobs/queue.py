@@ -417,5 +417,4 @@ class Queue:
     async def _write(self, stmt: Any, conn: Any = None) -> int:
         if conn is not None:
             return (await conn.execute(stmt)).rowcount
-        async with self.store.write() as own:
-            return (await own.execute(stmt)).rowcount
+        return await self.store.execute(stmt)

@@ -60,6 +60,10 @@ class QueueBackend(abc.ABC):
         `running` under its lease); returns their ids."""
 
     @abc.abstractmethod
+    async def execute(self, stmt: Any) -> int:
+        """One write statement (values bound in it) in a transaction; its row count."""
+
+    @abc.abstractmethod
     async def all_or_none(self, stmt: Any, rows: Sequence[dict[str, Any]]) -> int | None:
         """In one transaction, `stmt` (from `prepare`: a conditional INSERT or UPDATE ...
         RETURNING) with each of `rows` in order: None when each returned a row; else the index of
@@ -118,6 +122,10 @@ class EngineBackend(QueueBackend):
                 )
                 won.update(r[0] for r in await conn.execute(stmt))
         return won
+
+    async def execute(self, stmt: Any) -> int:
+        async with self.store.write() as conn:
+            return int((await conn.execute(stmt)).rowcount)
 
     async def all_or_none(self, stmt: Any, rows: Sequence[dict[str, Any]]) -> int | None:
         try:

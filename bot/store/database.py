@@ -122,6 +122,14 @@ class Store:
         async with self.engine.connect() as conn:
             return await conn.run_sync(work)
 
+    async def execute(self, stmt: Any) -> int:
+        """One write statement, its values bound in it, in a transaction of its own; its row count.
+
+        On SQLite on a file it is a call of the writer process, sharing the commit of what else
+        is under way (`bot.store.backend`) instead of pausing the writer for a transaction and an
+        fsync of its own, as `write` does; elsewhere a `write` of one statement."""
+        return await self.backend.execute(stmt)
+
     async def first(self, stmt: Any) -> Any:
         """The first row of a SELECT, or None (`read`)."""
         return await self.read(lambda conn: conn.execute(stmt).first())

@@ -68,6 +68,12 @@ class WriterBackend(QueueBackend):
         won: set[int] = await self.write("complete_many", owners, running, done, linger=linger)
         return won
 
+    async def execute(self, stmt: Any) -> int:
+        """One call in the writer's next transaction, sharing its commit."""
+        direct = DirectStatement(stmt, self.dialect)
+        (count,) = await self.write("execute", [(direct.sql, direct.args({}))])
+        return int(count)
+
     async def all_or_none(self, stmt: DirectStatement, rows: Sequence[dict[str, Any]]) -> int | None:
         """One call in the writer's next transaction, sharing its commit (a savepoint of its own)."""
         refused: int | None = await self.write("all_or_none", stmt.sql, [stmt.args(row) for row in rows])
