@@ -130,9 +130,12 @@ class Store:
         fsync of its own, as `write` does; elsewhere a `write` of one statement."""
         return await self.backend.execute(stmt)
 
-    async def first(self, stmt: Any) -> Any:
-        """The first row of a SELECT, or None (`read`)."""
-        return await self.read(lambda conn: conn.execute(stmt).first())
+    async def first(self, stmt: Any, params: dict[str, Any] | None = None) -> Any:
+        """The first row of a SELECT (with `params` for its bound parameters), or None (`read`).
+
+        A statement built once with `sa.bindparam` and given its values here costs about half
+        as much to run as one built for each call (no new statement, its cache key memoized)."""
+        return await self.read(lambda conn: conn.execute(stmt, params).first())
 
     async def all(self, stmt: Any) -> list[Any]:
         """Every row of a SELECT (`read`)."""

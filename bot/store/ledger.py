@@ -21,6 +21,8 @@ from bot.store import Store
 from bot.store.tables import actions, jobs
 
 CLAIM_TTL = 900.0  # a claim of an unknown job older than this was abandoned; another may take it over
+# Built once: the ledger is read before most writes (see `Store.first`).
+_RESULT = sa.select(actions.c.result).where(actions.c.key == sa.bindparam("key"))
 
 
 class ActionBusy(ReportableError):
@@ -41,7 +43,7 @@ class Ledger:
 
     async def result(self, key: str) -> dict[str, Any] | None:
         """What the write `key` recorded, or None when it was not done (or is being done now)."""
-        row = await self.store.first(sa.select(actions.c.result).where(actions.c.key == key))
+        row = await self.store.first(_RESULT, {"key": key})
         if row is None:
             return None
         found = orjson.loads(row[0]) if row[0] else {}

@@ -106,6 +106,10 @@ def advisory_key(repo: str, ghsa_id: str) -> str:
     return f"advisory:{repo.lower()}:{ghsa_id}"
 
 
+# Built once: the lookups of every public text a job considers (see `Store.first`).
+_BY_SOURCE_KEY = sa.select(reports).where(reports.c.source_key == sa.bindparam("source_key"))
+
+
 class Reports:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -114,7 +118,8 @@ class Reports:
         return await self._one(reports.c.id == report_id)
 
     async def by_key(self, source_key: str) -> Report | None:
-        return await self._one(reports.c.source_key == source_key)
+        row = await self.store.first(_BY_SOURCE_KEY, {"source_key": source_key})
+        return Report.from_row(row) if row else None
 
     async def for_issue(self, repo: str, number: int) -> list[Report]:
         """Reports that came from an issue or from comments on it."""
