@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Model", "hashed", "load", "WEIGHTS_PATH", "MAGIC", "NBITS", "MAX_TOKENS"]
+__all__ = ["Model", "hashed", "ascii_words", "load", "WEIGHTS_PATH", "MAGIC", "NBITS", "MAX_TOKENS"]
 
 WEIGHTS_PATH = Path(__file__).with_name("detector.bin")
 MAGIC = b"SECBOT-DETECTOR-1\n"
@@ -41,9 +41,10 @@ _TOKEN = re.compile(r"\w+")
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]+")
 _DIGITS = re.compile(r"\d+")
 # ASCII text cut into words without a regex: every character \w does not match (in ASCII: all
-# but letters, digits and "_") becomes a space, every digit a "0" (runs of "0" are then folded).
-_ASCII_WORDS = str.maketrans({c: " " for c in map(chr, range(128)) if not (c.isalnum() or c == "_")}
-                             | {d: "0" for d in "0123456789"})
+# but letters, digits and "_") becomes a space; for the features, every digit a "0" too (runs of
+# "0" are then folded).
+_ASCII_NON_WORD = str.maketrans({c: " " for c in map(chr, range(128)) if not (c.isalnum() or c == "_")})
+_ASCII_WORDS = _ASCII_NON_WORD | str.maketrans(dict.fromkeys("0123456789", "0"))
 
 
 def _norm(text: str) -> str:
@@ -74,6 +75,11 @@ def _tokens(text: str, limit: int) -> list[str]:
         for run in runs:
             out.extend(run[i:i + 2] for i in range(max(1, len(run) - 1)))
     return out[:limit]
+
+
+def ascii_words(text: str) -> list[str]:
+    """`_TOKEN.findall(text)` of ASCII text, in a third of the time (bench/README.md)."""
+    return text.translate(_ASCII_NON_WORD).split()
 
 
 def _ascii_tokens(text: str, limit: int) -> list[str]:
