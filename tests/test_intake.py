@@ -144,6 +144,23 @@ async def test_deliveries_sharing_a_commit_with_a_failing_call_are_stored_once(d
     assert sorted(j.delivery_id for j in await q.list()) == sorted([f"d-{i}" for i in range(5)] + [f"e-{i}" for i in range(5)])
 
 
+def test_all_or_none_undoes_only_its_own_work_in_a_shared_transaction() -> None:
+    # The budget's take (bot/github/budget.py) as a call of the writer: a refused take leaves
+    # nothing counted, and the calls sharing its transaction keep their work.
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    conn.execute("CREATE TABLE n (k TEXT PRIMARY KEY, c INTEGER NOT NULL)")
+    conn.execute("INSERT INTO n VALUES ('full', 2)")
+    bump = "INSERT INTO n VALUES (?, 1) ON CONFLICT (k) DO UPDATE SET c = c + 1 WHERE c < ? RETURNING c"
+    outcomes = sqlite_writer.run(conn, [
+        ("execute", ([("INSERT INTO n VALUES ('before', 0)", ())],)),
+        ("all_or_none", (bump, [("fresh", 2), ("full", 2)])),  # the second is refused: both undone
+        ("all_or_none", (bump, [("other", 2), ("other", 2)])),
+        ("execute", ([("INSERT INTO n VALUES ('after', 0)", ())],)),
+    ])
+    assert [result for _, result in outcomes] == [[1], 1, None, [1]]
+    assert dict(conn.execute("SELECT k, c FROM n")) == {"full": 2, "before": 0, "other": 2, "after": 0}
+
+
 async def test_the_intake_is_busy_while_deliveries_arrive_back_to_back(store: Store, clock: FrozenClock) -> None:
     q = make_queue(store, clock)
     intake = Intake(q)

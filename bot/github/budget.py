@@ -27,8 +27,11 @@ same on SQLite and PostgreSQL). The hour is taken first, then the minute; if the
 full the transaction is rolled back, so the hour's increment is undone: a refused request
 counts in neither window. On PostgreSQL the upsert holds the row lock until commit, so
 concurrent takes on one installation queue behind each other on the hour row (always taken
-first: no deadlock); on SQLite `Store.write` is BEGIN IMMEDIATE behind the process's write
-lock. Two statements in one transaction rather than one clever statement, because "both or
+first: no deadlock). On SQLite on a file the two run in SQLite's writer process, in a savepoint
+of their own within its next transaction (`all_or_none` in `bot.store.backend`): a take shares
+the commit of the deliveries, claims and completions under way instead of pausing the writer
+for a transaction and an fsync of its own, and a refused one undoes only its own increment.
+Two statements in one transaction rather than one clever statement, because "both or
 neither" is what a transaction says plainly.
 
 Ended windows are useless to fixed windows; `prune` deletes them, and `take` calls it at most
@@ -163,11 +166,11 @@ class Budget:
             installation_id=sa.bindparam("inst"), span=sa.bindparam("len"),
             window_start=sa.bindparam("start"), count=1,
         )
-        self._take = stmt.on_conflict_do_update(
+        self._take = store.backend.prepare(stmt.on_conflict_do_update(
             index_elements=["installation_id", "span", "window_start"],
             set_={"count": write_budget.c.count + 1},
             where=write_budget.c.count < sa.bindparam("limit", type_=sa.Integer),
-        ).returning(write_budget.c.count)
+        ).returning(write_budget.c.count))
 
     async def take(self, installation_id: int, write_class: str | None = None) -> float | None:
         """Count one content-creating request of `write_class` (by default the class of the
@@ -193,27 +196,30 @@ class Budget:
         return blocked
 
     async def _take_once(self, installation_id: int, now: float, write_class: str) -> float | None:
-        try:
-            async with self.store.write() as conn:
-                for span, limit in self.windows:
-                    start = int(now // span) * span
-                    params = {"inst": installation_id, "len": span, "start": start, "limit": share(limit, write_class)}
-                    if (await conn.execute(self._take, params)).first() is None:
-                        raise _Full(float(start + span))
-        except _Full as full:
-            return full.until  # the transaction was rolled back: nothing counted
-        return None
+        """One transaction of the store's busiest writes (`bot.store.backend`: on SQLite on a file,
+        a call of the writer process sharing the commit of deliveries, claims and completions)."""
+        starts = [(span, int(now // span) * span) for span, _ in self.windows]
+        full = await self.store.backend.all_or_none(self._take, [
+            {"inst": installation_id, "len": span, "start": start, "limit": share(limit, write_class)}
+            for (span, start), (_, limit) in zip(starts, self.windows)])
+        if full is None:
+            return None
+        span, start = starts[full]
+        return float(start + span)  # the transaction was rolled back: nothing counted
 
     async def used(self, installation_id: int) -> dict[int, int]:
         """Requests counted in the current windows, by window length (for tests and operators)."""
         now = self.clock.now()
         found: dict[int, int] = {}
-        async with self.store.engine.connect() as conn:
+
+        def count(conn: sa.Connection) -> None:
             for span, _ in self.windows:
-                row = (await conn.execute(sa.select(write_budget.c.count).where(
+                row = conn.execute(sa.select(write_budget.c.count).where(
                     write_budget.c.installation_id == installation_id, write_budget.c.span == span,
-                    write_budget.c.window_start == int(now // span) * span))).first()
+                    write_budget.c.window_start == int(now // span) * span)).first()
                 found[span] = int(row[0]) if row else 0
+
+        await self.store.read(count)
         return found
 
     async def prune(self) -> int:
@@ -223,8 +229,3 @@ class Budget:
         async with self.store.write() as conn:
             result: Any = await conn.execute(stmt)
             return int(result.rowcount or 0)
-
-
-class _Full(Exception):
-    def __init__(self, until: float) -> None:
-        self.until = until

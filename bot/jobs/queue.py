@@ -373,8 +373,7 @@ class Queue:
             jobs.outerjoin(deliveries, deliveries.c.job_id == jobs.c.id))
 
     async def get(self, job_id: int) -> Job | None:
-        async with self.store.engine.connect() as conn:
-            row = (await conn.execute(self._select_jobs().where(jobs.c.id == job_id))).first()
+        row = await self.store.first(self._select_jobs().where(jobs.c.id == job_id))
         return Job.from_row(row) if row else None
 
     async def list(self, state: str | None = None, limit: int = 1000, kind: str | None = None) -> list[Job]:
@@ -383,13 +382,11 @@ class Queue:
             stmt = stmt.where(jobs.c.state == state)
         if kind is not None:
             stmt = stmt.where(jobs.c.kind == kind)
-        async with self.store.engine.connect() as conn:
-            return [Job.from_row(r) for r in await conn.execute(stmt)]
+        return [Job.from_row(r) for r in await self.store.all(stmt)]
 
     async def counts(self) -> dict[str, int]:
         stmt = sa.select(jobs.c.state, sa.func.count()).group_by(jobs.c.state)
-        async with self.store.engine.connect() as conn:
-            found = dict((await conn.execute(stmt)).all())
+        found = dict(await self.store.all(stmt))
         return {s: int(found.get(s, 0)) for s in STATES}
 
     async def busy(self) -> int:
@@ -397,15 +394,13 @@ class Queue:
         now = self.clock.now()
         stmt = sa.select(sa.func.count()).where(
             sa.or_(jobs.c.state == RUNNING, sa.and_(jobs.c.state == QUEUED, jobs.c.run_at <= now)))
-        async with self.store.engine.connect() as conn:
-            return int((await conn.execute(stmt)).scalar() or 0)
+        return int(await self.store.scalar(stmt) or 0)
 
     async def oldest_due_age(self) -> float:
         """Seconds the oldest due, unclaimed job has waited (0 when none)."""
         now = self.clock.now()
         stmt = sa.select(sa.func.min(jobs.c.run_at)).where(jobs.c.state == QUEUED, jobs.c.run_at <= now)
-        async with self.store.engine.connect() as conn:
-            oldest = (await conn.execute(stmt)).scalar()
+        oldest = await self.store.scalar(stmt)
         return max(0.0, now - oldest) if oldest is not None else 0.0
 
     async def forget_done(self, before: float) -> int:
@@ -422,5 +417,4 @@ class Queue:
     async def _write(self, stmt: Any, conn: Any = None) -> int:
         if conn is not None:
             return (await conn.execute(stmt)).rowcount
-        async with self.store.write() as own:
-            return (await own.execute(stmt)).rowcount
+        return await self.store.execute(stmt)

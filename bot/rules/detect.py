@@ -503,7 +503,7 @@ def _language(text: str) -> str:
             return "zh"
         if len(_CYRILLIC.findall(sample)) >= 8:
             return "ru"
-    seen = Counter(_WORD.findall(sample))
+    seen = Counter(learned.ascii_words(sample) if sample.isascii() else _WORD.findall(sample))
     counts = {lang: sum(seen[w] for w in words if w in seen) for lang, words in _STOP_WORDS.items()}
     best = max(counts, key=counts.__getitem__)
     if counts[best] < 3 and counts["en"] < 2:

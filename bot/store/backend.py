@@ -1,5 +1,5 @@
-"""The queue's hot path behind one small interface: storing webhook deliveries, claiming jobs,
-completing them.
+"""The busiest writes behind one small interface: storing webhook deliveries, claiming jobs,
+completing them, and counting the content-creation budget (`bot.github.budget`).
 
 The store picks the implementation once, when it opens: `WriterBackend`
 (`bot.store.sqlite.backend`) sends the operations to SQLite's writer process (SQLite on a file),
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 class QueueBackend(abc.ABC):
-    """How the queue's busiest writes reach the database. `linger`: seconds a call nobody waits
+    """How the busiest writes reach the database. `linger`: seconds a call nobody waits
     on to answer a request may wait to share a commit with webhook intake (where calls share
     commits; others ignore it)."""
 
@@ -58,6 +58,23 @@ class QueueBackend(abc.ABC):
                             linger: float) -> set[int]:
         """In one transaction, set the `done` values on the jobs each owner still holds (state
         `running` under its lease); returns their ids."""
+
+    @abc.abstractmethod
+    async def execute(self, stmt: Any) -> int:
+        """One write statement (values bound in it) in a transaction; its row count."""
+
+    @abc.abstractmethod
+    async def all_or_none(self, stmt: Any, rows: Sequence[dict[str, Any]]) -> int | None:
+        """In one transaction, `stmt` (from `prepare`: a conditional INSERT or UPDATE ...
+        RETURNING) with each of `rows` in order: None when each returned a row; else the index of
+        the first that returned none, and nothing of this call is kept."""
+
+
+class _NoRow(Exception):
+    """A statement of `all_or_none` returned no row: its transaction is rolled back."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
 
 
 class EngineBackend(QueueBackend):
@@ -105,3 +122,17 @@ class EngineBackend(QueueBackend):
                 )
                 won.update(r[0] for r in await conn.execute(stmt))
         return won
+
+    async def execute(self, stmt: Any) -> int:
+        async with self.store.write() as conn:
+            return int((await conn.execute(stmt)).rowcount)
+
+    async def all_or_none(self, stmt: Any, rows: Sequence[dict[str, Any]]) -> int | None:
+        try:
+            async with self.store.write() as conn:
+                for i, row in enumerate(rows):
+                    if (await conn.execute(stmt, row)).first() is None:
+                        raise _NoRow(i)
+        except _NoRow as refused:
+            return refused.index
+        return None

@@ -21,8 +21,7 @@ class Facts:
 
     async def get(self, key: str, now: float) -> Any:
         """The fact `key`, or None when unknown or expired."""
-        async with self.store.engine.connect() as conn:
-            row = (await conn.execute(sa.select(facts.c.value, facts.c.expires_at).where(facts.c.key == key))).first()
+        row = await self.store.first(sa.select(facts.c.value, facts.c.expires_at).where(facts.c.key == key))
         if row is None or row[1] <= now:
             return None
         return orjson.loads(row[0])

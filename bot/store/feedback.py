@@ -35,8 +35,7 @@ class Feedback:
         """The repository's newest answers, newest first, as the memory reads them."""
         stmt = (sa.select(feedback.c.label, feedback.c.features).where(feedback.c.repo == repo.lower())
                 .order_by(feedback.c.id.desc()).limit(limit))
-        async with self.store.engine.connect() as conn:
-            return [Example(label, frozenset(orjson.loads(features))) for label, features in await conn.execute(stmt)]
+        return [Example(label, frozenset(orjson.loads(features))) for label, features in await self.store.all(stmt)]
 
     async def export(self, *, repo: str | None = None, with_text: bool = True) -> AsyncIterator[dict[str, Any]]:
         """Every answer, oldest first (for retraining)."""

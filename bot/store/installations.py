@@ -60,28 +60,30 @@ class Installations:
         )
         if public_only:
             stmt = stmt.where(installation_repos.c.private.is_(False))
-        async with self.store.engine.connect() as conn:
-            return sorted(r[0] for r in await conn.execute(stmt))
+        return sorted(r[0] for r in await self.store.all(stmt))
 
     async def repo_names(self, installation_id: int) -> list[str]:
         """Every repository ever recorded for the installation, removed ones too."""
         stmt = sa.select(installation_repos.c.full_name).where(installation_repos.c.installation_id == installation_id)
-        async with self.store.engine.connect() as conn:
-            return [r[0] for r in await conn.execute(stmt)]
+        return [r[0] for r in await self.store.all(stmt)]
 
     async def still_covered(self, installation_id: int | None, full_name: str | None = None) -> bool:
         """False once Secbot knows the installation was deleted or suspended, or (given a repository)
         that the repository was removed from it. Unknown installations count as covered."""
         if installation_id is None:
             return False
-        async with self.store.engine.connect() as conn:
-            inst = (await conn.execute(sa.select(installations.c.deleted_at, installations.c.suspended_at)
-                                       .where(installations.c.id == installation_id))).first()
+
+        def covered(conn: sa.Connection) -> tuple[Any, Any]:
+            inst = conn.execute(sa.select(installations.c.deleted_at, installations.c.suspended_at)
+                                .where(installations.c.id == installation_id)).first()
             repo = None
             if full_name is not None:
-                repo = (await conn.execute(sa.select(installation_repos.c.removed_at).where(
+                repo = conn.execute(sa.select(installation_repos.c.removed_at).where(
                     installation_repos.c.installation_id == installation_id,
-                    sa.func.lower(installation_repos.c.full_name) == full_name.lower()))).first()
+                    sa.func.lower(installation_repos.c.full_name) == full_name.lower())).first()
+            return inst, repo
+
+        inst, repo = await self.store.read(covered)
         if inst is not None and (inst.deleted_at is not None or inst.suspended_at is not None):
             return False
         return repo is None or repo.removed_at is None

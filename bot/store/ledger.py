@@ -21,6 +21,8 @@ from bot.store import Store
 from bot.store.tables import actions, jobs
 
 CLAIM_TTL = 900.0  # a claim of an unknown job older than this was abandoned; another may take it over
+# Built once: the ledger is read before most writes (see `Store.first`).
+_RESULT = sa.select(actions.c.result).where(actions.c.key == sa.bindparam("key"))
 
 
 class ActionBusy(ReportableError):
@@ -41,8 +43,7 @@ class Ledger:
 
     async def result(self, key: str) -> dict[str, Any] | None:
         """What the write `key` recorded, or None when it was not done (or is being done now)."""
-        async with self.store.engine.connect() as conn:
-            row = (await conn.execute(sa.select(actions.c.result).where(actions.c.key == key))).first()
+        row = await self.store.first(_RESULT, {"key": key})
         if row is None:
             return None
         found = orjson.loads(row[0]) if row[0] else {}
@@ -61,11 +62,16 @@ class Ledger:
     async def claim_write(self, key: str, job_id: int | None, now: float) -> Claim:
         """`claim`, saying also whether an earlier try may have made the write: a claim taken over
         (this job's earlier attempt, or one abandoned by a job that died) has `since`, the time
-        that first try began; a write to GitHub it made before it could record is to be looked for."""
+        that first try began; a write to GitHub it made before it could record is to be looked for.
+
+        A key claimed for the first time (most) takes one statement, which shares a commit
+        (`Store.execute`); one claimed before is looked at in a transaction of its own."""
+        fresh = self.store.insert_ignore(actions, ["key"]).values(
+            key=key, report_id=None, result=_claim(job_id, now, now), at=now)
+        if await self.store.execute(fresh) == 1:
+            return Claim(None, None)
         async with self.store.write() as conn:
-            inserted = await conn.execute(self.store.insert_ignore(actions, ["key"]).values(
-                key=key, report_id=None, result=_claim(job_id, now, now), at=now))
-            if inserted.rowcount == 1:
+            if (await conn.execute(fresh)).rowcount == 1:  # forgotten meanwhile (`forget`)
                 return Claim(None, None)
             row = (await conn.execute(sa.select(actions.c.result, actions.c.at).where(actions.c.key == key))).one()
             found = orjson.loads(row[0]) if row[0] else {}
@@ -85,13 +91,11 @@ class Ledger:
         """The write `key` was made (for `report_id`); `result` is what a later look finds."""
         stmt = self.store.upsert(actions, ["key"], ["report_id", "result", "at"]).values(
             key=key, report_id=report_id, result=orjson.dumps(result).decode(), at=now)
-        async with self.store.write() as conn:
-            await conn.execute(stmt)
+        await self.store.execute(stmt)
 
     async def forget(self, key: str) -> None:
         """The write `key` was not made after all (a dry run, a refusal): a later try may make it."""
-        async with self.store.write() as conn:
-            await conn.execute(sa.delete(actions).where(actions.c.key == key))
+        await self.store.execute(sa.delete(actions).where(actions.c.key == key))
 
 
 def _claim(job_id: int | None, now: float, since: float) -> str:

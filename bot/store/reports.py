@@ -106,6 +106,10 @@ def advisory_key(repo: str, ghsa_id: str) -> str:
     return f"advisory:{repo.lower()}:{ghsa_id}"
 
 
+# Built once: the lookups of every public text a job considers (see `Store.first`).
+_BY_SOURCE_KEY = sa.select(reports).where(reports.c.source_key == sa.bindparam("source_key"))
+
+
 class Reports:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -114,13 +118,13 @@ class Reports:
         return await self._one(reports.c.id == report_id)
 
     async def by_key(self, source_key: str) -> Report | None:
-        return await self._one(reports.c.source_key == source_key)
+        row = await self.store.first(_BY_SOURCE_KEY, {"source_key": source_key})
+        return Report.from_row(row) if row else None
 
     async def for_issue(self, repo: str, number: int) -> list[Report]:
         """Reports that came from an issue or from comments on it."""
         stmt = sa.select(reports).where(sa.func.lower(reports.c.repo) == repo.lower(), reports.c.issue_number == number)
-        async with self.store.engine.connect() as conn:
-            return [Report.from_row(r) for r in await conn.execute(stmt.order_by(reports.c.id))]
+        return [Report.from_row(r) for r in await self.store.all(stmt.order_by(reports.c.id))]
 
     async def for_tracker(self, repo: str, number: int) -> Report | None:
         """The report whose tracking issue this is."""
@@ -146,8 +150,7 @@ class Reports:
                    reports.c.created_at >= since, reports.c.id != besides)
             .order_by(reports.c.created_at.desc()).limit(1)
         )
-        async with self.store.engine.connect() as conn:
-            return (await conn.execute(stmt)).scalar()
+        return await self.store.scalar(stmt)
 
     async def count_from_reporter(self, installation_id: int | None, reporter: str, since: float) -> int:
         """How many reports `reporter` sent to an installation (any of its repositories, any
@@ -155,8 +158,7 @@ class Reports:
         stmt = sa.select(sa.func.count()).select_from(reports).where(
             reports.c.installation_id == installation_id, sa.func.lower(reports.c.reporter) == reporter.lower(),
             reports.c.created_at >= since)
-        async with self.store.engine.connect() as conn:
-            return int((await conn.execute(stmt)).scalar() or 0)
+        return int(await self.store.scalar(stmt) or 0)
 
     async def from_reporter(self, installation_id: int | None, reporter: str, *, besides: int,
                             limit: int = 50) -> list["Report"]:
@@ -164,8 +166,7 @@ class Reports:
         stmt = (sa.select(reports).where(reports.c.installation_id == installation_id,
                                          sa.func.lower(reports.c.reporter) == reporter.lower(), reports.c.id != besides)
                 .order_by(reports.c.created_at.desc(), reports.c.id.desc()).limit(limit))
-        async with self.store.engine.connect() as conn:
-            return [Report.from_row(r) for r in await conn.execute(stmt)]
+        return [Report.from_row(r) for r in await self.store.all(stmt)]
 
     async def recent(self, repo: str, *, since: float, besides: int, limit: int = 200) -> list["Report"]:
         """`repo`'s reports created at `since` or later, newest first, not `besides` (the triage
@@ -173,8 +174,7 @@ class Reports:
         stmt = (sa.select(reports).where(sa.func.lower(reports.c.repo) == repo.lower(), reports.c.created_at >= since,
                                          reports.c.id != besides)
                 .order_by(reports.c.created_at.desc(), reports.c.id.desc()).limit(limit))
-        async with self.store.engine.connect() as conn:
-            return [Report.from_row(r) for r in await conn.execute(stmt)]
+        return [Report.from_row(r) for r in await self.store.all(stmt)]
 
     async def list(self, repo: str | None = None, state: str | None = None, limit: int = 10_000) -> list[Report]:
         stmt = sa.select(reports).order_by(reports.c.id).limit(limit)
@@ -182,8 +182,7 @@ class Reports:
             stmt = stmt.where(sa.func.lower(reports.c.repo) == repo.lower())
         if state:
             stmt = stmt.where(reports.c.state == state)
-        async with self.store.engine.connect() as conn:
-            return [Report.from_row(r) for r in await conn.execute(stmt)]
+        return [Report.from_row(r) for r in await self.store.all(stmt)]
 
     async def closed_for_stats(self, repo: str, window: float) -> list[Report]:
         """The reports of `repo` that went through the private lifecycle (an advisory, or a draft
@@ -195,32 +194,32 @@ class Reports:
         false_alarm = sa.and_(reports.c.source != "advisory", reports.c.reject_reason == "not-security")
         where = sa.and_(sa.func.lower(reports.c.repo) == repo.lower(), reports.c.state.in_(("published", "rejected")),
                         reports.c.closed_at.is_not(None), private, sa.not_(false_alarm))
-        async with self.store.engine.connect() as conn:
-            latest = (await conn.execute(sa.select(sa.func.max(reports.c.closed_at)).where(where))).scalar()
+
+        def closed(conn: sa.Connection) -> list[Any]:
+            latest = conn.execute(sa.select(sa.func.max(reports.c.closed_at)).where(where)).scalar()
             if latest is None:
                 return []
-            stmt = sa.select(reports).where(where, reports.c.closed_at > latest - window).order_by(reports.c.id)
-            return [Report.from_row(r) for r in await conn.execute(stmt)]
+            return list(conn.execute(sa.select(reports).where(where, reports.c.closed_at > latest - window)
+                                     .order_by(reports.c.id)))
+
+        return [Report.from_row(r) for r in await self.store.read(closed)]
 
     async def count_by_state(self) -> list[tuple[str, int]]:
         stmt = sa.select(reports.c.state, sa.func.count()).group_by(reports.c.state)
-        async with self.store.engine.connect() as conn:
-            return sorted((str(state), int(n)) for state, n in await conn.execute(stmt))
+        return sorted((str(state), int(n)) for state, n in await self.store.all(stmt))
 
     async def escalations_by_target(self) -> list[tuple[str, int]]:
         """Escalations recorded in the reports' timelines: one per response target that slipped."""
         stmt = (sa.select(report_events.c.detail, sa.func.count())
                 .where(report_events.c.kind == "escalate-assignees").group_by(report_events.c.detail))
         found = {"acknowledge": 0, "triage": 0}
-        async with self.store.engine.connect() as conn:
-            for detail, n in await conn.execute(stmt):
-                target = "acknowledge" if detail and '"acknowledge:' in detail else "triage"
-                found[target] += int(n)
+        for detail, n in await self.store.all(stmt):
+            target = "acknowledge" if detail and '"acknowledge:' in detail else "triage"
+            found[target] += int(n)
         return sorted(found.items())
 
     async def _one(self, where: Any) -> Report | None:
-        async with self.store.engine.connect() as conn:
-            row = (await conn.execute(sa.select(reports).where(where))).first()
+        row = await self.store.first(sa.select(reports).where(where))
         return Report.from_row(row) if row else None
 
     async def create(self, *, now: float, **fields: Any) -> tuple[Report, bool]:
@@ -277,8 +276,5 @@ class Reports:
 
     async def timeline(self, report_id: int) -> list[dict[str, Any]]:
         stmt = sa.select(report_events).where(report_events.c.report_id == report_id).order_by(report_events.c.at, report_events.c.id)
-        async with self.store.engine.connect() as conn:
-            return [
-                {**dict(r._mapping), "detail": orjson.loads(r.detail) if r.detail else None}
-                for r in await conn.execute(stmt)
-            ]
+        return [{**dict(r._mapping), "detail": orjson.loads(r.detail) if r.detail else None}
+                for r in await self.store.all(stmt)]

@@ -16,9 +16,7 @@ class TriageCards:
         self.store = store
 
     async def get(self, report_id: int) -> dict[str, Any] | None:
-        async with self.store.engine.connect() as conn:
-            row = (await conn.execute(sa.select(triage_cards.c.card).where(
-                triage_cards.c.report_id == report_id))).first()
+        row = await self.store.first(sa.select(triage_cards.c.card).where(triage_cards.c.report_id == report_id))
         return orjson.loads(row[0]) if row else None
 
     async def keep(self, report_id: int, card: dict[str, Any], now: float) -> dict[str, Any]:

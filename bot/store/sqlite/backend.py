@@ -1,4 +1,4 @@
-"""The queue's hot path on SQLite on a file: its operations run in SQLite's writer process.
+"""The busiest writes on SQLite on a file: their operations run in SQLite's writer process.
 
 Each operation of `bot.store.backend.QueueBackend` is one call of an operation of
 `bot.store.sqlite.writer.OPS`, sent through the store's `WriterProcess`: no SQLAlchemy on the
@@ -67,3 +67,14 @@ class WriterBackend(QueueBackend):
                             linger: float) -> set[int]:
         won: set[int] = await self.write("complete_many", owners, running, done, linger=linger)
         return won
+
+    async def execute(self, stmt: Any) -> int:
+        """One call in the writer's next transaction, sharing its commit."""
+        direct = DirectStatement(stmt, self.dialect)
+        (count,) = await self.write("execute", [(direct.sql, direct.args({}))])
+        return int(count)
+
+    async def all_or_none(self, stmt: DirectStatement, rows: Sequence[dict[str, Any]]) -> int | None:
+        """One call in the writer's next transaction, sharing its commit (a savepoint of its own)."""
+        refused: int | None = await self.write("all_or_none", stmt.sql, [stmt.args(row) for row in rows])
+        return refused

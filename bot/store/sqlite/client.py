@@ -25,11 +25,14 @@ class DirectStatement:
     """A statement built with SQLAlchemy, compiled once to SQLite's SQL and positional parameters.
 
     The same statement object runs through the engine elsewhere (PostgreSQL), so both paths
-    execute the same SQL; here the values come from `args(params)` in the compiled order.
+    execute the same SQL; here the values come from `args(params)` in the compiled order (a list
+    given to `in_` is one placeholder per item). Values go to sqlite3 as they are, without
+    SQLAlchemy's type processing: the tables hold numbers, strings and bytes only.
     """
 
     def __init__(self, stmt: Any, dialect: Any, column_keys: Sequence[str] | None = None) -> None:
-        compiled = stmt.compile(dialect=dialect, column_keys=list(column_keys) if column_keys else None)
+        compiled = stmt.compile(dialect=dialect, column_keys=list(column_keys) if column_keys else None,
+                                compile_kwargs={"render_postcompile": True})
         self.sql = str(compiled)
         self.keys = tuple(compiled.positiontup or ())
         self._defaults = dict(compiled.params)  # values the statement fixed itself

@@ -192,12 +192,27 @@ def complete_many(conn: sqlite3.Connection, owners: dict[str | None, list[int]],
     return won
 
 
+def all_or_none(conn: sqlite3.Connection, sql: str, rows: Sequence[Sequence[Any]]) -> int | None:
+    """Run `sql` (a conditional INSERT or UPDATE ... RETURNING) with each of `rows` in order: None
+    when each returned a row; else the index of the first that returned none, with the work of
+    those before it undone (a savepoint of its own: the other calls of the transaction stay)."""
+    conn.execute("SAVEPOINT all_or_none")
+    for i, args in enumerate(rows):
+        if not conn.execute(sql, args).fetchall():
+            conn.execute("ROLLBACK TO all_or_none")
+            conn.execute("RELEASE all_or_none")
+            return i
+    conn.execute("RELEASE all_or_none")
+    return None
+
+
 def execute(conn: sqlite3.Connection, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[int]:
     """Run each (sql, parameters) in order; returns their row counts."""
     return [conn.execute(sql, params).rowcount for sql, params in statements]
 
 
-OPS: dict[str, Callable[..., Any]] = {f.__name__: f for f in (add_deliveries, claim, complete_many, execute)}
+OPS: dict[str, Callable[..., Any]] = {f.__name__: f for f in (add_deliveries, claim, complete_many, all_or_none,
+                                                                execute)}
 
 
 def run(conn: sqlite3.Connection, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[tuple[bool, Any]]:
