@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import collections
+from typing import Any
+
 import aiohttp
 import pytest
 
@@ -70,6 +74,38 @@ async def test_etag_caches_are_kept_per_installation_within_one_bound(env, state
     for inst in range(3, 3 + client_module.ETAG_ENTRIES):
         app.client(inst)._cache[f"/repos/o/r{inst}"] = ("etag", None, {}, None)
     assert len(app._etags) == client_module.ETAG_ENTRIES and len(app.client(1)._cache) == 0
+
+
+async def test_requests_in_flight_at_once_are_capped_per_installation(state: GitHubState) -> None:
+    """Many jobs at once may all call GitHub: each installation's requests wait for one of
+    `concurrency` turns; another installation's do not wait on them."""
+    inflight: collections.Counter[str] = collections.Counter()
+    peak: collections.Counter[str] = collections.Counter()
+
+    def owner(params: Any) -> str | None:
+        path = params.url.path
+        return None if path.endswith("/access_tokens") else path.split("/")[2]
+
+    async def started(_session: Any, _ctx: Any, params: Any) -> None:
+        if (who := owner(params)) is not None:
+            inflight[who] += 1
+            peak[who] = max(peak[who], inflight[who])
+            await asyncio.sleep(0.02)  # GitHub takes its time
+
+    async def ended(_session: Any, _ctx: Any, params: Any) -> None:
+        if (who := owner(params)) is not None:
+            inflight[who] -= 1
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(started)
+    trace.on_request_end.append(ended)
+    async with run_emulator(state) as emu, aiohttp.ClientSession(trace_configs=[trace]) as session:
+        app = GitHubApp(session, app_id=str(state.app_id), private_key_pem=state.private_key_pem,
+                        base_url=emu.base_url, clock=FrozenClock(state.now().timestamp()), concurrency=3)
+        a = [app.client(1).getitem("/repos/{owner}/{repo}", {"owner": "org-a", "repo": "app"}) for _ in range(12)]
+        b = [app.client(2).getitem("/repos/{owner}/{repo}", {"owner": "org-b", "repo": "lib"}) for _ in range(12)]
+        await asyncio.gather(*a, *b)
+    assert peak == {"org-a": 3, "org-b": 3}
 
 
 async def test_server_errors_are_retried_with_back_off(env, state: GitHubState) -> None:

@@ -16,6 +16,9 @@
   502 or dropped the connection, so it raises `MaybeApplied` and the caller looks for what it
   wrote before sending it again (bot/reports/writes.py). A connection that was never made is
   retried for every request: nothing was sent.
+- At most `concurrency` requests per installation are in flight at once in a process (GitHub's
+  secondary limits allow 100 concurrent requests): many jobs run at once, most of them without a
+  GitHub call, and those that make one wait their turn here rather than crowd GitHub.
 - Secondary rate limits and 429s are waited out when the wait is short, otherwise
   `RateLimited` puts the job back in the queue until the reset; GitHub made nothing then.
 - In dry-run mode nothing but GETs reaches GitHub: each write is logged and answered locally.
@@ -94,6 +97,7 @@ class GitHubApp:
         clock: Clock,
         dry_run: bool = False,
         sign_apart: bool = False,
+        concurrency: int = 8,
     ) -> None:
         """The private key is parsed now (a key that cannot be parsed raises ValueError), and JWTs
         signed here; or, with `sign_apart` (`secbot serve` with worker processes, and the worker
@@ -111,6 +115,8 @@ class GitHubApp:
         self._tokens: dict[int, tuple[str, float]] = {}
         self._token_locks: collections.defaultdict[int, asyncio.Lock] = collections.defaultdict(asyncio.Lock)
         self._etags: cachetools.LRUCache[tuple[int, str], Any] = cachetools.LRUCache(maxsize=ETAG_ENTRIES)
+        self.concurrency = concurrency
+        self._slots: dict[int | None, asyncio.Semaphore] = {}  # by installation (None: the App itself)
         self.rate_limits: dict[int | None, gidgethub.sansio.RateLimit] = {}
         self.calls: collections.Counter[tuple[str, int]] = collections.Counter()
         self.token_requests: collections.Counter[int] = collections.Counter()
@@ -151,6 +157,13 @@ class GitHubApp:
             self.token_requests[installation_id] += 1
             self._tokens[installation_id] = (data["token"], parse_iso(data["expires_at"]))
             return data["token"]
+
+    def slot(self, installation_id: int | None) -> asyncio.Semaphore:
+        """A turn to send one request for `installation_id` (at most `concurrency` at once)."""
+        found = self._slots.get(installation_id)
+        if found is None:
+            found = self._slots[installation_id] = asyncio.Semaphore(self.concurrency)
+        return found
 
     def forget_token(self, installation_id: int) -> None:
         self._tokens.pop(installation_id, None)
@@ -221,7 +234,8 @@ class _Client(gidgethub.aiohttp.GitHubAPI):
         for attempt in range(1, MAX_TRIES + 1):
             headers["authorization"] = await self._authorization()
             try:
-                async with self.app.session.request(method, url, headers=headers, data=body) as resp:
+                async with self.app.slot(self.installation_id), \
+                        self.app.session.request(method, url, headers=headers, data=body) as resp:
                     status, rheaders, rbody = resp.status, resp.headers, await resp.read()
             except NOT_SENT:
                 if attempt == MAX_TRIES:

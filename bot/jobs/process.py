@@ -95,7 +95,8 @@ def github_app(settings: Settings, session: aiohttp.ClientSession, clock: Clock,
     if not (settings.app_id and settings.private_key):
         return None
     github = GitHubApp(session, app_id=settings.app_id, private_key_pem=settings.private_key.get(),
-                       base_url=settings.api_url, clock=clock, dry_run=settings.dry_run, sign_apart=sign_apart)
+                       base_url=settings.api_url, clock=clock, dry_run=settings.dry_run, sign_apart=sign_apart,
+                       concurrency=settings.github_concurrency)
     github.budget = Budget(store, clock, per_minute=settings.writes_per_minute, per_hour=settings.writes_per_hour)
     return github
 
