@@ -197,7 +197,7 @@ def _engine(handlers: Callable[[], tuple[Sequence[routing.Router], Mapping[str, 
             env.update(process.CHILD_ENV)
             children = process.WorkerProcesses(processes_now, command, env, on_tally=app[METRICS].from_worker,
                                                on_exit=app[METRICS].worker_gone, on_broken=_stop_serving)
-            intake.on_stored = children.wake
+            intake.on_stored = lambda: children.wake(busy=intake.busy())
             app[WORKER_PROCESSES] = children
             await children.start()
         else:
