@@ -288,3 +288,18 @@ async def test_while_webhooks_arrive_back_to_back_claims_wait_but_never_stop(sto
 
 async def _ran(ran: list[str], n: int) -> bool:
     return len(ran) >= n
+
+
+async def test_worker_processes_are_told_new_work_and_a_burst_apart(tmp_path: Path) -> None:
+    """The wake-up byte a worker process gets: BUSY while webhooks arrive back to back (it then
+    claims at most every DEFER_WHILE_BUSY seconds), WAKE otherwise."""
+    from bot.jobs.process import BUSY, WAKE, WorkerProcesses
+
+    got = tmp_path / "stdin"
+    copy = f"import sys; open({str(got)!r}, 'wb').write(sys.stdin.buffer.read())"
+    children = WorkerProcesses(1, [sys.executable, "-c", copy], {})
+    await children.start()
+    children.wake(busy=True)
+    children.wake()
+    await children.stop()
+    assert got.read_bytes() == BUSY + WAKE
