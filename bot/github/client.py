@@ -18,7 +18,8 @@
   retried for every request: nothing was sent.
 - At most `concurrency` requests per installation are in flight at once in a process (GitHub's
   secondary limits allow 100 concurrent requests): many jobs run at once, most of them without a
-  GitHub call, and those that make one wait their turn here rather than crowd GitHub.
+  GitHub call, and those that make one wait their turn here rather than crowd GitHub; the turns
+  go to security work first (bot/github/turns.py).
 - Secondary rate limits and 429s are waited out when the wait is short, otherwise
   `RateLimited` puts the job back in the queue until the reset; GitHub made nothing then.
 - In dry-run mode nothing but GETs reaches GitHub: each write is logged and answered locally.
@@ -45,6 +46,7 @@ import orjson
 from bot import logs
 from bot.clock import Clock, parse_iso
 from bot.github.signing import BAD_KEY, BAD_KEY_EXIT, load_private_key, sign
+from bot.github.turns import Turns
 from bot.errors import MaybeApplied, RateLimited
 from bot.github.budget import Budget, is_content_creation
 from bot.github.urls import graphql_url
@@ -116,7 +118,7 @@ class GitHubApp:
         self._token_locks: collections.defaultdict[int, asyncio.Lock] = collections.defaultdict(asyncio.Lock)
         self._etags: cachetools.LRUCache[tuple[int, str], Any] = cachetools.LRUCache(maxsize=ETAG_ENTRIES)
         self.concurrency = concurrency
-        self._slots: dict[int | None, asyncio.Semaphore] = {}  # by installation (None: the App itself)
+        self._slots: dict[int | None, Turns] = {}  # by installation (None: the App itself)
         self.rate_limits: dict[int | None, gidgethub.sansio.RateLimit] = {}
         self.calls: collections.Counter[tuple[str, int]] = collections.Counter()
         self.token_requests: collections.Counter[int] = collections.Counter()
@@ -158,11 +160,11 @@ class GitHubApp:
             self._tokens[installation_id] = (data["token"], parse_iso(data["expires_at"]))
             return data["token"]
 
-    def slot(self, installation_id: int | None) -> asyncio.Semaphore:
+    def slot(self, installation_id: int | None) -> Turns:
         """A turn to send one request for `installation_id` (at most `concurrency` at once)."""
         found = self._slots.get(installation_id)
         if found is None:
-            found = self._slots[installation_id] = asyncio.Semaphore(self.concurrency)
+            found = self._slots[installation_id] = Turns(self.concurrency)
         return found
 
     def forget_token(self, installation_id: int) -> None:

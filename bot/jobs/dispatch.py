@@ -16,6 +16,7 @@ from gidgethub import routing, sansio
 
 from bot import logs
 from bot.errors import RateLimited, ReportableError, describe_error
+from bot.github.turns import in_lane
 from bot.jobs.context import Context, Services
 from bot.jobs.queue import WEBHOOK, Job
 
@@ -88,6 +89,10 @@ class Dispatcher:
         return gh.client(installation_id) if gh is not None and installation_id else None
 
     async def run(self, job: Job) -> None:
+        with in_lane(job.lane):  # its GitHub requests wait for their turns in its lane (bot/github/turns.py)
+            await self._run(job)
+
+    async def _run(self, job: Job) -> None:
         if job.kind == WEBHOOK:
             await self.run_delivery(job)
             return
