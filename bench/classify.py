@@ -128,9 +128,10 @@ def bench_farsec(directory: Path) -> None:
           f"scripts/train_detector.py: {model.meta['farsec_how']}")
     print(f"   public tier: positive = vulnerability, at the product default {default.public}")
     print("   public writes: the non-security reports a public issue tracker would have answered in public "
-          "(vulnerability: a redirect; beg_bounty: a beg-bounty reply; phishing: hidden as spam), of all of them")
+          "(vulnerability: a redirect; beg_bounty: a beg-bounty reply; phishing: hidden as spam), of all of them; "
+          f"yardstick beside it: the rules alone at public {YARDSTICK.public}")
     print(f"   {'project':<9} {'n':>6} {'sec':>4} | {'heads-up t':>10} {'pd':>5} {'pf':>5} {'g':>5}  published | "
-          f"{'pd':>5} {'pf':>5} {'g':>5} | {'public writes':>20} | {'texts/s':>7}")
+          f"{'pd':>5} {'pf':>5} {'g':>5} | {'public writes':>42} | {'texts/s':>7}")
     for proj in PROJECTS:
         if not (directory / f"farsec_{proj}.jsonl").exists():
             print(f"   {proj:<9} missing")
@@ -146,12 +147,18 @@ def bench_farsec(directory: Path) -> None:
         g = _g(pd, pf)
         qd, qf, _ = _pd_pf(ys, [k == "vulnerability" for k in kinds])
         mark = "beaten" if 100 * g > PUBLISHED[proj] else "NOT beaten"
-        ordinary = [k for k, y in zip(kinds, ys) if not y]
-        writes = sum(k in ("vulnerability", "beg_bounty", "phishing") for k in ordinary)
-        shown = f"{writes}/{len(ordinary):,} ({100 * writes / max(1, len(ordinary)):.2f}%)"
+        base = [classify(r.get("title") or "", r.get("body") or "", YARDSTICK, model=False).kind
+                for r, y in zip(rows, ys) if not y]
+        shown = f"{_public_writes([k for k, y in zip(kinds, ys) if not y])} (rules {_public_writes(base)})"
         print(f"   {proj:<9} {len(rows):>6} {pos:>4} | {t:>10.4f} {100 * pd:5.1f} {100 * pf:5.1f} {100 * g:5.1f}  "
               f"{PUBLISHED[proj]:4.1f} {mark:<10} | {100 * qd:5.1f} {100 * qf:5.1f} {100 * _g(qd, qf):5.1f} | "
-              f"{shown:>20} | {len(rows) / secs:7,.0f}")
+              f"{shown:>42} | {len(rows) / secs:7,.0f}")
+
+
+def _public_writes(kinds: list[str]) -> str:
+    """How many of these verdicts on non-security reports would be answered in public, of all."""
+    writes = sum(k in ("vulnerability", "beg_bounty", "phishing") for k in kinds)
+    return f"{writes}/{len(kinds):,} ({100 * writes / max(1, len(kinds)):.2f}%)"
 
 
 def bench_per_project(directory: Path) -> None:

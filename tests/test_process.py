@@ -21,13 +21,13 @@ import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from prometheus_client.parser import text_string_to_metric_families
 
 from bot.clock import SystemClock
 from bot.jobs.queue import Queue
 from bot.store import Store
 from bot.store.migrate import upgrade
 from tests.conftest import WEBHOOK_SECRET, delivery_headers, free_port, wait_port
+from tests.test_metrics import samples, value
 
 ROOT = Path(__file__).parent.parent
 pytestmark = pytest.mark.slow
@@ -347,14 +347,6 @@ async def _has(predicate: Any) -> bool:
     return bool(predicate())
 
 
-def _metric(text: str, name: str, **labels: str) -> float:
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            if s.name == name and s.labels == labels:
-                return s.value
-    return 0.0
-
-
 async def test_the_worker_processes_jobs_are_on_the_servers_metrics_and_stay_when_one_is_replaced(
         tmp_path: Path, servers: list[Server]) -> None:
     db = tmp_path / "secbot.db"
@@ -375,7 +367,7 @@ async def test_the_worker_processes_jobs_are_on_the_servers_metrics_and_stay_whe
 
         async def done_jobs() -> float:
             async with http.get(f"http://127.0.0.1:{metrics_port}/metrics") as resp:
-                return _metric(await resp.text(), "secbot_job_duration_seconds_count", kind="webhook", outcome="done")
+                return value(samples(await resp.text()), "secbot_job_duration_seconds_count", kind="webhook", outcome="done")
 
         async def shown(n: float) -> bool:
             return await done_jobs() == n

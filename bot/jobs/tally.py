@@ -30,6 +30,11 @@ def key(*labels: str) -> str:
     return SEP.join(labels)
 
 
+def _no_jobs() -> dict[str, Any]:
+    """One kind and outcome's job times before any job: every bucket empty."""
+    return {"buckets": [0] * (len(JOB_BUCKETS) + 1), "sum": 0.0}
+
+
 class Tally:
     """Job run times of this process, counted as they happen."""
 
@@ -38,7 +43,7 @@ class Tally:
         self.jobs: dict[str, dict[str, Any]] = {}
 
     def observe(self, kind: str, outcome: str, seconds: float) -> None:
-        job = self.jobs.setdefault(key(kind, outcome), {"buckets": [0] * (len(JOB_BUCKETS) + 1), "sum": 0.0})
+        job = self.jobs.setdefault(key(kind, outcome), _no_jobs())
         buckets = job["buckets"]
         for i, upper in enumerate(JOB_BUCKETS):
             if seconds <= upper:
@@ -97,7 +102,7 @@ def add(snapshots: list[dict[str, Any]]) -> dict[str, Any]:
     out = empty()
     for snap in snapshots:
         for k, job in snap["jobs"].items():
-            have = out["jobs"].setdefault(k, {"buckets": [0] * (len(JOB_BUCKETS) + 1), "sum": 0.0})
+            have = out["jobs"].setdefault(k, _no_jobs())
             have["buckets"] = [a + b for a, b in zip(have["buckets"], job["buckets"])]
             have["sum"] += job["sum"]
         for part in ("calls", "opinions"):
