@@ -146,7 +146,7 @@ class Verdict:
 @dataclass(frozen=True)
 class Thresholds:
     public: float = 0.7  # from here: a vulnerability report, redirected in public
-    notify: float = 0.354  # from here up to `public`: possible, a private heads-up to the maintainers
+    notify: float = 0.276  # from here up to `public`: possible, a private heads-up to the maintainers
     beg_bounty: float = 0.5
 
 
