@@ -108,7 +108,12 @@ def test_ordinary_segfault_with_stack_trace_in_code_block_is_not_a_report():
 
 def test_stack_overflow_error_in_a_trace_is_not_a_memory_corruption_report():
     body = "```\nException in thread \"main\" java.lang.StackOverflowError\n\tat a.B.render(B.java:10)\n```"
-    assert classify("Recursive template kills the renderer", body).kind == "none"
+    v = classify("Recursive template kills the renderer", body)
+    # No weakness class and no claim: never public. (A heads-up on the learned score alone is the
+    # notify threshold's call; this text sits at it since notify spends its false-alarm budget.)
+    assert v.kind in ("none", "possible")
+    assert not any(r.startswith(("vuln-term:", "plain:", "payload:")) for r in v.reasons)
+    assert classify("Recursive template kills the renderer", body, model=False).kind == "none"
 
 
 @pytest.mark.parametrize("title, body", [

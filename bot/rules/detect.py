@@ -126,6 +126,7 @@ _BIAS = -3.0
 # Weight of ``beg:ask-about-finding`` in the beg-bounty sum (chosen on training rows: 0.8, 1.0, 1.2 tried).
 BEG_ASK_ABOUT_FINDING = 1.0
 _FINDING_PREFIXES = ("security-topic:", "report:", "vuln-term:", "plain:", "attacker-framing", "scanner-", "beg-framing")
+_WEAK_PLAIN = frozenset(name for name, _, w in signals.PLAIN if w <= 1.0)  # no claim alone
 _TOPIC_CAP = 1.6  # security-topic words alone never reach the default threshold
 _ZONE_WEIGHT = {"title": 1.25, "prose": 1.0, "quote": 0.35}
 
@@ -145,8 +146,8 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Thresholds:
-    public: float = 0.7  # from here: a vulnerability report, redirected in public
-    notify: float = 0.276  # from here up to `public`: possible, a private heads-up to the maintainers
+    public: float = 0.731  # from here: a vulnerability report, redirected in public
+    notify: float = 0.287  # from here up to `public`: possible, a private heads-up to the maintainers
     beg_bounty: float = 0.5
 
 
@@ -583,7 +584,9 @@ def _evaluate(title: str, raw_body: str) -> _Eval:
 
     names = set(fired)
     has_class = any(n.startswith("vuln-term:") for n in names)
-    has_plain = any(n.startswith("plain:") for n in names)
+    # A weak plain helper (weight <= 1: "API keys", phone numbers, "on the server") adds weight but
+    # is no claim on its own: "are API keys hashed at rest?" names no capability.
+    has_plain = any(n.startswith("plain:") and n not in _WEAK_PLAIN for n in names)
     has_report = "report:vulnerability" in names or "attacker-framing" in names or has_class or has_plain
     bumpish = "negative:dependency-bump" in names or "negative:bot-author" in names
 
@@ -614,7 +617,8 @@ def _evaluate(title: str, raw_body: str) -> _Eval:
             v, b = fired[n]
             fired[n] = (v * 0.4, b)
     if code and "attacker-framing" not in names and not payloads and _is_stacktrace(code):
-        fired["stacktrace-in-code"] = (-0.6, -0.3)
+        # A trace with no claim around it is an ordinary crash report; with one, only a hint.
+        fired["stacktrace-in-code"] = (-0.6, -0.3) if has_report else (-1.2, -0.3)
     if word_hits and quoted_only_hits == word_hits:
         fired["quoted-only"] = (-0.8, -0.5)
 

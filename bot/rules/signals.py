@@ -203,7 +203,8 @@ BEG: tuple[tuple[str, str, float, float], ...] = (
      r"|cabeceras? de seguridad|cabe[cç]alhos? de seguran[cç]a|en-t[êe]tes? de s[ée]curit[ée]|sicherheitsheader|安全响应头|安全头"
      r"|(?:hsts|x-frame-options|strict-transport-security|x-content-type-options|content-security-policy|referrer-policy|permissions-policy|expect-ct|feature-policy)\W+(?:\w+\W+){0,3}?(?:is |are )?(?:not (?:enabled|set|there|present|returned|sent|configured|implemented|used)|absent|missing)"
      r"|(?:not|without) (?:using|sending|returning|setting|including) (?:the |any |an? )?(?:\w+\W+){0,3}?(?:hsts|x-frame-options|strict-transport-security|x-content-type-options|content-security-policy|referrer-policy|permissions-policy|security headers?)"
-     r"|(?:insecure|misconfigured) (?:http )?(?:response )?(?:security )?headers",
+     r"|(?:insecure|misconfigured) (?:http )?(?:response )?(?:security )?headers"
+     + r"|(?:не|немає|відсутн\w*|нет|отсутств\w*|brak\w*|eksik|thiếu|tidak ada|ไม่มี|ندارد|لا يحتوي|नहीं)\W+(?:\w+\W+){0,3}?(?:strict-transport-security|x-frame-options|x-content-type-options|content-security-policy|hsts)",
      -1.0, 3.0),
     ("scanner-finding:email-auth",
      r"(?<![a-z])(?:spf|dmarc|dkim)(?![a-z])|e-?mail spoofing|mail spoofing|spoof(?:ed)? (?:e-?mails?|mails?) (?:from|as)|(?:e-?mails?|mails?) (?:\w+ ){0,4}(?:can|could) be (?:spoofed|forged)",
@@ -212,7 +213,8 @@ BEG: tuple[tuple[str, str, float, float], ...] = (
     ("scanner-finding:version-disclosure",
      r"version (?:disclosure|leak|exposed|number (?:is )?(?:disclosed|exposed|visible))|(?:server|x-powered-by) (?:header|banner)|banner grabbing|discloses? (?:the )?(?:server|nginx|apache|php) version"
      r"|banner (?:\w+ ){0,4}(?:reveals|discloses|shows|leaks|exposes)|(?:reveals?|discloses?|shows?|displays?|leaks?|exposes?) (?:the )?(?:full |exact )?(?:\w+ )?(?:server|nginx|apache|php|iis|tomcat|express|openssh|vsftpd|wordpress) (?:and \w+ )?version"
-     r"|(?:server|nginx|apache|php|iis|tomcat) version (?:\w+ ){0,3}(?:visible|shown|displayed|disclosed)",
+     r"|(?:server|nginx|apache|php|iis|tomcat) version (?:\w+ ){0,3}(?:visible|shown|displayed|disclosed)"
+     + r"|\b(?:nginx|apache|php|iis|openssh|openresty)/\d[\d.]*[^.\n]{0,20}?header|เปิดเผยเวอร์ชัน|افشای (?:نسخه|ورژن)|संस्करण का खुलासा|lộ phiên bản|versi server (?:terlihat|terekspos)|розкриття версії|раскрытие версии",
      -1.0, 2.8),
     ("scanner-finding:self-xss", r"self[- ]?xss|(?:in|into) my own (?:browser(?:'s)? )?(?:console|devtools)|\bonly i can see it", -3.5, 3.0),
     ("scanner-finding:rate-limit",
@@ -223,25 +225,29 @@ BEG: tuple[tuple[str, str, float, float], ...] = (
      -1.0, 2.6),
     ("scanner-finding:cookie-flags",
      r"cookies? (?:\S+ ){0,6}(?:without|missing|lacks?|lack|with no) (?:the )?(?:secure|httponly|samesite)|(?:secure|httponly|samesite) (?:flag|attribute) (?:is )?(?:not set|missing|absent)|missing (?:secure|httponly|samesite) (?:flag|attribute)"
-     r"|cookies? (?:\w+ ){0,6}(?:sans|sin|sem|ohne) (?:l'attribut |el atributo |o atributo |(?:das )?attribut |(?:la |el |o )?(?:flag|bandera|drapeau) )?(?:secure|httponly|samesite)",
+     r"|cookies? (?:\w+ ){0,6}(?:sans|sin|sem|ohne) (?:l'attribut |el atributo |o atributo |(?:das )?attribut |(?:la |el |o )?(?:flag|bandera|drapeau) )?(?:secure|httponly|samesite)"
+     + r"|(?:flag\w*|atrybut\w*|attribut\w*|bayra\w*|cờ) (?:secure|httponly|samesite)|\b(?:secure|httponly) (?:ani|ou|oder|o|veya|nor|or|hay|atau) (?:secure|httponly)\b",
      -1.0, 3.0),
     # The finding, not the feature: "FTP directory listing shows the wrong year" is an ordinary bug.
     ("scanner-finding:directory-listing",
      r"directory listing (?:is |was )?(?:enabled|on\b|exposed|allowed|turned on|vulnerab)|(?:enabled|exposed|open|public) directory listing|index of /"
-     r"|directory browsing|directory indexing", -1.0, 2.6),
+     r"|\(directory listing\)|فهرست (?:فایل|پوشه)|liệt kê thư mục|daftar direktori|รายการไดเรกทอรี|список файлів|листинг директори|निर्देशिका सूची|directory browsing|directory indexing", -1.0, 2.6),
     ("scanner-finding:tabnabbing", r"tab-?nabbing|target=.?_blank.{0,40}noopener|rel=.?noopener", -1.5, 2.8),
     ("scanner-finding:weak-tls", r"tlsv? ?1\.[01]\b|weak (?:ssl|tls )?cipher|sslv3|ssl labs|\bbeast\b|\bpoodle\b|\bsweet32\b|\b3des\b|cbc ciphers", -0.6, 2.6),
-    ("scanner-finding:autocomplete", r"autocomplete(?:=\"?on\"?| (?:is )?enabled| not disabled) (?:on|for) (?:the )?password|password (?:field|input|box)s? (?:\w+ ){0,4}autocomplete|password autocomplete", -1.5, 2.8),
+    ("scanner-finding:autocomplete", r"autocomplete[^.\n]{0,30}?(?:चालू|bật|aktif|เปิด|فعال|مفعل|включ|увімкн)|(?:पासवर्ड|mật khẩu|kata sandi|รหัสผ่าน|رمز عبور|كلمة المرور|пароль)[^.\n]{0,30}?autocomplete|autocomplete(?:=\"?on\"?| (?:is )?enabled| not disabled) (?:on|for) (?:the )?password|password (?:field|input|box)s? (?:\w+ ){0,4}autocomplete|password autocomplete", -1.5, 2.8),
     ("scanner-finding:logout-csrf", r"(?:logout|log out|sign[- ]?out) csrf|csrf (?:on|in) (?:the )?(?:logout|log out|sign[- ]?out)", -3.0, 3.0),
     ("scanner-finding:content-spoofing", r"content spoofing|text injection|html injection in (?:the )?(?:404|error)|broken link hijack", -1.5, 2.6),
-    ("scanner-finding:user-enumeration", r"(?:user(?:name)?|account|email) enumeration|enumera[çc][aã]o de (?:usu[aá]rios|contas|e-?mails)|enumeraci[oó]n de (?:usuarios|cuentas)|[ée]num[ée]ration (?:des )?(?:utilisateurs|comptes)|benutzer-?enumeration|用户枚举|ユーザー列挙|перечислени\w* (?:пользовател|учетн)|enumerate (?:valid )?(?:users|usernames|emails|accounts)", -1.0, 2.6),
+    ("scanner-finding:user-enumeration", r"\be-?mail (?:is |was )?not registered|kay[ıi]tl[ıi] (?:de[ğg]il|e-postalar)|kullan[ıi]c[ıi] ad[ıi] tespit|(?:user(?:name)?|account|email) enumeration|enumera[çc][aã]o de (?:usu[aá]rios|contas|e-?mails)|enumeraci[oó]n de (?:usuarios|cuentas)|[ée]num[ée]ration (?:des )?(?:utilisateurs|comptes)|benutzer-?enumeration|用户枚举|ユーザー列挙|перечислени\w* (?:пользовател|учетн)|enumerate (?:valid )?(?:users|usernames|emails|accounts)", -1.0, 2.6),
     ("scanner-finding:host-header", r"host header (?:injection|poisoning attack on your)", -1.0, 2.4),
     ("scanner-finding:exposed-files", r"\.git (?:folder|directory|repository) (?:is )?(?:exposed|accessible|public)|exposed \.git|\.ds_store|/\.git/? (?:is )?(?:exposed|accessible)", -0.8, 2.4),
     ("scanner-finding:cors-wildcard", r"cors misconfiguration|access-control-allow-origin: ?\*", -0.8, 2.4),
     ("scanner-finding:recon",
-     r"robots\.txt (?:\w+ ){0,4}(?:reveals|discloses|contains|exposes|shows)|\bopen ports?\b|\bports? \d+ (?:and \d+ )?(?:is |are )?open\b|(?:found|scanned) with nmap"
+     r"robots\.txt|robots\.txt (?:\w+ ){0,4}(?:reveals|discloses|contains|exposes|shows)|\bopen ports?\b|\bports? \d+ (?:and \d+ )?(?:is |are )?open\b|(?:found|scanned) with nmap"
      r"|github pages 404|(?:might|may|can|could) be taken over|\bhttp trace\b|\btrace (?:method|requests?)|cross[- ]site tracing", -0.8, 2.4),
     ("scanner-finding:weak-password-policy", r"weak password policy|no password (?:complexity|policy)|password policy (?:is )?weak", -1.0, 2.6),
+    ("scanner-finding:outdated-library",
+     r"\b(?:outdated|old|vulnerable|deprecated) (?:version of )?(?:jquery|bootstrap|angularjs|moment\.js|lodash)|\bjquery (?:v?\d[\d.]*) (?:\w+ ){0,3}(?:known|vulnerab)|\bhas known (?:cves?|vulnerabilities)\b",
+     -0.8, 2.4),
     # Asking to be paid. Words of money that ordinary issues use too (pay, paid, payment, PayPal,
     # appreciation: a checkout that fails, a paid plan) count only in the shape of an ask; bounty,
     # reward (not a shop's "reward points"), compensation and the like count alone.
@@ -251,7 +257,8 @@ BEG: tuple[tuple[str, str, float, float], ...] = (
      r"|\b(?:do|will|would|can|could|that|if|whether) you (?:\w+ ){0,2}pay\b|\bhow much (?:\w+ ){0,3}pay|\b(?:get|be|being|getting) paid\b|\bpaid (?:bounty|bounties|program|disclosure)"
      r"|\bpayment (?:terms|details|for (?:the |my |this |a |each )?(?:report|finding|bug|work|research|disclosure|vulnerabilit\w*))|\bpaypal\.me|\b(?:my|accept|via|through) paypal\b(?! (?:checkout|button|sdk|integration))|\bpaypal(?: id| email| address)?\s*[:=]"
      r"|\btoken of (?:my |your )?appreciation|\b(?:some|any|an?) (?:\w+ )?appreciation\b|\bappreciation (?:for|of) (?:my|our|the) (?:work|effort|time|report|finding)"
-     r"|recompensa|r[ée]compense|belohnung|prämie|ricompensa|\bödül|beloning|nagrod\w*|赏金|奖励|вознагражден|報奨金|バウンティ|포상금|보상금|\bpag(?:an|am)\b|\bpayez\b|\busdt\b|\bbtc\b|bitcoin|\bhall of fame\b",
+     r"|recompensa|r[ée]compense|belohnung|prämie|ricompensa|\bödül|beloning|nagrod\w*|赏金|奖励|вознагражден|報奨金|バウンティ|포상금|보상금|\bpag(?:an|am)\b|\bpayez\b|\busdt\b|\bbtc\b|bitcoin|\bhall of fame\b"
+     + r"|รางวัล|مكافأة|مكافآت|مكافأ|पुरस्कार|इनाम|винагород\w*|پاداش|(?:tiền |được |nhận )thưởng|\bhadiah\b|\bimbalan\b",
      0.0, 2.2),
     ("beg-framing",
      r"\byour (?:website|web ?site|domain|site|web application|organi[sz]ation)\b|\b(?:i am|i'm) an? (?:independent |ethical |certified )?(?:security researcher|ethical hacker|bug hunter|white ?hat|pentester|penetration tester)"
@@ -362,7 +369,8 @@ PLAIN: tuple[tuple[str, str, float], ...] = (
      r"|cualquier(?:a| usuario| persona) (?:\w+ )?pued|quien tenga|qualquer (?:pessoa|usu[aá]rio) (?:\w+ )?(?:consegue|pode)|n'importe qu(?:i|el utilisateur)"
      r"|\bjeder (?:angemeldete )?(?:benutzer|nutzer)? ?kann|\b(?:gastbenutzer|g[äa]ste|gast) (?:\w+ ){0,3}k[öo]nn(?:en|te)|\bwer (?:\w+ ){1,4}hat, kann|chiunque|qualsiasi utente (?:\w+ )?pu[oò]|un utente normale (?:\w+ )?(?:pu[oò]|scarica|vede|legge)|\biedere?(?: ingelogde)? gebruiker kan|\biedereen kan"
      r"|ka[żz]dy(?: zalogowany)?(?: u[żz]ytkownik)? (?:\w+ )?mo[żz]e|ka[żz]dy, kto|herhangi bir kullan[ıi]c[ıi]|bilen herkes|herkes (?:\w+ ){0,3}(?:g[öo]nderebilir|g[öo]rebilir|okuyabilir)"
-     r"|任何(?:登录)?用户|任何人|普通(?:用户|账号)|誰でも|누구나|любой(?: пользователь)?(?:,| может| кто)|кто угодно",
+     r"|任何(?:登录)?用户|任何人|普通(?:用户|账号)|誰でも|누구나|любой(?: пользователь)?(?:,| может| кто)|кто угодно"
+     + r"|bất kỳ ai|ai cũng (?:có thể|xem|đọc)|siapa (?:saja|pun) (?:bisa|dapat)|semua orang bisa|ใครก็(?:ได้|สามารถ)|будь-хто|будь-який (?:користувач|под)|любой под|любое приложение|هر (?:کسی|کاربری|برنامه‌ای|برنامه ای)|أي (?:شخص|مستخدم)|لأي (?:شخص|مستخدم)|कोई भी|किसी का भी|n'importe qui|qualunque (?:utente|persona)|qualquer usu[aá]rio",
      1.5),
     ("plain:other-party-data",
      _any_of((r"\bsomeone else'?s?", r"\bsomebody else'?s?", r"\bother (?:people|persons?|users?|customers?|clients?|members?|tenants?|organi[sz]ations?|compan(?:y|ies)|accounts?)(?:'s?|s'|s)?",
@@ -372,24 +380,28 @@ PLAIN: tuple[tuple[str, str, float], ...] = (
      r"|de otr[oa]s? (?:clientes?|usuarios?|empresas?|personas?|cuentas?)|de outr[oa]s? (?:usu[aá]rios?|contas?|pessoas?|clientes?)|d'un autre (?:compte|utilisateur|client)|des autres (?:utilisateurs|clients|comptes)"
      r"|\bfremde[nrs]? |eines anderen (?:kunden|benutzers|nutzers)|anderer (?:kunden|benutzer|nutzer)|degli altri|di un altro (?:cliente|utente)|\baltrui\b|van (?:andere|een andere) (?:klant|gebruiker)"
      r"|innych (?:klient[óo]w|u[żz]ytkownik[óo]w)|innej firmy|innego (?:u[żz]ytkownika|klienta)|ba[şs]ka (?:bir )?(?:m[üu][şs]teri|kullan[ıi]c[ıi])|di[ğg]er kullan[ıi]c[ıi]"
-     r"|di altri (?:utenti|clienti)|别人的|其他用户的|他人的|其他人的|所有用户的|他のユーザー|別の(?:顧客|ユーザー|会社|テナント)|他のテナント|他社の|他人の|다른 (?:사용자|사람|고객|회사)|타인의|чуж(?:ой|ие|ую|их|ое)|друг(?:ого|их) (?:клиент|пользовател)",
+     r"|di altri (?:utenti|clienti)|别人的|其他用户的|他人的|其他人的|所有用户的|他のユーザー|別の(?:顧客|ユーザー|会社|テナント)|他のテナント|他社の|他人の|다른 (?:사용자|사람|고객|회사)|타인의|чуж(?:ой|ие|ую|их|ое)|друг(?:ого|их) (?:клиент|пользовател)"
+     + r"|\b(?:orders?|invoices?|data|files?|messages?|records?|photos?|pictures?|reports?|bookings?|reservations?|chats?|receipts?) (?:from|of|belonging to) (?:other|another|different) \w+|ajen[oa]s?\b|de todo mundo|d'autres (?:utilisateurs|clients|personnes)|cudz\w+|чуж\w+|інш\w+ (?:користувач|клієнт|людей)|чужі|чужих|của (?:người|khách hàng|thành viên) khác|người dùng khác|orang lain|pengguna lain|nasabah lain|ของ(?:คน|ผู้ใช้|ลูกค้า|คนไข้)(?:คน)?อื่น|ผู้ใช้อื่น|کاربران دیگر|دیگران|شخص دیگر|کاربر دیگر|الآخرين|مستخدم آخر|شخص آخر|حساب آخر|مستخدمين آخرين|दूसरे (?:यूज़र|उपयोगकर्ता|लोगों|ग्राहक)|किसी और (?:की|का|के)|别的(?:店铺|用户|公司|租户)|自分が参加していない|다른 회원",
      1.5),
     ("plain:id-swap",
      r"\b(?:ids?|numbers|tokens?|identifiers) (?:are |is )?(?:just )?(?:sequential|incrementing|predictable|guessable)|\bsequential (?:ids?|numbers)|\bincrementing numbers"
      r"|\bchang(?:e|es|ed|ing) (?:the |that )?(?:\w+ )?(?:number|id|identifier)\b|\b(?:tokens?|codes?|ids?|links?) (?:are|is) (?:only |just )?\d+ (?:digits|characters)|\bcan be (?:tried|guessed|brute[- ]?forced|enumerated)|\ball of them can be tried|\bno limit on (?:attempts|tries|guesses)|\bchang(?:e|ing) (?:it )?to \d+\b|\b(?:change|changing|replace|replacing) \S+ (?:to|with) \S+ (?:and|you)|\bfor any (?:id|comment id|number)\b|\bworks for any id"
      r"|cambiando el (?:n[uú]mero|id)|\bpongo \d+|trocando o (?:n[uú]mero|id)|en changeant l'identifiant|changer le num[ée]ro|die nummer zu [äa]ndern|nummer [äa]ndern|cambiando (?:l'id|il numero|in \d+)"
-     r"|het nummer (?:\w+ ){0,4}te veranderen|zmieni[ćc] numer|zmieniaj[ąa]c numer|numaray[ıi] (?:\d+ yap|de[ğg]i[şs]tir)|改成 ?/|修改url中的id|番号を変え|idを変え|id를 바꾸|を \d+ に変え|번호(?:만)? 바꾸|으로 바꾸면|(?:поменяв|заменить|изменив) (?:номер|id)",
+     r"|het nummer (?:\w+ ){0,4}te veranderen|zmieni[ćc] numer|zmieniaj[ąa]c numer|numaray[ıi] (?:\d+ yap|de[ğg]i[şs]tir)|改成 ?/|修改url中的id|番号を変え|idを変え|id를 바꾸|を \d+ に変え|번호(?:만)? 바꾸|으로 바꾸면|(?:поменяв|заменить|изменив) (?:номер|id)"
+     + r"|\bedit(?:s|ed|ing)? the (?:\w+ )?(?:id|number)\b|\bnumber at the end\b|\bcounting\b[^.\n]{0,20}?\b(?:see|get|download)|\bcontando\b|basta contare|nummer [äa]nder|改成别(?:的|人)|数字を変え|번호를 (?:\S+ )?바꿔|перебор\w*|перебира\w*|змін\w+ (?:номер|id)|đổi số|thay số|đổi id|ubah (?:nomor|id|angka)|mengganti (?:nomor|id)|เปลี่ยนเลข|เปลี่ยนหมายเลข|تغییر شماره|با تغییر (?:شماره|عدد|آیدی|id)|غيرت الرقم|تغيير الرقم|بتغيير الرقم|(?:id|नंबर|संख्या) बदल|из \d+ цифр|\d+ (?:цифр|अंकों|chữ số|digit angka|หลัก|桁)|از \d+ رقم|من \d+ (?:أرقام|خانات)|\d+位(?:数字|数)|\d+자리|числ\w* попыток не ограничен|не ограничен\w* по числу попыток|कोई रोक नहीं|không giới hạn số lần|tanpa batas percobaan|ไม่จำกัดจำนวนครั้ง|بدون حد للمحاولات|sin l[ií]mite de intentos|sem limite de tentativas|deneme s[ıi]n[ıi]r[ıi] yok|bez limitu pr[óo]b|回数制限(?:が)?(?:ない|なし)|次数限制|횟수 제한(?:이)? 없",
      1.5),
     ("plain:no-ownership-check",
      r"\b(?:no|without|never|doesn't|does not|don't) (?:\w+ ){0,2}(?:check\w*|verif\w*|compar\w*) (?:\w+ ){0,3}?(?:owner\w*|belongs|visibility|membership|the state|the role)|\bnot (?:just|only) (?:your|their|his|her) own|\bonly (?:hidden|hides? them|hides? it) in the (?:ui|menu|frontend|web ui)|\bonly the (?:web )?ui hides|\bin the ui\b[^.\n]{0,60}?\bbut\b|\bthe ui only\b|\bis only hidden"
-     r"|sin comprobar el propietario|sem verificar o dono|keine pr[üu]fung des (?:besitzers|eigent[üu]mers)|nessun controllo sul proprietario|sahiplik kontrol[üu] yok|没有检查.{0,12}属于|所有者のチェックがありません|絞り込みがされていない|소유자 확인이 없|проверки владельца нет",
+     r"|sin comprobar el propietario|sem verificar o dono|keine pr[üu]fung des (?:besitzers|eigent[üu]mers)|nessun controllo sul proprietario|sahiplik kontrol[üu] yok|没有检查.{0,12}属于|所有者のチェックがありません|絞り込みがされていない|소유자 확인이 없|проверки владельца нет"
+     + r"|\bonly checks? (?:that )?(?:you(?:'re| are) logged in|it looks|the code|the token|the key)|\bchecks? (?:\w+ ){0,4}but not (?:which|whose|who|that it|the owner)|\b(?:is|are) checked but not\b|\bdoesn't check (?:who|whose|which|that (?:it|you))|no comprueba (?:de qui[ée]n|si|el)|n[aã]o (?:confere|verifica) (?:de quem|se|o dono)|ne v[ée]rifie pas (?:que|qui|le)|pr[üu]ft nicht|senza controllo|kontrol etmiyor|nie sprawdza|не проверя\w+|не перевіря\w+|без перевірки|不检查|没有(?:检查|校验)|不校验|チェックされていない|確認していない|확인하지 않|검사하지 않|không có kiểm tra|không kiểm tra|tidak (?:ada )?(?:cek|pengecekan|pemeriksaan)|tidak memeriksa|ไม่มีการตรวจสอบ|ไม่ต้องเป็นแอดมิน|بررسی نمی|چک نمی|لا يتحقق|دون التحقق|بدون التحقق|कोई जा[ँं]च नहीं|जा[ँं]च नहीं",
      1.5),
     ("plain:stale-credential",
      r"\b(?:still|keeps?|kept|continues? to|remains?) (?:\w+ ){0,3}?(?:works?|working|valid|active|usable|accepted|returns? my|lets? me|logged in|could list|list)\b[^.\n]{0,80}?\bafter\b|\bafter (?:i |you |they |the user )?(?:log(?:ged|ging)? ?out|sign(?:ed|ing)? ?out|changing (?:\w+ )?password|(?:the )?password (?:was |is )?changed|i removed|removing|removed|being removed|it was used|deleting|deleted|revoking|revoked)\b[^.\n]{0,80}?\b(?:still|keeps?|kept|continues?)\b"
      r"|\bkeeps? working (?:\w+ ){0,6}?(?:after|for (?:days|weeks|months)|forever)|\bafter (?:i|we|they|he|she) (?:was|were|got) (?:removed|deactivated|kicked)\b[^.\n]{0,80}?\bstill\b|\b(?:deactivated|removed|deleted|disabled|suspended|banned|former|expired|revoked) (?:\w+ ){0,2}?(?:users?|accounts?|members?|tokens?|keys?|employees?|projects?) (?:\w+ ){0,4}?(?:can |could )?still\b|\bstill (?:\w+ ){0,2}?(?:works?|accepts?|valid)\b[^.\n]{0,40}?\b(?:today|days later|weeks later)|\b(?:never|not|isn't|aren't|doesn't|don't|does not|do not) (?:\w+ ){0,2}?(?:invalidat\w*|revok\w*|destroy\w*|forgets? the|terminat\w*|bound to|expire)\b|\bonly deletes the cookie|\bstays? logged in"
      r"|sigue (?:funcionando|siendo v[aá]lid)|restent? valides? apr[eè]s|continue (?:[àa] )?fonctionner|continua (?:v[aá]lid|funcionando)|(?:reste|toujours) valide|fonctionne toujours apr[eè]s|bleibt nach (?:\w+ ){0,3}g[üu]ltig|funktioniert (?:\w+ ){0,3}weiter|weiterhin g[üu]ltig"
      r"|funziona ancora dopo|rest[ae] valid|blijft geldig|werkt (?:\w+ ){0,3}nog steeds|dzia[łl]a nadal|nadal dzia[łl]a|(?:hâlâ|hala) (?:ge[çc]erli|a[çc][ıi]l[ıi]yor)|sonland[ıi]r[ıi]lm[ıi]yor"
-     r"|仍然有效|依然有效|(?:取り消し|取り消した|削除した|無効化した|退職した)(?:後|あと)(?:でも|も)|仍然可以访问|没有销毁会话|有効なまま|破棄されていません|계속 작동|여전히 유효|оста[её]тся активн|по-прежнему работает|не завершает сессию|no invalida la sesi[oó]n|n[aã]o invalida a sess[aã]o|niet be[ëe]indigd",
+     r"|仍然有效|依然有效|(?:取り消し|取り消した|削除した|無効化した|退職した)(?:後|あと)(?:でも|も)|仍然可以访问|没有销毁会话|有効なまま|破棄されていません|계속 작동|여전히 유효|оста[её]тся активн|по-прежнему работает|не завершает сессию|no invalida la sesi[oó]n|n[aã]o invalida a sess[aã]o|niet be[ëe]indigd"
+     + r"|\bnever expires?\b|\b(?:still|also) (?:works?|accepted|valid) (?:\w+ ){0,3}after|fonctionne encore|funciona ainda|ログアウト(?:した)?(?:後|あと)も|ログアウト後も|ログアウトしても|nie wygasa|no caduca|n[aã]o expira|n'expire (?:jamais|pas)|l[äa]uft nie ab|non scade mai|s[üu]resi dolmuyor|不会过期|永不过期|期限切れにならない|만료되지 않|не истекает|не закінчується|không hết hạn|tidak (?:pernah )?kedaluwarsa|ไม่หมดอายุ|منقضی نمی|لا تنتهي صلاحي|समाप्त नहीं|vẫn (?:dùng được|hoạt động|còn hiệu lực)|masih (?:bisa dipakai|berlaku|aktif)|ยังใช้ได้|همچنان (?:کار|معتبر)|لا يزال (?:يعمل|صالح)|ما زال (?:يعمل|صالح)|अब भी काम|стар\w+ пароль (?:\w+ ){0,3}работает|старий пароль",
      2.0),
     ("plain:signature-unchecked",
      r"\b(?:signatures?|hmac|checksums?|x-signature|x-hub-signature|signature header|stripe-signature)\b[^.\n]{0,40}?\b(?:(?:is|are|was|were)(?:n't| not| never)|never|not|aren't|isn't)\b (?:\w+ ){0,2}?(?:checked|verified|validated|compared|looked at)"
@@ -405,7 +417,8 @@ PLAIN: tuple[tuple[str, str, float], ...] = (
      1.5),
     ("plain:outside-folder",
      r"\boutside (?:the |of the |its )?(?:\w+ ){0,2}?(?:folder|directory|dir|root|data dir|import folder)|\b(?:named|called|entry|name)\W{0,3}(?:\.\./|\.\.\\)|\bextracted (?:to|without checking) (?:that )?path|\bwritten to that path|\bwrite files anywhere|\b(?:from )?anywhere on (?:the )?(?:disk|server|filesystem|host)|\bany file on the (?:disk|server|host|filesystem)|\bfollows? the (?:sym)?link"
-     r"|fuera de la carpeta|fora da pasta|en dehors du (?:dossier|r[ée]pertoire)|au[ßs]erhalb des (?:ordners|verzeichnisses)|al di fuori della cartella|buiten de (?:\w+ )?map|poza (?:folderem|katalogiem)|klas[öo]r[üu]n d[ıi][şs][ıi]nda|目录之外|文件夹外|フォルダの外|폴더 밖|вне (?:папки|каталога)",
+     r"|fuera de la carpeta|fora da pasta|en dehors du (?:dossier|r[ée]pertoire)|au[ßs]erhalb des (?:ordners|verzeichnisses)|al di fuori della cartella|buiten de (?:\w+ )?map|poza (?:folderem|katalogiem)|klas[öo]r[üu]n d[ıi][şs][ıi]nda|目录之外|文件夹外|フォルダの外|폴더 밖|вне (?:папки|каталога)"
+     + r"|\boutside (?:the |of the )?(?:bucket|prefix|upload dir\w*|sandbox)|\bfollows? (?:sym)?links\b|\bsymlinks? (?:inside|in) (?:the |an? )?(?:archive|tarball|zip)|\bwrites? into /etc\b",
      1.8),
     ("plain:server-fetch",
      r"\b(?:make|makes|making|let|lets) (?:the )?(?:server|backend|app|service) (?:to )?(?:fetch|request|download|load|call|connect)|\bthe server (?:\w+ ){0,2}?(?:fetches|downloads|requests) (?:any|anything|it|whatever)|\bfetch anything\b|\b(?:fetched|downloaded|requested|loaded) by the server|\bthe server downloads\b|\binternal (?:hosts?|services?|network|addresses|ips?)\b"
@@ -417,7 +430,8 @@ PLAIN: tuple[tuple[str, str, float], ...] = (
      r"[^.\n]{0,60}?\b(?:returned|included|shown|listed|displayed|exposed|printed|visible|revealed|logged|readable|served|ends? up in|sent to|in (?:the )?(?:response|json|url|query string|access log|log aggregator|ps(?: aux)?)\b|in clear|in full|serves? (?:it |them )?to)"
      r"|\b(?:returns?|includes?|including|shows?|lists?|displays?|exposes?|prints?|reveals?|contains?|sees?|logged|logs|writes?) [^.\n]{0,60}?(?:password[_ ]?hash|the hash of|secret[_ ]key|api key|the full (?:slack |bot )?token|full card number|deploy key|the database password|(?:smtp|ldap|mail|admin|root) password|the full (?:\w+[- ])?(?:api[- ])?key|db_password|aws_secret\w*|datasource\.password|environment variables|session cookie|card numbers?)"
      r"|\bsends? (?:the |their |my )?(?:password|session cookie|cookie|token)s? to\b|\b(?:password|contrase[ñn]a|senha|passwort|wachtwoord|has[łl]o|[şs]ifre|密码|パスワード|비밀번호|пароль)\w* (?:\w+ ){0,3}(?:en claro|in chiaro|im klartext|en clair|평문|明文)"
-     r"|passwort-hash|password_hash|contrase[ñn]a de la base de datos|password del database|비밀번호가 (?:\w+ )?(?:표시|보입|노출)|db 비밀번호",
+     r"|passwort-hash|password_hash|contrase[ñn]a de la base de datos|password del database|비밀번호가 (?:\w+ )?(?:표시|보입|노출)|db 비밀번호"
+     + r"|(?:password|token|key|secret|credential)s?\b[^.\n]{0,80}?\b(?:in plain ?text|plaintext|in ps(?: aux)?|with ps aux|con ps aux|at (?:info|debug) level|to (?:the |your |our )?telemetry)|\b(?:the |an? )?(?:admin'?s?|user'?s?|their|someone'?s?|other user'?s?) (?:password )?hash(?:es)?\b",
      2.0),
     ("plain:world-readable",
      r"\bworld[- ](?:readable|writable|writeable)|\breadable (?:and writable )?by (?:everyone|all|any|other)|\bmode 0?6[46][46]\b|\b0666\b|\bevery other account can read|czyteln\w* dla wszystkich|herkes taraf[ıi]ndan okunabilir|\bsees? the database password in\b|\bany local user\b",
@@ -426,7 +440,8 @@ PLAIN: tuple[tuple[str, str, float], ...] = (
      r"\bwithout (?:any |being |a |ever )?(?:login|logging in|logged in|signing in|authentication|a token|a session|any token|any session|session|token|entering the code)\b|\bno login (?:required|needed)|\bno (?:token|auth\w*|login|session)(?: check)? (?:required|needed)\b|\byou don't need to be logged in|\bdoesn't require (?:login|auth\w*)"
      r"|\bno token\b|\b(?:answers|responds|works|open|reachable|accessible) (?:\w+ ){0,2}without|\bnot logged in\b"
      r"|sin (?:iniciar )?sesi[oó]n|sin autenticaci[oó]n|sem (?:estar )?logad|sem login|sem autentica[cç][aã]o|sans (?:[êe]tre )?(?:connect[ée]|authentification)|ohne (?:anmeldung|login|authentifizierung)"
-     r"|senza (?:login|autenticazione)|zonder (?:in te loggen|inloggen|authenticatie)|bez (?:logowania|uwierzytelniania)|giri[şs] yapmadan|oturum a[çc]madan|无需登录|不需要登录|未登录|ログインせずに|ログインなしで|認証なしで|로그인하지 않아도|로그인 없이|인증 없이|без (?:авторизации|входа|аутентификации)",
+     r"|senza (?:login|autenticazione)|zonder (?:in te loggen|inloggen|authenticatie)|bez (?:logowania|uwierzytelniania)|giri[şs] yapmadan|oturum a[çc]madan|无需登录|不需要登录|未登录|ログインせずに|ログインなしで|認証なしで|로그인하지 않아도|로그인 없이|인증 없이|без (?:авторизации|входа|аутентификации)"
+     + r"|\bwithout (?:a |any |entering (?:a |the )?)?password\b|\bno (?:pairing|password) or (?:password|pairing)|\bwith no (?:pairing|password|pin)\b|без (?:авторизації|входу|автентифікації|пароля)|не потрібно входити|không cần (?:đăng nhập|mật khẩu)|mà không (?:cần )?đăng nhập|chưa đăng nhập|tanpa (?:login|masuk|autentikasi|kata sandi)|โดยไม่ต้อง(?:ล็อกอิน|เข้าสู่ระบบ|ใส่รหัส)|ไม่ต้องใส่รหัส|بدون (?:ورود|احراز هویت|رمز|نیاز به ورود)|بدون (?:تسجيل|مصادقة|كلمة (?:مرور|سر))|دون تسجيل الدخول|बिना (?:लॉगिन|पासवर्ड)|लॉगिन के बिना|sin contrase[ñn]a|sem senha|sans mot de passe|ohne passwort|senza password|bez has[łl]a|[şs]ifresiz|パスワードなしで|비밀번호 없이",
      1.5),
     ("plain:debug-exposure",
      r"/actuator/(?:env|heapdump|configprops|mappings|beans)|\bdebug ?=? ?true\b|\bdebug (?:page|toolbar|endpoint|route)\b|\bphpinfo\b|/\.env\b|/\.git/|\bheapdump\b|\bshows? the full settings|/debug\b",
@@ -437,7 +452,8 @@ PLAIN: tuple[tuple[str, str, float], ...] = (
      1.4),
     ("plain:resource-blowup",
      r"\b(?:takes?|took|spins?|hangs?|blocks?|stuck|freez\w*|locks?) (?:\w+ ){0,5}?(?:minutes|hours|forever|100% cpu)|\b100% cpu\b|\ballocates? (?:about )?\d+ ?gb\b|\brecursion limit|\bgets? killed\b"
-     r"|tarda minutos|se queda colgad|leva minutos|prend des minutes|dauert minuten|impiega minuti|duurt minuten|trwa minuty|dakikalarca|需要几分钟|数分かかる|몇 분|занимает минуты",
+     r"|tarda minutos|se queda colgad|leva minutos|prend des minutes|dauert minuten|impiega minuti|duurt minuten|trwa minuty|dakikalarca|需要几分钟|数分かかる|몇 분|занимает минуты"
+     + r"|\ballocat\w+ (?:about |several |many |\d+ )?(?:gb|gigabytes)|\boom[- ]?kill\w*|\bpins? (?:a |the )?(?:worker|cpu|core)",
      1.2),
     ("plain:input-from-anyone",
      r"\b(?:public|signup|sign-up|registration|login) (?:form|page|endpoint)\b|\bany public endpoint|\ba handful of (?:such )?requests|\bfew (?:such )?requests|\bcan do this repeatedly|\bupload an avatar|\bfrom the public|formulario p[uú]blico|formul[aá]rio p[uú]blico",
@@ -446,7 +462,8 @@ PLAIN: tuple[tuple[str, str, float], ...] = (
      r"(?:yaml\.load|pickle\.loads?|\bunpickl\w*|marshal\.loads|\beval\(|\bexec\(|\beval\b|os\.system|os\.popen|shell=true|\bsh -c\b|child_process|runtime\.exec|unserialize)"
      r"[^.\n]{0,80}?(?:upload\w*|user input|\{name\}|user[- ]supplied|request\.(?:files|form|args|body|data|get|post)|whatever the user|cookie|\bcell\b|\bfield\b|file name|filename|string|column)"
      r"|(?:upload\w*|user input|user[- ]supplied|whatever the user|cookie|formula|column|field|file name|filename|name|manifest|string|postinstall)[^.\n]{0,80}?(?:yaml\.load|pickle\.loads?|\bunpickl\w*|\beval\(\)|\beval\b|os\.system|shell=true|\bsh -c\b|through `?sh\b)"
-     r"|\b(?:file ?name|user input|input|text|value|string) (?:\w+ ){0,3}?(?:to|into|in) the (?:shell|command line|sql query|query)\b|\bstraight into the (?:sql|query|shell)|\b(?:pasted|inserted|concatenated|put|copied) (?:\w+ ){0,2}?into the (?:where clause|query|sql|command)|\brun (?:your own|arbitrary|any) (?:sql|quer(?:y|ies)|commands?)\b|\bpassed to (?:python )?`?eval|\bpassed to the shell|\brun with the shell|\bthrough the shell|\brenders? (?:\w+ ){0,3}?as a (?:jinja )?template|\bshows? the app config|\bruns? (?:that|the|this|any) (?:\w+ )?command on the server|\bruns? (?:on|during) (?:the server|unpickling)|\brun code on the server|\bruns? (?:arbitrary |any |their |untrusted )?code on (?:our|the|that|this) (?:\w+ )?(?:runner|build machine|ci machine|build server)|\bexfiltrate (?:the |our )?(?:\w+ )?(?:tokens?|secrets?)|pull_request_target\W[^\n]{0,120}?(?:checks? out|head\.sha|head\.ref)|\brun anything on|\bcan run anything|\bis unpickled|\brequire\('child_process'\)|\bnodeintegration",
+     r"|\b(?:file ?name|user input|input|text|value|string) (?:\w+ ){0,3}?(?:to|into|in) the (?:shell|command line|sql query|query)\b|\bstraight into the (?:sql|query|shell)|\b(?:pasted|inserted|concatenated|put|copied) (?:\w+ ){0,2}?into the (?:where clause|query|sql|command)|\brun (?:your own|arbitrary|any) (?:sql|quer(?:y|ies)|commands?)\b|\bpassed to (?:python )?`?eval|\bpassed to the shell|\brun with the shell|\bthrough the shell|\brenders? (?:\w+ ){0,3}?as a (?:jinja )?template|\bshows? the app config|\bruns? (?:that|the|this|any) (?:\w+ )?command on the server|\bruns? (?:on|during) (?:the server|unpickling)|\brun code on the server|\bruns? (?:arbitrary |any |their |untrusted )?code on (?:our|the|that|this) (?:\w+ )?(?:runner|build machine|ci machine|build server)|\bexfiltrate (?:the |our )?(?:\w+ )?(?:tokens?|secrets?)|pull_request_target\W[^\n]{0,120}?(?:checks? out|head\.sha|head\.ref)|\brun anything on|\bcan run anything|\bis unpickled|\brequire\('child_process'\)|\bnodeintegration"
+     + r"|__globals__|__subclasses__|__builtins__|\bfrom_string\(|render_template_string|\b(?:unpickl\w*|pickle\.loads?|torch\.load)\b[^.\n]{0,80}?\b(?:models?|checkpoints?|archives?|hub|backups?|\.pt|\.pkl)\b|\bruns? (?:arbitrary |any |their |untrusted |its )?code on (?:our|the|that|this|your) (?:\w+ )?(?:servers?|machines?|hosts?|workers?|nodes?)|\b(?:its|the model'?s?) author run",
      2.2),
     ("plain:self-promotion",
      r"\bcan set `?(?:is_?admin|role|email_verified|verified)|\"?(?:is_?admin|is_?staff|is_superuser|email_verified|verified)\"?\s*:\s*true\b|\"role\"\s*:\s*\"(?:owner|admin)\"|\bmade my (?:\w+ )?account (?:an )?(?:admin\w*|owner)|\bchanged my (?:own )?role|\brole\s*=\s*'admin'|\bi'?m admin\b|\bbecome (?:an? )?(?:admin|owner|root)|\b(?:gets?|gives?|grants?|binds?|binding) (?:\w+ ){0,3}?cluster-admin\b|\bget (?:a )?root shell|\bgets? a root shell"
@@ -454,12 +471,14 @@ PLAIN: tuple[tuple[str, str, float], ...] = (
      2.5),
     ("plain:takeover",
      r"\btake (?:over )?(?:the |their |any |an |someone'?s? |other )?accounts?\b|\btake over\b|\btake the account|\blogged in as (?:them|any|another|other|that)|\blog in as (?:any|another|other|them)|\bis logged in as them|\bimpersonat\w+|\bthen reset the password"
-     r"|puede entrar en la cuenta|tomar la cuenta|assumir a conta|prendre (?:le contr[ôo]le du|l')compte|konto [üu]bernehmen|prendere l'account|account overnemen|przej[ąa][ćc] konto|hesab[ıi] ele ge[çc]ir|接管账号|接管账户|アカウントを乗っ取|계정을 가져갈|захватить аккаунт",
+     r"|puede entrar en la cuenta|tomar la cuenta|assumir a conta|prendre (?:le contr[ôo]le du|l')compte|konto [üu]bernehmen|prendere l'account|account overnemen|przej[ąa][ćc] konto|hesab[ıi] ele ge[çc]ir|接管账号|接管账户|アカウントを乗っ取|계정을 가져갈|захватить аккаунт"
+     + r"|\blog (?:in|into) (?:\w+ ){0,3}?as anyone|\bas anyone\b|\bbecame another user|\bbecome another user|chiếm (?:quyền )?tài khoản|mengambil alih akun|ยึดบัญชี|захопити (?:акаунт|обліковий)|забрати (?:будь-який )?(?:акаунт|обліковий)|забрать (?:любой )?аккаунт|угнать аккаунт|تصاحب حساب|کنترل حساب|السيطرة على الحساب|الاستيلاء على الحساب|إعادة تعيين كلمة المرور|खाता खुल जाता|खाते पर कब्ज़ा|拿到 ?root|乗っ取",
      1.6),
     ("plain:other-site-request",
      r"\b(?:any|another|other|third[- ]party) (?:web ?)?(?:site|page|website|origin)s?\b[^.\n]{0,60}?\b(?:can|could|will)\b[^.\n]{0,40}?\b(?:read|submit|post|change|create|send|call|dump|make requests)|\bno csrf token|\bwithout (?:a |any )?csrf token|\bhas no (?:csrf )?token|samesite=none|\bcookies are sent cross-site"
      r"|\breflects? (?:\w+ ){0,3}origin|access-control-allow-credentials: ?true|\bcopies (?:\w+ ){0,3}`?origin|\bwithout checking where the message came from|\bauto-submit a form|\ba hidden form on any"
-     r"|qualquer site (?:\w+ ){0,5}pode|n'importe quel site (?:\w+ ){0,5}peut|cualquier (?:sitio|p[áa]gina) (?:\w+ ){0,5}puede|任何网站都(?:可以|能)|любой сайт (?:\w+ ){0,3}может",
+     r"|qualquer site (?:\w+ ){0,5}pode|n'importe quel site (?:\w+ ){0,5}peut|cualquier (?:sitio|p[áa]gina) (?:\w+ ){0,5}puede|任何网站都(?:可以|能)|любой сайт (?:\w+ ){0,3}может"
+     + r"|\bany (?:web ?site|page|site|dapp) (?:\w+ ){0,3}?can (?:get|steal|grab|obtain|read)|\bwebview\b[^.\n]{0,80}?\b(?:bridge|javascriptinterface|exposes)",
      1.8),
     ("plain:redirect-anywhere",
      r"\b(?:redirect\w*|sends? (?:people|users|you)|goes (?:straight )?to|lands? on) (?:\w+ ){0,3}?(?:to )?(?:any|arbitrary|whatever|an external|any external) (?:url|site|domain|website|page|host)s?\b|\b(?:redirects|redirected) there after|\bphishing (?:mails?|emails?|links?|pages?)|\bcopy of our login page|\bcollect passwords",
@@ -474,7 +493,8 @@ PLAIN: tuple[tuple[str, str, float], ...] = (
      1.0),
     ("plain:exposed-to-others",
      r"\b(?:visible|shown|readable|accessible|exposed|available|served|serves?|leaked|appears?|show(?:s|n)? up|included|downloadable) (?:it )?(?:\w+ ){0,2}?(?:to|for|in|by) (?:anyone|anybody|everyone|everybody|the public|public|other (?:users|people|members|tenants)|guests?|anonymous|all (?:users|members)|any(?:one| user| member| visitor)|the internet|every(?:one| user))"
-     r"|\b(?:marked|set to) (?:as )?(?:private|hidden)\b[^.\n]{0,80}?\b(?:public|includes?|shows?|visible)|\bfor (?:whoever|anyone who|everyone who) (?:opens|clicks|views|visits)|\bpublic (?:ci |build )?logs\b|publieke (?:ci-)?logs|\bto (?:anyone|anybody) (?:who|on the internet)|\banybody on the internet|\bi received another|\brows of both|\b(?:you're|you are|i'm|i am) not (?:a )?member|\bnot a member of|\beven for users who|\bnever shared\b|\bwasn't shared|\b(?:of|for) (?:every|all|any) (?:other )?(?:~?[\d,]+ )?(?:users?|members?|customers?|accounts?|ids?|organi[sz]ations?|tenants?|orgs?|teams?)\b|全ユーザーの|すべてのユーザーの|모든 사용자의|всех пользователей",
+     r"|\b(?:marked|set to) (?:as )?(?:private|hidden)\b[^.\n]{0,80}?\b(?:public|includes?|shows?|visible)|\bfor (?:whoever|anyone who|everyone who) (?:opens|clicks|views|visits)|\bpublic (?:ci |build )?logs\b|publieke (?:ci-)?logs|\bto (?:anyone|anybody) (?:who|on the internet)|\banybody on the internet|\bi received another|\brows of both|\b(?:you're|you are|i'm|i am) not (?:a )?member|\bnot a member of|\beven for users who|\bnever shared\b|\bwasn't shared|\b(?:of|for) (?:every|all|any) (?:other )?(?:~?[\d,]+ )?(?:users?|members?|customers?|accounts?|ids?|organi[sz]ations?|tenants?|orgs?|teams?)\b|全ユーザーの|すべてのユーザーの|모든 사용자의|всех пользователей"
+     + r"|siapa saja bisa melihat|halaman publik|ai cũng xem được|ใครก็ดูได้|будь-хто може побачити|هر کسی می‌تواند ببیند|يمكن لأي شخص رؤية|कोई भी देख सकता",
      1.5),
     ("plain:script-runs",
      r"\b(?:alert|script|javascript|the code) (?:\w+ ){0,3}?(?:pops|runs|executes|fires)|\bthe alert pops|\bruns? in the (?:admin'?s?|other|their|victim'?s?) browser|\bin the admin'?s browser|\brenders? as a live link|\brendered (?:unescaped|as html|raw)|\bwhoever (?:clicks|opens|views)|\bwhen an admin opens|\bruns? with the (?:app|site|application)'?s? cookies|\bserved inline\b|\bruns? (?:that|the|this) script\b"
@@ -490,7 +510,8 @@ PLAIN: tuple[tuple[str, str, float], ...] = (
      r"\bunsalted\b|\bwithout (?:a )?salt|\bno salt\b|\bmd5\(password|\bpasswords? (?:are |is )?stored (?:as|in|with) (?:plain|clear|md5|sha-?1|unsalted|reversible)|\bstores? (?:\w+ ){0,2}passwords? in (?:plain|clear)",
      2.6),
     ("plain:xml-entity",
-     r"\bdoctype (?:\w+ ){0,4}?(?:entity|declares)|\bdeclares an entity|\bentity pointing to|\bexternal entit",
+     r"\bdoctype (?:\w+ ){0,4}?(?:entity|declares)|\bdeclares an entity|\bentity pointing to|\bexternal entit"
+     + r"|\bnested entit|\bentity (?:references|expansion)|billion laughs|encj\w+ wskazuj|rozwi[ąa]zuje encje|entit[ée]s? externes?|externe entit|entidades? externas?",
      1.5),
     ("plain:runs-on-others",
      r"\bon (?:the )?(?:recipient|victim|other (?:user|person))'?s? (?:computer|machine|browser)|\bon every (?:user's )?(?:machine|computer|desktop client)|\bon the server\b|\bas root\b|\bsetuid\b"
@@ -510,19 +531,51 @@ PLAIN: tuple[tuple[str, str, float], ...] = (
      _any_of((r"contrase[ñn]a", r"credenciales", r"clave de api", r"senha", r"credenciais", r"chave de api", r"mot de passe", r"identifiants", r"jetons?", r"cl[ée] d'api",
               r"passw[öo]rt", r"zugangsdaten", r"api-schl[üu]ssel", r"credenziali", r"chiave api", r"wachtwoord", r"api-sleutel", r"has[łl]o", r"klucz api", r"[şs]ifre", r"api anahtar",
               r"密码", r"令牌", r"密钥", r"パスワード", r"トークン", r"apiキー", r"비밀번호", r"토큰", r"api 키", r"пароль", r"токен", r"ключ api"),
-             r"[^.\n。]{0,40}?(?:en (?:los )?logs|en texto plano|nos logs|em texto|dans les (?:logs|journaux)|en clair|im log|im klartext|sichtbar|nei log|in chiaro|in de (?:\w+ )?logs|leesbaar|zichtbaar|w logach|jawnym tekstem|loglarda|a[çc][ıi]k metin|日志|明文|ログに|平文|로그에|평문|в логах|в открытом виде)"),
+             r"[^.\n。]{0,40}?(?:en (?:los )?logs|en texto plano|nos logs|em texto|dans les (?:logs|journaux)|en clair|im log|im klartext|sichtbar|nei log|in chiaro|in de (?:\w+ )?logs|leesbaar|zichtbaar|w logach|jawnym tekstem|loglarda|a[çc][ıi]k metin|日志|明文|ログに|平文|로그에|평문|в логах|в открытом виде)")
+     + r"|(?:mật khẩu|khóa api|kata sandi|token api|รหัสผ่าน|โทเค็น|пароль|токен|ключ|رمز عبور|کلید|عبارت بازیابی|كلمة المرور|مفتاح|पासवर्ड|टोकन|password)[^.\n。]{0,60}?(?:dạng chữ thường|không (?:được )?mã ho[áa]|trong (?:file )?log|tanpa enkripsi|di log|di source|teks biasa|ไม่ได้เข้ารหัส|ในล็อก|у логах|у відкритому вигляді|در فایل|به صورت متن ساده|در لاگ|debug\.log|في السجل|بدون تشفير|كنص واضح|लॉग में|बिना एन्क्रिप्शन|ps aux)",
      1.8),
     ("plain:role-exceeded",
      r"\b(?:view[- ]only|read[- ]only|viewer'?s?|guests?)\b[^.\n]{0,80}?\b(?:could|can(?!'t| ?not)|still|was able to|is able to)\b[^.\n]{0,30}?\b(?:edit|rename|delete|change|modify|write|saves?|create|invite|remove)"
-     r"|\b(?:i'?m|i am) not an? (?:admin|administrator|owner|maintainer)\b[^.\n]{0,10}\bbut\b",
+     r"|\b(?:i'?m|i am) not an? (?:admin|administrator|owner|maintainer)\b[^.\n]{0,10}\bbut\b"
+     + r"|\blets? (?:a |an |any )?(?:read-only|view-only|viewer|guest|normal|regular|non-admin)\b[^.\n]{0,30}?\b(?:add|edit|delete|change|create|invite|remove)",
      1.8),
     ("plain:double-spend",
      r"\b(?:applied|redeemed|credited|paid|charged|withdrawn|used|accepted) (?:it )?(?:\d+|twice|many|several|multiple) times\b|\bonly (?:goes down|drops|is deducted|decreases|went down) once|\breceive (?:the \w+ )?twice\b|\bspend (?:the same \w+ )?twice|\bat the same (?:time|moment)\b[^.\n]{0,80}?\b(?:both|twice|each) (?:pass|succeed|go through|applied)|\bboth pass\b"
-     r"|d[ée]penser deux fois|passent toutes les deux|gastar (?:\w+ ){0,3}dos veces|gastar (?:\w+ ){0,3}duas vezes|zweimal (?:ausgeben|abgebucht|ausgezahlt)|两次(?:提现|扣款)|дважды (?:потратить|списа)",
+     r"|d[ée]penser deux fois|passent toutes les deux|gastar (?:\w+ ){0,3}dos veces|gastar (?:\w+ ){0,3}duas vezes|zweimal (?:ausgeben|abgebucht|ausgezahlt)|两次(?:提现|扣款)|дважды (?:потратить|списа)"
+     + r"|\bin parallel\b[^.\n]{0,60}?\b(?:all|both|each)\b[^.\n]{0,20}?\bsucceed|\ball \d+ succeed",
      2.0),
     ("plain:price-tamper",
-     r"\bthe price is (?:a hidden|taken from)|\btakes the price from|\bbuy (?:\w+ ){0,4}for 0\.01|\bchanging it in devtools",
+     r"\bthe price is (?:a hidden|taken from)|\btakes the price from|\bbuy (?:\w+ ){0,4}for 0\.01|\bchanging it in devtools"
+     + r"|\b(?:price|amount|score|total|balance|quantity)\b[^.\n]{0,40}?\b(?:in a hidden field|from the (?:client|browser)|the client sends)|\bhidden field\b|\bstores? (?:whatever|any) (?:\w+ ){0,2}the (?:client|browser|app) sends|\bnegative (?:amount|value|quantity|number|price)|jadi negatif|số âm|負の(?:金額|値)|음수|отрицательн\w+ (?:сумм|значени)|منفی|سالب|ऋणात्मक|importo negativo|valor negativo|betrag negativ|montant n[ée]gatif",
      2.6),
+    ("plain:hidden-in-response",
+     r"\b(?:just|only) (?:not )?(?:shown|rendered|displayed)\b|\bnot rendered\b|\b(?:open|in|check) (?:the )?(?:devtools|network tab|page source)|\bview-source\b|\bthe (?:page'?s? |api )?(?:json|response) (?:also )?(?:contains|includes)",
+     1.5),
+    ("plain:two-accounts",
+     r"\b(?:with|using|on|between) (?:my )?(?:own )?two (?:\w+ )?accounts|\btwo (?:of my |own |test )(?:\w+ )?accounts|\bsecond (?:test )?account|\bfrom a second account|\buser a\b[^\n]{0,200}?\b(?:user |account )?b'?s\b"
+     r"|dos cuentas|duas contas|deux comptes|zwei (?:eigenen |test)?\w*konten|due account|dw[óo]ch kont|dwa konta|iki (?:test )?hesap|两个(?:测试)?账号|2つのアカウント|두 (?:개의 )?계정|два (?:\w+ )?аккаунт|друг\w+ аккаунт|двома (?:\w+ )?акаунт|hai tài khoản|dua akun|สองบัญชี|حسابین|حسابين|दो खातों|दो अकाउंट",
+     1.5),
+    ("plain:timing-compare",
+     r"\bcompar\w+ (?:\w+ ){0,4}?with `?==|`?==`? on (?:the )?strings|\bresponse times? (?:differ|vary|depend)|\bbyte[- ]by[- ]byte\b|\bper (?:matching )?byte\b|\bcompare_digest\b|\bconstant[- ]time\b",
+     1.8),
+    ("plain:downgrade",
+     r"\bsignature but not (?:the )?version|\bolder? signed (?:firmware|image|release|build|package)s?|\bdowngrade (?:attack|to an? (?:old|vulnerable))|\broll(?:s|ed)? back to an? (?:old|vulnerable)",
+     1.8),
+    ("plain:memory-overrun",
+     r"\bwraps? (?:around )?to \d|\bwrap(?:s|ped)? around\b|\bcomputed in u?int\d+|\bcopies \w+ bytes into a \d+-byte|\binto a \d+-byte buffer|\bpast the end of (?:the )?(?:buffer|array|allocation)|\bheap-buffer-overflow|\bstack-buffer-overflow|\buse-after-free|\bout-of-bounds (?:read|write)",
+     1.8),
+    ("plain:silent-approval",
+     r"\bauto-?approv\w+|\bwithout (?:a |any )?(?:prompt|confirmation|asking the user)\b|\bdrain\w* (?:the |approved |their |all |any )?(?:tokens|funds|wallets?|balances?)|\bsilently (?:sign|approve|send|upload)",
+     1.8),
+    ("plain:node-escape",
+     r"\bhostpath\b[^.\n]{0,80}?\b(?:privileged|any|tenant|user)|\bprivileged pod|\bthe node'?s? (?:filesystem|root|disk)|\bany (?:pod|tenant|namespace user)\b[^.\n]{0,60}?\b(?:can|could|reads?)",
+     1.8),
+    ("plain:default-credentials",
+     r"\badmin[:/]admin\b|\broot[:/]root\b|\bships? (?:with )?(?:a )?(?:default|hard-?coded|fixed|same) (?:admin )?(?:password|credentials|key)|\b(?:setup )?wizard can be skipped|默认(?:密码|是 ?admin)|\(?默认是 ?admin|기본 비밀번호|пароль по умолчанию",
+     1.8),
+    ("plain:legacy-path",
+     r"\b(?:old|older|legacy|v1|previous) (?:api |rest )?(?:endpoints?|versions?|routes?)\b[^.\n]{0,60}?\b(?:still|lets?|allows?|skips?|without)",
+     1.2),
 )
 
 
