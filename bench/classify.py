@@ -11,7 +11,8 @@ Printed, figures only (never a text):
   pings caught, and ``none`` rows taken for either. Beside each, the yardstick measured in the same
   run: the rules alone at the previous release's thresholds (public 0.5, notify 0.4).
 - FARSEC test halves (read in place), at the heads-up tier with the threshold the training
-  script chose for each project on its *train* half (stored in the weights file), and at the
+  script chose on *train* halves (one for the four Apache projects, from their train halves
+  together; Chromium's from its own; stored in the weights file), and at the
   public tier with the product default; with ``--per-project``, also the same learner fitted on
   each project's train half alone (how FARSEC itself is evaluated).
 - Model size, load time, texts/s on one core, peak RSS, and the cost of long bodies (windows).
@@ -124,7 +125,7 @@ def bench_farsec(directory: Path) -> None:
     default = Thresholds()
     print(f"\n== FARSEC test halves (read in place from {directory}; never used to choose anything)")
     print(f"   command: .venv/bin/python {CMD} --farsec {directory}")
-    print(f"   heads-up tier: positive = any verdict but none, at the per-project threshold chosen by "
+    print(f"   heads-up tier: positive = any verdict but none, at the threshold chosen by "
           f"scripts/train_detector.py: {model.meta['farsec_how']}")
     print(f"   public tier: positive = vulnerability, at the product default {default.public}")
     print("   public writes: the non-security reports a public issue tracker would have answered in public "
