@@ -321,6 +321,14 @@ NEGATIVE: tuple[tuple[str, str, float, float], ...] = (
     ("negative:hearsay",
      r"\bis (?:this|that|it) (?:accurate|true|real|correct|legit)\b|\b(?:blog|post|forum|article|tweet|someone|a user) (?:\w+ ){0,3}(?:claims?|wrote|says|alleges?)\b",
      -3.0, -1.5),
+    # Deliberately vulnerable apps (training labs, CTFs, scanner test targets): their issues name
+    # weaknesses that are there on purpose.
+    ("negative:vulnerable-on-purpose",
+     r"\b(?:intentionally|deliberately|purposely|purposefully|on purpose|by design) (?:\w+ ){0,2}?(?:vulnerable|insecure|exploitable|broken)|\b(?:vulnerable|insecure) (?:by design|on purpose)"
+     r"|\b(?:training|practice|security|hacking|pentest\w*|ctf) (?:app|lab|labs|exercise|challenge|playground|range|environment)s?\b|\b(?:lab|exercise|challenge|level) (?:\w+ ){0,4}?(?:is |are )?(?:supposed|meant|expected) to be (?:exploitable|vulnerable|hackable)"
+     r"|\bctf (?:challenge|task)|\bdvwa\b|\bjuice shop\b|\bwebgoat\b|\bvulnhub\b|\bhackthebox\b"
+     r"|intencionalmente vulner|deliberadamente (?:vulner|insegur)|volontairement vuln[ée]rable|absichtlich (?:verwundbar|unsicher)|故意(?:留有)?漏洞|靶场|намеренно уязвим|意図的に脆弱",
+     -3.0, -1.0),
     ("negative:question-title", r"^(?:how|does|do|is|are|can|could|should|what|which|where|why|when|will)\b[^\n]*\?[ \t]*(?:\n|$)", -1.2, -0.8),
     ("negative:crash-framing",
      r"\bsegfault|segmentation fault|\bpanic(?:ked|s)?\b|\bcrash(?:es|ed|ing)?\b|\btraceback\b|\bstack ?trace\b|\bnullpointerexception|\bnull pointer dereference|\bregression\b|\bhangs?\b|\bfreez\w+|\boom[- ]?kill",
@@ -437,7 +445,7 @@ PLAIN: tuple[tuple[str, str, float], ...] = (
      2.0),
     ("plain:secret-exposed",
      r"(?:password[_ ]?hash(?:es)?|hash(?:ed)? passwords?|secret[_ ]key|api[_ ]?keys?|bot token|\btoken\b|refresh token|passwords?|credentials|private keys?|card numbers?|\bcvc\b|twofactorsecret|2fa secret|session (?:id|cookie|token)|deploy key|db_password|database password|(?:smtp|ldap|mail|admin|root|service account) password|aws_secret\w*|datasource\.password|environment variables|env vars|backups?|database dumps?|\.sql(?:\.gz)?)"
-     r"[^.\n]{0,60}?\b(?:returned|included|shown|listed|displayed|exposed|printed|visible|revealed|logged|readable|served|ends? up in|sent to|in (?:the )?(?:response|json|url|query string|access log|log aggregator|ps(?: aux)?)\b|in clear|in full|serves? (?:it |them )?to)"
+     r"[^.\n]{0,60}?\b(?:returned|included|shown|listed|displayed|exposed|printed|visible|revealed|logged|readable|served|ends? up in|sent to (?:an? |the )?(?:third[- ]part\w*|other|another|external|analytics|telemetry|tracking|remote|attacker|every|all|anyone)|in (?:the )?(?:response|json|url|query string|access log|log aggregator|ps(?: aux)?)\b|in clear|in full|serves? (?:it |them )?to)"
      r"|\b(?:returns?|includes?|including|shows?|lists?|displays?|exposes?|prints?|reveals?|contains?|sees?|logged|logs|writes?) [^.\n]{0,60}?(?:password[_ ]?hash|the hash of|secret[_ ]key|api key|the full (?:slack |bot )?token|full card number|deploy key|the database password|(?:smtp|ldap|mail|admin|root) password|the full (?:\w+[- ])?(?:api[- ])?key|db_password|aws_secret\w*|datasource\.password|environment variables|session cookie|card numbers?)"
      r"|\bsends? (?:the |their |my )?(?:password|session cookie|cookie|token)s? to\b|\b(?:password|contrase[ñn]a|senha|passwort|wachtwoord|has[łl]o|[şs]ifre|密码|パスワード|비밀번호|пароль)\w* (?:\w+ ){0,3}(?:en claro|in chiaro|im klartext|en clair|평문|明文)"
      r"|passwort-hash|password_hash|contrase[ñn]a de la base de datos|password del database|비밀번호가 (?:\w+ )?(?:표시|보입|노출)|db 비밀번호"
