@@ -146,8 +146,8 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Thresholds:
-    public: float = 0.784  # from here: a vulnerability report, redirected in public
-    notify: float = 0.29  # from here up to `public`: possible, a private heads-up to the maintainers
+    public: float = 0.783  # from here: a vulnerability report, redirected in public
+    notify: float = 0.266  # from here up to `public`: possible, a private heads-up to the maintainers
     beg_bounty: float = 0.5
 
 
