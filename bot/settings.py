@@ -202,6 +202,10 @@ class Settings:
     # so many run at once (bench/README.md, storm: 4 -> 486, 16 -> 588, 32 -> 852 ordinary
     # deliveries a second); how many of them talk to GitHub at once is capped apart (github_concurrency).
     workers: int = 32
+    # With worker processes: one more for a while when this many jobs are due at once (a storm's
+    # backlog), retired once it finds nothing to claim (bot/jobs/process.py, `WorkerProcesses`).
+    surge_processes: int = 1
+    surge_backlog: int = 1000
     max_attempts: int = 8
     lease_seconds: float = 120.0
     poll_interval: float = 1.0
@@ -293,6 +297,8 @@ class Settings:
             log_format=log_format,
             dry_run=_flag(env, "SECBOT_DRY_RUN", False),
             workers=_int(env, "SECBOT_WORKERS", 32, 1, 256),
+            surge_processes=_int(env, "SECBOT_SURGE_PROCESSES", 1, 0, 64),
+            surge_backlog=_int(env, "SECBOT_SURGE_BACKLOG", 1000, 1, 10_000_000),
             max_attempts=_int(env, "SECBOT_MAX_ATTEMPTS", 8, 1, 100),
             lease_seconds=_float(env, "SECBOT_LEASE_SECONDS", 120.0, 1.0, 3600.0),
             poll_interval=_float(env, "SECBOT_POLL_SECONDS", 1.0, 0.01, 60.0),

@@ -396,3 +396,44 @@ async def test_serve_stops_with_exit_code_1_when_no_worker_process_can_start(tmp
     assert log.count("probe: a worker process that cannot start") == 3  # GIVE_UP tries, not a loop
     assert '"in_seconds":1.0' in log and '"in_seconds":2.0' in log  # each try waits longer
 
+
+
+async def test_a_backlog_starts_a_surge_worker_process_that_runs_jobs_once_and_retires_when_done(
+        tmp_path: Path, servers: list[Server]) -> None:
+    """With one worker process, SECBOT_SURGE_BACKLOG due jobs start a second one; it shares the
+    backlog (no job runs twice) and exits by itself once nothing is left, and is not replaced."""
+    db = tmp_path / "secbot.db"
+    store = await prepare(f"sqlite+aiosqlite:///{db}")
+    server = Server(f"sqlite:///{db}", tmp_path / "serve.log", PROBE_RUN_SECONDS="0.3", SECBOT_WORKERS="2",
+                    SECBOT_POLL_SECONDS="0.1", PROBE_WORKER_PROCESSES="1", SECBOT_SURGE_BACKLOG="20").start()
+    servers.append(server)
+    assert server.proc is not None
+    pid = server.proc.pid
+
+    def workers() -> list[int]:
+        return [p for p, cmd in _descendants(pid).items() if cmd.endswith(" work ")]
+
+    [first] = workers()
+    deliveries = [str(uuid.uuid4()) for _ in range(60)]
+    async with aiohttp.ClientSession() as http:
+        for d in deliveries:
+            body = orjson.dumps({"action": "run", "n": d})
+            async with http.post(f"http://127.0.0.1:{server.port}/webhook", data=body,
+                                 headers=delivery_headers("probe", body, delivery=d)) as resp:
+                assert resp.status == 202
+    await wait_for(lambda: _has(lambda: len(workers()) == 2), 15)
+    [surge] = [p for p in workers() if p != first]
+    await wait_for(lambda: _count(store, "SELECT count(*) FROM jobs WHERE state = 'done'", lambda n: n == 60), 60)
+    starts: dict[str, list[int]] = {}
+    for delivery_id, ran_in in await rows(store, "SELECT delivery_id, pid FROM probe_starts"):
+        starts.setdefault(delivery_id, []).append(ran_in)
+    assert sorted(starts) == sorted(deliveries) and all(len(p) == 1 for p in starts.values())  # each once
+    assert {p for [p] in starts.values()} == {first, surge}  # both worked the backlog
+    effects = await rows(store, "SELECT delivery_id FROM probe_effects")
+    assert sorted(r[0] for r in effects) == sorted(deliveries)
+    await wait_for(lambda: _gone(surge), 20)  # retired (SURGE_IDLE seconds idle) ...
+    await asyncio.sleep(1.5)
+    assert workers() == [first]  # ... and not replaced
+    log = server.log.read_text()
+    assert "surge worker processes started" in log and "a surge worker process retired" in log
+    await store.close()

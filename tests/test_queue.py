@@ -54,6 +54,19 @@ async def test_future_jobs_wait_for_their_time(store: Store, clock: FrozenClock)
     assert [j.kind for j in await q.claim("w", 5)] == ["reminder"]
 
 
+async def test_due_counts_the_queued_jobs_due_now_up_to_its_limit(store: Store, clock: FrozenClock) -> None:
+    q = make_queue(store, clock)
+    for n in range(3):
+        await q.schedule("reminder", {"n": n}, run_at=clock.now())
+    await q.schedule("reminder", {"n": "later"}, run_at=clock.now() + 60)
+    assert await q.due(10) == 3  # not the one due later
+    assert await q.due(2) == 2  # counted up to the limit
+    await q.claim("w", 1)
+    assert await q.due(10) == 2  # a claimed job is no longer waiting
+    clock.advance(61)
+    assert await q.due(10) == 3
+
+
 async def test_complete_is_fenced_on_the_lease_owner(store: Store, clock: FrozenClock) -> None:
     q = make_queue(store, clock, lease_seconds=30)
     await q.schedule("k", {})

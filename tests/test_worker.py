@@ -303,3 +303,28 @@ async def test_worker_processes_are_told_new_work_and_a_burst_apart(tmp_path: Pa
     children.wake()
     await children.stop()
     assert got.read_bytes() == BUSY + WAKE
+
+
+async def test_a_retiring_pool_works_its_jobs_then_retires_once_idle_for_long_enough(store: Store) -> None:
+    """A surge worker's pool (bot/jobs/process.py): it retires only after `retire_after` seconds
+    with nothing to claim and nothing in flight, never while there is work."""
+    queue = Queue(store, SystemClock())
+    router = routing.Router()
+    ran: list[str] = []
+
+    @router.register("issues", action="opened")
+    async def slow(event: sansio.Event, ctx: Context) -> None:
+        await asyncio.sleep(0.3)
+        ran.append(event.delivery_id)
+
+    pool = Workers(queue, Dispatcher(services_for(store, queue), [router], {}).run, poll_interval=0.01,
+                   retire_after=0.2)
+    for n in range(3):
+        await deliver(queue, "issues.opened", {"action": "opened"}, delivery=f"d-{n}")
+    await pool.start()
+    try:
+        await asyncio.wait_for(pool.retired.wait(), 10)
+    finally:
+        await pool.stop()
+    assert sorted(ran) == ["d-0", "d-1", "d-2"]  # every job ran before it retired
+    assert all(j.state == DONE for j in await queue.list())

@@ -23,6 +23,15 @@ of JSON, and the server's GET /metrics shows them with its own (bot/web/metrics.
 never waits on it: a line that does not fit in the pipe's buffer is dropped, the next one
 carries the same counts and more.
 
+Surge: when `surge` more processes are allowed (`SECBOT_SURGE_PROCESSES`, default 1) and, once
+webhooks no longer arrive back to back, at least `SECBOT_SURGE_BACKLOG` jobs are due at once (a
+storm's backlog, `watch_backlog` looks every second), the server starts that many more worker
+processes. Each retires by itself, exit code 0, once it has had nothing to claim and nothing in
+flight for `SURGE_IDLE` seconds, and is not replaced: the backlog is worked off on every core
+(the server's own too, idle once the storm has been taken in), and the memory of the extra
+processes is given back when it is done. A surge worker that dies is not replaced either; its
+leased jobs go to the others when their leases expire.
+
 The first line says the worker started. A worker that exits before it has said so could not
 start (a broken handler module, a bad setting only the workers read): it is replaced after a
 delay that doubles with each such failure in a row (`RESTART_AFTER` up to `RESTART_MAX`), so a
@@ -45,7 +54,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import aiohttp
@@ -76,6 +85,10 @@ WORKER_NICENESS = 10
 WRITER_SOCKET = "SECBOT_SQLITE_WRITER_SOCKET"
 WAKE = b"w"
 BUSY = b"b"
+# The environment variable that makes a worker process a surge worker (the seconds it stays idle
+# before it retires), and that time.
+RETIRE = "SECBOT_WORKER_RETIRE"
+SURGE_IDLE = 5.0
 # The environment variable that gives a worker process the pipe for its tally, and how often it writes one.
 TALLY_FD = "SECBOT_TALLY_FD"
 TALLY_EVERY = 5.0
@@ -143,11 +156,12 @@ class WorkerProcesses:
     def __init__(self, count: int, command: Sequence[str], env: Mapping[str, str], *,
                  on_tally: Callable[[int, bytes], None] = lambda _worker, _line: None,
                  on_exit: Callable[[int], None] = lambda _worker: None,
-                 on_broken: Callable[[], None] = lambda: None) -> None:
+                 on_broken: Callable[[], None] = lambda: None, surge: int = 0) -> None:
         self.count = count
+        self.surge_slots = surge  # (slots count .. count + surge - 1: started by `surge`, never replaced)
         self.command = list(command)
         self.env = dict(env)
-        self.procs: list[asyncio.subprocess.Process | None] = [None] * count
+        self.procs: list[asyncio.subprocess.Process | None] = [None] * (count + surge)
         self._watchers: list[asyncio.Task[None]] = []
         self._stopping = False
         self.started = 0  # processes started, replacements included
@@ -157,11 +171,12 @@ class WorkerProcesses:
         self.on_exit = on_exit
         self.on_broken = on_broken
         self._readers: dict[int, asyncio.Task[None]] = {}
-        self._numbers: list[int] = [0] * count  # the number each slot's process was started as
+        self._numbers: list[int] = [0] * (count + surge)  # the number each slot's process was started as
         self._ready: set[int] = set()  # numbers of the processes that said they started
         self.ever_ready = False
         self.failed_starts = 0  # workers in a row that exited before they were ready
         self.broken = False  # gave up: no worker could start (the server's exit code says so)
+        self.surges = 0  # surge worker processes started
 
     @property
     def pids(self) -> list[int]:
@@ -175,10 +190,12 @@ class WorkerProcesses:
 
     async def _spawn(self, slot: int) -> None:
         read, write = os.pipe()
+        env = {**self.env, TALLY_FD: str(write)}
+        if slot >= self.count:
+            env[RETIRE] = str(SURGE_IDLE)
         try:
             self.procs[slot] = await asyncio.create_subprocess_exec(
-                *self.command, stdin=subprocess.PIPE, env={**self.env, TALLY_FD: str(write)}, pass_fds=(write,),
-                start_new_session=False)
+                *self.command, stdin=subprocess.PIPE, env=env, pass_fds=(write,), start_new_session=False)
         except BaseException:
             os.close(read)
             raise
@@ -245,6 +262,66 @@ class WorkerProcesses:
                 log.error("could not start a worker process", extra={"error": describe_error(exc)})
                 await asyncio.sleep(5)
 
+    @property
+    def surging(self) -> bool:
+        """Whether a surge worker process is running."""
+        return any(p is not None and p.returncode is None for p in self.procs[self.count:])
+
+    async def surge(self) -> int:
+        """Start the surge worker processes that are not running; how many were started."""
+        if self._stopping:
+            return 0
+        started = 0
+        for slot in range(self.count, self.count + self.surge_slots):
+            proc = self.procs[slot]
+            if proc is not None and proc.returncode is None:
+                continue
+            try:
+                await self._spawn(slot)
+            except OSError as exc:
+                log.error("could not start a surge worker process", extra={"error": describe_error(exc)})
+                break
+            started += 1
+            self.surges += 1
+            self._watchers = [t for t in self._watchers if not t.done()]
+            self._watchers.append(asyncio.create_task(self._watch_surge(slot), name=f"secbot-surge-process-{slot}"))
+        if started:
+            log.info("a backlog: surge worker processes started", extra={"processes": started, "pids": self.pids})
+        return started
+
+    async def _watch_surge(self, slot: int) -> None:
+        proc = self.procs[slot]
+        assert proc is not None
+        code = await proc.wait()
+        number = self._numbers[slot]
+        reader = self._readers.pop(number, None)
+        if reader is not None:
+            await asyncio.wait({reader}, timeout=2.0)
+        ready = number in self._ready
+        self._ready.discard(number)
+        if self._stopping:
+            return
+        if code == 0 and ready:
+            log.info("a surge worker process retired: no work left", extra={"pid": proc.pid})
+        else:
+            log.error("a surge worker process exited (not replaced; its leased jobs go to the others when their "
+                      "leases expire)", extra={"pid": proc.pid, "exit_code": code, "started": ready})
+
+    async def watch_backlog(self, due: Callable[[int], Awaitable[int]], backlog: int, *,
+                            busy: Callable[[], bool] = lambda: False, every: float = 1.0) -> None:
+        """Every `every` seconds, once webhooks no longer arrive back to back (`busy`), start the
+        surge worker processes if at least `backlog` jobs are due (`due(backlog)`, counted up to
+        that)."""
+        while not self._stopping:
+            await asyncio.sleep(every)
+            if self.surging or busy() or not self.surge_slots:
+                continue
+            try:
+                if await due(backlog) >= backlog:
+                    await self.surge()
+            except Exception as exc:  # noqa: BLE001 - the store may be briefly away; look again later
+                log.warning("could not count the jobs due", extra={"error": describe_error(exc)})
+
     def _delay(self) -> float:
         """Seconds before a worker that exited is replaced: longer for each failed start in a row."""
         return min(self.RESTART_MAX, self.RESTART_AFTER * 2 ** min(self.failed_starts, 10))
@@ -305,8 +382,10 @@ async def run_worker_process(settings: Settings, *, routers: Sequence[Any], jobs
     learning = loop.create_task(learn_bot_login(found)) if github is not None else None
     counted = Tally()
     busy_until = 0.0  # (loop time) the server said webhooks arrive back to back
+    retire = os.environ.get(RETIRE)
     pool = Workers(found.queue, counted.timed(Dispatcher(found, routers, jobs).run), concurrency=settings.workers,
-                   poll_interval=settings.poll_interval, intake_busy=lambda: loop.time() < busy_until)
+                   poll_interval=settings.poll_interval, intake_busy=lambda: loop.time() < busy_until,
+                   retire_after=float(retire) if retire else None)
     given = os.environ.get(TALLY_FD, "")
     report = await _TallyPipe.open(int(given), lambda: counted.snapshot(github, found.llm)) if given.isdigit() else None
 
@@ -334,7 +413,10 @@ async def run_worker_process(settings: Settings, *, routers: Sequence[Any], jobs
         await pool.start()
         if report is not None:
             report.send()  # the first line: started
-        await stop.wait()
+        stopped, retired = asyncio.ensure_future(stop.wait()), asyncio.ensure_future(pool.retired.wait())
+        await asyncio.wait({stopped, retired}, return_when=asyncio.FIRST_COMPLETED)  # (retired: a surge worker)
+        for waiting in (stopped, retired):
+            waiting.cancel()
         await pool.stop()
     finally:
         if report is not None:

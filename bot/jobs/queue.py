@@ -217,6 +217,14 @@ class Queue:
 
     # -- working -----------------------------------------------------------------------------
 
+    async def due(self, limit: int) -> int:
+        """How many queued jobs are due now, counted up to `limit` (a bounded scan of the
+        (state, pick_at) index: a backlog's size, cheaply)."""
+        now = self.clock.now()
+        due = (sa.select(sa.literal(1)).where(jobs.c.state == QUEUED, jobs.c.pick_at <= now, jobs.c.run_at <= now)
+               .limit(limit).subquery())
+        return int(await self.store.scalar(sa.select(sa.func.count()).select_from(due)) or 0)
+
     async def claim(self, owner: str, limit: int) -> list[Job]:
         """Lease up to `limit` due jobs (queued and due, or running with an expired lease)."""
         if limit <= 0:

@@ -32,6 +32,7 @@ class Workers:
         poll_interval: float = 1.0,
         owner: str | None = None,
         intake_busy: Callable[[], bool] = lambda: False,
+        retire_after: float | None = None,
     ) -> None:
         self.queue = queue
         self.run = run
@@ -50,6 +51,10 @@ class Workers:
         self._completer: asyncio.Task[None] | None = None
         self._settling: set[int] = set()  # handlers done, outcome being stored
         self.idle = heap.Idle()  # memory given back once a burst of jobs is over (bot/heap.py)
+        # A surge worker process (bot/jobs/process.py) stops claiming once it has found nothing to
+        # claim and had nothing in flight for this many seconds; `retired` is set then.
+        self.retire_after = retire_after
+        self.retired = asyncio.Event()
 
     def wake(self) -> None:
         """New work was stored: look now instead of at the next poll."""
@@ -86,6 +91,7 @@ class Workers:
 
     async def _loop(self) -> None:
         loop = asyncio.get_running_loop()
+        idle_since: float | None = None
         while not self._stopping:
             await self._yield_to_intake()
             # A job whose handlers have returned no longer takes a slot while its outcome is
@@ -101,11 +107,19 @@ class Workers:
             for job in claimed:
                 task = asyncio.create_task(self._run_one(job), name=f"secbot-job-{job.id}")
                 self._inflight[job.id] = (job, task)
+            if claimed or self._inflight:
+                idle_since = None
             if claimed and len(claimed) == free:
                 await asyncio.sleep(0)
                 continue
             if not claimed and not self._inflight:
                 self.idle.give_back()
+                if self.retire_after is not None:
+                    idle_since = loop.time() if idle_since is None else idle_since
+                    if loop.time() - idle_since >= self.retire_after:
+                        log.info("no work left: retiring", extra={"owner": self.owner})
+                        self.retired.set()
+                        return
             self._wake.clear()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval)

@@ -187,6 +187,7 @@ def _engine(handlers: Callable[[], tuple[Sequence[routing.Router], Mapping[str, 
         intake = Intake(queue)
         app[INTAKE] = intake
         children: process.WorkerProcesses | None = None
+        surging: asyncio.Task[None] | None = None  # surge worker processes for a backlog (bot/jobs/process.py)
         pool: Workers | None = None
         if start_workers and processes_now:
             # The worker processes import the handlers, run the jobs and schedule housekeeping.
@@ -196,10 +197,13 @@ def _engine(handlers: Callable[[], tuple[Sequence[routing.Router], Mapping[str, 
                 env[process.WRITER_SOCKET] = app[STORE].writer_socket
             env.update(process.CHILD_ENV)
             children = process.WorkerProcesses(processes_now, command, env, on_tally=app[METRICS].from_worker,
-                                               on_exit=app[METRICS].worker_gone, on_broken=_stop_serving)
+                                               on_exit=app[METRICS].worker_gone, on_broken=_stop_serving,
+                                               surge=settings.surge_processes)
             intake.on_stored = lambda: children.wake(busy=intake.busy())
             app[WORKER_PROCESSES] = children
             await children.start()
+            surging = asyncio.create_task(children.watch_backlog(queue.due, settings.surge_backlog, busy=intake.busy),
+                                          name="secbot-surge")
         else:
             routers, jobs = handlers()
             dispatcher = Dispatcher(services, list(routers), dict(jobs))
@@ -217,6 +221,9 @@ def _engine(handlers: Callable[[], tuple[Sequence[routing.Router], Mapping[str, 
         if learning is not None:
             learning.cancel()
             await asyncio.gather(learning, return_exceptions=True)
+        if surging is not None:
+            surging.cancel()
+            await asyncio.gather(surging, return_exceptions=True)
         if children is not None:
             await children.stop()
         elif start_workers and pool is not None:
