@@ -241,8 +241,15 @@ def _split_top(pattern: str) -> list[str]:
 
 
 def _distribute(branch: str) -> list[str] | None:
-    """``\\b(?:a|b)REST`` -> [``\\baREST``, ``\\bbREST``]; None when the branch does not start so."""
-    prefix = r"\b" if branch.startswith(r"\b") else ""
+    """``\\b(?:a|b)REST`` -> [``\\baREST``, ``\\bbREST``]; None when the branch does not start so.
+    Leading lookarounds distribute like ``\\b`` (zero-width, at the same position):
+    ``(?<!x)(?:a|b)REST`` -> [``(?<!x)aREST``, ``(?<!x)bREST``]."""
+    i = 0
+    while branch.startswith(("(?<!", "(?<=", "(?!", "(?="), i):
+        i = _skip_group(branch, i)
+        if branch[i:i + 1] in ("?", "*", "+", "{"):
+            return None
+    prefix = branch[:i] + (r"\b" if branch.startswith(r"\b", i) else "")
     rest = branch[len(prefix):]
     if not rest.startswith("(?:"):
         return None
