@@ -241,8 +241,15 @@ def _split_top(pattern: str) -> list[str]:
 
 
 def _distribute(branch: str) -> list[str] | None:
-    """``\\b(?:a|b)REST`` -> [``\\baREST``, ``\\bbREST``]; None when the branch does not start so."""
-    prefix = r"\b" if branch.startswith(r"\b") else ""
+    """``\\b(?:a|b)REST`` -> [``\\baREST``, ``\\bbREST``]; None when the branch does not start so.
+    Leading lookarounds distribute like ``\\b`` (zero-width, at the same position):
+    ``(?<!x)(?:a|b)REST`` -> [``(?<!x)aREST``, ``(?<!x)bREST``]."""
+    i = 0
+    while branch.startswith(("(?<!", "(?<=", "(?!", "(?="), i):
+        i = _skip_group(branch, i)
+        if branch[i:i + 1] in ("?", "*", "+", "{"):
+            return None
+    prefix = branch[:i] + (r"\b" if branch.startswith(r"\b", i) else "")
     rest = branch[len(prefix):]
     if not rest.startswith("(?:"):
         return None
@@ -410,6 +417,41 @@ def _word_hits(text: str) -> set[int]:
     return hits
 
 
+# The payload signals' branches, each with the characters of its literal that are not lower-case
+# letters, digits or spaces ("gates"): a branch is only looked at when all of them occur in the text
+# (one `in` per such character and text instead of a scan per literal; speed only). Branches are
+# filed under one of their gates, the least common, or "" when they have none.
+_GATE_FREE = frozenset("abcdefghijklmnopqrstuvwxyz0123456789 ")
+_COMMON_GATES = "._-/:()'\",*#"
+_PAYLOAD_BY_GATE: dict[str, tuple[tuple[int, frozenset[str], str, re.Pattern[str]], ...]] = {"": ()}
+for _i, _sig in enumerate(_ALL_SIGNALS):
+    if _sig.family == "payload":
+        for _, _lit, _br in _sig.parts:
+            _gates = frozenset(_lit) - _GATE_FREE
+            _key = min(_gates, key=lambda c: (_COMMON_GATES.find(c), c), default="")
+            _PAYLOAD_BY_GATE[_key] = _PAYLOAD_BY_GATE.get(_key, ()) + ((_i, _gates, _lit, _br),)
+del _i, _sig, _lit, _br, _gates, _key
+_GATE_CHARS = tuple(sorted(frozenset().union(*(g for parts in _PAYLOAD_BY_GATE.values() for _, g, _, _ in parts))))
+
+
+def _payload_hits(text: str) -> set[int]:
+    """Indices (in ``_ALL_SIGNALS``) of the payload signals that match ``text``: ``sig.search(text)``
+    for each of them at once, each distinct literal looked for once."""
+    present = {c for c in _GATE_CHARS if c in text}
+    hits: set[int] = set()
+    found: dict[str, bool] = {}
+    for key in ("", *present):
+        for i, gates, literal, branch in _PAYLOAD_BY_GATE.get(key, ()):
+            if i in hits or not gates <= present:
+                continue
+            occurs = found.get(literal)
+            if occurs is None:
+                occurs = found[literal] = literal in text
+            if occurs and branch.search(text) is not None:
+                hits.add(i)
+    return hits
+
+
 REASON_NAMES: frozenset[str] = frozenset(
     [s.name for s in _ALL_SIGNALS] + list(signals.DERIVED) + [f"lang:{c}" for c in signals.LANGS]
 )
@@ -491,6 +533,11 @@ def _stop_words(rx: re.Pattern[str]) -> frozenset[str]:
 # same figures as running each pattern's findall (which, with a leading \b, tries every position).
 _STOP_WORDS = {lang: _stop_words(rx) for lang, rx in signals.STOP_WORD_PATTERNS.items()}
 _WORD = re.compile(r"\w+")
+_STOP_INDEX: dict[str, tuple[str, ...]] = {}  # stop word -> the languages whose set holds it
+for _lang, _words in _STOP_WORDS.items():
+    for _w in _words:
+        _STOP_INDEX[_w] = _STOP_INDEX.get(_w, ()) + (_lang,)
+del _lang, _words, _w
 
 
 def _language(text: str) -> str:
@@ -505,7 +552,11 @@ def _language(text: str) -> str:
         if len(_CYRILLIC.findall(sample)) >= 8:
             return "ru"
     seen = Counter(learned.ascii_words(sample) if sample.isascii() else _WORD.findall(sample))
-    counts = {lang: sum(seen[w] for w in words if w in seen) for lang, words in _STOP_WORDS.items()}
+    counts = dict.fromkeys(_STOP_WORDS, 0)
+    for w in seen.keys() & _STOP_INDEX:  # the text's stop words only, found by a set operation
+        n = seen[w]
+        for lang in _STOP_INDEX[w]:
+            counts[lang] += n
     best = max(counts, key=counts.__getitem__)
     if counts[best] < 3 and counts["en"] < 2:
         # Short texts: fall back on letters each language uses and English does not.
@@ -546,8 +597,10 @@ def _is_stacktrace(code: str) -> bool:
 def _evaluate(title: str, raw_body: str) -> _Eval:
     """The rules on one window: ``title`` already normalised, ``raw_body`` as written."""
     text = _normalise(raw_body)
-    text = _HTML_COMMENT.sub(" ", text)
-    text = _UNTICKED.sub(" ", text)
+    if "<!--" in text:  # each needs its literal: a substring test skips most bodies (speed only)
+        text = _HTML_COMMENT.sub(" ", text)
+    if "[ ]" in text:
+        text = _UNTICKED.sub(" ", text)
 
     prose, code, quote = _zones(text)
     urls = _URL.findall(prose) + _URL.findall(quote)
@@ -559,15 +612,14 @@ def _evaluate(title: str, raw_body: str) -> _Eval:
     code_and_inline = code + "\n" + prose + "\n" + title + "\n" + " ".join(urls)
     all_words = title + "\n\n" + prose + "\n\n" + quote
     word_hits_all = _word_hits(all_words)  # one pass decides for most signals; zones only on a hit
+    payload_hits = _payload_hits(code_and_inline)
 
     quoted_only_hits = 0
     word_hits = 0
-    for i, sig in enumerate(_ALL_SIGNALS):
+    for i in sorted(word_hits_all | payload_hits):  # the signals that can fire, in table order
+        sig = _ALL_SIGNALS[i]
         if sig.family == "payload":
-            if sig.search(code_and_inline):
-                fired[sig.name] = (sig.vuln, sig.beg)
-            continue
-        if i not in word_hits_all:
+            fired[sig.name] = (sig.vuln, sig.beg)
             continue
         best = 0.0
         for zone, zt in zones_for_words:

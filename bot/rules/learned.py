@@ -45,6 +45,10 @@ _DIGITS = re.compile(r"\d+")
 # "0" are then folded).
 _ASCII_NON_WORD = str.maketrans({c: " " for c in map(chr, range(128)) if not (c.isalnum() or c == "_")})
 _ASCII_WORDS = _ASCII_NON_WORD | str.maketrans(dict.fromkeys("0123456789", "0"))
+# Every word character "x", every other one a space: a word longer than 30 characters is then a run
+# of 31 "x", found by one substring search instead of the length of every word.
+_ASCII_RUNS = str.maketrans({c: " " if ord(c) in _ASCII_NON_WORD else "x" for c in map(chr, range(128))})
+_LONG_RUN = "x" * 31
 
 
 def _norm(text: str) -> str:
@@ -87,14 +91,14 @@ def _ascii_tokens(text: str, limit: int) -> list[str]:
 
     Words are cut by `str.translate` and `split`, a third of the time of `_TOKEN.findall`
     (bench/README.md): the same words, as \\w matches exactly letters, digits and "_" in ASCII."""
-    words = text.translate(_ASCII_WORDS).split()[:limit]
-    if words and len(max(words, key=len)) > 30:  # a long word among them: drop it, read further
+    words = text.translate(_ASCII_WORDS)
+    if _LONG_RUN in text.translate(_ASCII_RUNS) and len(max(words.split(None, limit)[:limit], key=len, default="")) > 30:
+        # a long word among them: drop it, read further
         kept = [tok for tok in _TOKEN.findall(text) if len(tok) <= 30 or tok.isdigit()][:limit]
         return _DIGITS.sub("0", " ".join(kept)).split(" ") if kept else []
-    joined = " ".join(words)
-    while "00" in joined:  # digits are all "0" now: fold each run of them into one
-        joined = joined.replace("00", "0")
-    return joined.split(" ") if words else []
+    while "00" in words:  # digits are all "0" now: fold each run of them into one (never across a word)
+        words = words.replace("00", "0")
+    return words.split(None, limit)[:limit]
 
 
 def hashed(title: str, body: str) -> list[int]:
@@ -111,7 +115,7 @@ def hashed(title: str, body: str) -> list[int]:
     strings |= distinct
     strings.update(["p " + w[:PREFIX] for w in distinct if len(w) > PREFIX])  # a crude stem: inflected
     # forms (vulnerabilidade, Sicherheitslücken) share it
-    strings.update(map(" ".join, zip(words, words[1:])))
+    strings.update(map(" ".join, set(zip(words, words[1:]))))  # distinct pairs joined once each
     return sorted({crc(s.encode()) & MASK for s in strings})
 
 
