@@ -517,3 +517,37 @@ def test_status_pings_are_recognised(title, body):
 def test_a_follow_up_that_describes_the_weakness_is_a_report_not_a_ping():
     v = classify("", "Any update on my report? To recap: the /export endpoint returns every customer's data to anyone without logging in.")
     assert v.kind != "status_ping"
+
+
+# A stranger's issue body must not buy unbounded CPU (issue 16's round added `\d+ цифр`, which
+# tried every start in a run of digits: 8.4 s on 65,530 digits). Each branch of every signal, on
+# long runs of what repeats in real and hostile texts; a linear branch takes well under a
+# millisecond here, a quadratic one seconds.
+_RUNS = {"digits": "7" * 20_000, "letters": "a" * 20_000, "spaces": " " * 20_000, "dots": "." * 20_000,
+         "newlines": "\n" * 20_000, "semicolons": "; " * 10_000, "words": "ab1 " * 5_000, "slashes": "../" * 7_000,
+         "hangul": "자" * 20_000, "cjk": "位" * 20_000, "digits and cjk": ("1" * 500 + "位자") * 40}
+
+
+def test_no_signal_branch_is_super_linear_on_long_runs() -> None:
+    import time
+
+    from bot.rules import detect
+
+    slow = []
+    for sig in detect._ALL_SIGNALS:
+        for _, _, branch in sig.parts:
+            for name, text in _RUNS.items():
+                t0 = time.perf_counter()
+                branch.search(text)
+                if time.perf_counter() - t0 > 0.25:
+                    slow.append((sig.name, name, branch.pattern[:60]))
+    assert not slow, slow
+
+
+def test_a_hostile_body_of_github_s_largest_size_is_classified_in_bounded_time() -> None:
+    import time
+
+    for text in ("1" * 65_536, ("1" * 1000 + "位") * 65, "a1 " * 21_845, "<!--" * 16_384, "[ ]" * 21_845):
+        t0 = time.perf_counter()
+        classify("x", text)
+        assert time.perf_counter() - t0 < 3.0  # (about 15 ms here; seconds to minutes when a branch backtracks)
