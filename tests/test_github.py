@@ -70,10 +70,16 @@ async def test_etag_caches_are_kept_per_installation_within_one_bound(env, state
     app, _, _ = env
     await app.client(1).getitem("/repos/{owner}/{repo}", {"owner": "org-a", "repo": "app"})
     assert len(app.client(1)._cache) == 1 and len(app.client(2)._cache) == 0  # one installation's answer is not another's
-    # However many installations, the answers kept together are at most ETAG_ENTRIES, the oldest dropped first.
-    for inst in range(3, 3 + client_module.ETAG_ENTRIES):
-        app.client(inst)._cache[f"/repos/o/r{inst}"] = ("etag", None, {}, None)
-    assert len(app._etags) == client_module.ETAG_ENTRIES and len(app.client(1)._cache) == 0
+    # However many installations, the answers kept together take at most ETAG_BYTES (as compact
+    # JSON), the oldest dropped first.
+    answer = {"description": "x" * 10_000}
+    for inst in range(3, 3 + client_module.ETAG_BYTES // 10_000 + 10):
+        app.client(inst)._cache[f"/repos/o/r{inst}"] = ("etag", None, answer, None)
+    assert app._etags.currsize <= client_module.ETAG_BYTES and len(app.client(1)._cache) == 0
+    assert len(app._etags) > 300  # (each answer counted by its JSON: about 10 KB)
+    assert app.client(inst)._cache[f"/repos/o/r{inst}"] == ("etag", None, answer, None)  # read back as it was
+    app.client(2)._cache["/huge"] = ("etag", None, {"x": "y" * client_module.ETAG_BYTES}, None)  # larger than all
+    assert "/huge" not in app.client(2)._cache
 
 
 async def test_requests_in_flight_at_once_are_capped_per_installation(state: GitHubState) -> None:

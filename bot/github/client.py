@@ -6,9 +6,12 @@
   with one refresh at a time per installation.
 - Every request carries `X-GitHub-Api-Version: 2022-11-28`, goes through one shared aiohttp
   session, and (for GETs) through an ETag cache whose keys name the installation, because
-  gidgethub's cache is keyed by URL alone. One cache for all installations, of `ETAG_ENTRIES`
-  answers, the least recently used dropped first: the memory it takes does not grow with the
-  number of installations, and a busy installation only takes the room others leave unused.
+  gidgethub's cache is keyed by URL alone. One cache for all installations, of answers whose
+  JSON takes `ETAG_BYTES` in all (as Python objects they take a few times that), the least
+  recently used dropped first: the memory it takes is bounded whatever the number of
+  installations and the size of their answers, and a busy installation only takes the room
+  others leave unused. (Kept parsed: parsing them again at each read left the worker 2 MB
+  larger after bench/storm.py than keeping them.)
 - 5xx answers and dropped connections are retried with back-off, but only for requests that
   may be sent twice (reads, PATCH/PUT/DELETE, and the POSTs that add to a set: labels,
   assignees, reactions, a branch, a token, a GraphQL query). Any other POST creates something
@@ -32,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import collections.abc
+import contextlib
 import re
 import sys
 from collections.abc import Iterator, Mapping
@@ -57,7 +61,8 @@ TOKEN_MARGIN = 300.0  # refresh installation tokens this long before they expire
 JWT_REUSE = 300.0  # mint a new JWT after this long (each lives 10 minutes)
 SHORT_WAIT = 20.0  # rate-limit waits up to this long happen in place; longer ones defer the job
 MAX_TRIES = 4
-ETAG_ENTRIES = 2000  # GET answers kept for conditional reads, all installations together
+ETAG_BYTES = 4 * 1024 * 1024  # GET answers kept for conditional reads (their JSON), all installations together
+ETAG_ENTRY_OVERHEAD = 256  # bytes counted for each answer besides its JSON (key, ETag, tuple)
 WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
 # POSTs that may be sent twice: they add to a set (GitHub answers the second as the first, or 422
 # for a branch that exists, which the caller takes as made), or create nothing lasting.
@@ -116,7 +121,8 @@ class GitHubApp:
         self._minting = asyncio.Lock()
         self._tokens: dict[int, tuple[str, float]] = {}
         self._token_locks: collections.defaultdict[int, asyncio.Lock] = collections.defaultdict(asyncio.Lock)
-        self._etags: cachetools.LRUCache[tuple[int, str], Any] = cachetools.LRUCache(maxsize=ETAG_ENTRIES)
+        self._etags: cachetools.LRUCache[tuple[int, str], Any] = cachetools.LRUCache(
+            maxsize=ETAG_BYTES, getsizeof=_packed_size)
         self.concurrency = concurrency
         self._slots: dict[int | None, Turns] = {}  # by installation (None: the App itself)
         self.rate_limits: dict[int | None, gidgethub.sansio.RateLimit] = {}
@@ -179,18 +185,29 @@ class GitHubApp:
         return InstallationClient(self, installation_id, _InstallationCache(self._etags, installation_id))
 
 
+def _packed_size(entry: tuple[Any, ...]) -> int:
+    return ETAG_ENTRY_OVERHEAD + entry[4]
+
+
 class _InstallationCache(collections.abc.MutableMapping[str, Any]):
-    """One installation's view of the shared ETag cache (what gidgethub reads and writes by URL)."""
+    """One installation's view of the shared ETag cache (what gidgethub reads and writes by URL:
+    `(etag, last_modified, data, more)`, kept with the size of `data` as JSON)."""
 
     def __init__(self, shared: cachetools.LRUCache[tuple[int, str], Any], installation_id: int) -> None:
         self.shared = shared
         self.installation_id = installation_id
 
     def __getitem__(self, url: str) -> Any:
-        return self.shared[(self.installation_id, url)]
+        return self.shared[(self.installation_id, url)][:4]
 
     def __setitem__(self, url: str, value: Any) -> None:
-        self.shared[(self.installation_id, url)] = value
+        etag, last_modified, data, more = value
+        try:
+            size = len(orjson.dumps(data))
+        except TypeError:  # not JSON (gidgethub gives text as str, which is): counted large
+            size = ETAG_BYTES // 64
+        with contextlib.suppress(ValueError):  # larger than the whole cache: not kept
+            self.shared[(self.installation_id, url)] = (etag, last_modified, data, more, size)
 
     def __delitem__(self, url: str) -> None:
         del self.shared[(self.installation_id, url)]
