@@ -551,3 +551,40 @@ def test_a_hostile_body_of_github_s_largest_size_is_classified_in_bounded_time()
         t0 = time.perf_counter()
         classify("x", text)
         assert time.perf_counter() - t0 < 3.0  # (about 15 ms here; seconds to minutes when a branch backtracks)
+
+
+def test_a_body_that_repeats_a_signal_s_literal_costs_linear_time() -> None:
+    """One long word made of a literal over and over ("uploaduploadupload..."): a branch such as
+    ``upload\\w*[^.\\n]{0,80}?...`` used to rescan the rest of the word at each repeat (30 s for
+    8 KB). The rules read at most MAX_WORD characters of a word, so each repeat costs a bounded
+    scan. Every literal of every signal, as one word and as words, through the rules' own path."""
+    import time
+
+    from bot.rules import detect
+
+    slow, seen = [], set()
+    for sig in detect._ALL_SIGNALS:
+        for _, literal, _ in sig.parts:
+            word = literal.strip()
+            if not word or word in seen:
+                continue
+            seen.add(word)
+            for text in ((word * (4000 // len(word) + 1))[:4000], ((word + " ") * (4000 // (len(word) + 1) + 1))[:4000]):
+                t0 = time.perf_counter()
+                normal = detect._normalise(text)
+                detect._word_hits(normal)
+                detect._payload_hits(normal)
+                if time.perf_counter() - t0 > 0.25:
+                    slow.append((sig.name, word))
+    assert not slow, slow
+    t0 = time.perf_counter()
+    classify("x", "upload" * 10_922)  # (65,532 characters: 4 windows)
+    assert time.perf_counter() - t0 < 3.0
+
+
+def test_the_rules_read_a_very_long_word_by_its_start() -> None:
+    from bot.rules import detect
+
+    assert detect._normalise("A" * 100 + " b") == "a" * detect.MAX_WORD + " b"
+    assert detect._normalise("é" * 100) == "é" * detect.MAX_WORD  # (the non-ASCII path too)
+    assert detect._normalise("Ordinary words, kept as they are") == "ordinary words, kept as they are"

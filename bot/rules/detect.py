@@ -771,11 +771,23 @@ def _squash(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
+# Longest run of word characters the rules read whole; a longer one keeps its first this many.
+# Words are never this long; hashes, tokens and base64 keep their start, which is what a pattern
+# looks for. Without the cap a stranger's body of one long word that repeats a literal (such as
+# "uploaduploadupload...") made a branch like ``upload\w*[^.\n]{0,80}?...`` rescan the rest of
+# the word at each repeat: 30 s of a worker's CPU for 8 KB.
+MAX_WORD = 64
+_LONG_WORD = re.compile(r"\w{%d,}" % (MAX_WORD + 1))
+_LONG_ASCII_RUN = "x" * (MAX_WORD + 1)
+
+
 def _normalise(text: str) -> str:
     # NFKC folds full-width forms (ＸＳＳ, ＳＱＬ) used in CJK text; lower-casing makes patterns simple.
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
-    return text.lower()
+    elif _LONG_ASCII_RUN not in text.translate(learned.ASCII_RUNS):  # (the common case, found cheaply)
+        return text.lower()
+    return _LONG_WORD.sub(lambda m: m.group(0)[:MAX_WORD], text.lower())
 
 
 def rule_logits(title: str, body: str | None) -> tuple[float, float, bool]:

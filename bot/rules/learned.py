@@ -47,7 +47,7 @@ _ASCII_NON_WORD = str.maketrans({c: " " for c in map(chr, range(128)) if not (c.
 _ASCII_WORDS = _ASCII_NON_WORD | str.maketrans(dict.fromkeys("0123456789", "0"))
 # Every word character "x", every other one a space: a word longer than 30 characters is then a run
 # of 31 "x", found by one substring search instead of the length of every word.
-_ASCII_RUNS = str.maketrans({c: " " if ord(c) in _ASCII_NON_WORD else "x" for c in map(chr, range(128))})
+ASCII_RUNS = str.maketrans({c: " " if ord(c) in _ASCII_NON_WORD else "x" for c in map(chr, range(128))})
 _LONG_RUN = "x" * 31
 
 
@@ -92,7 +92,7 @@ def _ascii_tokens(text: str, limit: int) -> list[str]:
     Words are cut by `str.translate` and `split`, a third of the time of `_TOKEN.findall`
     (bench/README.md): the same words, as \\w matches exactly letters, digits and "_" in ASCII."""
     words = text.translate(_ASCII_WORDS)
-    if _LONG_RUN in text.translate(_ASCII_RUNS) and len(max(words.split(None, limit)[:limit], key=len, default="")) > 30:
+    if _LONG_RUN in text.translate(ASCII_RUNS) and len(max(words.split(None, limit)[:limit], key=len, default="")) > 30:
         # a long word among them: drop it, read further
         kept = [tok for tok in _TOKEN.findall(text) if len(tok) <= 30 or tok.isdigit()][:limit]
         return _DIGITS.sub("0", " ".join(kept)).split(" ") if kept else []
