@@ -132,6 +132,16 @@ async def _gone(pid: int) -> bool:
         return True
 
 
+async def post_probes(port: int, deliveries: list[str]) -> None:
+    """One signed `probe` delivery each, to the server on `port`; each answered 202."""
+    async with aiohttp.ClientSession() as http:
+        for d in deliveries:
+            body = orjson.dumps({"action": "run", "n": d})
+            async with http.post(f"http://127.0.0.1:{port}/webhook", data=body,
+                                 headers=delivery_headers("probe", body, delivery=d)) as resp:
+                assert resp.status == 202
+
+
 async def wait_for(predicate: Any, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not await predicate():
@@ -146,12 +156,7 @@ async def test_kill_9_while_jobs_are_leased_then_restart_completes_every_job_onc
     first = Server(f"sqlite:///{db}", tmp_path / "serve.log", **env).start()
     servers.append(first)
     deliveries = [str(uuid.uuid4()) for _ in range(40)]
-    async with aiohttp.ClientSession() as http:
-        for d in deliveries:
-            body = orjson.dumps({"action": "run", "n": d})
-            async with http.post(f"http://127.0.0.1:{first.port}/webhook", data=body,
-                                 headers=delivery_headers("probe", body, delivery=d)) as resp:
-                assert resp.status == 202
+    await post_probes(first.port, deliveries)
     await wait_for(lambda: _count(store, "SELECT count(*) FROM probe_effects", lambda n: n >= 6), 30)
     [writer] = first.children()
     first.kill9()
@@ -313,12 +318,7 @@ async def _kill_a_worker_process(store: Store, url: str, tmp_path: Path, servers
     workers = [p for p, cmd in _descendants(server.proc.pid).items() if cmd.endswith(" work ")]
     assert len(workers) == 2
     deliveries = [str(uuid.uuid4()) for _ in range(40)]
-    async with aiohttp.ClientSession() as http:
-        for d in deliveries:
-            body = orjson.dumps({"action": "run", "n": d})
-            async with http.post(f"http://127.0.0.1:{server.port}/webhook", data=body,
-                                 headers=delivery_headers("probe", body, delivery=d)) as resp:
-                assert resp.status == 202
+    await post_probes(server.port, deliveries)
     victim = workers[0]
     await wait_for(lambda: _count(store, f"SELECT count(*) FROM probe_starts WHERE pid = {victim}", lambda n: n >= 4), 30)
     os.kill(victim, signal.SIGKILL)
@@ -415,12 +415,7 @@ async def test_a_backlog_starts_a_surge_worker_process_that_runs_jobs_once_and_r
 
     [first] = workers()
     deliveries = [str(uuid.uuid4()) for _ in range(60)]
-    async with aiohttp.ClientSession() as http:
-        for d in deliveries:
-            body = orjson.dumps({"action": "run", "n": d})
-            async with http.post(f"http://127.0.0.1:{server.port}/webhook", data=body,
-                                 headers=delivery_headers("probe", body, delivery=d)) as resp:
-                assert resp.status == 202
+    await post_probes(server.port, deliveries)
     await wait_for(lambda: _has(lambda: len(workers()) == 2), 15)
     [surge] = [p for p in workers() if p != first]
     await wait_for(lambda: _count(store, "SELECT count(*) FROM jobs WHERE state = 'done'", lambda n: n == 60), 60)
