@@ -216,15 +216,11 @@ def choose_thresholds(scores: list[float], labels: list[str], claims: list[bool]
 
 
 def best_g_threshold(scores: list[float], ys: list[int]) -> tuple[float, float]:
-    pos = sum(ys)
-    neg = len(ys) - pos
-    order = sorted(set(round(s, 4) for s in scores), reverse=True)
+    """(g, threshold): the rounded score at which g is highest (the highest such score on ties)."""
+    scored = list(zip(scores, ys))
     best = (0.0, 0.5)
-    for t in order:
-        tp = sum(1 for s, y in zip(scores, ys) if y and s >= t)
-        fp = sum(1 for s, y in zip(scores, ys) if not y and s >= t)
-        pd, pf = tp / pos, fp / neg
-        g = 2 * pd * (1 - pf) / (pd + 1 - pf) if pd + 1 - pf else 0.0
+    for t in sorted(set(round(s, 4) for s in scores), reverse=True):
+        g = g_at(scored, t)
         if g > best[0] + 1e-12:
             best = (g, t)
     return best

@@ -122,7 +122,7 @@ class GitHubApp:
         self._tokens: dict[int, tuple[str, float]] = {}
         self._token_locks: collections.defaultdict[int, asyncio.Lock] = collections.defaultdict(asyncio.Lock)
         self._etags: cachetools.LRUCache[tuple[int, str], Any] = cachetools.LRUCache(
-            maxsize=ETAG_BYTES, getsizeof=_packed_size)
+            maxsize=ETAG_BYTES, getsizeof=_entry_size)
         self.concurrency = concurrency
         self._slots: dict[int | None, Turns] = {}  # by installation (None: the App itself)
         self.rate_limits: dict[int | None, gidgethub.sansio.RateLimit] = {}
@@ -185,7 +185,7 @@ class GitHubApp:
         return InstallationClient(self, installation_id, _InstallationCache(self._etags, installation_id))
 
 
-def _packed_size(entry: tuple[Any, ...]) -> int:
+def _entry_size(entry: tuple[Any, ...]) -> int:
     return ETAG_ENTRY_OVERHEAD + entry[4]
 
 

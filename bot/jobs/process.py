@@ -233,12 +233,7 @@ class WorkerProcesses:
             code = await proc.wait()
             if self._stopping:
                 return
-            number = self._numbers[slot]
-            reader = self._readers.pop(number, None)
-            if reader is not None:  # its last lines (the pipe ends with the process)
-                await asyncio.wait({reader}, timeout=2.0)
-            if number in self._ready:
-                self._ready.discard(number)
+            if await self._reaped(slot):
                 self.failed_starts = 0
                 log.error("a worker process exited; starting another (its leased jobs go to the others when their "
                           "leases expire)", extra={"pid": proc.pid, "exit_code": code})
@@ -261,6 +256,17 @@ class WorkerProcesses:
             except OSError as exc:
                 log.error("could not start a worker process", extra={"error": describe_error(exc)})
                 await asyncio.sleep(5)
+
+    async def _reaped(self, slot: int) -> bool:
+        """After the process in `slot` exited: its last tally lines read (the pipe ends with the
+        process); whether it had said it started."""
+        number = self._numbers[slot]
+        reader = self._readers.pop(number, None)
+        if reader is not None:
+            await asyncio.wait({reader}, timeout=2.0)
+        ready = number in self._ready
+        self._ready.discard(number)
+        return ready
 
     @property
     def surging(self) -> bool:
@@ -293,12 +299,7 @@ class WorkerProcesses:
         proc = self.procs[slot]
         assert proc is not None
         code = await proc.wait()
-        number = self._numbers[slot]
-        reader = self._readers.pop(number, None)
-        if reader is not None:
-            await asyncio.wait({reader}, timeout=2.0)
-        ready = number in self._ready
-        self._ready.discard(number)
+        ready = await self._reaped(slot)
         if self._stopping:
             return
         if code == 0 and ready:
@@ -314,7 +315,7 @@ class WorkerProcesses:
         that)."""
         while not self._stopping:
             await asyncio.sleep(every)
-            if self.surging or busy() or not self.surge_slots:
+            if self.surging or busy():
                 continue
             try:
                 if await due(backlog) >= backlog:

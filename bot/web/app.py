@@ -202,8 +202,9 @@ def _engine(handlers: Callable[[], tuple[Sequence[routing.Router], Mapping[str, 
             intake.on_stored = lambda: children.wake(busy=intake.busy())
             app[WORKER_PROCESSES] = children
             await children.start()
-            surging = asyncio.create_task(children.watch_backlog(queue.due, settings.surge_backlog, busy=intake.busy),
-                                          name="secbot-surge")
+            if settings.surge_processes:
+                surging = asyncio.create_task(
+                    children.watch_backlog(queue.due, settings.surge_backlog, busy=intake.busy), name="secbot-surge")
         else:
             routers, jobs = handlers()
             dispatcher = Dispatcher(services, list(routers), dict(jobs))
