@@ -59,3 +59,20 @@ async def test_a_write_statement_on_sqlite_on_a_file_shares_the_writers_commit(d
     store._writer.pause = no_pause  # type: ignore[method-assign]
     assert await store.execute(sa.insert(facts).values(key="k", value='"v"', expires_at=1.0)) == 1
     assert await store.scalar(sa.select(facts.c.value)) == '"v"'
+
+
+async def test_a_read_of_one_statement_needs_no_transaction_of_its_own_and_a_longer_read_has_one(
+        databases: Databases) -> None:
+    # `first`, `all` and `scalar` run one SELECT, a snapshot by itself in SQLite: no BEGIN and
+    # ROLLBACK around it (half the cost of a point read); `read` of several statements is one
+    # transaction, so they see one snapshot.
+    store, _, _ = await databases.open("sqlite")
+    assert store._reader is not None
+
+    def open_transaction(conn: sa.Connection) -> bool:
+        conn.execute(sa.select(1)).scalar()
+        return conn.connection.driver_connection.in_transaction  # type: ignore[union-attr]
+
+    assert await store._reader.run(open_transaction, single=True) is False
+    assert await store._reader.run(open_transaction) is True
+    assert await store.read(open_transaction) is True

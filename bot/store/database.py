@@ -24,7 +24,7 @@ from bot.store.backend import EngineBackend, QueueBackend
 from bot.store.sqlite.backend import WriterBackend
 from bot.store.sqlite.checkpointer import Checkpointer
 from bot.store.sqlite.client import WriterGone, WriterProcess
-from bot.store.sqlite.reader import Reader
+from bot.store.sqlite.reader import SINGLE, Reader
 
 T = TypeVar("T")
 
@@ -142,8 +142,11 @@ class Store:
 
         On SQLite on a file the whole read runs on a reader thread, handed over once
         (`bot.store.sqlite.reader`); elsewhere on a connection of the engine (`run_sync`)."""
+        return await self._read(work)
+
+    async def _read(self, work: Callable[[sa.Connection], T], single: bool = False) -> T:
         if self._reader is not None:
-            return await self._reader.run(work)
+            return await self._reader.run(work, single=single)
         async with self.engine.connect() as conn:
             return await conn.run_sync(work)
 
@@ -160,15 +163,15 @@ class Store:
 
         A statement built once with `sa.bindparam` and given its values here costs about half
         as much to run as one built for each call (no new statement, its cache key memoized)."""
-        return await self.read(lambda conn: conn.execute(stmt, params).first())
+        return await self._read(lambda conn: conn.execute(stmt, params).first(), single=True)
 
     async def all(self, stmt: Any) -> list[Any]:
         """Every row of a SELECT (`read`)."""
-        return await self.read(lambda conn: list(conn.execute(stmt).all()))
+        return await self._read(lambda conn: list(conn.execute(stmt).all()), single=True)
 
     async def scalar(self, stmt: Any) -> Any:
         """The first column of the first row of a SELECT, or None (`read`)."""
-        return await self.read(lambda conn: conn.execute(stmt).scalar())
+        return await self._read(lambda conn: conn.execute(stmt).scalar(), single=True)
 
     @property
     def shares_writer(self) -> bool:
@@ -254,5 +257,8 @@ def _tune_sqlite(engine: sa.Engine, *, background_checkpoints: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("secbot_write") else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get(SINGLE):  # one SELECT (Reader): SQLite's transaction of that statement is enough
+            return
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("secbot_write") else "BEGIN")
 
