@@ -53,3 +53,30 @@ def test_a_command_comment_starts_with_a_command_and_security_is_no_command() ->
     assert not is_command_comment("/security issue: the upload endpoint allows ../ in names")
     assert not is_command_comment("Report below.\n/sec hide")  # a report with a command further down is read too
     assert not is_command_comment(None)
+
+
+async def test_a_repositorys_examples_are_read_once_a_while_and_an_answer_here_is_seen_at_once(store) -> None:
+    # The memory is asked for most texts near a threshold: one query per repository per
+    # EXAMPLES_TTL seconds, not per text; an answer recorded by this process drops what it kept.
+    from bot.store.feedback import Feedback
+
+    fb = Feedback(store)
+    queries = 0
+    real_all = store.all
+
+    async def counted(stmt):  # type: ignore[no-untyped-def]
+        nonlocal queries
+        queries += 1
+        return await real_all(stmt)
+
+    store.all = counted  # type: ignore[method-assign]
+    assert await fb.examples("Octo/Repo") == [] and await fb.examples("octo/repo") == []
+    assert queries == 1
+    answer = dict(now=1.0, report_id=None, source="issue", verdict="possible", score=0.5, reasons=[],
+                  title=None, body=None, actor="maint")
+    assert await fb.record(key="k1", repo="octo/repo", label=FALSE_ALARM, features=["a", "b"], **answer)
+    assert [e.label for e in await fb.examples("octo/repo")] == [FALSE_ALARM] and queries == 2
+    assert await Feedback(store).record(key="k2", repo="octo/repo", label=CONFIRMED, features=["c"], **answer)
+    assert len(await fb.examples("octo/repo")) == 1  # another process's answer: seen within EXAMPLES_TTL
+    fb._examples.clear()  # (as when EXAMPLES_TTL has passed)
+    assert [e.label for e in await fb.examples("octo/repo")] == [CONFIRMED, FALSE_ALARM]

@@ -4,9 +4,11 @@ forgets it); everything else is labels, scores and feature names."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
+import cachetools
 import orjson
 import sqlalchemy as sa
 
@@ -15,9 +17,21 @@ from bot.store import Store
 from bot.store.tables import feedback
 
 
+# Seconds a process keeps a repository's examples: the memory is read for most texts near a
+# threshold (a query each, 7% of a worker's samples in a storm of edits, py-spy), and answers
+# are rare. An answer recorded in this process is seen at once; one recorded by another
+# worker process, at most this late.
+EXAMPLES_TTL = 10.0
+# At most this many feature names kept in all (about 3 MB): most repositories have no answers, and
+# one with hundreds of long ones is read each time instead.
+EXAMPLES_KEPT = 50_000
+
+
 class Feedback:
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._examples: cachetools.TTLCache[tuple[str, int], list[Example]] = cachetools.TTLCache(
+            maxsize=EXAMPLES_KEPT, ttl=EXAMPLES_TTL, getsizeof=lambda found: 1 + sum(len(e.features) for e in found))
 
     async def record(self, *, key: str, now: float, repo: str, report_id: int | None, source: str, label: str,
                      verdict: str, score: float, reasons: Iterable[str], features: Iterable[str],
@@ -29,13 +43,22 @@ class Feedback:
                "actor": actor, "created_at": now}
         async with self.store.write() as conn:
             result = await conn.execute(self.store.insert_ignore(feedback, ["key"]).values(**row))
+        for cached in [k for k in self._examples if k[0] == row["repo"]]:
+            self._examples.pop(cached, None)
         return result.rowcount == 1
 
     async def examples(self, repo: str, limit: int = MAX_EXAMPLES) -> list[Example]:
-        """The repository's newest answers, newest first, as the memory reads them."""
-        stmt = (sa.select(feedback.c.label, feedback.c.features).where(feedback.c.repo == repo.lower())
-                .order_by(feedback.c.id.desc()).limit(limit))
-        return [Example(label, frozenset(orjson.loads(features))) for label, features in await self.store.all(stmt)]
+        """The repository's newest answers, newest first, as the memory reads them (kept for
+        `EXAMPLES_TTL` seconds)."""
+        key = (repo.lower(), limit)
+        found = self._examples.get(key)
+        if found is None:
+            stmt = (sa.select(feedback.c.label, feedback.c.features).where(feedback.c.repo == key[0])
+                    .order_by(feedback.c.id.desc()).limit(limit))
+            found = [Example(label, frozenset(orjson.loads(features))) for label, features in await self.store.all(stmt)]
+            with contextlib.suppress(ValueError):  # larger than the whole cache: not kept
+                self._examples[key] = found
+        return found
 
     async def export(self, *, repo: str | None = None, with_text: bool = True) -> AsyncIterator[dict[str, Any]]:
         """Every answer, oldest first (for retraining)."""
