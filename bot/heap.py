@@ -10,6 +10,7 @@ processes call it once a burst is over and they are idle (`Idle`), never in the 
 from __future__ import annotations
 
 import gc
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -31,6 +32,15 @@ def malloc_trim() -> bool:
         return False
     _trim(0)  # type: ignore[operator]
     return True
+
+
+def resident() -> int | None:
+    """This process's resident memory in bytes (Linux: /proc/self/statm), or None."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def give_back() -> None:

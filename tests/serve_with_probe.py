@@ -7,6 +7,7 @@ they can count how often each delivery's handler ran; everything else is the rea
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import sys
 
@@ -21,6 +22,8 @@ from bot.settings import Settings
 
 probe = routing.Router()
 RUN_SECONDS = float(os.environ.get("PROBE_RUN_SECONDS", "0"))
+GROW_MB = int(os.environ.get("PROBE_GROW_MB", "0"))  # megabytes each run keeps for good (a growing worker)
+kept: list[bytes] = []
 
 
 @probe.register("probe")
@@ -31,6 +34,8 @@ async def on_probe(event: sansio.Event, ctx: Context) -> None:
                            {"d": event.delivery_id, "p": os.getpid()})
     if RUN_SECONDS:
         await asyncio.sleep(RUN_SECONDS)
+    if GROW_MB:
+        kept.append(b"g" * (GROW_MB << 20))
     # Idempotent, as every handler must be: a job killed between its effect and the record of its
     # completion is still in flight, and runs again (the starts count how often each job ran).
     async with ctx.store.write() as conn:
@@ -46,8 +51,17 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["work"]:  # a worker process of the server below
         if os.environ.get("PROBE_WORKER_FAILS"):  # as a worker whose handler module is broken
             sys.exit("probe: a worker process that cannot start")
+        if os.environ.get("PROBE_ONLY_FIRST_WORKER"):  # every worker after the first cannot start
+            try:
+                with open(os.environ["PROBE_ONLY_FIRST_WORKER"], "x"):
+                    pass
+            except FileExistsError:
+                sys.exit("probe: a later worker process that cannot start")
+        from bot import heap
         from bot.jobs.process import WRITER_SOCKET, run_worker_process
 
+        if os.environ.get("PROBE_BURST"):  # a burst is over after this many jobs and 0.3 s without one
+            heap.Idle = functools.partial(heap.Idle, every=int(os.environ["PROBE_BURST"]), quiet=0.3)  # type: ignore[misc]
         asyncio.run(run_worker_process(settings, routers=routers, jobs=handlers.JOBS,
                                        writer_socket=os.environ.get(WRITER_SOCKET)))
         sys.exit(0)

@@ -432,3 +432,65 @@ async def test_a_backlog_starts_a_surge_worker_process_that_runs_jobs_once_and_r
     log = server.log.read_text()
     assert "surge worker processes started" in log and "a surge worker process retired" in log
     await store.close()
+
+
+async def test_a_worker_process_that_grew_in_a_burst_is_replaced_by_a_fresh_one_once_it_is_over(
+        tmp_path: Path, servers: list[Server]) -> None:
+    """A worker that holds more than SECBOT_WORKER_RENEW_MB more than when it started, once a burst
+    is over, asks for a fresh one; the fresh one starts, then the old one stops, and the fresh one
+    runs what comes next; no job runs twice; a worker that did not grow stays."""
+    db = tmp_path / "secbot.db"
+    store = await prepare(f"sqlite+aiosqlite:///{db}")
+    server = Server(f"sqlite:///{db}", tmp_path / "serve.log", SECBOT_POLL_SECONDS="0.1", PROBE_WORKER_PROCESSES="1",
+                    SECBOT_SURGE_PROCESSES="0", SECBOT_WORKER_RENEW_MB="8", PROBE_GROW_MB="1",
+                    PROBE_BURST="16").start()
+    servers.append(server)
+    assert server.proc is not None
+    pid = server.proc.pid
+
+    def workers() -> list[int]:
+        return [p for p, cmd in _descendants(pid).items() if cmd.endswith(" work ")]
+
+    [first] = workers()
+    burst = [str(uuid.uuid4()) for _ in range(16)]  # 16 MB kept: more than 8
+    await post_probes(server.port, burst)
+    await wait_for(lambda: _gone(first), 30)
+    [fresh] = workers()  # started before the old one stopped
+    assert fresh != first
+    after = [str(uuid.uuid4()) for _ in range(4)]
+    await post_probes(server.port, after)
+    await wait_for(lambda: _count(store, "SELECT count(*) FROM jobs WHERE state = 'done'", lambda n: n == 20), 30)
+    starts: dict[str, list[int]] = {}
+    for delivery_id, ran_in in await rows(store, "SELECT delivery_id, pid FROM probe_starts"):
+        starts.setdefault(delivery_id, []).append(ran_in)
+    assert sorted(starts) == sorted(burst + after) and all(len(p) == 1 for p in starts.values())  # each once
+    assert {starts[d][0] for d in burst} == {first} and {starts[d][0] for d in after} == {fresh}
+    await asyncio.sleep(1.5)
+    assert workers() == [fresh]  # 4 jobs are no burst: it stays
+    log = server.log.read_text()
+    assert log.count("a fresh worker process took the place of one that grew in a burst") == 1
+    assert "holds more memory than when it started" in log
+    assert "a worker process exited" not in log  # a renewal, not a crash
+    await store.close()
+
+
+async def test_a_worker_that_grew_goes_on_when_no_fresh_one_can_start(tmp_path: Path, servers: list[Server]) -> None:
+    """A renewal never leaves the slot empty: when the fresh worker exits before it started, the
+    old one keeps working."""
+    db = tmp_path / "secbot.db"
+    store = await prepare(f"sqlite+aiosqlite:///{db}")
+    server = Server(f"sqlite:///{db}", tmp_path / "serve.log", SECBOT_POLL_SECONDS="0.1", PROBE_WORKER_PROCESSES="1",
+                    SECBOT_SURGE_PROCESSES="0", SECBOT_WORKER_RENEW_MB="8", PROBE_GROW_MB="1", PROBE_BURST="16",
+                    PROBE_ONLY_FIRST_WORKER=str(tmp_path / "first-worker")).start()
+    servers.append(server)
+    assert server.proc is not None
+    pid = server.proc.pid
+    [first] = [p for p, cmd in _descendants(pid).items() if cmd.endswith(" work ")]
+    await post_probes(server.port, [str(uuid.uuid4()) for _ in range(16)])
+    await wait_for(lambda: _has(lambda: "the old one goes on" in server.log.read_text()), 30)
+    await post_probes(server.port, [str(uuid.uuid4()) for _ in range(3)])
+    await wait_for(lambda: _count(store, "SELECT count(*) FROM jobs WHERE state = 'done'", lambda n: n == 19), 30)
+    assert {p for [p] in await rows(store, "SELECT pid FROM probe_starts")} == {first}
+    assert [p for p, cmd in _descendants(pid).items() if cmd.endswith(" work ")] == [first]
+    assert "a fresh worker process took the place" not in server.log.read_text()
+    await store.close()

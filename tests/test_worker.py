@@ -12,6 +12,7 @@ import orjson
 import sqlalchemy as sa
 from gidgethub import routing, sansio
 
+from bot import heap
 from bot.clock import SystemClock
 from bot.jobs.context import ConfigCache, Context, Services
 from bot.jobs.dispatch import Dispatcher, caused_by_app
@@ -328,3 +329,35 @@ async def test_a_retiring_pool_works_its_jobs_then_retires_once_idle_for_long_en
         await pool.stop()
     assert sorted(ran) == ["d-0", "d-1", "d-2"]  # every job ran before it retired
     assert all(j.state == DONE for j in await queue.list())
+
+
+async def test_a_pool_says_when_a_burst_is_over_and_goes_on(store: Store) -> None:
+    """A worker process's pool (bot/jobs/process.py): once a burst is over (`heap.Idle`) and its
+    memory given back, `after_burst` is called (a worker that grew asks for a fresh one then),
+    once per burst, and the pool goes on claiming."""
+    queue = Queue(store, SystemClock())
+    router = routing.Router()
+    ran: list[str] = []
+
+    @router.register("issues", action="opened")
+    async def quick(event: sansio.Event, ctx: Context) -> None:
+        ran.append(event.delivery_id)
+
+    bursts: list[int] = []
+    pool = Workers(queue, Dispatcher(services_for(store, queue), [router], {}).run, poll_interval=0.01,
+                   after_burst=lambda: bursts.append(len(ran)))
+    pool.idle = heap.Idle(every=3, quiet=0.05)
+    for n in range(3):
+        await deliver(queue, "issues.opened", {"action": "opened"}, delivery=f"d-{n}")
+    await pool.start()
+    try:
+        await asyncio.sleep(0.5)
+        assert bursts == [3]  # once, after the burst
+        for n in range(3, 5):
+            await deliver(queue, "issues.opened", {"action": "opened"}, delivery=f"d-{n}")
+        pool.wake()
+        await asyncio.sleep(0.5)
+        assert bursts == [3]  # two jobs are no burst
+        assert sorted(ran) == [f"d-{n}" for n in range(5)] and not pool.retired.is_set()
+    finally:
+        await pool.stop()

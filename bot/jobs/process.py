@@ -32,6 +32,18 @@ flight for `SURGE_IDLE` seconds, and is not replaced: the backlog is worked off 
 processes is given back when it is done. A surge worker that dies is not replaced either; its
 leased jobs go to the others when their leases expire.
 
+Renewal: a worker process's memory grows in a burst and does not all come back (Python's and
+malloc's arenas keep pages that a few live objects pin, caches fill): about 10 MB after a storm of
+10,000 deliveries, for as long as it runs. So once a burst is over (`bot.heap.Idle`: at least 500
+jobs, then 2 s with none) and its memory has been given back, a worker that still holds more than
+`SECBOT_WORKER_RENEW_MB` (default 8) MB more than when it became ready writes `RENEW` on its tally
+pipe and goes on working. The server starts a fresh worker in its slot and, once that one says it
+started, closes the old one's standard input: the old one stops as at any stop (its jobs in
+flight finish or go back), so there is no moment without a worker. A fresh worker that cannot
+start leaves the old one in its place. What it costs: a start (about 1-2 s of CPU, at the workers'
+niceness) once per burst at most, and the process's caches (installation tokens, configs, ETags),
+read again as they are next needed. Surge workers never renew; they retire.
+
 The first line says the worker started. A worker that exits before it has said so could not
 start (a broken handler module, a bad setting only the workers read): it is replaced after a
 delay that doubles with each such failure in a row (`RESTART_AFTER` up to `RESTART_MAX`), so a
@@ -60,7 +72,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from bot import logs
+from bot import heap, logs
 from bot.clock import Clock, SystemClock
 from bot.errors import describe_error
 from bot.github.budget import Budget
@@ -89,6 +101,8 @@ BUSY = b"b"
 # before it retires), and that time.
 RETIRE = "SECBOT_WORKER_RETIRE"
 SURGE_IDLE = 5.0
+# The line a worker process that grew in a burst writes on its tally pipe: a fresh one, please.
+RENEW = b'{"renew":true}\n'
 # The environment variable that gives a worker process the pipe for its tally, and how often it writes one.
 TALLY_FD = "SECBOT_TALLY_FD"
 TALLY_EVERY = 5.0
@@ -177,10 +191,22 @@ class WorkerProcesses:
         self.failed_starts = 0  # workers in a row that exited before they were ready
         self.broken = False  # gave up: no worker could start (the server's exit code says so)
         self.surges = 0  # surge worker processes started
+        self.renewals = 0  # worker processes replaced by a fresh one after a burst (RENEW)
+        # Renewals under way: a fresh worker's number -> its slot and process, until it is ready
+        # and takes the slot (the old one runs until then); the slots concerned; and each
+        # process's number, by pid.
+        self._replacing: dict[int, tuple[int, asyncio.subprocess.Process]] = {}
+        self._starting: set[int] = set()
+        self._number_of: dict[int, int] = {}
 
     @property
     def pids(self) -> list[int]:
-        return [p.pid for p in self.procs if p is not None and p.returncode is None]
+        return [p.pid for p in self._running()]
+
+    def _running(self) -> list[asyncio.subprocess.Process]:
+        """Every worker process still running, those being replaced included."""
+        fresh = [proc for _, proc in self._replacing.values()]
+        return [p for p in [*self.procs, *fresh] if p is not None and p.returncode is None]
 
     async def start(self) -> None:
         for slot in range(self.count):
@@ -189,12 +215,16 @@ class WorkerProcesses:
         log.info("worker processes started", extra={"processes": self.count, "pids": self.pids})
 
     async def _spawn(self, slot: int) -> None:
+        self.procs[slot], self._numbers[slot] = await self._start(slot)
+
+    async def _start(self, slot: int) -> tuple[asyncio.subprocess.Process, int]:
+        """A worker process for `slot`, and the number it was started as."""
         read, write = os.pipe()
         env = {**self.env, TALLY_FD: str(write)}
         if slot >= self.count:
             env[RETIRE] = str(SURGE_IDLE)
         try:
-            self.procs[slot] = await asyncio.create_subprocess_exec(
+            proc = await asyncio.create_subprocess_exec(
                 *self.command, stdin=subprocess.PIPE, env=env, pass_fds=(write,), start_new_session=False)
         except BaseException:
             os.close(read)
@@ -202,8 +232,9 @@ class WorkerProcesses:
         finally:
             os.close(write)  # the worker holds its end: the pipe ends when the worker does
         self.started += 1
-        number = self._numbers[slot] = self.started
+        number = self._number_of[proc.pid] = self.started
         self._readers[number] = asyncio.create_task(self._tallies(number, read), name=f"secbot-worker-tally-{number}")
+        return proc, number
 
     async def _tallies(self, worker: int, fd: int) -> None:
         """Read a worker process's tally lines until it exits."""
@@ -221,10 +252,57 @@ class WorkerProcesses:
                 if worker not in self._ready:
                     self._ready.add(worker)
                     self.ever_ready = True
+                    self._replaced(worker)
+                if line == RENEW:
+                    self._renew(worker)
+                    continue
                 self.on_tally(worker, line)
         finally:
             transport.close()
             self.on_exit(worker)
+
+    def _renew(self, worker: int) -> None:
+        """Worker `worker` grew in a burst: start a fresh one in its slot (see the module's docstring)."""
+        slot = next((s for s in range(self.count) if self._numbers[s] == worker), None)
+        if self._stopping or slot is None or slot in self._starting:
+            return  # a surge worker, one being replaced already, or a fresh one being started
+        self._starting.add(slot)
+
+        async def start() -> None:
+            try:
+                fresh, number = await self._start(slot)
+            except OSError as exc:
+                self._starting.discard(slot)
+                log.error("could not start a fresh worker process; the old one goes on", extra={"error": describe_error(exc)})
+                return
+            self._replacing[number] = (slot, fresh)
+            log.info("a worker process grew in a burst; starting a fresh one in its place", extra={"pid": fresh.pid})
+            code = await fresh.wait()
+            if self._stopping or self._replacing.pop(number, None) is None:
+                return  # it took the old one's place (`_replaced`), and `_watch` watches it now
+            self._starting.discard(slot)
+            await self._reaped(self._number_of.pop(fresh.pid, number))
+            log.error("a fresh worker process exited before it started (its messages are above); the old one goes on",
+                      extra={"pid": fresh.pid, "exit_code": code})
+
+        self._watchers = [t for t in self._watchers if not t.done()]
+        self._watchers.append(asyncio.create_task(start(), name=f"secbot-renew-{slot}"))
+
+    def _replaced(self, worker: int) -> None:
+        """Worker `worker` is ready: if it is a fresh one, it takes its slot, and the process it
+        replaces stops (its standard input closed: it finishes or gives back its jobs)."""
+        entry = self._replacing.pop(worker, None)
+        if entry is None:
+            return
+        slot, fresh = entry
+        self._starting.discard(slot)
+        old = self.procs[slot]
+        self.procs[slot], self._numbers[slot] = fresh, worker
+        self.renewals += 1
+        if old is not None and old.stdin is not None:
+            old.stdin.close()
+        log.info("a fresh worker process took the place of one that grew in a burst",
+                 extra={"pid": fresh.pid, "replaced": old.pid if old is not None else None})
 
     async def _watch(self, slot: int) -> None:
         while not self._stopping:
@@ -233,7 +311,11 @@ class WorkerProcesses:
             code = await proc.wait()
             if self._stopping:
                 return
-            if await self._reaped(slot):
+            if self.procs[slot] is not proc:  # renewed: a fresh worker runs in its slot
+                await self._reaped(self._number_of.pop(proc.pid, 0))
+                continue
+            ready = await self._reaped(self._number_of.pop(proc.pid, self._numbers[slot]))
+            if ready:
                 self.failed_starts = 0
                 log.error("a worker process exited; starting another (its leased jobs go to the others when their "
                           "leases expire)", extra={"pid": proc.pid, "exit_code": code})
@@ -257,10 +339,9 @@ class WorkerProcesses:
                 log.error("could not start a worker process", extra={"error": describe_error(exc)})
                 await asyncio.sleep(5)
 
-    async def _reaped(self, slot: int) -> bool:
-        """After the process in `slot` exited: its last tally lines read (the pipe ends with the
-        process); whether it had said it started."""
-        number = self._numbers[slot]
+    async def _reaped(self, number: int) -> bool:
+        """After the process started as `number` exited: its last tally lines read (the pipe ends
+        with the process); whether it had said it started."""
         reader = self._readers.pop(number, None)
         if reader is not None:
             await asyncio.wait({reader}, timeout=2.0)
@@ -299,7 +380,7 @@ class WorkerProcesses:
         proc = self.procs[slot]
         assert proc is not None
         code = await proc.wait()
-        ready = await self._reaped(slot)
+        ready = await self._reaped(self._number_of.pop(proc.pid, self._numbers[slot]))
         if self._stopping:
             return
         if code == 0 and ready:
@@ -346,7 +427,7 @@ class WorkerProcesses:
         for task in self._watchers:
             task.cancel()
         await asyncio.gather(*self._watchers, return_exceptions=True)
-        running = [p for p in self.procs if p is not None and p.returncode is None]
+        running = self._running()
         for proc in running:
             if proc.stdin is not None:
                 proc.stdin.close()
@@ -366,7 +447,8 @@ class WorkerProcesses:
 async def run_worker_process(settings: Settings, *, routers: Sequence[Any], jobs: Mapping[str, JobHandler],
                              writer_socket: str | None, control: int = 0) -> None:
     """A worker process's life: claim and run jobs until `control` (standard input) ends; its tally
-    to the pipe the server gave it (`TALLY_FD`, see the module's docstring)."""
+    to the pipe the server gave it (`TALLY_FD`, see the module's docstring), and there too its
+    wish for a fresh worker in its place once it grew in a burst (`RENEW`)."""
     from bot.store import Store
 
     loop = asyncio.get_running_loop()
@@ -384,9 +466,21 @@ async def run_worker_process(settings: Settings, *, routers: Sequence[Any], jobs
     counted = Tally()
     busy_until = 0.0  # (loop time) the server said webhooks arrive back to back
     retire = os.environ.get(RETIRE)
+    started_with: int | None = None  # bytes resident once ready
+
+    def after_burst() -> None:
+        """Ask for a fresh worker in this one's place if this one grew (see the module's docstring)."""
+        now = heap.resident()
+        if (report is None or retire or not settings.worker_renew_mb or now is None or started_with is None
+                or now - started_with <= settings.worker_renew_mb * 2**20):
+            return
+        log.info("a burst is over and this worker process holds more memory than when it started: asking for a "
+                 "fresh one", extra={"grown_mb": round((now - started_with) / 2**20, 1)})
+        report.renew()
+
     pool = Workers(found.queue, counted.timed(Dispatcher(found, routers, jobs).run), concurrency=settings.workers,
                    poll_interval=settings.poll_interval, intake_busy=lambda: loop.time() < busy_until,
-                   retire_after=float(retire) if retire else None)
+                   retire_after=float(retire) if retire else None, after_burst=after_burst)
     given = os.environ.get(TALLY_FD, "")
     report = await _TallyPipe.open(int(given), lambda: counted.snapshot(github, found.llm)) if given.isdigit() else None
 
@@ -412,6 +506,7 @@ async def run_worker_process(settings: Settings, *, routers: Sequence[Any], jobs
         if housekeeping.KIND in jobs:  # as the server does when it runs the jobs itself (bot/web/app.py)
             await housekeeping.schedule(found.queue, clock.now() + housekeeping.EVERY)
         await pool.start()
+        started_with = heap.resident()
         if report is not None:
             report.send()  # the first line: started
         stopped, retired = asyncio.ensure_future(stop.wait()), asyncio.ensure_future(pool.retired.wait())
@@ -447,6 +542,11 @@ class _TallyPipe:
         if self.transport.is_closing() or self.transport.get_write_buffer_size():
             return  # the server has not read the last one yet: this one would only queue behind it
         self.transport.write(orjson.dumps(self.snapshot()) + b"\n")
+
+    def renew(self) -> None:
+        """Ask the server for a fresh worker in this one's place (never dropped, unlike a tally)."""
+        if not self.transport.is_closing():
+            self.transport.write(RENEW)
 
     async def _every(self) -> None:
         while True:

@@ -33,6 +33,7 @@ class Workers:
         owner: str | None = None,
         intake_busy: Callable[[], bool] = lambda: False,
         retire_after: float | None = None,
+        after_burst: Callable[[], None] = lambda: None,
     ) -> None:
         self.queue = queue
         self.run = run
@@ -55,6 +56,9 @@ class Workers:
         # claim and had nothing in flight for this many seconds; `retired` is set then.
         self.retire_after = retire_after
         self.retired = asyncio.Event()
+        # Called once a burst is over and its memory given back (a worker process that grew asks
+        # for a fresh one in its place then, bot/jobs/process.py).
+        self.after_burst = after_burst
 
     def wake(self) -> None:
         """New work was stored: look now instead of at the next poll."""
@@ -113,7 +117,8 @@ class Workers:
                 await asyncio.sleep(0)
                 continue
             if not claimed and not self._inflight:
-                self.idle.give_back()
+                if self.idle.give_back():
+                    self.after_burst()
                 if self.retire_after is not None:
                     idle_since = loop.time() if idle_since is None else idle_since
                     if loop.time() - idle_since >= self.retire_after:
