@@ -208,7 +208,7 @@ class Settings:
     surge_backlog: int = 1000
     # A worker process that holds this many MB more than when it started, once a burst of jobs is
     # over, is replaced by a fresh one (bot/jobs/process.py); 0: never.
-    worker_renew_mb: int = 8
+    worker_renew_mb: int = 4
     max_attempts: int = 8
     lease_seconds: float = 120.0
     poll_interval: float = 1.0
@@ -302,7 +302,7 @@ class Settings:
             workers=_int(env, "SECBOT_WORKERS", 32, 1, 256),
             surge_processes=_int(env, "SECBOT_SURGE_PROCESSES", 1, 0, 64),
             surge_backlog=_int(env, "SECBOT_SURGE_BACKLOG", 1000, 1, 10_000_000),
-            worker_renew_mb=_int(env, "SECBOT_WORKER_RENEW_MB", 8, 0, 1_000_000),
+            worker_renew_mb=_int(env, "SECBOT_WORKER_RENEW_MB", 4, 0, 1_000_000),
             max_attempts=_int(env, "SECBOT_MAX_ATTEMPTS", 8, 1, 100),
             lease_seconds=_float(env, "SECBOT_LEASE_SECONDS", 120.0, 1.0, 3600.0),
             poll_interval=_float(env, "SECBOT_POLL_SECONDS", 1.0, 0.01, 60.0),

@@ -36,7 +36,7 @@ Renewal: a worker process's memory grows in a burst and does not all come back (
 malloc's arenas keep pages that a few live objects pin, caches fill): about 10 MB after a storm of
 10,000 deliveries, for as long as it runs. So once a burst is over (`bot.heap.Idle`: at least 500
 jobs, then 2 s with none) and its memory has been given back, a worker that still holds more than
-`SECBOT_WORKER_RENEW_MB` (default 8) MB more than when it became ready writes `RENEW` on its tally
+`SECBOT_WORKER_RENEW_MB` (default 4) MB more than when it became ready writes `RENEW` on its tally
 pipe and goes on working. The server starts a fresh worker in its slot and, once that one says it
 started, closes the old one's standard input: the old one stops as at any stop (its jobs in
 flight finish or go back), so there is no moment without a worker. A fresh worker that cannot
