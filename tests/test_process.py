@@ -315,7 +315,7 @@ async def _kill_a_worker_process(store: Store, url: str, tmp_path: Path, servers
     server = Server(url, tmp_path / "serve.log", **env).start()
     servers.append(server)
     assert server.proc is not None
-    workers = [p for p, cmd in _descendants(server.proc.pid).items() if cmd.endswith(" work ")]
+    workers = _worker_pids(server.proc.pid)
     assert len(workers) == 2
     deliveries = [str(uuid.uuid4()) for _ in range(40)]
     await post_probes(server.port, deliveries)
@@ -327,15 +327,12 @@ async def _kill_a_worker_process(store: Store, url: str, tmp_path: Path, servers
     await wait_for(lambda: _count(store, "SELECT count(*) FROM jobs WHERE state = 'done'", lambda n: n == 40), 60)
     effects = await rows(store, "SELECT delivery_id FROM probe_effects")
     assert sorted(r[0] for r in effects) == sorted(deliveries)  # every job's effect, once
-    starts: dict[str, list[int]] = {}
-    for delivery_id, pid in await rows(store, "SELECT delivery_id, pid FROM probe_starts"):
-        starts.setdefault(delivery_id, []).append(pid)
+    starts = await _starts(store)
     for d in deliveries:
         # Only a job the killed worker held runs again (after its lease expired), and once.
         assert len(starts[d]) == 1 or (d in leased and len(starts[d]) == 2 and starts[d].count(victim) == 1), (d, starts[d])
     # The server put another worker in its place; killing the server (-9) ends every child.
-    await wait_for(lambda: _has(lambda: len([c for c in _descendants(server.proc.pid).values()  # type: ignore[union-attr]
-                                                if c.endswith(" work ")]) == 2), 10)
+    await wait_for(lambda: _has(lambda: len(_worker_pids(server.proc.pid)) == 2), 10)  # type: ignore[union-attr]
     children = list(_descendants(server.proc.pid))
     server.kill9()
     for pid in children:
@@ -345,6 +342,19 @@ async def _kill_a_worker_process(store: Store, url: str, tmp_path: Path, servers
 
 async def _has(predicate: Any) -> bool:
     return bool(predicate())
+
+
+def _worker_pids(server_pid: int) -> list[int]:
+    """The worker processes of the server `server_pid`."""
+    return [p for p, cmd in _descendants(server_pid).items() if cmd.endswith(" work ")]
+
+
+async def _starts(store: Any) -> dict[str, list[int]]:
+    """Each probe delivery's handler runs: the pids of the processes it ran in."""
+    starts: dict[str, list[int]] = {}
+    for delivery_id, ran_in in await rows(store, "SELECT delivery_id, pid FROM probe_starts"):
+        starts.setdefault(delivery_id, []).append(ran_in)
+    return starts
 
 
 async def test_the_worker_processes_jobs_are_on_the_servers_metrics_and_stay_when_one_is_replaced(
@@ -374,7 +384,7 @@ async def test_the_worker_processes_jobs_are_on_the_servers_metrics_and_stay_whe
 
         # The jobs ran in the worker process; its tally reaches the server's /metrics within seconds.
         await wait_for(lambda: shown(12), 20)
-        [worker] = [p for p, cmd in _descendants(server.proc.pid).items() if cmd.endswith(" work ")]
+        [worker] = _worker_pids(server.proc.pid)
         os.kill(worker, signal.SIGKILL)
         await wait_for(lambda: _has(lambda: [c for p, c in _descendants(server.proc.pid).items()  # type: ignore[union-attr]
                                              if c.endswith(" work ") and p != worker]), 10)
@@ -410,25 +420,20 @@ async def test_a_backlog_starts_a_surge_worker_process_that_runs_jobs_once_and_r
     assert server.proc is not None
     pid = server.proc.pid
 
-    def workers() -> list[int]:
-        return [p for p, cmd in _descendants(pid).items() if cmd.endswith(" work ")]
-
-    [first] = workers()
+    [first] = _worker_pids(pid)
     deliveries = [str(uuid.uuid4()) for _ in range(60)]
     await post_probes(server.port, deliveries)
-    await wait_for(lambda: _has(lambda: len(workers()) == 2), 15)
-    [surge] = [p for p in workers() if p != first]
+    await wait_for(lambda: _has(lambda: len(_worker_pids(pid)) == 2), 15)
+    [surge] = [p for p in _worker_pids(pid) if p != first]
     await wait_for(lambda: _count(store, "SELECT count(*) FROM jobs WHERE state = 'done'", lambda n: n == 60), 60)
-    starts: dict[str, list[int]] = {}
-    for delivery_id, ran_in in await rows(store, "SELECT delivery_id, pid FROM probe_starts"):
-        starts.setdefault(delivery_id, []).append(ran_in)
+    starts = await _starts(store)
     assert sorted(starts) == sorted(deliveries) and all(len(p) == 1 for p in starts.values())  # each once
     assert {p for [p] in starts.values()} == {first, surge}  # both worked the backlog
     effects = await rows(store, "SELECT delivery_id FROM probe_effects")
     assert sorted(r[0] for r in effects) == sorted(deliveries)
     await wait_for(lambda: _gone(surge), 20)  # retired (SURGE_IDLE seconds idle) ...
     await asyncio.sleep(1.5)
-    assert workers() == [first]  # ... and not replaced
+    assert _worker_pids(pid) == [first]  # ... and not replaced
     log = server.log.read_text()
     assert "surge worker processes started" in log and "a surge worker process retired" in log
     await store.close()
@@ -448,25 +453,20 @@ async def test_a_worker_process_that_grew_in_a_burst_is_replaced_by_a_fresh_one_
     assert server.proc is not None
     pid = server.proc.pid
 
-    def workers() -> list[int]:
-        return [p for p, cmd in _descendants(pid).items() if cmd.endswith(" work ")]
-
-    [first] = workers()
+    [first] = _worker_pids(pid)
     burst = [str(uuid.uuid4()) for _ in range(16)]  # 16 MB kept: more than 8
     await post_probes(server.port, burst)
     await wait_for(lambda: _gone(first), 30)
-    [fresh] = workers()  # started before the old one stopped
+    [fresh] = _worker_pids(pid)  # started before the old one stopped
     assert fresh != first
     after = [str(uuid.uuid4()) for _ in range(4)]
     await post_probes(server.port, after)
     await wait_for(lambda: _count(store, "SELECT count(*) FROM jobs WHERE state = 'done'", lambda n: n == 20), 30)
-    starts: dict[str, list[int]] = {}
-    for delivery_id, ran_in in await rows(store, "SELECT delivery_id, pid FROM probe_starts"):
-        starts.setdefault(delivery_id, []).append(ran_in)
+    starts = await _starts(store)
     assert sorted(starts) == sorted(burst + after) and all(len(p) == 1 for p in starts.values())  # each once
     assert {starts[d][0] for d in burst} == {first} and {starts[d][0] for d in after} == {fresh}
     await asyncio.sleep(1.5)
-    assert workers() == [fresh]  # 4 jobs are no burst: it stays
+    assert _worker_pids(pid) == [fresh]  # 4 jobs are no burst: it stays
     log = server.log.read_text()
     assert log.count("a fresh worker process took the place of one that grew in a burst") == 1
     assert "holds more memory than when it started" in log
@@ -485,12 +485,12 @@ async def test_a_worker_that_grew_goes_on_when_no_fresh_one_can_start(tmp_path: 
     servers.append(server)
     assert server.proc is not None
     pid = server.proc.pid
-    [first] = [p for p, cmd in _descendants(pid).items() if cmd.endswith(" work ")]
+    [first] = _worker_pids(pid)
     await post_probes(server.port, [str(uuid.uuid4()) for _ in range(16)])
     await wait_for(lambda: _has(lambda: "the old one goes on" in server.log.read_text()), 30)
     await post_probes(server.port, [str(uuid.uuid4()) for _ in range(3)])
     await wait_for(lambda: _count(store, "SELECT count(*) FROM jobs WHERE state = 'done'", lambda n: n == 19), 30)
     assert {p for [p] in await rows(store, "SELECT pid FROM probe_starts")} == {first}
-    assert [p for p, cmd in _descendants(pid).items() if cmd.endswith(" work ")] == [first]
+    assert _worker_pids(pid) == [first]
     assert "a fresh worker process took the place" not in server.log.read_text()
     await store.close()
