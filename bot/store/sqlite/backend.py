@@ -61,6 +61,9 @@ class WriterBackend(QueueBackend):
     async def claim(self, stmt: DirectStatement, params: dict[str, Any], webhook: str, *,
                     linger: float) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = await self.write("claim", stmt.sql, stmt.args(params), webhook, linger=linger)
+        for m in found:  # bodies come as stored (sqlite_writer.claim)
+            if "encoding" in m:
+                m["payload"] = sqlite_writer.decode(m["payload"], m.pop("encoding"))
         return found
 
     async def complete_many(self, owners: dict[str | None, list[int]], running: str, done: dict[str, Any], *,
