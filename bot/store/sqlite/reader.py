@@ -8,7 +8,7 @@ library's sqlite3, the same PRAGMAs) in a small pool of threads: the event loop 
 read over once and is woken once with its result. Each read is still one transaction of its
 own, so reads of several statements see one snapshot, as before; a read of one statement
 (`single`) needs no BEGIN and ROLLBACK around it (one SELECT is a snapshot by itself in SQLite),
-which halves its cost: about 190 against 100 us of CPU for a point read (bench/README.md).
+which takes about a fifth off a point read's CPU (bench/README.md).
 """
 
 from __future__ import annotations
