@@ -191,7 +191,6 @@ class WorkerProcesses:
         self.failed_starts = 0  # workers in a row that exited before they were ready
         self.broken = False  # gave up: no worker could start (the server's exit code says so)
         self.surges = 0  # surge worker processes started
-        self.renewals = 0  # worker processes replaced by a fresh one after a burst (RENEW)
         # Renewals under way: a fresh worker's number -> its slot and process, until it is ready
         # and takes the slot (the old one runs until then); the slots concerned; and each
         # process's number, by pid.
@@ -298,7 +297,6 @@ class WorkerProcesses:
         self._starting.discard(slot)
         old = self.procs[slot]
         self.procs[slot], self._numbers[slot] = fresh, worker
-        self.renewals += 1
         if old is not None and old.stdin is not None:
             old.stdin.close()
         log.info("a fresh worker process took the place of one that grew in a burst",

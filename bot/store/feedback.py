@@ -30,7 +30,7 @@ EXAMPLES_KEPT = 50_000
 class Feedback:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._examples: cachetools.TTLCache[tuple[str, int], list[Example]] = cachetools.TTLCache(
+        self._examples: cachetools.TTLCache[str, list[Example]] = cachetools.TTLCache(
             maxsize=EXAMPLES_KEPT, ttl=EXAMPLES_TTL, getsizeof=lambda found: 1 + sum(len(e.features) for e in found))
 
     async def record(self, *, key: str, now: float, repo: str, report_id: int | None, source: str, label: str,
@@ -43,18 +43,17 @@ class Feedback:
                "actor": actor, "created_at": now}
         async with self.store.write() as conn:
             result = await conn.execute(self.store.insert_ignore(feedback, ["key"]).values(**row))
-        for cached in [k for k in self._examples if k[0] == row["repo"]]:
-            self._examples.pop(cached, None)
+        self._examples.pop(row["repo"], None)
         return result.rowcount == 1
 
-    async def examples(self, repo: str, limit: int = MAX_EXAMPLES) -> list[Example]:
-        """The repository's newest answers, newest first, as the memory reads them (kept for
-        `EXAMPLES_TTL` seconds)."""
-        key = (repo.lower(), limit)
+    async def examples(self, repo: str) -> list[Example]:
+        """The repository's `MAX_EXAMPLES` newest answers, newest first, as the memory reads them
+        (kept for `EXAMPLES_TTL` seconds)."""
+        key = repo.lower()
         found = self._examples.get(key)
         if found is None:
-            stmt = (sa.select(feedback.c.label, feedback.c.features).where(feedback.c.repo == key[0])
-                    .order_by(feedback.c.id.desc()).limit(limit))
+            stmt = (sa.select(feedback.c.label, feedback.c.features).where(feedback.c.repo == key)
+                    .order_by(feedback.c.id.desc()).limit(MAX_EXAMPLES))
             found = [Example(label, frozenset(orjson.loads(features))) for label, features in await self.store.all(stmt)]
             with contextlib.suppress(ValueError):  # larger than the whole cache: not kept
                 self._examples[key] = found
