@@ -142,13 +142,15 @@ async def consider(ctx: Context, post: Post) -> None:
     if post.source in COMMENTS and not cfg.detection.comments:
         return
     key = source_key(repo["full_name"], post)
-    known = await ctx.reports.by_key(key)
-    if known is not None and await ctx.ledger.result(f"handled:{known.id}") is not None:
-        if known.state != SPAM:
-            await follow_edit(ctx, known, cfg, post)  # a redelivery finds nothing changed
+    # A text just written is known only to a redelivery (or a retry) of its own delivery, with the
+    # same text: its record is looked up only once it reads as a report, which saves a read of the
+    # store for nearly every new issue and comment (bench/README.md). An edit is looked up first:
+    # a report acted on follows its edits whatever they read as.
+    fresh = ctx.data.get("action") in ("opened", "created")
+    if not fresh and await _followed(ctx, key, cfg, post):
         return
     verdict = await judge(ctx, cfg, post)
-    if verdict is None or verdict.kind == "none":
+    if verdict is None or verdict.kind == "none" or (fresh and await _followed(ctx, key, cfg, post)):
         return
     if await is_maintainer(ctx, post.author["login"], post.context.author_association):
         return
@@ -175,6 +177,17 @@ async def consider(ctx: Context, post: Post) -> None:
         await redirect_discussion(ctx, report, cfg, post)
     else:
         await act(ctx, report, cfg, hide=cfg.public_reports.action == "hide")
+
+
+async def _followed(ctx: Context, key: str, cfg: RepoConfig, post: Post) -> bool:
+    """Whether the text is a report acted on already; if so, its edit is followed (a redelivery
+    finds nothing changed)."""
+    known = await ctx.reports.by_key(key)
+    if known is None or await ctx.ledger.result(f"handled:{known.id}") is None:
+        return False
+    if known.state != SPAM:
+        await follow_edit(ctx, known, cfg, post)
+    return True
 
 
 async def _record(ctx: Context, post: Post, key: str, verdict: Verdict, kind: str) -> Report:
