@@ -1,4 +1,4 @@
-"""Store reads (`Store.read`, `first`, `all`, `scalar`) and one-statement writes (`Store.execute`), on
+"""Store reads (`Store.read`, `first`, `point`, `all`, `scalar`) and one-statement writes (`Store.execute`), on
 SQLite on a file and PostgreSQL."""
 
 from __future__ import annotations
@@ -38,6 +38,25 @@ async def test_a_read_of_sqlite_on_a_file_runs_whole_on_a_reader_thread(database
     names = await store.read(lambda conn: (threading.current_thread().name, conn.execute(sa.select(1)).scalar()))
     assert names[0].startswith("secbot-read") and names[0] != threading.current_thread().name
     assert names[1] == 1
+
+
+async def test_a_point_read_finds_its_row_and_on_sqlite_on_a_file_runs_on_the_callers_thread(
+        store: Store, databases: Databases) -> None:
+    await _keep(store, "a", '"1"')
+    by_key = sa.select(facts.c.value).where(facts.c.key == sa.bindparam("key"))
+    assert (await store.point(by_key, {"key": "a"}))[0] == '"1"'
+    assert await store.point(by_key, {"key": "b"}) is None
+
+    # No hand-off to a reader thread (it costs more than the read), and no transaction left open.
+    sqlite, _, _ = await databases.open("sqlite")
+    await _keep(sqlite, "p", '"2"')
+    seen: list[str] = []
+    sa.event.listen(sqlite._reader.engine, "before_cursor_execute",  # type: ignore[union-attr]
+                    lambda *_: seen.append(threading.current_thread().name))
+    assert (await sqlite.point(by_key, {"key": "p"}))[0] == '"2"'
+    assert seen == [threading.current_thread().name]
+    assert (await sqlite.first(by_key, {"key": "p"}))[0] == '"2"'
+    assert seen[1].startswith("secbot-read")
 
 
 async def test_a_write_statement_returns_its_row_count_and_is_committed(store: Store) -> None:

@@ -21,7 +21,7 @@ class Facts:
 
     async def get(self, key: str, now: float) -> Any:
         """The fact `key`, or None when unknown or expired."""
-        row = await self.store.first(sa.select(facts.c.value, facts.c.expires_at).where(facts.c.key == key))
+        row = await self.store.point(sa.select(facts.c.value, facts.c.expires_at).where(facts.c.key == key))
         if row is None or row[1] <= now:
             return None
         return orjson.loads(row[0])

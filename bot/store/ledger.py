@@ -43,7 +43,7 @@ class Ledger:
 
     async def result(self, key: str) -> dict[str, Any] | None:
         """What the write `key` recorded, or None when it was not done (or is being done now)."""
-        row = await self.store.first(_RESULT, {"key": key})
+        row = await self.store.point(_RESULT, {"key": key})
         if row is None:
             return None
         found = orjson.loads(row[0]) if row[0] else {}

@@ -115,10 +115,11 @@ class Reports:
         self.store = store
 
     async def get(self, report_id: int) -> Report | None:
-        return await self._one(reports.c.id == report_id)
+        row = await self.store.point(sa.select(reports).where(reports.c.id == report_id))
+        return Report.from_row(row) if row else None
 
     async def by_key(self, source_key: str) -> Report | None:
-        row = await self.store.first(_BY_SOURCE_KEY, {"source_key": source_key})
+        row = await self.store.point(_BY_SOURCE_KEY, {"source_key": source_key})
         return Report.from_row(row) if row else None
 
     async def for_issue(self, repo: str, number: int) -> list[Report]:

@@ -16,7 +16,7 @@ class TriageCards:
         self.store = store
 
     async def get(self, report_id: int) -> dict[str, Any] | None:
-        row = await self.store.first(sa.select(triage_cards.c.card).where(triage_cards.c.report_id == report_id))
+        row = await self.store.point(sa.select(triage_cards.c.card).where(triage_cards.c.report_id == report_id))
         return orjson.loads(row[0]) if row else None
 
     async def keep(self, report_id: int, card: dict[str, Any], now: float) -> dict[str, Any]:
