@@ -37,9 +37,10 @@ then, with Secbot's workers idle again:
 
 The delivery is GitHub's `issues.opened` example from @octokit/webhooks-examples 7.6.1
 (tests/fixtures/webhooks/issues.opened.json, 11.6 KB, with the `installation` an App receives),
-sent as X-GitHub-Event `bench`, which no handler takes: for Secbot each job is a claim and a
-completion. Every request carries a new X-GitHub-Delivery; the run checks that Secbot stored
-one job per request.
+sent as X-GitHub-Event `bench`, which no handler takes: Secbot stores each as a job already done,
+which no worker claims (bot/rules/lanes.py `TAKEN`; `--real` sends deliveries the workers run).
+Every request carries a new X-GitHub-Delivery; the run checks that Secbot stored one job per
+request.
 
 The closed loop runs on `wrk` when it is installed (Debian: `apt-get install wrk`): it costs
 a few microseconds per request, so the servers get the cores. Without it a Python load

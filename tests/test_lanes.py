@@ -1,9 +1,10 @@
-"""bot/rules/lanes.py: which lane a delivery waits in."""
+"""bot/rules/lanes.py: which lane a delivery waits in, and which deliveries a handler takes."""
 
 from __future__ import annotations
 
 import pytest
 
+import handlers
 from bot.rules import lanes
 from bot.rules.commands import parse
 
@@ -29,3 +30,27 @@ def test_a_new_installation_waits_in_the_public_lane_and_a_removed_one_later() -
     assert lanes.lane_of("installation_repositories", "added") == lanes.PUBLIC
     assert lanes.lane_of("installation", "deleted") == lanes.LATER
     assert lanes.lane_of("installation_repositories", "removed") == lanes.LATER
+
+
+def test_the_table_of_deliveries_taken_is_the_handlers_routes() -> None:
+    # A delivery that is not in the table is stored as done and never run: a route missing from it
+    # would lose its deliveries. Read from gidgethub's route tables, as the Dispatcher does.
+    routes: dict[str, set[str] | None] = {}
+    for router in handlers.ROUTERS:
+        for event in router._shallow_routes:
+            routes[event] = None
+        for event, keys in router._deep_routes.items():
+            assert set(keys) == {"action"}, f"{event}: a route on another field than the action"
+            if event in routes and routes[event] is None:
+                continue
+            routes[event] = (routes.get(event) or set()) | set(keys["action"])
+    assert {e: (None if a is None else frozenset(a)) for e, a in routes.items()} == lanes.TAKEN
+
+
+@pytest.mark.parametrize("event, action, taken", [
+    ("issues", "opened", True), ("issues", "labeled", False), ("issues", "closed", False),
+    ("installation_repositories", "added", True), ("installation_repositories", None, True),
+    ("star", "created", False), ("push", None, False), ("repository_advisory", "reported", True),
+])
+def test_which_deliveries_a_handler_takes(event: str, action: str | None, taken: bool) -> None:
+    assert lanes.taken(event, action) is taken

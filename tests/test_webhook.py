@@ -73,6 +73,24 @@ async def test_signed_delivery_is_stored_once_and_answered_202(client: TestClien
     assert job.payload == body  # the raw bytes, exactly as GitHub sent them
 
 
+async def test_a_delivery_no_handler_takes_is_stored_as_done_and_never_claimed(client: TestClient) -> None:
+    # Labels, assignees, closed issues: most of what GitHub sends. Kept like every delivery, but no
+    # worker claims it, decodes its body or completes it.
+    body = orjson.dumps({**ISSUE_OPENED, "action": "labeled", "label": {"name": "bug"}})
+    resp = await client.post("/webhook", data=body, headers=delivery_headers("issues", body, delivery="lbl-1"))
+    assert resp.status == 202 and (await resp.json())["queued"] is False
+    taken = orjson.dumps(ISSUE_OPENED)
+    resp = await client.post("/webhook", data=taken, headers=delivery_headers("issues", taken, delivery="opn-1"))
+    assert resp.status == 202 and (await resp.json())["queued"] is True
+    by_delivery = {j.delivery_id: j for j in await jobs_of(client)}
+    assert (by_delivery["lbl-1"].state, by_delivery["opn-1"].state) == ("done", "queued")
+    assert by_delivery["lbl-1"].payload == body and by_delivery["lbl-1"].finished_at is not None
+    queue = Queue(client.app[STORE], client.app[CLOCK])
+    assert [j.delivery_id for j in await queue.claim("w", 10)] == ["opn-1"]
+    again = await client.post("/webhook", data=body, headers=delivery_headers("issues", body, delivery="lbl-1"))
+    assert again.status == 200 and (await again.json())["duplicate"] is True  # a redelivery is still one
+
+
 @pytest.mark.parametrize("signature", [None, "sha256=" + "0" * 64, "sha1=abc", "sha256=zz"])
 async def test_missing_or_wrong_signature_is_refused_and_nothing_stored(client: TestClient, signature: str | None) -> None:
     body = orjson.dumps(ISSUE_OPENED)

@@ -31,7 +31,7 @@ QUEUED, RUNNING, DONE, DEAD = "queued", "running", "done", "dead"
 STATES = (QUEUED, RUNNING, DONE, DEAD)
 WEBHOOK = "webhook"
 DELIVERY_COLUMNS = ("kind", "delivery_id", "event", "installation_id", "payload", "state", "attempts", "run_at",
-                    "lane", "pick_at", "created_at", "updated_at")
+                    "finished_at", "lane", "pick_at", "created_at", "updated_at")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,8 +125,9 @@ class Queue:
     # -- adding work -------------------------------------------------------------------------
 
     def delivery_row(self, delivery_id: str, event: str, installation_id: int | None, body: bytes,
-                     lane: int | None = None) -> dict[str, Any]:
-        """A delivery's row; its lane from the webhook (bot/rules/lanes.py), else from its name alone."""
+                     lane: int | None = None, *, done: bool = False) -> dict[str, Any]:
+        """A delivery's row; its lane from the webhook (bot/rules/lanes.py), else from its name alone.
+        `done`: no handler takes it (`lanes.taken`): stored as done, never claimed."""
         now = self.clock.now()
         if lane is None:
             kind, _, action = event.partition(".")
@@ -138,9 +139,10 @@ class Queue:
             "installation_id": installation_id,
             "payload": b"",  # the body goes to `deliveries`, beside the job's row
             "body": body,
-            "state": QUEUED,
+            "state": DONE if done else QUEUED,
             "attempts": 0,
             "run_at": now,
+            "finished_at": now if done else None,
             "lane": lane,
             "pick_at": lanes.pick_at(now, lane),
             "created_at": now,

@@ -52,6 +52,31 @@ def is_command(text: object) -> bool:
     return False
 
 
+# The deliveries some handler takes (the routes of handlers/*), by event type: the actions taken,
+# or None for every action. tests/test_lanes.py checks it against the routers. A delivery of any
+# other name (a label, an assignee, a closed issue) is stored as done at intake: kept like every
+# delivery, never claimed, its body never read.
+TAKEN: dict[str, frozenset[str] | None] = {
+    "discussion": frozenset({"created", "edited"}),
+    "discussion_comment": frozenset({"created", "edited"}),
+    "installation": frozenset({"created", "deleted", "suspend", "unsuspend"}),
+    "installation_repositories": None,
+    "issue_comment": frozenset({"created", "edited"}),
+    "issues": frozenset({"opened", "edited", "reopened"}),
+    "pull_request": frozenset({"opened", "edited"}),
+    "repository": frozenset({"privatized", "publicized"}),
+    "repository_advisory": frozenset({"reported", "published"}),
+}
+
+
+def taken(event: str, action: str | None) -> bool:
+    """Whether a handler takes a delivery of `event` with `action` (see TAKEN)."""
+    if event not in TAKEN:
+        return False
+    actions = TAKEN[event]
+    return actions is None or action in actions
+
+
 def lane_of(event: str, action: str | None, *, command: bool = False) -> int:
     """The lane of a delivery of `event` with `action`; `command`: a comment holding a `/sec` line."""
     if event == "repository_advisory":

@@ -231,8 +231,10 @@ async def _store(request: web.Request, body: bytes) -> tuple[str, str, web.Respo
     name = f"{event}.{action}" if isinstance(action, str) else event
     intake = request.app[INTAKE]
     try:
+        # A delivery no handler takes is stored all the same, as done: no worker claims it.
+        done = not lanes.taken(event, action if isinstance(action, str) else None)
         row = intake.queue.delivery_row(delivery, name[:80], installation_id, body,
-                                        lanes.lane_of(event, action, command=command))
+                                        lanes.lane_of(event, action, command=command), done=done)
         new = await intake.submit(row)
     except Exception as exc:  # noqa: BLE001 - the store is down: GitHub records a failure we can redeliver
         _bound(delivery, event, action).error("could not store a delivery", extra={"error": describe_error(exc)})
@@ -242,7 +244,7 @@ async def _store(request: web.Request, body: bytes) -> tuple[str, str, web.Respo
         return event, metrics.DUPLICATE, _answer(200, {"delivery": delivery, "queued": False, "duplicate": True})
     if log.isEnabledFor(logging.DEBUG):  # the common case: bind a logger only when it will write
         _bound(delivery, event, action).debug("delivery stored", extra={"installation": installation_id})
-    return event, metrics.STORED, _answer(202, {"delivery": delivery, "queued": True})
+    return event, metrics.STORED, _answer(202, {"delivery": delivery, "queued": not done})
 
 
 # Events whose `comment.body` may hold a `/sec` command, which puts the delivery in the first lane.
