@@ -107,12 +107,19 @@ async def remembered(ctx: Context, cfg: RepoConfig, verdict: Verdict, title: str
 async def judge(ctx: Context, cfg: RepoConfig, post: Post) -> Verdict | None:
     """The verdict on a public text: the classifier's, then this repository's memory of its
     maintainers' answers, then the optional second opinion on the uncertain band."""
+    verdict = await judge_here(ctx, cfg, post)
+    if verdict is None:
+        return None
+    return await second_opinion(ctx, cfg, post.title, post.body or "", verdict)  # off by default
+
+
+async def judge_here(ctx: Context, cfg: RepoConfig, post: Post) -> Verdict | None:
+    """`judge` without the second opinion: what Secbot makes of the text on its own."""
     words = words_verdict(cfg, post.title, post.body, post.context)
     if words is None:
         return None
     verdict = await with_tree(ctx, cfg, post, words)
-    verdict = await remembered(ctx, cfg, verdict, post.title, post.body)
-    return await second_opinion(ctx, cfg, post.title, post.body or "", verdict)  # off by default
+    return await remembered(ctx, cfg, verdict, post.title, post.body)
 
 
 def source_key(full_name: str, post: Post) -> str:
@@ -143,14 +150,23 @@ async def consider(ctx: Context, post: Post) -> None:
         return
     key = source_key(repo["full_name"], post)
     # A text just written is known only to a redelivery (or a retry) of its own delivery, with the
-    # same text: its record is looked up only once it reads as a report, which saves a read of the
-    # store for nearly every new issue and comment (bench/README.md). An edit is looked up first:
-    # a report acted on follows its edits whatever they read as.
+    # same text: its record is looked up only once it may read as a report (before any question to
+    # the second opinion), which saves a read of the store for nearly every new issue and comment
+    # (bench/README.md). An edit is looked up first: a report acted on follows its edits whatever
+    # they read as.
     fresh = ctx.data.get("action") in ("opened", "created")
     if not fresh and await _followed(ctx, key, cfg, post):
         return
-    verdict = await judge(ctx, cfg, post)
-    if verdict is None or verdict.kind == "none" or (fresh and await _followed(ctx, key, cfg, post)):
+    verdict = await judge_here(ctx, cfg, post)
+    if verdict is None:
+        return
+    may_ask = ctx.services.llm is not None and cfg.detection.llm.enabled
+    if verdict.kind == "none" and not may_ask:
+        return
+    if fresh and await _followed(ctx, key, cfg, post):
+        return
+    verdict = await second_opinion(ctx, cfg, post.title, post.body or "", verdict)  # off by default
+    if verdict.kind == "none":
         return
     if await is_maintainer(ctx, post.author["login"], post.context.author_association):
         return
