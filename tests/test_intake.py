@@ -52,6 +52,19 @@ async def test_every_delivery_of_a_burst_bigger_than_a_batch_is_stored_once(stor
     assert await intake.submit(q.delivery_row("d-0", "issues.opened", 1, b"{}")) is False
 
 
+async def test_deliveries_stored_as_done_wake_no_worker(store: Store, clock: FrozenClock) -> None:
+    # No handler takes them (a label, an assignee): nothing for a worker to claim.
+    q = make_queue(store, clock)
+    stored: list[None] = []
+    intake = Intake(q, on_stored=lambda: stored.append(None))
+    assert await intake.submit(q.delivery_row("label-1", "issues.labeled", 1, b"{}", done=True)) is True
+    assert stored == []
+    answers = await asyncio.gather(intake.submit(q.delivery_row("label-2", "issues.labeled", 1, b"{}", done=True)),
+                                   intake.submit(q.delivery_row("opened-1", "issues.opened", 1, b"{}")))
+    assert answers == [True, True] and stored
+    await intake.drain()
+
+
 async def test_deliveries_more_than_the_socket_to_the_writer_holds_are_all_stored(
         databases: Databases, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> None:
     # A burst of big bodies outruns the socket's buffer: what it does not take waits for the

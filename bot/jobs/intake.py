@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot import heap
-from bot.jobs.queue import Queue
+from bot.jobs.queue import DONE, Queue
 from bot.store.sqlite.client import WriterGone
 
 MAX_BATCH = 500
@@ -104,7 +104,7 @@ class Intake:
             return
         new = None if error is not None else call.result()
         _answer(batch, new, error)
-        if new or (error is None and not retry):  # (a second try may find them all stored by the first)
+        if (new or (error is None and not retry)) and _wakes(batch):  # (a second try may find them all stored by the first)
             self.on_stored()
 
     # -- other stores: one batch at a time, from the event loop ----------------------------------
@@ -118,7 +118,7 @@ class Intake:
                 _answer(batch, None, exc)
                 continue
             _answer(batch, new, None)
-            if new:
+            if new and _wakes(batch):
                 self.on_stored()
 
     async def drain(self) -> None:
@@ -131,6 +131,12 @@ class Intake:
             await asyncio.gather(self._flusher, return_exceptions=True)
         while self._taking:  # (a batch whose writer died is sent once more meanwhile)
             await asyncio.gather(*self._taking, return_exceptions=True)
+
+
+def _wakes(batch: list[Waiting]) -> bool:
+    """Whether a batch holds work for the workers: deliveries no handler takes, stored as done
+    (bot/rules/lanes.py `TAKEN`), wake none of them."""
+    return any(row.get("state") != DONE for row, _ in batch)
 
 
 def _answer(batch: list[Waiting], new: set[str] | None, error: BaseException | None) -> None:
