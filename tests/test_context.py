@@ -3,7 +3,12 @@ little, with reason names only, and never makes a confident public report on its
 
 from __future__ import annotations
 
+import json
+import re
 import time
+from pathlib import Path
+
+import pytest
 
 from bot.rules import context
 from bot.rules.detect import TextContext, Thresholds, Verdict
@@ -71,3 +76,26 @@ def test_reasons_are_names_never_text_and_a_huge_body_is_cheap() -> None:
     assert time.process_time() - start < 2.0  # bounded scan; a generous bound, not a benchmark
     assert all(r in context.WEIGHTS for r in ev.reasons)
     assert not any("secret" in r for r in ev.reasons)
+
+
+def test_the_literal_hints_change_no_evidence(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `_LINK_HINT` and `_FORM_HINT` only skip scans that cannot match: the evidence of every
+    # training and development text, and of links and headings written every which way, is the same
+    # with the hints and without them.
+    corpus = Path(__file__).parent / "corpus"
+    texts = [(row.get("title") or "", row.get("body") or "")
+             for name in ("train.jsonl", "dev.jsonl", "issues.jsonl")
+             for row in map(json.loads, (corpus / name).read_text().splitlines())]
+    texts += [("", "see GITHUB.COM/o/r/blob/main/a.py and https://GitHub.Com/x/y/issues/1"),
+              ("", "https://github.com/o/r/pull/2"), ("", "github.com/o/r.git/tree/x github.com/q/z/commit/1"),
+              ("", "## Impact\nbad\n  ### Steps to reproduce\n1.\n#### CVSS score\n"),
+              ("", "##Impact\n##  poc  \n"), ("", "#####impact\n## severity")]
+    assert len(texts) > 500
+    seen = TextContext(repo_full_name="o/r", labels=("bug",))
+    hinted = [context.evidence(t, b, seen) for t, b in texts]
+    monkeypatch.setattr(context, "_LINK_HINT", re.compile(""))
+    monkeypatch.setattr(context, "_FORM_HINT", "")
+    assert [context.evidence(t, b, seen) for t, b in texts] == hinted
+    assert any("context:own-repository" in e.reasons for e in hinted)
+    assert any("context:other-repository" in e.reasons for e in hinted)
+    assert any("context:security-form" in e.reasons for e in hinted)
