@@ -104,7 +104,8 @@ class Intake:
             return
         new = None if error is not None else call.result()
         _answer(batch, new, error)
-        if (new or (error is None and not retry)) and _wakes(batch):  # (a second try may find them all stored by the first)
+        # (a second try may find them all stored by the first)
+        if (new or (error is None and not retry)) and _wakes(batch):
             self.on_stored()
 
     # -- other stores: one batch at a time, from the event loop ----------------------------------
