@@ -97,7 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.jobs.process import default_processes
 
             processes = default_processes() if args.workers_processes is None else args.workers_processes
-            return serve(settings, handlers=_handlers, worker_processes=processes)
+            from bot.rules import lanes  # the table of what the handlers take, without importing them
+
+            return serve(settings, handlers=_handlers, worker_processes=processes, taken=lanes.taken)
         if args.command == "work":
             import handlers
             from bot.jobs.process import WRITER_SOCKET, run_worker_process

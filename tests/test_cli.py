@@ -67,6 +67,19 @@ def test_serve_leaves_what_exists_at_startup_out_of_later_garbage_collections(mo
         gc.unfreeze()
 
 
+def test_serve_stores_what_no_handler_takes_as_done_by_the_handlers_table(monkeypatch: Any) -> None:
+    # The table of handlers/ (checked against their routes in tests/test_lanes.py), read without
+    # importing them: a delivery it does not list is stored as done, never claimed.
+    from bot import __main__ as cli
+    from bot.rules import lanes
+
+    given: list[Any] = []
+    monkeypatch.setattr(cli, "serve", lambda settings, **kw: given.append(kw.get("taken")) or 0)
+    monkeypatch.setenv("GITHUB_WEBHOOK_SECRET", "s")
+    assert cli.main(["serve"]) == 0
+    assert given == [lanes.taken]
+
+
 def test_serve_runs_the_workers_in_cores_less_one_processes_unless_told(monkeypatch: Any) -> None:
     from bot import __main__ as cli
     from bot.jobs import process

@@ -21,6 +21,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from bot.jobs.queue import Queue
+from bot.rules import lanes
 from bot.web.app import create_app, server_options
 from bot.web.keys import CLOCK, RECEIVER, STORE
 from tests.conftest import delivery_headers, make_settings, sign
@@ -73,9 +74,13 @@ async def test_signed_delivery_is_stored_once_and_answered_202(client: TestClien
     assert job.payload == body  # the raw bytes, exactly as GitHub sent them
 
 
-async def test_a_delivery_no_handler_takes_is_stored_as_done_and_never_claimed(client: TestClient) -> None:
+async def test_a_delivery_no_handler_takes_is_stored_as_done_and_never_claimed(
+        aiohttp_server: Any, aiohttp_client: Any, tmp_path: Path) -> None:
     # Labels, assignees, closed issues: most of what GitHub sends. Kept like every delivery, but no
-    # worker claims it, decodes its body or completes it.
+    # worker claims it, decodes its body or completes it. (`secbot serve` gives `lanes.taken`.)
+    settings = make_settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'w.db'}")
+    app = create_app(settings, routers=[], jobs={}, workers=False, taken=lanes.taken)
+    client = await aiohttp_client(await aiohttp_server(app, **server_options(settings)))
     body = orjson.dumps({**ISSUE_OPENED, "action": "labeled", "label": {"name": "bug"}})
     resp = await client.post("/webhook", data=body, headers=delivery_headers("issues", body, delivery="lbl-1"))
     assert resp.status == 202 and (await resp.json())["queued"] is False
@@ -89,6 +94,14 @@ async def test_a_delivery_no_handler_takes_is_stored_as_done_and_never_claimed(c
     assert [j.delivery_id for j in await queue.claim("w", 10)] == ["opn-1"]
     again = await client.post("/webhook", data=body, headers=delivery_headers("issues", body, delivery="lbl-1"))
     assert again.status == 200 and (await again.json())["duplicate"] is True  # a redelivery is still one
+
+
+async def test_a_server_not_told_what_its_handlers_take_queues_every_delivery(client: TestClient) -> None:
+    # Other handlers than those of handlers/ (an extension, a test's probe) may take anything.
+    body = orjson.dumps({**ISSUE_OPENED, "action": "labeled", "label": {"name": "bug"}})
+    resp = await client.post("/webhook", data=body, headers=delivery_headers("issues", body, delivery="lbl-2"))
+    assert resp.status == 202 and (await resp.json())["queued"] is True
+    assert [(j.delivery_id, j.state) for j in await jobs_of(client)] == [("lbl-2", "queued")]
 
 
 @pytest.mark.parametrize("signature", [None, "sha256=" + "0" * 64, "sha1=abc", "sha256=zz"])

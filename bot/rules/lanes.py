@@ -53,9 +53,11 @@ def is_command(text: object) -> bool:
 
 
 # The deliveries some handler takes (the routes of handlers/*), by event type: the actions taken,
-# or None for every action. tests/test_lanes.py checks it against the routers. A delivery of any
-# other name (a label, an assignee, a closed issue) is stored as done at intake: kept like every
-# delivery, never claimed, its body never read.
+# or None for every action. tests/test_lanes.py checks it against the routers. `secbot serve`,
+# which never imports the handlers, is given it (bot/web/app.py `create_app(taken=...)`): a
+# delivery of any other name (a label, an assignee, a closed issue) is stored as done at intake,
+# kept like every delivery, never claimed, its body never read. A server with other handlers is
+# not given it, and queues every delivery.
 TAKEN: dict[str, frozenset[str] | None] = {
     "discussion": frozenset({"created", "edited"}),
     "discussion_comment": frozenset({"created", "edited"}),

@@ -41,6 +41,7 @@ def create_app(
     worker_processes: int = 0,
     worker_command: Sequence[str] | None = None,
     migrate_apart: bool = False,
+    taken: Callable[[str, str | None], bool] | None = None,
 ) -> web.Application:
     """Build the app around the webhook `routers` and scheduled `jobs` it is given (the CLI
     gives `handlers.ROUTERS` and `handlers.JOBS`), or around those `handlers` returns, called only
@@ -49,13 +50,15 @@ def create_app(
     the cleanup contexts). `workers`: run jobs at all; `worker_processes`: in that many
     processes of their own (`secbot work`, bot/jobs/process.py), 0: on this event loop.
     `migrate_apart`: a schema that is behind is upgraded by a `secbot migrate` process, so that
-    this long-running one never imports Alembic (`secbot serve`); otherwise here."""
+    this long-running one never imports Alembic (`secbot serve`); otherwise here. `taken`: which
+    deliveries (event, action) a handler takes, the others being stored as done and never claimed
+    (the CLI gives `bot.rules.lanes.taken`, the table of `handlers/`); None: all are queued."""
     logs.quiet_libraries()
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
     app[METRICS] = metrics.Metrics()
-    app[RECEIVER] = webhook.Receiver(settings)
+    app[RECEIVER] = webhook.Receiver(settings, taken)
     app.router.add_post("/webhook", webhook.receive)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/", index)

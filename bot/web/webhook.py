@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -72,15 +73,19 @@ class Held:
 class Receiver:
     """What POST /webhook needs from the settings, prepared once per app."""
 
-    __slots__ = ("mac", "held", "max_body", "read_timeout")
+    __slots__ = ("mac", "held", "max_body", "read_timeout", "taken")
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, taken: Callable[[str, str | None], bool] | None = None) -> None:
+        """`taken`: whether some handler takes a delivery of this event and action
+        (`bot.rules.lanes.taken` for the handlers of `handlers/`); the others are stored as done,
+        never claimed. None: every delivery is queued for the workers (a server with other handlers)."""
         assert settings.webhook_secret is not None  # serve refuses to start without it
         # Keyed once: each request copies it (the key schedule is not recomputed per body).
         self.mac = hmac.new(settings.webhook_secret.get().encode(), digestmod=hashlib.sha256)
         self.held = Held(settings.max_buffered_bytes)
         self.max_body = settings.max_body_bytes
         self.read_timeout = settings.read_timeout
+        self.taken = taken
 
 
 class _Refused(Exception):
@@ -232,7 +237,8 @@ async def _store(request: web.Request, body: bytes) -> tuple[str, str, web.Respo
     intake = request.app[INTAKE]
     try:
         # A delivery no handler takes is stored all the same, as done: no worker claims it.
-        done = not lanes.taken(event, action if isinstance(action, str) else None)
+        taken = request.app[RECEIVER].taken
+        done = taken is not None and not taken(event, action if isinstance(action, str) else None)
         row = intake.queue.delivery_row(delivery, name[:80], installation_id, body,
                                         lanes.lane_of(event, action, command=command), done=done)
         new = await intake.submit(row)
