@@ -35,10 +35,12 @@ ISSUE_OPENED = {
 }
 
 
-async def serve_app(aiohttp_server: Any, aiohttp_client: Any, tmp_path: Path, **overrides: Any) -> TestClient:
-    """The app on a test server with the options `secbot serve` gives aiohttp."""
+async def serve_app(aiohttp_server: Any, aiohttp_client: Any, tmp_path: Path, *, taken: Any = None,
+                    **overrides: Any) -> TestClient:
+    """The app on a test server with the options `secbot serve` gives aiohttp (`taken`: see create_app)."""
     settings = make_settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'w.db'}", **overrides)
-    server = await aiohttp_server(create_app(settings, routers=[], jobs={}, workers=False), **server_options(settings))
+    server = await aiohttp_server(create_app(settings, routers=[], jobs={}, workers=False, taken=taken),
+                                  **server_options(settings))
     return await aiohttp_client(server)
 
 
@@ -78,9 +80,7 @@ async def test_a_delivery_no_handler_takes_is_stored_as_done_and_never_claimed(
         aiohttp_server: Any, aiohttp_client: Any, tmp_path: Path) -> None:
     # Labels, assignees, closed issues: most of what GitHub sends. Kept like every delivery, but no
     # worker claims it, decodes its body or completes it. (`secbot serve` gives `lanes.taken`.)
-    settings = make_settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'w.db'}")
-    app = create_app(settings, routers=[], jobs={}, workers=False, taken=lanes.taken)
-    client = await aiohttp_client(await aiohttp_server(app, **server_options(settings)))
+    client = await serve_app(aiohttp_server, aiohttp_client, tmp_path, taken=lanes.taken)
     body = orjson.dumps({**ISSUE_OPENED, "action": "labeled", "label": {"name": "bug"}})
     resp = await client.post("/webhook", data=body, headers=delivery_headers("issues", body, delivery="lbl-1"))
     assert resp.status == 202 and (await resp.json())["queued"] is False

@@ -19,6 +19,7 @@ from bot.errors import RateLimited, ReportableError, describe_error
 from bot.github.turns import in_lane
 from bot.jobs.context import Context, Services
 from bot.jobs.queue import WEBHOOK, Job
+from bot.rules import lanes
 
 Handler = Callable[[sansio.Event, Context], Awaitable[None]]
 JobHandler = Callable[[Any, Context], Awaitable[None]]
@@ -39,17 +40,25 @@ def caused_by_app(data: Mapping[str, Any], app_id: str | None, bot_login: str | 
     return bot_login is not None and sender.get("type") == "Bot" and sender.get("login") == bot_login
 
 
-def _routes_only_on_action(routers: Sequence[routing.Router]) -> bool:
-    """True when every route of these routers is on an event type, or a type and an action.
+def routes_taken(routers: Sequence[routing.Router]) -> dict[str, frozenset[str] | None] | None:
+    """The deliveries these routers take, as `bot.rules.lanes.TAKEN` writes them (by event type:
+    the actions routed, or None for every action); None when a route is on another field than the
+    action, so that the name of a delivery cannot tell.
 
-    Reads gidgethub's route tables; if their shape is not the one known here, says False."""
+    Reads gidgethub's route tables; if their shape is not the one known here, says None."""
+    table: dict[str, frozenset[str] | None] = {}
     for router in routers:
-        deep = getattr(router, "_deep_routes", None)
-        if not isinstance(deep, dict) or not isinstance(getattr(router, "_shallow_routes", None), dict):
-            return False
-        if any(not isinstance(keys, dict) or set(keys) - {"action"} for keys in deep.values()):
-            return False
-    return True
+        shallow, deep = getattr(router, "_shallow_routes", None), getattr(router, "_deep_routes", None)
+        if not isinstance(shallow, dict) or not isinstance(deep, dict):
+            return None
+        for event in shallow:
+            table[event] = None
+        for event, keys in deep.items():
+            if not isinstance(keys, dict) or set(keys) - {"action"}:
+                return None
+            if event not in table or table[event] is not None:
+                table[event] = (table.get(event) or frozenset()) | frozenset(keys.get("action", ()))
+    return table
 
 
 class Dispatcher:
@@ -57,8 +66,7 @@ class Dispatcher:
         self.services = services
         self.routers = list(routers)
         self.jobs = dict(jobs)
-        self._by_name = _routes_only_on_action(self.routers)
-        self._taken: dict[str, bool] = {}
+        self._taken = routes_taken(self.routers)
 
     def may_handle(self, event_name: str) -> bool:
         """Whether any handler takes a delivery of this name ("issues.labeled"), decided from the
@@ -66,16 +74,10 @@ class Dispatcher:
         of other fields) no handler wants, and parsing a 10-20 KB body to learn that is the
         largest cost of such a job. True (read the body) unless every route is on the event's
         type and at most its action, which the name holds."""
-        if not self._by_name:
+        if self._taken is None:
             return True
-        taken = self._taken.get(event_name)
-        if taken is None:
-            kind, _, action = event_name.partition(".")
-            probe = sansio.Event({"action": action} if action else {}, event=kind, delivery_id="")
-            taken = bool(self.handlers_for(probe))
-            if len(self._taken) < 1000:  # GitHub's events times their actions: a few hundred
-                self._taken[event_name] = taken
-        return taken
+        kind, _, action = event_name.partition(".")
+        return lanes.taken(kind, action or None, self._taken)
 
     def handlers_for(self, event: sansio.Event) -> list[Handler]:
         ordered: list[Handler] = []

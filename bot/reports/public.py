@@ -16,7 +16,7 @@ from bot.render import render
 from bot.reports import away, outreach, triage, writes
 from bot.reports.channel import Channel, private_channel
 from bot.reports.permissions import is_maintainer
-from bot.reports.second_opinion import second_opinion
+from bot.reports.second_opinion import may_ask, second_opinion
 from bot.rules import context as text_context
 from bot.rules import memory
 from bot.rules.config import RepoConfig
@@ -160,8 +160,7 @@ async def consider(ctx: Context, post: Post) -> None:
     verdict = await judge_here(ctx, cfg, post)
     if verdict is None:
         return
-    may_ask = ctx.services.llm is not None and cfg.detection.llm.enabled
-    if verdict.kind == "none" and not may_ask:
+    if verdict.kind == "none" and not may_ask(ctx, cfg, verdict):
         return
     if fresh and await _followed(ctx, key, cfg, post):
         return

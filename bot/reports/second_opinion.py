@@ -39,17 +39,24 @@ BACKOFF_KEY = "llm:backoff"
 HOUR = 3600
 
 
+def may_ask(ctx: Context, cfg: RepoConfig, verdict: Verdict, *, private: bool = False) -> bool:
+    """Whether `second_opinion` would ask about this verdict (budgets and back-off aside): an
+    endpoint set, the repository's consent, a verdict in the uncertain tier, and, for private text,
+    the repository's explicit consent to send it."""
+    wanted = cfg.detection.llm
+    if ctx.services.llm is None or not wanted.enabled or not asks_about(verdict):
+        return False
+    return not (private or (ctx.data.get("repository") or {}).get("private")) or wanted.private
+
+
 async def second_opinion(ctx: Context, cfg: RepoConfig, title: str, body: str | None, verdict: Verdict, *,
                          private: bool = False) -> Verdict:
     """`verdict`, moved one tier by the language model's answer when one was asked for and given;
     with the outcome as a reason (`llm:yes`, `llm:no`, `llm:unclear`, `llm:error`, `llm:budget`)
     whenever a question was due. `private`: the text is a private report's."""
     llm = ctx.services.llm
-    wanted = cfg.detection.llm
-    if llm is None or not wanted.enabled or not asks_about(verdict):
+    if llm is None or not may_ask(ctx, cfg, verdict, private=private):
         return verdict
-    if (private or (ctx.data.get("repository") or {}).get("private")) and not wanted.private:
-        return verdict  # private text leaves only with the repository's explicit consent
     settings = ctx.services.settings
     now = ctx.clock.now()
     system = render(PROMPT)

@@ -19,6 +19,7 @@ first come, first served).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 REPORTS, PUBLIC, LATER = 0, 1, 2
 LANES = (REPORTS, PUBLIC, LATER)
@@ -71,11 +72,12 @@ TAKEN: dict[str, frozenset[str] | None] = {
 }
 
 
-def taken(event: str, action: str | None) -> bool:
-    """Whether a handler takes a delivery of `event` with `action` (see TAKEN)."""
-    if event not in TAKEN:
+def taken(event: str, action: str | None, table: Mapping[str, frozenset[str] | None] = TAKEN) -> bool:
+    """Whether a handler takes a delivery of `event` with `action` (by `table`: TAKEN, or another
+    router set's, `bot.jobs.dispatch.routes_taken`)."""
+    if event not in table:
         return False
-    actions = TAKEN[event]
+    actions = table[event]
     return actions is None or action in actions
 
 
