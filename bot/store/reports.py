@@ -110,6 +110,13 @@ def advisory_key(repo: str, ghsa_id: str) -> str:
 _BY_SOURCE_KEY = sa.select(reports).where(reports.c.source_key == sa.bindparam("source_key"))
 
 
+def _lowered(column: sa.Column[Any], value: str) -> sa.ColumnElement[bool]:
+    """`column` equals `value` without regard to case, for a column most reports leave empty: it
+    says `IS NOT NULL` too, which lets the planner use the partial index of its lowered values
+    (migration 0011)."""
+    return sa.and_(column.is_not(None), sa.func.lower(column) == value.lower())
+
+
 class Reports:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -129,17 +136,15 @@ class Reports:
 
     async def for_tracker(self, repo: str, number: int) -> Report | None:
         """The report whose tracking issue this is."""
-        return await self._one(sa.and_(sa.func.lower(reports.c.tracker_repo) == repo.lower(),
-                                       reports.c.tracker_number == number))
+        return await self._one(sa.and_(_lowered(reports.c.tracker_repo, repo), reports.c.tracker_number == number))
 
     async def by_ghsa(self, ghsa_id: str) -> Report | None:
         """The report of advisory `ghsa_id`: a private report, or a public one hidden in that draft."""
-        ghsa = ghsa_id.lower()
-        return await self._one(sa.or_(sa.func.lower(reports.c.ghsa_id) == ghsa, sa.func.lower(reports.c.draft_ghsa_id) == ghsa))
+        return await self._one(sa.or_(_lowered(reports.c.ghsa_id, ghsa_id), _lowered(reports.c.draft_ghsa_id, ghsa_id)))
 
     async def by_draft(self, ghsa_id: str) -> Report | None:
         """The public report moved into the draft advisory `ghsa_id` by `hide`."""
-        return await self._one(reports.c.draft_ghsa_id == ghsa_id)
+        return await self._one(_lowered(reports.c.draft_ghsa_id, ghsa_id))
 
     async def latest_public_unlinked(self, repo: str, reporter: str, since: float, *, besides: int) -> int | None:
         """The newest report from an issue or comment by `reporter` in `repo` since `since` that is

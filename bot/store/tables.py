@@ -126,11 +126,17 @@ reports = sa.Table(
     sa.Column("cve_id", sa.String(40), nullable=True),  # as GitHub assigned it to the advisory
     sa.Column("reward", sa.Text, nullable=True),  # `/sec reward`: the maintainers' words, private
     sa.Column("embargo_until", sa.Float, nullable=True),  # `/sec embargo until`: no publish reminder before
-    sa.Index("ix_reports_repo_state", "repo", "state"),
-    sa.Index("ix_reports_reporter", "reporter"),
-    sa.Index("ix_reports_ghsa", "ghsa_id"),
-    sa.Index("ix_reports_tracker", "tracker_repo", "tracker_number"),
 )
+# Reports are looked up by lower(column) (bot/store/reports.py): indexes on the lowered columns (0011).
+sa.Index("ix_reports_repo_issue", sa.func.lower(reports.c.repo), reports.c.issue_number)
+sa.Index("ix_reports_repo_created", sa.func.lower(reports.c.repo), reports.c.created_at)
+# Those of columns most reports leave empty hold only the reports that have one (see 0011).
+for _name, _column in (("ix_reports_tracker_lower", reports.c.tracker_repo), ("ix_reports_ghsa_lower", reports.c.ghsa_id),
+                       ("ix_reports_draft_ghsa_lower", reports.c.draft_ghsa_id)):
+    sa.Index(_name, sa.func.lower(_column), *([reports.c.tracker_number] if _column is reports.c.tracker_repo else []),
+             sqlite_where=_column.is_not(None), postgresql_where=_column.is_not(None))
+sa.Index("ix_reports_installation_reporter", reports.c.installation_id, sa.func.lower(reports.c.reporter),
+         reports.c.created_at)
 
 # What happened to a report, in order: who, when, what, why.
 report_events = sa.Table(
