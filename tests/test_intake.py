@@ -416,3 +416,49 @@ async def test_a_writer_that_cannot_start_fails_the_call_and_the_next_call_start
         await q.add_deliveries([q.delivery_row("a", "e", None, b"{}")])
     monkeypatch.undo()
     assert await q.add_deliveries([q.delivery_row("a", "e", None, b"{}")]) == {"a"}
+
+
+async def test_the_writer_process_compresses_bodies_with_isal_in_zlibs_format(databases: Databases, clock: FrozenClock) -> None:
+    # The SQLite writer process runs without site directories; the server gives it the one that
+    # holds `isal`, whose deflate takes a third of zlib's time in every delivery's commit. Its
+    # output differs from zlib's byte for byte, which shows which one stored the body, and zlib
+    # reads it back all the same.
+    isal_zlib = pytest.importorskip("isal.isal_zlib")
+    import zlib
+
+    store, _, _ = await databases.open("sqlite")
+    q = make_queue(store, clock)
+    body = (b'{"action":"opened","issue":{"body":"' + b"the quick brown fox jumps over the lazy dog " * 300 + b'"}}')
+    assert await q.add_deliveries([q.delivery_row("big", "issues.opened", 1, body)]) == {"big"}
+    from bot.store.tables import deliveries
+
+    stored, encoding = (await store.first(sa.select(deliveries.c.body, deliveries.c.encoding)))
+    assert encoding == sqlite_writer.ZLIB
+    assert stored == isal_zlib.compress(body, level=1) and stored != zlib.compress(body, 1)
+    assert sqlite_writer.decode(stored, encoding) == body
+    (job,) = await q.claim("w", 1)
+    assert job.payload == body
+
+
+def test_without_isal_the_writer_compresses_with_zlib(tmp_path: Path) -> None:
+    # (a platform without its wheel): run as the server runs it, without site directories, and
+    # pointed at a directory with no `isal`, the writer keeps zlib, and what it stores reads back.
+    import subprocess
+    import sys
+
+    script = f"""
+import importlib.util, sqlite3, sys, zlib
+spec = importlib.util.spec_from_file_location("w", {sqlite_writer.__file__!r})
+w = importlib.util.module_from_spec(spec); spec.loader.exec_module(w)
+assert w.fast_deflate({str(tmp_path)!r}) is False
+conn = sqlite3.connect(":memory:", isolation_level=None)
+conn.execute("CREATE TABLE jobs (id INTEGER PRIMARY KEY, delivery_id TEXT UNIQUE, event TEXT)")
+conn.execute("CREATE TABLE deliveries (job_id INTEGER PRIMARY KEY, body BLOB, encoding TEXT)")
+body = b'{{"x": "' + b"y" * 5000 + b'"}}'
+w.run(conn, [("add_deliveries", (("delivery_id", "event"), [("a", "e")], [body]))])
+(stored,) = conn.execute("SELECT body FROM deliveries").fetchone()
+assert stored == zlib.compress(body, 1) and zlib.decompress(stored) == body
+print("zlib")
+"""
+    out = subprocess.run([sys.executable, "-I", "-S", "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == "zlib", out.stderr

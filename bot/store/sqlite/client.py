@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import importlib.util
 import itertools
+import os
 import socket
 import subprocess
 import sys
@@ -39,6 +41,16 @@ class DirectStatement:
 
     def args(self, params: dict[str, Any]) -> tuple[Any, ...]:
         return tuple(params[k] if k in params else self._defaults[k] for k in self.keys)
+
+
+def _isal_home() -> list[str]:
+    """The directory that holds the `isal` package, for the writer to compress bodies with
+    (`bot.store.sqlite.writer.fast_deflate`), or nothing if it is not installed. The writer runs
+    without site directories; it imports `isal` alone from there."""
+    spec = importlib.util.find_spec("isal")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    return [os.path.dirname(next(iter(spec.submodule_search_locations)))]
 
 
 class WriterGone(ConnectionError):
@@ -142,7 +154,7 @@ class WriterProcess:
         ours, theirs = socket.socketpair()
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-I", "-S", sqlite_writer.__file__, str(theirs.fileno())],
+                [sys.executable, "-I", "-S", sqlite_writer.__file__, str(theirs.fileno()), *_isal_home()],
                 pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
         except BaseException:
             ours.close()
