@@ -131,10 +131,12 @@ reports = sa.Table(
 sa.Index("ix_reports_repo_issue", sa.func.lower(reports.c.repo), reports.c.issue_number)
 sa.Index("ix_reports_repo_created", sa.func.lower(reports.c.repo), reports.c.created_at)
 # Those of columns most reports leave empty hold only the reports that have one (see 0011).
-for _name, _column in (("ix_reports_tracker_lower", reports.c.tracker_repo), ("ix_reports_ghsa_lower", reports.c.ghsa_id),
-                       ("ix_reports_draft_ghsa_lower", reports.c.draft_ghsa_id)):
-    sa.Index(_name, sa.func.lower(_column), *([reports.c.tracker_number] if _column is reports.c.tracker_repo else []),
-             sqlite_where=_column.is_not(None), postgresql_where=_column.is_not(None))
+sa.Index("ix_reports_tracker_lower", sa.func.lower(reports.c.tracker_repo), reports.c.tracker_number,
+         sqlite_where=reports.c.tracker_repo.is_not(None), postgresql_where=reports.c.tracker_repo.is_not(None))
+sa.Index("ix_reports_ghsa_lower", sa.func.lower(reports.c.ghsa_id),
+         sqlite_where=reports.c.ghsa_id.is_not(None), postgresql_where=reports.c.ghsa_id.is_not(None))
+sa.Index("ix_reports_draft_ghsa_lower", sa.func.lower(reports.c.draft_ghsa_id),
+         sqlite_where=reports.c.draft_ghsa_id.is_not(None), postgresql_where=reports.c.draft_ghsa_id.is_not(None))
 sa.Index("ix_reports_installation_reporter", reports.c.installation_id, sa.func.lower(reports.c.reporter),
          reports.c.created_at)
 

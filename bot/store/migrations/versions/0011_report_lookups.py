@@ -1,7 +1,7 @@
 """Reports are looked up by repository, tracker issue, advisory and reporter without regard to
 case (GitHub's names are case-insensitive; bot/store/reports.py compares lower(column)), and an
 index on a column is no use to lower(column): each such lookup read every report. At 100,000
-reports a `/sec` command's lookups took 20-27 ms each (bench/scheduler.py). Indexes on the
+reports such a lookup took 11-24 ms (median; bench/scheduler.py). Indexes on the
 lowered columns replace the plain ones, which nothing used.
 
 The tracker and advisory columns are empty (NULL) on most reports. An index of them all, once
