@@ -94,6 +94,18 @@ class Harness:
         self.server = TestServer(self.app, host="127.0.0.1")
         await self.server.start_server()
         self.state.webhook_url = str(self.server.make_url("/webhook"))
+        if self.clock is not None and self.services.github is not None:
+            await self._identity_asked()
+
+    async def _identity_asked(self, timeout: float = 10.0) -> None:
+        """With a frozen clock: wait until the bot has asked GitHub who it is. It does so in the
+        background at start (GET /app, bot/jobs/process.learn_bot_login), with a JWT minted on
+        the shared clock; a test that moved the clock on before that request arrived made the
+        emulator see an expired JWT (CI saw it once), which no real clock does."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while (self.services.bot_login is None and asyncio.get_running_loop().time() < deadline
+               and not any("could not read the app's own identity" in line for line in self.logs.lines)):
+            await asyncio.sleep(0.005)
 
     async def stop(self) -> None:
         await self.server.close()
