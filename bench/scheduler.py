@@ -19,10 +19,12 @@ on the same 100,000 reports (one in a hundred has a tracker issue and an advisor
 as most reports do): `for_tracker` and `for_issue` (a command), `count_from_reporter`, `recent`,
 `from_reporter`, `latest_public_unlinked` (a new report), `by_ghsa` (an advisory event). Each
 compares names without regard to case; target 5 ms each (ours: the work a command or a report
-waits for must not grow with the store; migration 0011).
+waits for must not grow with the store; migration 0011). Yardstick, same store and run:
+`Reports.get`, a report by its primary key, the cheapest read of one.
 
-Prints one row per database and pass or read: rows, median and p95 in ms, target, pass/fail;
-with --explain, the plans of the claim's pick.
+Prints its command and the machine, then one row per database and pass or read: rows, median and
+p95 in ms, target, pass/fail, and for each read its median against the yardstick's; with
+--explain, the plans of the claim's pick.
 
     .venv/bin/python bench/scheduler.py [--pg URL] [--no-sqlite] [--reports 100000] [--due 1000] [--explain]
 
@@ -56,6 +58,7 @@ from bot.store import Store  # noqa: E402
 from bot.store.migrate import upgrade  # noqa: E402
 from bot.store.reports import Reports  # noqa: E402
 from bot.store.tables import jobs, reports  # noqa: E402
+from storm import load, machine  # noqa: E402  (bench/storm.py, beside this script)
 
 NOW = 1_790_000_000.0
 DAY = 86400.0
@@ -91,6 +94,7 @@ async def time_lookups(store: Store, n: int, runs: int) -> dict[str, list[float]
     different reports (names in another case than stored)."""
     reports = Reports(store)
     reads = {
+        "get": lambda i: reports.get(i),  # the yardstick: by primary key
         "for_tracker": lambda i: reports.for_tracker(f"ORG{i % 97}/Security", i),
         "for_issue": lambda i: reports.for_issue(f"Org{i % 97}/Project{i % 1013}", i),
         "count_from_reporter": lambda i: reports.count_from_reporter(1000 + i % 97, f"User{i % 5003}", NOW - 30 * DAY),
@@ -110,7 +114,7 @@ async def time_lookups(store: Store, n: int, runs: int) -> dict[str, list[float]
             found += bool(await read(i))
             if k >= 2:  # (the first two warm the statement cache)
                 times[name].append((time.perf_counter() - t0) * 1000)
-        if name in ("for_tracker", "for_issue", "by_ghsa"):
+        if name in ("get", "for_tracker", "for_issue", "by_ghsa"):
             assert found == runs + 2, f"{name} found {found} of {runs + 2}"
     return times
 
@@ -202,10 +206,11 @@ async def run(name: str, url: str, args: argparse.Namespace, connect_args: dict[
             print(f"{name} plan, due pass:\n{await explain(due_queue)}")
             print(f"{name} plan, empty pass:\n{await explain(empty_queue)}")
         lookups = await time_lookups(store, args.reports, args.runs * 2)
+        yardstick = statistics.median(lookups.pop("get"))
         return [
-            (name, f"due pass ({args.due:,} due)", args.reports, due_ms, DUE_TARGET_MS),
-            (name, "empty pass", args.reports, empty_ms, EMPTY_TARGET_MS),
-            *((name, f"Reports.{read}", args.reports, ms, LOOKUP_TARGET_MS) for read, ms in lookups.items()),
+            (name, f"due pass ({args.due:,} due)", args.reports, due_ms, DUE_TARGET_MS, None),
+            (name, "empty pass", args.reports, empty_ms, EMPTY_TARGET_MS, None),
+            *((name, f"Reports.{read}", args.reports, ms, LOOKUP_TARGET_MS, yardstick) for read, ms in lookups.items()),
         ]
     finally:
         await store.close()
@@ -234,6 +239,8 @@ async def main() -> int:
     parser.add_argument("--runs", type=int, default=15, help="timed due passes (empty passes: 5 times as many)")
     parser.add_argument("--explain", action="store_true", help="print the plans of the claim's pick")
     args = parser.parse_args()
+    print("$ " + " ".join([".venv/bin/python", "bench/scheduler.py", *sys.argv[1:]]))
+    print(f"machine: {machine()}; {load()}", flush=True)
     results: list[tuple] = []
     if not args.no_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
@@ -241,15 +248,17 @@ async def main() -> int:
     if args.pg:
         results += await run_pg(args.pg, args)
     print()
-    print(f"{'database':<11} {'what':<30} {'reports':>8} {'runs':>5} {'median ms':>10} {'p95 ms':>8} {'target ms':>10}  result")
+    print(f"{'database':<11} {'what':<30} {'reports':>8} {'runs':>5} {'median ms':>10} {'p95 ms':>8} {'target ms':>10}  "
+          "result  yardstick")
     ok = True
-    for name, what, rows, times, target in results:
+    for name, what, rows, times, target, yardstick in results:
         med, p95 = statistics.median(times), pct(times, 0.95)
         passed = p95 < target
         ok &= passed
+        beside = f"  {med / yardstick:.1f} x Reports.get ({yardstick:.2f} ms)" if yardstick else ""
         print(f"{name:<11} {what:<30} {rows:>8,} {len(times):>5} {med:>10.2f} {p95:>8.2f} {target:>10.0f}  "
-              f"{'pass' if passed else 'FAIL'}")
-    print("\n(pass = p95 under the target)")
+              f"{'pass' if passed else 'FAIL'}{beside}")
+    print(f"\n(pass = p95 under the target; yardstick: a report by its primary key, same store and run) [{load()}]")
     return 0 if ok else 1
 
 

@@ -90,22 +90,27 @@ class Harness:
 
     async def start(self) -> None:
         """Start (or, after `stop`, restart) the bot on the same database."""
+        asked_before = self._app_asked()
         self.app = create_app(self.settings, clock=self.clock, routers=handlers.ROUTERS, jobs=handlers.JOBS)
         self.server = TestServer(self.app, host="127.0.0.1")
         await self.server.start_server()
         self.state.webhook_url = str(self.server.make_url("/webhook"))
         if self.clock is not None and self.services.github is not None:
-            await self._identity_asked()
+            await self._identity_asked(asked_before)
 
-    async def _identity_asked(self, timeout: float = 10.0) -> None:
-        """With a frozen clock: wait until the bot has asked GitHub who it is. It does so in the
-        background at start (GET /app, bot/jobs/process.learn_bot_login), with a JWT minted on
-        the shared clock; a test that moved the clock on before that request arrived made the
-        emulator see an expired JWT (CI saw it once), which no real clock does."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while (self.services.bot_login is None and asyncio.get_running_loop().time() < deadline
-               and not any("could not read the app's own identity" in line for line in self.logs.lines)):
+    async def _identity_asked(self, before: int, timeout: float = 10.0) -> None:
+        """With a frozen clock: wait until the emulator has answered the bot's GET /app. The bot
+        asks who it is in the background at start (bot/jobs/process.learn_bot_login), with a JWT
+        minted on the shared clock; a test that moved the clock on before that request arrived
+        made the emulator see an expired JWT (CI saw it once), which no real clock does."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self._app_asked() <= before and loop.time() < deadline:
             await asyncio.sleep(0.005)
+
+    def _app_asked(self) -> int:
+        """How many GET /app the emulator has answered."""
+        return sum(1 for r in self.state.requests if r.method == "GET" and r.path == "/app" and r.status)
 
     async def stop(self) -> None:
         await self.server.close()
